@@ -1,0 +1,55 @@
+# Two entry points: `make run` (serve the annotation app on the demo data) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+DEMO_DIR ?= data/demo
+DEMO_DB ?= data/demo.db
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test install install-test chromium demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Core install: what annotating and analysis need (no torch).
+$(VENV)/.core: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+# Everything: the model extra (torch from local disk) and the test tools.
+$(VENV)/.all: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[model,test]'
+	touch $@ $(VENV)/.core
+
+install: $(VENV)/.core
+install-test: $(VENV)/.all
+
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian's chromium"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+
+$(DEMO_DIR)/.complete: | $(VENV)/.core
+	$(BIN)/refcat demo-data $(DEMO_DIR)
+
+$(DEMO_DB): $(DEMO_DIR)/.complete
+	$(BIN)/refcat --verbose demo-store --data $(DEMO_DIR) --db $(DEMO_DB)
+
+demo: $(DEMO_DB)
+
+run: $(VENV)/.core $(DEMO_DB)
+	REFCAT_DB=sqlite:///$(abspath $(DEMO_DB)) REFCAT_DATA=$(abspath $(DEMO_DIR)) \
+	  $(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+test: $(VENV)/.all chromium
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.all
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) data build *.egg-info

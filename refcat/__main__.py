@@ -1,0 +1,3 @@
+from refcat.cli import main
+
+raise SystemExit(main())
