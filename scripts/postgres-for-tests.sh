@@ -6,7 +6,7 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 fi
 PG_BIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")
 PG_DIR=$(mktemp -d /tmp/refcat-pg.XXXXXX)
-PG_PORT=${PG_PORT:-55432}
+PG_PORT=${PG_PORT:-$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")}
 if [ "$(id -u)" = 0 ]; then
   chown postgres "$PG_DIR"
   AS_PG="runuser -u postgres --"
