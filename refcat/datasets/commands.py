@@ -1,0 +1,164 @@
+"""Subcommands for data: demo-data, demo-store, import, export, info."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from refcat.cli import add_db_option
+from refcat.errors import UsageError
+
+log = logging.getLogger(__name__)
+INSTANCE_SUFFIXES = (".csv", ".jsonl", ".parquet")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo-data", help="write the synthetic demo dataset (DAVIS-2017 format)")
+    p.add_argument("out", type=Path, help="output folder")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+    p.add_argument("--videos", type=int, default=12, help="number of videos (default %(default)s)")
+    p.add_argument("--min-frames", type=int, default=30, help="fewest frames a video (default %(default)s)")
+    p.add_argument("--max-frames", type=int, default=50, help="most frames a video (default %(default)s)")
+    p.add_argument("--width", type=int, default=854, help="frame width (default %(default)s)")
+    p.add_argument("--height", type=int, default=480, help="frame height (default %(default)s)")
+    p.set_defaults(func=cmd_demo_data)
+
+    p = sub.add_parser("demo-store", help="import the demo dataset into a store with demo accounts and a campaign")
+    p.add_argument("--data", type=Path, required=True, help="demo dataset folder (from `refcat demo-data`)")
+    add_db_option(p)
+    p.set_defaults(func=cmd_demo_store)
+
+    p = sub.add_parser("import", help="import a dataset, released labels or instances into the store")
+    kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
+    for name, text in (("davis", "DAVIS-2017 with Khoreva REs"), ("a2d", "A2D with A2D Sentences"),
+                       ("demo", "the demo dataset")):
+        k = kinds.add_parser(name, help=text)
+        k.add_argument("--root", type=Path, required=True, help="dataset root folder")
+        k.add_argument("--split", default=None, help="only this split (default: all)")
+        if name == "davis":
+            k.add_argument("--annotations", default="Annotations", choices=["Annotations", "Annotations_unsupervised"],
+                           help="mask folder (default %(default)s)")
+        add_db_option(k)
+        k.set_defaults(func=cmd_import_dataset, dataset=name)
+    k = kinds.add_parser("release", help="the paper's *_RE_categorization.csv (REs matched to stored instances)")
+    k.add_argument("file", type=Path, help="released label file")
+    k.add_argument("--dataset", required=True, choices=["davis", "a2d", "demo"], help="dataset its rows belong to")
+    add_db_option(k)
+    k.set_defaults(func=cmd_import_release)
+    k = kinds.add_parser("instances", help="instances exported by `refcat export instances`")
+    k.add_argument("file", type=Path, help=f"instance file ({', '.join(INSTANCE_SUFFIXES)})")
+    add_db_option(k)
+    k.set_defaults(func=cmd_import_instances)
+
+    p = sub.add_parser("export", help="export instances or label answers from the store")
+    kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
+    k = kinds.add_parser("instances", help="instances as CSV, JSONL or Parquet (by the file's suffix)")
+    k.add_argument("--output", type=Path, required=True, help="output file (.csv, .jsonl or .parquet)")
+    k.add_argument("--dataset", default=None, help="only this dataset")
+    k.add_argument("--split", default=None, help="only this split")
+    add_db_option(k)
+    k.set_defaults(func=cmd_export_instances)
+
+    p = sub.add_parser("info", help="counts of videos, objects and instances by dataset and split")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    add_db_option(p)
+    p.set_defaults(func=cmd_info)
+
+
+def _progress(items, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit="video")
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from refcat.datasets.demo import write_demo_dataset
+
+    out = write_demo_dataset(args.out, seed=args.seed, n_videos=args.videos, min_frames=args.min_frames,
+                             max_frames=args.max_frames, width=args.width, height=args.height)
+    print(f"demo dataset written to {out}")
+    return 0
+
+
+def cmd_demo_store(args: argparse.Namespace) -> int:
+    from refcat.annotate.campaigns import create_demo_project
+    from refcat.annotate.importing import import_reader
+    from refcat.annotate.store import open_store
+    from refcat.datasets.readers import open_reader
+
+    store = open_store(args.db)
+    counts = import_reader(store, open_reader("demo", args.data), lambda v: _progress(v, "demo"))
+    print(counts.summary())
+    for line in create_demo_project(store):
+        print(line)
+    return 0
+
+
+def cmd_import_dataset(args: argparse.Namespace) -> int:
+    from refcat.annotate.importing import import_reader
+    from refcat.annotate.store import open_store
+    from refcat.datasets.readers import open_reader
+
+    options = {"annotations": args.annotations} if args.dataset == "davis" else {}
+    reader = open_reader(args.dataset, args.root, split=args.split, **options)
+    counts = import_reader(open_store(args.db), reader, lambda v: _progress(v, args.dataset))
+    print(counts.summary())
+    return 0
+
+
+def cmd_import_release(args: argparse.Namespace) -> int:
+    from refcat.annotate.importing import release_instances
+    from refcat.annotate.store import open_store, upsert_records
+    from refcat.datasets.release import read_release
+
+    store = open_store(args.db)
+    instances = release_instances(store, args.dataset, read_release(args.file), str(args.file))
+    counts = upsert_records(store, [], [], instances)
+    print(counts.summary())
+    return 0
+
+
+def _check_instance_suffix(path: Path) -> None:
+    if path.suffix.lower() not in INSTANCE_SUFFIXES:
+        raise UsageError(f"cannot tell the format of {path}", expected=" or ".join(INSTANCE_SUFFIXES))
+
+
+def cmd_import_instances(args: argparse.Namespace) -> int:
+    from refcat.annotate.store import open_store, upsert_records
+    from refcat.datasets.instance_io import read_instances
+
+    _check_instance_suffix(args.file)
+    counts = upsert_records(open_store(args.db), [], [], read_instances(args.file))
+    print(counts.summary())
+    return 0
+
+
+def cmd_export_instances(args: argparse.Namespace) -> int:
+    from refcat.annotate.store import list_instances, open_store
+    from refcat.datasets.instance_io import write_instances
+
+    _check_instance_suffix(args.output)
+    instances = list_instances(open_store(args.db, create=False), dataset=args.dataset, split=args.split)
+    write_instances(instances, args.output)
+    print(f"{len(instances)} instances written to {args.output}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from refcat.annotate.store import dataset_counts, open_store
+
+    rows = dataset_counts(open_store(args.db, create=False))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("the store holds no videos")
+        return 0
+    header = ("dataset", "split", "videos", "objects", "instances")
+    widths = [max(len(h), *(len(str(r[h])) for r in rows)) for h in header]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    for r in rows:
+        print("  ".join(str(r[h]).ljust(w) for h, w in zip(header, widths)))
+    return 0
