@@ -1,0 +1,25 @@
+"""`open_reader(dataset, root, split)`: the one entry point to every dataset reader.
+
+"demo" is the bundled synthetic dataset, stored in DAVIS-2017 format under its own dataset name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from refcat.datasets.records import DatasetReader
+from refcat.errors import UsageError
+
+DATASETS = ("davis", "a2d", "demo")
+
+
+def open_reader(dataset: str, root: str | Path, split: str | None = None) -> DatasetReader:
+    if dataset in ("davis", "demo"):
+        from refcat.datasets.davis import DavisReader
+
+        return DavisReader(root, split=split, dataset=dataset)
+    if dataset == "a2d":
+        from refcat.datasets.a2d import A2DReader
+
+        return A2DReader(root, split=split)
+    raise UsageError(f"unknown dataset {dataset!r}", expected=" or ".join(DATASETS))
