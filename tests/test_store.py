@@ -1,7 +1,5 @@
 """The store: schema version, idempotent import, SQLite pragmas, and the same code on PostgreSQL."""
 
-import os
-
 import pytest
 from sqlalchemy import text
 
@@ -17,25 +15,6 @@ OBJECTS = [ObjectRef("davis", "blackswan", 1, "bird", {0: (10, 20, 30, 40), 1: (
 INSTANCES = [Instance("davis", "blackswan", 1, "annot1", "a black feathered swan"),
              Instance("davis", "blackswan", 1, "annot2", "caf\u00e9 swan, \"quoted\""),
              Instance("a2d", "-0cOo0cRVZU", 0, "sentence0", "player in blue shirt passing a basketball on left")]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        s = open_store(tmp_path / "store.db")
-    else:
-        url = os.environ.get("REFCAT_TEST_PG_URL")
-        if not url:
-            pytest.skip("REFCAT_TEST_PG_URL not set (.ci/run starts PostgreSQL and sets it)")
-        from sqlalchemy import create_engine
-
-        from refcat.annotate.schema import Base
-        engine = create_engine(url)
-        Base.metadata.drop_all(engine)
-        engine.dispose()
-        s = open_store(url)
-    yield s
-    s.dispose()
 
 
 def test_import_twice_changes_nothing(store):

@@ -6,14 +6,26 @@ Conventions:
 - Dataset rows (videos, objects, boxes, instances) are keyed by their natural keys
   (dataset, video_id, object_id, source), so re-importing updates rather than duplicates.
 - Boxes are inclusive pixel coordinates (refcat.datasets.records).
+- Times are naive UTC datetimes (`utcnow()`), the same on SQLite and PostgreSQL.
+- Label answers are append-only `label_events`: rows are inserted, never updated or
+  deleted. An undo is an event whose `retracts` names the answer it takes back; an
+  adjudication is an event by an admin with a reason; automatic answers have no user.
+- Session tokens are kept only as SHA-256 digests; passwords only as argon2 hashes.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from datetime import datetime, timezone
+
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SCHEMA_VERSION = 1
+
+
+def utcnow() -> datetime:
+    """The current time as a naive UTC datetime (how the store keeps times)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -74,3 +86,82 @@ class InstanceRow(Base):
     source: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     object: Mapped[ObjectRow] = relationship(back_populates="instances")
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # "admin" | "annotator"
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuthSessionRow(Base):
+    __tablename__ = "auth_sessions"
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the token
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CampaignRow(Base):
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    question_sets: Mapped[str] = mapped_column(String(128))  # comma-separated, e.g. "difficulty,semantics"
+    per_instance: Mapped[int] = mapped_column(Integer)
+    auto_trivial: Mapped[bool] = mapped_column(Boolean)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CampaignMemberRow(Base):
+    __tablename__ = "campaign_members"
+    campaign_pk: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+
+
+class AssignmentRow(Base):
+    """One instance in one annotator's queue; `position` is the instance's place in the campaign."""
+
+    __tablename__ = "assignments"
+    campaign_pk: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    instance_pk: Mapped[int] = mapped_column(ForeignKey("instances.id"), primary_key=True)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class RoundRow(Base):
+    """Round 1 is the blind labelling round, round 2 the revision round."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("campaign_pk", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_pk: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # "label" | "revision"
+    opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
+class LabelEventRow(Base):
+    """One append-only event: kind "answer", "undo", "auto" or "adjudication"."""
+
+    __tablename__ = "label_events"
+    __table_args__ = (
+        Index("ix_label_events_campaign_instance", "campaign_pk", "instance_pk"),
+        Index("ix_label_events_campaign_user_round", "campaign_pk", "user_pk", "round"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_pk: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    instance_pk: Mapped[int] = mapped_column(ForeignKey("instances.id"))
+    user_pk: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)  # None: automatic
+    round: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    field: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    retracts: Mapped[int | None] = mapped_column(ForeignKey("label_events.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,31 @@
+"""Shared fixtures: `store`, an empty store on SQLite and, when REFCAT_TEST_PG_URL is set, on PostgreSQL."""
+
+import os
+
+import pytest
+
+from refcat.annotate.store import open_store
+
+
+def _fresh_postgres_store(url: str):
+    from sqlalchemy import create_engine
+
+    from refcat.annotate.schema import Base
+
+    engine = create_engine(url)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    return open_store(url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        s = open_store(tmp_path / "store.db")
+    else:
+        url = os.environ.get("REFCAT_TEST_PG_URL")
+        if not url:
+            pytest.skip("REFCAT_TEST_PG_URL not set (.ci/run starts PostgreSQL and sets it)")
+        s = _fresh_postgres_store(url)
+    yield s
+    s.dispose()
