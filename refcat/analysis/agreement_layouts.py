@@ -1,0 +1,181 @@
+"""The three layouts of nominal label data, and converters between them.
+
+- long table: one row per answer, columns item, annotator, label (and field when a table
+  holds several questions). Missing answers are absent rows or a label that is NaN/None/"".
+- subject x rater (`RaterTable`): integer codes (n_items, n_raters), -1 where a rater did
+  not answer; code c means `categories[c]`.
+- subject x category counts: integer (n_items, n_categories), row i column j the number
+  of answers putting item i in category j (Fleiss 1971's layout). Rater identities are
+  lost in this layout, so `counts_to_rater` fills anonymous raters in category order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from refcat.errors import FormatError
+
+MISSING = -1
+
+
+@dataclass(frozen=True)
+class RaterTable:
+    """Subject x rater layout: `codes[i, a]` is rater a's category code for item i, -1 if none."""
+
+    codes: np.ndarray
+    items: pd.Index
+    raters: pd.Index
+    categories: tuple[str, ...]
+
+    @property
+    def n_categories(self) -> int:
+        return len(self.categories)
+
+    def counts(self) -> np.ndarray:
+        """Subject x category counts."""
+        return rater_to_counts(self.codes, self.n_categories)
+
+
+def factorize_labels(labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Labels -> (codes, names): codes index `names` (labels stripped of surrounding spaces),
+    -1 for a missing answer (NaN, None or blank). Hashes each distinct label once."""
+    raw_codes, uniques = pd.factorize(labels)
+    stripped = pd.Index(uniques).astype(str).str.strip()
+    merged, names = pd.factorize(stripped)
+    merged = np.append(np.where(stripped == "", MISSING, merged), MISSING)
+    codes = merged[raw_codes]  # raw code -1 (NaN) picks the appended MISSING
+    return codes, np.asarray(names, dtype=object)
+
+
+def rater_to_counts(codes: np.ndarray, n_categories: int) -> np.ndarray:
+    """Subject x rater codes (-1 missing) -> subject x category counts (int64)."""
+    codes = np.asarray(codes)
+    n_items = codes.shape[0]
+    rows = np.broadcast_to(np.arange(n_items)[:, None], codes.shape)
+    given = codes >= 0
+    flat = rows[given] * n_categories + codes[given]
+    return np.bincount(flat, minlength=n_items * n_categories).reshape(n_items, n_categories)
+
+
+def counts_to_rater(counts: np.ndarray) -> np.ndarray:
+    """Subject x category counts -> subject x rater codes with anonymous raters.
+
+    Row i gets its answers in category order in the first `counts[i].sum()` columns and -1
+    after them; the number of columns is the largest row total. Rater-specific statistics
+    (Davies & Fleiss, Cohen) are meaningless on such a table: only use it where raters are
+    exchangeable (Fleiss, Krippendorff).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    n_items, k = counts.shape
+    totals = counts.sum(axis=1)
+    width = int(totals.max()) if n_items else 0
+    codes = np.full((n_items, width), MISSING, dtype=np.int64)
+    item_of = np.repeat(np.arange(n_items), totals)
+    label_of = np.repeat(np.tile(np.arange(k), n_items), counts.ravel())
+    starts = np.cumsum(totals) - totals
+    column = np.arange(len(item_of)) - np.repeat(starts, totals)
+    codes[item_of, column] = label_of
+    return codes
+
+
+def long_to_rater(
+    long: pd.DataFrame,
+    item: str = "item",
+    annotator: str = "annotator",
+    label: str = "label",
+    categories: Sequence[str] | None = None,
+    source: str = "long table",
+) -> RaterTable:
+    """Long table -> `RaterTable`. Rows with a missing label are dropped.
+
+    `categories` fixes the category order (e.g. taxonomy.FIELD_VALUES[field]); a label
+    outside it raises FormatError. Without it, categories are the sorted labels seen.
+    Two answers by one annotator for one item raise FormatError.
+    """
+    for column in (item, annotator, label):
+        if column not in long.columns:
+            raise FormatError(f"missing column {column!r}", path=source, expected=f"columns {item}, {annotator}, {label}")
+    label_codes, names = factorize_labels(long[label])
+    given = label_codes >= 0
+    item_codes, items = pd.factorize(long[item].to_numpy()[given], sort=True)
+    rater_codes, raters = pd.factorize(long[annotator].to_numpy()[given], sort=True)
+    return _rater_table(item_codes, items, rater_codes, raters, label_codes[given], names, categories, source)
+
+
+def _rater_table(item_codes, items, rater_codes, raters, label_codes, names, categories, source) -> RaterTable:
+    used = np.bincount(label_codes, minlength=len(names)) > 0
+    seen = names[used]
+    label_codes = (np.cumsum(used) - 1)[label_codes]
+    if categories is None:
+        categories = tuple(sorted(seen))
+    categories = tuple(categories)
+    position = {c: i for i, c in enumerate(categories)}
+    unknown = [c for c in seen if c not in position]
+    if unknown:
+        raise FormatError(f"unknown label {unknown[0]!r}", path=source, expected=f"one of {', '.join(categories)}")
+    remap = np.array([position[c] for c in seen], dtype=np.int64)
+    n_items, n_raters = len(items), len(raters)
+    cell = item_codes.astype(np.int64) * n_raters + rater_codes
+    repeats = np.bincount(cell, minlength=n_items * n_raters)
+    if n_items and repeats.max() > 1:
+        first = int(np.argmax(repeats))
+        raise FormatError(
+            f"annotator {raters[first % n_raters]!r} answered item {items[first // n_raters]!r} {repeats[first]} times",
+            path=source,
+            expected="at most one answer per item and annotator",
+        )
+    codes = np.full(n_items * n_raters, MISSING, dtype=np.int64)
+    codes[cell] = remap[label_codes]
+    return RaterTable(codes.reshape(n_items, n_raters), pd.Index(items), pd.Index(raters), categories)
+
+
+def rater_to_long(table: RaterTable, item: str = "item", annotator: str = "annotator", label: str = "label") -> pd.DataFrame:
+    """`RaterTable` -> long table, one row per given answer, in item then rater order."""
+    rows, cols = np.nonzero(table.codes >= 0)
+    names = np.asarray(table.categories, dtype=object)
+    return pd.DataFrame(
+        {item: table.items[rows], annotator: table.raters[cols], label: names[table.codes[rows, cols]]}
+    )
+
+
+def split_fields(
+    long: pd.DataFrame,
+    categories: dict[str, Sequence[str]] | None = None,
+    source: str = "long table",
+) -> Iterator[tuple[str, RaterTable]]:
+    """Long table with columns item, annotator, field, label -> (field, RaterTable) per field.
+
+    Fields come in order of first appearance. Items and annotators of a field are those with
+    at least one answer in that field. `categories` maps a field to its category order.
+    """
+    for column in ("item", "annotator", "field", "label"):
+        if column not in long.columns:
+            raise FormatError(f"missing column {column!r}", path=source, expected="columns item, annotator, field, label")
+    label_all, names = factorize_labels(long["label"])
+    given = label_all >= 0
+    label_all = label_all[given]
+    field_codes, fields = pd.factorize(long["field"].to_numpy()[given])
+    item_all, item_names = pd.factorize(long["item"].to_numpy()[given])
+    rater_all, rater_names = pd.factorize(long["annotator"].to_numpy()[given])
+    order = np.argsort(field_codes, kind="stable")
+    bounds = np.searchsorted(field_codes[order], np.arange(len(fields) + 1))
+    for f, field in enumerate(fields):
+        field = str(field)
+        rows = order[bounds[f] : bounds[f + 1]]
+        item_codes, item_index = pd.factorize(item_all[rows], sort=True)
+        rater_codes, rater_index = pd.factorize(rater_all[rows], sort=True)
+        table = _rater_table(
+            item_codes,
+            item_names[item_index],
+            rater_codes,
+            rater_names[rater_index],
+            label_all[rows],
+            names,
+            None if categories is None else categories.get(field),
+            f"{source}, field {field!r}",
+        )
+        yield field, table
