@@ -1,0 +1,257 @@
+"""Frame-level samples for RefVOS: (frame, referent mask, RE), with the paper's transforms.
+
+Sources: any `refcat.datasets.readers.open_reader` reader (DAVIS with a filter on the four RE
+files, A2D Sentences, the demo dataset), RefCOCO / RefCOCO+ (`refcat.datasets.refer`), and
+A2Dre+ variants (an A2D reader plus the A2Dre+ files).
+
+- Training unit: one referent in one annotated frame where it is present. Each time it is
+  drawn, one of its REs is chosen at random, as in the released RefVOS code.
+- Evaluation unit: one expression in one annotated frame.
+- Target: 1 referent, 0 background, 255 ignored (DAVIS void pixels, padding).
+- Transforms (released code): resize the shorter side to `base_size`, random crop
+  `crop_size` (padding with 0 / 255 when smaller), ImageNet normalisation.
+- Randomness comes from a generator seeded with (seed, epoch, sample index), so a sample is
+  the same whatever worker or process loads it, and a resumed run sees the same data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import Dataset, Sampler
+
+from refcat.datasets.records import DatasetReader, Instance
+from refcat.errors import MissingDataError, UsageError
+from refcat.refvos_model.network import IGNORE_INDEX
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+REFCOCO_DATASETS = ("refcoco", "refcoco+")
+
+
+def open_dataset(dataset: str, root: str, split: str | None) -> DatasetReader:
+    """A reader for any dataset the model trains or predicts on (RefCOCO family included)."""
+    if dataset in REFCOCO_DATASETS:
+        from refcat.datasets.refer import RefCocoReader
+
+        return RefCocoReader(root, split=split, dataset=dataset)
+    from refcat.datasets.readers import open_reader
+
+    return open_reader(dataset, root, split)
+
+
+def select_instances(reader: DatasetReader, sources: Sequence[str] = ()) -> list[Instance]:
+    """The reader's instances, keeping only the given sources (e.g. DAVIS "annot1") when any are named."""
+    instances = [i for i in reader.instances() if not sources or i.source in sources]
+    if not instances:
+        raise MissingDataError(
+            f"no referring expressions in {reader.dataset}" + (f" for sources {list(sources)}" if sources else ""),
+            expected="at least one expression",
+        )
+    return instances
+
+
+def a2dre_plus_instances(directory: str, categories: Sequence[str] = (), polarities: Sequence[str] = ()) -> list[Instance]:
+    """A2Dre+ variants as A2D instances with source `a2dre+:{category}:{polarity}`."""
+    from refcat.datasets.a2dre_plus import read_a2dre_plus
+
+    df = read_a2dre_plus(directory)
+    if categories:
+        df = df[df["category"].isin(categories)]
+    if polarities:
+        df = df[df["polarity"].isin(polarities)]
+    return [
+        Instance("a2d", str(r.video_id), int(r.instance_id), f"a2dre+:{r.category}:{r.polarity}", str(r.query))
+        for r in df.itertuples()
+    ]
+
+
+@dataclass(frozen=True)
+class FrameSample:
+    video_id: str
+    frame: int
+    object_id: int
+    texts: tuple[str, ...]  # one is drawn at random each time (training); exactly one (evaluation)
+    instance_key: str = ""  # evaluation samples: the instance the text belongs to
+
+
+def training_samples(reader: DatasetReader, instances: Iterable[Instance]) -> list[FrameSample]:
+    """One sample per referent and annotated frame where it is present, carrying all its REs."""
+    texts: dict[tuple[str, int], list[str]] = {}
+    for inst in instances:
+        texts.setdefault((inst.video_id, inst.object_id), []).append(inst.text)
+    samples = []
+    for video_id in sorted({v for v, _ in texts}):
+        for obj in reader.objects(video_id):
+            if (video_id, obj.object_id) in texts:
+                samples.extend(
+                    FrameSample(video_id, f, obj.object_id, tuple(texts[video_id, obj.object_id])) for f in obj.frames
+                )
+    return samples
+
+
+def evaluation_samples(
+    reader: DatasetReader, instances: Iterable[Instance], *, present_only: bool = True
+) -> list[FrameSample]:
+    """One sample per expression and annotated frame (only frames showing the referent if `present_only`)."""
+    samples = []
+    objects: dict[str, dict[int, list[int]]] = {}
+    for inst in instances:
+        if inst.video_id not in objects:
+            objects[inst.video_id] = {o.object_id: o.frames for o in reader.objects(inst.video_id)}
+        if present_only:
+            frames = objects[inst.video_id].get(inst.object_id, [])
+        else:
+            frames = reader.annotated_frames(inst.video_id)
+        samples.extend(FrameSample(inst.video_id, f, inst.object_id, (inst.text,), inst.key) for f in frames)
+    return samples
+
+
+def referent_target(reader: DatasetReader, video_id: str, frame: int, object_id: int) -> np.ndarray:
+    """uint8 (H, W): 1 referent, 0 background, 255 void."""
+    masks = reader.object_masks(video_id, frame)
+    shape = next(iter(masks.masks.values())).shape if masks.masks else reader.frame(video_id, frame).shape[:2]
+    target = np.zeros(shape, dtype=np.uint8)
+    if object_id in masks.masks:
+        target[masks.masks[object_id]] = 1
+    if masks.void is not None:
+        target[masks.void] = IGNORE_INDEX
+    return target
+
+
+def _resize_pair(image: torch.Tensor, target: torch.Tensor, base_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    h, w = image.shape[-2:]
+    scale = base_size / min(h, w)
+    size = (max(1, round(h * scale)), max(1, round(w * scale)))
+    image = F.interpolate(image[None], size=size, mode="bilinear", align_corners=False, antialias=True)[0]
+    target = F.interpolate(target[None, None].float(), size=size, mode="nearest")[0, 0].long()
+    return image, target
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """RGB uint8 (H, W, 3) -> ImageNet-normalised float (3, H, W)."""
+    t = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float() / 255.0
+    mean = torch.tensor(IMAGENET_MEAN)[:, None, None]
+    std = torch.tensor(IMAGENET_STD)[:, None, None]
+    return (t - mean) / std
+
+
+def transform(
+    image: np.ndarray, target: np.ndarray, base_size: int, crop_size: int | None, rng: np.random.Generator | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Resize the shorter side to base_size, then (training, rng given) a random crop_size square."""
+    img, tgt = _resize_pair(to_tensor(image), torch.from_numpy(target.astype(np.int64)), base_size)
+    if rng is None or crop_size is None:
+        return img, tgt
+    h, w = img.shape[-2:]
+    pad_h, pad_w = max(0, crop_size - h), max(0, crop_size - w)
+    if pad_h or pad_w:
+        img = F.pad(img, (0, pad_w, 0, pad_h), value=0.0)
+        tgt = F.pad(tgt, (0, pad_w, 0, pad_h), value=IGNORE_INDEX)
+        h, w = img.shape[-2:]
+    top = int(rng.integers(0, h - crop_size + 1))
+    left = int(rng.integers(0, w - crop_size + 1))
+    return img[:, top : top + crop_size, left : left + crop_size], tgt[top : top + crop_size, left : left + crop_size]
+
+
+class ReferringFrames(Dataset):
+    """Items: (image (3, H, W), target (H, W) long, text, sample index)."""
+
+    def __init__(
+        self,
+        reader: DatasetReader,
+        samples: list[FrameSample],
+        base_size: int,
+        crop_size: int | None = None,
+        *,
+        train: bool,
+        seed: int = 0,
+    ) -> None:
+        if not samples:
+            raise MissingDataError(f"no frame samples in {reader.dataset}", expected="annotated frames with referents")
+        self.reader, self.samples = reader, samples
+        self.base_size, self.crop_size = base_size, crop_size
+        self.train, self.seed, self.epoch = train, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int):
+        s = self.samples[index]
+        rng = np.random.default_rng((self.seed, self.epoch, index)) if self.train else None
+        text = s.texts[int(rng.integers(len(s.texts)))] if rng is not None else s.texts[0]
+        image = self.reader.frame(s.video_id, s.frame)
+        target = referent_target(self.reader, s.video_id, s.frame, s.object_id)
+        img, tgt = transform(image, target, self.base_size, self.crop_size, rng)
+        return img, tgt, text, index
+
+
+def collate(batch):
+    """Stack items, padding to the largest size in the batch (image 0, target 255)."""
+    h = max(item[0].shape[-2] for item in batch)
+    w = max(item[0].shape[-1] for item in batch)
+    images = torch.zeros(len(batch), 3, h, w)
+    targets = torch.full((len(batch), h, w), IGNORE_INDEX, dtype=torch.long)
+    for k, (img, tgt, _, _) in enumerate(batch):
+        images[k, :, : img.shape[-2], : img.shape[-1]] = img
+        targets[k, : tgt.shape[-2], : tgt.shape[-1]] = tgt
+    return images, targets, [item[2] for item in batch], torch.tensor([item[3] for item in batch])
+
+
+class ShardedSampler(Sampler[int]):
+    """Indices of one process's shard, reproducible and resumable.
+
+    Training: a permutation drawn from (seed, epoch), padded by repetition to a multiple of
+    `world_size` like DistributedSampler, then every world_size-th index from `rank`.
+    Evaluation (shuffle=False): rank::world_size with no padding, so no sample is counted twice.
+    `start` skips the first indices of this shard (resuming in the middle of an epoch).
+    """
+
+    def __init__(self, n: int, *, rank: int = 0, world_size: int = 1, shuffle: bool, seed: int = 0) -> None:
+        self.n, self.rank, self.world_size = n, rank, world_size
+        self.shuffle, self.seed = shuffle, seed
+        self.epoch, self.start = 0, 0
+
+    def set_epoch(self, epoch: int, start: int = 0) -> None:
+        self.epoch, self.start = epoch, start
+
+    def _indices(self) -> list[int]:
+        if not self.shuffle:
+            return list(range(self.rank, self.n, self.world_size))
+        g = torch.Generator().manual_seed(self.seed + 1_000_003 * self.epoch)
+        order = torch.randperm(self.n, generator=g).tolist()
+        total = math.ceil(self.n / self.world_size) * self.world_size
+        order += order[: total - self.n]
+        return order[self.rank : total : self.world_size]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._indices()[self.start :])
+
+    def __len__(self) -> int:
+        return max(0, len(self._indices()) - self.start)
+
+
+def build_datasets(
+    dataset: str, root: str, split: str, val_split: str | None, sources: Sequence[str], base_size: int,
+    crop_size: int | None, seed: int,
+) -> tuple[ReferringFrames, ReferringFrames | None, list[str]]:
+    """(training set, validation set or None, training REs) for `refcat train`."""
+    if not root:
+        raise UsageError("no dataset root given", expected="--root DIR")
+    reader = open_dataset(dataset, root, split)
+    instances = select_instances(reader, sources)
+    train = ReferringFrames(reader, training_samples(reader, instances), base_size, crop_size, train=True, seed=seed)
+    val = None
+    if val_split:
+        val_reader = open_dataset(dataset, root, val_split)
+        val_samples = evaluation_samples(val_reader, select_instances(val_reader, sources))
+        val = ReferringFrames(val_reader, val_samples, base_size, train=False)
+    return train, val, [i.text for i in instances]

