@@ -137,7 +137,7 @@ def write_a2d_h5(
     drop: str | None = None,
 ) -> None:
     """An A2D Sentences .h5 as MATLAB writes it: masks stored transposed, N = 1 shapes squeezed."""
-    squeeze = len(instances) == 1 if squeeze is None else squeeze
+    squeeze = len(masks) == 1 if squeeze is None else squeeze
     stored = np.stack([m.T.astype(np.uint8) for m in masks])  # (N, W, H)
     boxes = np.array([[0, 0, 1, 1]] * len(masks), np.float64).T  # (4, N)
     if squeeze:
@@ -153,3 +153,52 @@ def write_a2d_h5(
         for key, value in data.items():
             if key != drop:
                 f.create_dataset(key, data=value)
+
+
+A2D_VIDEOSET = (
+    "--h5fAKYurM,41,1.0,5.5,720,1280,8,2,0\n"  # train, clip; sizes are the original video's
+    "-0cOo0cRVZU,11,0,3.2,360,640,8,1,1\n"  # test, clip
+    "EadxBPmQvtg,18,0,4,240,320,30,1,1\n"  # test, extracted frames; frame 25 repeats instance 1
+    "95Nq6fQoP2o,61,0,4,240,320,40,1,0\n"  # train, extracted frames; frame 32 has an extra mask
+    "T6bNPuKV-wY,17,0,4,240,320,8,0,0\n"  # train, extracted frames; the `1 (copy)` row
+    "MISSEDvid01,17,0,4,240,320,8,0,0\n"  # listed in a2d_missed_videos.txt
+)
+A2D_SENTENCES = (
+    "video_id,instance_id,query\n"
+    "--h5fAKYurM,0,the pigeon is limping\n"
+    "--h5fAKYurM,1,  a Bird  standing still \n"
+    '--h5fAKYurM,0,"pigeon walking, then stopping"\n'
+    "-0cOo0cRVZU,0,player in blue shirt passing a basketball on left\n"
+    "T6bNPuKV-wY,0,man running\n"
+    "T6bNPuKV-wY,1 (copy),man running\n"
+    "MISSEDvid01,0,gone\n"
+    "EadxBPmQvtg,1,dog jumping\n"
+)
+A2D_CLIP_COLOURS = [(250, 10, 10), (10, 250, 10), (10, 10, 250), (250, 250, 10),
+                    (10, 250, 250), (250, 10, 250), (128, 128, 128), (30, 30, 30)]
+
+
+def build_a2d(root: Path) -> Path:
+    release = root / "Release"
+    release.mkdir(parents=True)
+    (release / "videoset.csv").write_text(A2D_VIDEOSET)
+    (root / "a2d_missed_videos.txt").write_text("MISSEDvid01\n")
+    (root / "a2d_annotation.txt").write_text(A2D_SENTENCES)
+    for vid in ("--h5fAKYurM", "-0cOo0cRVZU"):
+        write_mp4(release / "clips320H" / f"{vid}.mp4", A2D_CLIP_COLOURS, A2D_W, A2D_H)
+    for vid in ("EadxBPmQvtg", "95Nq6fQoP2o", "T6bNPuKV-wY"):
+        for number in (1, 2):  # ffmpeg numbers extracted frames from 1
+            path = release / "pngs320H" / vid / f"{number:05d}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.new("RGB", (A2D_W, A2D_H), (40 * number, 0, 0)).save(path)
+    h5 = root / "a2d_annotation_with_instances"
+    # Frame 2 (index 1): one bird, N = 1 stored squeezed as (W, H) and (4,).
+    write_a2d_h5(h5 / "--h5fAKYurM/00002.h5", [0], [a2d_mask(10, 5, 20, 15)], [48])
+    # Frame 6 (index 5): two instances (N, W, H); instance 1 is a single pixel at the corner.
+    write_a2d_h5(h5 / "--h5fAKYurM/00006.h5", [0, 1], [a2d_mask(12, 6, 22, 16), a2d_mask(63, 47, 63, 47)], [48, 41])
+    # N = 1 stored with its first axis kept (1, W, H).
+    write_a2d_h5(h5 / "-0cOo0cRVZU/00003.h5", [0], [a2d_mask(0, 0, 3, 1)], [11], squeeze=False)
+    write_a2d_h5(h5 / "EadxBPmQvtg/00025.h5", [0, 1, 1],
+                 [a2d_mask(0, 0, 1, 1), a2d_mask(5, 5, 6, 6), a2d_mask(30, 30, 40, 40)], [11, 75, 75])
+    write_a2d_h5(h5 / "95Nq6fQoP2o/00032.h5", [0], [a2d_mask(2, 2, 4, 4), a2d_mask(8, 8, 9, 9)], [61, 61])
+    return root
