@@ -61,7 +61,11 @@ def region_similarity(pred, gt, void=None) -> float:
 
     Source: davis2017-evaluation `db_eval_iou`.
     """
-    inter, union = intersection_union(pred, gt, void)
+    return region_similarity_from_counts(*intersection_union(pred, gt, void))
+
+
+def region_similarity_from_counts(inter: int, union: int) -> float:
+    """DAVIS J from pixel counts: inter / union, and 1 when the union is empty."""
     return 1.0 if union == 0 else inter / union
 
 

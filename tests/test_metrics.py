@@ -1,0 +1,223 @@
+"""J, F and the A2D conventions against a plain reference of the DAVIS-2017 definitions and hand-computed cases."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from refcat.analysis.metrics import (
+    boundary_f_measure,
+    boundary_map,
+    boundary_points,
+    boundary_precision_recall,
+    boundary_tolerance,
+    davis_statistics,
+    intersection_union,
+    iou_summary,
+    region_similarity,
+    sample_ious,
+)
+from refcat.errors import UsageError
+
+# ----- the plain reference: the DAVIS-2017 definitions written out directly
+
+
+def plain_seg2bmap(seg):
+    seg = seg.astype(bool)
+    right, down, diag = np.zeros_like(seg), np.zeros_like(seg), np.zeros_like(seg)
+    right[:, :-1] = seg[:, 1:]
+    down[:-1, :] = seg[1:, :]
+    diag[:-1, :-1] = seg[1:, 1:]
+    b = (seg ^ right) | (seg ^ down) | (seg ^ diag)
+    b[-1, :] = seg[-1, :] ^ right[-1, :]
+    b[:, -1] = seg[:, -1] ^ down[:, -1]
+    b[-1, -1] = False
+    return b
+
+
+def plain_disk(radius):
+    offsets = np.arange(-radius, radius + 1)
+    x, y = np.meshgrid(offsets, offsets)
+    return x**2 + y**2 <= radius**2
+
+
+def plain_j(pred, gt, void=None):
+    keep = np.ones(gt.shape, bool) if void is None else ~void.astype(bool)
+    inter = np.sum(pred.astype(bool) & gt.astype(bool) & keep)
+    union = np.sum((pred.astype(bool) | gt.astype(bool)) & keep)
+    return 1.0 if union == 0 else inter / union
+
+
+def plain_f(pred, gt, void=None, bound_th=0.008):
+    keep = np.ones(gt.shape, bool) if void is None else ~void.astype(bool)
+    radius = bound_th if bound_th >= 1 else math.ceil(bound_th * np.linalg.norm(gt.shape))
+    fg, gb = plain_seg2bmap(pred.astype(bool) & keep), plain_seg2bmap(gt.astype(bool) & keep)
+    fg_dil = ndimage.binary_dilation(fg, plain_disk(radius))
+    gt_dil = ndimage.binary_dilation(gb, plain_disk(radius))
+    n_fg, n_gt = fg.sum(), gb.sum()
+    if n_fg == 0 and n_gt > 0:
+        p, r = 1, 0
+    elif n_fg > 0 and n_gt == 0:
+        p, r = 0, 1
+    elif n_fg == 0 and n_gt == 0:
+        p, r = 1, 1
+    else:
+        p, r = np.sum(fg & gt_dil) / n_fg, np.sum(gb & fg_dil) / n_gt
+    return 0.0 if p + r == 0 else 2 * p * r / (p + r)
+
+
+def random_blob(rng, shape):
+    sigma = rng.uniform(0.5, max(1.0, min(shape) / 6))
+    field = ndimage.gaussian_filter(rng.random(shape), sigma)
+    return field > np.quantile(field, rng.uniform(0.2, 0.98))
+
+
+SHAPES = [(480, 854), (120, 200), (37, 23), (9, 7), (1, 12), (12, 1), (2, 2)]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_j_and_f_equal_the_plain_definition_on_random_masks(shape):
+    rng = np.random.default_rng(sum(shape))
+    for trial in range(6):
+        gt = random_blob(rng, shape)
+        pred = np.roll(gt, int(rng.integers(-3, 4)), axis=int(rng.integers(0, 2))) if trial % 2 else random_blob(rng, shape)
+        pred = pred ^ (rng.random(shape) > 0.998)
+        void = rng.random(shape) > 0.95 if trial % 3 else None
+        bound_th = [0.008, 0.05, 3, 0.0][trial % 4]
+        assert region_similarity(pred, gt, void) == pytest.approx(plain_j(pred, gt, void), abs=1e-6)
+        assert boundary_f_measure(pred, gt, void, bound_th) == pytest.approx(plain_f(pred, gt, void, bound_th), abs=1e-6)
+        assert np.array_equal(boundary_map(pred), plain_seg2bmap(pred))
+
+
+def test_boundary_points_match_the_full_map_at_the_image_edges():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        mask = random_blob(rng, (30, 40))
+        mask[rng.integers(0, 30), :] = True  # touch the left and right edges
+        mask[:, rng.integers(0, 40)] = True  # and the top and bottom
+        assert np.array_equal(boundary_points(mask), np.argwhere(plain_seg2bmap(mask)))
+
+
+def test_seg2bmap_single_pixel_and_edges_by_hand():
+    mask = np.zeros((10, 10), bool)
+    mask[2, 2] = True
+    # the pixel and its upper, left and upper-left neighbours: boundaries lean towards the origin
+    assert boundary_points(mask).tolist() == [[1, 1], [1, 2], [2, 1], [2, 2]]
+    full = np.ones((5, 6), bool)
+    assert boundary_points(full).size == 0  # nothing differs, and the image edge is no boundary
+    last_col = np.zeros((5, 6), bool)
+    last_col[:, -1] = True
+    assert boundary_points(last_col).tolist() == [[y, 4] for y in range(5)]
+    last_row = np.zeros((5, 6), bool)
+    last_row[-1, :] = True
+    assert boundary_points(last_row).tolist() == [[3, x] for x in range(6)]
+
+
+def test_tolerance_is_ceil_of_fraction_of_diagonal():
+    assert boundary_tolerance((480, 854)) == 8  # ceil(0.008 * 979.6)
+    assert boundary_tolerance((10, 10)) == 1
+    assert boundary_tolerance((480, 854), 3) == 3
+    with pytest.raises(UsageError):
+        boundary_tolerance((10, 10), 1.5)
+
+
+def test_f_by_hand_two_pixels_apart():
+    gt = np.zeros((10, 10), bool)
+    pred = np.zeros((10, 10), bool)
+    gt[2, 2] = True
+    pred[2, 4] = True
+    # boundaries {(1,1),(1,2),(2,1),(2,2)} and {(1,3),(1,4),(2,3),(2,4)}; radius 1 matches half of each
+    assert boundary_precision_recall(pred, gt) == (0.5, 0.5)
+    assert boundary_f_measure(pred, gt) == 0.5
+    assert boundary_f_measure(pred, gt, bound_th=2) == 1.0
+    assert boundary_f_measure(pred, gt, bound_th=0.0) == 0.0
+    assert region_similarity(pred, gt) == 0.0
+
+
+def test_empty_mask_conventions():
+    empty = np.zeros((8, 8), bool)
+    obj = np.zeros((8, 8), bool)
+    obj[2:5, 2:5] = True
+    assert region_similarity(empty, empty) == 1.0
+    assert boundary_f_measure(empty, empty) == 1.0
+    assert region_similarity(empty, obj) == 0.0
+    assert boundary_precision_recall(empty, obj) == (1.0, 0.0)
+    assert boundary_f_measure(empty, obj) == 0.0
+    assert boundary_precision_recall(obj, empty) == (0.0, 1.0)
+    assert boundary_f_measure(obj, empty) == 0.0
+
+
+def test_void_pixels_are_excluded():
+    gt = np.zeros((6, 6), bool)
+    pred = np.zeros((6, 6), bool)
+    gt[1, 1:5] = True  # 4 pixels
+    pred[1, 3:6] = True  # 3 pixels, 2 shared
+    void = np.zeros((6, 6), bool)
+    void[1, 5] = True
+    assert intersection_union(pred, gt) == (2, 5)
+    assert intersection_union(pred, gt, void) == (2, 4)
+    assert region_similarity(pred, gt, void) == 0.5
+    # a referent entirely under void counts as empty: empty vs empty gives 1 for both measures
+    only_void = np.zeros((6, 6), bool)
+    only_void[3, 3] = True
+    assert region_similarity(only_void, only_void, only_void) == 1.0
+    assert boundary_f_measure(only_void, np.zeros((6, 6)), only_void) == 1.0
+
+
+def test_masks_of_any_dtype_and_shape_checks():
+    gt = np.zeros((5, 5), np.uint8)
+    gt[1:3, 1:3] = 7
+    assert region_similarity(gt.astype(float), gt) == 1.0
+    with pytest.raises(UsageError):
+        region_similarity(np.zeros((5, 4)), gt)
+
+
+def test_davis_statistics_by_hand():
+    stats = davis_statistics([1, 1, 1, 1, 0, 0, 0, 0])
+    # bin edges round(linspace(1, 8, 5)) - 1 = 0, 2, 4, 5, 7: first bin frames 0-2, last bin 5-7
+    assert stats == (0.5, 0.5, 1.0)
+    stats = davis_statistics([0.2, 0.4, 0.6, 0.8, 1.0])
+    assert stats.mean == pytest.approx(0.6)
+    assert stats.recall == pytest.approx(0.6)
+    assert stats.decay == pytest.approx(0.3 - 0.9)
+    long = np.r_[np.ones(150), np.zeros(150)]  # past 255 frames the original uint8 bins would wrap
+    assert davis_statistics(long).decay == 1.0
+
+
+SAMPLES = dict(  # (I, U, referent present)
+    inter=[5, 0, 0, 0, 9, 7],
+    union=[10, 0, 4, 0, 10, 10],
+    gt_present=[True, True, False, False, True, True],
+)
+
+
+def test_mttr_convention_by_hand():
+    ious = sample_ious(SAMPLES["inter"], SAMPLES["union"], SAMPLES["gt_present"], "mttr")
+    assert np.allclose(ious, [0.5, 1.0, np.nan, np.nan, 0.9, 0.7], equal_nan=True)
+    s = iou_summary(SAMPLES["inter"], SAMPLES["union"], SAMPLES["gt_present"], "mttr")
+    assert s["samples"] == 4
+    assert s["overall_iou"] == pytest.approx(21 / 30)
+    assert s["mean_iou"] == pytest.approx(3.1 / 4)
+    assert s["precision@0.5"] == 0.75  # strictly greater: the 0.5 sample does not count
+    assert s["precision@0.7"] == 0.5
+    assert s["precision@0.9"] == 0.25
+
+
+def test_refvos_convention_by_hand():
+    ious = sample_ious(SAMPLES["inter"], SAMPLES["union"], SAMPLES["gt_present"], "refvos")
+    assert np.allclose(ious, [0.5, 0.0, 0.0, 0.0, 0.9, 0.7])
+    s = iou_summary(SAMPLES["inter"], SAMPLES["union"], SAMPLES["gt_present"], "refvos")
+    assert s["samples"] == 6
+    assert s["overall_iou"] == pytest.approx(21 / 34)  # the absent frame's false positives count
+    assert s["mean_iou"] == pytest.approx(2.1 / 6)
+    assert s["precision@0.5"] == 0.5  # greater or equal
+    assert s["precision@0.7"] == pytest.approx(1 / 3)
+    assert s["precision@0.9"] == pytest.approx(1 / 6)
+
+
+def test_unknown_convention_and_empty_input():
+    with pytest.raises(UsageError):
+        sample_ious([1], [1], [True], "coco")
+    s = iou_summary([], [], [], "mttr")
+    assert s["samples"] == 0 and math.isnan(s["mean_iou"])
