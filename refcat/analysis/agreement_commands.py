@@ -1,0 +1,117 @@
+"""`refcat agreement` and `refcat consensus`: label tables from a CSV file or the store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from refcat.cli import add_db_option
+from refcat.errors import FormatError, MissingDataError, UsageError
+
+LABEL_COLUMNS = ("item", "annotator", "field", "label")
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", metavar="FILE.csv",
+                        help="label table with columns item,annotator,field,label (and optionally text); "
+                             "an empty label is a missing answer")
+    add_db_option(parser)
+    parser.add_argument("--campaign", help="read the labels of this campaign from the store (instead of --input)")
+    parser.add_argument("--round", type=int, help="round number of the campaign (with --campaign)")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("agreement", help="inter-annotator agreement per label field",
+                              description="Fleiss', Davies & Fleiss' and pairwise Cohen's kappas and Krippendorff's "
+                                          "alpha per field, with standard errors and confidence intervals.")
+    _add_input_options(p)
+    p.add_argument("--out-dir", metavar="DIR", help="write agreement.csv, agreement.md and agreement_pairwise.csv here")
+    p.add_argument("--json", action="store_true", help="print one JSON object per field instead of the table")
+    p.add_argument("--n-boot", type=int, default=1000,
+                   help="bootstrap resamples of items for the intervals; 0 for analytic (Wald) intervals only "
+                        "(default %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default %(default)s)")
+    p.add_argument("--confidence", type=float, default=0.95, help="confidence level of the intervals (default %(default)s)")
+    p.set_defaults(func=agreement_handler)
+
+    c = subparsers.add_parser("consensus", help="consensus labels: keep a label given by at least K annotators",
+                              description="Per item and field, keep the most voted label when it has at least K votes; "
+                                          "ties and items with too few answers get a status, not a label.")
+    _add_input_options(c)
+    c.add_argument("--min-votes", type=int, default=2, metavar="K", help="votes needed to keep a label (default %(default)s)")
+    c.add_argument("--output", required=True, metavar="OUT.csv",
+                   help="long CSV: item,field,label,votes,n_answers,status")
+    c.add_argument("--release", metavar="OUT_release.csv",
+                   help="also write the paper's released label format (RE fields only; items must be instance keys)")
+    c.set_defaults(func=consensus_handler)
+
+
+def load_label_table(args):
+    """The long label table (item, annotator, field, label[, text]) from `--input` or the store."""
+    import pandas as pd
+
+    if args.input and args.campaign:
+        raise UsageError("give either --input or --campaign, not both")
+    if args.input:
+        path = Path(args.input)
+        if not path.is_file():
+            raise MissingDataError("no such file", path=path)
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        missing = [c for c in LABEL_COLUMNS if c not in table.columns]
+        if missing:
+            raise FormatError(f"missing column(s) {', '.join(missing)}", path=path, line=1,
+                              expected="a header with item,annotator,field,label")
+        return table
+    if not args.campaign:
+        raise UsageError("give --input FILE.csv, or --campaign NAME (and --round N) to read the store")
+    try:
+        from refcat.annotate.labels import label_table
+        from refcat.annotate.store import open_store
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("refcat.annotate"):
+            raise
+        raise UsageError("reading labels from the store needs refcat.annotate.labels, which is not installed; "
+                         "use --input FILE.csv") from exc
+    return label_table(open_store(args.db), args.campaign, args.round)
+
+
+def agreement_handler(args) -> int:
+    from refcat.analysis.agreement_report import agreement_by_field, report_json, report_markdown, write_report
+
+    table = load_label_table(args)
+    source = args.input or f"campaign {args.campaign}"
+    results = agreement_by_field(table, n_boot=args.n_boot, seed=args.seed, confidence=args.confidence, source=source)
+    if args.json:
+        for obj in report_json(results):
+            print(json.dumps(obj))
+    else:
+        print(report_markdown(results, args.confidence))
+    if args.out_dir:
+        for path in write_report(results, args.out_dir, args.confidence):
+            print(f"wrote {path}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def consensus_handler(args) -> int:
+    from refcat.analysis.consensus import consensus, release_frame, write_release_labels
+
+    table = load_label_table(args)
+    source = args.input or f"campaign {args.campaign}"
+    result = consensus(table, args.min_votes, source=source)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    result.to_csv(args.output, index=False)
+    counts = result["status"].value_counts()
+    print(f"wrote {args.output}: {len(result)} item-field rows, " +
+          ", ".join(f"{n} {s}" for s, n in counts.items()))
+    if args.release:
+        texts = None
+        if "text" in table.columns:
+            texts = dict(table.loc[table["text"] != "", ["item", "text"]].drop_duplicates("item").itertuples(index=False))
+        release, skipped = release_frame(result, texts)
+        write_release_labels(release, args.release)
+        print(f"wrote {args.release}: {len(release)} instances; {len(skipped)} skipped for lack of consensus")
+        for item, reason in skipped.itertuples(index=False):
+            print(f"  skipped {item}: {reason}")
+    return 0
