@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -155,7 +156,8 @@ def iter_video_tables(pred_dir, reader: DatasetReader, instances: Iterable[Insta
                       bound_th: float = DAVIS_BOUND_TH) -> Iterator[pd.DataFrame]:
     """The per-sample rows of each video in turn; `processes` > 1 scores videos in worker processes.
 
-    Workers receive a pickled copy of the reader, so the reader must be picklable.
+    Workers are forked where the platform can fork (they inherit the reader as it is);
+    elsewhere they are spawned and receive a pickled copy of the reader.
     """
     scorer = _VideoScorer(reader, pred_dir, layout, missing_as_empty, bound_th)
     tasks = list(_by_video(instances).items())
@@ -163,8 +165,9 @@ def iter_video_tables(pred_dir, reader: DatasetReader, instances: Iterable[Insta
         for task in tasks:
             yield scorer.score(*task)
         return
-    with ProcessPoolExecutor(max_workers=min(processes, len(tasks)), initializer=_init_worker,
-                             initargs=(scorer,)) as pool:
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with ProcessPoolExecutor(max_workers=min(processes, len(tasks)), mp_context=context,
+                             initializer=_init_worker, initargs=(scorer,)) as pool:
         yield from pool.map(_score_in_worker, tasks)
 
 
