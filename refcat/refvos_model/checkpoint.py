@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from refcat.errors import FormatError, MissingDataError, UsageError
-from refcat.refvos_model.config import ModelConfig, config_from_dict, config_to_dict, differences
+from refcat.errors import FormatError, MissingDataError
+from refcat.refvos_model.config import ModelConfig, config_from_dict
 
 FORMAT = "refcat-refvos-checkpoint-1"
 
@@ -52,13 +52,6 @@ def load_checkpoint(path: str | Path) -> dict:
 
 def model_config_of(data: dict, path: str | Path) -> ModelConfig:
     return config_from_dict(ModelConfig, data["model_config"], where=str(path))
-
-
-def check_config(data: dict, config: ModelConfig, path: str | Path) -> None:
-    """Raise UsageError naming every model option where the checkpoint and `config` differ."""
-    diff = differences(data["model_config"], config_to_dict(config))
-    if diff:
-        raise UsageError(f"{path}: checkpoint was trained with other model options: " + "; ".join(diff))
 
 
 def load_model_state(model: nn.Module, state: dict, path: str | Path) -> None:
@@ -98,3 +91,13 @@ def set_rng_state(state: dict) -> None:
     random.setstate((p["version"], tuple(p["internal"]), p["gauss"]))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def load_model(path: str | Path) -> tuple[nn.Module, dict]:
+    """The trained RefVOS network of a checkpoint (on the CPU, eval mode) and the checkpoint's contents."""
+    from refcat.refvos_model.network import RefVOS
+
+    data = load_checkpoint(path)
+    model = RefVOS(model_config_of(data, path), weights_backbone=None)
+    load_model_state(model, data["model"], path)
+    return model.eval(), data

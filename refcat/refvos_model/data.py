@@ -124,10 +124,14 @@ def referent_target(reader: DatasetReader, video_id: str, frame: int, object_id:
     return target
 
 
+def resized_size(height: int, width: int, base_size: int) -> tuple[int, int]:
+    """(H, W) after scaling the shorter side to base_size."""
+    scale = base_size / min(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
 def _resize_pair(image: torch.Tensor, target: torch.Tensor, base_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    h, w = image.shape[-2:]
-    scale = base_size / min(h, w)
-    size = (max(1, round(h * scale)), max(1, round(w * scale)))
+    size = resized_size(*image.shape[-2:], base_size)
     image = F.interpolate(image[None], size=size, mode="bilinear", align_corners=False, antialias=True)[0]
     target = F.interpolate(target[None, None].float(), size=size, mode="nearest")[0, 0].long()
     return image, target

@@ -150,6 +150,11 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> di
         diff = differences(state["train_config"], config_to_dict(train_cfg))
         if diff:
             raise UsageError(f"{checkpoint_path}: resuming with another training recipe: " + "; ".join(diff))
+        derived = ("vocabulary", "word_dim")  # filled in from the data at the first run
+        saved = {k: v for k, v in state["model_config"].items() if k not in derived}
+        diff = differences(saved, {k: v for k, v in config_to_dict(model_cfg).items() if k not in derived})
+        if diff:
+            raise UsageError(f"{checkpoint_path}: checkpoint was trained with other model options: " + "; ".join(diff))
         model_cfg = ckpt.model_config_of(state, checkpoint_path)
         if state["world_size"] != info.world_size:
             raise UsageError(f"{checkpoint_path} was written by {state['world_size']} processes, not {info.world_size}",

@@ -1,0 +1,97 @@
+"""`refcat predict`: RefVOS masks for every expression and annotated frame, then the per-sample table.
+
+Masks go to the expression layout of the shared contract,
+`OUT/<video_id>/<object_id>/<source>/<frame:05d>.png` (mode L, 255 = referent, 0 elsewhere),
+at each frame's original size: logits are computed at the checkpoint's `base_size`
+(shorter side) and upsampled bilinearly before the argmax. Frames where the referent is
+absent are predicted too, so the table can score false positives. A run resumes: masks
+already on disk are kept. The per-sample table comes from `refcat.analysis.evaluate`.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from refcat.datasets.records import Instance, parse_instance_key
+from refcat.refvos_model.checkpoint import load_model
+from refcat.refvos_model.data import (
+    ReferringFrames, a2dre_plus_instances, collate, evaluation_samples, open_dataset, resized_size, select_instances,
+)
+from refcat.refvos_model.dist_utils import init_distributed
+
+log = logging.getLogger(__name__)
+
+
+def mask_path(out: str | Path, instance_key: str, frame: int) -> Path:
+    _, video_id, object_id, source = parse_instance_key(instance_key)
+    return Path(out) / video_id / str(object_id) / source / f"{frame:05d}.png"
+
+
+def write_masks(
+    model, reader, instances: list[Instance], out: str | Path, *, base_size: int, batch_size: int = 4,
+    device: torch.device = torch.device("cpu"), workers: int = 0, progress: bool = True,
+) -> tuple[int, int]:
+    """Predict and write the missing masks; returns (written, already there)."""
+    samples = evaluation_samples(reader, instances, present_only=False)
+    todo = [s for s in samples if not mask_path(out, s.instance_key, s.frame).exists()]
+    if not todo:
+        return 0, len(samples)
+    sizes = {v.video_id: (v.height, v.width) for v in reader.videos()}
+    dataset = ReferringFrames(reader, todo, base_size, train=False)
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate)
+    amp = torch.autocast("cuda", dtype=torch.float16) if device.type == "cuda" else nullcontext()
+    model.to(device).eval()
+    with torch.no_grad():
+        for images, _, texts, indices in tqdm(loader, desc="predict", disable=not progress):
+            with amp:
+                logits = model(images.to(device), texts).float()
+            for k, index in enumerate(indices.tolist()):
+                s = todo[index]
+                h, w = sizes[s.video_id]
+                rh, rw = resized_size(h, w, base_size)
+                full = F.interpolate(logits[k : k + 1, :, :rh, :rw], size=(h, w), mode="bilinear", align_corners=False)
+                mask = (full[0].argmax(0) == 1).cpu().numpy().astype(np.uint8) * 255
+                path = mask_path(out, s.instance_key, s.frame)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{path.name}.tmp")
+                Image.fromarray(mask, mode="L").save(tmp, format="PNG")
+                tmp.replace(path)
+    return len(todo), len(samples) - len(todo)
+
+
+def predict(
+    checkpoint: str, dataset: str, root: str, out: str, *, split: str | None = None, sources: Sequence[str] = (),
+    a2dre_plus: str | None = None, categories: Sequence[str] = (), polarities: Sequence[str] = (),
+    base_size: int | None = None, batch_size: int = 4, device: str = "auto", workers: int = 0,
+    table: str | None = None, progress: bool = True,
+) -> dict:
+    """Masks for a dataset split (or A2Dre+ variants over an A2D reader) and, if `table` is given, the per-sample table."""
+    info = init_distributed(device)
+    model, data = load_model(checkpoint)
+    base_size = base_size or data["train_config"]["base_size"]
+    reader = open_dataset(dataset, root, split)
+    if a2dre_plus:
+        instances = a2dre_plus_instances(a2dre_plus, categories, polarities)
+    else:
+        instances = select_instances(reader, sources)
+    written, kept = write_masks(model, reader, instances, out, base_size=base_size, batch_size=batch_size,
+                                device=info.device, workers=workers, progress=progress)
+    result = {"instances": len(instances), "written": written, "kept": kept, "table": None}
+    if table:
+        from refcat.analysis.evaluate import per_sample_table, write_table
+
+        samples = per_sample_table(out, reader, instances, layout="expression")
+        write_table(samples, table)
+        result["table"] = table
+        result["mean_J"] = float(samples.loc[samples["gt_present"], "J"].mean())
+    return result
