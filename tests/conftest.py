@@ -29,3 +29,13 @@ def store(request, tmp_path):
         s = _fresh_postgres_store(url)
     yield s
     s.dispose()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """Cheap argon2 parameters in tests (the default costs ~0.2 s a hash on this machine)."""
+    from argon2 import PasswordHasher
+
+    from refcat.annotate import accounts
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

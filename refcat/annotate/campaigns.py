@@ -1,0 +1,225 @@
+"""Campaigns: which instances are labelled, by whom, with which questions, and their rounds.
+
+Conventions:
+- Question sets (refcat.annotate.state.QUESTION_SETS): "difficulty" asks difficulty and
+  correctness; "semantics" asks the seven categories of Table 1 and information. Field
+  names and values are those of refcat.categorize.taxonomy.FIELD_VALUES.
+- Assignment is round-robin over the annotators in the order given: the i-th instance goes
+  to annotators i*k, i*k+1, ... i*k+k-1 (mod n) for k = per_instance, so every annotator
+  gets within one instance of the same load and the same inputs give the same queues.
+- With `auto_trivial`, an instance whose video has a single annotated object is labelled
+  difficulty="trivial" by an automatic event (author "auto"), as in the paper (Section 4),
+  and that question is not asked for it.
+- Round 1 (blind labelling) is open from creation; closing it opens round 2 (revision);
+  closing round 2 finishes the campaign. Only admins close rounds.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from refcat.annotate.accounts import User, create_user, user_row
+from refcat.annotate.schema import (
+    AssignmentRow,
+    CampaignMemberRow,
+    CampaignRow,
+    InstanceRow,
+    LabelEventRow,
+    ObjectRow,
+    RoundRow,
+    UserRow,
+    VideoRow,
+    utcnow,
+)
+from refcat.annotate.state import (
+    LABEL_ROUND,
+    QUESTION_SETS,
+    REVISION_ROUND,
+    Campaign,
+    Round,
+    campaign_row,
+    load_state,
+    round_rows,
+    to_campaign,
+    to_round,
+)
+from refcat.annotate.store import Store
+from refcat.errors import PermissionDenied, StoreError, UsageError
+
+__all__ = [
+    "Campaign", "Round", "select_instances", "create_campaign", "get_campaign", "list_campaigns",
+    "current_round", "close_round", "progress", "create_demo_project", "DEMO_USERS",
+]
+
+# Demo accounts (name -> password, role): for the bundled demo data only.
+DEMO_USERS = {"admin": ("admin", "admin"), "ann1": ("ann1", "annotator"),
+              "ann2": ("ann2", "annotator"), "ann3": ("ann3", "annotator")}
+DEMO_CAMPAIGN = "demo"
+
+
+def select_instances(store: Store, dataset: str | None = None, split: str | None = None, min_objects: int = 1,
+                     video_ids: list[str] | None = None) -> list[str]:
+    """Keys of stored instances, sorted, whose video has at least `min_objects` annotated objects
+    ("videos with two or more objects" is `min_objects=2`)."""
+    n_objects = (
+        select(ObjectRow.video_pk, func.count(ObjectRow.id).label("n")).group_by(ObjectRow.video_pk).subquery()
+    )
+    query = (
+        select(InstanceRow.key)
+        .join(ObjectRow, InstanceRow.object_pk == ObjectRow.id)
+        .join(VideoRow, ObjectRow.video_pk == VideoRow.id)
+        .join(n_objects, n_objects.c.video_pk == VideoRow.id)
+        .where(n_objects.c.n >= min_objects)
+        .order_by(InstanceRow.key)
+    )
+    if dataset is not None:
+        query = query.where(VideoRow.dataset == dataset)
+    if split is not None:
+        query = query.where(VideoRow.split == split)
+    if video_ids is not None:
+        query = query.where(VideoRow.video_id.in_(list(video_ids)))
+    with store.session() as session:
+        return list(session.scalars(query))
+
+
+def _admin_row(session, user: User | str, action: str) -> UserRow:
+    row = user_row(session, user)
+    if row.role != "admin":
+        raise PermissionDenied(f"{row.name} is not an admin; only admins may {action}")
+    return row
+
+
+def create_campaign(store: Store, name: str, instance_keys: list[str], annotators: list[str],
+                    per_instance: int = 3, question_sets: tuple[str, ...] = ("difficulty", "semantics"),
+                    auto_trivial: bool = True, created_by: User | str | None = None) -> Campaign:
+    """Create a campaign, assign its instances and open its blind round (see module doc)."""
+    keys = list(dict.fromkeys(instance_keys))
+    names = list(dict.fromkeys(annotators))
+    sets = tuple(dict.fromkeys(question_sets))
+    if not name.strip():
+        raise UsageError("empty campaign name")
+    if not keys:
+        raise UsageError(f"campaign {name!r} has no instances", expected="at least one instance key")
+    unknown_sets = [s for s in sets if s not in QUESTION_SETS]
+    if unknown_sets or not sets:
+        raise UsageError(f"unknown question sets {unknown_sets or sets}", expected=f"some of {sorted(QUESTION_SETS)}")
+    if not 1 <= per_instance <= len(names):
+        raise UsageError(f"{per_instance} annotators per instance with {len(names)} annotators",
+                         expected=f"1 to {len(names)} per instance")
+    with store.session() as session:
+        if session.scalar(select(CampaignRow.id).where(CampaignRow.name == name)) is not None:
+            raise UsageError(f"campaign {name!r} already exists")
+        creator = None if created_by is None else _admin_row(session, created_by, "create campaigns")
+        users = []
+        for n in names:
+            row = session.scalar(select(UserRow).where(UserRow.name == n))
+            if row is None:
+                raise UsageError(f"unknown annotator {n!r}", expected="an account made with `refcat annotators add`")
+            users.append(row)
+        rows = {r.key: r for r in session.scalars(select(InstanceRow).where(InstanceRow.key.in_(keys)))}
+        missing = [k for k in keys if k not in rows]
+        if missing:
+            raise StoreError(f"{len(missing)} unknown instances, e.g. {missing[0]!r}", expected="stored instance keys")
+        campaign = CampaignRow(name=name, question_sets=",".join(sets), per_instance=per_instance,
+                               auto_trivial=auto_trivial, created_by=None if creator is None else creator.id)
+        session.add(campaign)
+        session.flush()
+        session.add_all(CampaignMemberRow(campaign_pk=campaign.id, user_pk=u.id) for u in users)
+        session.add_all(
+            AssignmentRow(campaign_pk=campaign.id, instance_pk=rows[key].id,
+                          user_pk=users[(i * per_instance + j) % len(users)].id, position=i)
+            for i, key in enumerate(keys) for j in range(per_instance)
+        )
+        session.add(RoundRow(campaign_pk=campaign.id, number=LABEL_ROUND, kind="label"))
+        if auto_trivial and "difficulty" in sets:
+            objects_per_video = dict(session.execute(
+                select(ObjectRow.video_pk, func.count(ObjectRow.id)).group_by(ObjectRow.video_pk)).all())
+            video_of = dict(session.execute(
+                select(InstanceRow.id, ObjectRow.video_pk).join(ObjectRow, InstanceRow.object_pk == ObjectRow.id)
+                .where(InstanceRow.key.in_(keys))).all())
+            session.add_all(
+                LabelEventRow(campaign_pk=campaign.id, instance_pk=rows[key].id, user_pk=None, round=LABEL_ROUND,
+                              kind="auto", field="difficulty", value="trivial",
+                              reason="the only annotated object in its video")
+                for key in keys if objects_per_video[video_of[rows[key].id]] == 1
+            )
+        session.flush()
+        return to_campaign(session, campaign)
+
+
+def get_campaign(store: Store, name: str) -> Campaign:
+    with store.session() as session:
+        return to_campaign(session, campaign_row(session, name))
+
+
+def list_campaigns(store: Store) -> list[Campaign]:
+    with store.session() as session:
+        return [to_campaign(session, r) for r in session.scalars(select(CampaignRow).order_by(CampaignRow.name))]
+
+
+def current_round(store: Store, campaign: Campaign | str) -> Round:
+    """The latest round: open while labelling goes on, closed once the campaign is finished."""
+    with store.session() as session:
+        return to_round(round_rows(session, campaign_row(session, campaign).id)[-1])
+
+
+def close_round(store: Store, campaign: Campaign | str, admin_user: User | str) -> Round:
+    """Close the open round. Closing round 1 opens and returns round 2 (revision); closing
+    round 2 finishes the campaign and returns the closed round."""
+    with store.session() as session:
+        admin = _admin_row(session, admin_user, "close rounds")
+        row = campaign_row(session, campaign)
+        last = round_rows(session, row.id)[-1]
+        if last.closed_at is not None:
+            raise StoreError(f"campaign {row.name!r} is finished: every round is closed")
+        last.closed_at = utcnow()
+        last.closed_by = admin.id
+        if last.number == REVISION_ROUND:
+            session.flush()
+            return to_round(last)
+        revision = RoundRow(campaign_pk=row.id, number=REVISION_ROUND, kind="revision", opened_at=last.closed_at)
+        session.add(revision)
+        session.flush()
+        return to_round(revision)
+
+
+def progress(store: Store, campaign: Campaign | str) -> pd.DataFrame:
+    """Per annotator, in the current round: assigned (queue length), complete, remaining;
+    the last row (annotator "total") sums them. Columns: annotator, round, assigned, complete, remaining."""
+    with store.session() as session:
+        state = load_state(session, campaign)
+    rows = []
+    for name in state.campaign.annotators:
+        items = state.queue(name)
+        done = sum(item.complete for item in items)
+        rows.append({"annotator": name, "round": state.round.number, "assigned": len(items),
+                     "complete": done, "remaining": len(items) - done})
+    table = pd.DataFrame(rows, columns=["annotator", "round", "assigned", "complete", "remaining"])
+    total = {"annotator": "total", "round": state.round.number,
+             **{c: int(table[c].sum()) for c in ("assigned", "complete", "remaining")}}
+    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+
+
+def create_demo_project(store: Store) -> dict:
+    """Demo accounts (admin/admin, ann1/ann1, ann2/ann2, ann3/ann3: demo passwords only) and a
+    campaign "demo" over every stored instance of the "demo" dataset. Idempotent: what exists is kept.
+    Returns {"users": {name: password}, "campaign": name, "instances": n, "created": [what was new]}."""
+    created = []
+    with store.session() as session:
+        existing = set(session.scalars(select(UserRow.name).where(UserRow.name.in_(list(DEMO_USERS)))))
+    for name, (password, role) in DEMO_USERS.items():
+        if name not in existing:
+            create_user(store, name, password, role=role)
+            created.append(f"user {name}")
+    with store.session() as session:
+        has_campaign = session.scalar(select(CampaignRow.id).where(CampaignRow.name == DEMO_CAMPAIGN)) is not None
+    if not has_campaign:
+        keys = select_instances(store, dataset="demo")
+        if not keys:
+            raise StoreError("no instances of the demo dataset in the store", path=store.url,
+                             expected="`refcat demo-store` to import the demo data first")
+        create_campaign(store, DEMO_CAMPAIGN, keys, ["ann1", "ann2", "ann3"], per_instance=3, created_by="admin")
+        created.append(f"campaign {DEMO_CAMPAIGN}")
+    return {"users": {name: pw for name, (pw, _) in DEMO_USERS.items()}, "campaign": DEMO_CAMPAIGN,
+            "instances": get_campaign(store, DEMO_CAMPAIGN).n_instances, "created": created}

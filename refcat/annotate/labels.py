@@ -1,0 +1,349 @@
+"""Annotators' answers: queues, append-only answer and undo events, revision, adjudication,
+and the tables derived from the events (see refcat.annotate.state for the conventions).
+
+Every request is checked before anything is written and refused with an exception:
+PermissionDenied (not yours, not allowed yet), StoreError (unknown instance or campaign,
+closed round, finished campaign), UsageError (question or value outside the campaign's
+questions or the taxonomy). A refused request writes nothing.
+
+Automatic answers (author "auto") are excluded from `label_table` and `disagreements`,
+so agreement is measured on annotators' answers only; `final_labels` uses them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import select
+
+from refcat.annotate.accounts import User, user_row
+from refcat.annotate.schema import LabelEventRow, utcnow
+from refcat.annotate.state import (
+    LABEL_ROUND,
+    Campaign,
+    CampaignState,
+    QueueItem,
+    campaign_row,
+    instance_row,
+    load_state,
+    round_rows,
+)
+from refcat.annotate.store import Store
+from refcat.categorize.taxonomy import FIELD_VALUES
+from refcat.errors import PermissionDenied, StoreError, UsageError
+
+__all__ = [
+    "QueueItem", "Undone", "queue", "resume_position", "questions_for", "revision_questions", "record_answer",
+    "undo_last", "answers", "others_answers", "label_table", "events_table", "disagreements",
+    "adjudicate", "final_labels", "majority",
+]
+
+
+@dataclass(frozen=True)
+class Undone:
+    """What `undo_last` took back: the undo event, the answer it retracts, and where it was."""
+
+    undo_event_id: int
+    retracted_event_id: int
+    instance_key: str
+    field: str
+    value: str
+
+
+def majority(values: list[str], n_raters: int) -> str | None:
+    """The value given by more than half of the `n_raters` assigned annotators (2 of 3), else None."""
+    if not values:
+        return None
+    value, count = Counter(values).most_common(1)[0]
+    return value if count * 2 > n_raters else None
+
+
+def _member_state(store: Store, user: User | str, campaign: Campaign | str, **kwargs) -> tuple[str, CampaignState]:
+    with store.session() as session:
+        name = user_row(session, user).name
+        return name, load_state(session, campaign, **kwargs)
+
+
+def queue(store: Store, user: User | str, campaign: Campaign | str) -> list[QueueItem]:
+    """The user's queue in the current round: all their instances in round 1; in round 2 only
+    those where they disagreed with another annotator. Empty for users outside the campaign."""
+    name, state = _member_state(store, user, campaign)
+    return state.queue(name)
+
+
+def resume_position(store: Store, user: User | str, campaign: Campaign | str) -> int:
+    """Position of the first incomplete item of the queue; len(queue) when all are complete."""
+    items = queue(store, user, campaign)
+    return next((item.position for item in items if not item.complete), len(items))
+
+
+def questions_for(store: Store, campaign: Campaign | str, instance_key: str) -> list[str]:
+    """The fields asked for this instance, in page order; automatic ones are left out."""
+    with store.session() as session:
+        inst = instance_row(session, instance_key)
+        state = load_state(session, campaign, instance_pk=inst.id)
+    if not state.annotators_of(instance_key):
+        raise StoreError(f"instance {instance_key!r} is not in campaign {state.campaign.name!r}")
+    return state.questions(instance_key)
+
+
+def revision_questions(store: Store, user: User | str, campaign: Campaign | str, instance_key: str) -> list[str]:
+    """The fields where the user's round 1 answer differs from another annotator's (empty
+    while round 1 is open, since nobody may compare answers yet)."""
+    with store.session() as session:
+        name = user_row(session, user).name
+        inst = instance_row(session, instance_key)
+        state = load_state(session, campaign, instance_pk=inst.id)
+    if state.round.number == LABEL_ROUND:
+        return []
+    return state.revision_fields(state.round_answers(LABEL_ROUND), name, instance_key)
+
+
+def record_answer(store: Store, user: User | str, campaign: Campaign | str, instance_key: str, field: str,
+                  value: str, round: int | None = None) -> int:
+    """Append the user's answer to a question in the open round; returns the event id.
+
+    `round`, when given, is the round the page was showing: an answer meant for a round that
+    has been closed since is refused rather than filed in the next one.
+    """
+    with store.session() as session:
+        urow = user_row(session, user)
+        crow = campaign_row(session, campaign)
+        inst = instance_row(session, instance_key)
+        rounds = round_rows(session, crow.id)
+        _check_open(crow.name, rounds, round)
+        number = rounds[-1].number
+        state = load_state(session, crow.name, instance_pk=inst.id, user_pk=urow.id,
+                           with_others=number != LABEL_ROUND)
+        if urow.name not in state.annotators_of(instance_key):
+            raise PermissionDenied(f"instance {instance_key!r} is not assigned to {urow.name} in campaign {crow.name!r}")
+        if number != LABEL_ROUND and not state.revision_fields(state.round_answers(LABEL_ROUND), urow.name,
+                                                                 instance_key):
+            raise PermissionDenied(f"instance {instance_key!r} is not in {urow.name}'s revision queue "
+                                   f"(no disagreement there)")
+        asked = state.questions(instance_key)
+        _check_value(field, value, asked, instance_key)
+        event = LabelEventRow(campaign_pk=crow.id, instance_pk=inst.id, user_pk=urow.id, round=number,
+                              kind="answer", field=field, value=value, created_at=utcnow())
+        session.add(event)
+        session.flush()
+        # Re-read the round inside the writing transaction: a close that won the race wins.
+        _check_open(crow.name, round_rows(session, crow.id, lock=True), number)
+        return event.id
+
+
+def _check_open(campaign_name: str, rounds, expected: int | None) -> None:
+    last = rounds[-1]
+    if last.closed_at is not None:
+        raise StoreError(f"campaign {campaign_name!r} is finished: no answers are taken")
+    if expected is not None and expected != last.number:
+        raise StoreError(f"round {expected} of campaign {campaign_name!r} is closed (round {last.number} is open)")
+
+
+def _check_value(field: str, value: str, asked: list[str], instance_key: str) -> None:
+    if field not in FIELD_VALUES:
+        raise UsageError(f"unknown question {field!r}", expected=f"one of {sorted(FIELD_VALUES)}")
+    if field not in asked:
+        raise UsageError(f"question {field!r} is not asked for {instance_key!r}", expected=f"one of {asked}")
+    if value not in FIELD_VALUES[field]:
+        raise UsageError(f"{value!r} is not an answer to {field!r}", expected=" or ".join(FIELD_VALUES[field]))
+
+
+def undo_last(store: Store, user: User | str, campaign: Campaign | str) -> Undone:
+    """Retract the user's latest standing answer in the open round by appending an undo event."""
+    with store.session() as session:
+        urow = user_row(session, user)
+        crow = campaign_row(session, campaign)
+        rounds = round_rows(session, crow.id)
+        _check_open(crow.name, rounds, None)
+        number = rounds[-1].number
+        state = load_state(session, crow.name, user_pk=urow.id, with_others=False)
+        retracted = {e.retracts for e in state.events if e.kind == "undo"}
+        mine = [e for e in state.events
+                if e.kind == "answer" and e.annotator == urow.name and e.round == number and e.id not in retracted]
+        if not mine:
+            raise UsageError(f"nothing to undo for {urow.name} in round {number} of {crow.name!r}")
+        last = max(mine, key=lambda e: e.id)
+        inst = instance_row(session, last.instance)
+        event = LabelEventRow(campaign_pk=crow.id, instance_pk=inst.id, user_pk=urow.id, round=number, kind="undo",
+                              field=last.field, value=last.value, retracts=last.id, created_at=utcnow())
+        session.add(event)
+        session.flush()
+        _check_open(crow.name, round_rows(session, crow.id, lock=True), number)
+        return Undone(event.id, last.id, last.instance, last.field, last.value)
+
+
+def _may_read_others(reader, crow, rounds, state: CampaignState, instance_key: str) -> None:
+    if rounds[0].closed_at is None:
+        raise PermissionDenied(f"round 1 of {crow.name!r} is blind: answers of others are hidden until it is closed")
+    if reader.role != "admin" and reader.name not in state.annotators_of(instance_key):
+        raise PermissionDenied(f"{reader.name} does not annotate {instance_key!r} in {crow.name!r}")
+
+
+def answers(store: Store, user: User | str, campaign: Campaign | str, instance_key: str, round: int | None = None,
+            annotator: str | None = None) -> dict[str, str]:
+    """Current answers {field: value} of `annotator` (default: the user) on one instance.
+
+    round None: as of the current round; 1: first answers; 2: revised answers with round 1
+    carrying over. Reading another annotator's answers is refused while round 1 is open.
+    """
+    with store.session() as session:
+        reader = user_row(session, user)
+        crow = campaign_row(session, campaign)
+        inst = instance_row(session, instance_key)
+        target = reader if annotator in (None, reader.name) else user_row(session, annotator)
+        state = load_state(session, crow.name, instance_pk=inst.id, user_pk=target.id, with_others=False)
+        if target.id != reader.id:
+            _may_read_others(reader, crow, round_rows(session, crow.id), state, instance_key)
+    number = state.round.number if round is None else round
+    return state.answers(number).get((target.name, instance_key), {})
+
+
+def others_answers(store: Store, user: User | str, campaign: Campaign | str, instance_key: str,
+                   round: int = LABEL_ROUND) -> dict[str, dict[str, str]]:
+    """The other annotators' answers on an instance ({name: {field: value}}), for revision:
+    refused while the blind round is open. Round 1 answers by default."""
+    with store.session() as session:
+        reader = user_row(session, user)
+        crow = campaign_row(session, campaign)
+        inst = instance_row(session, instance_key)
+        state = load_state(session, crow.name, instance_pk=inst.id)
+        _may_read_others(reader, crow, round_rows(session, crow.id), state, instance_key)
+    given = state.answers(round)
+    return {name: given.get((name, instance_key), {}) for name in state.annotators_of(instance_key)
+            if name != reader.name}
+
+
+def _state(store: Store, campaign: Campaign | str) -> CampaignState:
+    with store.session() as session:
+        return load_state(session, campaign)
+
+
+def _label_rows(state: CampaignState, number: int) -> list[dict]:
+    return [
+        {"item": key, "annotator": name, "field": f, "label": v}
+        for (name, key), given in state.answers(number).items() for f, v in given.items()
+    ]
+
+
+def label_table(store: Store, campaign: Campaign | str, round: int | None = None) -> pd.DataFrame:
+    """Long table of annotators' current answers: columns item, annotator, field, label.
+
+    round 1: first answers; round 2: revised, with round 1 carrying over where not revised;
+    None: the current round. Automatic answers are left out (they are not judgements).
+    """
+    state = _state(store, campaign)
+    number = state.round.number if round is None else round
+    rows = sorted(_label_rows(state, number), key=lambda r: (state.positions[r["item"]], r["annotator"], r["field"]))
+    return pd.DataFrame(rows, columns=["item", "annotator", "field", "label"])
+
+
+EVENT_COLUMNS = ["event_id", "campaign", "instance", "annotator", "round", "question", "answer", "time", "kind",
+                 "reason", "retracts", "retracted"]
+
+
+def events_table(store: Store, campaign: Campaign | str | None = None) -> pd.DataFrame:
+    """Every event, in order: columns event_id, campaign, instance, annotator ("auto" for
+    automatic answers), round, question, answer, time (UTC), kind ("answer", "undo", "auto",
+    "adjudication"), reason, retracts (the event an undo takes back), retracted (bool).
+    All campaigns when `campaign` is None."""
+    from refcat.annotate.campaigns import list_campaigns
+
+    names = [c.name for c in list_campaigns(store)] if campaign is None else [campaign]
+    rows = []
+    for name in names:
+        state = _state(store, name)
+        retracted = {e.retracts for e in state.events if e.kind == "undo"}
+        rows += [
+            {"event_id": e.id, "campaign": state.campaign.name, "instance": e.instance, "annotator": e.annotator,
+             "round": e.round, "question": e.field, "answer": e.value, "time": e.time, "kind": e.kind,
+             "reason": e.reason, "retracts": e.retracts, "retracted": e.id in retracted}
+            for e in state.events
+        ]
+    table = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    table["retracts"] = table["retracts"].astype("Int64")
+    table["retracted"] = table["retracted"].astype(bool)
+    table["time"] = pd.to_datetime(table["time"], utc=True)
+    return table.sort_values("event_id", ignore_index=True)
+
+
+def _adjudications(state: CampaignState) -> dict[tuple[str, str], tuple[str, str]]:
+    return {(e.instance, e.field): (e.value, e.reason) for e in state.events if e.kind == "adjudication"}
+
+
+def disagreements(store: Store, campaign: Campaign | str, round: int | None = None) -> pd.DataFrame:
+    """Per item x question (automatic ones left out): answers {annotator: value}, n_answers,
+    majority (2 of 3; None without one), unanimous (every assigned annotator gave the same
+    answer), adjudication (the admin's final value, or None). Rows in campaign order."""
+    state = _state(store, campaign)
+    number = state.round.number if round is None else round
+    given = state.answers(number)
+    auto = state.auto_answers()
+    adjudicated = _adjudications(state)
+    rows = []
+    for key in sorted(state.positions, key=state.positions.get):
+        raters = state.annotators_of(key)
+        for f in state.questions(key, auto):
+            votes = {name: given[(name, key)][f] for name in raters if f in given.get((name, key), {})}
+            rows.append({
+                "item": key, "field": f, "answers": votes, "n_answers": len(votes),
+                "majority": majority(list(votes.values()), len(raters)),
+                "unanimous": len(votes) == len(raters) and len(set(votes.values())) == 1,
+                "adjudication": adjudicated.get((key, f), (None, None))[0],
+            })
+    return pd.DataFrame(rows, columns=["item", "field", "answers", "n_answers", "majority", "unanimous", "adjudication"])
+
+
+def adjudicate(store: Store, admin_user: User | str, campaign: Campaign | str, instance_key: str, field: str,
+               value: str, reason: str) -> int:
+    """Set the final label of one question on one instance, with a reason (admins only, once
+    the blind round is closed); the latest adjudication wins. Returns the event id."""
+    if not reason or not reason.strip():
+        raise UsageError("an adjudication needs a reason")
+    with store.session() as session:
+        admin = user_row(session, admin_user)
+        if admin.role != "admin":
+            raise PermissionDenied(f"{admin.name} is not an admin; only admins adjudicate")
+        crow = campaign_row(session, campaign)
+        inst = instance_row(session, instance_key)
+        rounds = round_rows(session, crow.id)
+        if rounds[0].closed_at is None:
+            raise StoreError(f"round 1 of {crow.name!r} is still open: adjudicate after closing it")
+        state = load_state(session, crow.name, instance_pk=inst.id)
+        if not state.annotators_of(instance_key):
+            raise StoreError(f"instance {instance_key!r} is not in campaign {crow.name!r}")
+        _check_value(field, value, list(state.campaign.fields), instance_key)
+        event = LabelEventRow(campaign_pk=crow.id, instance_pk=inst.id, user_pk=admin.id, round=rounds[-1].number,
+                              kind="adjudication", field=field, value=value, reason=reason.strip(),
+                              created_at=utcnow())
+        session.add(event)
+        session.flush()
+        return event.id
+
+
+def final_labels(store: Store, campaign: Campaign | str) -> pd.DataFrame:
+    """One row per item x question: label and where it comes from (source): "adjudication"
+    (with its reason), "auto" (automatic answer), "majority" (2 of 3 over the revised
+    answers), or "none" (no majority: label None). Columns: item, field, label, source,
+    votes ({annotator: value}), reason."""
+    state = _state(store, campaign)
+    given = state.answers(state.round.number)
+    auto = state.auto_answers()
+    adjudicated = _adjudications(state)
+    rows = []
+    for key in sorted(state.positions, key=state.positions.get):
+        raters = state.annotators_of(key)
+        for f in state.campaign.fields:
+            votes = {name: given[(name, key)][f] for name in raters if f in given.get((name, key), {})}
+            if (key, f) in adjudicated:
+                label, reason = adjudicated[(key, f)]
+                source = "adjudication"
+            elif f in auto.get(key, {}):
+                label, source, reason = auto[key][f], "auto", None
+            else:
+                label, reason = majority(list(votes.values()), len(raters)), None
+                source = "none" if label is None else "majority"
+            rows.append({"item": key, "field": f, "label": label, "source": source, "votes": votes, "reason": reason})
+    return pd.DataFrame(rows, columns=["item", "field", "label", "source", "votes", "reason"])

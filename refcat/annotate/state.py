@@ -1,0 +1,257 @@
+"""A campaign's state read from the store in one go, and the answers derived from its events.
+
+Conventions:
+- Round 1 is the blind labelling round, round 2 the revision round. A campaign's status is
+  "label" while round 1 is open, "revision" while round 2 is open, "finished" after.
+- The current answer of an annotator to a question in a round is their latest "answer"
+  event there that no "undo" event retracts. Round 2 answers are revisions: where an
+  annotator did not revise, their round 1 answer carries over.
+- Automatic answers (author "auto", e.g. trivial for the only object of a video) are kept
+  apart from annotators' answers: they are not asked, and they take no part in agreement.
+- An annotator's revision queue is the instances where, for at least one question, their
+  round 1 answer differs from another annotator's round 1 answer; an instance there is
+  complete once they have answered (revised or confirmed) each of those questions in round 2.
+- Queue positions are 0-based, in campaign order (instances sorted by key, so a video's
+  instances come together).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from refcat.annotate.schema import (
+    AssignmentRow,
+    CampaignMemberRow,
+    CampaignRow,
+    InstanceRow,
+    LabelEventRow,
+    RoundRow,
+    UserRow,
+)
+from refcat.categorize.taxonomy import CATEGORY_NAMES
+from refcat.errors import StoreError
+
+AUTO = "auto"
+LABEL_ROUND, REVISION_ROUND = 1, 2
+QUESTION_SETS: dict[str, tuple[str, ...]] = {
+    "difficulty": ("difficulty", "correctness"),
+    "semantics": (*CATEGORY_NAMES, "information"),
+}
+
+
+@dataclass(frozen=True)
+class Round:
+    number: int
+    kind: str  # "label" | "revision"
+    open: bool
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: int
+    name: str
+    question_sets: tuple[str, ...]
+    per_instance: int
+    auto_trivial: bool
+    annotators: tuple[str, ...]
+    n_instances: int
+    created_by: str | None
+    created_at: datetime
+    status: str  # "label" | "revision" | "finished"
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The questions the campaign asks, in the order the page shows them."""
+        return tuple(f for s in self.question_sets for f in QUESTION_SETS[s])
+
+    @property
+    def finished(self) -> bool:
+        return self.status == "finished"
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    instance_key: str
+    position: int
+    complete: bool
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    instance: str
+    annotator: str  # user name, or "auto"
+    round: int
+    kind: str  # "answer" | "undo" | "auto" | "adjudication"
+    field: str
+    value: str
+    reason: str | None
+    retracts: int | None
+    time: datetime
+
+
+def campaign_row(session: Session, campaign: Campaign | str) -> CampaignRow:
+    name = campaign.name if isinstance(campaign, Campaign) else campaign
+    row = session.scalar(select(CampaignRow).where(CampaignRow.name == name))
+    if row is None:
+        raise StoreError(f"unknown campaign {name!r}", expected="a campaign created with `refcat campaign create`")
+    return row
+
+
+def instance_row(session: Session, key: str) -> InstanceRow:
+    row = session.scalar(select(InstanceRow).where(InstanceRow.key == key))
+    if row is None:
+        raise StoreError(f"unknown instance {key!r}", expected="dataset/video_id/object_id/source of a stored instance")
+    return row
+
+
+def round_rows(session: Session, campaign_pk: int, lock: bool = False) -> list[RoundRow]:
+    """The campaign's rounds in order; `lock` takes a shared row lock (PostgreSQL) so a
+    concurrent close waits for this transaction."""
+    query = select(RoundRow).where(RoundRow.campaign_pk == campaign_pk).order_by(RoundRow.number)
+    if lock:
+        query = query.with_for_update(read=True)
+    return list(session.scalars(query))
+
+
+def to_round(row: RoundRow) -> Round:
+    return Round(row.number, row.kind, row.closed_at is None, row.opened_at, row.closed_at)
+
+
+def status(rounds: list[RoundRow]) -> str:
+    last = rounds[-1]
+    if last.closed_at is None:
+        return "label" if last.number == LABEL_ROUND else "revision"
+    return "finished"
+
+
+def to_campaign(session: Session, row: CampaignRow) -> Campaign:
+    members = session.scalars(
+        select(UserRow.name).join(CampaignMemberRow, CampaignMemberRow.user_pk == UserRow.id)
+        .where(CampaignMemberRow.campaign_pk == row.id).order_by(UserRow.name)
+    )
+    positions = session.scalars(
+        select(AssignmentRow.position).where(AssignmentRow.campaign_pk == row.id).distinct()
+    )
+    creator = None if row.created_by is None else session.get(UserRow, row.created_by).name
+    return Campaign(
+        id=row.id, name=row.name, question_sets=tuple(row.question_sets.split(",")),
+        per_instance=row.per_instance, auto_trivial=row.auto_trivial, annotators=tuple(members),
+        n_instances=len(list(positions)), created_by=creator, created_at=row.created_at,
+        status=status(round_rows(session, row.id)),
+    )
+
+
+@dataclass
+class CampaignState:
+    """Everything needed to derive answers, queues and agreement, for a whole campaign or a
+    subset of it (one instance, one annotator): derivations only see what was loaded."""
+
+    campaign: Campaign
+    rounds: list[Round]
+    assigned: dict[str, list[str]]  # annotator -> instance keys in queue order
+    events: list[Event]
+    positions: dict[str, int] = field(default_factory=dict)  # instance key -> campaign position
+
+    @property
+    def round(self) -> Round:
+        return self.rounds[-1]
+
+    def annotators_of(self, key: str) -> list[str]:
+        return sorted(user for user, keys in self.assigned.items() if key in keys)
+
+    def auto_answers(self) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for e in self.events:
+            if e.kind == "auto":
+                out.setdefault(e.instance, {})[e.field] = e.value
+        return out
+
+    def questions(self, key: str, auto: dict[str, dict[str, str]] | None = None) -> list[str]:
+        auto = self.auto_answers() if auto is None else auto
+        done = auto.get(key, {})
+        return [f for f in self.campaign.fields if f not in done]
+
+    def round_answers(self, number: int) -> dict[tuple[str, str], dict[str, str]]:
+        """(annotator, instance) -> {field: value} given in round `number` itself (no carry-over)."""
+        retracted = {e.retracts for e in self.events if e.kind == "undo"}
+        out: dict[tuple[str, str], dict[str, str]] = {}
+        for e in sorted(self.events, key=lambda e: e.id):
+            if e.kind == "answer" and e.round == number and e.id not in retracted:
+                out.setdefault((e.annotator, e.instance), {})[e.field] = e.value
+        return out
+
+    def answers(self, number: int) -> dict[tuple[str, str], dict[str, str]]:
+        """Current answers as of round `number`: round 2 revisions over round 1 answers."""
+        out = {k: dict(v) for k, v in self.round_answers(LABEL_ROUND).items()}
+        for later in range(LABEL_ROUND + 1, number + 1):
+            for k, v in self.round_answers(later).items():
+                out.setdefault(k, {}).update(v)
+        return out
+
+    def revision_fields(self, first: dict[tuple[str, str], dict[str, str]], user: str, key: str) -> list[str]:
+        """Questions where `user`'s round 1 answer on `key` differs from another annotator's."""
+        mine = first.get((user, key), {})
+        others = [first.get((o, key), {}) for o in self.annotators_of(key) if o != user]
+        return [f for f in self.campaign.fields
+                if f in mine and any(f in o and o[f] != mine[f] for o in others)]
+
+    def queue(self, user: str) -> list[QueueItem]:
+        """`user`'s queue in the current round (the last round once the campaign is finished)."""
+        keys = self.assigned.get(user, [])
+        first = self.round_answers(LABEL_ROUND)
+        if self.round.number == LABEL_ROUND:
+            auto = self.auto_answers()
+            todo = {k: self.questions(k, auto) for k in keys}
+            given = first
+        else:
+            todo = {k: self.revision_fields(first, user, k) for k in keys}
+            todo = {k: fields for k, fields in todo.items() if fields}
+            given = self.round_answers(self.round.number)
+        return [
+            QueueItem(k, i, all(f in given.get((user, k), {}) for f in fields))
+            for i, (k, fields) in enumerate(todo.items())
+        ]
+
+
+def load_state(session: Session, campaign: Campaign | str, *, instance_pk: int | None = None,
+               user_pk: int | None = None, with_others: bool = True) -> CampaignState:
+    """Read a campaign's rounds, assignments and events. `instance_pk` restricts to one
+    instance; `user_pk` with `with_others=False` loads only that user's and automatic events."""
+    row = campaign_row(session, campaign)
+    info = to_campaign(session, row)
+    assign_q = (
+        select(UserRow.name, InstanceRow.key, AssignmentRow.position)
+        .join(UserRow, AssignmentRow.user_pk == UserRow.id)
+        .join(InstanceRow, AssignmentRow.instance_pk == InstanceRow.id)
+        .where(AssignmentRow.campaign_pk == row.id)
+        .order_by(AssignmentRow.position)
+    )
+    event_q = (
+        select(LabelEventRow, InstanceRow.key, UserRow.name)
+        .join(InstanceRow, LabelEventRow.instance_pk == InstanceRow.id)
+        .outerjoin(UserRow, LabelEventRow.user_pk == UserRow.id)
+        .where(LabelEventRow.campaign_pk == row.id)
+    )
+    if instance_pk is not None:
+        assign_q = assign_q.where(AssignmentRow.instance_pk == instance_pk)
+        event_q = event_q.where(LabelEventRow.instance_pk == instance_pk)
+    if user_pk is not None and not with_others:
+        event_q = event_q.where(or_(LabelEventRow.user_pk == user_pk, LabelEventRow.user_pk.is_(None)))
+    assigned: dict[str, list[str]] = {}
+    positions: dict[str, int] = {}
+    for name, key, position in session.execute(assign_q):
+        assigned.setdefault(name, []).append(key)
+        positions[key] = position
+    events = [
+        Event(e.id, key, name or AUTO, e.round, e.kind, e.field, e.value, e.reason, e.retracts, e.created_at)
+        for e, key, name in session.execute(event_q.order_by(LabelEventRow.id))
+    ]
+    rounds = [to_round(r) for r in round_rows(session, row.id)]
+    return CampaignState(info, rounds, assigned, events, positions)
