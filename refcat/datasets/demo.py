@@ -374,7 +374,7 @@ def draw_background(rng, width: int, height: int, ground: str) -> np.ndarray:
 class _Renderer:
     """Draws one video frame by frame, caching sprites by (object, animation step)."""
 
-    PHASE_STEPS = 16
+    PHASE_STEPS = 12
 
     def __init__(self, plan: scene.VideoPlan, rng) -> None:
         self.plan = plan

@@ -75,6 +75,7 @@ CLASS_COLOURS: dict[str, tuple[str, ...]] = {
 }
 # Sprite height at the reference depth, as a fraction of the frame height.
 CLASS_HEIGHT = {"person": 0.34, "dog": 0.16, "cat": 0.12, "car": 0.21, "ball": 0.075, "bird": 0.075}
+HALF_WIDTH = {"person": 0.17, "dog": 0.65, "cat": 0.62, "car": 1.22, "ball": 0.5, "bird": 0.62}  # in heights
 SIZE_FACTOR = {"small": 0.72, "medium": 1.0, "big": 1.3}
 STATIC_POSES = {"person": "standing", "dog": "sitting", "cat": "sitting", "car": "parked", "ball": "lying",
                 "bird": "standing"}
@@ -94,6 +95,7 @@ class ObjectTemplate:
     depth: str = "mid"  # back / mid / front band of the ground
     size: str = "medium"
     colour: str | None = None  # a COLOURS name, "=<k>" for the colour of object k, None for random
+    near: int | None = None  # static objects: stand beside object k (same depth), on its side towards the centre
 
 
 @dataclass(frozen=True)
@@ -103,8 +105,9 @@ class VideoTemplate:
     ground: str  # "park" or "street"
     objects: tuple[ObjectTemplate, ...]
     void_ring: bool = False
-    # (object id, source, "no-re" | "wrong-object"): REs that are wrong on purpose.
-    deliberate: tuple[tuple[int, str, str], ...] = ()
+    # (object id, source, "no-re" | "wrong-object", attributes): REs that are wrong on purpose; a no-re
+    # uses the given attributes (true of the object, but of another one too).
+    deliberate: tuple[tuple[int, str, str, tuple[str, ...]], ...] = ()
 
 
 O = ObjectTemplate
@@ -123,8 +126,8 @@ TEMPLATES: tuple[VideoTemplate, ...] = (
         O("car", start="left", depth="back"),
         O("car", start="right", depth="back", colour="=1"),
         O("car", "driving", "right", depth="front", size="big"),
-        O("person", start="middle", depth="front", size="small"),
-    ), void_ring=True, deliberate=((1, "annot1", "no-re"),)),
+        O("person", depth="back", near=2),
+    ), void_ring=True, deliberate=((1, "annot2", "no-re", ("colour", "static")),)),
     VideoTemplate("ball-kick", "train", "park", (
         O("person", start="left", depth="mid"),
         O("ball", "rolling", "right", depth="front"),
@@ -139,7 +142,7 @@ TEMPLATES: tuple[VideoTemplate, ...] = (
         O("person", "walking", "left", depth="front"),
         O("person", start="left", depth="mid", size="small"),
         O("car", "driving", "right", depth="back"),
-    ), deliberate=((2, "annot2", "wrong-object"),)),
+    ), deliberate=((2, "annot2", "wrong-object", ()),)),
     VideoTemplate("cat-yard", "train", "park", (
         O("cat", "walking", "right", depth="front", size="big"),
         O("cat", start="right", depth="back", size="small"),
@@ -172,7 +175,7 @@ TEMPLATES: tuple[VideoTemplate, ...] = (
         O("cat", start="middle", depth="front"),
         O("dog", "walking", "right", depth="back", size="small", colour="=1"),
         O("person", start="right", depth="mid"),
-    ), void_ring=True, deliberate=((3, "annot2_full_video", "no-re"),)),
+    ), void_ring=True, deliberate=((3, "annot2_full_video", "no-re", ("colour",)),)),
 )
 del O
 
@@ -205,7 +208,7 @@ class VideoPlan:
     height: int
     void_ring: bool
     objects: list[ObjectPlan]
-    deliberate: tuple[tuple[int, str, str], ...]
+    deliberate: tuple[tuple[int, str, str, tuple[str, ...]], ...]
     seed: tuple[int, int] = field(default=(0, 0))
 
 
@@ -236,16 +239,19 @@ def _plan_video(name, template: VideoTemplate, rng, seed, min_frames, max_frames
             taken = {c for c, s in zip(colours, template.objects) if s.cls == spec.cls}
             choices = [c for c in CLASS_COLOURS[spec.cls] if c not in taken]
             colours.append(str(rng.choice(choices)))
-    objects = [
-        _plan_object(k + 1, spec, colours[k], rng, n, width, height) for k, spec in enumerate(template.objects)
-    ]
+    objects: list[ObjectPlan] = []
+    for k, spec in enumerate(template.objects):
+        objects.append(_plan_object(k + 1, spec, colours[k], rng, n, width, height, objects))
     return VideoPlan(name, template.split, template.ground, n, width, height, template.void_ring, objects,
                      template.deliberate, seed)
 
 
-def _plan_object(object_id, spec: ObjectTemplate, colour, rng, n, width, height) -> ObjectPlan:
+def _plan_object(object_id, spec: ObjectTemplate, colour, rng, n, width, height, earlier) -> ObjectPlan:
     horizon = HORIZON * height
-    if spec.motion == "flying":
+    if spec.near:
+        y0 = earlier[spec.near - 1].anchors[0][1]
+        perspective = 0.75 + 0.25 * (y0 - horizon) / (height - horizon)
+    elif spec.motion == "flying":
         y0 = height * rng.uniform(0.14, 0.28)
         perspective = 1.0
     else:
@@ -254,7 +260,13 @@ def _plan_object(object_id, spec: ObjectTemplate, colour, rng, n, width, height)
         perspective = 0.75 + 0.25 * (y0 - horizon) / (height - horizon)
     h = height * CLASS_HEIGHT[spec.cls] * SIZE_FACTOR[spec.size] * perspective
     t = np.arange(n) / max(n - 1, 1)
-    if spec.motion == "static":
+    if spec.near:
+        other = earlier[spec.near - 1]
+        ox = other.anchors[0][0]
+        side = 1.0 if ox < width / 2 else -1.0
+        xs = np.full(n, ox + side * (HALF_WIDTH[other.cls] * other.height + HALF_WIDTH[spec.cls] * h + 0.02 * width))
+        phases = np.zeros(n)
+    elif spec.motion == "static":
         third = {"left": 0, "middle": 1, "right": 2}[spec.start]
         x0 = width * (third + 0.5 + rng.uniform(-0.18, 0.18)) / 3
         xs = np.full(n, x0)
@@ -405,15 +417,15 @@ CLAIM_CATEGORY = {"category": "category", "colour": "appearance", "size": "appea
 # Attribute sets each annotator tries, in order; the first that is true and picks out the
 # referent alone is written. Annotator 1 is terse (shortest description that works);
 # annotator 2 says more than needed (colour, pose or motion, and location when they hold).
-_A1_FIRST = ((), ("colour",), ("size",), ("hpos",), ("static",), ("depth",), ("colour", "hpos"),
-             ("size", "colour"), ("colour", "depth"), ("size", "hpos"), ("static", "hpos"), ("next_to",),
+_A1_FIRST = ((), ("hpos",), ("depth",), ("next_to",), ("colour",), ("size",), ("static",), ("colour", "hpos"),
+             ("size", "hpos"), ("static", "hpos"), ("colour", "depth"), ("size", "colour"),
              ("colour", "static", "hpos"), ("colour", "size", "hpos"), ("colour", "size", "depth"))
-_A1_FULL = ((), ("motion",), ("static",), ("colour",), ("size",), ("motion", "colour"), ("static", "colour"),
-            ("hpos",), ("depth",), ("colour", "hpos"), ("size", "colour"), ("motion", "size"),
-            ("static", "hpos"), ("next_to",), ("motion", "colour", "size"), ("colour", "size", "depth"))
-_A2_FIRST = (("colour", "size", "static", "hpos"), ("colour", "static", "hpos"), ("colour", "size", "hpos"),
+_A1_FULL = ((), ("motion",), ("static",), ("hpos",), ("depth",), ("next_to",), ("colour",), ("size",),
+            ("motion", "colour"), ("static", "colour"), ("motion", "size"), ("colour", "hpos"), ("size", "colour"),
+            ("static", "hpos"), ("motion", "colour", "size"), ("colour", "size", "depth"))
+_A2_FIRST = (("colour", "static", "next_to"), ("colour", "size", "static", "hpos"), ("colour", "static", "hpos"), ("colour", "size", "hpos"),
              ("colour", "size", "static", "depth"), ("colour", "static", "depth"), ("colour", "hpos"),
-             ("colour", "static", "next_to"), ("colour", "size", "static"), ("colour", "size", "depth"),
+             ("colour", "size", "static"), ("colour", "size", "depth"),
              ("colour", "static"), ("colour", "size"), ("colour", "depth"), ("colour",), ("size", "hpos"))
 _A2_FULL = (("colour", "size", "motion", "hpos"), ("colour", "motion", "hpos"), ("colour", "size", "motion"),
             ("colour", "motion", "depth"), ("colour", "motion"), *_A2_FIRST)
@@ -436,38 +448,43 @@ def _matches(claims, tracks, full_video, width, height) -> list[int]:
     return [t.object_id for t in tracks if satisfies(t, claims, tracks, full_video, width, height)]
 
 
-def _choose(track: Track, source: str, tracks, width, height, want_unique: bool):
-    """The annotator's first attribute set that is true of `track` and (not) unique to it."""
+def _choose(track: Track, source: str, tracks, width, height, orders):
+    """The first attribute set of `orders` that is true of `track` and picks it out alone.
+
+    When none does, the true set that fits the fewest objects (the annotator's best try).
+    """
     full_video = source.endswith("full_video")
-    fallback = None
-    for keys in _ORDERS[source]:
+    best = None
+    for keys in orders:
         claims = _true_claims(track, keys, tracks, full_video, width, height)
         if claims is None:
             continue
         matches = _matches(claims, tracks, full_video, width, height)
-        if (matches == [track.object_id]) == want_unique and (want_unique or keys):
+        if matches == [track.object_id]:
             return claims, matches
-        fallback = fallback or (claims, matches)
-    return fallback
+        if best is None or len(matches) < len(best[1]):
+            best = claims, matches
+    return best
 
 
 def describe_video(plan: VideoPlan, tracks: list[Track]) -> list[dict]:
     """Four REs per object (annotator 1/2 x first-frame/full-video), with their claims."""
     width, height = plan.width, plan.height
-    deliberate = {(oid, source): kind for oid, source, kind in plan.deliberate}
+    deliberate = {(oid, source): (kind, keys) for oid, source, kind, keys in plan.deliberate}
     expressions = []
     for track in tracks:
         for source in SOURCES:
             full_video = source.endswith("full_video")
-            kind = deliberate.get((track.object_id, source), "valid")
+            kind, keys = deliberate.get((track.object_id, source), ("valid", ()))
             described = track
             if kind == "wrong-object":
                 described = next(t for t in tracks if t is not track and t.plan.cls == track.plan.cls)
-            claims, matches = _choose(described, source, tracks, width, height, want_unique=kind != "no-re")
-            if kind != "wrong-object":
+            orders = [keys] if kind == "no-re" else _ORDERS[source]
+            claims, matches = _choose(described, source, tracks, width, height, orders)
+            if track.object_id not in matches:
+                kind = "wrong-object"
+            else:
                 kind = "valid" if matches == [track.object_id] else "no-re"
-            elif track.object_id in matches:
-                kind = "no-re"
             expressions.append({
                 "source": source,
                 "object_id": track.object_id,
