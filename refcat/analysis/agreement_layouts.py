@@ -45,8 +45,8 @@ def factorize_labels(labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     -1 for a missing answer (NaN, None or blank). Hashes each distinct label once."""
     raw_codes, uniques = pd.factorize(labels)
     stripped = pd.Index(uniques).astype(str).str.strip()
-    merged, names = pd.factorize(stripped)
-    merged = np.append(np.where(stripped == "", MISSING, merged), MISSING)
+    merged, names = pd.factorize(np.where(stripped == "", None, stripped))  # blank -> -1
+    merged = np.append(merged, MISSING)
     codes = merged[raw_codes]  # raw code -1 (NaN) picks the appended MISSING
     return codes, np.asarray(names, dtype=object)
 
