@@ -1,0 +1,158 @@
+"""The admin page: annotators, campaigns, progress and rounds, agreement.
+
+Every action goes through the workflow functions (accounts, campaigns), which check the
+admin role again; a refused request shows its reason and writes nothing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pandas as pd
+import streamlit as st
+
+from refcat.annotate.accounts import ROLES, User, create_user, list_users
+from refcat.annotate.campaigns import (
+    Campaign,
+    close_round,
+    create_campaign,
+    list_campaigns,
+    progress,
+    select_instances,
+)
+from refcat.annotate.labels import label_table
+from refcat.annotate.state import LABEL_ROUND, QUESTION_SETS, REVISION_ROUND
+from refcat.annotate.store import Store, dataset_counts
+from refcat.annotate.ui import widgets
+
+AGREEMENT_MODULE = "refcat.analysis.agreement_report"
+ANY = "(any)"
+
+
+def campaigns_frame(campaigns: list[Campaign]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"campaign": c.name, "status": c.status, "instances": c.n_instances, "annotators": ", ".join(c.annotators),
+          "per instance": c.per_instance, "questions": ", ".join(c.question_sets), "auto trivial": c.auto_trivial,
+          "created by": c.created_by, "created": c.created_at} for c in campaigns],
+        columns=["campaign", "status", "instances", "annotators", "per instance", "questions", "auto trivial",
+                 "created by", "created"],
+    )
+
+
+def agreement_frame(long: pd.DataFrame) -> pd.DataFrame:
+    """Field x statistic (the four kappa/alpha of agreement_report), point values, no bootstrap."""
+    from refcat.analysis.agreement_report import agreement_by_field, report_frame
+
+    if long.empty:
+        return pd.DataFrame()
+    frame = report_frame(agreement_by_field(long, n_boot=0))
+    frame = frame[~frame["statistic"].str.contains(r"\[")]
+    table = frame.pivot(index="field", columns="statistic", values="value")
+    items = frame.drop_duplicates("field").set_index("field")["n_items"]
+    return table.assign(n_items=items).reset_index()
+
+
+def render(db: Store, user: User) -> None:
+    st.header("Admin")
+    if not widgets.require_admin(user):
+        return
+    widgets.show_flash()
+    annotators_tab, campaigns_tab, progress_tab, agreement_tab = st.tabs(
+        ["Annotators", "Campaigns", "Progress and rounds", "Agreement"])
+    with annotators_tab:
+        _annotators(db)
+    with campaigns_tab:
+        _campaigns(db, user)
+    with progress_tab:
+        _progress(db, user)
+    with agreement_tab:
+        _agreement(db)
+
+
+def _annotators(db: Store) -> None:
+    users = list_users(db)
+    st.dataframe(pd.DataFrame([{"name": u.name, "role": u.role} for u in users], columns=["name", "role"]),
+                 hide_index=True)
+    with st.form("new_user", clear_on_submit=True):
+        st.subheader("Add an account")
+        name = st.text_input("Name", key="new_user_name")
+        password = st.text_input("Password", type="password", key="new_user_password")
+        role = st.selectbox("Role", ROLES, index=ROLES.index("annotator"), key="new_user_role")
+        if st.form_submit_button("Add account"):
+            if widgets.attempt(lambda: create_user(db, name, password, role), success=f"Added {role} {name!r}."):
+                st.rerun()
+            widgets.show_flash()
+
+
+def _campaigns(db: Store, user: User) -> None:
+    st.dataframe(campaigns_frame(list_campaigns(db)), hide_index=True)
+    st.subheader("New campaign")
+    counts = dataset_counts(db)
+    datasets = sorted({row["dataset"] for row in counts})
+    if not datasets:
+        st.info("The store holds no instances yet: import a dataset first (`refcat import ...`).")
+        return
+    left, middle, right = st.columns(3)
+    dataset = left.selectbox("Dataset", datasets, key="camp_dataset")
+    splits = [ANY] + sorted({row["split"] for row in counts if row["dataset"] == dataset})
+    split = middle.selectbox("Split", splits, key="camp_split")
+    min_objects = right.number_input("Videos with at least this many objects", min_value=1, value=1, step=1,
+                                     key="camp_min_objects")
+    keys = select_instances(db, dataset=dataset, split=None if split == ANY else split, min_objects=int(min_objects))
+    st.caption(f"{len(keys)} instances match.")
+    annotator_names = [u.name for u in list_users(db) if u.role == "annotator"]
+    name = st.text_input("Campaign name", key="camp_name")
+    annotators = st.multiselect("Annotators", annotator_names, default=annotator_names, key="camp_annotators")
+    per_instance = st.number_input("Annotators per instance", min_value=1, value=min(3, max(1, len(annotators))),
+                                   step=1, key="camp_per_instance")
+    question_sets = st.multiselect(
+        "Question sets", list(QUESTION_SETS), default=list(QUESTION_SETS), key="camp_sets",
+        help="difficulty: trivial / non-trivial and valid RE / no RE / wrong object; "
+             "semantics: the seven Table 1 categories and redundant / minimal")
+    auto_trivial = st.toggle("Label instances of single-object videos trivial automatically", value=True,
+                             key="camp_auto")
+    if st.button("Create campaign", type="primary", key="camp_create"):
+        if widgets.attempt(
+            lambda: create_campaign(db, name.strip(), keys, annotators, per_instance=int(per_instance),
+                                    question_sets=tuple(question_sets), auto_trivial=auto_trivial, created_by=user),
+            success=f"Created campaign {name.strip()!r} over {len(keys)} instances.",
+        ):
+            st.rerun()
+        widgets.show_flash()
+
+
+def _progress(db: Store, user: User) -> None:
+    campaigns = list_campaigns(db)
+    if not campaigns:
+        st.info("No campaigns yet.")
+        return
+    for campaign in campaigns:
+        st.subheader(f"{campaign.name} · {campaign.status}")
+        table = progress(db, campaign.name)
+        total = table[table["annotator"] == "total"].iloc[0]
+        share = total["complete"] / total["assigned"] if total["assigned"] else 1.0
+        st.progress(float(share), text=f"campaign: {total['complete']} of {total['assigned']} queue items complete")
+        st.dataframe(table, hide_index=True)
+        if campaign.finished:
+            continue
+        what = "the blind round (opens revision)" if campaign.status == "label" else "the revision round (finishes)"
+        sure = st.checkbox(f"I want to close {what}", key=f"close_ok:{campaign.name}")
+        if st.button(f"Close round of {campaign.name}", key=f"close:{campaign.name}", disabled=not sure):
+            if widgets.attempt(lambda c=campaign.name: close_round(db, c, user), success=f"Closed a round of {campaign.name!r}."):
+                st.rerun()
+            widgets.show_flash()
+
+
+def _agreement(db: Store) -> None:
+    if importlib.util.find_spec(AGREEMENT_MODULE) is None:
+        st.info("Agreement statistics need refcat.analysis.agreement_report, which is not installed.")
+        return
+    campaigns = [c for c in list_campaigns(db) if c.status != "label"]
+    if not campaigns:
+        st.info("Agreement is shown once a campaign's blind round is closed.")
+        return
+    for campaign in campaigns:
+        st.subheader(campaign.name)
+        for number, title in ((LABEL_ROUND, "first answers"), (REVISION_ROUND, "after revision")):
+            st.markdown(f"**{title.capitalize()}** (Fleiss, Davies & Fleiss, Krippendorff, mean Cohen)")
+            st.dataframe(agreement_frame(label_table(db, campaign.name, number)), hide_index=True)

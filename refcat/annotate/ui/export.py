@@ -1,0 +1,66 @@
+"""The export page: the long table of answers (CSV or Parquet) and the consensus in the
+paper's released format (`*_RE_categorization.csv`), as downloads.
+
+Files are written by refcat.annotate.export (the same code as `refcat export labels`) into a
+temporary folder when the download button is pressed, and handed to the browser.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import streamlit as st
+
+from refcat.annotate.accounts import User
+from refcat.annotate.campaigns import list_campaigns
+from refcat.annotate.export import write_consensus_release, write_labels
+from refcat.annotate.store import Store
+from refcat.annotate.ui import widgets
+
+ALL = "(all campaigns)"
+
+
+def file_bytes(write: Callable[[Path], object], name: str) -> bytes:
+    """Run a writer into a temporary folder and return the file's bytes."""
+    with tempfile.TemporaryDirectory(prefix="refcat-export-") as folder:
+        path = Path(folder) / name
+        write(path)
+        return path.read_bytes()
+
+
+def release_name(campaign: str) -> str:
+    return f"{campaign}_RE_categorization.csv"
+
+
+def render(db: Store, user: User) -> None:
+    st.header("Export")
+    if not widgets.require_admin(user):
+        return
+    names = [c.name for c in list_campaigns(db)]
+    if not names:
+        st.info("No campaigns yet.")
+        return
+    picked = st.selectbox("Campaign", [ALL] + names, key="export_campaign")
+    campaign = None if picked == ALL else picked
+    stem = "labels" if campaign is None else f"{campaign}_labels"
+    st.subheader("Answers: the long table")
+    st.caption("One row per event: instance, annotator, round, question, answer, time.")
+    with st.container(horizontal=True):
+        for suffix, mime in ((".csv", "text/csv"), (".parquet", "application/vnd.apache.parquet")):
+            st.download_button(
+                f"Download {suffix[1:].upper()}",
+                data=lambda s=suffix: file_bytes(lambda p: write_labels(db, p, campaign=campaign), stem + s),
+                file_name=stem + suffix, mime=mime, key=f"export{suffix}", on_click="ignore",
+            )
+    st.subheader("Consensus in the released format")
+    if campaign is None:
+        st.info("Pick one campaign for its consensus file.")
+        return
+    st.caption("Adjudicated labels, then automatic ones, then the majority of the revised answers.")
+    st.download_button(
+        f"Download {release_name(campaign)}",
+        data=lambda: file_bytes(lambda p: write_consensus_release(db, campaign, p), release_name(campaign)),
+        file_name=release_name(campaign), mime="text/csv", key="export_release", on_click="ignore",
+    )

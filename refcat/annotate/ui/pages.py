@@ -1,0 +1,76 @@
+"""The app's pages and who sees them; `main()` is what `app.py` runs on every rerun.
+
+Annotators see Annotate and Revise; admins see those and the admin pages. A page function
+takes (store, user); the admin pages check the role again themselves (`widgets.require_admin`), so a page
+reached by its URL is refused, not shown.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Callable
+
+import streamlit as st
+
+from refcat.annotate.accounts import User
+from refcat.annotate.store import Store
+from refcat.annotate.ui import session
+
+PageFn = Callable[[Store, User], None]
+VARIANTS_MODULE = "refcat.annotate.ui.variants"
+
+
+def _page(db: Store, user: User, module: str, title: str, url_path: str, icon: str, default: bool = False) -> st.Page:
+    render: PageFn = importlib.import_module(module).render
+
+    def run() -> None:
+        render(db, user)
+
+    run.__name__ = url_path.replace("-", "_")
+    return st.Page(run, title=title, url_path=url_path, icon=icon, default=default)
+
+
+def page_specs(role: str, variants: bool) -> dict[str, list[tuple[str, str, str, str]]]:
+    """Section -> [(module, title, url_path, icon)] for a role; `variants` adds the A2Dre+ review page."""
+    specs = {
+        "Annotate": [
+            ("refcat.annotate.ui.annotate", "Annotate", "annotate", ":material/edit:"),
+            ("refcat.annotate.ui.revise", "Revise", "revise", ":material/rate_review:"),
+        ],
+    }
+    if role == "admin":
+        admin = [
+            ("refcat.annotate.ui.admin", "Admin", "admin", ":material/admin_panel_settings:"),
+            ("refcat.annotate.ui.adjudicate", "Adjudicate", "adjudicate", ":material/gavel:"),
+            ("refcat.annotate.ui.export", "Export", "export", ":material/download:"),
+        ]
+        if variants:
+            admin.append((VARIANTS_MODULE, "A2Dre+ review", "a2dre-review", ":material/compare:"))
+        specs["Admin"] = admin
+    return specs
+
+
+def main() -> None:
+    st.set_page_config(page_title="refcat annotation", layout="wide")
+    db = session.store()
+    user = session.current_user(db)
+    if user is None:
+        from refcat.annotate.ui import login
+
+        def log_in_page() -> None:
+            login.render(db)
+
+        st.navigation([st.Page(log_in_page, title="Log in", url_path="login", icon=":material/login:")]).run()
+        return
+    with st.sidebar:
+        st.markdown(f"**{user.name}** ({user.role})")
+        if st.button("Log out", key="logout"):
+            session.log_out(db)
+            st.rerun()
+    variants = importlib.util.find_spec(VARIANTS_MODULE) is not None
+    sections = {
+        section: [_page(db, user, *spec, default=(spec[2] == "annotate")) for spec in specs]
+        for section, specs in page_specs(user.role, variants).items()
+    }
+    st.navigation(sections).run()

@@ -1,0 +1,254 @@
+"""The video view of one instance: frames decoded once, the referent's box drawn, a client-side player.
+
+The page payload of an instance is one self-contained HTML player (`InstanceView.html`): every
+frame of the clip as a JPEG data URI, the referent's box drawn on each frame where the store has
+one, a play/pause button and a frame slider. Playing and scrubbing run in the browser, so they
+cost no round trip to the server.
+
+Caching (`ViewCache`, one per app process, shared by all sessions):
+- decoded frames, downscaled to at most `max_width` pixels wide, in an LRU of a few videos
+  (instances of one video are adjacent in a queue, so they decode the clip once);
+- built payloads in a larger LRU of instances;
+- `prefetch(key)` builds an instance's payload in a background thread, so that moving to the
+  next instance finds it ready.
+
+Boxes are inclusive pixel coordinates in the original frame size (records.py); they are
+scaled with the frame.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from refcat.annotate.store import Store, list_objects, list_videos
+from refcat.datasets.media import LRU, draw_box
+from refcat.datasets.records import Box, parse_instance_key
+from refcat.datasets.readers import open_reader
+from refcat.errors import MissingDataError, UsageError
+
+DEFAULT_PLAY_FPS = 10.0
+BOX_COLOUR = (255, 40, 40)
+
+
+def data_roots(value: str | None) -> dict[str | None, Path]:
+    """Parse $REFCAT_DATA: one folder for every dataset, or `dataset=folder` entries joined by os.pathsep
+    (e.g. `demo=/data/demo:davis=/data/DAVIS`). The key None holds the folder for datasets not named."""
+    roots: dict[str | None, Path] = {}
+    for entry in (value or "").split(os.pathsep):
+        entry = entry.strip()
+        if not entry:
+            continue
+        name, sep, folder = entry.partition("=")
+        if sep:
+            roots[name.strip()] = Path(folder.strip())
+        else:
+            roots[None] = Path(entry)
+    return roots
+
+
+def scaled_box(box: Box, scale: float) -> Box:
+    """An inclusive box in a frame resized by `scale` (the far edge keeps its pixel inclusive)."""
+    x1, y1, x2, y2 = box
+    return (int(x1 * scale), int(y1 * scale), int((x2 + 1) * scale) - 1, int((y2 + 1) * scale) - 1)
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    """What the page shows of one instance's clip."""
+
+    key: str
+    n_frames: int
+    boxed_frames: tuple[int, ...]  # frames on which the referent's box is drawn
+    jpegs: tuple[bytes, ...]  # one JPEG a frame, box drawn
+    html: str  # the self-contained player
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(j) for j in self.jpegs) + len(self.html)
+
+
+def _jpeg(frame: np.ndarray, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(frame).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def player_html(key: str, jpegs: list[bytes], boxed: set[int], fps: float, width: int, height: int) -> str:
+    """A self-contained HTML player: play/pause, a frame slider, the frame number and box state.
+
+    Keys pressed while the player has the focus are passed on to the page, so that the answer
+    shortcuts keep working after the annotator clicked into the player.
+    """
+    frames = json.dumps(["data:image/jpeg;base64," + base64.b64encode(j).decode("ascii") for j in jpegs])
+    boxed_json = json.dumps(sorted(boxed))
+    delay = max(20, int(1000 / fps))
+    last = len(jpegs) - 1
+    return f"""<div id="player" data-key="{html.escape(key)}" style="font-family:sans-serif">
+<img id="frame" width="{width}" height="{height}" style="max-width:100%;height:auto;display:block;background:#000"
+ alt="clip of {html.escape(key)}">
+<div style="display:flex;align-items:center;gap:8px;margin-top:6px">
+<button id="play" type="button" style="width:5.5em">Pause</button>
+<input id="scrub" type="range" min="0" max="{last}" value="0" style="flex:1">
+<span id="label" style="min-width:13em;font-size:13px"></span>
+</div></div>
+<script>
+const frames = {frames}, boxed = new Set({boxed_json});
+const img = document.getElementById("frame"), scrub = document.getElementById("scrub");
+const label = document.getElementById("label"), play = document.getElementById("play");
+let index = 0, timer = null;
+function show(i) {{
+  index = i; img.src = frames[i]; scrub.value = i;
+  label.textContent = "frame " + (i + 1) + "/" + frames.length + (boxed.has(i) ? " \\u00b7 box" : " \\u00b7 no box");
+}}
+function start() {{ timer = setInterval(() => show((index + 1) % frames.length), {delay}); play.textContent = "Pause"; }}
+function stop() {{ clearInterval(timer); timer = null; play.textContent = "Play"; }}
+play.onclick = () => (timer ? stop() : start());
+scrub.oninput = () => {{ stop(); show(parseInt(scrub.value, 10)); }};
+document.addEventListener("keydown", (e) => {{
+  try {{
+    window.parent.document.dispatchEvent(new KeyboardEvent("keydown", {{
+      key: e.key, code: e.code, shiftKey: e.shiftKey, ctrlKey: e.ctrlKey, altKey: e.altKey,
+      metaKey: e.metaKey, bubbles: true, cancelable: true}}));
+    e.preventDefault();
+  }} catch (err) {{}}
+}});
+show(0);
+if (frames.length > 1) start();
+</script>"""
+
+
+class ViewCache:
+    """Builds and caches `InstanceView`s of a store's instances; thread-safe.
+
+    `roots` maps a dataset name (or None for any dataset) to its folder on disk.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        roots: dict[str | None, Path],
+        *,
+        max_width: int = 640,
+        quality: int = 80,
+        videos: int = 3,
+        instances: int = 32,
+    ) -> None:
+        self.store = store
+        self.roots = roots
+        self.max_width = max_width
+        self.quality = quality
+        self._frames: LRU[tuple[str, str], list[np.ndarray]] = LRU(videos)
+        self._views: LRU[str, InstanceView] = LRU(instances)
+        self._readers: dict[str, object] = {}
+        self._lock = threading.Lock()
+        self._building: dict[str, Future] = {}
+        self._video_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refcat-prefetch")
+
+    def reader(self, dataset: str):
+        with self._lock:
+            reader = self._readers.get(dataset)
+            if reader is None:
+                root = self.roots.get(dataset, self.roots.get(None))
+                if root is None:
+                    raise UsageError(
+                        f"no data folder for dataset {dataset!r}",
+                        expected="REFCAT_DATA set to the dataset's folder, or to dataset=folder entries",
+                    )
+                reader = self._readers[dataset] = open_reader(dataset, root)
+            return reader
+
+    def decoded(self, dataset: str, video_id: str, n_frames: int) -> list[np.ndarray]:
+        """All frames of a video, downscaled to at most `max_width` wide; decoded once and cached."""
+        with self._lock:
+            video_lock = self._video_locks.setdefault((dataset, video_id), threading.Lock())
+        with video_lock:  # a prefetch and a page asking for one video decode it once
+            with self._lock:
+                frames = self._frames.get((dataset, video_id))
+            if frames is None:
+                frames = self._decode(dataset, video_id, n_frames)
+                with self._lock:
+                    self._frames.put((dataset, video_id), frames)
+            return frames
+
+    def _decode(self, dataset: str, video_id: str, n_frames: int) -> list[np.ndarray]:
+        reader = self.reader(dataset)
+        frames = []
+        for index in range(n_frames):
+            frame = reader.frame(video_id, index)
+            if frame.shape[1] > self.max_width:
+                height = round(frame.shape[0] * self.max_width / frame.shape[1])
+                frame = np.asarray(Image.fromarray(frame).resize((self.max_width, height), Image.BILINEAR))
+            frames.append(frame)
+        return frames
+
+    def build(self, key: str) -> InstanceView:
+        """Decode (or reuse) the clip, draw the referent's box, encode the player. No caching of the result."""
+        dataset, video_id, object_id, _source = parse_instance_key(key)
+        video = next((v for v in list_videos(self.store, dataset) if v.video_id == video_id), None)
+        if video is None:
+            raise MissingDataError(f"video {dataset}/{video_id} of instance {key} is not in the store")
+        referent = next((o for o in list_objects(self.store, dataset, video_id) if o.object_id == object_id), None)
+        if referent is None:
+            raise MissingDataError(f"object {object_id} of instance {key} is not in the store")
+        frames = self.decoded(dataset, video_id, video.n_frames)
+        scale = frames[0].shape[1] / video.width if frames else 1.0
+        jpegs = []
+        for index, frame in enumerate(frames):
+            box = referent.boxes.get(index)
+            if box is not None:
+                frame = draw_box(frame, scaled_box(box, scale), color=BOX_COLOUR, width=3)
+            jpegs.append(_jpeg(frame, self.quality))
+        height, width = frames[0].shape[:2] if frames else (0, 0)
+        boxed = {f for f in referent.boxes if f < len(frames)}
+        player = player_html(key, jpegs, boxed, video.fps or DEFAULT_PLAY_FPS, width, height)
+        return InstanceView(key, len(frames), tuple(sorted(boxed)), tuple(jpegs), player)
+
+    def view(self, key: str) -> InstanceView:
+        """The cached view of an instance, waiting for a prefetch under way or building it now."""
+        with self._lock:
+            cached = self._views.get(key)
+            pending = self._building.get(key)
+        if cached is not None:
+            return cached
+        if pending is not None:
+            return pending.result()
+        view = self.build(key)
+        with self._lock:
+            self._views.put(key, view)
+        return view
+
+    def prefetch(self, key: str) -> None:
+        """Build an instance's view in the background unless it is cached or under way. Errors are kept
+        for `view` to raise."""
+        with self._lock:
+            if self._views.get(key) is not None or key in self._building:
+                return
+            future = self._pool.submit(self._build_into_cache, key)
+            self._building[key] = future
+
+    def _build_into_cache(self, key: str) -> InstanceView:
+        try:
+            view = self.build(key)
+            with self._lock:
+                self._views.put(key, view)
+            return view
+        finally:
+            with self._lock:
+                self._building.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._views.clear()
+            self._frames.clear()

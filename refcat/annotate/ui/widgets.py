@@ -1,0 +1,147 @@
+"""Pieces the annotation pages share: the RE shown large, the player, the answer buttons,
+messages carried over a rerun, and the refusal of bad requests.
+
+Answers are written in button callbacks, which run before the page is drawn again; a refused
+request (closed round, not your instance...) is kept in `st.session_state` and shown as an
+error at the top of the next run, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Callable
+
+import streamlit as st
+
+from refcat.annotate.accounts import User
+from refcat.annotate.state import instance_row, load_state
+from refcat.annotate.store import Store
+from refcat.annotate.ui.shortcuts import ANSWER_KEYS
+from refcat.annotate.ui.video_view import InstanceView, ViewCache
+from refcat.categorize.taxonomy import FIELD_QUESTIONS, FIELD_VALUES
+from refcat.errors import RefcatError
+
+FLASH = "flash"
+FIELD_TITLES = {
+    "difficulty": "Difficulty",
+    "correctness": "Correctness",
+    "information": "Information",
+    "appearance": "Appearance",
+    "location": "Location",
+    "motion": "Motion",
+    "obj-motion": "Object motion",
+    "static": "Static action",
+    "obj-static": "Object static action",
+    "category": "Category",
+}
+VALUE_LABELS = {
+    "trivial": "trivial",
+    "non-trivial": "non-trivial",
+    "valid": "valid RE",
+    "no-re": "no RE (fits another object)",
+    "wrong-object": "wrong object",
+    "redundant": "redundant",
+    "minimal": "minimal",
+    "yes": "yes",
+    "no": "no",
+}
+
+
+def require_admin(user: User) -> bool:
+    """Show a refusal and return False for non-admins."""
+    if user.role != "admin":
+        st.error("Refused: this page is for admins only.")
+        return False
+    return True
+
+
+def flash(kind: str, text: str) -> None:
+    """Keep a message ("error", "success", "info") for the next run of the page."""
+    st.session_state.setdefault(FLASH, []).append((kind, text))
+
+
+def show_flash() -> None:
+    for kind, text in st.session_state.pop(FLASH, []):
+        getattr(st, kind)(text)
+
+
+def attempt(action: Callable[[], object], success: str | None = None) -> bool:
+    """Run a store request from a callback; a refusal becomes an error message, never a crash."""
+    try:
+        action()
+    except RefcatError as exc:
+        flash("error", f"Refused: {exc}")
+        return False
+    if success:
+        flash("success", success)
+    return True
+
+
+def expression(text: str) -> None:
+    """The RE, large."""
+    st.markdown(
+        f'<div class="refcat-re" style="font-size:2.1rem;font-weight:600;line-height:1.25;margin:0.2em 0 0.5em">'
+        f"&ldquo;{html.escape(text)}&rdquo;</div>",
+        unsafe_allow_html=True,
+    )
+
+
+def player(view: InstanceView, display_height: int = 400) -> None:
+    """The client-side player of an instance; the frame is shown at most `display_height` px high."""
+    st.iframe(view.html.replace("max-width:100%", f"max-width:100%;max-height:{display_height}px;width:auto"),
+              height=display_height + 60)
+
+
+def instance_player(views: ViewCache, key: str) -> None:
+    """The player of an instance, or an error naming what is missing (the questions stay usable)."""
+    try:
+        view = views.view(key)
+    except RefcatError as exc:
+        st.error(f"Cannot show the clip: {exc}")
+        return
+    player(view)
+
+
+def automatic_answers(db: Store, campaign: str, key: str) -> dict[str, str]:
+    """{field: value} of the automatic answers on an instance (e.g. trivial for a single object)."""
+    with db.session() as session:
+        state = load_state(session, campaign, instance_pk=instance_row(session, key).id)
+    return state.auto_answers().get(key, {})
+
+
+def answer_buttons(
+    fields: list[str],
+    current: dict[str, str],
+    on_answer: Callable[[str, str], None],
+    *,
+    automatic: dict[str, str] | None = None,
+    others: dict[str, dict[str, str]] | None = None,
+    disabled: bool = False,
+    key_prefix: str = "answer",
+) -> None:
+    """One row per question: the paper's question and a button per value, the chosen one highlighted.
+
+    Each button carries its keyboard shortcut (shortcuts.py) and calls `on_answer(field, value)`.
+    `automatic` answers are shown as such, without buttons; `others` (revision) lists the
+    other annotators' answers under each question.
+    """
+    for field, value in (automatic or {}).items():
+        st.markdown(f"**{FIELD_TITLES[field]}**: {VALUE_LABELS[value]} &nbsp; :blue-badge[automatic]")
+    for field in fields:
+        chosen = current.get(field)
+        status = f":green-badge[{VALUE_LABELS[chosen]}]" if chosen else ":orange-badge[unanswered]"
+        st.markdown(f"**{FIELD_TITLES[field]}**: {FIELD_QUESTIONS[field]} &nbsp; {status}")
+        if others:
+            said = ", ".join(f"{name}: {given.get(field, '-')}" for name, given in sorted(others.items()))
+            st.caption(f"Others answered: {said}")
+        with st.container(horizontal=True):
+            for value in FIELD_VALUES[field]:
+                st.button(
+                    VALUE_LABELS[value],
+                    key=f"{key_prefix}:{field}:{value}",
+                    type="primary" if chosen == value else "secondary",
+                    shortcut=ANSWER_KEYS[(field, value)],
+                    on_click=on_answer,
+                    args=(field, value),
+                    disabled=disabled,
+                )
