@@ -216,6 +216,12 @@ def others_answers(store: Store, user: User | str, campaign: Campaign | str, ins
             if name != reader.name}
 
 
+def _frame(rows: list[dict], columns: list[str], nullable: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A table whose `nullable` columns keep None (object dtype) rather than becoming NaN."""
+    return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object if c in nullable else None)
+                         for c in columns})
+
+
 def _state(store: Store, campaign: Campaign | str) -> CampaignState:
     with store.session() as session:
         return load_state(session, campaign)
@@ -293,7 +299,8 @@ def disagreements(store: Store, campaign: Campaign | str, round: int | None = No
                 "unanimous": len(votes) == len(raters) and len(set(votes.values())) == 1,
                 "adjudication": adjudicated.get((key, f), (None, None))[0],
             })
-    return pd.DataFrame(rows, columns=["item", "field", "answers", "n_answers", "majority", "unanimous", "adjudication"])
+    return _frame(rows, ["item", "field", "answers", "n_answers", "majority", "unanimous", "adjudication"],
+                  nullable=("answers", "majority", "adjudication"))
 
 
 def adjudicate(store: Store, admin_user: User | str, campaign: Campaign | str, instance_key: str, field: str,
@@ -346,4 +353,4 @@ def final_labels(store: Store, campaign: Campaign | str) -> pd.DataFrame:
                 label, reason = majority(list(votes.values()), len(raters)), None
                 source = "none" if label is None else "majority"
             rows.append({"item": key, "field": f, "label": label, "source": source, "votes": votes, "reason": reason})
-    return pd.DataFrame(rows, columns=["item", "field", "label", "source", "votes", "reason"])
+    return _frame(rows, ["item", "field", "label", "source", "votes", "reason"], nullable=("label", "votes", "reason"))
