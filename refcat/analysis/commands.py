@@ -45,6 +45,17 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=evaluate_handler)
 
+    s = subparsers.add_parser(
+        "stats", help="statistics of labelled REs (the paper's Figures 3 and 4)",
+        description="Per dataset: shares of trivial / non-trivial / no-RE / wrong-object REs (over all REs), "
+                    "the share of valid category-labelled REs expressing each category (all, trivial, "
+                    "non-trivial), the redundancy ratio and the category co-occurrence matrix.")
+    s.add_argument("--release", required=True, action="append", metavar="[NAME=]FILE",
+                   help="a released label file (*_RE_categorization.csv); repeat for several datasets. "
+                        "NAME defaults to a2d / davis from the file name, else the file name")
+    s.add_argument("--json", action="store_true", help="print all statistics as one JSON object")
+    s.set_defaults(func=stats_handler)
+
 
 def _instances(args):
     if args.instances and args.a2dre_plus:
@@ -54,10 +65,9 @@ def _instances(args):
 
         return [i for i in read_instances(args.instances) if i.dataset == args.dataset]
     if args.a2dre_plus:
-        from refcat.analysis.ablation import a2dre_plus_instances
-        from refcat.datasets.a2dre_plus import read_a2dre_plus
+        from refcat.datasets.a2dre_plus import a2dre_plus_instances, read_a2dre_plus
 
-        return a2dre_plus_instances(read_a2dre_plus(args.a2dre_plus))
+        return list(a2dre_plus_instances(read_a2dre_plus(args.a2dre_plus), dataset=args.dataset))
     return None
 
 
@@ -94,4 +104,55 @@ def evaluate_handler(args) -> int:
     _print_summary(summary_by_source(table, args.convention, drop_ends=args.drop_ends), args.json)
     if not args.json:
         print(f"{len(table)} rows written to {args.output}")
+    return 0
+
+
+def release_name(spec: str) -> tuple[str, Path]:
+    """`NAME=FILE` or `FILE` -> (dataset name, path); A2D_* and DAVIS* files are named a2d and davis."""
+    name, sep, path = spec.partition("=")
+    if sep:
+        return name, Path(path)
+    path = Path(spec)
+    stem = path.name.lower()
+    return ("a2d" if stem.startswith("a2d") else "davis" if stem.startswith("davis") else path.stem), path
+
+
+def read_labels(specs) -> "pd.DataFrame":
+    """The label table (`stats.label_table`) of one or more released label files."""
+    import pandas as pd
+
+    from refcat.analysis.stats import label_table
+    from refcat.datasets.release import read_release
+
+    tables = []
+    for spec in specs:
+        name, path = release_name(spec)
+        tables.append(label_table(read_release(path), dataset=name))
+    return pd.concat(tables, ignore_index=True)
+
+
+def _percent_table(frame, count_columns=("n", "unlabelled", "redundant", "minimal")) -> str:
+    shown = frame.copy()
+    for column in shown.columns:
+        if column not in count_columns:
+            shown[column] = (shown[column].astype(float) * 100).map(lambda v: "" if math.isnan(v) else f"{v:.1f}%")
+    return shown.to_string()
+
+
+def stats_handler(args) -> int:
+    from refcat.analysis.stats import category_shares, cooccurrence, dataset_statistics, difficulty_proportions, redundancy
+
+    labels = read_labels(args.release)
+    if args.json:
+        print(json.dumps(dataset_statistics(labels), indent=2))
+        return 0
+    print("Difficulty (Figure 3), share of all REs:")
+    print(_percent_table(difficulty_proportions(labels)))
+    print("\nCategories (Figure 4), share of valid REs with category labels:")
+    print(_percent_table(category_shares(labels)))
+    print("\nRedundancy, valid REs with an information label:")
+    print(_percent_table(redundancy(labels)))
+    for dataset in sorted(set(labels["dataset"])):
+        print(f"\nCo-occurrence in {dataset} (REs with both categories; diagonal: REs with the category):")
+        print(cooccurrence(labels, dataset).to_string())
     return 0
