@@ -127,6 +127,11 @@ def a2d_mask(x1: int, y1: int, x2: int, y2: int) -> np.ndarray:
     return mask
 
 
+def _inclusive_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(mask)
+    return int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())
+
+
 def write_a2d_h5(
     path: Path,
     instances: list[int],
@@ -139,7 +144,7 @@ def write_a2d_h5(
     """An A2D Sentences .h5 as MATLAB writes it: masks stored transposed, N = 1 shapes squeezed."""
     squeeze = len(masks) == 1 if squeeze is None else squeeze
     stored = np.stack([m.T.astype(np.uint8) for m in masks])  # (N, W, H)
-    boxes = np.array([[0, 0, 1, 1]] * len(masks), np.float64).T  # (4, N)
+    boxes = np.array([_inclusive_box(m) for m in masks], np.float64).T  # (4, N): x1, y1, x2, y2
     if squeeze:
         stored, boxes = stored[0], boxes[:, 0]  # (W, H), (4,)
     data = {

@@ -68,6 +68,16 @@ def test_masks_are_transposed_and_frames_zero_based(a2d):
     np.testing.assert_array_equal(one.masks[0], a2d_mask(0, 0, 3, 1))
 
 
+def test_h5_layouts_with_reBBox(a2d):
+    folder = a2d / "a2d_annotation_with_instances"
+    squeezed = read_a2d_h5(folder / "--h5fAKYurM/00002.h5", frame=1)  # reMask (W, H), reBBox (4,)
+    assert squeezed.codes == {0: 48} and squeezed.file_boxes == {0: (10.0, 5.0, 20.0, 15.0)}
+    two = read_a2d_h5(folder / "--h5fAKYurM/00006.h5", frame=5)  # reMask (N, W, H), reBBox (4, N)
+    assert two.codes == {0: 48, 1: 41}
+    assert two.file_boxes == {0: (12.0, 6.0, 22.0, 16.0), 1: (63.0, 47.0, 63.0, 47.0)}
+    assert two.problems == ()
+
+
 def test_objects_boxes_classes_actions(a2d):
     reader = A2DReader(a2d)
     bird, pixel = reader.objects("--h5fAKYurM")

@@ -89,6 +89,14 @@ def test_instances_encodings_typos_and_split_filter(davis):
     assert train[0].key == "davis/dogs-scale/1/annot1"
 
 
+def test_repeated_expression_keeps_the_first(davis, caplog):
+    path = davis / "davis_text_annotations/Davis17_annot1.txt"
+    path.write_bytes(path.read_bytes() + b'blackswan 1 "a second one"\n')
+    texts = [i.text for i in DavisReader(davis, split="val").instances() if i.key == "davis/blackswan/1/annot1"]
+    assert texts == ["a black feathered swan"]
+    assert "line 6: second expression for blackswan object 1 ignored" in caplog.text
+
+
 def test_unsupervised_annotations_folder(tmp_path):
     root = build_davis(tmp_path / "D", annotations="Annotations_unsupervised")
     reader = DavisReader(root, annotations="Annotations_unsupervised")

@@ -12,9 +12,9 @@ Layout (FORMATS.md):
 
 Choices documented here:
 - Frame indices are 0-based in memory: file number n is frame n - 1.
-- Video width/height/fps come from the clip's stream header (or the first extracted frame): the
-  sizes in videoset.csv are those of the original videos, not of the 320-pixel-high clips.
-  n_frames comes from videoset.csv.
+- Video width/height/fps come from the clip's stream header (width/height from the first
+  extracted frame when frames were extracted; fps is then None): the sizes in videoset.csv are
+  those of the original videos, not of the 320-pixel-high clips. n_frames comes from videoset.csv.
 - Expression text: surrounding whitespace stripped and runs of whitespace collapsed to one
   space; letter case is kept as in the file. `short_query` is not read.
 - An instance's source is `sentence{k}`, k the 0-based order of that (video, instance)'s
