@@ -1,0 +1,155 @@
+"""`refcat agreement` and `refcat consensus` end to end, from CSV files and from the store."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from refcat.analysis.agreement_report import report_markdown, summary_line, agreement_by_field
+from refcat.categorize.taxonomy import FIELD_VALUES
+from refcat.cli import main
+
+KEYS_FIELDS = ("fleiss_kappa", "davies_fleiss_kappa", "krippendorff_alpha", "mean_cohen_kappa")
+
+
+def re_labels(n_items=40, seed=0, annotators="abc", p_agree=0.85):
+    """Answers to every RE question by three annotators, agreeing with a latent label 85% of the time."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n_items):
+        key = f"davis/video-{i}/{1 + i % 3}/annot1"
+        for field, values in FIELD_VALUES.items():
+            truth = rng.integers(len(values))
+            for a in annotators:
+                v = truth if rng.random() < p_agree else rng.integers(len(values))
+                rows.append((key, a, field, values[v], f"expression {i}"))
+    return pd.DataFrame(rows, columns=["item", "annotator", "field", "label", "text"])
+
+
+def test_agreement_json_has_one_object_per_field(tmp_path, capsys):
+    path = tmp_path / "labels.csv"
+    re_labels().to_csv(path, index=False)
+    assert main(["agreement", "--input", str(path), "--json", "--n-boot", "100"]) == 0
+    objects = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [o["field"] for o in objects] == list(FIELD_VALUES)
+    for o in objects:
+        assert o["n_items"] == 40 and o["n_annotators"] == 3
+        for name in KEYS_FIELDS:
+            assert {"value", "se", "ci_low", "ci_high"} <= set(o[name])
+            assert o[name]["ci_low"] <= o[name]["value"] <= o[name]["ci_high"]
+    expected = agreement_by_field(re_labels(), n_boot=100)
+    assert objects[0]["davies_fleiss_kappa"]["value"] == pytest.approx(expected["difficulty"].davies_fleiss.value)
+    assert objects[3]["positives"] == expected["appearance"].positives
+
+
+def test_agreement_writes_csv_and_markdown(tmp_path, capsys):
+    path = tmp_path / "labels.csv"
+    re_labels().to_csv(path, index=False)
+    assert main(["agreement", "--input", str(path), "--n-boot", "0", "--out-dir", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "## obj-static" in printed and "Davies & Fleiss' kappa between" in printed
+    frame = pd.read_csv(tmp_path / "out" / "agreement.csv")
+    assert set(frame["field"]) == set(FIELD_VALUES)
+    # correctness has three categories: four statistics and three category kappas.
+    assert (frame["field"] == "correctness").sum() == 7
+    assert (frame["field"] == "motion").sum() == 4
+    assert (frame["ci_method"] == "wald").all()
+    markdown = (tmp_path / "out" / "agreement.md").read_text()
+    assert markdown.count("| davies_fleiss_kappa |") == 10
+    pairwise = pd.read_csv(tmp_path / "out" / "agreement_pairwise.csv")
+    assert len(pairwise) == 10 * 3
+
+
+def test_summary_line_names_the_extremes():
+    results = agreement_by_field(re_labels(), n_boot=0)
+    values = {f: r.davies_fleiss.value for f, r in results.items()}
+    low, high = min(values, key=values.get), max(values, key=values.get)
+    line = summary_line(results)
+    assert f"{values[low]:.2f} ({low})" in line and f"{values[high]:.2f} ({high})" in line
+    assert line in report_markdown(results)
+
+
+def test_agreement_input_errors(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("item,annotator,label\nx,a,yes\n")
+    assert main(["agreement", "--input", str(bad)]) == 2
+    assert "missing column(s) field" in capsys.readouterr().err
+    assert main(["agreement"]) == 2
+    assert "give --input FILE.csv, or --campaign" in capsys.readouterr().err
+    assert main(["agreement", "--input", str(tmp_path / "none.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("item,annotator,field,label\nx,a,motion,perhaps\nx,b,motion,yes\n")
+    assert main(["agreement", "--input", str(unknown)]) == 2
+    assert "unknown label 'perhaps'" in capsys.readouterr().err
+
+
+def test_consensus_cli_long_csv_and_release(tmp_path, capsys):
+    release_module = pytest.importorskip("refcat.datasets.release")
+    labels = re_labels(n_items=12, seed=3, p_agree=0.7)
+    # Annotator c skips the first six items: two answers can tie.
+    labels = labels[~((labels["annotator"] == "c") & labels["item"].str.match(r"davis/video-[0-5]/"))]
+    path = tmp_path / "labels.csv"
+    labels.to_csv(path, index=False)
+    out, rel = tmp_path / "consensus.csv", tmp_path / "DEMO_RE_categorization.csv"
+    assert main(["consensus", "--input", str(path), "--min-votes", "2", "--output", str(out), "--release", str(rel)]) == 0
+    printed = capsys.readouterr().out
+    table = pd.read_csv(out, keep_default_na=False)
+    assert list(table.columns) == ["item", "field", "label", "votes", "n_answers", "status"]
+    assert len(table) == 12 * len(FIELD_VALUES)
+    assert ((table["status"] == "ok") == (table["label"] != "")).all()
+    release = release_module.read_release(rel).set_index("video_id")
+    decided = {(r.item, r.field): r.label for r in table.itertuples() if r.status == "ok"}
+    for i in range(12):
+        key, video = f"davis/video-{i}/{1 + i % 3}/annot1", f"video-{i}"
+        correctness = decided.get((key, "correctness"))
+        valid = correctness == "valid"
+        complete = correctness is not None and (not valid or all(
+            (key, f) in decided for f in ("difficulty", "information")))
+        assert (video in release.index) == complete
+        assert (f"skipped {key}:" in printed) == (not complete)
+        if not complete:
+            continue
+        row = release.loc[video]
+        assert row["instance_id"] == 1 + i % 3 and row["ref_exp"] == f"expression {i}"
+        if not valid:
+            assert row["ref_exp_difficulty"] in ("Not a Referring Expression", "Incorrect Referring Expression")
+            assert row["ref_exp_information"] == "Not Applicable"
+        else:
+            assert row["ref_exp_difficulty"] == {"trivial": "Trivial", "non-trivial": "Non-trivial"}[decided[key, "difficulty"]]
+        for category in ("appearance", "obj-static", "category", "location", "motion", "obj-motion", "static"):
+            label = decided.get((key, category)) if valid else None
+            assert (pd.isna(row[category]) if label is None else row[category] == int(label == "yes"))
+    assert 0 < len(release) < 12
+
+
+def test_agreement_from_the_store(tmp_path, capsys):
+    from annotate_fixtures import KEYS, populate
+
+    from refcat.annotate.campaigns import create_campaign
+    from refcat.annotate.labels import questions_for, record_answer
+    from refcat.annotate.store import open_store
+
+    db = tmp_path / "store.db"
+    store = open_store(db)
+    populate(store)
+    create_campaign(store, "c1", KEYS, ["ann1", "ann2", "ann3"], auto_trivial=False, question_sets=("difficulty",))
+    answers = {}
+    for i, key in enumerate(KEYS):
+        for field in questions_for(store, "c1", key):
+            for j, user in enumerate(("ann1", "ann2", "ann3")):
+                values = FIELD_VALUES[field]
+                value = values[0] if (i + j) % 4 else values[1]
+                record_answer(store, user, "c1", key, field, value)
+                answers[key, user, field] = value
+    store.dispose()
+    assert main(["agreement", "--db", f"sqlite:///{db}", "--campaign", "c1", "--round", "1", "--json", "--n-boot", "0"]) == 0
+    objects = {o["field"]: o for o in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert set(objects) == {f for _, _, f in answers}
+    long = pd.DataFrame([(k, u, f, v) for (k, u, f), v in answers.items()], columns=["item", "annotator", "field", "label"])
+    direct = agreement_by_field(long, n_boot=0)
+    for field, o in objects.items():
+        assert o["n_items"] == len(KEYS)
+        expected = direct[field].krippendorff.value
+        assert o["krippendorff_alpha"]["value"] == (None if np.isnan(expected) else pytest.approx(expected))
