@@ -14,7 +14,6 @@ from refcat.annotate.labels import (
     events_table,
     final_labels,
     label_table,
-    majority,
     others_answers,
     queue,
     record_answer,
@@ -36,14 +35,6 @@ def small(store):
 def answer(store, user, key, difficulty, correctness, camp="c"):
     record_answer(store, user, camp, key, "difficulty", difficulty)
     record_answer(store, user, camp, key, "correctness", correctness)
-
-
-def test_majority():
-    assert majority(["a", "a", "b"], 3) == "a"
-    assert majority(["a", "b", "c"], 3) is None
-    assert majority(["a", "a"], 3) == "a"  # 2 of 3 even if the third did not answer
-    assert majority(["a"], 3) is None
-    assert majority([], 3) is None
 
 
 def test_answers_undo_and_resume(small):
@@ -153,9 +144,9 @@ def test_final_labels_with_automatic_and_missing_answers(store):
     record_answer(store, "ann1", "c", SOLO, "correctness", "valid")
     record_answer(store, "ann2", "c", SOLO, "correctness", "valid")
     final = final_labels(store, "c")
-    assert final[["item", "field", "label", "source"]].values.tolist() == [
-        [DUO_C, "difficulty", None, "none"], [DUO_C, "correctness", None, "none"],
-        [SOLO, "difficulty", "trivial", "auto"], [SOLO, "correctness", "valid", "majority"]]
+    assert final[["item", "field", "label", "source", "status"]].values.tolist() == [
+        [DUO_C, "difficulty", None, "none", "too-few-answers"], [DUO_C, "correctness", None, "none", "tie"],
+        [SOLO, "difficulty", "trivial", "auto", "too-few-answers"], [SOLO, "correctness", "valid", "majority", "ok"]]
     # Automatic answers take no part in agreement tables.
     assert "auto" not in set(label_table(store, "c")["annotator"])
     assert disagreements(store, "c")[["item", "field"]].values.tolist() == [

@@ -12,12 +12,12 @@ so agreement is measured on annotators' answers only; `final_labels` uses them.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import select
 
+from refcat.analysis.consensus import OK, TOO_FEW, consensus
 from refcat.annotate.accounts import User, user_row
 from refcat.annotate.schema import LabelEventRow, utcnow
 from refcat.annotate.state import (
@@ -37,7 +37,7 @@ from refcat.errors import PermissionDenied, StoreError, UsageError
 __all__ = [
     "QueueItem", "Undone", "queue", "resume_position", "questions_for", "revision_questions", "record_answer",
     "undo_last", "answers", "others_answers", "label_table", "events_table", "disagreements",
-    "adjudicate", "final_labels", "majority",
+    "adjudicate", "final_labels",
 ]
 
 
@@ -50,14 +50,6 @@ class Undone:
     instance_key: str
     field: str
     value: str
-
-
-def majority(values: list[str], n_raters: int) -> str | None:
-    """The value given by more than half of the `n_raters` assigned annotators (2 of 3), else None."""
-    if not values:
-        return None
-    value, count = Counter(values).most_common(1)[0]
-    return value if count * 2 > n_raters else None
 
 
 def _member_state(store: Store, user: User | str, campaign: Campaign | str, **kwargs) -> tuple[str, CampaignState]:
@@ -234,6 +226,16 @@ def _label_rows(state: CampaignState, number: int) -> list[dict]:
     ]
 
 
+def _majorities(state: CampaignState, number: int) -> dict[tuple[str, str], tuple[str | None, str]]:
+    """(item, field) -> (label or None, status) by refcat.analysis.consensus, with a label kept
+    when more than half of the campaign's annotators per instance gave it (2 of 3)."""
+    rows = _label_rows(state, number)
+    if not rows:
+        return {}
+    votes = consensus(pd.DataFrame(rows), min_votes=state.campaign.per_instance // 2 + 1, source="label events")
+    return {(r.item, r.field): (r.label if r.status == OK else None, r.status) for r in votes.itertuples()}
+
+
 def label_table(store: Store, campaign: Campaign | str, round: int | None = None) -> pd.DataFrame:
     """Long table of annotators' current answers: columns item, annotator, field, label.
 
@@ -281,13 +283,14 @@ def _adjudications(state: CampaignState) -> dict[tuple[str, str], tuple[str, str
 
 def disagreements(store: Store, campaign: Campaign | str, round: int | None = None) -> pd.DataFrame:
     """Per item x question (automatic ones left out): answers {annotator: value}, n_answers,
-    majority (2 of 3; None without one), unanimous (every assigned annotator gave the same
+    majority (the consensus label, 2 of 3; None without one), unanimous (every assigned annotator gave the same
     answer), adjudication (the admin's final value, or None). Rows in campaign order."""
     state = _state(store, campaign)
     number = state.round.number if round is None else round
     given = state.answers(number)
     auto = state.auto_answers()
     adjudicated = _adjudications(state)
+    majorities = _majorities(state, number)
     rows = []
     for key in sorted(state.positions, key=state.positions.get):
         raters = state.annotators_of(key)
@@ -295,7 +298,7 @@ def disagreements(store: Store, campaign: Campaign | str, round: int | None = No
             votes = {name: given[(name, key)][f] for name in raters if f in given.get((name, key), {})}
             rows.append({
                 "item": key, "field": f, "answers": votes, "n_answers": len(votes),
-                "majority": majority(list(votes.values()), len(raters)),
+                "majority": majorities.get((key, f), (None, TOO_FEW))[0],
                 "unanimous": len(votes) == len(raters) and len(set(votes.values())) == 1,
                 "adjudication": adjudicated.get((key, f), (None, None))[0],
             })
@@ -332,25 +335,30 @@ def adjudicate(store: Store, admin_user: User | str, campaign: Campaign | str, i
 
 def final_labels(store: Store, campaign: Campaign | str) -> pd.DataFrame:
     """One row per item x question: label and where it comes from (source): "adjudication"
-    (with its reason), "auto" (automatic answer), "majority" (2 of 3 over the revised
-    answers), or "none" (no majority: label None). Columns: item, field, label, source,
-    votes ({annotator: value}), reason."""
+    (with its reason), "auto" (automatic answer), "majority" (consensus of the revised
+    answers, 2 of 3, by refcat.analysis.consensus), or "none" (label None). Columns: item,
+    field, label, source, votes ({annotator: value}), status (the vote's consensus status:
+    ok, tie, no-majority, too-few-answers), reason."""
     state = _state(store, campaign)
     given = state.answers(state.round.number)
     auto = state.auto_answers()
     adjudicated = _adjudications(state)
+    majorities = _majorities(state, state.round.number)
     rows = []
     for key in sorted(state.positions, key=state.positions.get):
         raters = state.annotators_of(key)
         for f in state.campaign.fields:
             votes = {name: given[(name, key)][f] for name in raters if f in given.get((name, key), {})}
+            majority, status = majorities.get((key, f), (None, TOO_FEW))
             if (key, f) in adjudicated:
                 label, reason = adjudicated[(key, f)]
                 source = "adjudication"
             elif f in auto.get(key, {}):
                 label, source, reason = auto[key][f], "auto", None
             else:
-                label, reason = majority(list(votes.values()), len(raters)), None
+                label, reason = majority, None
                 source = "none" if label is None else "majority"
-            rows.append({"item": key, "field": f, "label": label, "source": source, "votes": votes, "reason": reason})
-    return _frame(rows, ["item", "field", "label", "source", "votes", "reason"], nullable=("label", "votes", "reason"))
+            rows.append({"item": key, "field": f, "label": label, "source": source, "votes": votes, "status": status,
+                         "reason": reason})
+    return _frame(rows, ["item", "field", "label", "source", "votes", "status", "reason"],
+                  nullable=("label", "votes", "reason"))
