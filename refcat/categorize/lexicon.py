@@ -129,7 +129,7 @@ chest belly paw paws tail fingers finger side hip hips teeth nose lips beak wing
 
 # Manner phrases that look locative: "running in circles", "standing in line".
 NON_LOCATIVE_OBJECTS = frozenset("""
-circle circles line lines hurry row rows pairs pair group groups slow motion way manner
+circle circles line lines hurry pairs pair group groups slow motion way manner
 moment time turn turns contrast tandem sync unison place
 """.split())
 
@@ -144,7 +144,10 @@ flee escape travel cycle bike skateboard sail fall tumble flip somersault cartwh
 slither creep sneak step stride stumble wade drift speed accelerate overtake reverse zoom crash
 land rise sink pace circle cruise commute     wiggle wriggle shuffle scurry scamper
 charge pounce lunge stagger hike trek roam prance strut tiptoe sway rock paddle row pedal
-backflip breakdance twist whirl slip skid taxi     pass wobble  
+backflip breakdance twist whirl slip skid taxi swoop hurtle plunge bolt dart
+scramble clamber scale canter jet flit zigzag weave rappel abseil bungee parachute paraglide
+kitesurf windsurf wakeboard sled sledge toboggan hitchhike migrate emerge disappear reappear
+return retreat advance proceed     pass wobble  
 """.split())
 
 # The referent does something without leaving its place.
@@ -157,7 +160,9 @@ write type cook paint draw fish fight box argue kiss hug cuddle pet stroke brush
 shoot film photograph record face block guard hide sunbathe hold touch grab grip embrace use
 operate open close listen play pray beg sulk frown hunch curl nap doze snooze sniffle chat
 converse wink pout preen nibble gnaw munch swallow sip suck lap nurse dig   pause
-remain linger perform catch teach explain gesture salute
+remain linger perform catch teach flap flutter smoke text give shave
+sign sew knit fold pack unpack search inspect examine check work sunbathe lounge sulk 
+smoke vape whistle sneeze cough groan moan purr hiss chirp tweet sing quack moo neigh explain gesture salute
 bow      
 """.split())
 
@@ -165,7 +170,7 @@ bow
 OBJ_STATIC_VERBS = frozenset("""
 hold touch grab grip hug embrace pet stroke kiss lick eat drink bite chew sniff smell play use
 operate shoot aim film photograph read brush comb wash clean cut fix repair type paint press
-pat feed nibble gnaw munch sip suck   strum tap knock scratch    
+pat feed nibble gnaw munch sip suck peck   strum tap knock scratch    
 open close peel nurse sew knit dig catch
 """.split())
 
@@ -196,6 +201,13 @@ NON_LOCATIVE_PREP_AFTER = {
     "with": frozenset(),
 }
 
+# "on the phone" is using it, not a place; "on a laptop" too after a verb ("typing on a laptop").
+PHONES = frozenset("phone cellphone cell smartphone mobile telephone iphone".split())
+DEVICES = PHONES | frozenset("computer laptop tablet ipad keyboard piano screen console".split())
+
+# Verbs whose "to" + person/animal names a recipient: "throwing a ball to the dog".
+TRANSFER_VERBS = frozenset("throw toss kick pass give hand show feed send serve bring offer".split())
+
 # Irregular forms -> lemma.
 IRREGULAR_VERBS = {
     "lying": "lie", "laying": "lay", "sat": "sit", "stood": "stand", "ran": "run", "flew": "fly",
@@ -221,7 +233,8 @@ building ceiling clothing king ring rings wing wings string thing things somethi
 nothing everything morning evening pudding railing railings painting sibling earring earrings
 stocking stockings darling swing swings ping bing sing spring sling sting wedding awning
 viking duckling ducklings gosling seedling sapling icing offspring stuffing lightning dumpling
-pudding herring sterling inkling ceiling bedding bedding shilling lining kingfisher
+pudding herring sterling inkling ceiling bedding bedding shilling lining kingfisher amazing interesting boring matching striking
+charming loving missing remaining surrounding living dining frightening exciting
 """.split())
 
 # --- nouns ----------------------------------------------------------------------------------
@@ -241,7 +254,8 @@ magician actor actress artist photographer cameraman   shooter archer horseman h
 equestrian kiter kitesurfer windsurfer parkour breakdancer bmxer snowboarder rower kayaker
 canoeist sailor diver lifeguard cop fireman firefighter builder painter waiter waitress
 salesman vendor customer shopper tourist traveler traveller   bystander audience crowd
-team opponent defender attacker striker batter pitcher catcher   golfer bowler
+team opponent defender owner parent parents trainer handler master friend
+partner partners attacker striker batter pitcher catcher   golfer bowler
 """.split())
 
 ANIMALS = frozenset("""
@@ -280,6 +294,12 @@ wheel piano violin microphone mic sword gun rifle bow arrow shield hammer knife 
 computer keyboard television tv screen cone hoop net goal board skis poles weights barbell
 dumbbell trampoline swing slide ladder bridge
 """.split())
+
+# Two-word nouns whose first word is not an attribute of the referent: "gold fish" is a goldfish.
+COMPOUND_NOUNS = frozenset({
+    ("gold", "fish"), ("golden", "retriever"), ("polar", "bear"), ("red", "panda"), ("guinea", "pig"),
+    ("teddy", "bear"), ("sea", "lion"), ("blue", "jay"),
+})
 
 # Referent heads that name no category.
 NON_CATEGORY_HEADS = frozenset("""

@@ -49,9 +49,12 @@ _ALL_VERBS = (
 _NOUNS = lx.CATEGORY_NOUNS | lx.CLOTHING | lx.FEATURES | lx.BODY_PARTS
 _APPEARANCE = lx.COLOURS | lx.PATTERNS | lx.SIZES | lx.LOOKS
 _COMPOUND_PREPS = sorted((p.split() for p in lx.COMPOUND_PREPOSITIONS), key=len, reverse=True)
+_FUNCTION_WORDS = (lx.LOCATIVE_PREPOSITIONS | lx.AUXILIARIES | lx.RELATIVES | lx.CONJUNCTIONS | lx.NEGATIONS
+                   | frozenset("with of for as like than about without".split()))
 _NUMBERS = frozenset("one two three four five six seven eight nine ten".split())
 _WEAR_VERBS = frozenset("wearing wears wore worn dressed sporting dons donning".split())
 _DO_VERBS = frozenset("do perform make execute".split())
+_ALL_VERBS = _ALL_VERBS | _DO_VERBS
 _TRICKS = frozenset("trick tricks stunt stunts wheelie wheelies".split())
 _BE = frozenset("is are was were be been being am".split())
 _PASSIVE_AGENT = "by"
@@ -130,9 +133,9 @@ def _is_noun_like(w: str) -> bool:
     if w in _NOUNS or w in lx.NON_CATEGORY_HEADS or w in lx.POSITION_NOUNS or w in lx.LOCATION_WORDS:
         return True
     if (is_appearance_word(w) or w in lx.DETERMINERS or w in lx.ORDINALS or w in _NUMBERS
-            or w in lx.ADVERBS or not re.fullmatch(r"[a-z][a-z-]*", w)):
+            or w in lx.ADVERBS or w in _FUNCTION_WORDS or not re.fullmatch(r"[a-z][a-z-]*", w)):
         return False
-    return True
+    return verb_lemma(w) is None
 
 
 @dataclass
@@ -155,9 +158,11 @@ class _Reader:
         self.after_agent = False  # the last phrase ended on a noun that can act
         self.in_relative = False
         self.negated = False
+        self.negation_at = 0  # token index of the last negation
         self.passive = False
         self.after_be = False
         self.last_verb: str | None = None
+        self.last_looks = False  # the last phrase described the referent's looks
 
     # --- helpers ---------------------------------------------------------------------------
     def word(self, i: int) -> str:
@@ -177,8 +182,10 @@ class _Reader:
         w = self.word(i)
         if not w or w in lx.AUXILIARIES or w in lx.RELATIVES or w in lx.CONJUNCTIONS or w in lx.NEGATIONS:
             return w in ("that", "this", "these", "those") and self.word(i + 1) not in lx.AUXILIARIES | {""}
-        if self.match_prep(i) > i or verb_lemma(w) is not None and w not in _NOUNS:
+        if self.match_prep(i) > i:
             return False
+        if verb_lemma(w) is not None and w not in _NOUNS:
+            return self._continues_np(i + 1)  # "in swimming trunks"
         return (w in lx.DETERMINERS or w in _NUMBERS or is_appearance_word(w) or _is_noun_like(w)
                 or w in lx.ORDINALS) and w not in lx.ADVERBS and w not in lx.DIRECTION_PARTICLES
 
@@ -212,6 +219,8 @@ class _Reader:
                 verbs.append(j)
                 j += 1
                 continue
+            if head is not None and not _is_noun_like(w):
+                break  # "a man first walking ...": after the head only nouns continue the phrase
             if _is_noun_like(w):
                 if head is not None and w in lx.LOCATION_WORDS and self.words[head] in _NOUNS:
                     break  # "the fish furthest away"
@@ -236,7 +245,7 @@ class _Reader:
         self.referent = np_
         for k in range(np_.start, np_.end):
             w = self.words[k]
-            if is_appearance_word(w):
+            if is_appearance_word(w) and (w, self.word(k + 1)) not in lx.COMPOUND_NOUNS:
                 self.hit("appearance", k, k + 1)
             elif w in lx.LOCATION_WORDS or w in lx.ORDINALS or w in lx.POSITION_NOUNS:
                 self.hit("location", k, k + 1)
@@ -261,18 +270,25 @@ class _Reader:
             i = self.step(i)
 
     def step(self, i: int) -> int:
+        looks, self.last_looks = self.last_looks, False
         w = self.words[i]
         if w in (",", ";", ".", "!", "?", "(", ")", "-"):
             self.owner_is_referent, self.after_agent, self.in_relative = True, False, False
             self.last_verb, self.after_be = None, False
             return i + 1
         if w in lx.CONJUNCTIONS or w == "&":
+            self.last_looks = looks
             if self._verb_at(i + 1) or self.word(i + 1) in lx.AUXILIARIES | lx.NEGATIONS | lx.ADVERBS:
                 return i + 1  # "running and jumping": the same subject
-            if self.starts_np(i + 1):  # "a woman and her child": a new entity
+            if self.starts_np(i + 1):
                 np_ = self.noun_phrase(i + 1)
-                self.owner_is_referent = False
-                self.after_agent = False
+                head = self.words[np_.head] if np_.head is not None else ""
+                if self.last_looks and (head in lx.CLOTHING or head in lx.FEATURES):
+                    if self.owner_is_referent:  # "wearing a pink jacket and blue jeans"
+                        self.hit("appearance", i + 1, np_.end)
+                    return max(np_.end, i + 2)
+                if i != self.referent.end:  # "a woman and her child walking": both walk
+                    self.after_agent = head in lx.AGENTS
                 return max(np_.end, i + 2)
             return i + 1
         if w in ("who", "which", "that", "whose"):
@@ -289,6 +305,7 @@ class _Reader:
             return i + 1
         if w in lx.NEGATIONS:
             self.negated = True
+            self.negation_at = i
             return i + 1
         if w in lx.ADVERBS and not (w == "still" and not self._verb_at(i + 1)):
             return i + 1
@@ -303,7 +320,7 @@ class _Reader:
             np_ = self.noun_phrase(j) if self.starts_np(j) else _Phrase(j, j, None, [])
             if self.owner_is_referent:
                 self.hit("appearance", i, max(np_.end, i + 1))
-            self.after_agent = False
+            self.after_agent, self.last_looks = False, True
             return max(np_.end, i + 1)
         j = self.match_prep(i)
         if j > i:
@@ -355,10 +372,16 @@ class _Reader:
         if prep in ("in", "with") and describes_looks:
             if owner:
                 self.hit("appearance", i, end)
-            self.after_agent = False
+            self.after_agent, self.last_looks = False, True
+            return end
+        if prep == "on" and head in lx.PHONES or prep == "on" and last_verb and head in lx.DEVICES:
+            if owner:
+                self.hit("obj-static", i, end)  # "talking on the phone", "typing on a laptop"
             return end
         if prep == "with":
-            if owner and head is not None and head not in lx.AGENTS and last_verb not in lx.MOTION_VERBS:
+            if head in lx.BODY_PARTS:
+                return end  # "with her back to the camera"
+            if owner and head is not None and head not in lx.PEOPLE | lx.ANIMALS and last_verb not in lx.MOTION_VERBS:
                 self.hit("obj-static", i, end)  # "a man with a camera", "playing with a ball"
             return end
         if head is None:
@@ -367,6 +390,8 @@ class _Reader:
             return end
         if prep == _PASSIVE_AGENT and (passive or self._participle_before(i)):
             return end  # "walked by a woman": the agent, not a place
+        if prep == "to" and head in lx.PEOPLE | lx.ANIMALS and last_verb in lx.TRANSFER_VERBS:
+            return end  # "throwing a frisbee to a dog": the recipient, not a place
         if last_verb in lx.NON_LOCATIVE_PREP_AFTER.get(prep, ()):
             if prep == "on" and owner and head not in lx.AGENTS:
                 self.hit("obj-static", i, end)  # "talking on the phone"
@@ -404,14 +429,17 @@ class _Reader:
     def classify_verb(self, i: int, lemma: str, obj: _Phrase | None, owner_is_referent: bool) -> None:
         w = self.words[i]
         head = self.words[obj.head] if obj is not None and obj.head is not None else None
-        if head is not None and (head in lx.BODY_PARTS or head in lx.NON_CATEGORY_HEADS and head != "one"):
-            head = None  # "waving his hand", "doing it"
+        if head is not None and head in lx.BODY_PARTS:
+            head = None  # "waving his hand"
         passive = self.passive or self.word(i + 1) == _PASSIVE_AGENT and (w.endswith("ed") or w.endswith("en"))
         cats: list[str] = []
         if w in lx.STATIC_PARTICIPLES:
             cats = ["static"]
         elif self.negated:
-            cats = ["static"] if lemma in lx.MOTION_VERBS or lemma in lx.OBJ_MOTION_MOVING else []
+            if lemma in lx.MOTION_VERBS or lemma in lx.OBJ_MOTION_MOVING:
+                if owner_is_referent:
+                    self.hit("static", self.negation_at, i + 1)  # "not moving"
+            return
         elif passive:
             if lemma in lx.MOTION_VERBS | lx.OBJ_MOTION_MOVING | lx.OBJ_MOTION_ONLY | lx.OBJ_MOTION_IN_PLACE:
                 cats = ["motion"]  # "a dog being walked", "a ball kicked by a boy"
@@ -451,7 +479,11 @@ class _Reader:
             return ["motion"]
         if lemma in lx.STATIC_VERBS or lemma in lx.OBJ_MOTION_IN_PLACE or lemma in lx.OBJ_STATIC_VERBS:
             return ["static"]
-        return []
+        if lemma in lx.OBJ_MOTION_ONLY or lemma in lx.NON_ACTED_OBJECT_VERBS:
+            return []
+        # A verb of no known class: most such verbs in REs describe something done in place
+        # ("smoking", "texting", "giving a speech"); motion verbs are listed in the lexicon.
+        return ["static", "obj-static"] if transitive and head in lx.OBJECTS else ["static"]
 
 
 def information_label(labels: dict[str, bool], trivial: bool | None = None) -> str:
