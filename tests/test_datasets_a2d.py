@@ -10,6 +10,7 @@ import pytest
 from datasets_fixtures import A2D_CLIP_COLOURS, A2D_H, A2D_W, a2d_mask, build_a2d, write_a2d_h5
 from refcat.datasets.a2d import A2DReader, actor_action, read_a2d_h5
 from refcat.datasets.readers import open_reader
+from refcat.datasets.records import ObjectRef
 from refcat.errors import FormatError, MissingDataError, UsageError
 
 
@@ -84,8 +85,11 @@ def test_objects_boxes_classes_actions(a2d):
     assert (bird.object_id, bird.category, bird.boxes) == (0, "bird", {1: (10, 5, 20, 15), 5: (12, 6, 22, 16)})
     assert (pixel.object_id, pixel.category, pixel.boxes) == (1, "bird", {5: (63, 47, 63, 47)})
     assert reader.actions("--h5fAKYurM") == {0: "walking", 1: "climbing"}
-    assert reader.objects("T6bNPuKV-wY") == []  # no annotated frames
     assert reader.problems == []
+    # No annotated frames, but a sentence refers to instance 0: listed without boxes or class.
+    assert reader.objects("T6bNPuKV-wY") == [ObjectRef("a2d", "T6bNPuKV-wY", 0, None, {})]
+    assert reader.actions("T6bNPuKV-wY") == {}
+    assert reader.problems == [f"{a2d}/a2d_annotation_with_instances/T6bNPuKV-wY: instance 0 has sentences but no mask"]
 
 
 def test_known_bad_frames_are_reported_not_fatal(a2d, caplog):

@@ -67,6 +67,19 @@ def test_objects_boxes_and_classes(davis):
     assert ids == [(1, "dog"), (3, None)]  # id 3 has no class in davis_semantics.json
 
 
+def test_object_with_expressions_but_no_mask_is_listed(davis, caplog):
+    path = davis / "davis_text_annotations/Davis17_annot1.txt"
+    path.write_bytes(path.read_bytes() + b'dog-scale 2 "a dog hidden all along"\n')
+    reader = DavisReader(davis)
+    assert [(o.object_id, o.category, o.boxes) for o in reader.objects("motorbike")] == [
+        (1, None, {0: (4, 4, 4, 4), 1: (4, 4, 4, 4)})
+    ]
+    assert [(o.object_id, o.boxes) for o in reader.objects("dogs-scale")] == [
+        (1, {0: (0, 0, 1, 23), 1: (0, 0, 1, 23)}), (2, {}), (3, {0: (8, 5, 8, 6), 1: (8, 5, 8, 6)}),
+    ]
+    assert "object 2 of dogs-scale has expressions but no mask" in caplog.text
+
+
 def test_classes_unknown_without_semantics(tmp_path):
     root = build_davis(tmp_path / "D", semantics=False)
     assert [o.category for o in DavisReader(root).objects("classic-car")] == [None, None]

@@ -19,8 +19,10 @@ Choices documented here:
   space; letter case is kept as in the file. `short_query` is not read.
 - An instance's source is `sentence{k}`, k the 0-based order of that (video, instance)'s
   sentences in a2d_annotation.txt, counted over the whole file (so keys do not depend on split).
-- An object's class is the actor of its actor-action code in its first annotated frame;
-  `actions()` gives the action from the same frame.
+- Objects are the instance ids of the .h5 files plus any id a sentence refers to (with no
+  boxes and no class, listed in `problems`). An object's class is the actor of its
+  actor-action code in its first annotated frame; `actions()` gives the action from the same
+  frame (objects without a mask have none).
 - Known bad frames (a repeated instance, more masks than instances) keep the first mask of each
   instance and the first N masks; each is logged and listed in `problems`.
 """
@@ -234,6 +236,7 @@ class A2DReader:
         }
         self.problems: list[str] = []  # known bad frames met so far (see the module docstring)
         self._objects: dict[str, list[ObjectRef]] = {}
+        self._referenced_ids: dict[str, set[int]] | None = None
         self._actions: dict[str, dict[int, str]] = {}
         self._clips = ClipPool()
 
@@ -319,9 +322,13 @@ class A2DReader:
                     box = box_from_mask(mask)
                     if box is not None:
                         object_boxes[index] = box
+            for instance in self._referenced().get(video_id, set()) - set(boxes):
+                self._report((f"{self.h5_dir / video_id}: instance {instance} has sentences but no mask",))
+                boxes[instance] = {}
             names = {i: actor_action(code) for i, code in codes.items()}
             self._objects[video_id] = [
-                ObjectRef(self.dataset, video_id, i, names[i][0], boxes[i]) for i in sorted(boxes)
+                ObjectRef(self.dataset, video_id, i, names[i][0] if i in names else None, boxes[i])
+                for i in sorted(boxes)
             ]
             self._actions[video_id] = {i: names[i][1] for i in sorted(names)}
         return self._objects[video_id]
@@ -331,8 +338,19 @@ class A2DReader:
         self.objects(video_id)
         return self._actions[video_id]
 
+    def _referenced(self) -> dict[str, set[int]]:
+        """Video -> the instance ids its sentences refer to."""
+        if self._referenced_ids is None:
+            self._referenced_ids = {}
+            for instance in self.instances():
+                self._referenced_ids.setdefault(instance.video_id, set()).add(instance.object_id)
+        return self._referenced_ids
+
     def instances(self) -> Iterator[Instance]:
         path = self.root / "a2d_annotation.txt"
+        if not path.is_file():
+            log.warning("a2d: no sentences file %s, so no instances", path)
+            return
         skipped: set[str] = set()
         for row in read_a2d_sentences(path):
             if row.video_id not in self._videoset:

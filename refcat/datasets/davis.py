@@ -13,8 +13,9 @@ Choices documented here:
 - split=None takes every sequence listed in any ImageSets file, or every frames folder when
   there is no ImageSets folder (their split is then "all").
 - fps is 24.0, the frame rate DAVIS was recorded at (the dataset itself stores frames only).
-- Objects are the mask ids present in any annotated frame; masks are decoded on the first
-  `objects()` call for a video and the result is cached.
+- Objects are the mask ids present in any annotated frame, plus any id an expression refers
+  to (with no boxes, and a warning); masks are decoded on the first `objects()` call for a
+  video and the result is cached.
 - Expression text is kept as written, with its surrounding double quotes removed.
 """
 
@@ -68,6 +69,7 @@ class DavisReader:
         self._splits = self._read_splits()
         self._semantics = self._read_semantics()
         self._objects: dict[str, list[ObjectRef]] = {}
+        self._referenced_ids: dict[str, set[int]] | None = None
 
     # ----- index files
 
@@ -163,12 +165,24 @@ class DavisReader:
             for index in self.annotated_frames(video_id):
                 for object_id, mask in masks_from_labels(self.labels(video_id, index), VOID).items():
                     boxes.setdefault(object_id, {})[index] = box_from_mask(mask)
+            for object_id in self._referenced().get(video_id, set()) - set(boxes):
+                log.warning("%s: object %d of %s has expressions but no mask in %s", self.dataset, object_id,
+                            video_id, self.masks_dir / video_id)
+                boxes[object_id] = {}
             classes = self._semantics.get(video_id, {})
             self._objects[video_id] = [
                 ObjectRef(self.dataset, video_id, object_id, classes.get(str(object_id)), boxes[object_id])
                 for object_id in sorted(boxes)
             ]
         return self._objects[video_id]
+
+    def _referenced(self) -> dict[str, set[int]]:
+        """Video -> the object ids its expressions refer to."""
+        if self._referenced_ids is None:
+            self._referenced_ids = {}
+            for instance in self.instances():
+                self._referenced_ids.setdefault(instance.video_id, set()).add(instance.object_id)
+        return self._referenced_ids
 
     def instances(self) -> Iterator[Instance]:
         folder = self.root / "davis_text_annotations"
