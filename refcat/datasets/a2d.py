@@ -234,7 +234,7 @@ class A2DReader:
             vid: row for vid, row in read_videoset(self.release / "videoset.csv").items()
             if vid not in missed and (split is None or row.split == split)
         }
-        self.problems: list[str] = []  # known bad frames met so far (see the module docstring)
+        self.problems: list[str] = []  # bad frames and unmasked objects met so far (module docstring)
         self._objects: dict[str, list[ObjectRef]] = {}
         self._referenced_ids: dict[str, set[int]] | None = None
         self._actions: dict[str, dict[int, str]] = {}
@@ -248,7 +248,7 @@ class A2DReader:
     def _report(self, problems: tuple[str, ...]) -> None:
         for problem in problems:
             if problem not in self.problems:
-                log.warning(problem)
+                log.warning("%s", problem)
                 self.problems.append(problem)
 
     def clip_path(self, video_id: str) -> Path:
