@@ -1,0 +1,179 @@
+"""Subcommands for annotation: annotators, campaign, export-labels."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from refcat.cli import add_db_option
+from refcat.errors import UsageError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("annotators", help="add or list annotator and admin accounts")
+    acts = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    a = acts.add_parser("add", help="add an account (password from a file or typed at a prompt)")
+    a.add_argument("name", help="user name (no spaces, '/' or ',')")
+    a.add_argument("--admin", action="store_true", help="an admin account (creates campaigns, closes rounds, adjudicates)")
+    a.add_argument("--password-file", type=Path, default=None,
+                   help="read the password from the first line of this file (default: prompt)")
+    add_db_option(a)
+    a.set_defaults(func=cmd_annotators_add)
+    a = acts.add_parser("list", help="list accounts")
+    add_db_option(a)
+    a.set_defaults(func=cmd_annotators_list)
+
+    p = sub.add_parser("campaign", help="create annotation campaigns, close their rounds, follow their progress")
+    acts = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    a = acts.add_parser("create", help="create a campaign and open its blind labelling round")
+    a.add_argument("name", help="campaign name")
+    a.add_argument("--dataset", required=True, help="dataset of the instances (davis, a2d, demo)")
+    a.add_argument("--split", default=None, help="only this split (default: all)")
+    a.add_argument("--min-objects", type=int, default=1,
+                   help="only videos with at least this many annotated objects (default %(default)s)")
+    a.add_argument("--videos", default=None, help="only these videos (comma-separated ids)")
+    a.add_argument("--annotators", required=True, help="comma-separated annotator names")
+    a.add_argument("--per-instance", type=int, default=3, help="annotators per instance (default %(default)s)")
+    a.add_argument("--questions", default="difficulty,semantics",
+                   help="question sets, comma-separated: difficulty, semantics (default %(default)s)")
+    a.add_argument("--no-auto-trivial", action="store_true",
+                   help="ask difficulty even for the only annotated object of a video")
+    a.add_argument("--by", default=None, help="admin account creating it (default: the only admin)")
+    add_db_option(a)
+    a.set_defaults(func=cmd_campaign_create)
+    a = acts.add_parser("list", help="list campaigns")
+    add_db_option(a)
+    a.set_defaults(func=cmd_campaign_list)
+    a = acts.add_parser("close-round", help="close the open round (blind -> revision -> finished)")
+    a.add_argument("name", help="campaign name")
+    a.add_argument("--by", default=None, help="admin account closing it (default: the only admin)")
+    add_db_option(a)
+    a.set_defaults(func=cmd_campaign_close_round)
+    a = acts.add_parser("progress", help="items assigned, complete and remaining per annotator")
+    a.add_argument("name", help="campaign name")
+    add_db_option(a)
+    a.set_defaults(func=cmd_campaign_progress)
+
+    p = sub.add_parser("export-labels", help="label events as CSV or Parquet; consensus in the released format")
+    p.add_argument("--campaign", default=None, help="only this campaign (needed for --consensus-release)")
+    p.add_argument("--output", type=Path, required=True, help="events file (.csv or .parquet)")
+    p.add_argument("--consensus-release", type=Path, default=None,
+                   help="also write the campaign's final labels in the paper's *_RE_categorization.csv format")
+    add_db_option(p)
+    p.set_defaults(func=cmd_export_labels)
+
+
+def _split_names(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_file is not None:
+        try:
+            lines = args.password_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise UsageError(f"cannot read password file: {exc.strerror}", path=args.password_file) from exc
+        if not lines or not lines[0]:
+            raise UsageError("empty password file", path=args.password_file, expected="the password on the first line")
+        return lines[0]
+    from getpass import getpass
+
+    password = getpass(f"password for {args.name}: ")
+    if getpass("again: ") != password:
+        raise UsageError("the two passwords differ")
+    return password
+
+
+def _admin(store, name: str | None) -> str:
+    from refcat.annotate.accounts import list_users
+
+    if name is not None:
+        return name
+    admins = [u.name for u in list_users(store) if u.is_admin]
+    if len(admins) != 1:
+        raise UsageError(f"{len(admins)} admin accounts", expected="--by NAME to say which admin acts")
+    return admins[0]
+
+
+def cmd_annotators_add(args: argparse.Namespace) -> int:
+    from refcat.annotate.accounts import create_user
+    from refcat.annotate.store import open_store
+
+    store = open_store(args.db)
+    user = create_user(store, args.name, _read_password(args), role="admin" if args.admin else "annotator")
+    print(f"added {user.role} {user.name}")
+    return 0
+
+
+def cmd_annotators_list(args: argparse.Namespace) -> int:
+    from refcat.annotate.accounts import list_users
+    from refcat.annotate.store import open_store
+
+    for user in list_users(open_store(args.db, create=False)):
+        print(f"{user.name}\t{user.role}")
+    return 0
+
+
+def cmd_campaign_create(args: argparse.Namespace) -> int:
+    from refcat.annotate.campaigns import create_campaign, select_instances
+    from refcat.annotate.store import open_store
+
+    store = open_store(args.db, create=False)
+    videos = None if args.videos is None else _split_names(args.videos)
+    keys = select_instances(store, dataset=args.dataset, split=args.split, min_objects=args.min_objects,
+                            video_ids=videos)
+    if not keys:
+        raise UsageError(f"no stored instances of {args.dataset} match", expected="an imported dataset and looser filters")
+    campaign = create_campaign(store, args.name, keys, _split_names(args.annotators), per_instance=args.per_instance,
+                               question_sets=tuple(_split_names(args.questions)),
+                               auto_trivial=not args.no_auto_trivial, created_by=_admin(store, args.by))
+    print(f"campaign {campaign.name}: {campaign.n_instances} instances, {campaign.per_instance} annotators each "
+          f"({', '.join(campaign.annotators)}), questions: {', '.join(campaign.fields)}")
+    return 0
+
+
+def cmd_campaign_list(args: argparse.Namespace) -> int:
+    from refcat.annotate.campaigns import list_campaigns
+    from refcat.annotate.store import open_store
+
+    for c in list_campaigns(open_store(args.db, create=False)):
+        print(f"{c.name}\t{c.status}\t{c.n_instances} instances\t{','.join(c.annotators)}\t{','.join(c.question_sets)}")
+    return 0
+
+
+def cmd_campaign_close_round(args: argparse.Namespace) -> int:
+    from refcat.annotate.campaigns import close_round
+    from refcat.annotate.store import open_store
+
+    store = open_store(args.db, create=False)
+    result = close_round(store, args.name, _admin(store, args.by))
+    if result.open:
+        print(f"campaign {args.name}: round {result.number - 1} closed, round {result.number} ({result.kind}) open")
+    else:
+        print(f"campaign {args.name}: round {result.number} closed, annotation finished")
+    return 0
+
+
+def cmd_campaign_progress(args: argparse.Namespace) -> int:
+    from refcat.annotate.campaigns import progress
+    from refcat.annotate.store import open_store
+
+    print(progress(open_store(args.db, create=False), args.name).to_string(index=False))
+    return 0
+
+
+def cmd_export_labels(args: argparse.Namespace) -> int:
+    from refcat.annotate.export import write_consensus_release, write_labels
+    from refcat.annotate.store import open_store
+
+    if args.consensus_release is not None and args.campaign is None:
+        raise UsageError("--consensus-release needs --campaign")
+    store = open_store(args.db, create=False)
+    n = write_labels(store, args.output, args.campaign)
+    print(f"{n} label events written to {args.output}")
+    if args.consensus_release is not None:
+        result = write_consensus_release(store, args.campaign, args.consensus_release)
+        print(f"{result.rows} instances written to {args.consensus_release}")
+        for item, reason in result.skipped.itertuples(index=False):
+            print(f"left out {item}: no final label for {reason}")
+    return 0

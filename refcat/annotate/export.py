@@ -1,0 +1,77 @@
+"""Exports of a store's labels: the long event table, and a campaign's final labels in the
+paper's released format (`*_RE_categorization.csv`, FORMATS.md).
+
+- `write_labels` writes every event (answers, undos, automatic answers, adjudications) as
+  CSV or Parquet, chosen by the file suffix; times are UTC.
+- `write_consensus_release` writes `final_labels` (adjudication, else automatic answer, else
+  2-of-3 majority of the revised answers) with refcat.analysis.consensus.release_frame. An
+  automatic trivial label is written "Trivial (Single Object Category)", as the release
+  marks labels given because the referent is the only object of its video. Instances whose
+  correctness (or, for a valid RE, difficulty or information) has no final label are left
+  out and reported, never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+
+from refcat.analysis.consensus import OK, release_frame, write_release_labels
+from refcat.annotate.labels import events_table, final_labels
+from refcat.annotate.schema import InstanceRow
+from refcat.annotate.state import Campaign
+from refcat.annotate.store import Store
+from refcat.categorize.taxonomy import release_difficulty
+from refcat.errors import UsageError
+
+LABEL_SUFFIXES = (".csv", ".parquet")
+
+
+@dataclass(frozen=True)
+class ReleaseExport:
+    rows: int  # instances written
+    skipped: pd.DataFrame  # columns item, reason: instances left out for want of a final label
+
+
+def write_labels(store: Store, path: str | Path, campaign: Campaign | str | None = None) -> int:
+    """Write the event table (one campaign, or all) to `path` (.csv or .parquet); returns its row count."""
+    path = Path(path)
+    if path.suffix.lower() not in LABEL_SUFFIXES:
+        raise UsageError(f"cannot tell the format of {path.name}", path=path, expected="a .csv or .parquet file")
+    table = events_table(store, campaign)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        out = table.copy()
+        out["time"] = out["time"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        out.to_csv(path, index=False)
+    else:
+        table.to_parquet(path, index=False)
+    return len(table)
+
+
+def write_consensus_release(store: Store, campaign: Campaign | str, path: str | Path) -> ReleaseExport:
+    """Write the campaign's final labels in the released format (see module doc)."""
+    final = final_labels(store, campaign)
+    if final.empty:
+        raise UsageError(f"campaign {campaign if isinstance(campaign, str) else campaign.name!r} has no labels to release")
+    table = final.assign(status=[OK if label is not None else status
+                                 for label, status in zip(final["label"], final["status"])],
+                         label=final["label"].fillna(""))
+    with store.session() as session:
+        texts = dict(session.execute(select(InstanceRow.key, InstanceRow.text)
+                                     .where(InstanceRow.key.in_(list(table["item"].unique())))).all())
+    release, skipped = release_frame(table[["item", "field", "label", "status"]], texts)
+    # release_frame keeps its items in sorted order, skipped ones left out.
+    kept = [item for item in sorted(table["item"].unique()) if item not in set(skipped["item"])]
+    if [texts.get(k, "") for k in kept] != release["ref_exp"].tolist():
+        raise RuntimeError("release_frame no longer keeps its items in sorted order")
+    automatic = set(final.loc[(final["field"] == "difficulty") & (final["source"] == "auto"), "item"])
+    release["ref_exp_difficulty"] = [
+        release_difficulty("trivial", "valid", automatic=True) if item in automatic and value == "Trivial" else value
+        for item, value in zip(kept, release["ref_exp_difficulty"])
+    ]
+    write_release_labels(release, path)
+    return ReleaseExport(len(release), skipped)
