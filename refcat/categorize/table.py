@@ -1,0 +1,105 @@
+"""Categorize a table of REs: read the input, predict, write the released format plus evidence.
+
+Input: a released label file (FORMATS.md; read with refcat.datasets.release.read_release)
+or any CSV (comma or semicolon separated) with a `ref_exp` column, optionally with
+video_id, instance_id, ref_exp_difficulty, ref_exp_information and category columns.
+
+Output: the released format (semicolon-separated, CRLF, the released header) with the
+predicted 0/1 category columns, `ref_exp_information` predicted, and one more column,
+`evidence`: a JSON object mapping each positive category to the phrases that decided it
+(empty for a learned model's positives that the rules did not find).
+Rows keep their input `video_id`, `instance_id` and `ref_exp_difficulty`; a generic CSV
+without them gets an empty video id, the 0-based row number and "Non-trivial".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from refcat.categorize.rules import categorize, information_label
+from refcat.categorize.taxonomy import RELEASE_CATEGORY_ORDER, RELEASE_DIFFICULTY, release_information
+from refcat.datasets.release import HEADER, read_release
+from refcat.errors import FormatError, MissingDataError
+
+EVIDENCE_COLUMN = "evidence"
+
+
+def read_expressions(path: str | Path) -> pd.DataFrame:
+    """A released label file, or any CSV with a `ref_exp` column, as a released-format table."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingDataError("input file not found", path=path, expected="a CSV file with a ref_exp column")
+    raw = path.read_bytes()
+    first_line = raw.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip()
+    if first_line == ";".join(HEADER):
+        return read_release(path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    df = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    if "ref_exp" not in df.columns:
+        raise FormatError(f"header {first_line!r} has no ref_exp column", path=path, line=1,
+                          expected="a ref_exp column (or the released header)")
+    out = pd.DataFrame({
+        "video_id": df["video_id"] if "video_id" in df.columns else "",
+        "instance_id": pd.to_numeric(df["instance_id"], errors="coerce") if "instance_id" in df.columns
+        else pd.Series(range(len(df))),
+        "ref_exp": df["ref_exp"],
+        "ref_exp_difficulty": df.get("ref_exp_difficulty", pd.Series(["Non-trivial"] * len(df))),
+        "ref_exp_information": df.get("ref_exp_information", pd.Series(["Not Applicable"] * len(df))),
+    })
+    if out["instance_id"].isna().any():
+        line = int(out.index[out["instance_id"].isna()][0]) + 2
+        raise FormatError("instance_id is not an integer", path=path, line=line, expected="an integer")
+    out["instance_id"] = out["instance_id"].astype("int64")
+    for cat in RELEASE_CATEGORY_ORDER:
+        values = pd.to_numeric(df[cat].replace("", None), errors="coerce") if cat in df.columns else None
+        if values is not None and (~values.isna() & ~values.isin([0, 1])).any():
+            line = int(values.index[~values.isna() & ~values.isin([0, 1])][0]) + 2
+            raise FormatError(f"{cat} value {df[cat].iloc[line - 2]!r}", path=path, line=line,
+                              expected="0, 1, 0.0, 1.0 or empty")
+        out[cat] = (values if values is not None else pd.Series([pd.NA] * len(df))).astype("Int8")
+    return out
+
+
+def categorize_table(labels: pd.DataFrame, model=None) -> pd.DataFrame:
+    """Released-format table with predicted categories, information and an `evidence` column.
+
+    `model`: an optional refcat.categorize.learned.LearnedCategorizer; without one, the rules.
+    The information label uses the row's difficulty when it is trivial (see `information_label`).
+    """
+    texts = labels["ref_exp"].astype(str).tolist()
+    results = [categorize(t) for t in texts]
+    learned = model.predict(texts) if model is not None else None
+    out = labels[list(HEADER[:5])].copy().reset_index(drop=True)
+    infos, evidence = [], []
+    for n, res in enumerate(results):
+        predicted = {c: bool(learned.at[n, c]) if learned is not None else res.labels[c]
+                     for c in RELEASE_CATEGORY_ORDER}
+        difficulty = RELEASE_DIFFICULTY.get(str(out.at[n, "ref_exp_difficulty"]), (None, None))[0]
+        infos.append(release_information(information_label(predicted, difficulty == "trivial")))
+        evidence.append(json.dumps({c: res.evidence[c] for c in RELEASE_CATEGORY_ORDER if predicted[c]},
+                                   ensure_ascii=False))
+        for c in RELEASE_CATEGORY_ORDER:
+            out.loc[n, c] = int(predicted[c])
+    out["ref_exp_information"] = infos
+    out = out.astype({c: "Int8" for c in RELEASE_CATEGORY_ORDER})
+    out[EVIDENCE_COLUMN] = evidence
+    return out
+
+
+def write_categorized(table: pd.DataFrame, path: str | Path) -> None:
+    """Write `categorize_table`'s output: released format (';', CRLF, 1/0 cells) plus `evidence`."""
+    columns = list(HEADER) + [EVIDENCE_COLUMN]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+        writer.writerow(columns)
+        for row in table[columns].itertuples(index=False, name=None):
+            writer.writerow(["" if pd.isna(v) else v for v in row])
