@@ -16,7 +16,8 @@ DAVIS-2017 layout of FORMATS.md, so that `DavisReader(root, dataset="demo")` rea
 Conventions:
 - Objects are drawn back to front by the y of their foot point (flying birds last), so
   masks are exclusive and a nearer object hides a farther one; an object can be hidden in
-  some frames. Every object is visible in frame 0.
+  some frames. Every object shows at least half of itself in frame 0 (plans whose frame 0
+  hides more are redrawn from the same random stream, so this stays deterministic).
 - Videos marked `void_ring` (parking-lot and pet-show in the default set) carry a 2-pixel
   ring of void (255) around the objects in every frame, outside the objects' own pixels,
   like the uncertain borders DAVIS marks as void. Object pixels are never void.
@@ -377,9 +378,20 @@ class _Renderer:
     PHASE_STEPS = 12
 
     def __init__(self, plan: scene.VideoPlan, rng) -> None:
+        """`rng` draws the background texture; None gives a flat background (for layout checks)."""
         self.plan = plan
-        self.background = (draw_background(rng, plan.width, plan.height, plan.ground) * 255 + 0.5).astype(np.uint8)
+        if rng is None:
+            self.background = np.zeros((plan.height, plan.width, 3), np.uint8)
+        else:
+            self.background = (draw_background(rng, plan.width, plan.height, plan.ground) * 255 + 0.5).astype(np.uint8)
         self._cache: dict[tuple[int, int], tuple] = {}
+
+    def full_area(self, obj: scene.ObjectPlan, frame: int) -> int:
+        """Pixels the object would cover in the frame if nothing hid it."""
+        _, alpha, (ox, oy) = self.sprite(obj, frame)
+        fx, fy = (int(round(v)) for v in obj.anchors[frame])
+        window = _clip_window(fx + ox, fy + oy, alpha.shape, (self.plan.height, self.plan.width))
+        return 0 if window is None else int((alpha[window[1]] >= 0.5).sum())
 
     def sprite(self, obj: scene.ObjectPlan, frame: int):
         step = int(round(obj.phases[frame] * self.PHASE_STEPS)) % self.PHASE_STEPS
@@ -485,10 +497,11 @@ def write_demo_dataset(out_dir, seed: int = 0, n_videos: int = 12, min_frames: i
     if out.is_dir():
         for child in out.iterdir():
             shutil.rmtree(child) if child.is_dir() else child.unlink()
-    plans = scene.build_videos(seed, n_videos, min_frames, max_frames, width, height)
     palette = davis_palette()
-    videos, texts = {}, {source: [] for source in ANNOTATION_FILES}
-    for plan in plans:
+    videos, texts, plans = {}, {source: [] for source in ANNOTATION_FILES}, []
+    for candidates in scene.plan_videos(seed, n_videos, min_frames, max_frames, width, height):
+        plan = _first_visible(candidates)
+        plans.append(plan)
         log.info("demo video %s: %d frames, %d objects", plan.name, plan.n_frames, len(plan.objects))
         tracks = _render_video(plan, out, palette)
         expressions = scene.describe_video(plan, tracks)
@@ -501,6 +514,20 @@ def write_demo_dataset(out_dir, seed: int = 0, n_videos: int = 12, min_frames: i
     (out / DEMO_SCENE_FILE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     (out / COMPLETE_MARKER).write_text(f"refcat demo dataset, seed {seed}\n", encoding="utf-8")
     return out
+
+
+MAX_PLAN_TRIES = 50
+
+
+def _first_visible(candidates) -> scene.VideoPlan:
+    """The first candidate plan in which every object shows at least half of itself in frame 0."""
+    for _, plan in zip(range(MAX_PLAN_TRIES), candidates):
+        renderer = _Renderer(plan, None)
+        _, labels = renderer.frame(0)
+        if all((labels == obj.object_id).sum() >= 0.5 * renderer.full_area(obj, 0) > 0 for obj in plan.objects):
+            return plan
+    raise UsageError(f"could not place the objects of {plan.name} visibly at {plan.width}x{plan.height}",
+                     expected="a larger frame size")
 
 
 def _render_video(plan: scene.VideoPlan, out: Path, palette) -> list[scene.Track]:

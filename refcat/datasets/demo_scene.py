@@ -1,6 +1,6 @@
 """Scene model of the demo dataset: what is in each video, how it moves, and what its REs claim.
 
-`build_videos` turns a seed into video plans (objects with a class, a named colour, a size,
+`plan_videos` turns a seed into video plans (objects with a class, a named colour, a size,
 a motion or a static pose, and a foot-point trajectory). After the masks are drawn, the
 object boxes measured on them feed `describe_video`, which writes the two annotators'
 referring expressions from claims that are checked against those boxes. The claims,
@@ -30,6 +30,7 @@ where the object is present for full-video files; boxes are mask boxes, inclusiv
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -220,14 +221,19 @@ def video_templates(n_videos: int) -> Iterator[tuple[str, VideoTemplate]]:
         yield (template.name if rounds == 0 else f"{template.name}-{rounds + 1}"), template
 
 
-def build_videos(seed: int, n_videos: int, min_frames: int, max_frames: int, width: int, height: int) -> list[VideoPlan]:
-    return [
-        _plan_video(name, template, np.random.default_rng([seed, i]), (seed, i), min_frames, max_frames, width, height)
-        for i, (name, template) in enumerate(video_templates(n_videos))
-    ]
+def plan_videos(seed: int, n_videos: int, min_frames: int, max_frames: int, width: int, height: int
+                ) -> Iterator[Iterator[VideoPlan]]:
+    """For each video, an endless stream of candidate plans; the caller takes the first it accepts.
+
+    Each stream draws from its own generator seeded with (seed, video index), so a video
+    does not depend on the others, and the same arguments give the same plans.
+    """
+    for i, (name, template) in enumerate(video_templates(n_videos)):
+        rng = np.random.default_rng([seed, i])
+        yield (plan_video(name, template, rng, (seed, i), min_frames, max_frames, width, height) for _ in itertools.repeat(None))
 
 
-def _plan_video(name, template: VideoTemplate, rng, seed, min_frames, max_frames, width, height) -> VideoPlan:
+def plan_video(name, template: VideoTemplate, rng, seed, min_frames, max_frames, width, height) -> VideoPlan:
     n = int(rng.integers(min_frames, max_frames + 1))
     colours: list[str] = []
     for spec in template.objects:
