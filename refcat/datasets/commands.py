@@ -91,8 +91,11 @@ def cmd_demo_store(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     counts = import_reader(store, open_reader("demo", args.data), lambda v: _progress(v, "demo"))
     print(counts.summary())
-    for line in create_demo_project(store):
-        print(line)
+    project = create_demo_project(store)
+    print(f"campaign {project['campaign']!r} over {project['instances']} instances"
+          + (f"; created {', '.join(project['created'])}" if project["created"] else ""))
+    print("demo accounts (demo passwords only): "
+          + ", ".join(f"{name}/{password}" for name, password in project["users"].items()))
     return 0
 
 
