@@ -56,6 +56,52 @@ def register(subparsers) -> None:
     s.add_argument("--json", action="store_true", help="print all statistics as one JSON object")
     s.set_defaults(func=stats_handler)
 
+    ph = subparsers.add_parser(
+        "phrases", help="write phrase-level variants of A2D expressions (the paper's Table 6)",
+        description="For every A2D referent with an expression: 'thing', the actor noun, 'thing' + action, "
+                    "actor + action, and the full expressions, from the actor-action codes. Writes an instance "
+                    "file (sources phrase:LEVEL, phrase:full:SOURCE) to evaluate with `refcat evaluate --instances`.")
+    ph.add_argument("--root", required=True, type=Path, metavar="ROOT", help="A2D root folder")
+    ph.add_argument("--split", help="A2D split (train/test); default: all")
+    ph.add_argument("--output", required=True, type=Path, metavar="FILE",
+                    help="instance file to write (.csv, .jsonl or .parquet)")
+    ph.add_argument("--a2d-dir", type=Path, metavar="DIR",
+                    help="also write one A2D-Sentences-style a2d_annotation_LEVEL.txt a level here")
+    ph.set_defaults(func=phrases_handler)
+
+    ab = subparsers.add_parser(
+        "ablation", help="break a per-sample table down by RE labels (trivial / non-trivial, Tables 5 and 6)",
+        description="Trivial vs non-trivial referents and per-category IoU (with --release), Table 5 from "
+                    "A2Dre+ rows (sources a2dre+:CATEGORY:with|without) and Table 6 from phrase rows "
+                    "(sources phrase:LEVEL, with --release), whichever the table holds.")
+    _add_table_options(ab)
+    ab.add_argument("--json", action="store_true", help="print the tables as JSON")
+    ab.set_defaults(func=ablation_handler)
+
+    rp = subparsers.add_parser(
+        "report", help="write an HTML report (figures embedded) and Markdown tables",
+        description="One self-contained HTML page (figures as embedded PNG) and a Markdown file with the same "
+                    "tables: summary by source, precision@K, and the label breakdowns the inputs allow.")
+    _add_table_options(rp)
+    rp.add_argument("--out-dir", required=True, type=Path, metavar="DIR", help="writes report.html and report.md here")
+    rp.add_argument("--title", default="refcat report", help="page title (default %(default)s)")
+    rp.set_defaults(func=report_handler)
+
+
+def _add_table_options(parser) -> None:
+    parser.add_argument("--table", required=True, type=Path, metavar="TABLE",
+                        help="per-sample table from `refcat evaluate` (.parquet or .csv)")
+    parser.add_argument("--release", action="append", default=[], metavar="[NAME=]FILE",
+                        help="released label file(s) with the REs' difficulty and categories")
+    parser.add_argument("--instances", type=Path, metavar="FILE",
+                        help="instance file with the expressions' texts, to match labels per expression "
+                             "(else only referents with one labelled RE get category labels)")
+    parser.add_argument("--convention", choices=("mttr", "refvos"), default="mttr",
+                        help="IoU convention (default %(default)s)")
+    parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default %(default)s)")
+    parser.add_argument("--confidence", type=float, default=0.95, help="CI level (default %(default)s)")
+
 
 def _instances(args):
     if args.instances and args.a2dre_plus:
@@ -155,4 +201,70 @@ def stats_handler(args) -> int:
     for dataset in sorted(set(labels["dataset"])):
         print(f"\nCo-occurrence in {dataset} (REs with both categories; diagonal: REs with the category):")
         print(cooccurrence(labels, dataset).to_string())
+    return 0
+
+
+def phrases_handler(args) -> int:
+    from refcat.analysis.phrases import reader_phrase_instances, write_a2d_annotations
+    from refcat.datasets.instance_io import write_instances
+    from refcat.datasets.readers import open_reader
+
+    instances = reader_phrase_instances(open_reader("a2d", args.root, split=args.split))
+    n = write_instances(instances, args.output)
+    print(f"{n} phrase variants of {len({(i.video_id, i.object_id) for i in instances})} referents "
+          f"written to {args.output}")
+    if args.a2d_dir:
+        for path in write_a2d_annotations(instances, args.a2d_dir):
+            print(f"  {path}")
+    return 0
+
+
+def _expressions(table, instances_path):
+    """instance_key, video_id, object_id (and text when an instance file is given) of the table's expressions."""
+    expressions = table[["instance_key", "video_id", "object_id"]].drop_duplicates("instance_key")
+    if instances_path is None:
+        return expressions
+    from refcat.datasets.instance_io import read_instances
+
+    texts = {i.key: i.text for i in read_instances(instances_path)}
+    return expressions.assign(text=expressions["instance_key"].map(texts).fillna(""))
+
+
+def analysis_inputs(args):
+    """(per-sample table, label table or None, labels per expression or None) from the common options."""
+    from refcat.analysis.ablation import expression_labels
+    from refcat.analysis.evaluate import read_table
+
+    table = read_table(args.table)
+    if not args.release:
+        return table, None, None
+    labels = read_labels(args.release)
+    return table, labels, expression_labels(_expressions(table, args.instances), labels)
+
+
+def ablation_handler(args) -> int:
+    from refcat.analysis.report import analysis_tables
+
+    table, labels, by_expression = analysis_inputs(args)
+    tables = analysis_tables(table, labels, by_expression, args.convention, n_boot=args.n_boot, seed=args.seed,
+                             confidence=args.confidence)
+    if args.json:
+        print(json.dumps({name: json.loads(frame.to_json(orient="index")) for name, frame in tables.items()},
+                         indent=2))
+        return 0
+    for name, frame in tables.items():
+        print(f"{name}:")
+        print(frame.to_string(float_format=lambda v: f"{v:.4f}"))
+        print()
+    return 0
+
+
+def report_handler(args) -> int:
+    from refcat.analysis.report import write_report
+
+    table, labels, by_expression = analysis_inputs(args)
+    paths = write_report(args.out_dir, table, labels, by_expression, args.convention, title=args.title,
+                         n_boot=args.n_boot, seed=args.seed, confidence=args.confidence)
+    for path in paths:
+        print(path)
     return 0

@@ -226,6 +226,15 @@ def sample_ious(inter, union, gt_present, convention: str) -> np.ndarray:
     return iou
 
 
+def overall_iou(sum_inter: float, sum_union: float, convention: str) -> float:
+    """Overall IoU = sum of intersections / sum of unions over the kept samples; an empty total
+    union gives the convention's empty score (1 for `mttr`, 0 for `refvos`)."""
+    _check_convention(convention)
+    if sum_union > 0:
+        return sum_inter / sum_union
+    return 1.0 if convention == "mttr" else 0.0
+
+
 def iou_summary(inter, union, gt_present, convention: str, thresholds=PRECISION_THRESHOLDS) -> dict[str, float]:
     """A2D-style summary: overall IoU (sum I / sum U), mean IoU, precision@t, and the sample count.
 
@@ -243,8 +252,7 @@ def iou_summary(inter, union, gt_present, convention: str, thresholds=PRECISION_
         return result
     sum_i = float(np.asarray(inter, dtype=float)[keep].sum())
     sum_u = float(np.asarray(union, dtype=float)[keep].sum())
-    empty_score = 1.0 if convention == "mttr" else 0.0
-    result["overall_iou"] = sum_i / sum_u if sum_u > 0 else empty_score
+    result["overall_iou"] = overall_iou(sum_i, sum_u, convention)
     result["mean_iou"] = float(iou[keep].mean())
     for t in thresholds:
         hits = iou[keep] > t if convention == "mttr" else iou[keep] >= t

@@ -66,6 +66,7 @@ def difficulty_proportions(labels: pd.DataFrame) -> pd.DataFrame:
     if unknown:
         raise UsageError(f"unknown correctness labels {sorted(unknown)}", expected=", ".join(CORRECTNESS))
     counts = pd.crosstab(labels["dataset"], _kind(labels)).reindex(columns=list(KINDS), fill_value=0)
+    counts.columns.name = None
     n = counts.sum(axis=1)
     shares = counts.div(n, axis=0)
     shares["n"] = n
@@ -101,6 +102,7 @@ def redundancy(labels: pd.DataFrame) -> pd.DataFrame:
     valid = _valid(labels)
     counts = pd.crosstab(valid["dataset"], valid["information"]).reindex(columns=["redundant", "minimal"], fill_value=0)
     counts = counts.reindex(sorted(set(labels["dataset"])), fill_value=0)
+    counts.columns.name = None
     total = counts.sum(axis=1)
     counts["ratio"] = counts["redundant"] / total.where(total > 0)
     return counts

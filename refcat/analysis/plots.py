@@ -1,0 +1,117 @@
+"""Matplotlib figures of the analysis (Agg, no pyplot state): each function takes the table its
+counterpart in `stats` / `ablation` / `evaluate` returns and gives a Figure; `png_bytes` renders one."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from refcat.analysis.metrics import iou_summary
+
+KIND_LABELS = {"trivial": "trivial", "non-trivial": "non-trivial", "no-re": "no RE", "wrong-object": "wrong object"}
+
+
+def png_bytes(figure: Figure, dpi: int = 110) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _grouped_bars(ax, frame: pd.DataFrame, errors: dict[str, np.ndarray] | None = None) -> None:
+    """Bars of `frame`: one group per row, one bar per column (optionally with (2, n) error arrays per column)."""
+    n_rows, n_cols = frame.shape
+    width = 0.8 / max(n_cols, 1)
+    x = np.arange(n_rows)
+    for i, column in enumerate(frame.columns):
+        yerr = None if errors is None else errors.get(column)
+        ax.bar(x + (i - (n_cols - 1) / 2) * width, frame[column].to_numpy(dtype=float), width, label=str(column),
+               yerr=yerr, capsize=3 if yerr is not None else 0)
+    ax.set_xticks(x)
+    ax.set_xticklabels([str(i) for i in frame.index], rotation=30 if n_rows > 4 else 0, ha="right" if n_rows > 4 else "center")
+    ax.legend(frameon=False, fontsize="small")
+
+
+def figure3_bars(proportions: pd.DataFrame) -> Figure:
+    """Figure 3 style: share of REs per difficulty kind, one group per dataset (`stats.difficulty_proportions`)."""
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.add_subplot()
+    shares = proportions[list(KIND_LABELS)].rename(columns=KIND_LABELS) * 100
+    shares.index = [f"{ds} (n={n})" for ds, n in zip(proportions.index, proportions["n"])]
+    _grouped_bars(ax, shares)
+    ax.set_ylabel("% of REs")
+    ax.set_title("RE difficulty")
+    return fig
+
+
+def figure4_bars(shares: pd.DataFrame, difficulty: str = "all") -> Figure:
+    """Figure 4 style: % of valid labelled REs expressing each category, one bar per dataset
+    (`stats.category_shares`, rows of one difficulty)."""
+    from refcat.categorize.taxonomy import CATEGORY_NAMES
+
+    part = shares.xs(difficulty, level="difficulty")
+    frame = (part[list(CATEGORY_NAMES)].T * 100)
+    frame.columns = [f"{ds} (n={n})" for ds, n in zip(part.index, part["n"])]
+    fig = Figure(figsize=(7, 3.5))
+    ax = fig.add_subplot()
+    _grouped_bars(ax, frame)
+    ax.set_ylabel("% of REs")
+    ax.set_title(f"Categories expressed ({difficulty} valid REs)")
+    return fig
+
+
+def category_iou_bars(categories: pd.DataFrame) -> Figure:
+    """Mean IoU of expressions with / without each category, with CIs (`ablation.category_table`)."""
+    order = categories.index.get_level_values("category").unique()
+
+    def wide(column: str) -> pd.DataFrame:
+        return categories[column].unstack("present").reindex(index=order, columns=["yes", "no"])
+
+    means, low, high = wide("mean_iou"), wide("ci_low"), wide("ci_high")
+    names = {"yes": "with category", "no": "without"}
+    errors = {names[c]: np.nan_to_num(np.vstack([means[c] - low[c], high[c] - means[c]]).clip(min=0))
+              for c in ("yes", "no")}
+    fig = Figure(figsize=(7, 3.5))
+    ax = fig.add_subplot()
+    _grouped_bars(ax, means.rename(columns=names), errors)
+    ax.set_ylabel("mean IoU")
+    ax.set_ylim(0, 1)
+    ax.set_title("IoU by RE category (bootstrap CI)")
+    return fig
+
+
+def difference_bars(table5: pd.DataFrame, measure: str = "mean_iou") -> Figure:
+    """Table 5 as a plot: IoU(with) - IoU(without) per category with its paired bootstrap CI."""
+    diff = table5[f"{measure}_diff"].to_numpy(dtype=float)
+    err = np.nan_to_num(np.vstack([diff - table5[f"{measure}_ci_low"], table5[f"{measure}_ci_high"] - diff]).clip(min=0))
+    fig = Figure(figsize=(5, 3.2))
+    ax = fig.add_subplot()
+    ax.bar(np.arange(len(diff)), diff, yerr=err, capsize=4, color=["tab:green" if d >= 0 else "tab:red" for d in diff])
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(np.arange(len(diff)))
+    ax.set_xticklabels(table5.index)
+    ax.set_ylabel(f"{measure.replace('_', ' ')}: with - without")
+    ax.set_title("A2Dre+: effect of each category")
+    return fig
+
+
+def precision_curves(table: pd.DataFrame, convention: str = "mttr", by: str = "source",
+                     thresholds=np.linspace(0.5, 0.95, 10)) -> Figure:
+    """precision@K against K, one curve for all samples and one per value of `by` (at most 8)."""
+    fig = Figure(figsize=(5, 3.5))
+    ax = fig.add_subplot()
+    groups = [("all", table)] + list(table.groupby(by, sort=True))[:8]
+    for name, group in groups:
+        summary = iou_summary(group["I"], group["U"], group["gt_present"], convention, thresholds)
+        if summary["samples"] == 0:
+            continue
+        precision = [summary[f"precision@{t:g}"] for t in thresholds]
+        ax.plot(thresholds, precision, marker="o", markersize=3, label=str(name))
+    ax.set_xlabel("IoU threshold K")
+    ax.set_ylabel("precision@K")
+    ax.set_ylim(0, 1)
+    ax.legend(frameon=False, fontsize="small")
+    ax.set_title(f"precision@K ({convention})")
+    return fig
