@@ -126,6 +126,24 @@ def test_re_files_khoreva_format_and_encodings(small):
             raw.decode("utf-8")
 
 
+def test_davis_reader_reads_the_demo(small):
+    """The shared contract: DavisReader(root, dataset="demo") sees the same videos, boxes and REs."""
+    from refcat.datasets.davis import DavisReader
+
+    scene = read_scene(small)
+    reader = DavisReader(small, dataset="demo")
+    assert {v.video_id: v.n_frames for v in reader.videos()} == {k: v["n_frames"] for k, v in scene["videos"].items()}
+    video = scene["videos"]["parking-lot"]
+    for ref in reader.objects("parking-lot"):
+        obj = video["objects"][str(ref.object_id)]
+        assert ref.category == obj["class"]
+        assert {f: list(b) for f, b in ref.boxes.items()} == {f: b for f, b in enumerate(obj["boxes"]) if b}
+    texts = {(i.video_id, i.object_id, i.source): i.text for i in reader.instances()}
+    expected = {(k, e["object_id"], e["source"]): e["text"] for k, v in scene["videos"].items() for e in v["expressions"]}
+    assert texts == expected
+    assert reader.object_masks("parking-lot", 0).void.any()
+
+
 def _tree_bytes(root):
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
@@ -150,8 +168,10 @@ def test_refuses_a_foreign_folder_and_replaces_an_old_demo(tmp_path):
     assert (foreign / "thesis.tex").read_text() == "keep me"
     out = tmp_path / "demo"
     write_demo_dataset(out, n_videos=2, min_frames=2, max_frames=2, width=214, height=120)
+    (out / "my-notes.txt").write_text("mine")
     write_demo_dataset(out, n_videos=1, min_frames=2, max_frames=2, width=214, height=120)
     assert sorted(p.name for p in (out / "JPEGImages/480p").iterdir()) == ["dog-walk"]
+    assert (out / "my-notes.txt").read_text() == "mine"  # only the demo's own paths are replaced
     with pytest.raises(UsageError):
         write_demo_dataset(tmp_path / "bad", min_frames=5, max_frames=3)
 

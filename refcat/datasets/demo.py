@@ -45,7 +45,8 @@ frames 0-based):
         "expressions": [{
             "source": "annot1" | "annot1_full_video" | "annot2" | "annot2_full_video",
             "object_id": int, "text": str,
-            "intended": "valid" | "no-re" | "wrong-object",
+            "intended": "valid" | "no-re" | "wrong-object" (checked: valid = the claims fit the object
+                        alone, no-re = it and others, wrong-object = not it),
             "described_object": int (the object the claims were taken from),
             "matches": [ids of every object the claims are true of],
             "frames": "first" | "all",
@@ -75,6 +76,9 @@ log = logging.getLogger(__name__)
 DEMO_SCENE_FILE = "demo_scene.json"
 COMPLETE_MARKER = ".complete"
 SCENE_VERSION = 1
+# What the writer creates (and removes first when it rewrites a demo folder); nothing else is touched.
+WRITTEN = (COMPLETE_MARKER, "JPEGImages", "Annotations", "ImageSets", "davis_semantics.json",
+           "davis_text_annotations", DEMO_SCENE_FILE)
 ANNOTATION_FILES = {
     "annot1": ("Davis17_annot1.txt", "utf-8"),
     "annot1_full_video": ("Davis17_annot1_full_video.txt", "utf-8"),
@@ -484,6 +488,9 @@ def write_demo_dataset(out_dir, seed: int = 0, n_videos: int = 12, min_frames: i
                        width: int = 854, height: int = 480) -> Path:
     """Write the demo dataset to `out_dir` (replacing an earlier demo dataset there) and return its path.
 
+    The marker `.complete` is removed first and written last, so a folder without it is
+    partial. Of an earlier demo folder only the paths in WRITTEN are replaced.
+
     Deterministic for a seed: the same arguments give byte-identical files. Raises UsageError
     for a non-empty folder that is not a demo dataset, or for inconsistent parameters.
     """
@@ -494,9 +501,12 @@ def write_demo_dataset(out_dir, seed: int = 0, n_videos: int = 12, min_frames: i
         )
     out = Path(out_dir)
     _check_target(out)
-    if out.is_dir():
-        for child in out.iterdir():
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    for name in WRITTEN:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
     palette = davis_palette()
     videos, texts, plans = {}, {source: [] for source in ANNOTATION_FILES}, []
     for candidates in scene.plan_videos(seed, n_videos, min_frames, max_frames, width, height):
