@@ -1,0 +1,89 @@
+"""Plots show the table values; the HTML report is self-contained and carries the right numbers."""
+
+import base64
+import re
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+from refcat.analysis import plots
+from refcat.analysis.ablation import table5
+from refcat.analysis.evaluate import write_table
+from refcat.analysis.report import markdown_table, render
+from refcat.analysis.stats import category_shares, difficulty_proportions
+from refcat.cli import main
+from test_analysis_ablation import A2DRE, labels_frame
+from test_analysis_stats import DAVIS_ROWS, HEADER
+
+
+class Resources(HTMLParser):
+    """Every tag name and every attribute that can load something."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags, self.links = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.links += [(tag, name, value) for name, value in attrs if name in ("src", "href", "srcset", "data", "action")]
+
+
+LABELS = labels_frame([
+    ("v1", 0, "the man in red", "non-trivial", "valid", ["category", "appearance"]),
+    ("v2", 1, "the dog", "trivial", "valid", ["category"]),
+    ("v3", 0, "a bird", None, "no-re", None),
+])
+
+
+def test_html_is_self_contained_with_the_right_numbers():
+    page, md = render(A2DRE, LABELS, None, n_boot=100, title="A <b>test</b>")
+    parser = Resources()
+    parser.feed(page)
+    assert not {"script", "link", "iframe", "object"} & set(parser.tags)
+    assert parser.links and all(name == "src" and value.startswith("data:image/png;base64,")
+                                for _, name, value in parser.links)
+    for _, _, value in parser.links:
+        assert base64.b64decode(value.split(",", 1)[1]).startswith(b"\x89PNG\r\n\x1a\n")
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
+    assert "url(" not in text and "http" not in text and "//" not in text
+    assert "A &lt;b&gt;test&lt;/b&gt;" in page  # the title is escaped
+    t5 = table5(A2DRE, n_boot=100)
+    assert f"{19 / 30:.4f}" in page and f"{t5.loc['appearance', 'overall_iou_ci_high']:.4f}" in page
+    assert "| appearance | 2 | 0.6333 | 0.6333 | 0.3667 | 0.3667 |" in md  # pairs, overall/mean with, without
+    assert "## Trivial vs non-trivial referents" in md and "## Figure 3: RE difficulty (share of all REs)" in md
+    # one figure each: precision@K, Table 5, Figure 3, Figure 4
+    assert len(parser.links) == 4
+
+
+def test_report_command_writes_both_files(tmp_path):
+    write_table(A2DRE, tmp_path / "t.parquet")
+    release = tmp_path / "DAVIS17_RE_categorization.csv"
+    release.write_bytes(("\r\n".join([HEADER, *DAVIS_ROWS]) + "\r\n").encode())
+    assert main(["report", "--table", str(tmp_path / "t.parquet"), "--release", str(release),
+                 "--out-dir", str(tmp_path / "out"), "--n-boot", "50"]) == 0
+    page = (tmp_path / "out" / "report.html").read_text()
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "Figure 4: categories" in page and "| davis | 0.2500 | 0.5000 | 0.1250 | 0.1250 | 8 |" in md
+
+
+def test_markdown_escapes_pipes_and_blank_nans():
+    frame = pd.DataFrame({"text": ["a|b"], "value": [float("nan")]}, index=pd.Index(["r"], name="row"))
+    assert markdown_table(frame).splitlines() == ["| row | text | value |", "|---|---|---|", "| r | a\\|b |  |"]
+
+
+def test_bars_have_the_table_heights():
+    labels = labels_frame([
+        ("v1", 0, "a", "trivial", "valid", ["category"]),
+        ("v2", 0, "b", "non-trivial", "valid", ["category", "location"]),
+        ("v3", 0, "c", None, "wrong-object", None),
+        ("v4", 0, "d", "non-trivial", "valid", ["category", "motion"]),
+    ])
+    fig = plots.figure3_bars(difficulty_proportions(labels))
+    assert [p.get_height() for p in fig.axes[0].patches] == pytest.approx([25, 50, 0, 25])
+    fig = plots.figure4_bars(category_shares(labels))
+    heights = [p.get_height() for p in fig.axes[0].patches]  # appearance, location, motion, ... , category
+    assert heights[:3] == pytest.approx([0, 100 / 3, 100 / 3]) and heights[-1] == pytest.approx(100)
+    fig = plots.difference_bars(table5(A2DRE, n_boot=50))
+    assert fig.axes[0].patches[0].get_height() == pytest.approx(0.8 / 3)
+    assert plots.png_bytes(fig).startswith(b"\x89PNG")
