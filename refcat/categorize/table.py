@@ -5,7 +5,8 @@ or any CSV (comma or semicolon separated) with a `ref_exp` column, optionally wi
 video_id, instance_id, ref_exp_difficulty, ref_exp_information and category columns.
 
 Output: the released format (semicolon-separated, CRLF, the released header) with the
-predicted 0/1 category columns, `ref_exp_information` predicted, and one more column,
+predicted 0/1 category columns, `ref_exp_information` predicted ("Not Applicable" where the
+input's difficulty says the RE is not a valid RE, as in the release), and one more column,
 `evidence`: a JSON object mapping each positive category to the phrases that decided it
 (empty for a learned model's positives that the rules did not find).
 Rows keep their input `video_id`, `instance_id` and `ref_exp_difficulty`; a generic CSV
@@ -60,12 +61,16 @@ def read_expressions(path: str | Path) -> pd.DataFrame:
         raise FormatError("instance_id is not an integer", path=path, line=line, expected="an integer")
     out["instance_id"] = out["instance_id"].astype("int64")
     for cat in RELEASE_CATEGORY_ORDER:
-        values = pd.to_numeric(df[cat].replace("", None), errors="coerce") if cat in df.columns else None
-        if values is not None and (~values.isna() & ~values.isin([0, 1])).any():
-            line = int(values.index[~values.isna() & ~values.isin([0, 1])][0]) + 2
-            raise FormatError(f"{cat} value {df[cat].iloc[line - 2]!r}", path=path, line=line,
+        if cat not in df.columns:
+            out[cat] = pd.Series([pd.NA] * len(df), dtype="Int8")
+            continue
+        cells = df[cat].str.strip()
+        bad = ~cells.isin(["", "0", "1", "0.0", "1.0"])
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise FormatError(f"{cat} value {df[cat].iloc[row]!r}", path=path, line=row + 2,
                               expected="0, 1, 0.0, 1.0 or empty")
-        out[cat] = (values if values is not None else pd.Series([pd.NA] * len(df))).astype("Int8")
+        out[cat] = pd.to_numeric(cells.replace("", None)).astype("Int8")
     return out
 
 
@@ -83,8 +88,9 @@ def categorize_table(labels: pd.DataFrame, model=None) -> pd.DataFrame:
     for n, res in enumerate(results):
         predicted = {c: bool(learned.at[n, c]) if learned is not None else res.labels[c]
                      for c in RELEASE_CATEGORY_ORDER}
-        difficulty = RELEASE_DIFFICULTY.get(str(out.at[n, "ref_exp_difficulty"]), (None, None))[0]
-        infos.append(release_information(information_label(predicted, difficulty == "trivial")))
+        difficulty, correctness = RELEASE_DIFFICULTY.get(str(out.at[n, "ref_exp_difficulty"]), (None, "valid"))
+        information = information_label(predicted, difficulty == "trivial") if correctness == "valid" else None
+        infos.append(release_information(information))
         evidence.append(json.dumps({c: res.evidence[c] for c in RELEASE_CATEGORY_ORDER if predicted[c]},
                                    ensure_ascii=False))
         for c in RELEASE_CATEGORY_ORDER:

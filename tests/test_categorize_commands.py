@@ -1,0 +1,99 @@
+"""`refcat categorize` and `refcat categorize-train` on files in the released format."""
+
+import csv
+import json
+
+import pytest
+
+from refcat.categorize.table import read_expressions
+from refcat.cli import main
+from refcat.errors import FormatError
+
+HEADER = ("video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;"
+          "appearance;obj-static;category;location;motion;obj-motion;static")
+ROWS = [
+    "blackswan;1;a black feathered swan;Trivial (Single Object Category);Redundant Information;1.0;0.0;1.0;0.0;0.0;0.0;0.0",
+    "-7EE9T3Z0qk;0;the child is crawling up onto the sofa;Non-trivial;Redundant Information;0.0;0.0;1.0;1.0;1.0;0.0;0.0",
+    "2G9DODKHHIM;0;seagull standing in the back;Not a Referring Expression;Not Applicable;;;;;;;",
+    # the human label says no motion: the one disagreement
+    "XQ2WJo8sLEw;2;the person in gray is walking;Non-trivial;Minimum Information;1;0;1;0;0;0;0",
+]
+
+
+@pytest.fixture
+def release_file(tmp_path):
+    path = tmp_path / "A2D_RE_categorization.csv"
+    path.write_bytes(("\r\n".join([HEADER, *ROWS]) + "\r\n").encode())
+    return path
+
+
+def read_output(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh, delimiter=";"))
+
+
+def test_categorize_release_file_with_eval(release_file, tmp_path, capsys):
+    out = tmp_path / "out.csv"
+    assert main(["categorize", "--input", str(release_file), "--output", str(out), "--eval"]) == 0
+    assert out.read_bytes().count(b"\r\n") == 5
+    rows = read_output(out)
+    assert rows[0] == HEADER.split(";") + ["evidence"]
+    swan, child, seagull, person = rows[1:]
+    assert swan[:5] == ["blackswan", "1", "a black feathered swan", "Trivial (Single Object Category)",
+                        "Redundant Information"]  # trivial: any cue beyond the category is redundant
+    assert swan[5:12] == ["1", "0", "1", "0", "0", "0", "0"]
+    assert json.loads(swan[12]) == {"appearance": ["black", "feathered"], "category": ["swan"]}
+    assert child[5:12] == ["0", "0", "1", "1", "1", "0", "0"]
+    assert json.loads(child[12])["location"] == ["onto the sofa"]
+    assert seagull[3:12] == ["Not a Referring Expression", "Not Applicable", "0", "0", "1", "1", "0", "0", "1"]
+    assert person[5:12] == ["1", "0", "1", "0", "1", "0", "0"]
+    report = capsys.readouterr().out
+    lines = {line.split()[0]: line.split() for line in report.splitlines() if line.split()}
+    # motion over the 3 labelled rows: reference 0,1,0, predicted 0,1,1 -> tp 1, fp 1, fn 0;
+    # kappa = (2/3 - 4/9) / (1 - 4/9) = 0.4
+    assert lines["motion"][1:] == ["3", "1", "1", "0", "0.500", "1.000", "0.667", "0.400"]
+    assert lines["appearance"][1:] == ["3", "2", "0", "0", "1.000", "1.000", "1.000", "1.000"]
+
+
+def test_categorize_any_csv_with_ref_exp(tmp_path):
+    src = tmp_path / "res.csv"
+    src.write_text('ref_exp\n"a blue, red and white car is jumping on the air"\nthe right one\n', encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["categorize", "--input", str(src), "--output", str(out)]) == 0
+    rows = read_output(out)
+    assert rows[1][:4] == ["", "0", "a blue, red and white car is jumping on the air", "Non-trivial"]
+    assert rows[1][5:12] == ["1", "0", "1", "1", "1", "0", "0"]
+    assert rows[2][1] == "1" and rows[2][5:12] == ["0", "0", "0", "1", "0", "0", "0"]
+    # the output reads back as a generic CSV
+    again = read_expressions(out)
+    assert again["location"].tolist() == [1, 1]
+
+
+def test_eval_without_labels_says_so(tmp_path, capsys):
+    src = tmp_path / "res.csv"
+    src.write_text("ref_exp\na dog\n", encoding="utf-8")
+    assert main(["categorize", "--input", str(src), "--output", str(tmp_path / "o.csv"), "--eval"]) == 1
+    assert "no category labels" in capsys.readouterr().out
+
+
+def test_bad_input_names_line_and_expectation(tmp_path):
+    src = tmp_path / "res.csv"
+    src.write_text("ref_exp,motion\na dog,1\na cat,yes\n", encoding="utf-8")
+    with pytest.raises(FormatError, match="line 3"):
+        read_expressions(src)
+    no_col = tmp_path / "nocol.csv"
+    no_col.write_text("text\na dog\n", encoding="utf-8")
+    assert main(["categorize", "--input", str(no_col), "--output", str(tmp_path / "o.csv")]) == 2
+
+
+def test_train_then_categorize_with_model(release_file, tmp_path, capsys):
+    model = tmp_path / "m.joblib"
+    train = tmp_path / "train.csv"
+    lines = ["ref_exp,motion,static"] + [f"a dog {v},1,0" for v in ("running", "walking", "jumping")] + \
+            [f"a dog {v},0,1" for v in ("sitting", "standing", "lying")]
+    train.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["categorize-train", "--input", str(train), "--output", str(model)]) == 0
+    out = tmp_path / "out.csv"
+    assert main(["categorize", "--input", str(release_file), "--output", str(out), "--model", str(model)]) == 0
+    rows = read_output(out)
+    assert rows[2][9] == "1" and rows[3][11] == "1"  # crawling moves, standing is static
