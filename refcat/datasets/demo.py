@@ -297,6 +297,7 @@ def _bird(s: _Sprite, colour, phase, flying):
                       [(-0.22, -0.56), (-0.3, tip_y), (0.18, -0.6)]), dark, s.vertical(-1.1, 0.0))
 
 
+HALF_TURN_SYMMETRIC = ("car", "ball")  # wheel spokes and the ball's band look the same after half a turn
 EXTENT = {  # sprite extent (left, right, top) in units of the object height, facing right
     "person": (-0.35, 0.35, -1.02),
     "dog": (-0.8, 0.75, -1.1),
@@ -379,7 +380,7 @@ def draw_background(rng, width: int, height: int, ground: str) -> np.ndarray:
 class _Renderer:
     """Draws one video frame by frame, caching sprites by (object, animation step)."""
 
-    PHASE_STEPS = 12
+    PHASE_STEPS = 8
 
     def __init__(self, plan: scene.VideoPlan, rng) -> None:
         """`rng` draws the background texture; None gives a flat background (for layout checks)."""
@@ -398,18 +399,24 @@ class _Renderer:
         return 0 if window is None else int((alpha[window[1]] >= 0.5).sum())
 
     def sprite(self, obj: scene.ObjectPlan, frame: int):
-        step = int(round(obj.phases[frame] * self.PHASE_STEPS)) % self.PHASE_STEPS
+        phase = obj.phases[frame]
+        if obj.cls in HALF_TURN_SYMMETRIC:
+            phase %= 0.5
+        step = int(round(phase * self.PHASE_STEPS)) % self.PHASE_STEPS
         key = (obj.object_id, step)
         if key not in self._cache:
             self._cache[key] = draw_sprite(obj.cls, obj.height, scene.COLOURS[obj.colour], step / self.PHASE_STEPS,
                                            obj.motion, obj.direction == "left")
         return self._cache[key]
 
-    def frame(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """(RGB uint8 frame, uint8 label map) of frame `index`. Blending happens in float, window by window."""
+    def frame(self, index: int) -> tuple[np.ndarray, np.ndarray, dict]:
+        """(RGB uint8 frame, uint8 label map, {object id: (row slice, column slice) its pixels lie in}).
+
+        Blending happens in float, window by window."""
         plan = self.plan
         image = self.background.copy()
         labels = np.zeros((plan.height, plan.width), np.uint8)
+        windows = {}
         order = sorted(plan.objects, key=lambda o: (o.flying, o.anchors[index][1], o.object_id))
         for obj in order:
             if not obj.flying:
@@ -421,13 +428,14 @@ class _Renderer:
             if window is None:
                 continue
             (ys, xs), (sy, sx) = window
+            windows[obj.object_id] = (ys, xs)
             a = alpha[sy, sx][..., None]
             blended = image[ys, xs] * (1 - a) + rgb[sy, sx] * (255 * a) + 0.5
             image[ys, xs] = blended.astype(np.uint8)
             labels[ys, xs][alpha[sy, sx] >= 0.5] = obj.object_id
         if plan.void_ring:
             _add_void_ring(labels, 2)
-        return image, labels
+        return image, labels, windows
 
     def _shadow(self, image, obj, index):
         """Darken an elliptic soft patch of ground under the object's foot point."""
@@ -467,13 +475,19 @@ def _add_void_ring(labels: np.ndarray, width: int) -> None:
     labels[grown & ~objects] = 255
 
 
-def mask_box(labels: np.ndarray, object_id: int):
-    """(box (x1, y1, x2, y2) inclusive or None, pixel count) of one id in a label map."""
-    hit = labels == object_id
+def _mask_box(labels: np.ndarray, object_id: int, window):
+    """(box (x1, y1, x2, y2) inclusive or None, pixel count) of one id in a label map.
+
+    `window` (row slice, column slice) is where the object was drawn, None if it was not."""
+    if window is None:
+        return None, 0
+    ys, xs = window
+    hit = labels[ys, xs] == object_id
     rows, cols = np.flatnonzero(hit.any(axis=1)), np.flatnonzero(hit.any(axis=0))
     if rows.size == 0:
         return None, 0
-    return (int(cols[0]), int(rows[0]), int(cols[-1]), int(rows[-1])), int(hit.sum())
+    return (int(cols[0] + xs.start), int(rows[0] + ys.start), int(cols[-1] + xs.start), int(rows[-1] + ys.start)), \
+        int(hit.sum())
 
 
 def _check_target(out: Path) -> None:
@@ -533,7 +547,7 @@ def _first_visible(candidates) -> scene.VideoPlan:
     """The first candidate plan in which every object shows at least half of itself in frame 0."""
     for _, plan in zip(range(MAX_PLAN_TRIES), candidates):
         renderer = _Renderer(plan, None)
-        _, labels = renderer.frame(0)
+        _, labels, _ = renderer.frame(0)
         if all((labels == obj.object_id).sum() >= 0.5 * renderer.full_area(obj, 0) > 0 for obj in plan.objects):
             return plan
     raise UsageError(f"could not place the objects of {plan.name} visibly at {plan.width}x{plan.height}",
@@ -550,13 +564,13 @@ def _render_video(plan: scene.VideoPlan, out: Path, palette) -> list[scene.Track
     tracks = [scene.Track(obj, []) for obj in plan.objects]
     areas = {obj.object_id: [] for obj in plan.objects}
     for index in range(plan.n_frames):
-        image, labels = renderer.frame(index)
+        image, labels, windows = renderer.frame(index)
         Image.fromarray(image).save(frame_dir / f"{index:05d}.jpg", quality=90)
         mask = Image.fromarray(labels, mode="P")
         mask.putpalette(palette)
-        mask.save(mask_dir / f"{index:05d}.png")
+        mask.save(mask_dir / f"{index:05d}.png", compress_level=1)
         for track in tracks:
-            box, area = mask_box(labels, track.object_id)
+            box, area = _mask_box(labels, track.object_id, windows.get(track.object_id))
             track.boxes.append(box)
             areas[track.object_id].append(area)
     for track in tracks:

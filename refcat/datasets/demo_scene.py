@@ -36,7 +36,7 @@ from typing import Iterator
 
 import numpy as np
 
-Box = tuple[int, int, int, int]
+from refcat.datasets.records import Box
 
 # Thresholds of the claims (fractions of the frame height or width).
 SIZE_RATIO = 1.2
