@@ -19,9 +19,10 @@ def votes_text(votes: dict[str, str]) -> str:
 
 
 def disagreement_rows(table: pd.DataFrame, include_adjudicated: bool) -> pd.DataFrame:
-    """Rows of `labels.disagreements` where the assigned annotators were not unanimous,
-    without the adjudicated ones unless asked, with the answers as text."""
-    rows = table[~table["unanimous"]]
+    """Rows of `labels.disagreements` where the annotators gave different answers (questions
+    left unanswered are not disagreements), without the adjudicated ones unless asked, with
+    the answers as text."""
+    rows = table[table["answers"].map(lambda votes: len(set(votes.values())) > 1)]
     if not include_adjudicated:
         rows = rows[rows["adjudication"].isna()]
     return rows.assign(answers=rows["answers"].map(votes_text)).reset_index(drop=True)

@@ -109,7 +109,7 @@ def render(db: Store, user: User) -> None:
     st.caption(f"{campaign.name} · {key}")
     widgets.expression(page.text)
     views = session.views()
-    left, right = st.columns([3, 2], gap="large")
+    left, right = st.columns([1, 1], gap="medium")
     with left:
         widgets.instance_player(views, key)
     with right:

@@ -55,7 +55,7 @@ def campaign_selector(campaigns: Sequence[Campaign]) -> Campaign:
         st.error(refusal)
     names = [c.name for c in campaigns]
     if len(names) > 1:
-        picked = st.sidebar.selectbox("Campaign", names, index=names.index(chosen.name), key="campaign_pick")
+        picked = st.selectbox("Campaign", names, index=names.index(chosen.name), key="campaign_pick")
         if picked != chosen.name:
             st.query_params.pop(INSTANCE_PARAM, None)
             chosen = campaigns[names.index(picked)]

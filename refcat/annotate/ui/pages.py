@@ -63,14 +63,16 @@ def main() -> None:
 
         st.navigation([st.Page(log_in_page, title="Log in", url_path="login", icon=":material/login:")]).run()
         return
-    with st.sidebar:
-        st.markdown(f"**{user.name}** ({user.role})")
-        if st.button("Log out", key="logout"):
-            session.log_out(db)
-            st.rerun()
     variants = importlib.util.find_spec(VARIANTS_MODULE) is not None
     sections = {
         section: [_page(db, user, *spec, default=(spec[2] == "annotate")) for spec in specs]
         for section, specs in page_specs(user.role, variants).items()
     }
-    st.navigation(sections).run()
+
+    def log_out_page() -> None:
+        session.log_out(db)
+        st.rerun()
+
+    sections[f"{user.name} ({user.role})"] = [
+        st.Page(log_out_page, title="Log out", url_path="logout", icon=":material/logout:")]
+    st.navigation(sections, position="top").run()

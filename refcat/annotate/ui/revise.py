@@ -65,7 +65,7 @@ def render(db: Store, user: User) -> None:
     widgets.expression(instance_text(db, key))
     first = answers(db, user, campaign.name, key, round=LABEL_ROUND)
     others = others_answers(db, user, campaign.name, key)
-    left, right = st.columns([3, 2], gap="large")
+    left, right = st.columns([1, 1], gap="medium")
     with left:
         widgets.instance_player(session.views(), key)
     with right:

@@ -57,10 +57,12 @@ def data_roots(value: str | None) -> dict[str | None, Path]:
     return roots
 
 
-def scaled_box(box: Box, scale: float) -> Box:
-    """An inclusive box in a frame resized by `scale` (the far edge keeps its pixel inclusive)."""
+def scaled_box(box: Box, sx: float, sy: float) -> Box:
+    """An inclusive box in a frame resized by (sx, sy): pixel edges scale, so the last pixel
+    of a W-wide frame maps to the last pixel of the resized one."""
     x1, y1, x2, y2 = box
-    return (int(x1 * scale), int(y1 * scale), int((x2 + 1) * scale) - 1, int((y2 + 1) * scale) - 1)
+    return (int(x1 * sx), int(y1 * sy), max(int(x1 * sx), round((x2 + 1) * sx) - 1),
+            max(int(y1 * sy), round((y2 + 1) * sy) - 1))
 
 
 @dataclass(frozen=True)
@@ -203,12 +205,12 @@ class ViewCache:
         if referent is None:
             raise MissingDataError(f"object {object_id} of instance {key} is not in the store")
         frames = self.decoded(dataset, video_id, video.n_frames)
-        scale = frames[0].shape[1] / video.width if frames else 1.0
+        sx, sy = (frames[0].shape[1] / video.width, frames[0].shape[0] / video.height) if frames else (1.0, 1.0)
         jpegs = []
         for index, frame in enumerate(frames):
             box = referent.boxes.get(index)
             if box is not None:
-                frame = draw_box(frame, scaled_box(box, scale), color=BOX_COLOUR, width=3)
+                frame = draw_box(frame, scaled_box(box, sx, sy), color=BOX_COLOUR, width=3)
             jpegs.append(_jpeg(frame, self.quality))
         height, width = frames[0].shape[:2] if frames else (0, 0)
         boxed = {f for f in referent.boxes if f < len(frames)}
@@ -229,14 +231,19 @@ class ViewCache:
             self._views.put(key, view)
         return view
 
-    def prefetch(self, key: str) -> None:
-        """Build an instance's view in the background unless it is cached or under way. Errors are kept
-        for `view` to raise."""
+    def cached(self, key: str) -> bool:
+        with self._lock:
+            return self._views.get(key) is not None
+
+    def prefetch(self, key: str) -> Future | None:
+        """Build an instance's view in the background unless it is cached or under way; returns
+        the background job (None when there is nothing to do). Errors surface in `view`."""
         with self._lock:
             if self._views.get(key) is not None or key in self._building:
-                return
+                return None
             future = self._pool.submit(self._build_into_cache, key)
             self._building[key] = future
+            return future
 
     def _build_into_cache(self, key: str) -> InstanceView:
         try:

@@ -38,7 +38,7 @@ VALUE_LABELS = {
     "trivial": "trivial",
     "non-trivial": "non-trivial",
     "valid": "valid RE",
-    "no-re": "no RE (fits another object)",
+    "no-re": "no RE",
     "wrong-object": "wrong object",
     "redundant": "redundant",
     "minimal": "minimal",
@@ -130,11 +130,12 @@ def answer_buttons(
     for field in fields:
         chosen = current.get(field)
         status = f":green-badge[{VALUE_LABELS[chosen]}]" if chosen else ":orange-badge[unanswered]"
-        st.markdown(f"**{FIELD_TITLES[field]}**: {FIELD_QUESTIONS[field]} &nbsp; {status}")
+        text, buttons = st.columns([3, 2], vertical_alignment="center", gap="small")
+        text.markdown(f"**{FIELD_TITLES[field]}** {status}  \n{FIELD_QUESTIONS[field]}")
         if others:
             said = ", ".join(f"{name}: {given.get(field, '-')}" for name, given in sorted(others.items()))
-            st.caption(f"Others answered: {said}")
-        with st.container(horizontal=True):
+            text.caption(f"Answers: {said}")
+        with buttons.container(horizontal=True, gap="small"):
             for value in FIELD_VALUES[field]:
                 st.button(
                     VALUE_LABELS[value],
