@@ -59,7 +59,8 @@ old older oldest young younger youngest elderly aged bald bearded pretty beautif
 handsome fluffy furry hairy feathered feathery curly shiny dirty muddy wet clean wooden metal
 metallic plastic leather round square rectangular muscular masked naked shirtless topless
 uniformed dressed veiled hooded horned spiky woolly wooly shaggy scruffy sleek rusty
-vintage classic sporty tattooed glossy matte painted
+vintage classic sporty tattooed glossy matte painted wavy
+smooth rough grassy spiky skinny slender
 """.split())
 
 # Suffixes of compound appearance adjectives: long-haired, brown-coloured, white-tailed.
@@ -78,7 +79,9 @@ bikini wetsuit apron robe gown tie bowtie mask collar leash harness saddle sleev
 cardigan overalls trunks headband bandana beanie turban necklace earrings bracelet sweatpants
 tracksuit leggings tights kimono sari raincoat parka blazer tuxedo polo pullover poncho cape
 headscarf hijab veil diaper nappy bib bandanna visor backpacks lab-coat labcoat shawl belt
-stockings heels sandals slippers trainers armour armor
+stockings heels sandals slippers trainers armour armor jean pant tee-shirt tees
+pajama pajamas pyjama pyjamas jammies hoody sweatsuit jumpsuit onesie romper dungarees
+suspenders cloak coverall coveralls windbreaker fleece tuque toque bandanas
 """.split())
 
 # Visible parts and features a "with" phrase can describe ("a man with long hair").
@@ -121,6 +124,42 @@ left-hand right-hand uppermost lowermost top-left top-right bottom-left bottom-r
 POSITION_NOUNS = frozenset("front back top bottom side rear end".split())
 ORDINALS = frozenset("first second third fourth fifth sixth last".split())
 
+# Places: "in the green field" locates; "in a green <unknown noun>" is rather clothing ("in striped pajama").
+PLACES = frozenset("""
+field fields water sky air sea ocean river lake pool pond street streets road roads snow sand park
+garden yard backyard house home forest woods wood kitchen hallway corridor beach desert mud area
+background foreground floor ground track court stage arena gym cage room bathroom bedroom office
+grass lawn hill hills mountain mountains field meadow farm barn stable shop store market mall
+city town village building parking lot sidewalk pavement path trail alley bridge tunnel garage
+playground classroom school church restaurant bar cafe hospital station airport runway sun shade
+shadow dark light rain crowd traffic distance space world race competition event game match
+ring pitch rink tank aquarium bowl box basket nest tree trees bush bushes
+""".split())
+
+# Objects of a verb that are events or manners, not things acted on: "leading a race", "taking steps".
+ABSTRACT_OBJECTS = frozenset("""
+race game match turn turns way trick tricks step steps photo photos picture pictures speech break rest
+look walk run jump nap position pose lap laps corner bend curve lead competition course route path
+distance stroll swim ride dive leap shot shots selfie call seat stand
+""".split())
+# The objects of "taking"/"doing"/"making" that are themselves a displacement: "taking steps".
+MOTION_NOUNS = frozenset("""
+step steps walk stroll jump jumps leap dive swim run ride lap laps turn turns flip flips backflip
+somersault cartwheel trick tricks stunt stunts wheelie wheelies spin spins
+""".split())
+
+# Locative prepositions that locate on their own, without an object: "rolling outside".
+ADVERBIAL_LOCATIVES = frozenset("""
+outside inside behind below above underneath beneath nearby ahead indoors outdoors indoor outdoor
+upstairs downstairs overhead underwater offscreen
+""".split())
+
+# Verbs that take "to" + another verb and say nothing by themselves: "struggling to climb".
+ASPECTUAL_VERBS = frozenset("""
+try struggle start begin want go attempt continue prepare learn need like love refuse seem
+manage fail wait
+""".split())
+
 # Body parts: a PP on them ("in his hand", "on its back") locates something else, not the referent.
 BODY_PARTS = frozenset("""
 hand hands arm arms head shoulder shoulders mouth back lap leg legs foot feet face neck knee knees
@@ -130,7 +169,8 @@ chest belly paw paws tail fingers finger side hip hips teeth nose lips beak wing
 # Manner phrases that look locative: "running in circles", "standing in line".
 NON_LOCATIVE_OBJECTS = frozenset("""
 circle circles line lines hurry pairs pair group groups slow motion way manner
-moment time turn turns contrast tandem sync unison place
+moment time turn turns contrast tandem sync unison place fear panic excitement pain joy anger
+silence distress danger trouble action love shock surprise
 """.split())
 
 # --- verbs ----------------------------------------------------------------------------------
@@ -144,7 +184,7 @@ flee escape travel cycle bike skateboard sail fall tumble flip somersault cartwh
 slither creep sneak step stride stumble wade drift speed accelerate overtake reverse zoom crash
 land rise sink pace circle cruise commute     wiggle wriggle shuffle scurry scamper
 charge pounce lunge stagger hike trek roam prance strut tiptoe sway rock paddle row pedal
-backflip breakdance twist whirl slip skid taxi swoop hurtle plunge bolt dart
+backflip breakdance twist whirl slip skid taxi back swoop hurtle plunge bolt dart
 scramble clamber scale canter jet flit zigzag weave rappel abseil bungee parachute paraglide
 kitesurf windsurf wakeboard sled sledge toboggan hitchhike migrate emerge disappear reappear
 return retreat advance proceed     pass wobble  

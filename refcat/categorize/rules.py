@@ -53,9 +53,9 @@ _FUNCTION_WORDS = (lx.LOCATIVE_PREPOSITIONS | lx.AUXILIARIES | lx.RELATIVES | lx
                    | frozenset("with of for as like than about without".split()))
 _NUMBERS = frozenset("one two three four five six seven eight nine ten".split())
 _WEAR_VERBS = frozenset("wearing wears wore worn dressed sporting dons donning".split())
-_DO_VERBS = frozenset("do perform make execute".split())
-_ALL_VERBS = _ALL_VERBS | _DO_VERBS
-_TRICKS = frozenset("trick tricks stunt stunts wheelie wheelies".split())
+_DO_VERBS = frozenset("do perform make execute take".split())
+_ALL_VERBS = _ALL_VERBS | _DO_VERBS | lx.ASPECTUAL_VERBS
+_GOAL_PREPS = frozenset("to into towards toward through onto at over across in".split())
 _BE = frozenset("is are was were be been being am".split())
 _PASSIVE_AGENT = "by"
 
@@ -154,6 +154,7 @@ class _Reader:
         self.toks = tokenize(text)
         self.words = [t.text for t in self.toks]
         self.hits: dict[str, list[tuple[int, int]]] = {c: [] for c in CATEGORY_NAMES}
+        self.referent = _Phrase(0, 0, None, [])  # the referent's noun phrase, once read
         self.owner_is_referent = True  # the words being read describe the referent
         self.after_agent = False  # the last phrase ended on a noun that can act
         self.in_relative = False
@@ -163,6 +164,7 @@ class _Reader:
         self.after_be = False
         self.last_verb: str | None = None
         self.last_looks = False  # the last phrase described the referent's looks
+        self.last_object = False  # the last verb took an object
 
     # --- helpers ---------------------------------------------------------------------------
     def word(self, i: int) -> str:
@@ -212,7 +214,7 @@ class _Reader:
                 break
             lemma = verb_lemma(w) if w not in _NOUNS else None
             if lemma is None and head is not None and w not in _NOUNS:
-                lemma = finite_lemma(w)
+                lemma = finite_lemma(w) or (w if w in _ALL_VERBS and i == 0 else None)
             if lemma is not None:
                 if head is not None or not self._continues_np(j + 1):
                     break
@@ -347,12 +349,19 @@ class _Reader:
         if not w or w in _NOUNS and not w.endswith("ing"):
             return None
         lemma = verb_lemma(w) or finite_lemma(w)
-        if lemma is None and w in _ALL_VERBS and self.word(i - 1) in lx.AUXILIARIES | {"to"} | lx.NEGATIONS:
-            lemma = w  # "can jump", "trying to climb", "does not move"
+        if lemma is None and w in _ALL_VERBS and (
+                self.word(i - 1) in lx.AUXILIARIES | {"to", "who", "that", "which"} | lx.NEGATIONS
+                or i == self.referent.end and self.referent.head is not None):
+            lemma = w  # "can jump", "trying to climb", "does not move", "man shoot the bird"
         return lemma
 
     def read_prep(self, i: int, j: int) -> int:
         prep = " ".join(self.words[i:j])
+        nxt = self.word(j)
+        if prep == "to" and nxt and nxt not in lx.DETERMINERS and nxt not in _NOUNS | lx.PLACES \
+                and nxt not in lx.LOCATION_WORDS | lx.POSITION_NOUNS and re.fullmatch(r"[a-z]+", nxt) \
+                and not is_appearance_word(nxt):
+            return j  # an infinitive: "struggling to climb", "using his phone to capture"
         if self.starts_np(j):
             np_ = self.noun_phrase(j)
         else:
@@ -362,7 +371,10 @@ class _Reader:
         obj_words = self.words[np_.start:np_.end]
         describes_looks = head is not None and (head in lx.CLOTHING or head in lx.FEATURES) or (
             obj_words and all(is_appearance_word(w) or w in lx.DETERMINERS or w in ("and", ",", "or")
-                              for w in obj_words) and any(is_appearance_word(w) for w in obj_words))
+                              for w in obj_words) and any(is_appearance_word(w) for w in obj_words)) or (
+            # "in striped pajama", "in yellow cover": a coloured thing that is no place or object
+            prep == "in" and head is not None and head not in lx.PLACES and head not in lx.CATEGORY_NOUNS
+            and any(w in lx.COLOURS or w in lx.PATTERNS for w in obj_words))
         owner = self.owner_is_referent
         last_verb, passive = self.last_verb, self.passive
         self.after_agent = head is not None and head in lx.AGENTS
@@ -385,6 +397,8 @@ class _Reader:
                 self.hit("obj-static", i, end)  # "a man with a camera", "playing with a ball"
             return end
         if head is None:
+            if np_.end == j and prep in lx.ADVERBIAL_LOCATIVES and owner:
+                self.hit("location", i, j)  # "rolling outside", "the one behind"
             if np_.end == j and prep in lx.DIRECTION_PARTICLES:
                 return j  # "flying away", "bending down", "crawling up onto ..."
             return end
@@ -396,6 +410,8 @@ class _Reader:
             if prep == "on" and owner and head not in lx.AGENTS:
                 self.hit("obj-static", i, end)  # "talking on the phone"
             return end
+        if self.last_object and last_verb in lx.OBJ_MOTION_IN_PLACE and prep in _GOAL_PREPS:
+            return end  # "throwing a ball to the basket": where the ball goes
         if prep in ("up", "down") and last_verb in ("climb", "scale"):
             return end  # "climbing up a tree": what is climbed, not where
         if head in lx.NON_LOCATIVE_OBJECTS or self._is_body_part(np_):
@@ -421,6 +437,7 @@ class _Reader:
             j = max(obj.end, j)
         self.classify_verb(i, lemma, obj, self.owner_is_referent)
         self.last_verb = lemma
+        self.last_object = obj is not None and obj.head is not None
         self.negated = False
         self.after_be = False
         self.after_agent = False  # a verb's object does not take the verbs after it
@@ -431,7 +448,8 @@ class _Reader:
         head = self.words[obj.head] if obj is not None and obj.head is not None else None
         if head is not None and head in lx.BODY_PARTS:
             head = None  # "waving his hand"
-        passive = self.passive or self.word(i + 1) == _PASSIVE_AGENT and (w.endswith("ed") or w.endswith("en"))
+        participle = not w.endswith("ing") and (w.endswith(("ed", "en", "wn")) or w in lx.IRREGULAR_VERBS)
+        passive = self.passive or participle and (self.word(i + 1) == _PASSIVE_AGENT or self.after_be)
         cats: list[str] = []
         if w in lx.STATIC_PARTICIPLES:
             cats = ["static"]
@@ -445,9 +463,10 @@ class _Reader:
                 cats = ["motion"]  # "a dog being walked", "a ball kicked by a boy"
             elif lemma in lx.STATIC_VERBS | lx.OBJ_STATIC_VERBS:
                 cats = ["static"]
-        elif lemma in _DO_VERBS and head is not None and (
-                head in _TRICKS or head in lx.MOTION_VERBS or head.rstrip("s") in lx.MOTION_VERBS):
-            cats = ["motion"]  # "doing a backflip"
+        elif lemma in _DO_VERBS and head is not None and head in lx.MOTION_NOUNS:
+            cats = ["motion"]  # "doing a backflip", "taking steps"
+        elif self.word(i + 1) == "to" and lemma in lx.ASPECTUAL_VERBS | {"go"} and self._verb_at(i + 2):
+            cats = []  # "struggling to climb": the next verb says what happens
         else:
             cats = self._verb_categories(lemma, head)
         if not owner_is_referent:
@@ -460,6 +479,8 @@ class _Reader:
 
     @staticmethod
     def _verb_categories(lemma: str, head: str | None) -> list[str]:
+        if head in lx.ABSTRACT_OBJECTS:
+            head = None  # "leading a race", "turning a corner": no object is acted on
         transitive = head is not None
         if transitive and lemma in lx.NON_ACTED_OBJECT_VERBS:
             acted_on = head in lx.OBJECTS or lemma in ("walk", "lead") and head in lx.ANIMALS

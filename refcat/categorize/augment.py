@@ -1,0 +1,285 @@
+"""The A2Dre+ builder (Bellver et al., Section 4.3): category-varied REs from labelled ones.
+
+For each non-trivial, valid RE with consensus labels and each of the four varied categories
+(appearance, location, motion, static), a variant is the pair (RE with the category, RE
+without it). The original RE goes on the side its label says; the other side is a minimal
+edit of it (refcat.categorize.edits):
+- label yes: the category's words are removed;
+- label no: a phrase is added from a fact read from the video (refcat.categorize.grounding).
+
+A variant is flagged when it needs a person:
+- `needs-person`: no edit could be made (the categorizer finds no words of the category to
+  remove, or the video gives no fact to add: no mask colour, no supported motion...);
+- `check-failed`: the categorizer, run on the edited phrase, does not see the target category
+  flipped (present on the "with" side, absent on the "without" side) or sees another of the
+  seven categories change against the original ("man riding a bike" without motion loses its
+  obj-motion too).
+
+Tables (pandas), shared with the store (refcat.annotate.variants):
+- the variant table, one row a variant: VARIANT_COLUMNS; `text` is the current other side,
+  `generated` whether the builder made one, `origin` who wrote `text` (generated / human),
+  `status` "pending" for a fresh variant or a person's decision (accepted, edited, rejected,
+  written, imported);
+- the A2Dre+ table (refcat.datasets.a2dre_plus columns) of the variants that are written;
+- the tidy long table, one row a side: instance, category, polarity, phrase, origin
+  (original / generated / human), flags.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import pandas as pd
+
+from refcat.categorize.edits import add_phrase, normalise_spaces, remove_category
+from refcat.categorize.grounding import Fact, VideoGrounding
+from refcat.categorize.rules import categorize
+from refcat.categorize.taxonomy import A2DRE_PLUS_CATEGORIES, CATEGORY_NAMES
+from refcat.datasets.a2dre_plus import COLUMNS as A2DRE_COLUMNS
+from refcat.datasets.records import instance_key
+from refcat.errors import MissingDataError
+
+log = logging.getLogger(__name__)
+
+NEEDS_PERSON = "needs-person"
+CHECK_FAILED = "check-failed"
+PENDING, ACCEPTED, EDITED, REJECTED, WRITTEN, IMPORTED = "pending", "accepted", "edited", "rejected", "written", "imported"
+HUMAN_TEXT = (EDITED, WRITTEN, IMPORTED)  # statuses whose text a person wrote
+VARIANT_COLUMNS = ["key", "instance", "dataset", "video_id", "object_id", "category", "original", "original_side",
+                   "text", "generated", "origin", "status", "flags", "note"]
+TIDY_COLUMNS = ["instance", "category", "polarity", "phrase", "origin", "flags"]
+
+
+@dataclass(frozen=True)
+class LabelledRE:
+    """An RE with its consensus labels (category name -> True / False / None when unlabelled)."""
+
+    dataset: str
+    video_id: str
+    object_id: int
+    source: str
+    text: str
+    labels: dict[str, bool | None]
+
+    @property
+    def instance(self) -> str:
+        return instance_key(self.dataset, self.video_id, self.object_id, self.source)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One (with, without) pair: the original on `original_side`, `text` on the other (None: to write)."""
+
+    dataset: str
+    video_id: str
+    object_id: int
+    instance: str
+    category: str
+    original: str
+    original_side: str
+    text: str | None
+    flags: tuple[str, ...]
+    note: str
+
+    @property
+    def key(self) -> str:
+        return variant_key(self.dataset, self.video_id, self.object_id, self.category, self.original)
+
+
+def variant_key(dataset: str, video_id: str, object_id: int, category: str, original: str) -> str:
+    """Stable key of a variant: the object, the category and a digest of the original RE (spaces normalised),
+    so that a re-run, an import of A2Dre+ files and a store built from another label file meet."""
+    digest = hashlib.sha1(normalise_spaces(original).lower().encode("utf-8")).hexdigest()[:12]
+    return f"{dataset}/{video_id}/{object_id}/{category}/{digest}"
+
+
+def other_side(side: str) -> str:
+    return "without" if side == "with" else "with"
+
+
+# ---------------------------------------------------------------- labelled REs in
+
+
+def res_from_release(df: pd.DataFrame, dataset: str) -> list[LabelledRE]:
+    """Non-trivial valid REs of a released label table (refcat.datasets.release.read_release).
+
+    Rows carry no expression source, so the k-th RE of an object in the file (0-based) gets
+    the source `re{k}`.
+    """
+    seen: dict[tuple[str, int], int] = {}
+    out = []
+    for row in df.to_dict("records"):
+        key = (row["video_id"], int(row["instance_id"]))
+        k = seen.get(key, -1) + 1
+        seen[key] = k
+        if row["ref_exp_difficulty"] != "Non-trivial":
+            continue
+        labels = {c: None if pd.isna(row[c]) else bool(row[c]) for c in CATEGORY_NAMES}
+        out.append(LabelledRE(dataset, key[0], key[1], f"re{k}", row["ref_exp"], labels))
+    return out
+
+
+def res_from_consensus(final: pd.DataFrame, texts: dict[str, str]) -> list[LabelledRE]:
+    """Non-trivial valid REs from a store campaign's consensus (refcat.annotate.labels.final_labels),
+    with `texts` mapping instance keys to their expression."""
+    from refcat.datasets.records import parse_instance_key
+
+    wide = final.pivot(index="item", columns="field", values="label")
+    out = []
+    for item, row in wide.iterrows():
+        if row.get("difficulty") != "non-trivial" or row.get("correctness", "valid") != "valid":
+            continue
+        if item not in texts:
+            raise MissingDataError(f"consensus names instance {item} that the store does not hold",
+                                   expected="an instance of the store")
+        dataset, video_id, object_id, source = parse_instance_key(item)
+        labels = {c: None if pd.isna(row.get(c)) or row.get(c) is None else row.get(c) == "yes"
+                  for c in CATEGORY_NAMES}
+        out.append(LabelledRE(dataset, video_id, object_id, source, texts[item], labels))
+    return out
+
+
+# ---------------------------------------------------------------- the builder
+
+
+def check_variant(original: str, phrase: str, category: str, phrase_side: str) -> list[str]:
+    """The categorizer's objections to `phrase` as the `phrase_side` side of `original` for `category`:
+    the target category not as the side says, or another category changed. Empty when it passes."""
+    before, after = categorize(original).labels, categorize(phrase).labels
+    problems = []
+    if after[category] != (phrase_side == "with"):
+        problems.append(category)
+    problems += [c for c in CATEGORY_NAMES if c != category and after[c] != before[c]]
+    return problems
+
+
+FactSource = Callable[[LabelledRE], dict[str, Fact]]
+
+
+def build_variant(re_: LabelledRE, category: str, facts: dict[str, Fact]) -> Variant | None:
+    """The variant of `re_` for `category`, or None when the category is unlabelled."""
+    label = re_.labels.get(category)
+    if label is None:
+        return None
+    side = "with" if label else "without"
+    text, notes = None, []
+    if label:
+        text = remove_category(re_.text, category)
+        if text is None:
+            notes.append(f"the categorizer finds no {category} words to remove")
+    else:
+        fact = facts.get(category)
+        if fact is None:
+            notes.append(f"the video gives no {category} fact to add")
+        else:
+            text = add_phrase(re_.text, category, fact.phrase, prenominal=fact.prenominal)
+            notes.append(f"added {fact.phrase!r} ({fact.basis})")
+    flags: list[str] = []
+    if text is None:
+        flags.append(NEEDS_PERSON)
+    else:
+        problems = check_variant(re_.text, text, category, other_side(side))
+        if problems:
+            flags.append(CHECK_FAILED)
+            notes.append("categorizer check failed on " + ", ".join(problems))
+    return Variant(re_.dataset, re_.video_id, re_.object_id, re_.instance, category, re_.text, side, text,
+                   tuple(flags), "; ".join(notes))
+
+
+def build_variants(res: Iterable[LabelledRE], facts: FactSource | None = None) -> list[Variant]:
+    """Every variant of every RE, in input order, categories in A2Dre+ order."""
+    out = []
+    for re_ in res:
+        found = facts(re_) if facts is not None else {}
+        for category in A2DRE_PLUS_CATEGORIES:
+            variant = build_variant(re_, category, found)
+            if variant is not None:
+                out.append(variant)
+    return out
+
+
+def reader_facts(reader) -> FactSource:
+    """Facts read from the videos of a dataset reader, one VideoGrounding a video (kept while in use)."""
+    videos = {v.video_id: v for v in reader.videos()}
+    cache: dict[str, VideoGrounding] = {}
+
+    def facts(re_: LabelledRE) -> dict[str, Fact]:
+        video = videos.get(re_.video_id)
+        if video is None:
+            log.warning("%s: video %s not in the dataset; no facts for its REs", reader.dataset, re_.video_id)
+            return {}
+        if re_.video_id not in cache:
+            cache.clear()
+            cache[re_.video_id] = VideoGrounding(reader, video)
+        return cache[re_.video_id].facts(re_.object_id)
+
+    return facts
+
+
+# ---------------------------------------------------------------- tables out
+
+
+def variant_table(variants: Iterable[Variant]) -> pd.DataFrame:
+    """The variant table of freshly built variants (status pending, origin generated)."""
+    rows = [{"key": v.key, "instance": v.instance, "dataset": v.dataset, "video_id": v.video_id,
+             "object_id": v.object_id, "category": v.category, "original": v.original,
+             "original_side": v.original_side, "text": v.text, "generated": v.text is not None, "origin": None if v.text is None else "generated",
+             "status": PENDING, "flags": ",".join(v.flags), "note": v.note} for v in variants]
+    return pd.DataFrame(rows, columns=VARIANT_COLUMNS)
+
+
+def written(table: pd.DataFrame, reviewed_only: bool = False) -> pd.DataFrame:
+    """The variants that go into the A2Dre+ files: a person's accepted, edited, written or imported
+    text, and (unless `reviewed_only`) pending generated text without flags. Rejected never."""
+    decided = table["status"].isin([ACCEPTED, EDITED, WRITTEN, IMPORTED])
+    pending = (table["status"] == PENDING) & (table["flags"].fillna("") == "") & table["text"].notna()
+    keep = decided if reviewed_only else decided | pending
+    return table[keep & table["text"].notna()]
+
+
+def a2dre_plus_table(table: pd.DataFrame, reviewed_only: bool = False) -> pd.DataFrame:
+    """The A2Dre+ table (refcat.datasets.a2dre_plus) of the written variants, in table order."""
+    rows = []
+    counters = {c: 0 for c in A2DRE_PLUS_CATEGORIES}
+    for v in written(table, reviewed_only).itertuples(index=False):
+        sides = {v.original_side: v.original, other_side(v.original_side): v.text}
+        for polarity in ("with", "without"):
+            rows.append({"category": v.category, "polarity": polarity, "video_id": v.video_id,
+                         "instance_id": int(v.object_id), "query": sides[polarity], "row": counters[v.category]})
+        counters[v.category] += 1
+    return pd.DataFrame(rows, columns=A2DRE_COLUMNS)
+
+
+def tidy_table(table: pd.DataFrame) -> pd.DataFrame:
+    """One row a side of each variant: the original's side (origin original) and the other (origin
+    generated or human; no phrase when it is still to write)."""
+    rows = []
+    for v in table.itertuples(index=False):
+        for polarity in ("with", "without"):
+            if polarity == v.original_side:
+                rows.append((v.instance, v.category, polarity, v.original, "original", ""))
+            else:
+                rows.append((v.instance, v.category, polarity, v.text, v.origin, v.flags))
+    return pd.DataFrame(rows, columns=TIDY_COLUMNS)
+
+
+def report(table: pd.DataFrame) -> dict[str, int]:
+    """Counts: variants, generated (with a generated phrase), flagged (any flag), needs a person,
+    check failed, and the people's decisions: accepted unchanged, edited, written, rejected, imported."""
+    flags = table["flags"].fillna("")
+    return {
+        "variants": len(table),
+        "generated": int(table["generated"].sum()),
+        "flagged": int((flags != "").sum()),
+        NEEDS_PERSON: int(flags.str.contains(NEEDS_PERSON).sum()),
+        CHECK_FAILED: int(flags.str.contains(CHECK_FAILED).sum()),
+        "accepted unchanged": int((table["status"] == ACCEPTED).sum()),
+        "edited": int((table["status"] == EDITED).sum()),
+        "written": int((table["status"] == WRITTEN).sum()),
+        "rejected": int((table["status"] == REJECTED).sum()),
+        "imported": int((table["status"] == IMPORTED).sum()),
+        "in the A2Dre+ files": len(written(table)),
+    }
