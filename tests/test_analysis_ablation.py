@@ -22,7 +22,7 @@ from refcat.analysis.evaluate import read_table
 from refcat.analysis.phrases import phrase, phrase_instances
 from refcat.categorize.taxonomy import CATEGORY_NAMES
 from refcat.cli import main
-from refcat.datasets.instance_io import read_instances
+from refcat.datasets.instance_io import read_instances, write_instances
 from refcat.datasets.records import Instance
 from refcat.errors import UsageError
 
@@ -203,20 +203,25 @@ def test_phrases_evaluate_and_table6_on_a2d_format(tmp_path, capsys):
     assert texts[(0, "phrase:full:sentence0")] == "man in red walking"
     assert (tmp_path / "levels" / "a2d_annotation_actor_action.txt").read_text().splitlines()[1:] == [
         "vidA,0,person walking", "vidA,1,dog running"]
-    # predictions: right for the full phrase, the other object for "thing", empty otherwise
+    # with the dataset's own sentences in the same instance file (texts as A2D writes them)
+    originals = [Instance("a2d", "vidA", 0, "sentence0", "man in red walking"),
+                 Instance("a2d", "vidA", 1, "sentence0", "the dog running on the left")]
+    both = tmp_path / "both.jsonl"
+    write_instances(variants + originals, both)
+    # predictions: right for the full phrase and the sentences, the other object for "thing", empty otherwise
     pred = tmp_path / "pred"
-    for inst in variants:
+    for inst in variants + originals:
         for frame in (2, 6):
-            level = inst.source.split(":")[1]
+            level = inst.source.split(":")[1] if ":" in inst.source else "full"
             mask = {"full": masks[inst.object_id], "thing": masks[1 - inst.object_id]}.get(level, np.zeros((H, W)))
             path = pred / "vidA" / str(inst.object_id) / inst.source / f"{frame:05d}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray((mask * 255).astype(np.uint8), mode="L").save(path)
     table_path = tmp_path / "t.csv"
     assert main(["evaluate", "--pred", str(pred), "--dataset", "a2d", "--root", str(tmp_path / "a2d"),
-                 "--instances", str(out), "--output", str(table_path)]) == 0
+                 "--instances", str(both), "--output", str(table_path)]) == 0
     table = read_table(table_path)
-    assert len(table) == 2 * 2 * 5  # referents x frames x levels
+    assert len(table) == 2 * 2 * 6  # referents x frames x (levels + the sentence)
     release = tmp_path / "A2D_RE_categorization.csv"
     release.write_bytes(
         b"video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;obj-static;category;"
@@ -224,14 +229,15 @@ def test_phrases_evaluate_and_table6_on_a2d_format(tmp_path, capsys):
         b"vidA;0;man in red walking;Trivial (Single Object Category);Redundant Information;1;0;1;0;1;0;0\r\n"
         b"vidA;1;the dog running on the left;Non-trivial;Redundant Information;0;0;1;1;1;0;0\r\n")
     capsys.readouterr()
-    assert main(["ablation", "--table", str(table_path), "--release", str(release), "--instances", str(out),
+    assert main(["ablation", "--table", str(table_path), "--release", str(release), "--instances", str(both),
                  "--json", "--n-boot", "50"]) == 0
     result = json.loads(capsys.readouterr().out)
     t6 = result["Table 6: phrase levels"]
     assert t6["full"]["all_overall_iou"] == 1.0 and t6["full"]["trivial_samples"] == 2
     assert t6["thing"]["all_mean_iou"] == 0.0 and t6["actor"]["non-trivial_mean_iou"] == 0.0
     assert list(t6) == ["thing", "actor", "action", "actor+action", "full"]
+    # per-category IoU counts the sentences only (variants carry no labels), matched by their text
     categories = result["IoU by RE category"]
-    # only the full phrases match label rows by text; "dog running" expresses no location
-    assert categories["('location', 'yes')"]["expressions"] == 1
-    assert categories["('location', 'no')"]["expressions"] == 1
+    assert categories["('location', 'yes')"]["expressions"] == 1 and categories["('location', 'no')"]["expressions"] == 1
+    assert categories["('motion', 'yes')"]["expressions"] == 2 and categories["('motion', 'yes')"]["mean_iou"] == 1.0
+    assert result["Trivial vs non-trivial referents"]["trivial"]["referents"] == 1

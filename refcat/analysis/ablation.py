@@ -39,6 +39,15 @@ A2DRE_PLUS_PREFIX = "a2dre+:"
 GROUPS = ("trivial", "non-trivial", "all")
 
 
+def is_variant(source: str) -> bool:
+    """True for the derived expressions (A2Dre+ and phrase-level variants), False for a dataset's own."""
+    return source.startswith((A2DRE_PLUS_PREFIX, PHRASE_PREFIX))
+
+
+def _originals(table: pd.DataFrame) -> pd.DataFrame:
+    return table[~table["source"].map(is_variant)]
+
+
 def expression_scores(table: pd.DataFrame, convention: str = "mttr") -> pd.DataFrame:
     """Per instance_key: video_id, object_id, source, samples kept, iou_sum, I and U summed over them."""
     iou = sample_ious(table["I"].to_numpy(), table["U"].to_numpy(), table["gt_present"].to_numpy(), convention)
@@ -160,8 +169,9 @@ def expression_labels(expressions: pd.DataFrame, labels: pd.DataFrame) -> pd.Dat
 def difficulty_table(table: pd.DataFrame, labels: pd.DataFrame, convention: str = "mttr", *,
                      n_boot: int = 2000, seed: int = 0, confidence: float = 0.95) -> pd.DataFrame:
     """Trivial / non-trivial / all referents: referents, samples, overall and mean IoU, and the mean
-    over referents of each referent's mean IoU with its bootstrap CI (referents resampled)."""
-    scores = expression_scores(table, convention)
+    over referents of each referent's mean IoU with its bootstrap CI (referents resampled).
+    Only the dataset's own expressions count (`is_variant` rows are left out)."""
+    scores = expression_scores(_originals(table), convention)
     per_referent = scores.groupby(["video_id", "object_id"], as_index=False)[["samples", "iou_sum", "I", "U"]].sum()
     per_referent = per_referent[per_referent["samples"] > 0].merge(referent_difficulty(labels),
                                                                    on=["video_id", "object_id"], how="inner")
@@ -252,8 +262,8 @@ def table6(table: pd.DataFrame, labels: pd.DataFrame, convention: str = "mttr") 
 def category_table(table: pd.DataFrame, labels_by_expression: pd.DataFrame, convention: str = "mttr", *,
                    n_boot: int = 2000, seed: int = 0, confidence: float = 0.95) -> pd.DataFrame:
     """Per category and presence (yes / no): valid labelled expressions, samples, overall IoU and
-    mean IoU with a bootstrap CI (expressions resampled)."""
-    scores = expression_scores(table, convention).merge(labels_by_expression, on="instance_key")
+    mean IoU with a bootstrap CI (expressions resampled). Only the dataset's own expressions count."""
+    scores = expression_scores(_originals(table), convention).merge(labels_by_expression, on="instance_key")
     scores = scores[scores["correctness"] == "valid"]
     rows = []
     for name in CATEGORY_NAMES:

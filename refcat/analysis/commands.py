@@ -220,8 +220,12 @@ def phrases_handler(args) -> int:
 
 
 def _expressions(table, instances_path):
-    """instance_key, video_id, object_id (and text when an instance file is given) of the table's expressions."""
-    expressions = table[["instance_key", "video_id", "object_id"]].drop_duplicates("instance_key")
+    """instance_key, video_id, object_id (and text when an instance file is given) of the table's own
+    expressions (variants carry no labels of their own)."""
+    from refcat.analysis.ablation import is_variant
+
+    expressions = table[["instance_key", "video_id", "object_id", "source"]].drop_duplicates("instance_key")
+    expressions = expressions[~expressions["source"].map(is_variant)].drop(columns="source")
     if instances_path is None:
         return expressions
     from refcat.datasets.instance_io import read_instances

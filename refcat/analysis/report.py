@@ -28,9 +28,10 @@ def analysis_tables(table: pd.DataFrame, labels: pd.DataFrame | None = None,
     boot = {"n_boot": n_boot, "seed": seed, "confidence": confidence}
     tables = {"Summary by expression source": summary_by_source(table, convention)[SUMMARY_COLUMNS]}
     sources = set(table["source"])
-    if labels is not None:
+    originals = not all(ablation.is_variant(s) for s in sources)
+    if labels is not None and originals:
         tables["Trivial vs non-trivial referents"] = ablation.difficulty_table(table, labels, convention, **boot)
-    if by_expression is not None and len(by_expression):
+    if by_expression is not None and len(by_expression) and originals:
         tables["IoU by RE category"] = ablation.category_table(table, by_expression, convention, **boot)
     if any(ablation.parse_a2dre_plus_source(s) for s in sources):
         tables["Table 5: A2Dre+ with vs without each category"] = ablation.table5(table, convention, **boot)
