@@ -83,6 +83,7 @@ class Variant:
     text: str | None
     flags: tuple[str, ...]
     note: str
+    fact: Fact | None = None  # the grounded fact an added phrase rests on
 
     @property
     def key(self) -> str:
@@ -165,7 +166,7 @@ def build_variant(re_: LabelledRE, category: str, facts: dict[str, Fact]) -> Var
     if label is None:
         return None
     side = "with" if label else "without"
-    text, notes = None, []
+    text, notes, fact = None, [], None
     if label:
         text = remove_category(re_.text, category)
         if text is None:
@@ -186,7 +187,7 @@ def build_variant(re_: LabelledRE, category: str, facts: dict[str, Fact]) -> Var
             flags.append(CHECK_FAILED)
             notes.append("categorizer check failed on " + ", ".join(problems))
     return Variant(re_.dataset, re_.video_id, re_.object_id, re_.instance, category, re_.text, side, text,
-                   tuple(flags), "; ".join(notes))
+                   tuple(flags), "; ".join(notes), fact)
 
 
 def build_variants(res: Iterable[LabelledRE], facts: FactSource | None = None) -> list[Variant]:

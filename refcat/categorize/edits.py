@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from refcat.categorize import lexicon as lx
 from refcat.categorize.rules import Categorization, categorize
 
-_TOKEN_RE = re.compile(r"[A-Za-z0-9'\u2019-]+|[^\sA-Za-z0-9'\u2019-]")
+_TOKEN_RE = re.compile(r"[\w'\u2019-]+|[^\s\w'\u2019-]")
 _BE = frozenset("is are was were be been being am 's".split())
 _AUX_CHAIN = _BE | frozenset("that who which".split())
 _SEPARATORS = frozenset({",", "and", "or", "&", ";"})
@@ -115,6 +115,7 @@ def remove_category(text: str, category: str, cat: Categorization | None = None)
                      and not (category in VERB_CATEGORIES and c in _OBJECT_CATEGORIES) for a, b in ss)
                  for t in toks]
     _merge_separated_runs(toks, gone)
+    _extend_of_phrases(toks, gone, protected)
     if category in VERB_CATEGORIES:
         _extend_verb_runs(toks, gone, protected)
     _repair(toks, gone)
@@ -157,6 +158,20 @@ def _merge_separated_runs(toks: list[_Tok], gone: list[bool]) -> None:
                 gone[k] = True
 
 
+def _extend_of_phrases(toks: list[_Tok], gone: list[bool], protected: list[bool]) -> None:
+    """A removed noun phrase takes its "of" complement ("on the right side [of the picture]")."""
+    for _, end in _runs(gone):
+        if end >= len(toks) or toks[end].low != "of" or protected[end]:
+            continue
+        k = end + 1
+        while k < len(toks) and not protected[k] and toks[k].text[0].isalnum() and not (
+                toks[k].low in _SEPARATORS or toks[k].low in lx.LOCATIVE_PREPOSITIONS or toks[k].low in lx.AUXILIARIES
+                or toks[k].low in lx.RELATIVES or _is_verb(toks[k].low)):
+            k += 1
+        for i in range(end, k):
+            gone[i] = True
+
+
 def _extend_verb_runs(toks: list[_Tok], gone: list[bool], protected: list[bool]) -> None:
     """A removed verb takes its auxiliaries/relative pronoun before it and its particle after it."""
     for start, end in _runs(gone):
@@ -188,7 +203,7 @@ def _repair(toks: list[_Tok], gone: list[bool]) -> None:
         last = kept[-1]
         if toks[last].low in _END_PUNCT and len(kept) > 1:
             last = kept[-2]
-        if toks[last].low in _DANGLING_END and any(gone[last + 1:]):
+        if toks[last].low in _DANGLING_END and any(gone[last + 1:]) and not _is_particle(toks, last):
             gone[last] = changed = True
             continue
         for start, end in _runs(gone):
@@ -200,10 +215,20 @@ def _repair(toks: list[_Tok], gone: list[bool]) -> None:
                 gone[left] = changed = True
             elif rw in _SEPARATORS and (lw is None or _starts_predicate(toks, right + 1)):
                 gone[right] = changed = True
-            elif lw in lx.LOCATIVE_PREPOSITIONS | {"with"} and (rw is None or rw in _SEPARATORS or rw in _BE):
+            elif lw in lx.LOCATIVE_PREPOSITIONS | {"with"} and (rw is None or rw in _SEPARATORS or rw in _BE) and not (
+                    _is_particle(toks, left)):
                 gone[left] = changed = True
             if changed:
                 break
+
+
+def _is_particle(toks: list[_Tok], i: int) -> bool:
+    """A direction particle right after a verb ("sitting down"): part of the verb, not a dangling preposition."""
+    return toks[i].low in lx.DIRECTION_PARTICLES and i > 0 and _is_verb(toks[i - 1].low)
+
+
+def _is_verb(w: str) -> bool:
+    return w.endswith("ing") and w not in lx.ING_NOUNS or w in lx.STATIC_PARTICIPLES
 
 
 def _starts_predicate(toks: list[_Tok], i: int) -> bool:
@@ -211,7 +236,7 @@ def _starts_predicate(toks: list[_Tok], i: int) -> bool:
     if i >= len(toks):
         return False
     w = toks[i].low
-    return w in lx.AUXILIARIES or w.endswith("ing") and w not in lx.ING_NOUNS or w in lx.STATIC_PARTICIPLES
+    return w in lx.AUXILIARIES or _is_verb(w)
 
 
 # ---------------------------------------------------------------- adding
