@@ -63,3 +63,14 @@ def write_tiny_davis(root: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_davis(tmp_path_factory) -> Path:
     return write_tiny_davis(tmp_path_factory.mktemp("tiny_davis"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """One intra-op thread: on the shared 2-core machine, spinning OpenMP threads slow tiny models tenfold."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -80,7 +80,7 @@ def pretrain_text(
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        losses.append(float(loss))
+        losses.append(loss.item())
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     mlm.save_pretrained(out)
