@@ -42,9 +42,10 @@ from refcat.categorize import lexicon as lx
 from refcat.categorize.taxonomy import CATEGORY_NAMES
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?=n't)|n't|'s|[a-z0-9]+(?:-[a-z0-9]+)*|[^\sa-z0-9]")
+_DO_VERBS = frozenset("do perform make execute take".split())  # "doing a backflip", "taking steps"
 _ALL_VERBS = (
     lx.MOTION_VERBS | lx.STATIC_VERBS | lx.OBJ_STATIC_VERBS | lx.OBJ_MOTION_MOVING
-    | lx.OBJ_MOTION_IN_PLACE | lx.OBJ_MOTION_ONLY | lx.NON_ACTED_OBJECT_VERBS
+    | lx.OBJ_MOTION_IN_PLACE | lx.OBJ_MOTION_ONLY | lx.NON_ACTED_OBJECT_VERBS | lx.ASPECTUAL_VERBS | _DO_VERBS
 )
 _NOUNS = lx.CATEGORY_NOUNS | lx.CLOTHING | lx.FEATURES | lx.BODY_PARTS
 _APPEARANCE = lx.COLOURS | lx.PATTERNS | lx.SIZES | lx.LOOKS
@@ -53,8 +54,7 @@ _FUNCTION_WORDS = (lx.LOCATIVE_PREPOSITIONS | lx.AUXILIARIES | lx.RELATIVES | lx
                    | frozenset("with of for as like than about without".split()))
 _NUMBERS = frozenset("one two three four five six seven eight nine ten".split())
 _WEAR_VERBS = frozenset("wearing wears wore worn dressed sporting dons donning".split())
-_DO_VERBS = frozenset("do perform make execute take".split())
-_ALL_VERBS = _ALL_VERBS | _DO_VERBS | lx.ASPECTUAL_VERBS
+# Where a moved object goes, after "throwing a ball": not the referent's place.
 _GOAL_PREPS = frozenset("to into towards toward through onto at over across in".split())
 _BE = frozenset("is are was were be been being am".split())
 _PASSIVE_AGENT = "by"
@@ -107,6 +107,8 @@ def verb_lemma(w: str) -> str | None:
         return lx.IRREGULAR_VERBS[w]
     if w.endswith("ing") and len(w) > 4 and w not in lx.ING_NOUNS and w not in _NOUNS:
         stem = w[:-3]
+        if stem in lx.IRREGULAR_VERBS:
+            return lx.IRREGULAR_VERBS[stem]  # "felling" (sic) -> fall
         candidates = [stem, stem + "e"]
         if len(stem) > 2 and stem[-1] == stem[-2]:
             candidates.insert(0, stem[:-1])
@@ -414,8 +416,8 @@ class _Reader:
             return end  # "throwing a ball to the basket": where the ball goes
         if prep in ("up", "down") and last_verb in ("climb", "scale"):
             return end  # "climbing up a tree": what is climbed, not where
-        if head in lx.NON_LOCATIVE_OBJECTS or self._is_body_part(np_):
-            return end
+        if head in lx.NON_LOCATIVE_OBJECTS or head in lx.CLOTHING or self._is_body_part(np_):
+            return end  # "in circles", "on a leash", "on its back"
         if owner:
             self.hit("location", i, end)
         return end
