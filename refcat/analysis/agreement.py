@@ -124,14 +124,23 @@ class _Spec:
     undefined_reason: str  # why the value is NaN when f's denominator vanishes
 
 
-def _delta_se(spec: _Spec, mean: np.ndarray) -> float:
-    """sqrt(sum IF_i^2) / N with the gradient of f by complex step (Squire & Trapp 1998)."""
-    d = mean.size
+@dataclass(frozen=True)
+class _MeanOf:
+    """The mean of other statistics (mean Cohen's kappa over annotator pairs): its influence
+    values and bootstrap replicates are the means of its parts', so no features are copied."""
+
+    name: str
+    parts: tuple[str, ...]
+    undefined_reason: str
+
+
+def _influence(spec: _Spec, mean: np.ndarray) -> np.ndarray:
+    """Per-item influence values IF_i = grad f(mean) . (x_i - mean), the gradient by complex
+    step (Squire & Trapp 1998), exact to rounding for rational f."""
     h = 1e-30
-    probes = mean[None, :].astype(complex) + 1j * h * np.eye(d)
+    probes = mean[None, :].astype(complex) + 1j * h * np.eye(mean.size)
     grad = np.imag(spec.f(probes)) / h
-    influence = (spec.features - mean) @ grad
-    return float(np.sqrt(influence @ influence) / len(spec.features))
+    return np.einsum("ij,j->i", spec.features, grad) - mean @ grad
 
 
 def _bootstrap_weights(n_items: int, n_boot: int, seed: int):
@@ -146,48 +155,72 @@ def _bootstrap_weights(n_items: int, n_boot: int, seed: int):
         done += b
 
 
-def _estimate(specs: Sequence[_Spec], n_boot: int, seed: int, confidence: float) -> dict[str, Estimate]:
-    """Value, delta SE and CI of each spec; the bootstrap replicates share item weights."""
+def _estimate(specs: Sequence[_Spec], n_boot: int, seed: int, confidence: float,
+              means: Sequence[_MeanOf] = ()) -> dict[str, Estimate]:
+    """Value, delta SE and CI of each spec and each mean of specs; every bootstrap replicate
+    uses the same item weights for all of them. SE = sqrt(sum_i IF_i^2) / N."""
     if not 0 < confidence < 1:
         raise UsageError(f"confidence must be between 0 and 1, got {confidence}")
     if n_boot < 0:
         raise UsageError(f"the number of bootstrap resamples must be >= 0, got {n_boot}")
-    z = norm.ppf(0.5 + confidence / 2)
-    out: dict[str, Estimate] = {}
-    live: list[_Spec] = []
+    values: dict[str, float] = {}
+    influence: dict[str, np.ndarray] = {}
+    reasons: dict[str, str] = {}
+    n_items = len(specs[0].features) if specs else 0
     for spec in specs:
-        n = len(spec.features)
         mean = spec.features.mean(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            value = float(spec.f(mean[None, :])[0])
-        if not math.isfinite(value):
-            out[spec.name] = undefined(spec.undefined_reason)
+            values[spec.name] = float(spec.f(mean[None, :])[0])
+        if not math.isfinite(values[spec.name]):
+            reasons[spec.name] = spec.undefined_reason
+        elif n_items >= 2:
+            influence[spec.name] = _influence(spec, mean)
+    for m in means:
+        if any(p in reasons for p in m.parts) or not m.parts:
+            reasons[m.name] = m.undefined_reason
             continue
-        if n < 2:
-            out[spec.name] = Estimate(value, reason="one pairable item: no standard error or interval")
-            continue
-        se = _delta_se(spec, mean)
-        out[spec.name] = Estimate(value, se, float(value - z * se), float(min(value + z * se, 1.0)), "wald")
-        live.append(spec)
-    if n_boot == 0 or not live:
-        return out
-    n_items = len(live[0].features)
-    replicates: dict[str, list[np.ndarray]] = {s.name: [] for s in live}
-    for weights in _bootstrap_weights(n_items, n_boot, seed):
-        for spec in live:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                replicates[spec.name].append(spec.f(weights @ spec.features / n_items))
+        values[m.name] = float(np.mean([values[p] for p in m.parts]))
+        if n_items >= 2:
+            influence[m.name] = sum(influence[p] for p in m.parts) / len(m.parts)
+
+    replicates: dict[str, np.ndarray] = {}
+    if n_boot and n_items >= 2:
+        live = [s for s in specs if s.name in influence]
+        chunks: dict[str, list[np.ndarray]] = {s.name: [] for s in live}
+        for weights in _bootstrap_weights(n_items, n_boot, seed):
+            for spec in live:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    chunks[spec.name].append(spec.f(weights @ spec.features / n_items))
+        replicates = {name: np.concatenate(c) for name, c in chunks.items()}
+        for m in means:
+            if m.name in influence:
+                replicates[m.name] = sum(replicates[p] for p in m.parts) / len(m.parts)
+
+    z = norm.ppf(0.5 + confidence / 2)
     tail = (1 - confidence) / 2
-    for spec in live:
-        values = np.concatenate(replicates[spec.name])
-        finite = values[np.isfinite(values)]
-        est = out[spec.name]
+    why = {s.name: s.undefined_reason for s in specs} | {m.name: m.undefined_reason for m in means}
+    out: dict[str, Estimate] = {}
+    for name in why:
+        if name in reasons:
+            out[name] = undefined(reasons[name])
+            continue
+        value = values[name]
+        if name not in influence:
+            out[name] = Estimate(value, reason="one pairable item: no standard error or interval")
+            continue
+        se = float(np.sqrt(influence[name] @ influence[name]) / n_items)
+        wald = Estimate(value, se, float(value - z * se), float(min(value + z * se, 1.0)), "wald")
+        if name not in replicates:
+            out[name] = wald
+            continue
+        finite = replicates[name][np.isfinite(replicates[name])]
         if len(finite) < 0.9 * n_boot:
-            reason = f"{n_boot - len(finite)} of {n_boot} bootstrap resamples undefined ({spec.undefined_reason}): Wald interval kept"
-            out[spec.name] = Estimate(est.value, est.se, est.ci_low, est.ci_high, "wald", reason)
+            out[name] = Estimate(wald.value, se, wald.ci_low, wald.ci_high, "wald",
+                                 f"{n_boot - len(finite)} of {n_boot} bootstrap resamples undefined "
+                                 f"({why[name]}): Wald interval kept")
             continue
         low, high = np.quantile(finite, [tail, 1 - tail])
-        out[spec.name] = Estimate(est.value, est.se, float(low), float(high), "bootstrap-percentile")
+        out[name] = Estimate(value, se, float(low), float(high), "bootstrap-percentile")
     return out
 
 
@@ -224,7 +257,10 @@ def _fleiss_spec(name: str, counts: np.ndarray, reason: str = "only one category
 
 def _category_specs(counts: np.ndarray, categories: Sequence[str]) -> list[_Spec]:
     """Per-category kappa (Fleiss 1971): Fleiss' kappa of category j against all others,
-    kappa_j = 1 - sum_i n_ij (m - n_ij) / (N m (m - 1) p_j q_j) when n_i = m."""
+    kappa_j = 1 - sum_i n_ij (m - n_ij) / (N m (m - 1) p_j q_j) when n_i = m.
+    With two categories both equal the overall kappa, so no spec is built (see field_agreement)."""
+    if len(categories) == 2:
+        return []
     n_i = counts.sum(axis=1, keepdims=True)
     return [
         _fleiss_spec(f"category:{name}", np.hstack([counts[:, j : j + 1], n_i - counts[:, j : j + 1]]),
@@ -313,16 +349,6 @@ def _cohen_spec(name: str, a: np.ndarray, b: np.ndarray, k: int) -> _Spec:
     return _Spec(name, features, f, "the two annotators used one and the same category throughout")
 
 
-def _mean_spec(name: str, parts: list[_Spec]) -> _Spec:
-    """The mean of several statistics, as one statistic of their concatenated features."""
-    widths = np.cumsum([0] + [p.features.shape[1] for p in parts])
-
-    def f(m):
-        return sum(p.f(m[:, widths[i] : widths[i + 1]]) for i, p in enumerate(parts)) / len(parts)
-
-    return _Spec(name, np.hstack([p.features for p in parts]), f, "no annotator pair has a defined Cohen's kappa")
-
-
 # --- public statistics ------------------------------------------------------------------
 
 
@@ -386,15 +412,14 @@ def _cohen_pairs(prep: _Prepared) -> tuple[list[tuple[str, str, int]], list[_Spe
     codes, k = prep.codes, len(prep.categories)
     for i in range(codes.shape[1]):
         for j in range(i + 1, codes.shape[1]):
-            common = int(((codes[:, i] >= 0) & (codes[:, j] >= 0)).sum())
-            rows.append((str(prep.raters[i]), str(prep.raters[j]), common))
-            if common == 0:
+            both = (codes[:, i] >= 0) & (codes[:, j] >= 0)
+            rows.append((str(prep.raters[i]), str(prep.raters[j]), int(both.sum())))
+            if not both.any():
                 specs.append("no item answered by both annotators")
                 continue
             spec = _cohen_spec(f"cohen:{i}:{j}", codes[:, i], codes[:, j], k)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                value = spec.f(spec.features.mean(axis=0)[None, :])[0]
-            specs.append(spec if np.isfinite(value) else spec.undefined_reason)
+            labels = np.concatenate([codes[both, i], codes[both, j]])
+            specs.append(spec if (labels != labels[0]).any() else spec.undefined_reason)  # else p_e = 1
     return rows, specs
 
 
@@ -429,16 +454,15 @@ def field_agreement(
     cohen = [s for s in pair_specs if isinstance(s, _Spec)]
     specs = [_fleiss_spec("fleiss_kappa", prep.counts), *_category_specs(prep.counts, prep.categories),
              _davies_fleiss_spec(prep.codes, len(prep.categories)), _krippendorff_spec(prep.counts), *cohen]
-    if cohen:
-        specs.append(_mean_spec("mean_cohen_kappa", cohen))
-    est = _estimate(specs, n_boot, seed, confidence)
-    mean_cohen = est.get("mean_cohen_kappa") or undefined("no annotator pair has a defined Cohen's kappa")
+    mean = _MeanOf("mean_cohen_kappa", tuple(s.name for s in cohen), "no annotator pair has a defined Cohen's kappa")
+    est = _estimate(specs, n_boot, seed, confidence, means=[mean])
+    mean_cohen = est["mean_cohen_kappa"]
     pair_estimates = [est[s.name] if isinstance(s, _Spec) else undefined(s) for s in pair_specs]
 
     se0, se0_cat = _fleiss_null(prep.counts)
     per_category = {}
     for j, c in enumerate(prep.categories):
-        e = est[f"category:{c}"]
+        e = est[f"category:{c}" if len(prep.categories) > 2 else "fleiss_kappa"]
         z = e.value / se0_cat[j]
         per_category[c] = CategoryKappa(e, float(se0_cat[j]), z, _two_sided(z))
     kappa = est["fleiss_kappa"]

@@ -101,9 +101,23 @@ def long_to_rater(
             raise FormatError(f"missing column {column!r}", path=source, expected=f"columns {item}, {annotator}, {label}")
     label_codes, names = factorize_labels(long[label])
     given = label_codes >= 0
-    item_codes, items = pd.factorize(long[item].to_numpy()[given], sort=True)
-    rater_codes, raters = pd.factorize(long[annotator].to_numpy()[given], sort=True)
+    item_codes, items = _subset_codes(long[item], given)
+    rater_codes, raters = _subset_codes(long[annotator], given)
     return _rater_table(item_codes, items, rater_codes, raters, label_codes[given], names, categories, source)
+
+
+def _subset_codes(values: pd.Series, keep: np.ndarray, sort: bool = True) -> tuple[np.ndarray, pd.Index]:
+    """Codes and names of `values[keep]`, hashing the whole column once (fast on Arrow strings);
+    names sorted when `sort`, else in order of first appearance in the column."""
+    codes, uniques = pd.factorize(values, sort=sort)
+    used_codes, used = _compact(codes[keep], len(uniques))
+    return used_codes, pd.Index(uniques[used])
+
+
+def _compact(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Renumbers codes in 0..n-1 to 0..u-1 keeping their order; returns (new codes, old code of each new)."""
+    present = np.bincount(codes, minlength=n) > 0
+    return (np.cumsum(present) - 1)[codes], np.flatnonzero(present)
 
 
 def _rater_table(item_codes, items, rater_codes, raters, label_codes, names, categories, source) -> RaterTable:
@@ -158,16 +172,16 @@ def split_fields(
     label_all, names = factorize_labels(long["label"])
     given = label_all >= 0
     label_all = label_all[given]
-    field_codes, fields = pd.factorize(long["field"].to_numpy()[given])
-    item_all, item_names = pd.factorize(long["item"].to_numpy()[given])
-    rater_all, rater_names = pd.factorize(long["annotator"].to_numpy()[given])
+    field_codes, fields = _subset_codes(long["field"], given, sort=False)
+    item_all, item_names = _subset_codes(long["item"], given)
+    rater_all, rater_names = _subset_codes(long["annotator"], given)
     order = np.argsort(field_codes, kind="stable")
     bounds = np.searchsorted(field_codes[order], np.arange(len(fields) + 1))
     for f, field in enumerate(fields):
         field = str(field)
         rows = order[bounds[f] : bounds[f + 1]]
-        item_codes, item_index = pd.factorize(item_all[rows], sort=True)
-        rater_codes, rater_index = pd.factorize(rater_all[rows], sort=True)
+        item_codes, item_index = _compact(item_all[rows], len(item_names))
+        rater_codes, rater_index = _compact(rater_all[rows], len(rater_names))
         table = _rater_table(
             item_codes,
             item_names[item_index],
