@@ -39,7 +39,7 @@ from refcat.analysis.metrics import (
     iou_summary,
     region_similarity_from_counts,
 )
-from refcat.datasets.media import read_label_png
+from refcat.datasets.media import image_size, read_label_png
 from refcat.datasets.records import DatasetReader, Instance
 from refcat.errors import FormatError, MissingDataError, UsageError
 
@@ -77,11 +77,17 @@ class _VideoScorer:
         self.bound_th = bound_th
         self._sizes: dict[str, tuple[int, int]] | None = None
 
-    def _frame_shape(self, video_id: str, gt) -> tuple[int, int]:
+    def _frame_shape(self, video_id: str, frame: int, gt, instances: list[Instance]) -> tuple[int, int]:
+        """The ground truth's size; for a frame without any mask, the first prediction's, else the video's."""
         if gt.void is not None:
             return gt.void.shape
         if gt.masks:
             return next(iter(gt.masks.values())).shape
+        for inst in instances:
+            path = prediction_path(self.pred_dir, self.layout, inst, frame)
+            if path.is_file():
+                width, height = image_size(path)
+                return height, width
         if self._sizes is None:
             self._sizes = {v.video_id: (v.height, v.width) for v in self.reader.videos()}
         return self._sizes[video_id]
@@ -108,7 +114,7 @@ class _VideoScorer:
         missing = 0
         for frame in self.reader.annotated_frames(video_id):
             gt = self.reader.object_masks(video_id, frame)
-            shape = self._frame_shape(video_id, gt)
+            shape = self._frame_shape(video_id, frame, gt, instances)
             cache: dict = {}
             for inst in instances:
                 pred = self._prediction(inst, frame, shape, cache)
