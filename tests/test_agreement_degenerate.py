@@ -64,8 +64,7 @@ def test_only_single_answers_is_undefined_with_reason():
     assert result.n_items == 0 and result.n_single == 2
     for est in estimates(result).values():
         assert math.isnan(est.value)
-        # Each rater has one answer left among pairable items: none, so fewer than two annotators remain.
-        assert est.reason in ("no item has two or more answers", "fewer than two annotators")
+        assert est.reason == "no item has two or more answers"
 
 
 def test_one_pairable_item_has_a_value_but_no_se():
@@ -86,6 +85,21 @@ def test_pair_without_common_items_and_pair_with_constant_labels():
     # The mean is over the defined pair only: r1 vs r2 on items 3-5 (1,1), (0,1), (1,1).
     assert result.mean_cohen.value == pytest.approx(pairs.loc[("r1", "r2"), "kappa"])
     assert pairs.loc[("r1", "r2"), "kappa"] == pytest.approx(0.0)
+
+
+def test_binary_category_kappas_equal_the_overall_kappa():
+    rng = np.random.default_rng(0)
+    codes = np.where(rng.random((50, 3)) < 0.7, rng.integers(0, 2, 50)[:, None], rng.integers(0, 2, (50, 3)))
+    result = field_agreement(table_of(codes), n_boot=0).fleiss
+    three = np.hstack([np.bincount(np.repeat(np.arange(50), 3), weights=(codes == j).ravel(), minlength=50)[:, None]
+                       for j in range(2)] + [np.zeros((50, 1))]).astype(int)
+    # Category kappa j is Fleiss' kappa of j against the rest (Fleiss 1971): computed here with a
+    # third, unused category, which takes the general path.
+    general = fleiss_kappa(three, categories=["0", "1", "2"])
+    for c in ("0", "1"):
+        assert result.per_category[c].estimate.value == pytest.approx(result.kappa.value)
+        assert general.per_category[c].estimate.value == pytest.approx(result.kappa.value)
+        assert general.per_category[c].estimate.se == pytest.approx(result.kappa.se)
 
 
 def test_category_never_used_has_undefined_category_kappa():
@@ -123,3 +137,4 @@ def test_report_never_has_a_nan_without_reason():
     assert results["difficulty"].n_single == 1
     assert results["difficulty"].fleiss.kappa.value == pytest.approx(1.0)
     assert results["static"].krippendorff.reason == "fewer than two annotators"
+    assert results["static"].n_annotators == 1 and results["static"].n_single == 2

@@ -106,7 +106,7 @@ class FieldAgreement:
     pairwise_cohen: pd.DataFrame  # rater_a, rater_b, n_items, kappa, se, ci_low, ci_high, reason
     n_items: int  # pairable items (two or more answers)
     n_single: int  # items with exactly one answer, left out
-    n_annotators: int
+    n_annotators: int  # annotators with at least one answer
     positives: dict[str, int] = field(default_factory=dict)  # annotator -> answers equal to `positive`
     positive: str | None = None
 
@@ -394,10 +394,10 @@ class _Prepared:
 
 def _prepare(table: RaterTable) -> _Prepared:
     codes, counts, n_single = _pairable(table.codes, table.n_categories)
-    active = (codes >= 0).any(axis=0)
+    active = (codes >= 0).any(axis=0)  # an item with two answers has two annotators
     codes = codes[:, active]
     reason = None
-    if codes.shape[1] < 2:
+    if (table.codes >= 0).any(axis=0).sum() < 2:
         reason = "fewer than two annotators"
     elif len(codes) == 0:
         reason = "no item has two or more answers"
@@ -442,7 +442,7 @@ def field_agreement(
         j = table.categories.index(positive)
         positives = {str(r): int(n) for r, n in zip(table.raters, (table.codes == j).sum(axis=0))}
     prep = _prepare(table)
-    sizes = dict(n_items=len(prep.codes), n_single=prep.n_single, n_annotators=len(prep.raters),
+    sizes = dict(n_items=len(prep.codes), n_single=prep.n_single, n_annotators=int((table.codes >= 0).any(axis=0).sum()),
                  positives=positives, positive=positive)
     if prep.reason is not None:
         null = undefined(prep.reason)
