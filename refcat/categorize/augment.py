@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable
 
 import pandas as pd
@@ -38,7 +39,7 @@ from refcat.categorize.edits import add_phrase, normalise_spaces, remove_categor
 from refcat.categorize.grounding import Fact, VideoGrounding
 from refcat.categorize.rules import categorize
 from refcat.categorize.taxonomy import A2DRE_PLUS_CATEGORIES, CATEGORY_NAMES
-from refcat.datasets.a2dre_plus import COLUMNS as A2DRE_COLUMNS
+from refcat.datasets.a2dre_plus import COLUMNS as A2DRE_COLUMNS, write_a2dre_plus
 from refcat.datasets.records import instance_key
 from refcat.errors import MissingDataError
 
@@ -51,6 +52,7 @@ HUMAN_TEXT = (EDITED, WRITTEN, IMPORTED)  # statuses whose text a person wrote
 VARIANT_COLUMNS = ["key", "instance", "dataset", "video_id", "object_id", "category", "original", "original_side",
                    "text", "generated", "origin", "status", "flags", "note"]
 TIDY_COLUMNS = ["instance", "category", "polarity", "phrase", "origin", "flags"]
+TIDY_FILE = "a2dre_plus_variants.csv"
 
 
 @dataclass(frozen=True)
@@ -284,3 +286,14 @@ def report(table: pd.DataFrame) -> dict[str, int]:
         "imported": int((table["status"] == IMPORTED).sum()),
         "in the A2Dre+ files": len(written(table)),
     }
+
+
+def write_outputs(table: pd.DataFrame, out_dir: str | Path, reviewed_only: bool = False) -> tuple[list[Path], Path]:
+    """The A2Dre+ files (refcat.datasets.a2dre_plus.write_a2dre_plus) of the written variants and the
+    tidy long table of all of them (`a2dre_plus_variants.csv`) in `out_dir`."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = write_a2dre_plus(a2dre_plus_table(table, reviewed_only), out)
+    tidy = out / TIDY_FILE
+    tidy_table(table).to_csv(tidy, index=False)
+    return files, tidy

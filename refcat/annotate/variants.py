@@ -1,0 +1,248 @@
+"""A2Dre+ variants in the store: save what the builder generated, review it, list and export it.
+
+Conventions (tables in refcat.annotate.variant_schema):
+- History is append-only; nothing is updated or deleted.
+- `save_generated` adds a variant the first time and afterwards only appends a "generated"
+  event when the builder's text or flags changed. The current state of a variant
+  (`variant_table`) comes from a person's latest decision when there is one (accept, edit,
+  write, reject, or an imported released text), else from the latest generated event: a
+  re-run of the builder never overwrites a person's work.
+- Reviewing is for admins (PermissionDenied otherwise): accept takes the text shown (it must
+  exist), edit and write need a non-empty text, reject takes none. Each decision records who
+  and when.
+- The variant table has the columns of refcat.categorize.augment.VARIANT_COLUMNS, so the
+  same code writes A2Dre+ files and the tidy table from the store or from a fresh build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+from sqlalchemy import inspect, select
+
+from refcat.annotate.accounts import User, user_row
+from refcat.annotate.schema import Base, UserRow, utcnow
+from refcat.annotate.store import Store
+from refcat.annotate.variant_schema import VariantEventRow, VariantRow
+from refcat.categorize import augment as aug
+from refcat.categorize.edits import normalise_spaces
+from refcat.errors import PermissionDenied, StoreError, UsageError
+
+GENERATED, IMPORT, ACCEPT, EDIT, WRITE, REJECT = "generated", "import", "accept", "edit", "write", "reject"
+DECISIONS = (ACCEPT, EDIT, WRITE, REJECT)
+_STATUS = {ACCEPT: aug.ACCEPTED, EDIT: aug.EDITED, WRITE: aug.WRITTEN, REJECT: aug.REJECTED, IMPORT: aug.IMPORTED}
+HISTORY_COLUMNS = ["time", "kind", "author", "text", "flags", "note"]
+
+
+def ensure_tables(store: Store) -> None:
+    """Create the variant tables in a store made before they existed (idempotent)."""
+    names = {VariantRow.__tablename__, VariantEventRow.__tablename__}
+    if not names <= set(inspect(store.engine).get_table_names()):
+        Base.metadata.create_all(store.engine, tables=[VariantRow.__table__, VariantEventRow.__table__])
+
+
+@dataclass
+class SaveCounts:
+    """What `save_generated` did: new variants, changed generated text, unchanged, and changed
+    generated text that stays behind a person's decision."""
+
+    new: int = 0
+    regenerated: int = 0
+    unchanged: int = 0
+    kept_human: int = 0
+
+    def summary(self) -> str:
+        return (f"{self.new} new, {self.regenerated} regenerated, {self.unchanged} unchanged, "
+                f"{self.kept_human} kept as a person decided")
+
+
+def _latest(events: list[VariantEventRow], kinds: Iterable[str]) -> VariantEventRow | None:
+    kinds = set(kinds)
+    return next((e for e in reversed(events) if e.kind in kinds), None)
+
+
+def _events(session, variant_pk: int) -> list[VariantEventRow]:
+    return list(session.scalars(select(VariantEventRow).where(VariantEventRow.variant_pk == variant_pk)
+                                .order_by(VariantEventRow.id)))
+
+
+def save_generated(store: Store, variants: Iterable[aug.Variant]) -> SaveCounts:
+    """Store the builder's variants (see the module docstring); one transaction."""
+    ensure_tables(store)
+    counts = SaveCounts()
+    with store.session() as session:
+        rows = {r.key: r for r in session.scalars(select(VariantRow))}
+        for v in variants:
+            row = rows.get(v.key)
+            if row is None:
+                row = VariantRow(key=v.key, instance=v.instance, dataset=v.dataset, video_id=v.video_id,
+                                 object_id=v.object_id, category=v.category, original=v.original,
+                                 original_side=v.original_side, created_at=utcnow())
+                session.add(row)
+                session.flush()
+                rows[v.key] = row
+                counts.new += 1
+                events = []
+            else:
+                events = _events(session, row.id)
+            flags = ",".join(v.flags)
+            last = _latest(events, [GENERATED])
+            if last is not None and (last.text, last.flags) == (v.text, flags):
+                counts.unchanged += 1
+                continue
+            if last is not None:
+                counts.regenerated += 1
+                if _latest(events, [IMPORT, *DECISIONS]) is not None:
+                    counts.kept_human += 1
+            session.add(VariantEventRow(variant_pk=row.id, kind=GENERATED, text=v.text, flags=flags, note=v.note,
+                                        user_pk=None, created_at=utcnow()))
+    return counts
+
+
+def _variant(session, key: str) -> VariantRow:
+    row = session.scalar(select(VariantRow).where(VariantRow.key == key))
+    if row is None:
+        raise StoreError(f"no A2Dre+ variant {key!r}", expected="a key listed by variant_table")
+    return row
+
+
+def _state(row: VariantRow, events: list[VariantEventRow]) -> dict:
+    generated = _latest(events, [GENERATED])
+    decided = _latest(events, [IMPORT, *DECISIONS])
+    shown = decided if decided is not None and decided.kind != REJECT else generated
+    text = shown.text if shown is not None else None
+    if decided is not None:
+        status = _STATUS[decided.kind]
+        origin = "human" if decided.kind in (EDIT, WRITE, IMPORT) else "generated"
+        if decided.kind == REJECT:
+            origin = None if text is None else "generated"
+    else:
+        status, origin = aug.PENDING, None if text is None else "generated"
+    return {
+        "key": row.key, "instance": row.instance, "dataset": row.dataset, "video_id": row.video_id,
+        "object_id": row.object_id, "category": row.category, "original": row.original,
+        "original_side": row.original_side, "text": text,
+        "generated": any(e.kind == GENERATED and e.text is not None for e in events),
+        "origin": origin, "status": status, "flags": generated.flags if generated is not None else "",
+        "note": generated.note if generated is not None else (decided.note if decided is not None else ""),
+    }
+
+
+def variant_table(store: Store, category: str | None = None, status: str | None = None) -> pd.DataFrame:
+    """Current state of every variant (augment.VARIANT_COLUMNS), in the order they were created."""
+    ensure_tables(store)
+    with store.session() as session:
+        query = select(VariantRow).order_by(VariantRow.id)
+        if category is not None:
+            query = query.where(VariantRow.category == category)
+        rows = list(session.scalars(query))
+        events: dict[int, list[VariantEventRow]] = {}
+        for e in session.scalars(select(VariantEventRow).order_by(VariantEventRow.id)):
+            events.setdefault(e.variant_pk, []).append(e)
+        states = [_state(r, events.get(r.id, [])) for r in rows]
+    table = pd.DataFrame(states, columns=aug.VARIANT_COLUMNS)
+    if status is not None:
+        table = table[table["status"] == status].reset_index(drop=True)
+    return table
+
+
+def history(store: Store, key: str) -> pd.DataFrame:
+    """Every event of a variant, oldest first: time, kind, author ("builder" for generated), text, flags, note."""
+    ensure_tables(store)
+    with store.session() as session:
+        row = _variant(session, key)
+        names = dict(session.execute(select(UserRow.id, UserRow.name)).all())
+        records = [(e.created_at, e.kind, names.get(e.user_pk, "builder" if e.kind == GENERATED else "import"),
+                    e.text, e.flags, e.note) for e in _events(session, row.id)]
+    return pd.DataFrame(records, columns=HISTORY_COLUMNS)
+
+
+def review(store: Store, user: User | str, key: str, decision: str, text: str | None = None,
+           note: str = "") -> None:
+    """Record a person's decision on a variant (accept, edit, write, reject); see the module docstring."""
+    if decision not in DECISIONS:
+        raise UsageError(f"unknown review decision {decision!r}", expected=" | ".join(DECISIONS))
+    ensure_tables(store)
+    with store.session() as session:
+        author = user_row(session, user)
+        if author.role != "admin":
+            raise PermissionDenied(f"user {author.name!r} may not review A2Dre+ variants", expected="an admin")
+        row = _variant(session, key)
+        current = _state(row, _events(session, row.id))
+        if decision == ACCEPT:
+            if current["text"] is None:
+                raise UsageError(f"variant {key} has no text to accept", expected="write it instead")
+            text = current["text"]
+        elif decision in (EDIT, WRITE):
+            text = normalise_spaces(text or "")
+            if not text:
+                raise UsageError(f"an {decision} of variant {key} needs a text", expected="a non-empty phrase")
+            if "\n" in text or "\r" in text:
+                raise UsageError("a variant is one line", expected="a phrase without line breaks")
+        else:
+            text = None
+        session.add(VariantEventRow(variant_pk=row.id, kind=decision, text=text, flags="", note=note,
+                                    user_pk=author.id, created_at=utcnow()))
+
+
+def import_a2dre_plus(store: Store, directory: str | Path, dataset: str = "a2d") -> int:
+    """Import released A2Dre+ files (refcat.datasets.a2dre_plus) as variants with an "import" event;
+    returns how many variants were imported (already imported ones, with the same text, are skipped).
+
+    The files do not say which side is the original RE: it is the phrase the object's rows
+    share across categories (the original appears in every category's pair, the written
+    ones in one). When no phrase is shared (one category only), the "with" side is taken as
+    the original and the variant's note says so.
+    """
+    from refcat.datasets.a2dre_plus import a2dre_plus_instances, read_a2dre_plus
+
+    table = read_a2dre_plus(directory)
+    pairs: dict[tuple[str, str, int, int], dict[str, str]] = {}
+    for inst in a2dre_plus_instances(table, dataset):
+        _, category, polarity, *k = inst.source.split(":")
+        pairs.setdefault((category, inst.video_id, inst.object_id, int(k[0]) if k else 0), {})[polarity] = inst.text
+    counts: dict[tuple[str, int, int], dict[str, int]] = {}
+    for (category, video_id, object_id, k), sides in pairs.items():
+        for text in set(sides.values()):
+            tally = counts.setdefault((video_id, object_id, k), {})
+            tally[text.lower()] = tally.get(text.lower(), 0) + 1
+    variants = []
+    for (category, video_id, object_id, k), sides in pairs.items():
+        tally = counts[(video_id, object_id, k)]
+        side = max(("with", "without"), key=lambda s: (tally[sides[s].lower()], s == "with"))
+        guessed = tally[sides[side].lower()] == tally[sides[aug.other_side(side)].lower()]
+        note = "released A2Dre+ files" + ("; original side unknown, taken as 'with'" if guessed else "")
+        variants.append(aug.Variant(dataset, video_id, object_id, f"{dataset}/{video_id}/{object_id}/a2dre+{k}",
+                                    category, sides[side], side, sides[aug.other_side(side)], (), note))
+    return _save_imported(store, variants)
+
+
+def _save_imported(store: Store, variants: list[aug.Variant]) -> int:
+    ensure_tables(store)
+    imported = 0
+    with store.session() as session:
+        rows = {r.key: r for r in session.scalars(select(VariantRow))}
+        for v in variants:
+            row = rows.get(v.key)
+            if row is None:
+                row = VariantRow(key=v.key, instance=v.instance, dataset=v.dataset, video_id=v.video_id,
+                                 object_id=v.object_id, category=v.category, original=v.original,
+                                 original_side=v.original_side, created_at=utcnow())
+                session.add(row)
+                session.flush()
+                rows[v.key] = row
+            last = _latest(_events(session, row.id), [IMPORT])
+            if last is not None and last.text == v.text:
+                continue
+            session.add(VariantEventRow(variant_pk=row.id, kind=IMPORT, text=v.text, flags="", note=v.note,
+                                        user_pk=None, created_at=utcnow()))
+            imported += 1
+    return imported
+
+
+def export(store: Store, out_dir: str | Path, reviewed_only: bool = False) -> tuple[list[Path], Path]:
+    """Write the A2Dre+ files and the tidy table (`a2dre_plus_variants.csv`) of the store's variants."""
+    return aug.write_outputs(variant_table(store), out_dir, reviewed_only)

@@ -1,0 +1,102 @@
+"""Subcommand `refcat augment`: build A2Dre+ variants (Section 4.3), import released ones, export them."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from refcat.cli import add_db_option
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "augment",
+        help="build A2Dre+ variants (each RE with and without each category), import or export them",
+        description="For each non-trivial RE with consensus labels (a released label file with --input, or a "
+                    "store campaign's consensus with --campaign) and each of appearance, location, motion and "
+                    "static, write the RE with and without the category: the original on the side of its "
+                    "label, the other side a minimal edit, added phrases read from the video (--root). "
+                    "Writes the eight A2Dre+ files and a tidy long table to --out-dir, and prints a report. "
+                    "--import DIR loads released A2Dre+ files into the store for review.",
+    )
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--input", type=Path, help="a released *_RE_categorization.csv label file")
+    source.add_argument("--campaign", help="use this store campaign's consensus labels (with --db)")
+    p.add_argument("--out-dir", type=Path, help="folder for the A2Dre+ files and a2dre_plus_variants.csv")
+    p.add_argument("--root", type=Path, default=None,
+                   help="dataset folder, to read facts (position, motion, colour) from the videos; "
+                        "without it every added phrase is left to a person")
+    p.add_argument("--dataset", choices=("a2d", "davis", "demo"), default="a2d",
+                   help="dataset of the REs and of --root (default %(default)s)")
+    p.add_argument("--save", action="store_true",
+                   help="with --input: also save the variants in the store (--db) for review; the files then "
+                        "come from the store, with people's decisions (always so with --campaign)")
+    p.add_argument("--import", dest="import_dir", type=Path, default=None,
+                   help="import the released A2Dre+ files of this folder into the store (--db) as variants")
+    p.add_argument("--reviewed-only", action="store_true",
+                   help="write only variants a person accepted, edited, wrote or imported "
+                        "(default: also unflagged generated ones)")
+    add_db_option(p)
+    p.set_defaults(func=cmd_augment)
+
+
+def cmd_augment(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from refcat.categorize import augment as aug
+    from refcat.errors import UsageError
+
+    building = args.input is not None or args.campaign is not None
+    if not building and args.import_dir is None and args.out_dir is None:
+        raise UsageError("nothing to do", expected="--input FILE or --campaign NAME, and/or --import DIR")
+    if building and args.out_dir is None:
+        raise UsageError("--out-dir is required to build variants", expected="--out-dir DIR")
+    use_store = args.save or args.campaign is not None or args.import_dir is not None or (
+        not building and args.out_dir is not None)
+    store = None
+    if use_store:
+        from refcat.annotate import variants as store_variants
+        from refcat.annotate.store import open_store
+
+        store = open_store(args.db)
+    if args.import_dir is not None:
+        n = store_variants.import_a2dre_plus(store, args.import_dir, args.dataset)
+        print(f"imported {n} A2Dre+ variants from {args.import_dir} into {store.url}")
+    table = None
+    if building:
+        res = _labelled_res(args, store)
+        facts = None
+        if args.root is not None:
+            from refcat.datasets.readers import open_reader
+
+            facts = aug.reader_facts(open_reader(args.dataset, args.root))
+        variants = aug.build_variants(res, facts)
+        if store is not None:
+            counts = store_variants.save_generated(store, variants)
+            print(f"store {store.url}: {counts.summary()}")
+        else:
+            table = aug.variant_table(variants)
+        print(f"{len(res)} non-trivial REs -> {len(variants)} variants")
+    if args.out_dir is None:
+        return 0
+    if table is None:
+        table = store_variants.variant_table(store)
+    files, tidy = aug.write_outputs(table, args.out_dir, args.reviewed_only)
+    print(f"wrote {len(files)} A2Dre+ files and {tidy}")
+    report = pd.Series(aug.report(table))
+    print(report.to_string())
+    return 0
+
+
+def _labelled_res(args: argparse.Namespace, store):
+    from refcat.categorize import augment as aug
+
+    if args.input is not None:
+        from refcat.datasets.release import read_release
+
+        return aug.res_from_release(read_release(args.input), args.dataset)
+    from refcat.annotate.labels import final_labels
+    from refcat.annotate.store import list_instances
+
+    texts = {i.key: i.text for i in list_instances(store)}
+    return aug.res_from_consensus(final_labels(store, args.campaign), texts)
