@@ -153,3 +153,12 @@ def test_agreement_from_the_store(tmp_path, capsys):
         assert o["n_items"] == len(KEYS)
         expected = direct[field].krippendorff.value
         assert o["krippendorff_alpha"]["value"] == (None if np.isnan(expected) else pytest.approx(expected))
+
+
+def test_field_outside_the_taxonomy_counts_its_rarest_label():
+    rows = [(f"i{i}", a, "colour", "red" if (i + (a == "b")) % 4 else "blue") for i in range(12) for a in "ab"]
+    results = agreement_by_field(pd.DataFrame(rows, columns=["item", "annotator", "field", "label"]), n_boot=0)
+    colour = results["colour"]
+    assert colour.positive == "blue"
+    assert colour.positives == {"a": 3, "b": 3}  # a: i = 0, 4, 8; b: i = 3, 7, 11
+    assert colour.mean_cohen.value == pytest.approx(-1 / 3)  # p_o = 1/2, p_e = (1/4)^2 + (3/4)^2 = 5/8

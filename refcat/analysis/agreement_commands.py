@@ -19,7 +19,7 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
                              "an empty label is a missing answer")
     add_db_option(parser)
     parser.add_argument("--campaign", help="read the labels of this campaign from the store (instead of --input)")
-    parser.add_argument("--round", type=int, help="round number of the campaign (with --campaign)")
+    parser.add_argument("--round", type=int, help="round number of the campaign (with --campaign; default: its current round)")
 
 
 def register(subparsers) -> None:
