@@ -170,7 +170,8 @@ chest belly paw paws tail fingers finger side hip hips teeth nose lips beak wing
 NON_LOCATIVE_OBJECTS = frozenset("""
 circle circles line lines hurry pairs pair group groups slow motion way manner
 moment time turn turns contrast tandem sync unison place fear panic excitement pain joy anger
-silence distress danger trouble action love shock surprise
+silence distress danger trouble action love shock surprise speed night day daytime evening dusk
+sunset sunrise himself herself itself themselves own slow-motion
 """.split())
 
 # --- verbs ----------------------------------------------------------------------------------

@@ -371,9 +371,12 @@ class _Reader:
         end = max(np_.end, j)
         head = self.words[np_.head] if np_.head is not None else None
         obj_words = self.words[np_.start:np_.end]
-        describes_looks = head is not None and (head in lx.CLOTHING or head in lx.FEATURES) or (
-            obj_words and all(is_appearance_word(w) or w in lx.DETERMINERS or w in ("and", ",", "or")
-                              for w in obj_words) and any(is_appearance_word(w) for w in obj_words)) or (
+        is_position = head in lx.POSITION_NOUNS and not any(is_appearance_word(w) for w in obj_words)
+        describes_looks = not is_position and head is not None and (head in lx.CLOTHING or head in lx.FEATURES) or (
+            # "in black", "in white and blue"; but "in the dark" is a place
+            obj_words and obj_words[0] != "the" and all(
+                is_appearance_word(w) or w in lx.DETERMINERS or w in ("and", ",", "or") for w in obj_words
+            ) and any(is_appearance_word(w) for w in obj_words)) or (
             # "in striped pajama", "in yellow cover": a coloured thing that is no place or object
             prep == "in" and head is not None and head not in lx.PLACES and head not in lx.CATEGORY_NOUNS
             and any(w in lx.COLOURS or w in lx.PATTERNS for w in obj_words))
@@ -398,6 +401,8 @@ class _Reader:
             if owner and head is not None and head not in lx.PEOPLE | lx.ANIMALS and last_verb not in lx.MOTION_VERBS:
                 self.hit("obj-static", i, end)  # "a man with a camera", "playing with a ball"
             return end
+        if head is None and np_.end > j and any(w not in lx.DETERMINERS for w in obj_words):
+            head = obj_words[-1]  # a nominal adjective: "in the dark"
         if head is None:
             if np_.end == j and prep in lx.ADVERBIAL_LOCATIVES and owner:
                 self.hit("location", i, j)  # "rolling outside", "the one behind"
@@ -416,7 +421,7 @@ class _Reader:
             return end  # "throwing a ball to the basket": where the ball goes
         if prep in ("up", "down") and last_verb in ("climb", "scale"):
             return end  # "climbing up a tree": what is climbed, not where
-        if head in lx.NON_LOCATIVE_OBJECTS or head in lx.CLOTHING or self._is_body_part(np_):
+        if head in lx.NON_LOCATIVE_OBJECTS or head in lx.CLOTHING and not is_position or self._is_body_part(np_):
             return end  # "in circles", "on a leash", "on its back"
         if owner:
             self.hit("location", i, end)
@@ -448,8 +453,9 @@ class _Reader:
     def classify_verb(self, i: int, lemma: str, obj: _Phrase | None, owner_is_referent: bool) -> None:
         w = self.words[i]
         head = self.words[obj.head] if obj is not None and obj.head is not None else None
-        if head is not None and head in lx.BODY_PARTS:
-            head = None  # "waving his hand"
+        moves_body_part = head is not None and head in lx.BODY_PARTS
+        if moves_body_part:
+            head = None  # "waving his hand", "turning its head": no object
         participle = not w.endswith("ing") and (w.endswith(("ed", "en", "wn")) or w in lx.IRREGULAR_VERBS)
         passive = self.passive or participle and (self.word(i + 1) == _PASSIVE_AGENT or self.after_be)
         cats: list[str] = []
@@ -471,6 +477,8 @@ class _Reader:
             cats = []  # "struggling to climb": the next verb says what happens
         else:
             cats = self._verb_categories(lemma, head)
+            if moves_body_part and cats == ["motion"]:
+                cats = ["static"]  # moving a body part in place: "turning his head", "moving its arms"
         if not owner_is_referent:
             return
         for c in cats:
