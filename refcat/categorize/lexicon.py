@@ -27,6 +27,24 @@ Every list is lower-case English. The readings follow the paper's annotators
   "woman" name the category.
 - category: a noun naming the referent, including "someone"/"somebody" (a
   person). "one", "thing", "object" name nothing.
+
+Further decisions, for cases the definitions leave open:
+- location covers paths and goals ("onto the sofa", "towards the camera", "to the
+  right", "over the bar", "down the street") and image positions used as adjectives
+  or adverbs ("the left one", "turning left", "rolling outside", "the first car").
+  Not location: what a verb acts on or crosses ("climbing (up) a tree", "crossing the
+  road"), where a thrown object goes ("throwing a ball to the basket"), equipment
+  ("on a leash"), body parts ("in its mouth", "lying on its back"), manner and time
+  ("in slow motion", "in circles", "at night", "at high speed"), directions without
+  a reference object ("moving forward", "flying away").
+- "with" + clothing, colour or a visible feature is appearance ("with long hair");
+  "with" + a person or animal is company, no category ("walking with a dog");
+  "with" + another object is obj-static ("a man with a camera").
+- Unknown verbs (not in these lists) are read as static: most verbs an RE uses
+  for something done in place are open-ended ("smoking", "texting", "giving a
+  speech"), while verbs of displacement are few and listed here.
+- "catching" is static + obj-static; "playing X" is static + obj-static; moving a
+  body part ("turning its head", "waving his hand") is static.
 """
 
 from __future__ import annotations
