@@ -372,7 +372,7 @@ class _Reader:
         head = self.words[np_.head] if np_.head is not None else None
         obj_words = self.words[np_.start:np_.end]
         is_position = head in lx.POSITION_NOUNS and not any(is_appearance_word(w) for w in obj_words)
-        describes_looks = not is_position and head is not None and (head in lx.CLOTHING or head in lx.FEATURES) or (
+        describes_looks = (not is_position and head is not None and (head in lx.CLOTHING or head in lx.FEATURES)) or (
             # "in black", "in white and blue"; but "in the dark" is a place
             obj_words and obj_words[0] != "the" and all(
                 is_appearance_word(w) or w in lx.DETERMINERS or w in ("and", ",", "or") for w in obj_words
@@ -383,7 +383,7 @@ class _Reader:
         owner = self.owner_is_referent
         last_verb, passive = self.last_verb, self.passive
         self.after_agent = head is not None and head in lx.AGENTS
-        self.passive = False
+        self.passive = self.negated = False
         if prep == "of":
             return end
         if prep in ("in", "with") and describes_looks:
@@ -445,7 +445,7 @@ class _Reader:
         self.classify_verb(i, lemma, obj, self.owner_is_referent)
         self.last_verb = lemma
         self.last_object = obj is not None and obj.head is not None
-        self.negated = False
+        self.negated = self.passive = False
         self.after_be = False
         self.after_agent = False  # a verb's object does not take the verbs after it
         return j
