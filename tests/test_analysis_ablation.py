@@ -241,3 +241,34 @@ def test_phrases_evaluate_and_table6_on_a2d_format(tmp_path, capsys):
     assert categories["('location', 'yes')"]["expressions"] == 1 and categories["('location', 'no')"]["expressions"] == 1
     assert categories["('motion', 'yes')"]["expressions"] == 2 and categories["('motion', 'yes')"]["mean_iou"] == 1.0
     assert result["Trivial vs non-trivial referents"]["trivial"]["referents"] == 1
+
+
+def test_a2dre_plus_files_evaluate_into_table5(tmp_path, capsys):
+    masks = build_a2d(tmp_path / "a2d")
+    plus = tmp_path / "plus"
+    plus.mkdir()
+    (plus / "A2D_appearance_new_format_all_non_trivial.txt").write_text(
+        "video_id,instance_id,query\nvidA;0;the man in red is walking\nvidA;1;a brown, small dog running\n")
+    (plus / "A2D_no_appearance_new_format_all_non_trivial.txt").write_text(
+        "video_id,instance_id,query\nvidA;0;the man on the left is walking\nvidA;1;a dog running\n")
+    pred = tmp_path / "pred"
+    for obj in (0, 1):
+        for polarity in ("with", "without"):
+            mask = masks[obj].copy()
+            if polarity == "without":
+                rows = np.flatnonzero(mask.any(axis=1))
+                mask[rows[: len(rows) // 2]] = False  # the lower half of the object: IoU 0.5
+            for frame in (2, 6):
+                path = pred / "vidA" / str(obj) / f"a2dre+:appearance:{polarity}" / f"{frame:05d}.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                Image.fromarray((mask * 255).astype(np.uint8), mode="L").save(path)
+    table_path = tmp_path / "t.parquet"
+    assert main(["evaluate", "--pred", str(pred), "--dataset", "a2d", "--root", str(tmp_path / "a2d"),
+                 "--a2dre-plus", str(plus), "--output", str(table_path)]) == 0
+    capsys.readouterr()
+    assert main(["ablation", "--table", str(table_path), "--json", "--n-boot", "100"]) == 0
+    t5 = json.loads(capsys.readouterr().out)["Table 5: A2Dre+ with vs without each category"]
+    assert t5["appearance"]["pairs"] == 2
+    assert t5["appearance"]["mean_iou_with"] == 1.0 and t5["appearance"]["mean_iou_without"] == 0.5
+    assert t5["appearance"]["mean_iou_ci_low"] == t5["appearance"]["mean_iou_ci_high"] == 0.5
+    assert t5["location"]["pairs"] == 0
