@@ -1,0 +1,166 @@
+"""Grounding (refcat.categorize.grounding) on hand-made boxes and masks with hand-computed answers."""
+
+import colorsys
+
+import numpy as np
+import pytest
+
+from refcat.categorize import grounding as g
+from refcat.categorize.grounding import SceneTracks, Track
+
+
+def scene(*tracks, width=300, height=200, fps=24.0):
+    return SceneTracks(width, height, fps, {t.object_id: t for t in tracks})
+
+
+def still(box, frames=range(5)):
+    return {f: box for f in frames}
+
+
+def test_horizontal_thirds_of_the_frame():
+    left = Track(1, "dog", still((10, 50, 50, 80)))  # centre x 30 < 100
+    middle = Track(2, "cat", still((120, 50, 180, 80)))  # centre 150
+    right = Track(3, "car", still((210, 50, 290, 80)))  # centre 250 >= 200
+    s = scene(left, middle, right)
+    assert [g.horizontal_fact(t, s).phrase for t in (left, middle, right)] == ["on the left", "in the middle",
+                                                                               "on the right"]
+
+
+def test_horizontal_relative_to_objects_of_the_same_class():
+    # crosses from the left third to the middle one, but stays left of the other dog
+    a = Track(1, "dog", {0: (60, 50, 100, 80), 1: (100, 50, 140, 80)})  # centres 80, 120
+    b = Track(2, "dog", {0: (200, 50, 240, 80), 1: (150, 50, 190, 80)})  # centres 220, 170
+    s = scene(a, b)
+    fact = g.horizontal_fact(a, s)
+    assert (fact.value, fact.phrase) == ("left", "on the left") and "other 1 dog" in fact.basis
+    c = Track(3, "dog", {0: (0, 50, 20, 80), 1: (250, 50, 290, 80)})  # left of a in frame 0, right in frame 1
+    assert g.horizontal_fact(a, scene(a, c)) is None
+
+
+def test_depth_from_box_bottom_and_size():
+    # margin = 0.03 * 200 = 6 px
+    back = Track(1, "person", still((10, 70, 30, 100)))  # y2 100, height 31
+    front = Track(2, "person", still((100, 90, 150, 150)))  # y2 150, height 61
+    s = scene(back, front)
+    assert g.depth_fact(back, s).phrase == "in the back"
+    assert g.depth_fact(front, s).phrase == "in the front"
+    near = Track(2, "person", still((100, 60, 150, 104)))  # y2 104: 4 px lower only
+    assert g.depth_fact(back, scene(back, near)) is None
+    alone = Track(5, "car", still((10, 70, 30, 100)))
+    assert g.depth_fact(alone, scene(alone)) is None
+
+
+def moving(cls, dx, frames=20, height=100):
+    return Track(1, cls, {0: (0, 0, 20, height - 1), frames: (dx, 0, dx + 20, height - 1)})
+
+
+@pytest.mark.parametrize("cls, dx, fps, expected", [
+    # 20 frames at 24 fps = 0.8333 s; box height 100
+    ("person", 40, 24.0, "walking"),  # 40 / 0.8333 / 100 = 0.48 heights a second <= 1.2
+    ("person", 200, 24.0, "running"),  # 2.4 >= 2.0
+    ("person", 120, 24.0, "moving"),  # 1.44: between the bands
+    ("car", 200, 24.0, "moving"),  # no gait for a car
+    ("bird", 40, 24.0, "moving"),  # nor for a bird
+    ("dog", 150, 24.0, "walking"),  # 1.8 <= 2.5
+    ("person", 40, None, "moving"),  # no frame rate: no speed
+])
+def test_motion_from_the_track(cls, dx, fps, expected):
+    t = moving(cls, dx)
+    assert g.motion_fact(t, scene(t, fps=fps)).phrase == expected
+
+
+def test_motion_and_static_thresholds():
+    # width 300: moving from 30 px (0.1), still up to 6 px (0.02)
+    slow = moving("person", 20)
+    assert g.motion_fact(slow, scene(slow)) is None and g.static_fact(slow, scene(slow)) is None
+    parked = moving("car", 3)
+    assert g.static_fact(parked, scene(parked)).phrase == "that is not moving"
+    assert g.motion_fact(parked, scene(parked)) is None
+    one_frame = Track(1, "car", {4: (0, 0, 10, 10)})
+    assert g.static_fact(one_frame, scene(one_frame)) is None
+
+
+def test_a2d_action_label_names_the_verb():
+    t = Track(1, "adult", {3: (0, 0, 10, 10)}, action="climbing")
+    assert g.motion_fact(t, scene(t)).phrase == "climbing"
+    t = Track(1, "baby", still((0, 0, 10, 10)), action="eating")
+    assert g.static_fact(t, scene(t)).phrase == "eating"
+
+
+@pytest.mark.parametrize("rgb, name", [
+    ((255, 0, 0), "red"), ((0, 255, 0), "green"), ((0, 0, 255), "blue"), ((255, 255, 0), "yellow"),
+    ((255, 140, 0), "orange"), ((128, 0, 128), "purple"), ((255, 105, 180), "pink"), ((0, 0, 0), "black"),
+    ((255, 255, 255), "white"), ((128, 128, 128), "grey"), ((139, 69, 19), "brown"), ((240, 225, 185), "cream"),
+])
+def test_pure_colours(rgb, name):
+    assert g.colour_name(rgb) == name
+    image = np.zeros((30, 30, 3), np.uint8)
+    image[:] = rgb
+    mask = np.zeros((30, 30), bool)
+    mask[5:25, 5:25] = True
+    fact = g.colour_fact(*g.pixel_colours(image, mask, "car"), "car")
+    assert (fact.value, fact.phrase, fact.prenominal) == (name, name, True)
+
+
+def test_rgb_to_hsv_matches_colorsys():
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (200, 3), dtype=np.uint8)
+    h, s, v = g.rgb_to_hsv(pixels)
+    expected = np.array([colorsys.rgb_to_hsv(*(p / 255)) for p in pixels])
+    np.testing.assert_allclose(h, expected[:, 0] * 360, atol=1e-9)
+    np.testing.assert_allclose(s, expected[:, 1], atol=1e-12)
+    np.testing.assert_allclose(v, expected[:, 2], atol=1e-12)
+
+
+def shaded(rgb, low, size=40):
+    """A square of `rgb` lit from the left: brightness falls linearly from 1 to `low` across the columns."""
+    factor = np.linspace(1.0, low, size)[None, :, None]
+    image = np.clip(np.asarray(rgb, float)[None, None, :] * factor, 0, 255).astype(np.uint8)
+    return np.repeat(image, size, axis=0), np.ones((size, size), bool)
+
+
+@pytest.mark.parametrize("rgb, low, name", [
+    # white shaded down to half: V from 0.94 to 0.47, so ~40% of the pixels are grey by themselves,
+    # but the family's 90th-percentile value (~0.89) is white
+    ((240, 240, 240), 0.5, "white"),
+    ((128, 128, 132), 0.5, "grey"),  # lit side V 0.52 < 0.66
+    ((238, 128, 28), 0.7, "orange"),  # V 0.93 .. 0.65: stays above the brown cut (0.6)
+    ((196, 36, 36), 0.5, "red"),  # hue unchanged by shading
+])
+def test_shaded_objects(rgb, low, name):
+    image, mask = shaded(rgb, low)
+    names, values = g.pixel_colours(image, mask, "ball")
+    assert g.dominant_colour(names, values)[0] == name
+
+
+def test_edges_are_eroded_away():
+    image = np.zeros((40, 40, 3), np.uint8)
+    image[:] = (40, 160, 40)  # green grass
+    image[10:30, 10:30] = (200, 30, 30)  # a red object 20 x 20
+    mask = np.zeros((40, 40), bool)
+    mask[8:32, 8:32] = True  # the mask spills 2 px onto the grass: 176 of 576 pixels
+    names, values = g.pixel_colours(image, mask, "ball")
+    assert names.size == 400 and g.dominant_colour(names, values) == ("red", 1.0)
+
+
+def test_person_colour_is_read_from_the_torso():
+    image = np.zeros((100, 40, 3), np.uint8)
+    image[0:20] = (230, 190, 150)  # head
+    image[20:55] = (200, 30, 30)  # red shirt: 35 rows
+    image[55:100] = (58, 70, 104)  # jeans: 45 rows, the larger part of the mask
+    mask = np.zeros((100, 40), bool)
+    mask[:, 10:30] = True
+    fact = g.colour_fact(*g.pixel_colours(image, mask, "person"), "person")
+    assert (fact.value, fact.phrase, fact.prenominal) == ("red", "in red", False)
+    whole = g.dominant_colour(*g.pixel_colours(image, mask, "dog"))
+    assert whole[0] == "blue"  # without the torso band the jeans win
+
+
+def test_no_majority_no_fact():
+    image = np.zeros((10, 100, 3), np.uint8)
+    image[:, :40] = (255, 0, 0)
+    image[:, 40:70] = (0, 0, 255)
+    image[:, 70:] = (0, 255, 0)
+    names, values = g.pixel_colours(image, np.ones((10, 100), bool), "ball")
+    assert g.dominant_colour(names, values)[0] == "red"
+    assert g.colour_fact(names, values, "ball") is None  # 40% (eroded: 38 of 96 columns) < 50%
