@@ -68,11 +68,11 @@ def ratio_ci(num, den, *, minus=None, n_boot: int = 2000, seed: int = 0, confide
     Resamples whose denominator is 0 are left out; NaN when there are no units.
     """
     num, den = np.asarray(num, float), np.asarray(den, float)
-    pairs = [(num, den)] + ([tuple(np.asarray(a, float) for a in minus)] if minus is not None else [])
+    sides = [(num, den)] + ([tuple(np.asarray(a, float) for a in minus)] if minus is not None else [])
 
     def statistic(weights: np.ndarray) -> np.ndarray:
         values = []
-        for n_, d_ in pairs:
+        for n_, d_ in sides:
             total = weights @ d_
             with np.errstate(invalid="ignore", divide="ignore"):
                 values.append(np.where(total > 0, (weights @ n_) / np.where(total > 0, total, 1), np.nan))
