@@ -152,6 +152,24 @@ def test_expression_labels_and_category_table():
     assert cats.loc[("obj-motion", "yes"), "expressions"] == 0
 
 
+def test_table6_by_hand():
+    table = samples([
+        ("v1", 0, "phrase:thing", [(2, 10, True), (4, 10, True)]),
+        ("v1", 0, "phrase:full:sentence0", [(8, 10, True), (10, 10, True)]),
+        ("v2", 0, "phrase:thing", [(0, 10, True)]),
+        ("v2", 0, "phrase:full:sentence0", [(5, 10, True)]),
+        ("v2", 0, "phrase:full:sentence1", [(7, 10, True)]),
+        ("v9", 0, "phrase:thing", [(9, 10, True)]),  # no label: in no group
+    ])
+    labels = labels_frame([("v1", 0, "a", "trivial", "valid", []), ("v2", 0, "b", "non-trivial", "valid", [])])
+    t6 = table6(table, labels)
+    assert list(t6.index) == ["thing", "full"]
+    assert t6.loc["thing", "trivial_mean_iou"] == pytest.approx(0.3)
+    assert t6.loc["thing", "all_overall_iou"] == pytest.approx(6 / 30)
+    assert t6.loc["full", "non-trivial_mean_iou"] == pytest.approx(0.6)
+    assert t6.loc["full", "all_samples"] == 4 and t6.loc["full", "all_mean_iou"] == pytest.approx(3.0 / 4)
+
+
 def test_phrases_by_level():
     assert [phrase(level, "adult", "walking") for level in ("thing", "actor", "action", "actor+action")] == [
         "thing", "person", "thing walking", "person walking"]
