@@ -39,7 +39,9 @@ from refcat.categorize.edits import add_phrase, normalise_spaces, remove_categor
 from refcat.categorize.grounding import Fact, VideoGrounding
 from refcat.categorize.rules import categorize
 from refcat.categorize.taxonomy import A2DRE_PLUS_CATEGORIES, CATEGORY_NAMES
-from refcat.datasets.a2dre_plus import COLUMNS as A2DRE_COLUMNS, write_a2dre_plus
+from refcat.datasets.a2dre_plus import COLUMNS as A2DRE_COLUMNS
+from refcat.datasets.a2dre_plus import HEADER as A2DRE_HEADER
+from refcat.datasets.a2dre_plus import POLARITIES, file_name, write_a2dre_plus
 from refcat.datasets.records import instance_key
 from refcat.errors import MissingDataError
 
@@ -289,11 +291,18 @@ def report(table: pd.DataFrame) -> dict[str, int]:
 
 
 def write_outputs(table: pd.DataFrame, out_dir: str | Path, reviewed_only: bool = False) -> tuple[list[Path], Path]:
-    """The A2Dre+ files (refcat.datasets.a2dre_plus.write_a2dre_plus) of the written variants and the
-    tidy long table of all of them (`a2dre_plus_variants.csv`) in `out_dir`."""
+    """The eight A2Dre+ files (refcat.datasets.a2dre_plus.write_a2dre_plus) of the written variants, a
+    category without any holding the header only, and the tidy long table of all variants
+    (`a2dre_plus_variants.csv`) in `out_dir`."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = write_a2dre_plus(a2dre_plus_table(table, reviewed_only), out)
+    for category in A2DRE_PLUS_CATEGORIES:
+        for polarity in POLARITIES:
+            path = out / file_name(category, polarity)
+            if path not in files:
+                path.write_text(A2DRE_HEADER + "\n", encoding="utf-8", newline="")
+                files.append(path)
     tidy = out / TIDY_FILE
     tidy_table(table).to_csv(tidy, index=False)
     return files, tidy

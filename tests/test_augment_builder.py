@@ -1,0 +1,223 @@
+"""The A2Dre+ builder (refcat.categorize.augment) and `refcat augment`: sides, flags, the categorizer
+check, the released formats, and every generated fact checked against the demo scene's ground truth."""
+
+import json
+from collections import Counter
+
+import pandas as pd
+import pytest
+
+from refcat.categorize import augment as aug
+from refcat.categorize.grounding import Fact
+from refcat.cli import main
+from refcat.datasets.a2dre_plus import file_name, read_a2dre_plus, write_a2dre_plus
+from refcat.datasets.release import read_release
+
+RELEASE_HEADER = ("video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;"
+                  "appearance;obj-static;category;location;motion;obj-motion;static")
+ORDER = ["appearance", "obj-static", "category", "location", "motion", "obj-motion", "static"]
+
+
+def labelled(text, **labels):
+    full = {c: None for c in ORDER} | {c.replace("_", "-"): v for c, v in labels.items()}
+    return aug.LabelledRE("a2d", "XQ2WJo8sLEw", 2, "sentence0", text, full)
+
+
+def test_original_goes_on_the_side_of_its_label():
+    re_ = labelled("the person in gray is walking", appearance=True, location=False, motion=True, static=False)
+    facts = {"location": Fact("location", "left", "on the left", "hand-made")}
+    variants = {v.category: v for v in aug.build_variants([re_], lambda r: facts)}
+    assert variants["appearance"].original_side == "with" and variants["appearance"].text == "the person is walking"
+    assert variants["motion"].text == "the person in gray" and not variants["motion"].flags
+    assert variants["location"].original_side == "without"
+    assert variants["location"].text == "the person in gray is walking on the left"
+    assert variants["static"].text is None and variants["static"].flags == (aug.NEEDS_PERSON,)
+    assert "no static fact" in variants["static"].note
+
+
+def test_unlabelled_category_gives_no_variant_and_no_mask_needs_a_person():
+    re_ = labelled("a black feathered swan", appearance=True, location=None, motion=None, static=None)
+    assert [v.category for v in aug.build_variants([re_])] == ["appearance"]
+    re_ = labelled("a swan", appearance=False)
+    (v,) = aug.build_variants([re_])  # no reader: no mask, no colour
+    assert v.text is None and v.flags == (aug.NEEDS_PERSON,)
+
+
+def test_categorizer_check_flags_bad_edits():
+    assert aug.check_variant("man riding a bike on the left", "man on the left", "motion", "without") == ["obj-motion"]
+    assert aug.check_variant("the person in gray is walking", "the person is walking", "appearance", "without") == []
+    # a verb with its object cannot lose the verb alone: flagged
+    (v,) = aug.build_variants([labelled("man riding a bike on the left", motion=True)])
+    assert v.text == "man on the left" and v.flags == (aug.CHECK_FAILED,) and "obj-motion" in v.note
+    # a "fact" whose phrase is not a location phrase: the target is not flipped and motion appears
+    bad = {"location": Fact("location", "left", "walking", "wrong on purpose")}
+    (v,) = aug.build_variants([labelled("a black swan", location=False)], lambda r: bad)
+    assert v.flags == (aug.CHECK_FAILED,) and "location, motion" in v.note
+    # the categorizer finds no appearance words although the label says yes: a person writes it
+    (v,) = aug.build_variants([labelled("a dog", appearance=True)])
+    assert v.text is None and v.flags == (aug.NEEDS_PERSON,) and "no appearance words" in v.note
+
+
+def write_release_file(path, rows):
+    lines = [RELEASE_HEADER] + [";".join(str(c) for c in row) for row in rows]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    return path
+
+
+RELEASE_ROWS = [
+    ("XQ2WJo8sLEw", 2, "the person in gray is walking", "Non-trivial", "Redundant Information",
+     "1.0", "0.0", "1.0", "0.0", "1.0", "0.0", "0.0"),
+    ("-0cOo0cRVZU", 0, "player in blue shirt passing a basketball on left", "Non-trivial", "Redundant Information",
+     "1", "0", "1", "1", "0", "1", "1"),
+    ("-0cOo0cRVZU", 0, "player on left", "Non-trivial", "Minimum Information", "0", "0", "1", "1", "0", "0", "0"),
+    ("blackswan", 1, "a black feathered swan", "Trivial (Single Object Category)", "Redundant Information",
+     "1.0", "0.0", "1.0", "0.0", "0.0", "0.0", "0.0"),
+    ("2G9DODKHHIM", 0, "seagull standing in the back", "Not a Referring Expression", "Not Applicable",
+     "", "", "", "", "", "", ""),
+    ("-7EE9T3Z0qk", 0, "a blue, red and white car is jumping on the air", "Non-trivial", "Redundant Information",
+     "1.0", "0.0", "1.0", "", "1.0", "0.0", "0.0"),
+    ("YwEJrtVTmqQ", 1, "the dog that is sitting on the couch", "Non-trivial", "Redundant Information",
+     "0.0", "0.0", "1.0", "1.0", "0.0", "0.0", "1.0"),
+]
+
+
+def test_release_rows_in(tmp_path):
+    res = aug.res_from_release(read_release(write_release_file(tmp_path / "A2D_RE_categorization.csv",
+                                                               RELEASE_ROWS)), "a2d")
+    assert [(r.video_id, r.object_id, r.source) for r in res] == [
+        ("XQ2WJo8sLEw", 2, "re0"), ("-0cOo0cRVZU", 0, "re0"), ("-0cOo0cRVZU", 0, "re1"), ("-7EE9T3Z0qk", 0, "re0"),
+        ("YwEJrtVTmqQ", 1, "re0")]
+    assert res[1].labels["obj-motion"] is True and res[3].labels["location"] is None
+
+
+def test_cli_writes_the_eight_files_that_reread_identically(tmp_path, capsys):
+    labels = write_release_file(tmp_path / "A2D_RE_categorization.csv", RELEASE_ROWS)
+    out = tmp_path / "out"
+    assert main(["augment", "--input", str(labels), "--out-dir", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "5 non-trivial REs -> 19 variants" in printed
+    names = sorted(p.name for p in out.glob("A2D_*.txt"))
+    assert names == sorted(file_name(c, p) for c in aug.A2DRE_PLUS_CATEGORIES for p in ("with", "without"))
+    table = read_a2dre_plus(out)
+    appearance = table[(table.category == "appearance")].pivot(index="row", columns="polarity", values="query")
+    assert appearance.to_dict("records") == [
+        {"with": "the person in gray is walking", "without": "the person is walking"},
+        {"with": "player in blue shirt passing a basketball on left", "without": "player passing a basketball on left"},
+        {"with": "a blue, red and white car is jumping on the air", "without": "a car is jumping on the air"},
+    ]
+    location = table[(table.category == "location")].pivot(index="row", columns="polarity", values="query")
+    assert location.to_dict("records") == [
+        {"with": "player in blue shirt passing a basketball on left", "without": "player in blue shirt passing a basketball"},
+        {"with": "player on left", "without": "player"},
+        {"with": "the dog that is sitting on the couch", "without": "the dog that is sitting"},
+    ]
+    static = table[(table.category == "static")].pivot(index="row", columns="polarity", values="query")
+    assert static.to_dict("records") == [
+        {"with": "the dog that is sitting on the couch", "without": "the dog on the couch"}]
+    assert (out / file_name("motion", "with")).read_text() == (
+        "video_id,instance_id,query\nXQ2WJo8sLEw;2;the person in gray is walking\n"
+        "-7EE9T3Z0qk;0;a blue, red and white car is jumping on the air\n")
+    # static: "passing" loses its object too, so that variant is flagged and left out of the files
+    tidy = pd.read_csv(out / aug.TIDY_FILE, keep_default_na=False)
+    static = tidy[(tidy.category == "static") & (tidy.instance == "a2d/-0cOo0cRVZU/0/re0")]
+    assert static.set_index("polarity")["flags"].to_dict() == {"with": "", "without": aug.CHECK_FAILED}
+    assert set(tidy["origin"]) == {"original", "generated", ""}
+    # read, write, read: byte for byte
+    again = tmp_path / "again"
+    assert len(write_a2dre_plus(table, again)) == 8
+    for name in names:
+        assert (again / name).read_bytes() == (out / name).read_bytes()
+    assert (out / names[0]).read_bytes().startswith(b"video_id,instance_id,query\n")
+
+
+# ---------------------------------------------------------------- the demo data
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from refcat.datasets.demo import read_scene, write_demo_dataset
+
+    root = write_demo_dataset(tmp_path_factory.mktemp("demo"), seed=0, n_videos=9, min_frames=30, max_frames=36,
+                              width=427, height=240)
+    scene = read_scene(root)
+    rows = []
+    for video_id, video in scene["videos"].items():
+        classes = Counter(o["class"] for o in video["objects"].values())
+        for e in video["expressions"]:
+            if e["intended"] != "valid":
+                continue
+            trivial = classes[video["objects"][str(e["object_id"])]["class"]] == 1
+            rows.append((video_id, e["object_id"], e["text"], "Trivial" if trivial else "Non-trivial",
+                         "Redundant Information", *("1" if c in e["categories"] else "0" for c in ORDER)))
+    labels = write_release_file(root.parent / "DEMO_RE_categorization.csv", rows)
+    return root, scene, labels
+
+
+def centre_x(box):
+    return (box[0] + box[2]) / 2
+
+
+def holds_in_scene(fact, obj, others, width, height):
+    """Whether a generated fact is true of the demo object by the scene's ground truth."""
+    boxes = {f: b for f, b in enumerate(obj["boxes"]) if b is not None}
+    rivals = [o for o in others if o["class"] == obj["class"]]
+    if fact.category == "appearance":
+        return fact.value == obj["colour"]
+    if fact.category == "motion":
+        return obj["motion"] != "static" and (fact.value == "moving" or fact.value == obj["motion"])
+    if fact.category == "static":
+        return obj["motion"] == "static"
+    if fact.value in ("left", "middle", "right"):
+        third = ("left", "middle", "right").index(fact.value)
+        if all(min(int(3 * centre_x(b) / width), 2) == third for b in boxes.values()):
+            return True
+        sign = {"left": -1, "right": 1}.get(fact.value)
+        return sign is not None and all(sign * (centre_x(b) - centre_x(r["boxes"][f])) > 0
+                                        for r in rivals for f, b in boxes.items() if r["boxes"][f] is not None)
+    sign = {"back": -1, "front": 1}[fact.value]
+    shared = [(b, r["boxes"][f]) for r in rivals for f, b in boxes.items() if r["boxes"][f] is not None]
+    return bool(shared) and all(sign * (b[3] - o[3]) > 0 for b, o in shared)
+
+
+@pytest.mark.slow
+def test_every_generated_fact_holds_in_the_demo_scene(demo):
+    from refcat.datasets.readers import open_reader
+
+    root, scene, labels = demo
+    res = aug.res_from_release(read_release(labels), "demo")
+    variants = aug.build_variants(res, aug.reader_facts(open_reader("demo", root)))
+    checked = Counter()
+    for v in variants:
+        if v.fact is None:
+            continue
+        video = scene["videos"][v.video_id]
+        obj = video["objects"][str(v.object_id)]
+        others = [o for k, o in video["objects"].items() if k != str(v.object_id)]
+        assert holds_in_scene(v.fact, obj, others, scene["width"], scene["height"]), (v, obj["colour"], obj["motion"])
+        assert v.fact.phrase in v.text and v.original_side == "without"
+        checked[v.fact.category] += 1
+    assert set(checked) == {"appearance", "location", "motion", "static"}, checked
+    assert sum(checked.values()) >= 50
+    # removals flip their category and keep the others (the categorizer check), or are flagged
+    for v in variants:
+        if v.original_side == "with" and v.text is not None and not v.flags:
+            assert aug.check_variant(v.original, v.text, v.category, "without") == []
+
+
+@pytest.mark.slow
+def test_cli_on_the_demo_data_reports(demo, tmp_path, capsys):
+    root, _, labels = demo
+    out = tmp_path / "a2dre"
+    assert main(["augment", "--input", str(labels), "--out-dir", str(out), "--root", str(root),
+                 "--dataset", "demo"]) == 0
+    printed = capsys.readouterr().out
+    table = read_a2dre_plus(out)
+    tidy = pd.read_csv(out / aug.TIDY_FILE, keep_default_na=False)
+    report = {line.rsplit(None, 1)[0].strip(): int(line.rsplit(None, 1)[1])
+              for line in printed.splitlines()[-11:]}
+    assert report["in the A2Dre+ files"] == len(table) // 2
+    generated = tidy[tidy.origin == "generated"]
+    assert report["generated"] == len(generated) > 0
+    assert report["flagged"] == (tidy["flags"] != "").sum()
+    assert report["accepted unchanged"] == report["edited"] == 0
+    json.dumps(report)
