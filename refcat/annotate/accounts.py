@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, select
 from sqlalchemy.orm import Session
 
 from refcat.annotate.schema import AuthSessionRow, UserRow, utcnow
@@ -43,7 +43,7 @@ class User:
         return self.role == "admin"
 
 
-def _user(row: UserRow) -> User:
+def _user(row: UserRow | Row) -> User:
     return User(row.id, row.name, row.role)
 
 
@@ -91,10 +91,10 @@ def get_user(store: Store, name: str) -> User:
         return _user(user_row(session, name))
 
 
-def user_row(session: Session, user: User | str) -> UserRow:
-    """The stored row of a user given by name or `User`; a `User` must match the store exactly."""
+def user_row(session: Session, user: User | str) -> Row:
+    """The stored (id, name, role) of a user given by name or `User`; a `User` must match the store exactly."""
     name = user.name if isinstance(user, User) else user
-    row = session.scalar(select(UserRow).where(UserRow.name == name))
+    row = session.execute(select(UserRow.id, UserRow.name, UserRow.role).where(UserRow.name == name)).first()
     if row is None:
         raise PermissionDenied(f"unknown user {name!r}")
     if isinstance(user, User) and (user.id, user.role) != (row.id, row.role):

@@ -13,9 +13,10 @@ so agreement is measured on annotators' answers only; `final_labels` uses them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from refcat.analysis.consensus import OK, TOO_FEW, consensus
 from refcat.annotate.accounts import User, user_row
@@ -25,9 +26,17 @@ from refcat.annotate.state import (
     Campaign,
     CampaignState,
     QueueItem,
+    asked,
+    auto_answers,
     campaign_row,
+    fields_of,
+    instance_events,
+    instance_raters,
     instance_row,
+    last_round,
     load_state,
+    revision_fields,
+    round_answers,
     round_rows,
 )
 from refcat.annotate.store import Store
@@ -93,6 +102,39 @@ def revision_questions(store: Store, user: User | str, campaign: Campaign | str,
     return state.revision_fields(state.round_answers(LABEL_ROUND), name, instance_key)
 
 
+@dataclass(frozen=True)
+class _InstanceFacts:
+    """What cannot change once a campaign exists: its ids, questions, the instance's raters
+    and automatic answers (written only when the campaign is created)."""
+
+    campaign: str
+    campaign_pk: int
+    instance_pk: int
+    fields: tuple[str, ...]
+    raters: tuple[str, ...]
+    asked: tuple[str, ...]
+
+
+# Per store: (campaign name, instance key) -> _InstanceFacts, so that answering reads only
+# what can change (the user, the round). Weak keys: a disposed store takes its cache with it.
+_FACTS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _facts(store: Store, session, campaign: Campaign | str, instance_key: str) -> _InstanceFacts:
+    name = campaign.name if isinstance(campaign, Campaign) else campaign
+    cache = _FACTS.setdefault(store, {})
+    facts = cache.get((name, instance_key))
+    if facts is None:
+        crow = campaign_row(session, name)
+        inst = instance_row(session, instance_key)
+        fields = fields_of(crow.question_sets.split(","))
+        auto = auto_answers(instance_events(session, crow.id, inst.id, first_round=False)).get(instance_key, {})
+        facts = _InstanceFacts(crow.name, crow.id, inst.id, fields,
+                               tuple(instance_raters(session, crow.id, inst.id)), tuple(asked(fields, auto)))
+        cache[(name, instance_key)] = facts
+    return facts
+
+
 def record_answer(store: Store, user: User | str, campaign: Campaign | str, instance_key: str, field: str,
                   value: str, round: int | None = None) -> int:
     """Append the user's answer to a question in the open round; returns the event id.
@@ -102,36 +144,36 @@ def record_answer(store: Store, user: User | str, campaign: Campaign | str, inst
     """
     with store.session() as session:
         urow = user_row(session, user)
-        crow = campaign_row(session, campaign)
-        inst = instance_row(session, instance_key)
-        rounds = round_rows(session, crow.id)
-        _check_open(crow.name, rounds, round)
-        number = rounds[-1].number
-        state = load_state(session, crow.name, instance_pk=inst.id, user_pk=urow.id,
-                           with_others=number != LABEL_ROUND)
-        if urow.name not in state.annotators_of(instance_key):
-            raise PermissionDenied(f"instance {instance_key!r} is not assigned to {urow.name} in campaign {crow.name!r}")
-        if number != LABEL_ROUND and not state.revision_fields(state.round_answers(LABEL_ROUND), urow.name,
-                                                                 instance_key):
-            raise PermissionDenied(f"instance {instance_key!r} is not in {urow.name}'s revision queue "
-                                   f"(no disagreement there)")
-        asked = state.questions(instance_key)
-        _check_value(field, value, asked, instance_key)
-        event = LabelEventRow(campaign_pk=crow.id, instance_pk=inst.id, user_pk=urow.id, round=number,
-                              kind="answer", field=field, value=value, created_at=utcnow())
-        session.add(event)
-        session.flush()
+        facts = _facts(store, session, campaign, instance_key)
+        number = _check_open(facts.campaign, last_round(session, facts.campaign_pk), round)
+        if urow.name not in facts.raters:
+            raise PermissionDenied(f"instance {instance_key!r} is not assigned to {urow.name} "
+                                   f"in campaign {facts.campaign!r}")
+        if number != LABEL_ROUND:
+            first = round_answers(instance_events(session, facts.campaign_pk, facts.instance_pk, first_round=True),
+                                  LABEL_ROUND)
+            if not revision_fields(facts.fields, first, facts.raters, urow.name, instance_key):
+                raise PermissionDenied(f"instance {instance_key!r} is not in {urow.name}'s revision queue "
+                                       f"(no disagreement there)")
+        _check_value(field, value, facts.asked, instance_key)
+        event_id = session.execute(
+            insert(LabelEventRow).returning(LabelEventRow.id),
+            dict(campaign_pk=facts.campaign_pk, instance_pk=facts.instance_pk, user_pk=urow.id, round=number,
+                 kind="answer", field=field, value=value, created_at=utcnow()),
+        ).scalar_one()
         # Re-read the round inside the writing transaction: a close that won the race wins.
-        _check_open(crow.name, round_rows(session, crow.id, lock=True), number)
-        return event.id
+        _check_open(facts.campaign, last_round(session, facts.campaign_pk, lock=True), number)
+        return event_id
 
 
-def _check_open(campaign_name: str, rounds, expected: int | None) -> None:
-    last = rounds[-1]
+def _check_open(campaign_name: str, last, expected: int | None) -> int:
+    """The number of the open round `last` (number, closed_at); refuses a finished campaign
+    or, when `expected` is given, a round other than the open one."""
     if last.closed_at is not None:
         raise StoreError(f"campaign {campaign_name!r} is finished: no answers are taken")
     if expected is not None and expected != last.number:
         raise StoreError(f"round {expected} of campaign {campaign_name!r} is closed (round {last.number} is open)")
+    return last.number
 
 
 def _check_value(field: str, value: str, asked: list[str], instance_key: str) -> None:
@@ -148,9 +190,7 @@ def undo_last(store: Store, user: User | str, campaign: Campaign | str) -> Undon
     with store.session() as session:
         urow = user_row(session, user)
         crow = campaign_row(session, campaign)
-        rounds = round_rows(session, crow.id)
-        _check_open(crow.name, rounds, None)
-        number = rounds[-1].number
+        number = _check_open(crow.name, last_round(session, crow.id), None)
         state = load_state(session, crow.name, user_pk=urow.id, with_others=False)
         retracted = {e.retracts for e in state.events if e.kind == "undo"}
         mine = [e for e in state.events
@@ -163,7 +203,7 @@ def undo_last(store: Store, user: User | str, campaign: Campaign | str) -> Undon
                               field=last.field, value=last.value, retracts=last.id, created_at=utcnow())
         session.add(event)
         session.flush()
-        _check_open(crow.name, round_rows(session, crow.id, lock=True), number)
+        _check_open(crow.name, last_round(session, crow.id, lock=True), number)
         return Undone(event.id, last.id, last.instance, last.field, last.value)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from refcat.annotate.schema import (
@@ -41,6 +41,10 @@ QUESTION_SETS: dict[str, tuple[str, ...]] = {
     "difficulty": ("difficulty", "correctness"),
     "semantics": (*CATEGORY_NAMES, "information"),
 }
+
+
+def fields_of(question_sets: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    return tuple(f for s in question_sets for f in QUESTION_SETS[s])
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ class Campaign:
     @property
     def fields(self) -> tuple[str, ...]:
         """The questions the campaign asks, in the order the page shows them."""
-        return tuple(f for s in self.question_sets for f in QUESTION_SETS[s])
+        return fields_of(self.question_sets)
 
     @property
     def finished(self) -> bool:
@@ -120,6 +124,15 @@ def round_rows(session: Session, campaign_pk: int, lock: bool = False) -> list[R
     return list(session.scalars(query))
 
 
+def last_round(session: Session, campaign_pk: int, lock: bool = False) -> Row:
+    """(number, closed_at) of the campaign's latest round; `lock` as in `round_rows`."""
+    query = (select(RoundRow.number, RoundRow.closed_at).where(RoundRow.campaign_pk == campaign_pk)
+             .order_by(RoundRow.number.desc()).limit(1))
+    if lock:
+        query = query.with_for_update(read=True)
+    return session.execute(query).one()
+
+
 def to_round(row: RoundRow) -> Round:
     return Round(row.number, row.kind, row.closed_at is None, row.opened_at, row.closed_at)
 
@@ -148,6 +161,38 @@ def to_campaign(session: Session, row: CampaignRow) -> Campaign:
     )
 
 
+def auto_answers(events: list[Event]) -> dict[str, dict[str, str]]:
+    """instance -> {field: value} of the automatic answers."""
+    out: dict[str, dict[str, str]] = {}
+    for e in events:
+        if e.kind == "auto":
+            out.setdefault(e.instance, {})[e.field] = e.value
+    return out
+
+
+def asked(fields: tuple[str, ...], automatic: dict[str, str]) -> list[str]:
+    """The campaign's questions less those answered automatically for the instance."""
+    return [f for f in fields if f not in automatic]
+
+
+def round_answers(events: list[Event], number: int) -> dict[tuple[str, str], dict[str, str]]:
+    """(annotator, instance) -> {field: value}: the latest unretracted answer of round `number`."""
+    retracted = {e.retracts for e in events if e.kind == "undo"}
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for e in sorted(events, key=lambda e: e.id):
+        if e.kind == "answer" and e.round == number and e.id not in retracted:
+            out.setdefault((e.annotator, e.instance), {})[e.field] = e.value
+    return out
+
+
+def revision_fields(fields: tuple[str, ...], first: dict[tuple[str, str], dict[str, str]], raters: list[str],
+                    user: str, key: str) -> list[str]:
+    """Questions where `user`'s round 1 answer on `key` differs from another rater's."""
+    mine = first.get((user, key), {})
+    others = [first.get((o, key), {}) for o in raters if o != user]
+    return [f for f in fields if f in mine and any(f in o and o[f] != mine[f] for o in others)]
+
+
 @dataclass
 class CampaignState:
     """Everything needed to derive answers, queues and agreement, for a whole campaign or a
@@ -158,34 +203,31 @@ class CampaignState:
     assigned: dict[str, list[str]]  # annotator -> instance keys in queue order
     events: list[Event]
     positions: dict[str, int] = field(default_factory=dict)  # instance key -> campaign position
+    raters: dict[str, list[str]] = field(init=False)  # instance key -> its annotators, sorted
+
+    def __post_init__(self) -> None:
+        self.raters = {}
+        for user in sorted(self.assigned):
+            for key in self.assigned[user]:
+                self.raters.setdefault(key, []).append(user)
 
     @property
     def round(self) -> Round:
         return self.rounds[-1]
 
     def annotators_of(self, key: str) -> list[str]:
-        return sorted(user for user, keys in self.assigned.items() if key in keys)
+        return self.raters.get(key, [])
 
     def auto_answers(self) -> dict[str, dict[str, str]]:
-        out: dict[str, dict[str, str]] = {}
-        for e in self.events:
-            if e.kind == "auto":
-                out.setdefault(e.instance, {})[e.field] = e.value
-        return out
+        return auto_answers(self.events)
 
     def questions(self, key: str, auto: dict[str, dict[str, str]] | None = None) -> list[str]:
         auto = self.auto_answers() if auto is None else auto
-        done = auto.get(key, {})
-        return [f for f in self.campaign.fields if f not in done]
+        return asked(self.campaign.fields, auto.get(key, {}))
 
     def round_answers(self, number: int) -> dict[tuple[str, str], dict[str, str]]:
         """(annotator, instance) -> {field: value} given in round `number` itself (no carry-over)."""
-        retracted = {e.retracts for e in self.events if e.kind == "undo"}
-        out: dict[tuple[str, str], dict[str, str]] = {}
-        for e in sorted(self.events, key=lambda e: e.id):
-            if e.kind == "answer" and e.round == number and e.id not in retracted:
-                out.setdefault((e.annotator, e.instance), {})[e.field] = e.value
-        return out
+        return round_answers(self.events, number)
 
     def answers(self, number: int) -> dict[tuple[str, str], dict[str, str]]:
         """Current answers as of round `number`: round 2 revisions over round 1 answers."""
@@ -197,10 +239,7 @@ class CampaignState:
 
     def revision_fields(self, first: dict[tuple[str, str], dict[str, str]], user: str, key: str) -> list[str]:
         """Questions where `user`'s round 1 answer on `key` differs from another annotator's."""
-        mine = first.get((user, key), {})
-        others = [first.get((o, key), {}) for o in self.annotators_of(key) if o != user]
-        return [f for f in self.campaign.fields
-                if f in mine and any(f in o and o[f] != mine[f] for o in others)]
+        return revision_fields(self.campaign.fields, first, self.annotators_of(key), user, key)
 
     def queue(self, user: str) -> list[QueueItem]:
         """`user`'s queue in the current round (the last round once the campaign is finished)."""
@@ -218,6 +257,34 @@ class CampaignState:
             QueueItem(k, i, all(f in given.get((user, k), {}) for f in fields))
             for i, (k, fields) in enumerate(todo.items())
         ]
+
+
+def to_events(rows) -> list[Event]:
+    """Events from (LabelEventRow, instance key, user name or None) rows."""
+    return [Event(e.id, key, name or AUTO, e.round, e.kind, e.field, e.value, e.reason, e.retracts, e.created_at)
+            for e, key, name in rows]
+
+
+def instance_events(session: Session, campaign_pk: int, instance_pk: int, *, first_round: bool) -> list[Event]:
+    """One instance's automatic events, and with `first_round` also its round 1 answers and undos."""
+    kinds = ("auto", "answer", "undo") if first_round else ("auto",)
+    query = (
+        select(LabelEventRow, InstanceRow.key, UserRow.name)
+        .join(InstanceRow, LabelEventRow.instance_pk == InstanceRow.id)
+        .outerjoin(UserRow, LabelEventRow.user_pk == UserRow.id)
+        .where(LabelEventRow.campaign_pk == campaign_pk, LabelEventRow.instance_pk == instance_pk,
+               LabelEventRow.kind.in_(kinds), or_(LabelEventRow.kind == "auto", LabelEventRow.round == LABEL_ROUND))
+        .order_by(LabelEventRow.id)
+    )
+    return to_events(session.execute(query))
+
+
+def instance_raters(session: Session, campaign_pk: int, instance_pk: int) -> list[str]:
+    return list(session.scalars(
+        select(UserRow.name).join(AssignmentRow, AssignmentRow.user_pk == UserRow.id)
+        .where(AssignmentRow.campaign_pk == campaign_pk, AssignmentRow.instance_pk == instance_pk)
+        .order_by(UserRow.name)
+    ))
 
 
 def load_state(session: Session, campaign: Campaign | str, *, instance_pk: int | None = None,
@@ -249,9 +316,6 @@ def load_state(session: Session, campaign: Campaign | str, *, instance_pk: int |
     for name, key, position in session.execute(assign_q):
         assigned.setdefault(name, []).append(key)
         positions[key] = position
-    events = [
-        Event(e.id, key, name or AUTO, e.round, e.kind, e.field, e.value, e.reason, e.retracts, e.created_at)
-        for e, key, name in session.execute(event_q.order_by(LabelEventRow.id))
-    ]
+    events = to_events(session.execute(event_q.order_by(LabelEventRow.id)))
     rounds = [to_round(r) for r in round_rows(session, row.id)]
     return CampaignState(info, rounds, assigned, events, positions)
