@@ -1,0 +1,140 @@
+"""A2Dre+ variants in the store (refcat.annotate.variants): append-only review history, a re-run of the
+builder never overwrites a person's work, imports of released files, export (SQLite and PostgreSQL)."""
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+import refcat.annotate.variant_schema  # noqa: F401  (the variant tables on the store's metadata)
+from refcat.annotate import variants as sv
+from refcat.annotate.accounts import create_user
+from refcat.categorize import augment as aug
+from refcat.cli import main
+from refcat.datasets.a2dre_plus import read_a2dre_plus, write_a2dre_plus
+from refcat.errors import PermissionDenied, StoreError, UsageError
+
+from test_augment_builder import RELEASE_ROWS, labelled, write_release_file
+
+
+@pytest.fixture
+def people(store):
+    return create_user(store, "ada", "pw-ada-1", role="admin"), create_user(store, "bob", "pw-bob-1")
+
+
+def built():
+    re_ = labelled("the person in gray is walking", appearance=True, location=False, motion=True, static=None)
+    return {v.category: v for v in aug.build_variants([re_])}
+
+
+def test_save_review_and_rerun_keeps_a_persons_edit(store, people):
+    ada, bob = people
+    variants = built()
+    counts = sv.save_generated(store, variants.values())
+    assert (counts.new, counts.regenerated, counts.unchanged) == (3, 0, 0)
+    table = sv.variant_table(store).set_index("category")
+    assert table.loc["appearance", "text"] == "the person is walking" and table.loc["appearance", "status"] == "pending"
+    assert table.loc["location", "flags"] == aug.NEEDS_PERSON and pd.isna(table.loc["location", "text"])
+
+    app, mot, loc = (variants[c].key for c in ("appearance", "motion", "location"))
+    sv.review(store, ada, app, sv.EDIT, "the  person   walking")
+    sv.review(store, ada, mot, sv.ACCEPT)
+    sv.review(store, ada, loc, sv.WRITE, "the person in gray is walking on the left")
+    # the builder runs again and now makes other text for all three
+    rerun = [dataclasses.replace(variants[c], text=f"regenerated {c}", flags=()) for c in variants]
+    counts = sv.save_generated(store, rerun)
+    assert (counts.new, counts.regenerated, counts.kept_human) == (0, 3, 3)
+    table = sv.variant_table(store).set_index("category")
+    assert table.loc["appearance", ["text", "status", "origin"]].tolist() == ["the person walking", "edited", "human"]
+    assert table.loc["motion", ["text", "status", "origin"]].tolist() == ["the person in gray", "accepted", "generated"]
+    assert table.loc["location", ["text", "status", "origin"]].tolist() == [
+        "the person in gray is walking on the left", "written", "human"]
+    history = sv.history(store, app)
+    assert history[["kind", "author", "text"]].values.tolist() == [
+        ["generated", "builder", "the person is walking"],
+        ["edit", "ada", "the person walking"],
+        ["generated", "builder", "regenerated appearance"],
+    ]
+    assert history["time"].is_monotonic_increasing
+    # the same run once more changes nothing
+    assert sv.save_generated(store, rerun).unchanged == 3
+
+
+def test_refused_reviews_write_nothing(store, people):
+    ada, bob = people
+    variants = built()
+    sv.save_generated(store, variants.values())
+    loc = variants["location"].key
+    with pytest.raises(PermissionDenied):
+        sv.review(store, bob, variants["appearance"].key, sv.ACCEPT)
+    with pytest.raises(UsageError):
+        sv.review(store, ada, loc, sv.ACCEPT)  # nothing generated to accept
+    with pytest.raises(UsageError):
+        sv.review(store, ada, loc, sv.WRITE, "   ")
+    with pytest.raises(UsageError):
+        sv.review(store, ada, loc, "approve")
+    with pytest.raises(StoreError):
+        sv.review(store, ada, "a2d/none/0/location/0", sv.REJECT)
+    assert len(sv.history(store, loc)) == 1
+    assert (sv.variant_table(store)["status"] == "pending").all()
+
+
+def test_export_writes_decided_and_unflagged_variants(store, people, tmp_path):
+    ada, _ = people
+    variants = built()
+    sv.save_generated(store, variants.values())
+    sv.review(store, ada, variants["motion"].key, sv.REJECT)
+    files, tidy = sv.export(store, tmp_path / "all")
+    table = read_a2dre_plus(tmp_path / "all")
+    assert len(files) == 8
+    assert table[["category", "polarity", "query"]].values.tolist() == [
+        ["appearance", "with", "the person in gray is walking"], ["appearance", "without", "the person is walking"]]
+    sv.export(store, tmp_path / "reviewed", reviewed_only=True)
+    assert read_a2dre_plus(tmp_path / "reviewed").empty
+    long = pd.read_csv(tidy, keep_default_na=False)
+    assert long[long.category == "motion"][["polarity", "phrase", "origin"]].values.tolist() == [
+        ["with", "the person in gray is walking", "original"], ["without", "the person in gray", "generated"]]
+    assert aug.report(sv.variant_table(store))["rejected"] == 1
+
+
+def test_import_released_files_finds_the_original_side(store, people, tmp_path):
+    rows = [  # the original appears in both categories; the hand-written phrases once each
+        ("appearance", "with", "XQ2WJo8sLEw", 2, "the person in gray is walking", 0),
+        ("appearance", "without", "XQ2WJo8sLEw", 2, "the person in the left is walking", 0),
+        ("motion", "with", "XQ2WJo8sLEw", 2, "the person in gray is walking", 0),
+        ("motion", "without", "XQ2WJo8sLEw", 2, "the person in gray", 0),
+        ("location", "with", "-0cOo0cRVZU", 0, "player in blue shirt passing a basketball on left", 0),
+        ("location", "without", "-0cOo0cRVZU", 0, "player in blue shirt passing a basketball", 0),
+    ]
+    write_a2dre_plus(pd.DataFrame(rows, columns=["category", "polarity", "video_id", "instance_id", "query", "row"]),
+                     tmp_path / "released")
+    assert sv.import_a2dre_plus(store, tmp_path / "released") == 3
+    assert sv.import_a2dre_plus(store, tmp_path / "released") == 0
+    table = sv.variant_table(store).set_index("category")
+    assert table.loc["appearance", ["original_side", "text", "status", "origin"]].tolist() == [
+        "with", "the person in the left is walking", "imported", "human"]
+    assert "original side unknown" in table.loc["location", "note"]
+    # the builder's variant of the same RE is the same variant: the imported text stays
+    sv.save_generated(store, built().values())
+    table = sv.variant_table(store).set_index("category")
+    assert len(table) == 4  # appearance, motion, location (imported) + the builder's location one
+    assert table.loc["appearance", "text"] == "the person in the left is walking"
+
+
+def test_cli_save_then_rerun_keeps_the_review(store, people, tmp_path, capsys):
+    if not store.is_sqlite:
+        pytest.skip("the CLI test runs on the SQLite store")
+    ada, _ = people
+    labels = write_release_file(tmp_path / "A2D_RE_categorization.csv", RELEASE_ROWS)
+    args = ["augment", "--input", str(labels), "--out-dir", str(tmp_path / "out"), "--save", "--db", store.url]
+    assert main(args) == 0
+    assert "19 new" in capsys.readouterr().out
+    table = sv.variant_table(store)
+    first = table[table.category == "appearance"].iloc[0]
+    sv.review(store, ada, first["key"], sv.EDIT, "the walking person")
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "0 new, 0 regenerated, 19 unchanged" in printed
+    assert "edited                  1" in printed
+    out = read_a2dre_plus(tmp_path / "out")
+    assert "the walking person" in set(out["query"])
