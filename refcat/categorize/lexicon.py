@@ -108,7 +108,7 @@ hair beard moustache mustache tail tails ears ear eyes horns horn spots stripes 
 feathers wings legs mane beak tattoo tattoos skin paws whiskers antlers hump shell wheels roof
 logo number numbers letters writing pattern patterns color colour colors colours spot ponytail
 braids braid bun dreadlocks freckles markings mark marks patch patches sticker stickers decals
-bangs curls lipstick makeup paint
+bangs curls lipstick makeup paint lights headlights siren sirens
 """.split())
 
 # --- location -------------------------------------------------------------------------------
@@ -163,7 +163,8 @@ distance stroll swim ride dive leap shot shots selfie call seat stand
 # The objects of "taking"/"doing"/"making" that are themselves a displacement: "taking steps".
 MOTION_NOUNS = frozenset("""
 step steps walk stroll jump jumps leap dive swim run ride lap laps turn turns flip flips backflip
-somersault cartwheel trick tricks stunt stunts wheelie wheelies spin spins
+somersault cartwheel trick tricks stunt stunts wheelie wheelies spin spins kickflip kickflips
+ollie ollies grind grinds handstand flip-flop dance dances
 """.split())
 
 # Locative prepositions that locate on their own, without an object: "rolling outside".
@@ -256,13 +257,22 @@ NON_LOCATIVE_PREP_AFTER = {
     "at": frozenset("look stare gaze glance point aim bark smile laugh wave peck shout yell growl "
                     "scream nibble throw shoot sniff scratch paw".split()),
     "to": frozenset("talk speak listen sing wave point belong".split()),
-    "on": frozenset("talk speak chat play".split()),  # "talking on the phone"
     "with": frozenset(),
 }
 
 # "on the phone" is using it, not a place; "on a laptop" too after a verb ("typing on a laptop").
 PHONES = frozenset("phone cellphone cell smartphone mobile telephone iphone".split())
-DEVICES = PHONES | frozenset("computer laptop tablet ipad keyboard piano screen console".split())
+DEVICES = PHONES | frozenset("computer laptop tablet ipad keyboard piano screen console radio microphone mic "
+                                 "headset walkie-talkie".split())
+
+# Phrasal verbs whose particle introduces an object, not a place: "shaking off water", "picking up a ball".
+PHRASAL_PARTICLES = frozenset({
+    ("shake", "off"), ("take", "off"), ("put", "on"), ("pick", "up"), ("turn", "on"), ("turn", "off"),
+    ("show", "off"), ("set", "up"), ("hold", "up"), ("give", "up"), ("wipe", "off"), ("brush", "off"),
+    ("dry", "off"), ("clean", "up"), ("put", "down"), ("lift", "up"), ("cut", "off"), ("fill", "up"),
+})
+# Verbs that are displacement with a direction particle: "getting out of a car", "getting off the bus".
+PARTICLE_MOTION_VERBS = frozenset("get".split())
 
 # Verbs whose "to" + person/animal names a recipient: "throwing a ball to the dog".
 TRANSFER_VERBS = frozenset("throw toss kick pass give hand show feed send serve bring offer".split())
@@ -327,7 +337,7 @@ tiger bear bears monkey monkeys gorilla ape fish fishes goldfish shark dolphin w
 tortoise frog snake lizard rabbit rabbits bunny mouse mice rat hamster squirrel fox wolf kangaroo
 koala panda animal animals pet insect butterfly bee ant spider crab seal otter donkey mule ox
 buffalo dinosaur hound poodle terrier retriever labrador husky bulldog chihuahua pug beagle
-dalmatian shepherd collie corgi cub cubs raccoon hedgehog bat owl peacock turkey heron stork
+dalmatian shepherd collie corgi cub cubs raccoon hedgehog owl peacock turkey heron stork
 pelican crane raven magpie robin finch canary budgie cockatoo toucan hummingbird vulture
 alligator crocodile hippo rhino leopard cheetah jaguar lynx puma cougar llama alpaca yak bison
 moose elk reindeer antelope gazelle boar hare guinea-pig ferret goldfishes koi carp salmon

@@ -46,6 +46,7 @@ _DO_VERBS = frozenset("do perform make execute take".split())  # "doing a backfl
 _ALL_VERBS = (
     lx.MOTION_VERBS | lx.STATIC_VERBS | lx.OBJ_STATIC_VERBS | lx.OBJ_MOTION_MOVING
     | lx.OBJ_MOTION_IN_PLACE | lx.OBJ_MOTION_ONLY | lx.NON_ACTED_OBJECT_VERBS | lx.ASPECTUAL_VERBS | _DO_VERBS
+    | lx.PARTICLE_MOTION_VERBS
 )
 _NOUNS = lx.CATEGORY_NOUNS | lx.CLOTHING | lx.FEATURES | lx.BODY_PARTS
 _APPEARANCE = lx.COLOURS | lx.PATTERNS | lx.SIZES | lx.LOOKS
@@ -253,6 +254,12 @@ class _Reader:
                 self.hit("appearance", k, k + 1)
             elif w in lx.LOCATION_WORDS or w in lx.ORDINALS or w in lx.POSITION_NOUNS:
                 self.hit("location", k, k + 1)
+        if (np_.head is None or not self._names_category(self.words[np_.head])) and self.word(np_.end) == "of" \
+                and self.starts_np(np_.end + 1):
+            part = self.noun_phrase(np_.end + 1)  # "the smaller of the two dogs", "one of the cats"
+            if part.head is not None and self._names_category(self.words[part.head]):
+                self.hit("category", part.head, part.head + 1)
+                return part.end
         if np_.head is not None and self._names_category(self.words[np_.head]):
             start = np_.head
             while start > np_.start and self.words[start - 1] in _NOUNS:
@@ -295,10 +302,10 @@ class _Reader:
                     self.after_agent = head in lx.AGENTS
                 return max(np_.end, i + 2)
             return i + 1
-        if w in ("who", "which", "that", "whose"):
+        if w in ("who", "which", "that", "whose", "whom"):
             self.in_relative = True
-            if self.after_agent:
-                self.owner_is_referent = False
+            if self.after_agent or self.starts_np(i + 1) and not self._verb_at(i + 1):
+                self.owner_is_referent = False  # "the horse on which the woman is sitting": the woman sits
             return i + 1
         if w in lx.AUXILIARIES:
             if not self.in_relative and w in _BE | {"'s"}:
@@ -409,6 +416,8 @@ class _Reader:
             if np_.end == j and prep in lx.DIRECTION_PARTICLES:
                 return j  # "flying away", "bending down", "crawling up onto ..."
             return end
+        if (last_verb, prep) in lx.PHRASAL_PARTICLES and self._verb_at(i - 1):
+            return end  # "shaking off water": the particle's object, not a place
         if prep == _PASSIVE_AGENT and (passive or self._participle_before(i)):
             return end  # "walked by a woman": the agent, not a place
         if prep == "to" and head in lx.PEOPLE | lx.ANIMALS and last_verb in lx.TRANSFER_VERBS:
@@ -434,7 +443,8 @@ class _Reader:
     def _is_body_part(self, np_: _Phrase) -> bool:
         if np_.head is None or self.words[np_.head] not in lx.BODY_PARTS:
             return False
-        return self.words[np_.start] in ("his", "her", "its", "their", "my", "your")
+        return self.words[np_.start] in ("his", "her", "its", "their", "my", "your", "one", "both", "two", "all") \
+            or np_.start == np_.head  # "standing on one leg", "on all fours", "in its mouth"
 
     def read_verb(self, i: int, lemma: str) -> int:
         j = i + 1
@@ -471,6 +481,9 @@ class _Reader:
                 cats = ["motion"]  # "a dog being walked", "a ball kicked by a boy"
             elif lemma in lx.STATIC_VERBS | lx.OBJ_STATIC_VERBS:
                 cats = ["static"]
+        elif lemma in lx.PARTICLE_MOTION_VERBS and (
+                self.word(i + 1) in lx.DIRECTION_PARTICLES or self.match_prep(i + 1) > i + 1):
+            cats = ["motion"]  # "getting out of a car", "getting off the bus"
         elif lemma in _DO_VERBS and head is not None and head in lx.MOTION_NOUNS:
             cats = ["motion"]  # "doing a backflip", "taking steps"
         elif self.word(i + 1) == "to" and lemma in lx.ASPECTUAL_VERBS | {"go"} and self._verb_at(i + 2):
