@@ -168,7 +168,7 @@ def _estimate(specs: Sequence[_Spec], n_boot: int, seed: int, confidence: float,
     reasons: dict[str, str] = {}
     n_items = len(specs[0].features) if specs else 0
     for spec in specs:
-        mean = spec.features.mean(axis=0)
+        mean = _column_means(spec.features)
         with np.errstate(divide="ignore", invalid="ignore"):
             values[spec.name] = float(spec.f(mean[None, :])[0])
         if not math.isfinite(values[spec.name]):
@@ -208,7 +208,7 @@ def _estimate(specs: Sequence[_Spec], n_boot: int, seed: int, confidence: float,
         if name not in influence:
             out[name] = Estimate(value, reason="one pairable item: no standard error or interval")
             continue
-        se = float(np.sqrt(influence[name] @ influence[name]) / n_items)
+        se = float(np.sqrt(np.einsum("i,i->", influence[name], influence[name])) / n_items)
         wald = Estimate(value, se, float(value - z * se), float(min(value + z * se, 1.0)), "wald")
         if name not in replicates:
             out[name] = wald
@@ -225,12 +225,27 @@ def _estimate(specs: Sequence[_Spec], n_boot: int, seed: int, confidence: float,
 
 
 # --- features of each statistic ---------------------------------------------------------
+# Reductions over the item axis use einsum: on narrow (N, k) arrays it is several times
+# faster than ndarray.sum/mean, and it keeps vector products off a threaded BLAS.
+
+
+def _row_sums(x: np.ndarray) -> np.ndarray:
+    return np.einsum("ij->i", x)
+
+
+def _column_means(x: np.ndarray) -> np.ndarray:
+    return np.einsum("ij->j", x) / len(x)
+
+
+def _pair_agreement(counts: np.ndarray, n_i: np.ndarray) -> np.ndarray:
+    """P_i = sum_j n_ij (n_ij - 1) / (n_i (n_i - 1)) as an (N, 1) column."""
+    return np.einsum("ij,ij->i", counts, counts - 1)[:, None] / (n_i * (n_i - 1))
 
 
 def _pairable(codes: np.ndarray, n_categories: int) -> tuple[np.ndarray, np.ndarray, int]:
     """(codes, counts) restricted to items with >= 2 answers, and the number of one-answer items."""
     counts = rater_to_counts(codes, n_categories)
-    answers = counts.sum(axis=1)
+    answers = _row_sums(counts)
     keep = answers >= 2
     return codes[keep], counts[keep], int((answers == 1).sum())
 
@@ -244,8 +259,8 @@ def _fleiss_spec(name: str, counts: np.ndarray, reason: str = "only one category
     p_j = sum_i n_ij / sum_i n_i, P_e = sum_j p_j^2, kappa = (P_o - P_e) / (1 - P_e).
     With n_i = m for all items this is Fleiss' formula; with unequal n_i, the mean of the
     per-item agreements and the pooled proportions (the usual generalisation)."""
-    n_i = counts.sum(axis=1, keepdims=True).astype(float)
-    p_i = (counts * (counts - 1)).sum(axis=1, keepdims=True) / (n_i * (n_i - 1))
+    n_i = _row_sums(counts).astype(float)[:, None]
+    p_i = _pair_agreement(counts, n_i)
     k = counts.shape[1]
 
     def f(m):
@@ -261,7 +276,7 @@ def _category_specs(counts: np.ndarray, categories: Sequence[str]) -> list[_Spec
     With two categories both equal the overall kappa, so no spec is built (see field_agreement)."""
     if len(categories) == 2:
         return []
-    n_i = counts.sum(axis=1, keepdims=True)
+    n_i = _row_sums(counts)[:, None]
     return [
         _fleiss_spec(f"category:{name}", np.hstack([counts[:, j : j + 1], n_i - counts[:, j : j + 1]]),
                      f"category {name!r} is given by no answer or by every answer")
@@ -276,7 +291,7 @@ def _fleiss_null(counts: np.ndarray) -> tuple[float, np.ndarray]:
         SE_0(kappa_j) = sqrt(2 / (N m (m-1))).
     With unequal n_i, 1 / (N m (m-1)) is replaced by mean_i(1 / (n_i (n_i-1))) / N, equal to
     it when every item has m answers."""
-    n_i = counts.sum(axis=1).astype(float)
+    n_i = _row_sums(counts).astype(float)
     scale = np.mean(1.0 / (n_i * (n_i - 1))) / len(counts)
     p = counts.sum(axis=0) / n_i.sum()
     pq = p * (1 - p)
@@ -295,13 +310,13 @@ def _davies_fleiss_spec(codes: np.ndarray, n_categories: int) -> _Spec:
     n_items, m = codes.shape
     k = n_categories
     given = codes >= 0
-    onehot = np.zeros((n_items, m, k))
+    features = np.zeros((n_items, 1 + m * k + m))  # P_i, one-hot answers (rater-major), answered
+    onehot = features[:, 1 : 1 + m * k].reshape(n_items, m, k)  # a view
     rows, cols = np.nonzero(given)
     onehot[rows, cols, codes[rows, cols]] = 1.0
-    counts = onehot.sum(axis=1)
-    n_i = counts.sum(axis=1, keepdims=True)
-    p_i = (counts * (counts - 1)).sum(axis=1, keepdims=True) / (n_i * (n_i - 1))
-    features = np.hstack([p_i, onehot.reshape(n_items, m * k), given.astype(float)])
+    features[:, 1 + m * k :] = given
+    counts = np.einsum("iak->ik", onehot)
+    features[:, :1] = _pair_agreement(counts, _row_sums(counts)[:, None])
 
     def f(mm):
         p = mm[:, 1 : 1 + m * k].reshape(-1, m, k) / mm[:, 1 + m * k :][:, :, None]
@@ -318,8 +333,8 @@ def _krippendorff_spec(counts: np.ndarray) -> _Spec:
         D = sum_u (m_u^2 - sum_c n_uc^2) / (m_u - 1),   n = sum_u m_u,   n_c = sum_u n_uc,
         alpha = 1 - (n - 1) D / (n^2 - sum_c n_c^2).
     Written in item means (N fixed): alpha = 1 - (N mean(m) - 1) mean(D_u) / (N (mean(m)^2 - sum_c mean(n_c)^2))."""
-    n_u = counts.sum(axis=1, keepdims=True).astype(float)
-    d_u = (n_u[:, 0] ** 2 - (counts * counts).sum(axis=1))[:, None] / (n_u - 1)
+    n_u = _row_sums(counts).astype(float)[:, None]
+    d_u = (n_u[:, 0] ** 2 - np.einsum("ij,ij->i", counts, counts))[:, None] / (n_u - 1)
     n_items = len(counts)
     k = counts.shape[1]
 
@@ -335,10 +350,12 @@ def _cohen_spec(name: str, a: np.ndarray, b: np.ndarray, k: int) -> _Spec:
     """Cohen (1960): over the items both raters answered, p_o the proportion of equal
     labels, p_e = sum_j p_aj p_bj, kappa = (p_o - p_e) / (1 - p_e)."""
     both = (a >= 0) & (b >= 0)
-    eye = np.eye(k)
-    xa = eye[np.where(both, a, 0)] * both[:, None]
-    xb = eye[np.where(both, b, 0)] * both[:, None]
-    features = np.hstack([both[:, None], (both & (a == b))[:, None], xa, xb]).astype(float)
+    rows = np.flatnonzero(both)
+    features = np.zeros((len(a), 2 + 2 * k))  # both answered, agree, a's one-hot, b's one-hot
+    features[:, 0] = both
+    features[:, 1] = both & (a == b)
+    features[rows, 2 + a[rows]] = 1.0
+    features[rows, 2 + k + b[rows]] = 1.0
 
     def f(m):
         p_o = m[:, 1] / m[:, 0]
