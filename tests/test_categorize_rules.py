@@ -202,7 +202,7 @@ def _scores(path):
 
 
 @pytest.mark.parametrize("name", ["categorize_eval_hand_labelled.csv", "categorize_heldout_hand_labelled.csv",
-                                  "categorize_blind_hand_labelled.csv"])
+                                  "categorize_blind_hand_labelled.csv", "categorize_blind2_hand_labelled.csv"])
 def test_agreement_with_hand_labels(name):
     """The hand-labelled sets (labels written before the rules): the paper's annotator-level targets."""
     scores = _scores(DATA / name)
@@ -215,6 +215,7 @@ def test_agreement_with_hand_labels(name):
 
 def test_hand_labelled_sets_are_large_and_valid():
     df = pd.concat([pd.read_csv(DATA / n) for n in ("categorize_eval_hand_labelled.csv",
-                    "categorize_heldout_hand_labelled.csv", "categorize_blind_hand_labelled.csv")])
-    assert len(df) >= 300 and df.ref_exp.is_unique
+                    "categorize_heldout_hand_labelled.csv", "categorize_blind_hand_labelled.csv",
+                    "categorize_blind2_hand_labelled.csv")])
+    assert len(df) >= 350 and df.ref_exp.is_unique
     assert set(df[list(CATEGORY_NAMES)].stack().unique()) == {0, 1}

@@ -108,7 +108,7 @@ hair beard moustache mustache tail tails ears ear eyes horns horn spots stripes 
 feathers wings legs mane beak tattoo tattoos skin paws whiskers antlers hump shell wheels roof
 logo number numbers letters writing pattern patterns color colour colors colours spot ponytail
 braids braid bun dreadlocks freckles markings mark marks patch patches sticker stickers decals
-bangs curls lipstick makeup paint lights headlights siren sirens
+bangs curls lipstick makeup paint pigtails pigtail mohawk afro cornrows lights headlights siren sirens
 """.split())
 
 # --- location -------------------------------------------------------------------------------
@@ -257,7 +257,7 @@ NON_LOCATIVE_PREP_AFTER = {
     "at": frozenset("look stare gaze glance point aim bark smile laugh wave peck shout yell growl "
                     "scream nibble throw shoot sniff scratch paw".split()),
     "to": frozenset("talk speak listen sing wave point belong".split()),
-    "with": frozenset(),
+    "over": frozenset("fight argue quarrel compete struggle worry".split()),  # "fighting over food"
 }
 
 # "on the phone" is using it, not a place; "on a laptop" too after a verb ("typing on a laptop").

@@ -355,7 +355,8 @@ class _Reader:
 
     def _verb_at(self, i: int) -> str | None:
         w = self.word(i)
-        if not w or w in _NOUNS and not w.endswith("ing"):
+        if not w or w in _NOUNS and not w.endswith("ing") and not (
+                self.word(i - 1) == "to" and self._infinitive_at(i)):
             return None
         lemma = verb_lemma(w) or finite_lemma(w)
         if lemma is None and w in _ALL_VERBS and (
@@ -367,10 +368,8 @@ class _Reader:
     def read_prep(self, i: int, j: int) -> int:
         prep = " ".join(self.words[i:j])
         nxt = self.word(j)
-        if prep == "to" and nxt and nxt not in lx.DETERMINERS and nxt not in _NOUNS | lx.PLACES \
-                and nxt not in lx.LOCATION_WORDS | lx.POSITION_NOUNS and re.fullmatch(r"[a-z]+", nxt) \
-                and not is_appearance_word(nxt):
-            return j  # an infinitive: "struggling to climb", "using his phone to capture"
+        if prep == "to" and self._infinitive_at(j):
+            return j  # an infinitive: "struggling to climb", "using his phone to capture", "to pet the dog"
         if self.starts_np(j):
             np_ = self.noun_phrase(j)
         else:
@@ -405,7 +404,7 @@ class _Reader:
         if prep == "with":
             if head in lx.BODY_PARTS:
                 return end  # "with her back to the camera"
-            if owner and head is not None and head not in lx.PEOPLE | lx.ANIMALS and last_verb not in lx.MOTION_VERBS:
+            if owner and head is not None and head not in lx.PEOPLE | lx.ANIMALS:
                 self.hit("obj-static", i, end)  # "a man with a camera", "playing with a ball"
             return end
         if head is None and np_.end > j and any(w not in lx.DETERMINERS for w in obj_words):
@@ -435,6 +434,16 @@ class _Reader:
         if owner:
             self.hit("location", i, end)
         return end
+
+    def _infinitive_at(self, j: int) -> bool:
+        """Whether the word after a "to" is a verb: no determiner, noun or place follows "to",
+        or a known verb is followed by its object ("to pet the dog")."""
+        w = self.word(j)
+        if not re.fullmatch(r"[a-z]+", w) or w in lx.DETERMINERS or is_appearance_word(w):
+            return False
+        if w in _ALL_VERBS and self.word(j + 1) in lx.DETERMINERS:
+            return True
+        return w not in _NOUNS | lx.PLACES | lx.LOCATION_WORDS | lx.POSITION_NOUNS
 
     def _participle_before(self, i: int) -> bool:
         w = self.word(i - 1)
