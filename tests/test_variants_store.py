@@ -138,3 +138,38 @@ def test_cli_save_then_rerun_keeps_the_review(store, people, tmp_path, capsys):
     assert "edited                  1" in printed
     out = read_a2dre_plus(tmp_path / "out")
     assert "the walking person" in set(out["query"])
+
+
+def test_cli_from_a_campaign_consensus(store, tmp_path, capsys):
+    if not store.is_sqlite:
+        pytest.skip("the CLI test runs on the SQLite store")
+    from annotate_fixtures import DUO_A, DUO_B, populate
+
+    from refcat.annotate.campaigns import create_campaign
+    from refcat.annotate.labels import questions_for, record_answer
+
+    populate(store)
+    create_campaign(store, "c", [DUO_A, DUO_B], ["ann1", "ann2", "ann3"])
+    said = {  # "the dog on the left", "a brown dog running"; ann3 misses the motion of DUO_B
+        DUO_A: {"difficulty": "non-trivial", "correctness": "valid", "location": "yes", "category": "yes",
+                "information": "minimal"},
+        DUO_B: {"difficulty": "non-trivial", "correctness": "valid", "appearance": "yes", "motion": "yes",
+                "category": "yes", "information": "redundant"},
+    }
+    for name in ("ann1", "ann2", "ann3"):
+        for key, answers in said.items():
+            for field in questions_for(store, "c", key):
+                value = answers.get(field, "no")
+                if name == "ann3" and key == DUO_B and field == "motion":
+                    value = "no"
+                record_answer(store, name, "c", key, field, value)
+    out = tmp_path / "out"
+    assert main(["augment", "--campaign", "c", "--db", store.url, "--out-dir", str(out)]) == 0
+    assert "2 non-trivial REs -> 8 variants" in capsys.readouterr().out
+    table = read_a2dre_plus(out)
+    pairs = {c: tuple(table[table.category == c].sort_values("polarity")["query"]) for c in set(table.category)}
+    assert pairs == {"location": ("the dog on the left", "the dog"),
+                     "appearance": ("a brown dog running", "a dog running"),
+                     "motion": ("a brown dog running", "a brown dog")}
+    assert set(table["video_id"]) == {"duo"} and set(table["instance_id"]) == {1}
+    assert sv.variant_table(store)["instance"].tolist()[:4] == [DUO_A] * 4
