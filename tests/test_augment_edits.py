@@ -83,3 +83,11 @@ def test_add_phrase(text, category, phrase, prenominal, expected):
 def test_articles_and_spaces():
     assert [article_for(w) for w in ("orange", "one-eyed", "uniformed", "hour", "red")] == ["an", "a", "a", "an", "a"]
     assert normalise_spaces("  a  man ,walking ") == "a man, walking"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("car driving right", "car"),  # not "car right"
+    ("the man turning left on the road", "the man on the road"),
+])
+def test_a_bare_direction_goes_with_its_verb(text, expected):
+    assert remove_category(text, "motion") == expected

@@ -195,13 +195,16 @@ def build_variant(re_: LabelledRE, category: str, facts: dict[str, Fact]) -> Var
 
 
 def build_variants(res: Iterable[LabelledRE], facts: FactSource | None = None) -> list[Variant]:
-    """Every variant of every RE, in input order, categories in A2Dre+ order."""
-    out = []
+    """Every variant of every RE, in input order, categories in A2Dre+ order. An RE repeated for the
+    same object (DAVIS annotators often write the same words for the first frame and the whole
+    video) gives its variants once, under its first instance: they share the variant key."""
+    out, seen = [], set()
     for re_ in res:
         found = facts(re_) if facts is not None else {}
         for category in A2DRE_PLUS_CATEGORIES:
             variant = build_variant(re_, category, found)
-            if variant is not None:
+            if variant is not None and variant.key not in seen:
+                seen.add(variant.key)
                 out.append(variant)
     return out
 

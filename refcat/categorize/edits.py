@@ -5,8 +5,9 @@ Removing drops the words the categorizer found for the category (refcat.categori
 stays grammatical:
 
 - a verb (motion, static) goes with its object (the obj-motion / obj-static span it starts),
-  its auxiliaries and relative pronoun ("that is sitting"), its direction particle ("away")
-  and "still";
+  its auxiliaries and relative pronoun ("that is sitting"), its direction particle ("away"),
+  "still", and a bare direction after it ("driving right": "car right" is no RE; the
+  categorizer check flags a lost location);
 - separators between two removed pieces go too ("a blue, red and white car" -> "a car");
 - a conjunction or comma left at a junction or at an end is dropped ("walking and holding a
   phone" without motion -> "holding a phone"), as is a preposition, determiner, auxiliary or
@@ -180,6 +181,9 @@ def _extend_verb_runs(toks: list[_Tok], gone: list[bool], protected: list[bool])
             gone[k] = True
             k -= 1
         k = end
+        if k < len(toks) and toks[k].low in lx.LOCATION_WORDS and (k + 1 == len(toks) or toks[k + 1].low != "of"):
+            gone[k] = True  # "driving right": a bare direction left alone is no phrase (the check flags the loss)
+            k += 1
         while k < len(toks) and toks[k].low in _VERB_TAILS and not protected[k]:
             nxt = toks[k + 1].low if k + 1 < len(toks) else ""
             if nxt and nxt not in _SEPARATORS and nxt not in _END_PUNCT and nxt not in lx.LOCATIVE_PREPOSITIONS:
