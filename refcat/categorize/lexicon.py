@@ -158,7 +158,8 @@ ring pitch rink tank aquarium bowl box basket nest tree trees bush bushes
 ABSTRACT_OBJECTS = frozenset("""
 race game match turn turns way trick tricks step steps photo photos picture pictures speech break rest
 look walk run jump nap position pose lap laps corner bend curve lead competition course route path
-distance stroll swim ride dive leap shot shots selfie call seat stand
+distance stroll swim ride dive leap shot shots selfie call seat stand song songs
+speech attention care notice traffic
 """.split())
 # The objects of "taking"/"doing"/"making" that are themselves a displacement: "taking steps".
 MOTION_NOUNS = frozenset("""
@@ -187,7 +188,7 @@ chest belly paw paws tail fingers finger side hip hips teeth nose lips beak wing
 
 # Manner phrases that look locative: "running in circles", "standing in line".
 NON_LOCATIVE_OBJECTS = frozenset("""
-circle circles line lines hurry pairs pair group groups slow motion way manner
+circle circles line lines hurry pairs pair slow motion way manner
 moment time turn turns contrast tandem sync unison place fear panic excitement pain joy anger
 silence distress danger trouble action love shock surprise speed night day daytime evening dusk
 sunset sunrise himself herself itself themselves own slow-motion
@@ -207,7 +208,7 @@ charge pounce lunge stagger hike trek roam prance strut tiptoe sway rock paddle 
 backflip breakdance twist whirl slip skid taxi back swoop hurtle plunge bolt dart
 scramble clamber scale canter jet flit zigzag weave rappel abseil bungee parachute paraglide
 kitesurf windsurf wakeboard sled sledge toboggan hitchhike migrate emerge disappear reappear
-return retreat advance proceed     pass wobble  
+return retreat advance proceed plough plow mow     pass wobble  
 """.split())
 
 # The referent does something without leaving its place.
@@ -272,7 +273,7 @@ PHRASAL_PARTICLES = frozenset({
     ("dry", "off"), ("clean", "up"), ("put", "down"), ("lift", "up"), ("cut", "off"), ("fill", "up"),
 })
 # Verbs that are displacement with a direction particle: "getting out of a car", "getting off the bus".
-PARTICLE_MOTION_VERBS = frozenset("get".split())
+PARTICLE_MOTION_VERBS = frozenset("get wipe".split())  # "wiping out": falling off
 
 # Verbs whose "to" + person/animal names a recipient: "throwing a ball to the dog".
 TRANSFER_VERBS = frozenset("throw toss kick pass give hand show feed send serve bring offer".split())
@@ -377,8 +378,9 @@ anything whatever entity
 """.split())
 
 # Capable of doing something: a verb right after a PP with such an object attaches to it
-# ("the dog next to the man walking": walking is the man's).
-AGENTS = PEOPLE | ANIMALS | VEHICLES
+# ("the dog next to the man walking": walking is the man's). Vehicles are not: "the man on the
+# motorbike performing a jump" is the man's jump.
+AGENTS = PEOPLE | ANIMALS
 
 CATEGORY_NOUNS = PEOPLE | ANIMALS | VEHICLES | OBJECTS
 

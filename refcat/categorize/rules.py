@@ -416,8 +416,10 @@ class _Reader:
                 return j  # "flying away", "bending down", "crawling up onto ..."
             return end
         if (last_verb, prep) in lx.PHRASAL_PARTICLES and self._verb_at(i - 1):
+            if prep in ("up", "down"):
+                self.classify_verb(i - 1, last_verb, np_, owner)  # "picking up a box": the verb's object
             return end  # "shaking off water": the particle's object, not a place
-        if prep == _PASSIVE_AGENT and (passive or self._participle_before(i)):
+        if prep == _PASSIVE_AGENT and (passive or self._participle_before(i)) and head in lx.AGENTS | lx.VEHICLES:
             return end  # "walked by a woman": the agent, not a place
         if prep == "to" and head in lx.PEOPLE | lx.ANIMALS and last_verb in lx.TRANSFER_VERBS:
             return end  # "throwing a frisbee to a dog": the recipient, not a place
@@ -472,7 +474,8 @@ class _Reader:
     def classify_verb(self, i: int, lemma: str, obj: _Phrase | None, owner_is_referent: bool) -> None:
         w = self.words[i]
         head = self.words[obj.head] if obj is not None and obj.head is not None else None
-        moves_body_part = head is not None and head in lx.BODY_PARTS
+        own = obj is not None and self.words[obj.start] in ("his", "her", "its", "their")
+        moves_body_part = own and head is not None and (head in lx.BODY_PARTS or head in lx.FEATURES)
         if moves_body_part:
             head = None  # "waving his hand", "turning its head": no object
         participle = not w.endswith("ing") and (w.endswith(("ed", "en", "wn")) or w in lx.IRREGULAR_VERBS)
@@ -526,8 +529,8 @@ class _Reader:
                 return ["static", "obj-motion"]
             if lemma in lx.OBJ_MOTION_ONLY:
                 return ["obj-motion"]
-            if lemma in lx.OBJ_STATIC_VERBS:
-                return ["static", "obj-static"]
+            if lemma in lx.OBJ_STATIC_VERBS or lemma in lx.STATIC_VERBS and head not in lx.PLACES:
+                return ["static", "obj-static"]  # "holding a bike", "smoking a pipe", "hanging clothes"
         if lemma in lx.MOTION_VERBS or lemma in lx.OBJ_MOTION_MOVING:
             return ["motion"]
         if lemma in lx.STATIC_VERBS or lemma in lx.OBJ_MOTION_IN_PLACE or lemma in lx.OBJ_STATIC_VERBS:
@@ -535,8 +538,8 @@ class _Reader:
         if lemma in lx.OBJ_MOTION_ONLY or lemma in lx.NON_ACTED_OBJECT_VERBS:
             return []
         # A verb of no known class: most such verbs in REs describe something done in place
-        # ("smoking", "texting", "giving a speech"); motion verbs are listed in the lexicon.
-        return ["static", "obj-static"] if transitive and head in lx.OBJECTS else ["static"]
+        # ("texting", "training a dog"); motion verbs are listed in the lexicon.
+        return ["static", "obj-static"] if transitive and head not in lx.PLACES else ["static"]
 
 
 def information_label(labels: dict[str, bool], trivial: bool | None = None) -> str:
