@@ -97,7 +97,7 @@ def test_export_writes_decided_and_unflagged_variants(store, people, tmp_path):
     assert aug.report(sv.variant_table(store))["rejected"] == 1
 
 
-def test_import_released_files_finds_the_original_side(store, people, tmp_path):
+def test_import_released_files_finds_the_original_side(store, people, tmp_path, capsys):
     rows = [  # the original appears in both categories; the hand-written phrases once each
         ("appearance", "with", "XQ2WJo8sLEw", 2, "the person in gray is walking", 0),
         ("appearance", "without", "XQ2WJo8sLEw", 2, "the person in the left is walking", 0),
@@ -110,6 +110,11 @@ def test_import_released_files_finds_the_original_side(store, people, tmp_path):
                      tmp_path / "released")
     assert sv.import_a2dre_plus(store, tmp_path / "released") == 3
     assert sv.import_a2dre_plus(store, tmp_path / "released") == 0
+    if store.is_sqlite:  # the command: import (nothing new) and export the store
+        assert main(["augment", "--import", str(tmp_path / "released"), "--db", store.url,
+                     "--out-dir", str(tmp_path / "exported")]) == 0
+        for name in sorted(p.name for p in (tmp_path / "released").glob("*.txt")):
+            assert (tmp_path / "exported" / name).read_bytes() == (tmp_path / "released" / name).read_bytes()
     table = sv.variant_table(store).set_index("category")
     assert table.loc["appearance", ["original_side", "text", "status", "origin"]].tolist() == [
         "with", "the person in the left is walking", "imported", "human"]

@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "static, write the RE with and without the category: the original on the side of its "
                     "label, the other side a minimal edit, added phrases read from the video (--root). "
                     "Writes the eight A2Dre+ files and a tidy long table to --out-dir, and prints a report. "
-                    "--import DIR loads released A2Dre+ files into the store for review.",
+                    "--import DIR loads released A2Dre+ files into the store for review; --out-dir alone "
+                    "exports the store's variants (people's decisions included).",
     )
     source = p.add_mutually_exclusive_group()
     source.add_argument("--input", type=Path, help="a released *_RE_categorization.csv label file")
