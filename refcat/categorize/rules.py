@@ -106,6 +106,12 @@ def verb_lemma(w: str) -> str | None:
     """
     if w in lx.IRREGULAR_VERBS:
         return lx.IRREGULAR_VERBS[w]
+    for typo in (w + "g", w[:-2] + "ing"):  # "walkin", "jumpng" (sic): only for known verbs
+        if (w.endswith("in") or w.endswith("ng") and not w.endswith("ing")) and typo.endswith("ing") \
+                and len(w) > 4 and w not in _NOUNS and w not in _ALL_VERBS and w[:-2] not in lx.IRREGULAR_VERBS:
+            lemma = verb_lemma(typo)
+            if lemma in _ALL_VERBS:
+                return lemma
     if w.endswith("ing") and len(w) > 4 and w not in lx.ING_NOUNS and w not in _NOUNS:
         stem = w[:-3]
         if stem in lx.IRREGULAR_VERBS:
@@ -216,7 +222,7 @@ class _Reader:
                     or head is not None and (w in lx.RELATIVES or w in lx.ADVERBS)):
                 break
             lemma = verb_lemma(w) if w not in _NOUNS else None
-            if lemma is None and head is not None and w not in _NOUNS:
+            if lemma is None and w not in _NOUNS and (head is not None or j > i and is_appearance_word(self.words[j - 1])):
                 lemma = finite_lemma(w) or (w if w in _ALL_VERBS and i == 0 else None)
             if lemma is not None:
                 if head is not None or not self._continues_np(j + 1):
