@@ -24,8 +24,10 @@ def page(db_url: str, user_name: str) -> None:
 
 
 @pytest.fixture
-def db(tmp_path):
+def db(tmp_path, monkeypatch):
     store = open_store(tmp_path / "store.db")
+    monkeypatch.setenv("REFCAT_DB", store.url)  # the page's clip player reads the store named here
+    monkeypatch.setenv("REFCAT_DATA", str(tmp_path))
     create_user(store, "ada", "pw-ada-1", role="admin")
     create_user(store, "bob", "pw-bob-1")
     re_ = labelled("the person in gray is walking", appearance=True, location=False, motion=True, static=None)
@@ -51,6 +53,7 @@ def test_accept_edit_and_write_keep_history(db):
     at = run(db, "ada")
     assert at.header[0].value == "A2Dre+ review"
     assert "3 of 3 variants" in at.caption[0].value
+    assert any("Cannot show the clip" in e.value for e in at.error)  # no video in this store: said, not a crash
     pick(at, "appearance")
     at.button(key="var_accept").click().run()
     assert not at.exception

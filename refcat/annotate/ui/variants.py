@@ -1,5 +1,6 @@
 """The A2Dre+ review page (admins): each variant's original RE and the edited or generated phrase on
-the other side of its category, with flags; accept, edit, reject, or write the phrase; the history.
+the other side of its category, with flags and the clip (from $REFCAT_DATA, the referent boxed) to
+check the phrase against; accept, edit, reject, or write the phrase; the history.
 
 Decisions go to the store as append-only events (refcat.annotate.variants), so a re-run of the
 builder never overwrites them. `refcat augment --save` or `--campaign` fills the page.
@@ -12,7 +13,7 @@ import streamlit as st
 
 from refcat.annotate.accounts import User
 from refcat.annotate.store import Store
-from refcat.annotate.ui import widgets
+from refcat.annotate.ui import session, widgets
 from refcat.annotate.variants import ACCEPT, EDIT, REJECT, WRITE, history, review, variant_table
 from refcat.categorize.augment import A2DRE_PLUS_CATEGORIES, PENDING, other_side
 
@@ -68,6 +69,8 @@ def render(db: Store, user: User) -> None:
             st.warning("No phrase yet: write one.")
         else:
             widgets.expression(row["text"])
+    with st.expander("The clip (referent boxed)", expanded=True):
+        widgets.instance_player(session.views(), row["instance"])
     if row["flags"]:
         st.warning(f"Flags: {row['flags']}")
     if row["note"]:
