@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from refcat.annotate.accounts import User, create_user, user_row
+from refcat.annotate.retry import retry_transient
 from refcat.annotate.schema import (
     AssignmentRow,
     CampaignMemberRow,
@@ -164,6 +165,7 @@ def current_round(store: Store, campaign: Campaign | str) -> Round:
         return to_round(round_rows(session, campaign_row(session, campaign).id)[-1])
 
 
+@retry_transient
 def close_round(store: Store, campaign: Campaign | str, admin_user: User | str) -> Round:
     """Close the open round. Closing round 1 opens and returns round 2 (revision); closing
     round 2 finishes the campaign and returns the closed round."""

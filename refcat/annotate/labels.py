@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from refcat.analysis.consensus import OK, TOO_FEW, consensus
 from refcat.annotate.accounts import User, user_row
+from refcat.annotate.retry import retry_transient
 from refcat.annotate.schema import LabelEventRow, utcnow
 from refcat.annotate.state import (
     LABEL_ROUND,
@@ -61,17 +62,15 @@ class Undone:
     value: str
 
 
-def _member_state(store: Store, user: User | str, campaign: Campaign | str, **kwargs) -> tuple[str, CampaignState]:
-    with store.session() as session:
-        name = user_row(session, user).name
-        return name, load_state(session, campaign, **kwargs)
-
-
 def queue(store: Store, user: User | str, campaign: Campaign | str) -> list[QueueItem]:
     """The user's queue in the current round: all their instances in round 1; in round 2 only
     those where they disagreed with another annotator. Empty for users outside the campaign."""
-    name, state = _member_state(store, user, campaign)
-    return state.queue(name)
+    with store.session() as session:
+        reader = user_row(session, user)
+        blind = last_round(session, campaign_row(session, campaign).id).number == LABEL_ROUND
+        # In the blind round a queue depends only on the user's own and automatic answers.
+        state = load_state(session, campaign, user_pk=reader.id, with_others=not blind)
+    return state.queue(reader.name)
 
 
 def resume_position(store: Store, user: User | str, campaign: Campaign | str) -> int:
@@ -135,6 +134,7 @@ def _facts(store: Store, session, campaign: Campaign | str, instance_key: str) -
     return facts
 
 
+@retry_transient
 def record_answer(store: Store, user: User | str, campaign: Campaign | str, instance_key: str, field: str,
                   value: str, round: int | None = None) -> int:
     """Append the user's answer to a question in the open round; returns the event id.
@@ -185,6 +185,7 @@ def _check_value(field: str, value: str, asked: list[str], instance_key: str) ->
         raise UsageError(f"{value!r} is not an answer to {field!r}", expected=" or ".join(FIELD_VALUES[field]))
 
 
+@retry_transient
 def undo_last(store: Store, user: User | str, campaign: Campaign | str) -> Undone:
     """Retract the user's latest standing answer in the open round by appending an undo event."""
     with store.session() as session:
@@ -346,6 +347,7 @@ def disagreements(store: Store, campaign: Campaign | str, round: int | None = No
                   nullable=("answers", "majority", "adjudication"))
 
 
+@retry_transient
 def adjudicate(store: Store, admin_user: User | str, campaign: Campaign | str, instance_key: str, field: str,
                value: str, reason: str) -> int:
     """Set the final label of one question on one instance, with a reason (admins only, once
