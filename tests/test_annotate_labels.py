@@ -201,3 +201,24 @@ def test_token_user_answers(small):
     assert table[["campaign", "instance", "annotator", "round", "question", "answer", "kind"]].values.tolist() == [
         ["c", DUO_B, "ann2", 1, "difficulty", "trivial", "answer"], ["c", DUO_B, "ann2", 1, "correctness", "valid", "answer"]]
     assert isinstance(table["time"].dtype, pd.DatetimeTZDtype)
+
+
+def test_answer_racing_a_round_close_is_refused(small, monkeypatch):
+    """The admin closes round 1 after an answer was checked but before it was written: the
+    answer is refused inside its own transaction and nothing is written."""
+    from refcat.annotate import labels
+
+    real, raced = labels.last_round, []
+
+    def close_in_between(session, campaign_pk, lock=False):
+        row = real(session, campaign_pk, lock)
+        if not raced:
+            raced.append(True)
+            close_round(small, "c", "boss")
+        return row
+
+    monkeypatch.setattr(labels, "last_round", close_in_between)
+    n = event_count(small)
+    with pytest.raises(StoreError, match="round 1 of campaign 'c' is closed"):
+        record_answer(small, "ann1", "c", DUO_A, "difficulty", "trivial")
+    assert raced and event_count(small) == n

@@ -195,3 +195,49 @@ def test_writer_killed_while_committing_loses_no_acknowledged_answer(store):
         assert answers(again, "w00", "c", "demo/duo/1/s000") == {"appearance": expected}
     finally:
         again.dispose()
+
+
+class _PgError(Exception):
+    def __init__(self, pgcode):
+        super().__init__(f"pg error {pgcode}")
+        self.pgcode = pgcode
+
+
+def test_transient_conflicts_are_retried_and_others_are_not(monkeypatch):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from refcat.annotate import retry
+    from refcat.errors import StoreError
+
+    monkeypatch.setattr(retry.time, "sleep", lambda _s: None)
+    failures = [OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked")),
+                OperationalError("INSERT", {}, _PgError("40P01"))]
+    calls = []
+
+    @retry.retry_transient
+    def flaky():
+        calls.append(1)
+        if failures:
+            raise failures.pop(0)
+        return "done"
+
+    assert flaky() == "done" and len(calls) == 3
+
+    @retry.retry_transient
+    def broken():
+        calls.append(1)
+        raise OperationalError("INSERT", {}, _PgError("23505"))  # unique violation: not transient
+
+    calls.clear()
+    with pytest.raises(OperationalError):
+        broken()
+    assert len(calls) == 1
+
+    @retry.retry_transient
+    def always_busy():
+        raise OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
+
+    with pytest.raises(StoreError, match=f"busy through {retry.ATTEMPTS} attempts"):
+        always_busy()
