@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from refcat.annotate import variant_schema  # noqa: F401  (registers the A2Dre+ tables on Base)
 from refcat.annotate.schema import SCHEMA_VERSION, Base, BoxRow, InstanceRow, Meta, ObjectRow, VideoRow
 from refcat.datasets.records import Instance, ObjectRef, Video
 from refcat.errors import StoreError
