@@ -1,0 +1,105 @@
+"""`refcat import|export|info|demo-*` end to end on real-format fixtures, through `refcat.cli.main`."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from refcat.cli import main
+from refcat.datasets.demo import write_demo_dataset
+from tests.datasets_fixtures import build_a2d, build_davis
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_davis_twice_and_info(tmp_path, capsys):
+    root = build_davis(tmp_path / "davis")
+    db = tmp_path / "s.db"
+    code, out, _ = run(capsys, "import", "davis", "--root", root, "--db", db)
+    assert code == 0 and "instances: 9 added" in out
+    code, out, _ = run(capsys, "import", "davis", "--root", root, "--db", db)
+    assert code == 0 and "instances: 0 added, 0 updated, 9 unchanged" in out
+    code, out, _ = run(capsys, "info", "--json", "--db", db)
+    rows = {(r["dataset"], r["split"]): r for r in json.loads(out)}
+    assert sum(r["instances"] for r in rows.values()) == 9
+    assert all(r["dataset"] == "davis" for r in rows.values())
+
+
+def test_import_a2d_counts(tmp_path, capsys):
+    root = build_a2d(tmp_path / "a2d")
+    db = tmp_path / "s.db"
+    code, out, err = run(capsys, "import", "a2d", "--root", root, "--db", db)
+    assert code == 0, err
+    code, out, _ = run(capsys, "info", "--json", "--db", db)
+    counts = json.loads(out)
+    assert {r["dataset"] for r in counts} == {"a2d"}
+    assert sum(r["instances"] for r in counts) > 0
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_export_import_instances_round_trip(tmp_path, capsys, suffix):
+    root = build_davis(tmp_path / "davis")
+    db, copy = tmp_path / "s.db", tmp_path / "copy.db"
+    run(capsys, "import", "davis", "--root", root, "--db", db)
+    out_file = tmp_path / f"instances{suffix}"
+    code, out, _ = run(capsys, "export", "instances", "--output", out_file, "--db", db)
+    assert code == 0 and out.startswith("9 instances")
+    # The copy knows the videos and objects, and takes the instances from the file.
+    run(capsys, "import", "davis", "--root", root, "--db", copy)
+    code, out, _ = run(capsys, "import", "instances", out_file, "--db", copy)
+    assert code == 0 and "instances: 0 added, 0 updated, 9 unchanged" in out
+
+
+def test_release_rows_match_stored_instances(tmp_path, capsys):
+    root = build_davis(tmp_path / "davis")
+    db = tmp_path / "s.db"
+    run(capsys, "import", "davis", "--root", root, "--db", db)
+    release = tmp_path / "DAVIS17_RE_categorization.csv"
+    header = ("video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;obj-static;"
+              "category;location;motion;obj-motion;static")
+    rows = ["blackswan;1;A black  feathered swan;Trivial (Single Object Category);Redundant Information;"
+            "1.0;0.0;1.0;0.0;0.0;0.0;0.0",
+            "blackswan;1;a swan seen from far;Trivial;Minimum Information;0;0;1;0;0;0;0"]
+    release.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode())
+    code, out, err = run(capsys, "import", "release", release, "--dataset", "davis", "--db", db)
+    assert code == 0, err
+    # The first row is annot1's RE (same text up to case and spaces); the second is new.
+    assert "instances: 1 added, 0 updated, 1 unchanged" in out
+    export = tmp_path / "i.csv"
+    run(capsys, "export", "instances", "--output", export, "--db", db)
+    table = pd.read_csv(export)
+    assert "davis/blackswan/1/release1" in set(table["key"])
+
+
+def test_release_of_unknown_video_names_the_line(tmp_path, capsys):
+    db = tmp_path / "s.db"
+    run(capsys, "import", "davis", "--root", build_davis(tmp_path / "davis"), "--db", db)
+    release = tmp_path / "r.csv"
+    header = ("video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;obj-static;"
+              "category;location;motion;obj-motion;static")
+    release.write_bytes((header + "\r\nno-such-video;1;x;Trivial;Not Applicable;;;;;;;\r\n").encode())
+    code, _, err = run(capsys, "import", "release", release, "--dataset", "davis", "--db", db)
+    assert code == 2
+    assert err.count("\n") == 1 and "line 2" in err and "no-such-video" in err
+
+
+def test_user_errors_exit_2_with_one_line(tmp_path, capsys):
+    code, _, err = run(capsys, "info", "--db", tmp_path / "absent.db")
+    assert code == 2 and err.count("\n") == 1 and "no refcat store" in err
+    code, _, err = run(capsys, "export", "instances", "--output", tmp_path / "x.txt", "--db", tmp_path / "a.db")
+    assert code == 2 and "cannot tell the format" in err
+
+
+def test_demo_store_is_idempotent(tmp_path, capsys):
+    data = write_demo_dataset(tmp_path / "demo", n_videos=2, min_frames=4, max_frames=5, width=214, height=120)
+    db = tmp_path / "demo.db"
+    code, out, err = run(capsys, "demo-store", "--data", data, "--db", db)
+    assert code == 0, err
+    assert "created user admin" in out and "admin/admin" in out
+    code, out, _ = run(capsys, "demo-store", "--data", data, "--db", db)
+    assert code == 0 and "created" not in out.split("\n")[1]
+    assert "instances: 0 added" in out
