@@ -259,17 +259,22 @@ class CampaignState:
         ]
 
 
+# The columns of an Event, in order (the author is the user's name, None for automatic events).
+EVENT_COLUMNS = (LabelEventRow.id, InstanceRow.key, UserRow.name, LabelEventRow.round, LabelEventRow.kind,
+                 LabelEventRow.field, LabelEventRow.value, LabelEventRow.reason, LabelEventRow.retracts,
+                 LabelEventRow.created_at)
+
+
 def to_events(rows) -> list[Event]:
-    """Events from (LabelEventRow, instance key, user name or None) rows."""
-    return [Event(e.id, key, name or AUTO, e.round, e.kind, e.field, e.value, e.reason, e.retracts, e.created_at)
-            for e, key, name in rows]
+    """Events from rows of EVENT_COLUMNS."""
+    return [Event(i, key, name or AUTO, *rest) for i, key, name, *rest in rows]
 
 
 def instance_events(session: Session, campaign_pk: int, instance_pk: int, *, first_round: bool) -> list[Event]:
     """One instance's automatic events, and with `first_round` also its round 1 answers and undos."""
     kinds = ("auto", "answer", "undo") if first_round else ("auto",)
     query = (
-        select(LabelEventRow, InstanceRow.key, UserRow.name)
+        select(*EVENT_COLUMNS)
         .join(InstanceRow, LabelEventRow.instance_pk == InstanceRow.id)
         .outerjoin(UserRow, LabelEventRow.user_pk == UserRow.id)
         .where(LabelEventRow.campaign_pk == campaign_pk, LabelEventRow.instance_pk == instance_pk,
@@ -301,7 +306,7 @@ def load_state(session: Session, campaign: Campaign | str, *, instance_pk: int |
         .order_by(AssignmentRow.position)
     )
     event_q = (
-        select(LabelEventRow, InstanceRow.key, UserRow.name)
+        select(*EVENT_COLUMNS)
         .join(InstanceRow, LabelEventRow.instance_pk == InstanceRow.id)
         .outerjoin(UserRow, LabelEventRow.user_pk == UserRow.id)
         .where(LabelEventRow.campaign_pk == row.id)
