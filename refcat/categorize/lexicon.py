@@ -108,7 +108,8 @@ hair beard moustache mustache tail tails ears ear eyes horns horn spots stripes 
 feathers wings legs mane beak tattoo tattoos skin paws whiskers antlers hump shell wheels roof
 logo number numbers letters writing pattern patterns color colour colors colours spot ponytail
 braids braid bun dreadlocks freckles markings mark marks patch patches sticker stickers decals
-bangs curls lipstick makeup paint pigtails pigtail mohawk afro cornrows lights headlights siren sirens
+bangs curls lipstick makeup paint pigtails pigtail mohawk afro cornrows lights headlights siren sirens tongue door doors hood bonnet
+trunk bumper spoiler windows windshield
 """.split())
 
 # --- location -------------------------------------------------------------------------------
@@ -208,7 +209,8 @@ charge pounce lunge stagger hike trek roam prance strut tiptoe sway rock paddle 
 backflip breakdance twist whirl slip skid taxi back swoop hurtle plunge bolt dart
 scramble clamber scale canter jet flit zigzag weave rappel abseil bungee parachute paraglide
 kitesurf windsurf wakeboard sled sledge toboggan hitchhike migrate emerge disappear reappear
-return retreat advance proceed plough plow mow     pass wobble  
+return retreat advance proceed plough plow mow
+rollerblade rollerskate skydive zipline freefall bobsled toboggan sled snowshoe     pass wobble  
 """.split())
 
 # The referent does something without leaving its place.
@@ -242,7 +244,8 @@ wheel haul sail skate skateboard surf
 """.split())
 OBJ_MOTION_IN_PLACE = frozenset("""
 throw toss kick hit pass lift raise juggle swing launch shake wave bounce roll spin move
-flip hurl fling pitch serve shove pick lower flick twirl rock fly
+flip hurl fling pitch serve shove pick lower flick twirl rock fly pour
+spray splash sprinkle
 """.split())
 OBJ_MOTION_ONLY = frozenset("carry transport deliver".split())
 
@@ -272,8 +275,6 @@ PHRASAL_PARTICLES = frozenset({
     ("show", "off"), ("set", "up"), ("hold", "up"), ("give", "up"), ("wipe", "off"), ("brush", "off"),
     ("dry", "off"), ("clean", "up"), ("put", "down"), ("lift", "up"), ("cut", "off"), ("fill", "up"),
 })
-# Verbs that are displacement with a direction particle: "getting out of a car", "getting off the bus".
-PARTICLE_MOTION_VERBS = frozenset("get wipe".split())  # "wiping out": falling off
 
 # Verbs whose "to" + person/animal names a recipient: "throwing a ball to the dog".
 TRANSFER_VERBS = frozenset("throw toss kick pass give hand show feed send serve bring offer".split())
@@ -397,7 +398,8 @@ CONJUNCTIONS = frozenset("and or but then while".split())
 # Adverbs that may stand between an auxiliary or negation and its verb: "is slowly walking".
 ADVERBS = frozenset("""
 also just still slowly quickly fast together alone again very really almost currently now
-happily calmly quietly gently fiercely rapidly constantly continuously
+happily calmly quietly gently fiercely rapidly constantly continuously high low hard straight
+upward upwards downward downwards
 """.split())
 
 # Words after a verb that give a direction, not a place: "moving forward", "flying away".
@@ -405,3 +407,11 @@ DIRECTION_PARTICLES = frozenset("""
 up down off out away back forward forwards backward backwards around about along over in
 across through by home
 """.split())
+
+# Verbs that are displacement with a direction particle: "getting out of a car", "getting off the bus".
+PARTICLE_MOTION = {
+    "get": DIRECTION_PARTICLES | frozenset("into onto inside outside".split()),
+    "wipe": frozenset({"out"}),  # "the surfer wiping out": falling off
+    "take": frozenset({"off"}),  # "a bird taking off" (but "taking off his jacket" has an object)
+    "set": frozenset({"off"}),
+}

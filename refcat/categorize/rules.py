@@ -46,13 +46,13 @@ _DO_VERBS = frozenset("do perform make execute take".split())  # "doing a backfl
 _ALL_VERBS = (
     lx.MOTION_VERBS | lx.STATIC_VERBS | lx.OBJ_STATIC_VERBS | lx.OBJ_MOTION_MOVING
     | lx.OBJ_MOTION_IN_PLACE | lx.OBJ_MOTION_ONLY | lx.NON_ACTED_OBJECT_VERBS | lx.ASPECTUAL_VERBS | _DO_VERBS
-    | lx.PARTICLE_MOTION_VERBS
+    | frozenset(lx.PARTICLE_MOTION)
 )
 _NOUNS = lx.CATEGORY_NOUNS | lx.CLOTHING | lx.FEATURES | lx.BODY_PARTS
 _APPEARANCE = lx.COLOURS | lx.PATTERNS | lx.SIZES | lx.LOOKS
 _COMPOUND_PREPS = sorted((p.split() for p in lx.COMPOUND_PREPOSITIONS), key=len, reverse=True)
 _FUNCTION_WORDS = (lx.LOCATIVE_PREPOSITIONS | lx.AUXILIARIES | lx.RELATIVES | lx.CONJUNCTIONS | lx.NEGATIONS
-                   | frozenset("with of for as like than about without".split()))
+                   | lx.DIRECTION_PARTICLES | frozenset("with of for as like than about without".split()))
 _NUMBERS = frozenset("one two three four five six seven eight nine ten".split())
 _WEAR_VERBS = frozenset("wearing wears wore worn dressed sporting dons donning".split())
 # Where a moved object goes, after "throwing a ball": not the referent's place.
@@ -393,13 +393,14 @@ class _Reader:
             prep == "in" and head is not None and head not in lx.PLACES and head not in lx.CATEGORY_NOUNS
             and any(w in lx.COLOURS or w in lx.PATTERNS for w in obj_words))
         owner = self.owner_is_referent
-        last_verb, passive = self.last_verb, self.passive
-        self.after_agent = head is not None and head in lx.AGENTS
+        last_verb, passive, after_agent = self.last_verb, self.passive, self.after_agent
+        # a rider's mount does not take the verbs after it: "a woman on a horse jumping a fence"
+        self.after_agent = head is not None and head in lx.AGENTS and prep not in ("on", "upon", "atop", "onto")
         self.passive = self.negated = False
         if prep == "of":
             return end
         if prep in ("in", "with") and describes_looks:
-            if owner:
+            if owner and not (prep == "with" and after_agent):
                 self.hit("appearance", i, end)
             self.after_agent, self.last_looks = False, True
             return end
@@ -408,8 +409,9 @@ class _Reader:
                 self.hit("obj-static", i, end)  # "talking on the phone", "typing on a laptop"
             return end
         if prep == "with":
-            if head in lx.BODY_PARTS:
-                return end  # "with her back to the camera"
+            if head in lx.BODY_PARTS or after_agent:
+                # "with her back to the camera"; "next to the girl with the balloon": the girl's
+                return end
             if owner and head is not None and head not in lx.PEOPLE | lx.ANIMALS:
                 self.hit("obj-static", i, end)  # "a man with a camera", "playing with a ball"
             return end
@@ -422,8 +424,8 @@ class _Reader:
                 return j  # "flying away", "bending down", "crawling up onto ..."
             return end
         if (last_verb, prep) in lx.PHRASAL_PARTICLES and self._verb_at(i - 1):
-            if prep in ("up", "down"):
-                self.classify_verb(i - 1, last_verb, np_, owner)  # "picking up a box": the verb's object
+            if head in lx.CATEGORY_NOUNS | lx.CLOTHING:  # a thing: "picking up a box", "taking off his jacket"
+                self.classify_verb(i - 1, last_verb, np_, owner)
             return end  # "shaking off water": the particle's object, not a place
         if prep == _PASSIVE_AGENT and (passive or self._participle_before(i)) and head in lx.AGENTS | lx.VEHICLES:
             return end  # "walked by a woman": the agent, not a place
@@ -437,7 +439,9 @@ class _Reader:
             return end  # "throwing a ball to the basket": where the ball goes
         if prep in ("up", "down") and last_verb in ("climb", "scale"):
             return end  # "climbing up a tree": what is climbed, not where
-        if head in lx.NON_LOCATIVE_OBJECTS or head in lx.CLOTHING and not is_position or self._is_body_part(np_):
+        ranked = any(w in lx.ORDINALS or w in lx.LOCATION_WORDS for w in obj_words)  # "in first place"
+        if head in lx.NON_LOCATIVE_OBJECTS and not ranked or head in lx.CLOTHING and not is_position \
+                or self._is_body_part(np_):
             return end  # "in circles", "on a leash", "on its back"
         if owner:
             self.hit("location", i, end)
@@ -466,7 +470,8 @@ class _Reader:
     def read_verb(self, i: int, lemma: str) -> int:
         j = i + 1
         obj = None
-        if self.starts_np(j) and self.word(j) not in lx.LOCATION_WORDS:  # "turning left" has no object
+        if self.starts_np(j) and self.word(j) not in lx.LOCATION_WORDS and self.words[j:j + 3] != ["side", "by", "side"]:
+            # "turning left", "galloping side by side" have no object
             obj = self.noun_phrase(j)
             j = max(obj.end, j)
         self.classify_verb(i, lemma, obj, self.owner_is_referent)
@@ -481,7 +486,9 @@ class _Reader:
         w = self.words[i]
         head = self.words[obj.head] if obj is not None and obj.head is not None else None
         own = obj is not None and self.words[obj.start] in ("his", "her", "its", "their")
-        moves_body_part = own and head is not None and (head in lx.BODY_PARTS or head in lx.FEATURES)
+        bare = obj is not None and obj.start == obj.head  # "holding hands"
+        moves_body_part = head is not None and (
+            head in lx.BODY_PARTS and (own or bare) or own and head in lx.FEATURES)
         if moves_body_part:
             head = None  # "waving his hand", "turning its head": no object
         participle = not w.endswith("ing") and (w.endswith(("ed", "en", "wn")) or w in lx.IRREGULAR_VERBS)
@@ -499,9 +506,9 @@ class _Reader:
                 cats = ["motion"]  # "a dog being walked", "a ball kicked by a boy"
             elif lemma in lx.STATIC_VERBS | lx.OBJ_STATIC_VERBS:
                 cats = ["static"]
-        elif lemma in lx.PARTICLE_MOTION_VERBS and (
-                self.word(i + 1) in lx.DIRECTION_PARTICLES or self.match_prep(i + 1) > i + 1):
-            cats = ["motion"]  # "getting out of a car", "getting off the bus"
+        elif self.word(i + 1) in lx.PARTICLE_MOTION.get(lemma, ()) and (
+                lemma == "get" or not self.starts_np(i + 2)):
+            cats = ["motion"]  # "getting out of a car", "taking off from the water"
         elif lemma in _DO_VERBS and head is not None and head in lx.MOTION_NOUNS:
             cats = ["motion"]  # "doing a backflip", "taking steps"
         elif self.word(i + 1) == "to" and lemma in lx.ASPECTUAL_VERBS | {"go"} and self._verb_at(i + 2):
