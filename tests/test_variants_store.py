@@ -67,6 +67,8 @@ def test_refused_reviews_write_nothing(store, people):
     loc = variants["location"].key
     with pytest.raises(PermissionDenied):
         sv.review(store, bob, variants["appearance"].key, sv.ACCEPT)
+    with pytest.raises(PermissionDenied):
+        sv.review(store, "mallory", variants["appearance"].key, sv.ACCEPT)
     with pytest.raises(UsageError):
         sv.review(store, ada, loc, sv.ACCEPT)  # nothing generated to accept
     with pytest.raises(UsageError):
@@ -119,6 +121,10 @@ def test_import_released_files_finds_the_original_side(store, people, tmp_path, 
     assert table.loc["appearance", ["original_side", "text", "status", "origin"]].tolist() == [
         "with", "the person in the left is walking", "imported", "human"]
     assert "original side unknown" in table.loc["location", "note"]
+    # the released phrase swaps gray for a location: the categorizer check flags it, the text stays
+    assert table.loc["appearance", "flags"] == aug.CHECK_FAILED
+    assert "check failed on location" in table.loc["appearance", "note"]
+    assert table.loc["motion", "flags"] == ""
     # the builder's variant of the same RE is the same variant: the imported text stays
     sv.save_generated(store, built().values())
     table = sv.variant_table(store).set_index("category")
@@ -178,3 +184,18 @@ def test_cli_from_a_campaign_consensus(store, tmp_path, capsys):
                      "motion": ("a brown dog running", "a brown dog")}
     assert set(table["video_id"]) == {"duo"} and set(table["instance_id"]) == {1}
     assert sv.variant_table(store)["instance"].tolist()[:4] == [DUO_A] * 4
+
+
+def test_a_persons_phrase_is_checked_too(store, people):
+    ada, _ = people
+    variants = built()
+    sv.save_generated(store, variants.values())
+    key = variants["appearance"].key  # the "without appearance" side of "the person in gray is walking"
+    sv.review(store, ada, key, sv.EDIT, "the person in red is walking", note="typo")
+    row = sv.variant_table(store, category="appearance").iloc[0]
+    assert (row["status"], row["flags"]) == ("edited", aug.CHECK_FAILED)
+    assert row["note"] == "typo; categorizer check failed on appearance"
+    sv.review(store, ada, key, sv.EDIT, "the person walking")
+    row = sv.variant_table(store, category="appearance").iloc[0]
+    assert (row["text"], row["flags"]) == ("the person walking", "")
+    assert aug.report(sv.variant_table(store))["edited"] == 1

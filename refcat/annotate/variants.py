@@ -9,7 +9,8 @@ Conventions (tables in refcat.annotate.variant_schema):
   re-run of the builder never overwrites a person's work.
 - Reviewing is for admins (PermissionDenied otherwise): accept takes the text shown (it must
   exist), edit and write need a non-empty text, reject takes none. Each decision records who
-  and when.
+  and when. A person's phrase (edit, write, import) goes through the same categorizer check
+  as a generated one; a failure is flagged on the variant, not refused.
 - The variant table has the columns of refcat.categorize.augment.VARIANT_COLUMNS, so the
   same code writes A2Dre+ files and the tidy table from the store or from a fresh build.
 """
@@ -114,6 +115,10 @@ def _state(row: VariantRow, events: list[VariantEventRow]) -> dict:
     decided = _latest(events, [IMPORT, *DECISIONS])
     shown = decided if decided is not None and decided.kind != REJECT else generated
     text = shown.text if shown is not None else None
+    flags = generated.flags if generated is not None else ""
+    note = generated.note if generated is not None else ""
+    if decided is not None and decided.kind in (EDIT, WRITE, IMPORT):
+        flags, note = decided.flags, decided.note
     if decided is not None:
         status = _STATUS[decided.kind]
         origin = "human" if decided.kind in (EDIT, WRITE, IMPORT) else "generated"
@@ -126,8 +131,7 @@ def _state(row: VariantRow, events: list[VariantEventRow]) -> dict:
         "object_id": row.object_id, "category": row.category, "original": row.original,
         "original_side": row.original_side, "text": text,
         "generated": any(e.kind == GENERATED and e.text is not None for e in events),
-        "origin": origin, "status": status, "flags": generated.flags if generated is not None else "",
-        "note": generated.note if generated is not None else (decided.note if decided is not None else ""),
+        "origin": origin, "status": status, "flags": flags, "note": note,
     }
 
 
@@ -184,8 +188,20 @@ def review(store: Store, user: User | str, key: str, decision: str, text: str | 
                 raise UsageError("a variant is one line", expected="a phrase without line breaks")
         else:
             text = None
-        session.add(VariantEventRow(variant_pk=row.id, kind=decision, text=text, flags="", note=note,
+        flags = ""
+        if decision in (EDIT, WRITE):
+            flags, note = _checked(row.original, text, row.category, row.original_side, note)
+        session.add(VariantEventRow(variant_pk=row.id, kind=decision, text=text, flags=flags, note=note,
                                     user_pk=author.id, created_at=utcnow()))
+
+
+def _checked(original: str, text: str, category: str, original_side: str, note: str) -> tuple[str, str]:
+    """(flags, note) of a person's phrase after the categorizer check (augment.check_variant)."""
+    problems = aug.check_variant(original, text, category, aug.other_side(original_side))
+    if not problems:
+        return "", note
+    failed = "categorizer check failed on " + ", ".join(problems)
+    return aug.CHECK_FAILED, f"{note}; {failed}" if note else failed
 
 
 def import_a2dre_plus(store: Store, directory: str | Path, dataset: str = "a2d") -> int:
@@ -215,8 +231,10 @@ def import_a2dre_plus(store: Store, directory: str | Path, dataset: str = "a2d")
         side = max(("with", "without"), key=lambda s: (tally[sides[s].lower()], s == "with"))
         guessed = tally[sides[side].lower()] == tally[sides[aug.other_side(side)].lower()]
         note = "released A2Dre+ files" + ("; original side unknown, taken as 'with'" if guessed else "")
+        text = sides[aug.other_side(side)]
+        flags, note = _checked(sides[side], text, category, side, note)
         variants.append(aug.Variant(dataset, video_id, object_id, f"{dataset}/{video_id}/{object_id}/a2dre+{k}",
-                                    category, sides[side], side, sides[aug.other_side(side)], (), note))
+                                    category, sides[side], side, text, (flags,) if flags else (), note))
     return _save_imported(store, variants)
 
 
@@ -237,8 +255,8 @@ def _save_imported(store: Store, variants: list[aug.Variant]) -> int:
             last = _latest(_events(session, row.id), [IMPORT])
             if last is not None and last.text == v.text:
                 continue
-            session.add(VariantEventRow(variant_pk=row.id, kind=IMPORT, text=v.text, flags="", note=v.note,
-                                        user_pk=None, created_at=utcnow()))
+            session.add(VariantEventRow(variant_pk=row.id, kind=IMPORT, text=v.text, flags=",".join(v.flags),
+                                        note=v.note, user_pk=None, created_at=utcnow()))
             imported += 1
     return imported
 
