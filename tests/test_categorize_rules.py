@@ -178,8 +178,12 @@ def test_negated_motion_evidence_includes_the_negation():
     assert categorize("a car that is not moving").evidence["static"] == ["not moving"]
 
 
-def test_stray_spaces_and_mixed_case():
+def test_stray_spaces_mixed_case_quotes_and_slashes():
     assert positives("  The Man   in  RED is running  ") == {"appearance", "category", "motion"}
+    assert positives('"the girl" who\'s dancing') == {"category", "motion"}
+    assert positives("a man/woman running") == {"category", "motion"}
+    assert positives("the 2nd car") == {"category", "location"}
+    assert positives("") == set() and categorize("").information == "minimal"
 
 
 def test_tokenize_splits_contractions_and_keeps_offsets():

@@ -141,7 +141,7 @@ left-hand right-hand uppermost lowermost top-left top-right bottom-left bottom-r
 
 # Locative only in a nominal use ("in the back", "the front car", "at the top").
 POSITION_NOUNS = frozenset("front back top bottom side rear end".split())
-ORDINALS = frozenset("first second third fourth fifth sixth last".split())
+ORDINALS = frozenset("first second third fourth fifth sixth last 1st 2nd 3rd 4th 5th 6th".split())
 
 # Places: "in the green field" locates; "in a green <unknown noun>" is rather clothing ("in striped pajama").
 PLACES = frozenset("""

@@ -53,6 +53,7 @@ _APPEARANCE = lx.COLOURS | lx.PATTERNS | lx.SIZES | lx.LOOKS
 _COMPOUND_PREPS = sorted((p.split() for p in lx.COMPOUND_PREPOSITIONS), key=len, reverse=True)
 _FUNCTION_WORDS = (lx.LOCATIVE_PREPOSITIONS | lx.AUXILIARIES | lx.RELATIVES | lx.CONJUNCTIONS | lx.NEGATIONS
                    | lx.DIRECTION_PARTICLES | frozenset("with of for as like than about without".split()))
+_QUOTES = frozenset({'"', "'", "`", "\u201c", "\u201d", "\u2018"})
 _NUMBERS = frozenset("one two three four five six seven eight nine ten".split())
 _WEAR_VERBS = frozenset("wearing wears wore worn dressed sporting dons donning".split())
 # Where a moved object goes, after "throwing a ball": not the referent's place.
@@ -87,7 +88,8 @@ class _Token:
 def tokenize(text: str) -> list[_Token]:
     """Lower-cased word tokens with their character offsets in `text`; "isn't" -> "is", "n't"."""
     low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text.replace("\u2019", "'"))
-    return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(low)]
+    return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(low)
+            if m.group() not in _QUOTES]
 
 
 def is_appearance_word(w: str) -> bool:
@@ -293,7 +295,7 @@ class _Reader:
             self.owner_is_referent, self.after_agent, self.in_relative = True, False, False
             self.last_verb, self.after_be = None, False
             return i + 1
-        if w in lx.CONJUNCTIONS or w == "&":
+        if w in lx.CONJUNCTIONS or w in ("&", "/"):
             self.last_looks = looks
             if self._verb_at(i + 1) or self.word(i + 1) in lx.AUXILIARIES | lx.NEGATIONS | lx.ADVERBS:
                 return i + 1  # "running and jumping": the same subject
