@@ -1,7 +1,6 @@
 """The A2Dre+ builder (refcat.categorize.augment) and `refcat augment`: sides, flags, the categorizer
 check, the released formats, and every generated fact checked against the demo scene's ground truth."""
 
-import json
 from collections import Counter
 
 import pandas as pd
@@ -107,7 +106,8 @@ def test_cli_writes_the_eight_files_that_reread_identically(tmp_path, capsys):
     ]
     location = table[(table.category == "location")].pivot(index="row", columns="polarity", values="query")
     assert location.to_dict("records") == [
-        {"with": "player in blue shirt passing a basketball on left", "without": "player in blue shirt passing a basketball"},
+        {"with": "player in blue shirt passing a basketball on left",
+         "without": "player in blue shirt passing a basketball"},
         {"with": "player on left", "without": "player"},
         {"with": "the dog that is sitting on the couch", "without": "the dog that is sitting"},
     ]
@@ -220,4 +220,3 @@ def test_cli_on_the_demo_data_reports(demo, tmp_path, capsys):
     assert report["generated"] == len(generated) > 0
     assert report["flagged"] == (tidy["flags"] != "").sum()
     assert report["accepted unchanged"] == report["edited"] == 0
-    json.dumps(report)

@@ -49,8 +49,8 @@ log = logging.getLogger(__name__)
 
 NEEDS_PERSON = "needs-person"
 CHECK_FAILED = "check-failed"
-PENDING, ACCEPTED, EDITED, REJECTED, WRITTEN, IMPORTED = "pending", "accepted", "edited", "rejected", "written", "imported"
-HUMAN_TEXT = (EDITED, WRITTEN, IMPORTED)  # statuses whose text a person wrote
+PENDING, ACCEPTED, EDITED, REJECTED = "pending", "accepted", "edited", "rejected"
+WRITTEN, IMPORTED = "written", "imported"
 VARIANT_COLUMNS = ["key", "instance", "dataset", "video_id", "object_id", "category", "original", "original_side",
                    "text", "generated", "origin", "status", "flags", "note"]
 TIDY_COLUMNS = ["instance", "category", "polarity", "phrase", "origin", "flags"]
@@ -234,7 +234,8 @@ def variant_table(variants: Iterable[Variant]) -> pd.DataFrame:
     """The variant table of freshly built variants (status pending, origin generated)."""
     rows = [{"key": v.key, "instance": v.instance, "dataset": v.dataset, "video_id": v.video_id,
              "object_id": v.object_id, "category": v.category, "original": v.original,
-             "original_side": v.original_side, "text": v.text, "generated": v.text is not None, "origin": None if v.text is None else "generated",
+             "original_side": v.original_side, "text": v.text, "generated": v.text is not None,
+             "origin": None if v.text is None else "generated",
              "status": PENDING, "flags": ",".join(v.flags), "note": v.note} for v in variants]
     return pd.DataFrame(rows, columns=VARIANT_COLUMNS)
 

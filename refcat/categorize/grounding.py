@@ -23,7 +23,8 @@ inclusive x1, y1, x2, y2 as in refcat.datasets.records; frames 0-based):
   out edges blended with the background; for a person the torso band TORSO of the box height,
   where the clothing colour is) in HSV, when one name holds at least COLOUR_MIN_SHARE of the
   pixels (a majority: small objects in JPEG frames take on the background's hue at their
-  borders through chroma subsampling, so a plurality is not enough). People get "in <colour>", other objects the adjective "<colour>".
+  borders through chroma subsampling, so a plurality is not enough). People get "in <colour>",
+  other objects the adjective "<colour>".
 """
 
 from __future__ import annotations
@@ -188,7 +189,8 @@ def static_fact(track: Track, scene: SceneTracks) -> Fact | None:
     moved = displacement(track)
     if moved is None or moved[0] > STILL_MAX * scene.width:
         return None
-    return Fact("static", "still", "that is not moving", f"bottom centre moved {moved[0]:.0f} px over {moved[1]} frames")
+    basis = f"bottom centre moved {moved[0]:.0f} px over {moved[1]} frames"
+    return Fact("static", "still", "that is not moving", basis)
 
 
 # ---------------------------------------------------------------- colour
