@@ -4,7 +4,9 @@ and the tables derived from the events (see refcat.annotate.state for the conven
 Every request is checked before anything is written and refused with an exception:
 PermissionDenied (not yours, not allowed yet), StoreError (unknown instance or campaign,
 closed round, finished campaign), UsageError (question or value outside the campaign's
-questions or the taxonomy). A refused request writes nothing.
+questions or the taxonomy). A refused request writes nothing. Writes run as one transaction
+each, retried whole on a transient conflict (refcat.annotate.retry); an answer re-reads its
+round inside its own transaction, so one racing a round close is refused, not misfiled.
 
 Automatic answers (author "auto") are excluded from `label_table` and `disagreements`,
 so agreement is measured on annotators' answers only; `final_labels` uses them.
@@ -115,7 +117,7 @@ class _InstanceFacts:
 
 
 # Per store: (campaign name, instance key) -> _InstanceFacts, so that answering reads only
-# what can change (the user, the round). Weak keys: a disposed store takes its cache with it.
+# what can change (the user, the round). Weak keys: the cache goes with its Store object.
 _FACTS: WeakKeyDictionary = WeakKeyDictionary()
 
 
@@ -155,7 +157,7 @@ def record_answer(store: Store, user: User | str, campaign: Campaign | str, inst
             if not revision_fields(facts.fields, first, facts.raters, urow.name, instance_key):
                 raise PermissionDenied(f"instance {instance_key!r} is not in {urow.name}'s revision queue "
                                        f"(no disagreement there)")
-        _check_value(field, value, facts.asked, instance_key)
+        _check_value(field, value, list(facts.asked), instance_key)
         event_id = session.execute(
             insert(LabelEventRow).returning(LabelEventRow.id),
             dict(campaign_pk=facts.campaign_pk, instance_pk=facts.instance_pk, user_pk=urow.id, round=number,
