@@ -45,6 +45,8 @@ def register(subparsers) -> None:
                                           "for DistributedDataParallel. To resume, repeat the command with --resume.")
     _add_data_options(p, "train")
     p.add_argument("--val-split", default=t.val_split, help="split for validation IoU each epoch; 'none' to skip")
+    p.add_argument("--frame-step", type=int, default=t.frame_step,
+                   help="use every k-th annotated frame of each video, for training and validation (default %(default)s)")
     _add_model_options(p)
     p.add_argument("--base-size", type=int, default=t.base_size, help="shorter side after resizing (default %(default)s)")
     p.add_argument("--crop-size", type=int, default=t.crop_size, help="random square crop; 0 keeps the whole frame (default %(default)s)")
@@ -106,7 +108,8 @@ def _train(args) -> int:
     )
     train_cfg = TrainConfig(
         dataset=args.dataset, root=args.root, split=args.split, sources=tuple(args.sources),
-        val_split=None if args.val_split in (None, "none") else args.val_split, base_size=args.base_size,
+        val_split=None if args.val_split in (None, "none") else args.val_split, frame_step=args.frame_step,
+        base_size=args.base_size,
         crop_size=args.crop_size or None, batch_size=args.batch_size, accumulate=args.accumulate,
         epochs=args.epochs, lr=args.lr, text_lr=args.text_lr, momentum=args.momentum,
         weight_decay=args.weight_decay, seed=args.seed,

@@ -55,6 +55,7 @@ class TrainConfig:
     split: str = "train"
     sources: tuple[str, ...] = field(default_factory=tuple)  # RE sources to train on; empty = all
     val_split: str | None = "val"
+    frame_step: int = 1  # use every k-th annotated frame of a video (train and validation); 1 = all
     base_size: int = 520  # shorter side after resizing (released code: RandomResize(520, 520))
     crop_size: int | None = 480  # random square crop; None keeps the whole resized frame
     batch_size: int = 8  # per process
@@ -75,8 +76,8 @@ class TrainConfig:
                 "projection and of ASPP pooling need at least 2 samples",
                 expected=">= 2",
             )
-        if self.accumulate < 1 or self.epochs < 1:
-            raise UsageError("accumulate and epochs must be positive")
+        if self.accumulate < 1 or self.epochs < 1 or self.frame_step < 1:
+            raise UsageError("accumulate, epochs and frame step must be positive")
 
 
 def config_to_dict(config: ModelConfig | TrainConfig) -> dict:

@@ -80,7 +80,12 @@ class FrameSample:
     instance_key: str = ""  # evaluation samples: the instance the text belongs to
 
 
-def training_samples(reader: DatasetReader, instances: Iterable[Instance]) -> list[FrameSample]:
+def _every(frames: list[int], step: int) -> list[int]:
+    """Every `step`-th of a video's annotated frames, starting with the first."""
+    return frames[::step]
+
+
+def training_samples(reader: DatasetReader, instances: Iterable[Instance], frame_step: int = 1) -> list[FrameSample]:
     """One sample per referent and annotated frame where it is present, carrying all its REs."""
     texts: dict[tuple[str, int], list[str]] = {}
     for inst in instances:
@@ -90,13 +95,14 @@ def training_samples(reader: DatasetReader, instances: Iterable[Instance]) -> li
         for obj in reader.objects(video_id):
             if (video_id, obj.object_id) in texts:
                 samples.extend(
-                    FrameSample(video_id, f, obj.object_id, tuple(texts[video_id, obj.object_id])) for f in obj.frames
+                    FrameSample(video_id, f, obj.object_id, tuple(texts[video_id, obj.object_id]))
+                    for f in _every(obj.frames, frame_step)
                 )
     return samples
 
 
 def evaluation_samples(
-    reader: DatasetReader, instances: Iterable[Instance], *, present_only: bool = True
+    reader: DatasetReader, instances: Iterable[Instance], *, present_only: bool = True, frame_step: int = 1
 ) -> list[FrameSample]:
     """One sample per expression and annotated frame (only frames showing the referent if `present_only`)."""
     samples = []
@@ -108,7 +114,9 @@ def evaluation_samples(
             frames = objects[inst.video_id].get(inst.object_id, [])
         else:
             frames = reader.annotated_frames(inst.video_id)
-        samples.extend(FrameSample(inst.video_id, f, inst.object_id, (inst.text,), inst.key) for f in frames)
+        samples.extend(
+            FrameSample(inst.video_id, f, inst.object_id, (inst.text,), inst.key) for f in _every(frames, frame_step)
+        )
     return samples
 
 
@@ -245,17 +253,18 @@ class ShardedSampler(Sampler[int]):
 
 def build_datasets(
     dataset: str, root: str, split: str, val_split: str | None, sources: Sequence[str], base_size: int,
-    crop_size: int | None, seed: int,
+    crop_size: int | None, seed: int, frame_step: int = 1,
 ) -> tuple[ReferringFrames, ReferringFrames | None, list[str]]:
     """(training set, validation set or None, training REs) for `refcat train`."""
     if not root:
         raise UsageError("no dataset root given", expected="--root DIR")
     reader = open_dataset(dataset, root, split)
     instances = select_instances(reader, sources)
-    train = ReferringFrames(reader, training_samples(reader, instances), base_size, crop_size, train=True, seed=seed)
+    samples = training_samples(reader, instances, frame_step)
+    train = ReferringFrames(reader, samples, base_size, crop_size, train=True, seed=seed)
     val = None
     if val_split:
         val_reader = open_dataset(dataset, root, val_split)
-        val_samples = evaluation_samples(val_reader, select_instances(val_reader, sources))
+        val_samples = evaluation_samples(val_reader, select_instances(val_reader, sources), frame_step=frame_step)
         val = ReferringFrames(val_reader, val_samples, base_size, train=False)
     return train, val, [i.text for i in instances]

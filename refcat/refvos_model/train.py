@@ -164,7 +164,7 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> di
     # 2. data
     train_set, val_set, texts = build_datasets(
         train_cfg.dataset, train_cfg.root, train_cfg.split, train_cfg.val_split, train_cfg.sources,
-        train_cfg.base_size, train_cfg.crop_size, train_cfg.seed,
+        train_cfg.base_size, train_cfg.crop_size, train_cfg.seed, train_cfg.frame_step,
     )
     sampler = ShardedSampler(len(train_set), rank=info.rank, world_size=info.world_size, shuffle=True, seed=train_cfg.seed)
     batches_per_epoch = len(sampler) // train_cfg.batch_size

@@ -1,0 +1,202 @@
+"""RefVOS on the demo dataset: does it learn the REs, how fast, how much memory.
+
+1. Trains mobilenet_v3_large + MiniLM (`refcat.refvos_model.train.train`) on the demo's train
+   videos, then scores the held-out val videos at full frame size: mean IoU (average over
+   expression x frame samples) and overall IoU (sum I / sum U), void pixels excluded, next to
+   the "always predict the largest object in the frame" baseline on the same samples, overall and
+   for the REs whose demo ground truth (demo_scene.json) says they use appearance / location.
+2. Times inference per frame for each backbone: RefVOS (text branch and fusion included) against
+   a plain torchvision DeepLabv3 of the same backbone at the same input size.
+
+    python benchmarks/bench_refvos.py                    # CPU, a few minutes
+    python benchmarks/bench_refvos.py --device cuda --epochs 20 --frame-step 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch.utils.data import DataLoader  # noqa: E402
+from torchvision.models import segmentation  # noqa: E402
+
+from refcat.refvos_model.checkpoint import load_model  # noqa: E402
+from refcat.refvos_model.config import ModelConfig, TrainConfig  # noqa: E402
+from refcat.refvos_model.data import (  # noqa: E402
+    ReferringFrames, collate, evaluation_samples, open_dataset, referent_target, resized_size, select_instances,
+)
+from refcat.refvos_model.network import RefVOS  # noqa: E402
+from refcat.refvos_model.train import RunOptions, train  # noqa: E402
+
+PLAIN = {
+    "mobilenet_v3_large": segmentation.deeplabv3_mobilenet_v3_large,
+    "resnet50": segmentation.deeplabv3_resnet50,
+    "resnet101": segmentation.deeplabv3_resnet101,
+}
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def score(model, reader, samples, base_size: int, device: torch.device, batch_size: int):
+    """Per-sample (I, U) of the model and of the largest-object baseline, at full frame size, void excluded."""
+    sizes = {v.video_id: (v.height, v.width) for v in reader.videos()}
+    loader = DataLoader(ReferringFrames(reader, samples, base_size, train=False), batch_size=batch_size,
+                        collate_fn=collate)
+    model_iu, base_iu = np.zeros((len(samples), 2)), np.zeros((len(samples), 2))
+    model.to(device).eval()
+    with torch.no_grad():
+        for images, _, texts, indices in loader:
+            logits = model(images.to(device), texts).float()
+            for k, i in enumerate(indices.tolist()):
+                s = samples[i]
+                h, w = sizes[s.video_id]
+                rh, rw = resized_size(h, w, base_size)
+                full = F.interpolate(logits[k : k + 1, :, :rh, :rw], size=(h, w), mode="bilinear", align_corners=False)
+                pred = (full[0].argmax(0) == 1).cpu().numpy()
+                target = referent_target(reader, s.video_id, s.frame, s.object_id)
+                valid, gt = target != 255, target == 1
+                model_iu[i] = ((pred & gt & valid).sum(), ((pred | gt) & valid).sum())
+                masks = reader.object_masks(s.video_id, s.frame).masks
+                largest = max(masks.values(), key=lambda m: int(m.sum()))
+                base_iu[i] = ((largest & gt & valid).sum(), ((largest | gt) & valid).sum())
+    return model_iu, base_iu
+
+
+def summarise(iu: np.ndarray) -> tuple[float, float]:
+    """(mean IoU, overall IoU)."""
+    return float(np.mean(iu[:, 0] / np.maximum(iu[:, 1], 1))), float(iu[:, 0].sum() / max(iu[:, 1].sum(), 1))
+
+
+def inference_times(backbones, size, device, reps: int) -> list[tuple[str, float, float]]:
+    """(backbone, RefVOS seconds a frame, plain DeepLabv3 seconds a frame), batch 1, random weights."""
+    rows = []
+    x = torch.randn(1, 3, *size, device=device)
+    for name in backbones:
+        torch.manual_seed(0)
+        refvos = RefVOS(ModelConfig(backbone=name, text_encoder="minilm"), weights_backbone="none").to(device).eval()
+        plain = PLAIN[name](weights=None, weights_backbone=None, num_classes=2, aux_loss=False).to(device).eval()
+        timings = []
+        for run in (lambda: refvos(x, ["the red car on the left"]), lambda: plain(x)["out"]):
+            with torch.no_grad():
+                run()  # warm-up
+                sync(device)
+                began = time.perf_counter()
+                for _ in range(reps):
+                    run()
+                sync(device)
+            timings.append((time.perf_counter() - began) / reps)
+        rows.append((name, *timings))
+        del refvos, plain
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", help="demo dataset folder (written there if absent; default: a temporary folder)")
+    ap.add_argument("--out", help="training output folder (default: a temporary folder)")
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--base-size", type=int, default=160, help="shorter side of the network input")
+    ap.add_argument("--frame-step", type=int, default=4, help="every k-th frame, for training and scoring")
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
+    ap.add_argument("--backbones", nargs="+", default=list(PLAIN), help="backbones to time at inference")
+    ap.add_argument("--reps", type=int, default=3, help="timed forwards a model")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    tmp = tempfile.TemporaryDirectory(prefix="bench_refvos_")
+    data = Path(args.data or Path(tmp.name) / "demo")
+    out = Path(args.out or Path(tmp.name) / "run")
+    if not (data / ".complete").exists():
+        from refcat.datasets.demo import write_demo_dataset
+
+        write_demo_dataset(data)
+    print(f"device {device}, torch threads {torch.get_num_threads()}, data {data}")
+
+    # 1. train
+    model_cfg = ModelConfig(backbone="mobilenet_v3_large", text_encoder="minilm", train_text_encoder=False)
+    train_cfg = TrainConfig(dataset="demo", root=str(data), val_split=None, base_size=args.base_size, crop_size=None,
+                            batch_size=args.batch_size, epochs=args.epochs, lr=args.lr, frame_step=args.frame_step)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    began = time.perf_counter()
+    summary = train(model_cfg, train_cfg, RunOptions(out=str(out), device=args.device, workers=args.workers,
+                                                     weights_backbone="torchvision", progress=False))
+    train_s = time.perf_counter() - began
+    samples_seen = summary["global_step"] * args.batch_size
+    model, state = load_model(out / "checkpoint.pt")
+    print(f"\ntraining: {args.epochs} epochs, {summary['global_step']} steps of {args.batch_size}, "
+          f"input {args.base_size}px shorter side, backbone weights: {state['backbone_origin']}")
+    print(f"  time {train_s:.1f} s, {samples_seen / train_s:.2f} samples/s; loss {summary['losses'][0]:.4f} -> "
+          f"{np.mean(summary['losses'][-5:]):.4f} (mean of last 5 steps)")
+    print(f"  peak RSS {peak_rss_mib():.0f} MiB" + (
+        f", peak CUDA memory {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB" if device.type == "cuda" else ""))
+
+    # 2. score the held-out videos against the largest-object baseline
+    reader = open_dataset("demo", str(data), "val")
+    instances = select_instances(reader)
+    samples = evaluation_samples(reader, instances, frame_step=args.frame_step)
+    began = time.perf_counter()
+    model_iu, base_iu = score(model, reader, samples, args.base_size, device, args.batch_size)
+    score_s = time.perf_counter() - began
+    scene = json.loads((data / "demo_scene.json").read_text())
+    info = {}
+    for vid, video in scene["videos"].items():
+        for e in video["expressions"]:
+            info[vid, e["object_id"], e["source"]] = e
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(samples):
+        _, vid, obj, source = s.instance_key.split("/")
+        e = info[vid, int(obj), source]
+        groups["all REs"].append(i)
+        if e["intended"] == "valid":
+            groups["valid REs"].append(i)
+            for cat in ("appearance", "location"):
+                if cat in e["categories"]:
+                    groups[f"valid, {cat}"].append(i)
+    print(f"\nheld-out demo videos ({len(reader.videos())} val videos, {len(instances)} REs, "
+          f"{len(samples)} expression x frame samples, every {args.frame_step}th frame; scored in {score_s:.1f} s)")
+    print(f"  {'subset':<20}{'n':>6}  {'RefVOS mIoU':>12}{'oIoU':>8}  {'largest mIoU':>13}{'oIoU':>8}  {'mIoU ratio':>10}")
+    for name, idx in groups.items():
+        m_mean, m_all = summarise(model_iu[idx])
+        b_mean, b_all = summarise(base_iu[idx])
+        print(f"  {name:<20}{len(idx):>6}  {m_mean:>12.3f}{m_all:>8.3f}  {b_mean:>13.3f}{b_all:>8.3f}  "
+              f"{m_mean / max(b_mean, 1e-9):>10.2f}")
+
+    # 3. inference time per frame against plain DeepLabv3
+    h, w = resized_size(480, 854, args.base_size)
+    print(f"\ninference, batch 1, {w}x{h} input, {args.reps} timed runs (random weights; RefVOS with MiniLM):")
+    print(f"  {'backbone':<20}{'RefVOS ms':>10}{'DeepLabv3 ms':>14}{'ratio':>8}")
+    for name, ours, plain in inference_times(args.backbones, (h, w), device, args.reps):
+        print(f"  {name:<20}{ours * 1000:>10.1f}{plain * 1000:>14.1f}{ours / plain:>8.2f}")
+    if device.type == "cuda":
+        print(f"  peak CUDA memory {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB")
+    print(f"\npeak RSS of the whole run {peak_rss_mib():.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
