@@ -58,7 +58,7 @@ def render(db: Store, user: User) -> None:
         return
     widgets.show_flash()
     annotators_tab, campaigns_tab, progress_tab, agreement_tab = st.tabs(
-        ["Annotators", "Campaigns", "Progress and rounds", "Agreement"])
+        ["Annotators", "Campaigns", "Progress and rounds", "Agreement"], key="admin_tab")
     with annotators_tab:
         _annotators(db)
     with campaigns_tab:

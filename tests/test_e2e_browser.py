@@ -1,0 +1,277 @@
+"""End to end in a real Chromium (Playwright): `streamlit run app.py` over a small demo store.
+
+Two annotators label in two browser contexts with the keyboard, a reload keeps their answers,
+the admin closes the blind round, an annotator revises, the admin adjudicates and exports.
+Answers are checked in the store (the page's effect) and on the page (what the user sees).
+Screenshots of every page are written to the test's tmp folder (`screens/`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+from urllib.request import urlopen
+
+import pandas as pd
+import pytest
+
+from refcat.annotate.labels import answers, final_labels, queue, questions_for
+from refcat.annotate.state import instance_row
+from refcat.annotate.store import open_store
+from test_annotate_ui import build_demo
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[1]
+WAIT_S = 20
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make chromium)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    url, data = build_demo(tmp_path, n_videos=2, frames=6)
+    port = free_port()
+    log = open(tmp_path / "streamlit.log", "w")
+    env = {**os.environ, "REFCAT_DB": url, "REFCAT_DATA": str(data), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text())
+            time.sleep(0.3)
+    store = open_store(url)
+    yield base, store, tmp_path
+    store.dispose()
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def wait_until(page, check, what: str):
+    """Poll `check` while letting Playwright process the page's events (a bare sleep would not)."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        page.wait_for_timeout(150)
+
+
+def log_in(page, base: str, name: str) -> str:
+    """Log in and return the session token from the URL."""
+    page.goto(base + "/")
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password", exact=True).fill(name)
+    page.get_by_role("button", name="Log in").click()
+    wait_until(page, lambda: "s=" in page.url, f"{name}'s login")
+    return parse_qs(urlparse(page.url).query)["s"][0]
+
+
+def shown_instance(page) -> str | None:
+    return parse_qs(urlparse(page.url).query).get("instance", [None])[0]
+
+
+def idle(page) -> None:
+    """Wait until the app's script has finished its run (the page shows the latest state)."""
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=WAIT_S * 1000)
+
+
+def press(page, key: str, check, what: str) -> None:
+    """Press a key in a page's window, as its user would, and wait for its effect `check`."""
+    idle(page)
+    page.bring_to_front()
+    page.keyboard.press(key)
+    wait_until(page, check, what)
+    idle(page)
+
+
+def chosen(page, label: str) -> bool:
+    """Whether the answer button with this label is the highlighted (primary) one."""
+    return page.locator('[data-testid="stBaseButton-primary"]', has_text=label).count() > 0
+
+
+def shot(page, folder: Path, name: str) -> None:
+    idle(page)
+    page.wait_for_timeout(400)  # let the last run paint
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def test_label_revise_adjudicate_export_in_chromium(server):
+    from playwright.sync_api import sync_playwright
+
+    base, store, tmp = server
+    screens = tmp / "screens"
+    screens.mkdir()
+    first = queue(store, "ann1", "demo")[0].instance_key
+    second = queue(store, "ann1", "demo")[1].instance_key
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        contexts = {name: browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+                    for name in ("ann1", "ann2", "admin")}
+        pages = {name: ctx.new_page() for name, ctx in contexts.items()}
+        p1, p2, pa = pages["ann1"], pages["ann2"], pages["admin"]
+        try:
+            _scenario(base, store, screens, p1, p2, pa, first, second)
+        except Exception:
+            for name, page in pages.items():
+                page.screenshot(path=str(screens / f"failed_{name}.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+def _scenario(base, store, screens, p1, p2, pa, first, second):
+    """The steps of the test, on the pages of ann1 (p1), ann2 (p2) and the admin (pa)."""
+
+    def mine(user, key=first):
+        return answers(store, user, "demo", key)
+
+    p1.goto(base + "/")
+    p1.get_by_label("User name").wait_for()
+    shot(p1, screens, "01_login")
+    tokens = {name: log_in(page, base, name) for name, page in (("ann1", p1), ("ann2", p2))}
+    p1.get_by_text("Correctness").first.wait_for()
+    assert shown_instance(p1) == first
+
+    # Blind round, keyboard only: ann1 and ann2 disagree on appearance and location.
+    asked_difficulty = "difficulty" in questions_for(store, "demo", first)
+    for page, user in ((p1, "ann1"), (p2, "ann2")):
+        if asked_difficulty:  # not asked where the referent is its video's only object (automatic)
+            page.get_by_text("Correctness").first.wait_for()
+            press(page, "2", lambda u=user: mine(u).get("difficulty") == "non-trivial", f"{user} non-trivial")
+    press(p1, "3", lambda: mine("ann1").get("correctness") == "valid", "ann1 valid")
+    press(p1, "a", lambda: mine("ann1").get("appearance") == "yes", "ann1 appearance yes")
+    press(p1, "Shift+L", lambda: mine("ann1").get("location") == "no", "ann1 location no")
+    press(p1, "7", lambda: mine("ann1").get("information") == "minimal", "ann1 minimal")
+    p2.get_by_text("Correctness").first.wait_for()
+    press(p2, "3", lambda: mine("ann2").get("correctness") == "valid", "ann2 valid")
+    press(p2, "Shift+A", lambda: mine("ann2").get("appearance") == "no", "ann2 appearance no")
+    press(p2, "l", lambda: mine("ann2").get("location") == "yes", "ann2 location yes")
+    press(p2, "7", lambda: mine("ann2").get("information") == "minimal", "ann2 minimal")
+    wait_until(p2, lambda: chosen(p2, "yes") and chosen(p2, "valid RE"), "ann2's page to show its answers")
+    assert "ann1" not in p2.inner_text("body")  # blind: nobody else's answers or name
+    shot(p1, screens, "02_annotate_ann1")
+    shot(p2, screens, "03_annotate_ann2")
+
+    # A key pressed while the player has the focus still answers (the player passes keys on).
+    frame = p1.frame_locator("iframe").first
+    frame.locator("#play").click()
+    press(p1, "m", lambda: mine("ann1").get("motion") == "yes", "motion via the player's focus")
+    press(p1, "u", lambda: "motion" not in mine("ann1"), "undo of motion")
+    press(p1, "ArrowRight", lambda: shown_instance(p1) == second, "next instance")
+    p1.get_by_text("Correctness").first.wait_for()
+    press(p1, "ArrowLeft", lambda: shown_instance(p1) == first, "previous instance")
+
+    # Reload: still logged in, same instance, answers shown.
+    p1.reload()
+    wait_until(p1, lambda: chosen(p1, "valid RE") and chosen(p1, "minimal"), "answers after reload")
+    assert shown_instance(p1) == first
+    assert mine("ann1") == {"correctness": "valid", "appearance": "yes", "location": "no", "information": "minimal",
+                            **({"difficulty": "non-trivial"} if asked_difficulty else {})}
+    shot(p1, screens, "04_after_reload")
+
+    # A bad request: an instance that is not in the queue is refused with a message.
+    p2.goto(f"{base}/annotate?s={tokens['ann2']}&instance=demo/nope/1/annot1")
+    p2.get_by_text("is not in your queue").wait_for()
+    wait_until(p2, lambda: shown_instance(p2) == first, "the fallback to ann2's own place")
+    shot(p2, screens, "05_refused_instance")
+
+    # The admin closes the blind round.
+    admin_token = log_in(pa, base, "admin")
+    pa.goto(f"{base}/admin?s={admin_token}")
+    pa.get_by_role("tab", name="Progress and rounds").click()
+    pa.get_by_text("I want to close the blind round").click()
+    pa.get_by_role("button", name="Close round of demo").click()
+    pa.get_by_text("demo · revision").wait_for()
+    shot(pa, screens, "06_admin_progress")
+    pa.get_by_role("tab", name="Agreement").click()
+    pa.get_by_text("First answers").wait_for()
+    shot(pa, screens, "07_admin_agreement")
+
+    p2.goto(f"{base}/annotate?s={tokens['ann2']}")
+    p2.get_by_text("The blind round of campaign 'demo' is closed").wait_for()
+
+    # Revision: ann1 sees the others' answers and revises appearance with the keyboard.
+    p1.goto(f"{base}/revise?s={tokens['ann1']}")
+    p1.get_by_text("Answers: ann2: no").first.wait_for()
+    shot(p1, screens, "08_revise")
+    press(p1, "Shift+A", lambda: mine("ann1").get("appearance") == "no", "ann1 revises appearance")
+    assert answers(store, "ann1", "demo", first, round=1)["appearance"] == "yes"  # first answer kept
+
+    # Adjudication: location stays in dispute (ann1 no, ann2 yes); the admin decides.
+    pa.goto(f"{base}/adjudicate?s={admin_token}")
+    pa.get_by_role("button", name="Set final label").wait_for()
+    idle(pa)
+    picker = pa.locator('[data-testid="stSelectbox"]').nth(1)
+    shown = picker.inner_text() + " ".join(picker.locator("input").evaluate_all("els => els.map(e => e.value)"))
+    assert f"{first} · location" in shown
+    pa.locator('[data-testid="stRadio"] label', has_text="yes").click()
+    pa.get_by_label("Reason").fill("the RE says where the person stands")
+    pa.get_by_role("button", name="Set final label").click()
+    wait_until(pa, lambda: (final_labels(store, "demo").set_index(["item", "field"])
+                        .loc[(first, "location"), "source"] == "adjudication"), "the adjudication")
+    shot(pa, screens, "09_adjudicate")
+    final = final_labels(store, "demo").set_index(["item", "field"]).loc[(first, "location")]
+    assert (final["label"], final["reason"]) == ("yes", "the RE says where the person stands")
+
+    # Export: the long table and the consensus release file.
+    pa.goto(f"{base}/export?s={admin_token}")
+    pa.get_by_text("Answers: the long table").wait_for()
+    pa.locator('[data-testid="stSelectbox"]').first.click()
+    pa.get_by_role("option", name="demo", exact=True).click()
+    pa.get_by_role("button", name="Download demo_RE_categorization.csv").wait_for()
+    shot(pa, screens, "10_export")
+    with pa.expect_download() as download:
+        pa.get_by_role("button", name="Download CSV").click()
+    table = pd.read_csv(download.value.path())
+    mine_rows = table[(table["annotator"] == "ann1") & (table["kind"] == "answer")]
+    assert set(mine_rows["question"]) == {"correctness", "appearance", "location", "information", "motion",
+                                          *(["difficulty"] if asked_difficulty else [])}
+    with pa.expect_download() as download:
+        pa.get_by_role("button", name="Download demo_RE_categorization.csv").click()
+    release = Path(download.value.path()).read_bytes()
+    assert release.startswith(b"video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;")
+    assert b"\r\n" in release
+    released = pd.read_csv(io.BytesIO(release), sep=";", keep_default_na=False)
+    with store.session() as session:
+        text = instance_row(session, first).text
+    row = released[released["ref_exp"] == text].iloc[0]
+    assert (row["video_id"], row["instance_id"]) == (first.split("/")[1], int(first.split("/")[2]))
+    expected = "Non-trivial" if asked_difficulty else "Trivial (Single Object Category)"
+    assert (row["ref_exp_difficulty"], row["ref_exp_information"]) == (expected, "Minimum Information")
+    assert (row["location"], row["appearance"]) == (1, 0)  # adjudicated yes; majority no after revision
