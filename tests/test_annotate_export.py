@@ -1,6 +1,8 @@
 """Exports: the event long table (CSV and Parquet round trip) and the consensus in the paper's
 released format, checked row by row against hand-worked answers; the CLI end to end."""
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -65,7 +67,7 @@ def test_events_round_trip_csv_and_parquet(labelled, tmp_path):
 
 def test_consensus_release(labelled, tmp_path):
     result = write_consensus_release(labelled, "c", tmp_path / "demo_RE_categorization.csv")
-    assert result.rows == 2
+    assert len(result.release) == 2
     assert result.skipped.values.tolist() == [[DUO_C, "correctness: tie"]]
     raw = (tmp_path / "demo_RE_categorization.csv").read_bytes()
     assert raw.startswith(b"video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;")
@@ -125,10 +127,25 @@ def test_cli_workflow(tmp_path, capsys):
     assert main(["campaign", "close-round", "two", "--db", db]) == 0
     assert "round 2 (revision) open" in capsys.readouterr().out
     out = tmp_path / "labels.csv"
-    assert main(["export-labels", "--output", str(tmp_path / "all.parquet"), "--db", db]) == 0
-    assert main(["export-labels", "--campaign", "two", "--output", str(out), "--consensus-release",
+    assert main(["export", "labels", "--output", str(tmp_path / "all.parquet"), "--db", db]) == 0
+    assert main(["export", "labels", "--campaign", "two", "--output", str(out), "--consensus-release",
                  str(tmp_path / "rel.csv"), "--db", db]) == 0
     printed = capsys.readouterr().out
     assert "2 label events written" in printed and "0 instances written" in printed
     assert f"left out {DUO_A}: no final label for correctness: too-few-answers" in printed
     assert len(pd.read_csv(out)) == 2
+
+
+def test_stats_from_a_store_campaign(labelled, capsys):
+    """`refcat stats --campaign` reads the same final labels the release export writes."""
+    if not labelled.is_sqlite:
+        pytest.skip("the CLI test runs on the SQLite store")
+    assert main(["stats", "--campaign", "c", "--json", "--db", labelled.url]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    # Released rows: DUO_A non-trivial (appearance, location, motion adjudicated, category; minimal),
+    # SOLO trivial automatically (appearance, category; redundant); DUO_C has no consensus.
+    assert stats["figure3_difficulty"]["demo"] == {"trivial": 0.5, "non-trivial": 0.5, "no-re": 0.0,
+                                                   "wrong-object": 0.0, "n": 2}
+    shares = stats["figure4_categories"]["demo / all"]
+    assert (shares["appearance"], shares["location"], shares["motion"], shares["static"]) == (1.0, 0.5, 0.5, 0.0)
+    assert stats["redundancy"]["demo"] == {"redundant": 1, "minimal": 1, "ratio": 0.5}

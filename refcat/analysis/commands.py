@@ -7,6 +7,7 @@ import math
 import os
 from pathlib import Path
 
+from refcat.cli import add_db_option
 from refcat.errors import UsageError
 
 DATASETS = ("davis", "a2d", "demo")
@@ -49,9 +50,12 @@ def register(subparsers) -> None:
         description="Per dataset: shares of trivial / non-trivial / no-RE / wrong-object REs (over all REs), "
                     "the share of valid category-labelled REs expressing each category (all, trivial, "
                     "non-trivial), the redundancy ratio and the category co-occurrence matrix.")
-    s.add_argument("--release", required=True, action="append", metavar="[NAME=]FILE",
+    s.add_argument("--release", default=[], action="append", metavar="[NAME=]FILE",
                    help="a released label file (*_RE_categorization.csv); repeat for several datasets. "
                         "NAME defaults to a2d / davis from the file name, else the file name")
+    s.add_argument("--campaign", default=[], action="append",
+                   help="a campaign of the store (--db) whose final labels to use; repeatable")
+    add_db_option(s)
     s.add_argument("--json", action="store_true", help="print all statistics as one JSON object")
     s.set_defaults(func=stats_handler)
 
@@ -92,6 +96,9 @@ def _add_table_options(parser) -> None:
                         help="per-sample table from `refcat evaluate` (.parquet or .csv)")
     parser.add_argument("--release", action="append", default=[], metavar="[NAME=]FILE",
                         help="released label file(s) with the REs' difficulty and categories")
+    parser.add_argument("--campaign", action="append", default=[],
+                        help="a store campaign (--db) whose final labels to use; repeatable")
+    add_db_option(parser)
     parser.add_argument("--instances", type=Path, metavar="FILE",
                         help="instance file with the expressions' texts, to match labels per expression "
                              "(else only referents with one labelled RE get category labels)")
@@ -162,17 +169,25 @@ def release_name(spec: str) -> tuple[str, Path]:
     return ("a2d" if stem.startswith("a2d") else "davis" if stem.startswith("davis") else path.stem), path
 
 
-def read_labels(specs) -> "pd.DataFrame":
-    """The label table (`stats.label_table`) of one or more released label files."""
+def read_labels(specs, db: str | None = None, campaigns=()) -> "pd.DataFrame":
+    """The label table (`stats.label_table`) of released label files and of store campaigns' final labels."""
     import pandas as pd
 
     from refcat.analysis.stats import label_table
     from refcat.datasets.release import read_release
 
+    if not specs and not campaigns:
+        raise UsageError("no labels given", expected="--release FILE or --campaign NAME")
     tables = []
     for spec in specs:
         name, path = release_name(spec)
         tables.append(label_table(read_release(path), dataset=name))
+    if campaigns:
+        from refcat.annotate.export import consensus_release
+        from refcat.annotate.store import open_store
+
+        store = open_store(db, create=False)
+        tables += [label_table(consensus_release(store, campaign).release) for campaign in campaigns]
     return pd.concat(tables, ignore_index=True)
 
 
@@ -187,7 +202,7 @@ def _percent_table(frame, count_columns=("n", "unlabelled", "redundant", "minima
 def stats_handler(args) -> int:
     from refcat.analysis.stats import category_shares, cooccurrence, dataset_statistics, difficulty_proportions, redundancy
 
-    labels = read_labels(args.release)
+    labels = read_labels(args.release, args.db, args.campaign)
     if args.json:
         print(json.dumps(dataset_statistics(labels), indent=2))
         return 0
@@ -239,9 +254,9 @@ def analysis_inputs(args):
     from refcat.analysis.evaluate import read_table
 
     table = read_table(args.table)
-    if not args.release:
+    if not args.release and not args.campaign:
         return table, None, None
-    labels = read_labels(args.release)
+    labels = read_labels(args.release, args.db, args.campaign)
     return table, labels, expression_labels(_expressions(table, args.instances), labels)
 
 

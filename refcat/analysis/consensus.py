@@ -96,7 +96,8 @@ def release_frame(table: pd.DataFrame, texts: Mapping[str, str] | None = None) -
     skipped, not guessed, when its correctness, or for a valid RE its difficulty or
     information, has no consensus. Categories without consensus are left empty (pd.NA),
     as the release leaves unlabelled cells; a no-RE or wrong-object item has empty
-    categories and "Not Applicable" information, as in the release.
+    categories and "Not Applicable" information, as in the release. Rows come in sorted
+    item order.
     """
     if not is_re_fields(table["field"].unique()):
         raise UsageError("the released format needs the RE fields: difficulty, correctness and taxonomy fields only",

@@ -1,4 +1,4 @@
-"""Subcommands for annotation: annotators, campaign, export-labels."""
+"""Subcommands for annotation: annotators, campaign, and `export labels` (hooked under `export`)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_db_option(a)
     a.set_defaults(func=cmd_campaign_progress)
 
-    p = sub.add_parser("export-labels", help="label events as CSV or Parquet; consensus in the released format")
+
+def add_export_labels(kinds: argparse._SubParsersAction) -> None:
+    """`refcat export labels`: registered by refcat.datasets.commands under its `export` command."""
+    p = kinds.add_parser("labels", help="label events as CSV or Parquet; consensus in the released format")
     p.add_argument("--campaign", default=None, help="only this campaign (needed for --consensus-release)")
     p.add_argument("--output", type=Path, required=True, help="events file (.csv or .parquet)")
     p.add_argument("--consensus-release", type=Path, default=None,
@@ -173,7 +176,7 @@ def cmd_export_labels(args: argparse.Namespace) -> int:
     print(f"{n} label events written to {args.output}")
     if args.consensus_release is not None:
         result = write_consensus_release(store, args.campaign, args.consensus_release)
-        print(f"{result.rows} instances written to {args.consensus_release}")
+        print(f"{len(result.release)} instances written to {args.consensus_release}")
         for item, reason in result.skipped.itertuples(index=False):
             print(f"left out {item}: no final label for {reason}")
     return 0

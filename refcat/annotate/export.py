@@ -31,8 +31,8 @@ LABEL_SUFFIXES = (".csv", ".parquet")
 
 
 @dataclass(frozen=True)
-class ReleaseExport:
-    rows: int  # instances written
+class ReleaseLabels:
+    release: pd.DataFrame  # rows in the released format (refcat.datasets.release), one per instance kept
     skipped: pd.DataFrame  # columns item, reason: instances left out for want of a final label
 
 
@@ -52,8 +52,8 @@ def write_labels(store: Store, path: str | Path, campaign: Campaign | str | None
     return len(table)
 
 
-def write_consensus_release(store: Store, campaign: Campaign | str, path: str | Path) -> ReleaseExport:
-    """Write the campaign's final labels in the released format (see module doc)."""
+def consensus_release(store: Store, campaign: Campaign | str) -> ReleaseLabels:
+    """The campaign's final labels as released-format rows (see module doc)."""
     final = final_labels(store, campaign)
     if final.empty:
         raise UsageError(f"campaign {campaign if isinstance(campaign, str) else campaign.name!r} has no labels to release")
@@ -64,14 +64,17 @@ def write_consensus_release(store: Store, campaign: Campaign | str, path: str | 
         texts = dict(session.execute(select(InstanceRow.key, InstanceRow.text)
                                      .where(InstanceRow.key.in_(list(table["item"].unique())))).all())
     release, skipped = release_frame(table[["item", "field", "label", "status"]], texts)
-    # release_frame keeps its items in sorted order, skipped ones left out.
-    kept = [item for item in sorted(table["item"].unique()) if item not in set(skipped["item"])]
-    if [texts.get(k, "") for k in kept] != release["ref_exp"].tolist():
-        raise RuntimeError("release_frame no longer keeps its items in sorted order")
     automatic = set(final.loc[(final["field"] == "difficulty") & (final["source"] == "auto"), "item"])
+    kept = [item for item in sorted(table["item"].unique()) if item not in set(skipped["item"])]
     release["ref_exp_difficulty"] = [
         release_difficulty("trivial", "valid", automatic=True) if item in automatic and value == "Trivial" else value
         for item, value in zip(kept, release["ref_exp_difficulty"])
     ]
-    write_release_labels(release, path)
-    return ReleaseExport(len(release), skipped)
+    return ReleaseLabels(release.assign(dataset=[item.split("/", 1)[0] for item in kept]), skipped)
+
+
+def write_consensus_release(store: Store, campaign: Campaign | str, path: str | Path) -> ReleaseLabels:
+    """Write the campaign's final labels in the released format (see module doc)."""
+    labels = consensus_release(store, campaign)
+    write_release_labels(labels.release.drop(columns="dataset"), path)
+    return labels

@@ -7,6 +7,7 @@ import json
 import logging
 from pathlib import Path
 
+from refcat.annotate.commands import add_export_labels
 from refcat.cli import add_db_option
 from refcat.errors import UsageError
 
@@ -60,6 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.add_argument("--split", default=None, help="only this split")
     add_db_option(k)
     k.set_defaults(func=cmd_export_instances)
+    add_export_labels(kinds)
 
     p = sub.add_parser("info", help="counts of videos, objects and instances by dataset and split")
     p.add_argument("--json", action="store_true", help="print JSON")
