@@ -322,7 +322,7 @@ def test_admin_closes_the_round_then_revision_adjudication_and_agreement(demo):
     assert shown[["annotator", "assigned", "complete"]].values.tolist() == [
         ["ann1", n, 0], ["ann2", n, 0], ["ann3", n, 0], ["total", 3 * n, 0]]
     assert at.progress[0].proto.text == f"campaign: 0 of {3 * n} queue items complete"
-    at.checkbox(key="close_ok:demo").check()
+    at.checkbox(key="close_ok:demo:label").check()
     at.run()
     button(at, "close:demo").click()
     at.run()

@@ -206,8 +206,9 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     shot(p1, screens, "04_after_reload")
 
     # A bad request: an instance that is not in the queue is refused with a message.
-    p2.goto(f"{base}/annotate?s={tokens['ann2']}&instance=demo/nope/1/annot1")
+    p2.goto(f"{base}/?s={tokens['ann2']}&instance=demo/nope/1/annot1")  # Annotate is the main page
     p2.get_by_text("is not in your queue").wait_for()
+    assert p2.get_by_text("Page not found").count() == 0
     wait_until(p2, lambda: shown_instance(p2) == first, "the fallback to ann2's own place")
     shot(p2, screens, "05_refused_instance")
 
@@ -218,12 +219,13 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     pa.get_by_text("I want to close the blind round").click()
     pa.get_by_role("button", name="Close round of demo").click()
     pa.get_by_text("demo · revision").wait_for()
+    assert not pa.get_by_role("checkbox", name="I want to close the revision round (finishes)").is_checked()
     shot(pa, screens, "06_admin_progress")
     pa.get_by_role("tab", name="Agreement").click()
     pa.get_by_text("First answers").wait_for()
     shot(pa, screens, "07_admin_agreement")
 
-    p2.goto(f"{base}/annotate?s={tokens['ann2']}")
+    p2.goto(f"{base}/?s={tokens['ann2']}")
     p2.get_by_text("The blind round of campaign 'demo' is closed").wait_for()
 
     # Revision: ann1 sees the others' answers and revises appearance with the keyboard.

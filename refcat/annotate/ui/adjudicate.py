@@ -51,14 +51,16 @@ def render(db: Store, user: User) -> None:
         row = rows.iloc[picked]
         values = list(FIELD_VALUES[row["field"]])
         default = values.index(row["majority"]) if row["majority"] in values else 0
-        value = st.radio("Final label", values, index=default, horizontal=True, key=f"adj_value:{picked}")
-        reason = st.text_input("Reason", key=f"adj_reason:{picked}",
-                               placeholder="why this label (e.g. the RE also fits the other dog)")
-        if st.button("Set final label", type="primary", key="adj_set"):
-            if widgets.attempt(lambda: adjudicate(db, user, name, row["item"], row["field"], value, reason),
-                               success=f"{row['item']} · {row['field']} = {value}"):
-                st.rerun()
-            widgets.show_flash()
+        st.radio("Final label", values, index=default, horizontal=True, key=f"adj_value:{picked}")
+        st.text_input("Reason", key=f"adj_reason:{picked}",
+                      placeholder="why this label (e.g. the RE also fits the other dog)")
+
+        def decide(item: str = row["item"], field: str = row["field"], picked: int = picked) -> None:
+            value, reason = st.session_state[f"adj_value:{picked}"], st.session_state[f"adj_reason:{picked}"]
+            widgets.attempt(lambda: adjudicate(db, user, name, item, field, value, reason),
+                            success=f"{item} · {field} = {value}")
+
+        st.button("Set final label", type="primary", key="adj_set", on_click=decide)
     with st.expander("Final labels (adjudication, automatic, or majority)"):
         final = final_labels(db, name)
         st.dataframe(final.assign(votes=final["votes"].map(votes_text)), hide_index=True)

@@ -56,7 +56,7 @@ def render(db: Store, user: User) -> None:
     st.header("Admin")
     if not widgets.require_admin(user):
         return
-    widgets.show_flash()
+    widgets.show_flash()  # results of the actions below, which run as callbacks before the page
     annotators_tab, campaigns_tab, progress_tab, agreement_tab = st.tabs(
         ["Annotators", "Campaigns", "Progress and rounds", "Agreement"], key="admin_tab")
     with annotators_tab:
@@ -73,15 +73,25 @@ def _annotators(db: Store) -> None:
     users = list_users(db)
     st.dataframe(pd.DataFrame([{"name": u.name, "role": u.role} for u in users], columns=["name", "role"]),
                  hide_index=True)
+
+    def add() -> None:
+        name, role = st.session_state["new_user_name"].strip(), st.session_state["new_user_role"]
+        widgets.attempt(lambda: create_user(db, name, st.session_state["new_user_password"], role),
+                        success=f"Added {role} {name!r}.")
+
     with st.form("new_user", clear_on_submit=True):
         st.subheader("Add an account")
-        name = st.text_input("Name", key="new_user_name")
-        password = st.text_input("Password", type="password", key="new_user_password")
-        role = st.selectbox("Role", ROLES, index=ROLES.index("annotator"), key="new_user_role")
-        if st.form_submit_button("Add account"):
-            if widgets.attempt(lambda: create_user(db, name, password, role), success=f"Added {role} {name!r}."):
-                st.rerun()
-            widgets.show_flash()
+        st.text_input("Name", key="new_user_name")
+        st.text_input("Password", type="password", key="new_user_password")
+        st.selectbox("Role", ROLES, index=ROLES.index("annotator"), key="new_user_role")
+        st.form_submit_button("Add account", on_click=add)
+
+
+def _filters() -> dict:
+    """The instance filters of the new-campaign form, as `select_instances` keyword arguments."""
+    split = st.session_state["camp_split"]
+    return dict(dataset=st.session_state["camp_dataset"], split=None if split == ANY else split,
+                min_objects=int(st.session_state["camp_min_objects"]))
 
 
 def _campaigns(db: Store, user: User) -> None:
@@ -94,31 +104,34 @@ def _campaigns(db: Store, user: User) -> None:
         return
     left, middle, right = st.columns(3)
     dataset = left.selectbox("Dataset", datasets, key="camp_dataset")
-    splits = [ANY] + sorted({row["split"] for row in counts if row["dataset"] == dataset})
-    split = middle.selectbox("Split", splits, key="camp_split")
-    min_objects = right.number_input("Videos with at least this many objects", min_value=1, value=1, step=1,
-                                     key="camp_min_objects")
-    keys = select_instances(db, dataset=dataset, split=None if split == ANY else split, min_objects=int(min_objects))
-    st.caption(f"{len(keys)} instances match.")
+    middle.selectbox("Split", [ANY] + sorted({row["split"] for row in counts if row["dataset"] == dataset}),
+                     key="camp_split")
+    right.number_input("Videos with at least this many objects", min_value=1, value=1, step=1,
+                       key="camp_min_objects")
+    st.caption(f"{len(select_instances(db, **_filters()))} instances match.")
     annotator_names = [u.name for u in list_users(db) if u.role == "annotator"]
-    name = st.text_input("Campaign name", key="camp_name")
-    annotators = st.multiselect("Annotators", annotator_names, default=annotator_names, key="camp_annotators")
-    per_instance = st.number_input("Annotators per instance", min_value=1, value=min(3, max(1, len(annotators))),
-                                   step=1, key="camp_per_instance")
-    question_sets = st.multiselect(
+    st.text_input("Campaign name", key="camp_name")
+    st.multiselect("Annotators", annotator_names, default=annotator_names, key="camp_annotators")
+    st.number_input("Annotators per instance", min_value=1, value=min(3, max(1, len(annotator_names))), step=1,
+                    key="camp_per_instance")
+    st.multiselect(
         "Question sets", list(QUESTION_SETS), default=list(QUESTION_SETS), key="camp_sets",
         help="difficulty: trivial / non-trivial and valid RE / no RE / wrong object; "
              "semantics: the seven Table 1 categories and redundant / minimal")
-    auto_trivial = st.toggle("Label instances of single-object videos trivial automatically", value=True,
-                             key="camp_auto")
-    if st.button("Create campaign", type="primary", key="camp_create"):
-        if widgets.attempt(
-            lambda: create_campaign(db, name.strip(), keys, annotators, per_instance=int(per_instance),
-                                    question_sets=tuple(question_sets), auto_trivial=auto_trivial, created_by=user),
-            success=f"Created campaign {name.strip()!r} over {len(keys)} instances.",
-        ):
-            st.rerun()
-        widgets.show_flash()
+    st.toggle("Label instances of single-object videos trivial automatically", value=True, key="camp_auto")
+
+    def create() -> None:
+        state = st.session_state
+        name = state["camp_name"].strip()
+        keys = select_instances(db, **_filters())
+        widgets.attempt(
+            lambda: create_campaign(db, name, keys, state["camp_annotators"], per_instance=int(state["camp_per_instance"]),
+                                    question_sets=tuple(state["camp_sets"]), auto_trivial=state["camp_auto"],
+                                    created_by=user),
+            success=f"Created campaign {name!r} over {len(keys)} instances.",
+        )
+
+    st.button("Create campaign", type="primary", key="camp_create", on_click=create)
 
 
 def _progress(db: Store, user: User) -> None:
@@ -136,11 +149,11 @@ def _progress(db: Store, user: User) -> None:
         if campaign.finished:
             continue
         what = "the blind round (opens revision)" if campaign.status == "label" else "the revision round (finishes)"
-        sure = st.checkbox(f"I want to close {what}", key=f"close_ok:{campaign.name}")
-        if st.button(f"Close round of {campaign.name}", key=f"close:{campaign.name}", disabled=not sure):
-            if widgets.attempt(lambda c=campaign.name: close_round(db, c, user), success=f"Closed a round of {campaign.name!r}."):
-                st.rerun()
-            widgets.show_flash()
+        # The key names the round, so the confirmation does not carry over to the next round.
+        sure = st.checkbox(f"I want to close {what}", key=f"close_ok:{campaign.name}:{campaign.status}")
+        st.button(f"Close round of {campaign.name}", key=f"close:{campaign.name}", disabled=not sure,
+                  on_click=lambda c=campaign.name: widgets.attempt(lambda: close_round(db, c, user),
+                                                                   success=f"Closed a round of {c!r}."))
 
 
 def _agreement(db: Store) -> None:
