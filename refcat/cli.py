@@ -12,7 +12,9 @@ import argparse
 import logging
 import os
 import sys
+from contextlib import contextmanager
 from importlib import import_module
+from typing import Callable, Iterable, Iterator
 
 from refcat.errors import RefcatError
 
@@ -45,14 +47,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(sub)
+        import_module(name).register(sub)
     return parser
+
+
+@contextmanager
+def progress_bar(desc: str, unit: str = "video") -> Iterator[Callable[..., Iterable]]:
+    """A tqdm factory for library calls that take `progress=`.
+
+    Every bar it made is closed on leaving the block, so that an error is printed on a
+    line of its own rather than glued to a half-drawn bar.
+    """
+    from tqdm import tqdm
+
+    bars = []
+
+    def wrap(items: Iterable, total: int | None = None) -> Iterable:
+        bars.append(tqdm(items, total=total, desc=desc, unit=unit))
+        return bars[-1]
+
+    try:
+        yield wrap
+    finally:
+        for bar in bars:
+            bar.close()
 
 
 def main(argv: list[str] | None = None) -> int:

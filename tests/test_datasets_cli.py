@@ -75,16 +75,22 @@ def test_release_rows_match_stored_instances(tmp_path, capsys):
     assert "davis/blackswan/1/release1" in set(table["key"])
 
 
-def test_release_of_unknown_video_names_the_line(tmp_path, capsys):
+def test_release_rows_of_videos_not_imported_are_skipped_and_listed(tmp_path, capsys):
     db = tmp_path / "s.db"
     run(capsys, "import", "davis", "--root", build_davis(tmp_path / "davis"), "--db", db)
     release = tmp_path / "r.csv"
     header = ("video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;obj-static;"
               "category;location;motion;obj-motion;static")
-    release.write_bytes((header + "\r\nno-such-video;1;x;Trivial;Not Applicable;;;;;;;\r\n").encode())
-    code, _, err = run(capsys, "import", "release", release, "--dataset", "davis", "--db", db)
-    assert code == 2
-    assert err.count("\n") == 1 and "line 2" in err and "no-such-video" in err
+    rows = ["no-such-video;1;x;Trivial;Not Applicable;;;;;;;",
+            "blackswan;1;a black feathered swan;Trivial;Not Applicable;;;;;;;",
+            "blackswan;7;no such object;Trivial;Not Applicable;;;;;;;"]
+    release.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode())
+    code, out, err = run(capsys, "import", "release", release, "--dataset", "davis", "--db", db)
+    assert code == 0, err
+    assert "instances: 0 added, 0 updated, 1 unchanged" in out
+    assert "2 rows skipped" in out
+    assert f"{release}, line 2: object 1 of video 'no-such-video'" in out
+    assert f"{release}, line 4: object 7 of video 'blackswan'" in out
 
 
 def test_user_errors_exit_2_with_one_line(tmp_path, capsys):
@@ -103,3 +109,13 @@ def test_demo_store_is_idempotent(tmp_path, capsys):
     code, out, _ = run(capsys, "demo-store", "--data", data, "--db", db)
     assert code == 0 and "created" not in out.split("\n")[1]
     assert "instances: 0 added" in out
+
+
+def test_error_during_import_is_a_line_of_its_own(tmp_path, capsys):
+    root = build_davis(tmp_path / "davis")
+    first_mask = sorted((root / "Annotations/480p").glob("*/00000.png"))[0]
+    first_mask.write_bytes(first_mask.read_bytes()[:40])  # truncated PNG
+    code, _, err = run(capsys, "import", "davis", "--root", root, "--db", tmp_path / "s.db")
+    assert code == 2
+    last = err.rstrip("\n").split("\n")[-1]
+    assert last.startswith("refcat import: error: ") and str(first_mask) in last

@@ -6,17 +6,17 @@ decoded here. Re-importing the same data changes nothing (natural keys, see stor
 
 from __future__ import annotations
 
-import logging
 import re
+from dataclasses import dataclass
 from typing import Callable, Iterable, TypeVar
 
 import pandas as pd
+from sqlalchemy import select
 
-from refcat.annotate.store import ImportCounts, Store, list_instances, list_videos, upsert_records
+from refcat.annotate.schema import ObjectRow, VideoRow
+from refcat.annotate.store import ImportCounts, Store, list_instances, upsert_records
 from refcat.datasets.records import DatasetReader, Instance
-from refcat.errors import MissingDataError
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 Progress = Callable[[Iterable[T]], Iterable[T]]
 
@@ -33,26 +33,33 @@ def normalize_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
-def release_instances(store: Store, dataset: str, release: pd.DataFrame, path: str = "") -> list[Instance]:
+@dataclass(frozen=True)
+class ReleaseMatch:
+    instances: list[Instance]  # one per usable row: a stored instance, or a new `release{row}` one
+    skipped: list[tuple[int, str]]  # (line in the file, why): rows whose object is not in the store
+
+
+def release_instances(store: Store, dataset: str, release: pd.DataFrame) -> ReleaseMatch:
     """Match each row of a released label file to a stored instance of the same object and text.
 
     Rows whose text is not stored yet become new instances with source `release{row}`
-    (the 0-based row in the file). The videos must have been imported first: the release
-    files carry no frames, sizes or splits.
+    (the 0-based row in the file). Rows whose video or object is not in the store (a split
+    that was not imported: the release files carry no frames, sizes or splits) are
+    skipped and listed with their line (the header is line 1).
     """
-    known_videos = {v.video_id for v in list_videos(store, dataset)}
+    with store.session() as session:
+        objects = set(session.execute(
+            select(VideoRow.video_id, ObjectRow.object_id).join(ObjectRow.video).where(VideoRow.dataset == dataset)
+        ).all())
     by_text = {
         (i.video_id, i.object_id, normalize_text(i.text)): i for i in list_instances(store, dataset=dataset)
     }
-    matched = []
+    instances, skipped = [], []
     for row_number, row in enumerate(release.itertuples(index=False)):
         video_id, object_id, text = str(row.video_id), int(row.instance_id), str(row.ref_exp)
-        if video_id not in known_videos:
-            raise MissingDataError(
-                f"video {video_id!r} is not in the store",
-                path=path, line=row_number + 2,
-                expected=f"`refcat import {dataset} --root ...` run before importing its labels",
-            )
+        if (video_id, object_id) not in objects:
+            skipped.append((row_number + 2, f"object {object_id} of video {video_id!r} is not in the store"))
+            continue
         found = by_text.get((video_id, object_id, normalize_text(text)))
-        matched.append(found or Instance(dataset, video_id, object_id, f"release{row_number}", text))
-    return matched
+        instances.append(found or Instance(dataset, video_id, object_id, f"release{row_number}", text))
+    return ReleaseMatch(instances, skipped)

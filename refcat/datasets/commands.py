@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from refcat.annotate.commands import add_export_labels
-from refcat.cli import add_db_option
+from refcat.cli import add_db_option, progress_bar
 from refcat.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -69,12 +69,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_info)
 
 
-def _progress(items, desc: str):
-    from tqdm import tqdm
-
-    return tqdm(items, desc=desc, unit="video")
-
-
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from refcat.datasets.demo import write_demo_dataset
 
@@ -91,7 +85,8 @@ def cmd_demo_store(args: argparse.Namespace) -> int:
     from refcat.datasets.readers import open_reader
 
     store = open_store(args.db)
-    counts = import_reader(store, open_reader("demo", args.data), lambda v: _progress(v, "demo"))
+    with progress_bar("demo") as progress:
+        counts = import_reader(store, open_reader("demo", args.data), progress)
     print(counts.summary())
     project = create_demo_project(store)
     print(f"campaign {project['campaign']!r} over {project['instances']} instances"
@@ -108,7 +103,8 @@ def cmd_import_dataset(args: argparse.Namespace) -> int:
 
     options = {"annotations": args.annotations} if args.dataset == "davis" else {}
     reader = open_reader(args.dataset, args.root, split=args.split, **options)
-    counts = import_reader(open_store(args.db), reader, lambda v: _progress(v, args.dataset))
+    with progress_bar(args.dataset) as progress:
+        counts = import_reader(open_store(args.db), reader, progress)
     print(counts.summary())
     return 0
 
@@ -119,9 +115,13 @@ def cmd_import_release(args: argparse.Namespace) -> int:
     from refcat.datasets.release import read_release
 
     store = open_store(args.db)
-    instances = release_instances(store, args.dataset, read_release(args.file), str(args.file))
-    counts = upsert_records(store, [], [], instances)
-    print(counts.summary())
+    match = release_instances(store, args.dataset, read_release(args.file))
+    print(upsert_records(store, [], [], match.instances).summary())
+    if match.skipped:
+        print(f"{len(match.skipped)} rows skipped (import their videos first, e.g. `refcat import {args.dataset}` "
+              "without --split):")
+        for line, why in match.skipped:
+            print(f"  {args.file}, line {line}: {why}")
     return 0
 
 
