@@ -119,3 +119,16 @@ def test_error_during_import_is_a_line_of_its_own(tmp_path, capsys):
     assert code == 2
     last = err.rstrip("\n").split("\n")[-1]
     assert last.startswith("refcat import: error: ") and str(first_mask) in last
+
+
+def test_import_a2dre_plus_files(tmp_path, capsys):
+    from tests.test_datasets_a2dre_plus import write_files
+
+    folder = write_files(tmp_path / "plus")
+    db = tmp_path / "s.db"
+    code, out, err = run(capsys, "import", "a2dre-plus", folder, "--db", db)
+    assert code == 0, err
+    # 3 appearance pairs (two share a key: a second RE of that object) + 1 pair in each other category.
+    assert out.startswith("6 A2Dre+ variants imported")
+    code, out, _ = run(capsys, "import", "a2dre-plus", folder, "--db", db)
+    assert out.startswith("0 A2Dre+ variants imported")

@@ -48,6 +48,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.add_argument("--dataset", required=True, choices=["davis", "a2d", "demo"], help="dataset its rows belong to")
     add_db_option(k)
     k.set_defaults(func=cmd_import_release)
+    k = kinds.add_parser("a2dre-plus", help="the eight released A2Dre+ files, as variants to review")
+    k.add_argument("folder", type=Path, help="folder with A2D_*_new_format_all_non_trivial.txt")
+    k.add_argument("--dataset", default="a2d", choices=["a2d", "davis", "demo"],
+                   help="dataset the files' videos belong to (default %(default)s)")
+    add_db_option(k)
+    k.set_defaults(func=cmd_import_a2dre_plus)
     k = kinds.add_parser("instances", help="instances exported by `refcat export instances`")
     k.add_argument("file", type=Path, help=f"instance file ({', '.join(INSTANCE_SUFFIXES)})")
     add_db_option(k)
@@ -122,6 +128,15 @@ def cmd_import_release(args: argparse.Namespace) -> int:
               "without --split):")
         for line, why in match.skipped:
             print(f"  {args.file}, line {line}: {why}")
+    return 0
+
+
+def cmd_import_a2dre_plus(args: argparse.Namespace) -> int:
+    from refcat.annotate.store import open_store
+    from refcat.annotate.variants import import_a2dre_plus
+
+    n = import_a2dre_plus(open_store(args.db), args.folder, args.dataset)
+    print(f"{n} A2Dre+ variants imported from {args.folder} (review them on the app's A2Dre+ page)")
     return 0
 
 
