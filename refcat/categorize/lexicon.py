@@ -32,10 +32,11 @@ Further decisions, for cases the definitions leave open:
 - location covers paths and goals ("onto the sofa", "towards the camera", "to the
   right", "over the bar", "down the street") and image positions used as adjectives
   or adverbs ("the left one", "turning left", "rolling outside", "the first car").
-  Not location: what a verb acts on or crosses ("climbing (up) a tree", "crossing the
-  road"), where a thrown object goes ("throwing a ball to the basket"), equipment
-  ("on a leash"), body parts ("in its mouth", "lying on its back"), manner and time
-  ("in slow motion", "in circles", "at night", "at high speed"), directions without
+  The direct object of a verb of traversal is location too ("climbing the door",
+  "crossing a signal", "following the group": TRAVERSED_OBJECT_VERBS), unless it is held
+  ("climbing a rope"). Not location: where a thrown object goes ("throwing a ball to
+  the basket"), equipment ("on a leash"), body parts ("in its mouth", "lying on its
+  back"), manner and time ("in slow motion", "in circles", "at night", "at high speed"), directions without
   a reference object ("moving forward", "flying away").
 - "with" + clothing, colour or a visible feature is appearance ("with long hair");
   "with" + a person or animal is company, no category ("walking with a dog");
@@ -43,7 +44,8 @@ Further decisions, for cases the definitions leave open:
 - Unknown verbs (not in these lists) are read as static: most verbs an RE uses
   for something done in place are open-ended ("smoking", "texting", "giving a
   speech"), while verbs of displacement are few and listed here.
-- "catching" is static + obj-static; "playing X" is static + obj-static; moving a
+- "catching" is static + obj-static; "playing X" is static + obj-static, but playing a
+  sport is motion ("playing basketball"); "fighting" is motion; moving a
   body part ("turning its head", "waving his hand") is static.
 """
 
@@ -99,7 +101,7 @@ tracksuit leggings tights kimono sari raincoat parka blazer tuxedo polo pullover
 headscarf hijab veil diaper nappy bib bandanna visor backpacks lab-coat labcoat shawl belt
 stockings heels sandals slippers trainers armour armor jean pant tee-shirt tees
 pajama pajamas pyjama pyjamas jammies hoody sweatsuit jumpsuit onesie romper dungarees
-suspenders cloak coverall coveralls windbreaker fleece tuque toque bandanas
+suspenders cloak coverall coveralls windbreaker fleece tuque toque bandanas sunglass cover
 """.split())
 
 # Visible parts and features a "with" phrase can describe ("a man with long hair").
@@ -160,13 +162,13 @@ ABSTRACT_OBJECTS = frozenset("""
 race game match turn turns way trick tricks step steps photo photos picture pictures speech break rest
 look walk run jump nap position pose lap laps corner bend curve lead competition course route path
 distance stroll swim ride dive leap shot shots selfie call seat stand song songs
-speech attention care notice traffic
+speech attention care notice traffic pass passes
 """.split())
 # The objects of "taking"/"doing"/"making" that are themselves a displacement: "taking steps".
 MOTION_NOUNS = frozenset("""
 step steps walk stroll jump jumps leap dive swim run ride lap laps turn turns flip flips backflip
 somersault cartwheel trick tricks stunt stunts wheelie wheelies spin spins kickflip kickflips
-ollie ollies grind grinds handstand flip-flop dance dances
+ollie ollies grind grinds handstand flip-flop dance dances breakdance
 """.split())
 
 # Locative prepositions that locate on their own, without an object: "rolling outside".
@@ -209,7 +211,7 @@ charge pounce lunge stagger hike trek roam prance strut tiptoe sway rock paddle 
 backflip breakdance twist whirl slip skid taxi back swoop hurtle plunge bolt dart
 scramble clamber scale canter jet flit zigzag weave rappel abseil bungee parachute paraglide
 kitesurf windsurf wakeboard sled sledge toboggan hitchhike migrate emerge disappear reappear
-return retreat advance proceed plough plow mow
+return retreat advance proceed plough plow mow fight wrestle spar
 rollerblade rollerskate skydive zipline freefall bobsled toboggan sled snowshoe     pass wobble  
 """.split())
 
@@ -219,7 +221,7 @@ stand sit lie lay sleep rest stay wait perch crouch squat kneel bend lean hang p
 cry bark meow growl roar howl talk speak sing shout yell scream look watch stare gaze glance
 observe see eat drink chew bite lick sniff smell peck graze groom scratch wash bathe shake wave
 nod clap point stretch yawn breathe blink park stop idle float hover balance relax think read
-write type cook paint draw fish fight box argue kiss hug cuddle pet stroke brush comb feed aim
+write type cook paint draw fish argue kiss hug cuddle pet stroke brush comb feed aim
 shoot film photograph record face block guard hide sunbathe hold touch grab grip embrace use
 operate open close listen play pray beg sulk frown hunch curl nap doze snooze sniffle chat
 converse wink pout preen nibble gnaw munch swallow sip suck lap nurse dig   pause
@@ -243,17 +245,39 @@ ride drive push pull drag walk lead tow row paddle steer pedal dribble
 wheel haul sail skate skateboard surf
 """.split())
 OBJ_MOTION_IN_PLACE = frozenset("""
-throw toss kick hit pass lift raise juggle swing launch shake wave bounce roll spin move
+throw toss kick hit pass lift raise juggle swing launch shake wave roll spin move
 flip hurl fling pitch serve shove pick lower flick twirl rock fly pour
 spray splash sprinkle
 """.split())
-OBJ_MOTION_ONLY = frozenset("carry transport deliver".split())
+OBJ_MOTION_ONLY = frozenset("carry transport deliver bounce".split())
 
 # Verbs whose direct object is a path, a goal or something perceived, never an object acted on:
 # "climbing a tree", "crossing the road", "watching the birds".
 NON_ACTED_OBJECT_VERBS = frozenset("""
 climb cross chase follow approach enter exit leave circle jump walk run pass overtake reach
 descend ascend scale clear   watch look see observe face stare
+""".split())
+
+# Verbs whose direct object is the place the referent moves over or relative to: location.
+# The released A2D labels mark "Cat is climbing the door", "a man is climbing a rock" and
+# (DAVIS) "a white car crossing a signal" as location; "Green parrot is climbing a rope" is not,
+# since a rope or a ladder is held, not a place (GRASPED_OBJECTS). "small black dog following the
+# group of white dogs" is location too: following places the referent behind another object.
+TRAVERSED_OBJECT_VERBS = frozenset("climb cross scale clamber traverse jump hop leap vault clear follow".split())
+GRASPED_OBJECTS = frozenset("rope ropes ladder ladders pole poles vine vines cable cables chain chains".split())
+
+# Games played by moving about: "playing basketball" is motion (released A2D labels), while
+# "playing the guitar" is static + obj-static.
+SPORTS = frozenset("""
+basketball football soccer tennis volleyball hockey rugby handball badminton squash frisbee tag
+baseball cricket polo lacrosse dodgeball netball
+""".split())
+
+# -ing words that name a kind of thing before a noun, not what the referent does: "a bowling
+# ball", "a racing car", "a swimming pool" (but "a rolling ball" rolls).
+NOUN_MODIFIER_ING = frozenset("""
+bowling racing swimming diving running sleeping fishing sailing rowing washing walking climbing
+training dining living parking shopping skating ping-pong
 """.split())
 
 # Verbs after which "at"/"to"/"on" introduce an object, not a place: "looking at the camera".
@@ -325,7 +349,8 @@ magician actor actress artist photographer cameraman   shooter archer horseman h
 equestrian kiter kitesurfer windsurfer parkour breakdancer bmxer snowboarder rower kayaker
 canoeist sailor diver lifeguard cop fireman firefighter builder painter waiter waitress
 salesman vendor customer shopper tourist traveler traveller   bystander audience crowd
-team opponent defender owner parent parents trainer handler master friend
+team opponent defender owner parent parents trainer handler master friend friends lover lovers
+companion companions owners trainers
 partner partners attacker striker batter pitcher catcher   golfer bowler
 """.split())
 
@@ -387,7 +412,7 @@ CATEGORY_NOUNS = PEOPLE | ANIMALS | VEHICLES | OBJECTS
 
 DETERMINERS = frozenset("""
 the a an this that these those his her its their my your our some another other each every
-both either any
+both either any all
 """.split())
 AUXILIARIES = frozenset("is are was were be been being am 's has have had does do did seems seem "
                         "appears appear gets get got keeps keep starts start begins begin tries try "
@@ -399,7 +424,7 @@ CONJUNCTIONS = frozenset("and or but then while".split())
 ADVERBS = frozenset("""
 also just still slowly quickly fast together alone again very really almost currently now
 happily calmly quietly gently fiercely rapidly constantly continuously high low hard straight
-upward upwards downward downwards
+upward upwards downward downwards there here
 """.split())
 
 # Words after a verb that give a direction, not a place: "moving forward", "flying away".

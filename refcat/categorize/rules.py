@@ -176,6 +176,7 @@ class _Reader:
         self.last_verb: str | None = None
         self.last_looks = False  # the last phrase described the referent's looks
         self.last_object = False  # the last verb took an object
+        self.agent_object_end = -1  # token index after the last verb's object, when it can act
 
     # --- helpers ---------------------------------------------------------------------------
     def word(self, i: int) -> str:
@@ -200,7 +201,8 @@ class _Reader:
         if verb_lemma(w) is not None and w not in _NOUNS:
             return self._continues_np(i + 1)  # "in swimming trunks"
         return (w in lx.DETERMINERS or w in _NUMBERS or is_appearance_word(w) or _is_noun_like(w)
-                or w in lx.ORDINALS) and w not in lx.ADVERBS and w not in lx.DIRECTION_PARTICLES
+                or w in lx.ORDINALS) and w not in lx.ADVERBS and (
+                    w not in lx.DIRECTION_PARTICLES or w in lx.POSITION_NOUNS and self.word(i + 1) == "of")
 
     def noun_phrase(self, i: int) -> _Phrase:
         """The noun phrase starting at token i: determiners, adjectives, participles, nouns."""
@@ -274,6 +276,9 @@ class _Reader:
                 start -= 1
             self.hit("category", start, np_.head + 1)
         for k in np_.verbs:
+            if self.words[k] in lx.NOUN_MODIFIER_ING and k + 1 == np_.head \
+                    and self.words[np_.head] not in lx.AGENTS:
+                continue  # "a bowling ball", "a racing car": a kind of thing, not an action
             self.classify_verb(k, verb_lemma(self.words[k]) or "", obj=None, owner_is_referent=True)
         return np_.end
 
@@ -344,6 +349,8 @@ class _Reader:
         j = self.match_prep(i)
         if j > i:
             return self.read_prep(i, j)
+        if w == "away" and self.last_verb and self.starts_np(i + 1):
+            return self.read_prep(i, i + 1)  # "walking away the camera" (sic): away from it
         lemma = self._verb_at(i)
         if lemma:
             if self.after_agent and not self.after_be and not finite_lemma(w):
@@ -380,6 +387,9 @@ class _Reader:
             return j  # an infinitive: "struggling to climb", "using his phone to capture", "to pet the dog"
         if self.starts_np(j):
             np_ = self.noun_phrase(j)
+            if np_.verbs and prep == "in" and np_.verbs[0] > j and all(
+                    is_appearance_word(w) or w in ("and", ",", "all") for w in self.words[j:np_.verbs[0]]):
+                np_ = _Phrase(j, np_.verbs[0], None, [])  # "in black shooting basketball": the verb is the referent's
         else:
             np_ = _Phrase(j, j, None, [])
         end = max(np_.end, j)
@@ -388,9 +398,12 @@ class _Reader:
         is_position = head in lx.POSITION_NOUNS and not any(is_appearance_word(w) for w in obj_words)
         describes_looks = (not is_position and head is not None and (head in lx.CLOTHING or head in lx.FEATURES)) or (
             # "in black", "in white and blue"; but "in the dark" is a place
-            obj_words and obj_words[0] != "the" and all(
-                is_appearance_word(w) or w in lx.DETERMINERS or w in ("and", ",", "or") for w in obj_words
+            obj_words and obj_words[0] not in ("the", "a", "an") and all(
+                is_appearance_word(w) or w in lx.DETERMINERS or w in ("and", ",", "or", "all") for w in obj_words
             ) and any(is_appearance_word(w) for w in obj_words)) or (
+            # "a kite with blue handles": a coloured part, not an object held or a companion
+            prep == "with" and head is not None and head not in lx.CATEGORY_NOUNS | lx.PLACES | lx.BODY_PARTS
+            and any(w in lx.COLOURS or w in lx.PATTERNS for w in obj_words)) or (
             # "in striped pajama", "in yellow cover": a coloured thing that is no place or object
             prep == "in" and head is not None and head not in lx.PLACES and head not in lx.CATEGORY_NOUNS
             and any(w in lx.COLOURS or w in lx.PATTERNS for w in obj_words))
@@ -401,6 +414,8 @@ class _Reader:
         self.passive = self.negated = False
         if prep == "of":
             return end
+        if head is None and np_.end > j and any(w not in lx.DETERMINERS for w in obj_words):
+            head = obj_words[-1]  # a nominal adjective: "in the dark", "with a light"
         if prep in ("in", "with") and describes_looks:
             if owner and not (prep == "with" and after_agent):
                 self.hit("appearance", i, end)
@@ -411,19 +426,24 @@ class _Reader:
                 self.hit("obj-static", i, end)  # "talking on the phone", "typing on a laptop"
             return end
         if prep == "with":
-            if head in lx.BODY_PARTS or after_agent:
+            if head in lx.BODY_PARTS or after_agent or i == self.agent_object_end:
                 # "with her back to the camera"; "next to the girl with the balloon": the girl's
                 return end
             if owner and head is not None and head not in lx.PEOPLE | lx.ANIMALS:
                 self.hit("obj-static", i, end)  # "a man with a camera", "playing with a ball"
             return end
-        if head is None and np_.end > j and any(w not in lx.DETERMINERS for w in obj_words):
-            head = obj_words[-1]  # a nominal adjective: "in the dark"
         if head is None:
             if np_.end == j and prep in lx.ADVERBIAL_LOCATIVES and owner:
                 self.hit("location", i, j)  # "rolling outside", "the one behind"
+            if np_.end == j and prep == "around" and owner and last_verb in lx.MOTION_VERBS:
+                self.hit("location", i, j)  # "walking around": the area it moves about
             if np_.end == j and prep in lx.DIRECTION_PARTICLES:
                 return j  # "flying away", "bending down", "crawling up onto ..."
+            return end
+        if last_verb == "ride" and prep in ("on", "upon", "atop") and self._verb_at(i - 1) \
+                and head in lx.VEHICLES | lx.ANIMALS:
+            if owner:
+                self.hit("obj-motion", i - 1, end)  # "riding on a black scooter": moves the scooter
             return end
         if (last_verb, prep) in lx.PHRASAL_PARTICLES and self._verb_at(i - 1):
             if head in lx.CATEGORY_NOUNS | lx.CLOTHING:  # a thing: "picking up a box", "taking off his jacket"
@@ -437,8 +457,10 @@ class _Reader:
             if prep == "on" and owner and head not in lx.AGENTS:
                 self.hit("obj-static", i, end)  # "talking on the phone"
             return end
-        if self.last_object and last_verb in lx.OBJ_MOTION_IN_PLACE and prep in _GOAL_PREPS:
-            return end  # "throwing a ball to the basket": where the ball goes
+        if self.last_object and last_verb in lx.OBJ_MOTION_IN_PLACE and prep in _GOAL_PREPS \
+                and not (prep in ("in", "at") and any(w in lx.POSITION_NOUNS or w in lx.LOCATION_WORDS
+                                                      for w in obj_words)):
+            return end  # "throwing a ball to the basket": where the ball goes (not "in the front")
         if prep in ("up", "down") and last_verb in ("climb", "scale"):
             return end  # "climbing up a tree": what is climbed, not where
         ranked = any(w in lx.ORDINALS or w in lx.LOCATION_WORDS for w in obj_words)  # "in first place"
@@ -464,8 +486,8 @@ class _Reader:
         return w.endswith("ed") or w.endswith("en") or w in lx.IRREGULAR_VERBS
 
     def _is_body_part(self, np_: _Phrase) -> bool:
-        if np_.head is None or self.words[np_.head] not in lx.BODY_PARTS:
-            return False
+        if np_.head is None or self.words[np_.head] not in lx.BODY_PARTS or self.word(np_.end) == "of":
+            return False  # "on back of the car" is a position
         return self.words[np_.start] in ("his", "her", "its", "their", "my", "your", "one", "both", "two", "all") \
             or np_.start == np_.head  # "standing on one leg", "on all fours", "in its mouth"
 
@@ -477,8 +499,14 @@ class _Reader:
             obj = self.noun_phrase(j)
             j = max(obj.end, j)
         self.classify_verb(i, lemma, obj, self.owner_is_referent)
+        head = self.words[obj.head] if obj is not None and obj.head is not None else None
+        if self.owner_is_referent and lemma in lx.TRAVERSED_OBJECT_VERBS and head is not None \
+                and head not in lx.GRASPED_OBJECTS and not self.negated and not self._is_body_part(obj) \
+                and (head not in lx.AGENTS or lemma == "follow"):
+            self.hit("location", obj.start, obj.end)  # "climbing the door", "following the group"
+        self.agent_object_end = j if head in lx.AGENTS else -1
         self.last_verb = lemma
-        self.last_object = obj is not None and obj.head is not None
+        self.last_object = head is not None
         self.negated = self.passive = False
         self.after_be = False
         self.after_agent = False  # a verb's object does not take the verbs after it
@@ -531,6 +559,8 @@ class _Reader:
     def _verb_categories(lemma: str, head: str | None) -> list[str]:
         if head in lx.ABSTRACT_OBJECTS:
             head = None  # "leading a race", "turning a corner": no object is acted on
+        if lemma == "play" and head in lx.SPORTS:
+            return ["motion"]  # "playing basketball": the players run about
         transitive = head is not None
         if transitive and lemma in lx.NON_ACTED_OBJECT_VERBS:
             acted_on = head in lx.OBJECTS or lemma in ("walk", "lead") and head in lx.ANIMALS
