@@ -97,3 +97,43 @@ def test_train_then_categorize_with_model(release_file, tmp_path, capsys):
     assert main(["categorize", "--input", str(release_file), "--output", str(out), "--model", str(model)]) == 0
     rows = read_output(out)
     assert rows[2][9] == "1" and rows[3][11] == "1"  # crawling moves, standing is static
+
+
+def test_output_reads_back_as_a_release_and_feeds_augment(release_file, tmp_path, capsys):
+    from refcat.datasets.release import read_release, write_release
+
+    out = tmp_path / "out.csv"
+    assert main(["categorize", "--input", str(release_file), "--output", str(out)]) == 0
+    df = read_release(out)
+    assert list(df.columns) == HEADER.split(";") + ["evidence"]
+    assert json.loads(df.loc[0, "evidence"]) == {"appearance": ["black", "feathered"], "category": ["swan"]}
+    assert df["motion"].tolist() == [0, 1, 0, 1]
+    again = tmp_path / "again.csv"
+    write_release(df, again)
+    assert again.read_bytes() == out.read_bytes()
+    # the predicted labels feed the A2Dre+ builder: two non-trivial REs
+    capsys.readouterr()
+    assert main(["augment", "--input", str(out), "--out-dir", str(tmp_path / "a2dre")]) == 0
+    assert "2 non-trivial REs -> 8 variants" in capsys.readouterr().out
+
+
+def test_with_a_model_the_rules_run_once_a_row(release_file, tmp_path, monkeypatch):
+    from refcat.categorize import learned, rules, table
+    from refcat.categorize.learned import LearnedCategorizer
+
+    train = tmp_path / "train.csv"
+    train.write_text("ref_exp,motion\na dog running,1\na dog sitting,0\n", encoding="utf-8")
+    model = LearnedCategorizer().fit(read_expressions(train))
+    calls = []
+
+    def counting(text):
+        calls.append(text)
+        return rules.categorize(text)
+
+    monkeypatch.setattr(table, "categorize", counting)
+    monkeypatch.setattr(learned, "categorize", counting)
+    labels = read_expressions(release_file)
+    out = table.categorize_table(labels, model)
+    assert sorted(calls) == sorted(labels["ref_exp"])
+    assert out["category"].tolist() == [1, 1, 1, 1]  # no model for category: the rules' labels
+    assert json.loads(out.loc[1, "evidence"])["location"] == ["onto the sofa"]

@@ -116,3 +116,46 @@ def test_bad_header_and_missing_file(tmp_path):
         read_release(path)
     with pytest.raises(MissingDataError):
         read_release(tmp_path / "absent.csv")
+
+
+def test_extra_trailing_columns_are_kept_and_written_back_in_place(tmp_path):
+    # as `refcat categorize` writes it: the released header plus an evidence column (JSON, quoted by csv)
+    header = HEADER + ";evidence;note"
+    rows = [ROWS[0] + ';"{""appearance"": [""black"", ""feathered""]}";checked',
+            ROWS[2] + ";;",
+            ROWS[3] + ";{};x"]
+    path = tmp_path / "categorized.csv"
+    path.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode("utf-8"))
+    df = read_release(path)
+    assert list(df.columns)[12:] == ["evidence", "note"]
+    assert list(df.columns)[:12] == HEADER.split(";")
+    assert df["evidence"].tolist() == ['{"appearance": ["black", "feathered"]}', "", "{}"]
+    assert df["note"].tolist() == ["checked", "", "x"]
+    assert df.loc[2, "ref_exp"] == 'man in red, "tall"; waving' and df.loc[2, "static"] == 1
+    out = tmp_path / "out.csv"
+    write_release(df, out)
+    assert out.read_bytes() == path.read_bytes()
+    df.loc[1, "motion"] = 0
+    write_release(df, out)
+    assert out.read_bytes().decode().split("\r\n")[2] == (
+        "2G9DODKHHIM;0;seagull standing in the back;Not a Referring Expression;Not Applicable;;;;;0.0;;;;")
+    # a row must have as many cells as the header, extra columns included
+    path.write_bytes((header + "\r\n" + ROWS[0] + ";only one\r\n").encode())
+    with pytest.raises(FormatError, match=r"line 2: 13 cells.*expected 14 cells"):
+        read_release(path)
+
+
+@pytest.mark.parametrize("header", [
+    HEADER.replace("motion;obj-motion", "obj-motion;motion"),  # misordered
+    HEADER.replace(";static", ""),  # a standard column missing
+    HEADER.replace(";static", "") + ";evidence",  # ... even with an extra one in its place
+    "evidence;" + HEADER,  # extra columns only after the twelve
+    HEADER + ";motion",  # an extra column may not repeat a standard name
+])
+def test_missing_or_misordered_standard_columns_are_refused(tmp_path, header):
+    path = tmp_path / "labels.csv"
+    path.write_bytes((header + "\r\n").encode())
+    with pytest.raises(FormatError, match=r"labels\.csv, line 1: header .*expected video_id;instance_id;ref_exp;"
+                                          r"ref_exp_difficulty;ref_exp_information;appearance;obj-static;category;"
+                                          r"location;motion;obj-motion;static"):
+        read_release(path)

@@ -25,7 +25,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from refcat.categorize.rules import categorize
+from refcat.categorize.rules import Categorization, categorize
 from refcat.categorize.taxonomy import CATEGORY_NAMES
 from refcat.errors import FormatError, MissingDataError, UsageError
 
@@ -33,9 +33,10 @@ FORMAT_VERSION = 1
 FEATURES = ("tfidf", "minilm")
 
 
-def rule_features(texts: Sequence[str]) -> np.ndarray:
-    """(n, 7) 0/1 matrix of the rule-based labels, columns in CATEGORY_NAMES order."""
-    rows = [categorize(t).labels for t in texts]
+def rule_features(texts: Sequence[str], rule_results: Sequence[Categorization] | None = None) -> np.ndarray:
+    """(n, 7) 0/1 matrix of the rule-based labels, columns in CATEGORY_NAMES order; `rule_results`: the
+    rules' results for `texts` when the caller has them already."""
+    rows = [r.labels for r in rule_results] if rule_results is not None else [categorize(t).labels for t in texts]
     return np.array([[r[c] for c in CATEGORY_NAMES] for r in rows], dtype=float).reshape(-1, len(CATEGORY_NAMES))
 
 
@@ -48,8 +49,8 @@ class LearnedCategorizer:
         self.vectorizer: TfidfVectorizer | None = None
         self.models: dict[str, LogisticRegression | int] = {}
 
-    def _matrix(self, texts: Sequence[str], fit: bool = False):
-        rules = rule_features(texts)
+    def _matrix(self, texts: Sequence[str], fit: bool = False, rule_results: Sequence[Categorization] | None = None):
+        rules = rule_features(texts, rule_results)
         if self.features == "minilm":
             from refcat.refvos_model.sentence_embeddings import encode
 
@@ -84,10 +85,11 @@ class LearnedCategorizer:
             self.models[cat] = model.fit(X[np.flatnonzero(keep)], y[keep].astype(int))
         return self
 
-    def predict(self, texts: Sequence[str]) -> pd.DataFrame:
-        """0/1 predictions, one column per category; categories without a model fall back to the rules."""
+    def predict(self, texts: Sequence[str], rule_results: Sequence[Categorization] | None = None) -> pd.DataFrame:
+        """0/1 predictions, one column per category; categories without a model fall back to the rules.
+        `rule_results`: `categorize(t)` for each text when the caller has run the rules already (not run again)."""
         texts = [str(t) for t in texts]
-        X = self._matrix(texts)
+        X = self._matrix(texts, rule_results=rule_results)
         rules = X[:, -len(CATEGORY_NAMES):]
         rules = rules.toarray() if sparse.issparse(rules) else rules
         out = {}

@@ -1,8 +1,9 @@
 """Categorize a table of REs: read the input, predict, write the released format plus evidence.
 
-Input: a released label file (FORMATS.md; read with refcat.datasets.release.read_release)
-or any CSV (comma or semicolon separated) with a `ref_exp` column, optionally with
-video_id, instance_id, ref_exp_difficulty, ref_exp_information and category columns.
+Input: a released label file (FORMATS.md; read with refcat.datasets.release.read_release, which
+also reads this module's own output with its `evidence` column) or any CSV (comma or semicolon
+separated) with a `ref_exp` column, optionally with video_id, instance_id, ref_exp_difficulty,
+ref_exp_information and category columns.
 
 Output: the released format (semicolon-separated, CRLF, the released header) with the
 predicted 0/1 category columns, `ref_exp_information` predicted ("Not Applicable" where the
@@ -37,7 +38,7 @@ def read_expressions(path: str | Path) -> pd.DataFrame:
         raise MissingDataError("input file not found", path=path, expected="a CSV file with a ref_exp column")
     raw = path.read_bytes()
     first_line = raw.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip()
-    if first_line == ";".join(HEADER):
+    if tuple(first_line.split(";")[:len(HEADER)]) == HEADER:  # released format, perhaps with extra columns
         return read_release(path)
     try:
         text = raw.decode("utf-8-sig")
@@ -77,12 +78,13 @@ def read_expressions(path: str | Path) -> pd.DataFrame:
 def categorize_table(labels: pd.DataFrame, model=None) -> pd.DataFrame:
     """Released-format table with predicted categories, information and an `evidence` column.
 
-    `model`: an optional refcat.categorize.learned.LearnedCategorizer; without one, the rules.
+    `model`: an optional refcat.categorize.learned.LearnedCategorizer; without one, the rules. The rules
+    run once a row: their labels are the model's features and their words the evidence.
     The information label uses the row's difficulty when it is trivial (see `information_label`).
     """
     texts = labels["ref_exp"].astype(str).tolist()
     results = [categorize(t) for t in texts]
-    learned = model.predict(texts) if model is not None else None
+    learned = model.predict(texts, rule_results=results) if model is not None else None
     out = labels[list(HEADER[:5])].copy().reset_index(drop=True)
     infos, evidence = [], []
     for n, res in enumerate(results):

@@ -4,6 +4,8 @@ Format (FORMATS.md): semicolon-separated, CRLF line endings, one header line
   video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;obj-static;category;
   location;motion;obj-motion;static
 Category cells are `1.0`/`0.0` in some rows, `1`/`0` in others, and empty where not labelled.
+A file may carry more columns after the twelve (as `refcat categorize` writes an `evidence`
+column): they are read as text columns after the standard ones and written back in place.
 
 `read_release` gives the category columns as pandas nullable Int8 (pd.NA where empty) and keeps
 how the file was written in `df.attrs["release_format"]` (encoding, BOM, line ending, final
@@ -51,15 +53,18 @@ def read_release(path: str | Path) -> pd.DataFrame:
     newline = "\r\n" if "\r\n" in text else "\n"
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
     header = next(reader, [])
-    if tuple(header) != HEADER:
-        raise FormatError(f"header {';'.join(header)!r}", path=path, line=1, expected=";".join(HEADER))
+    extra = header[len(HEADER):]
+    bad_extra = any(c in HEADER or not c for c in extra) or len(set(extra)) < len(extra)
+    if tuple(header[:len(HEADER)]) != HEADER or bad_extra:
+        raise FormatError(f"header {';'.join(header)!r}", path=path, line=1,
+                          expected=";".join(HEADER) + ", then optional extra columns with other, distinct names")
     records, raw_cells, seen = [], {}, {}
     for cells in reader:
         line = reader.line_num
         if not cells:
             continue
-        if len(cells) != len(HEADER):
-            raise FormatError(f"{len(cells)} cells", path=path, line=line, expected=f"{len(HEADER)} cells separated by ';'")
+        if len(cells) != len(header):
+            raise FormatError(f"{len(cells)} cells", path=path, line=line, expected=f"{len(header)} cells separated by ';'")
         video_id, instance_cell, ref_exp, difficulty, information = cells[:5]
         if not instance_cell.strip().isdigit():
             raise FormatError(f"instance_id {instance_cell!r}", path=path, line=line, expected="an integer instance id")
@@ -69,19 +74,20 @@ def read_release(path: str | Path) -> pd.DataFrame:
         if information not in RELEASE_INFORMATION:
             raise FormatError(f"ref_exp_information {information!r}", path=path, line=line,
                               expected=" | ".join(RELEASE_INFORMATION))
-        categories = cells[5:]
+        categories = cells[5:len(HEADER)]
         bad = [c for c in categories if c not in CELL_VALUES]
         if bad:
             raise FormatError(f"category cell {bad[0]!r}", path=path, line=line, expected="1.0, 0.0, 1, 0 or empty")
         instance_id = int(instance_cell)
         records.append([video_id, instance_id, ref_exp, difficulty, information,
-                        *(CELL_VALUES[c] for c in categories)])
+                        *(CELL_VALUES[c] for c in categories), *cells[len(HEADER):]])
         key = (video_id, instance_id, ref_exp)
         seen[key] = seen.get(key, -1) + 1
         raw_cells[key + (seen[key],)] = tuple(categories)
-    df = pd.DataFrame(records, columns=list(HEADER))
+    df = pd.DataFrame(records, columns=list(HEADER) + extra)
     df = df.astype({"video_id": str, "instance_id": "int64", "ref_exp": str, "ref_exp_difficulty": str,
-                    "ref_exp_information": str, **{c: "Int8" for c in RELEASE_CATEGORY_ORDER}})
+                    "ref_exp_information": str, **{c: "Int8" for c in RELEASE_CATEGORY_ORDER},
+                    **{c: str for c in extra}})
     styles = Counter(_cell_style(c) for cells in raw_cells.values() for c in cells if c)
     df.attrs[FORMAT_KEY] = {
         "encoding": encoding,
@@ -90,6 +96,7 @@ def read_release(path: str | Path) -> pd.DataFrame:
         "final_newline": text.endswith("\n"),
         "style": styles.most_common(1)[0][0] if styles else "float",
         "cells": raw_cells,
+        "extra_columns": extra,
     }
     return df
 
@@ -105,7 +112,8 @@ def _row_style(raw_cells: tuple[str, ...], file_style: str) -> str:
 
 
 def write_release(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a label table in the released format (see the module docstring for cell styles)."""
+    """Write a label table in the released format (see the module docstring for cell styles), with the
+    extra columns the file was read with (`attrs["release_format"]["extra_columns"]`) after the twelve."""
     missing = [c for c in HEADER if c not in df.columns]
     if missing:
         raise UsageError(f"label table lacks columns {missing}", expected=", ".join(HEADER))
@@ -114,15 +122,16 @@ def write_release(df: pd.DataFrame, path: str | Path) -> None:
     file_style = fmt.get("style", "float")
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=";", lineterminator=fmt.get("newline", "\r\n"))
-    writer.writerow(HEADER)
+    extra = [c for c in fmt.get("extra_columns", []) if c in df.columns]
+    writer.writerow(HEADER + tuple(extra))
     seen: dict[tuple, int] = {}
-    for n, row in enumerate(df[list(HEADER)].itertuples(index=False, name=None)):
+    for n, row in enumerate(df[list(HEADER) + extra].itertuples(index=False, name=None)):
         video_id, instance_id, ref_exp, difficulty, information = row[:5]
         key = (str(video_id), int(instance_id), str(ref_exp))
         seen[key] = seen.get(key, -1) + 1
         raw = raw_cells.get(key + (seen[key],), ("",) * len(RELEASE_CATEGORY_ORDER))
         cells = []
-        for name, value, source in zip(RELEASE_CATEGORY_ORDER, row[5:], raw):
+        for name, value, source in zip(RELEASE_CATEGORY_ORDER, row[5:len(HEADER)], raw):
             if pd.isna(value):
                 cells.append("")
             elif value not in (0, 1):
@@ -132,7 +141,8 @@ def write_release(df: pd.DataFrame, path: str | Path) -> None:
             else:
                 zero, one = STYLES[_row_style(raw, file_style)]
                 cells.append(one if value == 1 else zero)
-        writer.writerow([video_id, int(instance_id), ref_exp, difficulty, information, *cells])
+        writer.writerow([video_id, int(instance_id), ref_exp, difficulty, information, *cells,
+                         *("" if pd.isna(v) else v for v in row[len(HEADER):])])
     text = out.getvalue()
     if not fmt.get("final_newline", True):
         text = text[: -len(fmt.get("newline", "\r\n"))]
