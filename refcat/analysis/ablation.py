@@ -30,6 +30,7 @@ import pandas as pd
 
 from refcat.analysis.metrics import overall_iou, sample_ious
 from refcat.categorize.taxonomy import A2DRE_PLUS_CATEGORIES, CATEGORY_NAMES, DIFFICULTY
+from refcat.datasets.records import text_key
 from refcat.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -127,10 +128,6 @@ def referent_difficulty(labels: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["video_id", "object_id", "difficulty"])
 
 
-def _normalise(text: str) -> str:
-    return " ".join(str(text).lower().split())
-
-
 def expression_labels(expressions: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     """Labels of each expression: instance_key, correctness, difficulty and the seven categories.
 
@@ -139,14 +136,14 @@ def expression_labels(expressions: pd.DataFrame, labels: pd.DataFrame) -> pd.Dat
     ignored), or none; one without a text (column absent or empty) takes its referent's label
     only when the referent has exactly one label row.
     """
-    labels = labels.assign(_text=labels["text"].map(_normalise))
+    labels = labels.assign(_text=labels["text"].astype(str).map(text_key))
     fields = ["correctness", "difficulty", *CATEGORY_NAMES]
     by_text = labels.drop_duplicates(["video_id", "object_id", "_text"]).set_index(["video_id", "object_id", "_text"])
     counts = labels.groupby(["video_id", "object_id"]).size()
     single = labels.set_index(["video_id", "object_id"]).loc[counts[counts == 1].index]
     rows, unmatched = [], 0
     for e in expressions.itertuples(index=False):
-        text = _normalise(getattr(e, "text", ""))
+        text = text_key(str(getattr(e, "text", "")))
         if text and (e.video_id, int(e.object_id), text) in by_text.index:
             row = by_text.loc[(e.video_id, int(e.object_id), text), fields]
         elif not text and (e.video_id, int(e.object_id)) in single.index:

@@ -6,7 +6,6 @@ decoded here. Re-importing the same data changes nothing (natural keys, see stor
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, TypeVar
 
@@ -15,7 +14,7 @@ from sqlalchemy import select
 
 from refcat.annotate.schema import ObjectRow, VideoRow
 from refcat.annotate.store import ImportCounts, Store, list_instances, upsert_records
-from refcat.datasets.records import DatasetReader, Instance
+from refcat.datasets.records import DatasetReader, Instance, text_key
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T]], Iterable[T]]
@@ -26,11 +25,6 @@ def import_reader(store: Store, reader: DatasetReader, progress: Progress = iter
     videos = reader.videos()
     objects = [obj for video in progress(videos) for obj in reader.objects(video.video_id)]
     return upsert_records(store, videos, objects, list(reader.instances()))
-
-
-def normalize_text(text: str) -> str:
-    """Case-folded, single-spaced text: how two copies of one RE are recognised as the same."""
-    return re.sub(r"\s+", " ", text).strip().casefold()
 
 
 @dataclass(frozen=True)
@@ -52,7 +46,7 @@ def release_instances(store: Store, dataset: str, release: pd.DataFrame) -> Rele
             select(VideoRow.video_id, ObjectRow.object_id).join(ObjectRow.video).where(VideoRow.dataset == dataset)
         ).all())
     by_text = {
-        (i.video_id, i.object_id, normalize_text(i.text)): i for i in list_instances(store, dataset=dataset)
+        (i.video_id, i.object_id, text_key(i.text)): i for i in list_instances(store, dataset=dataset)
     }
     instances, skipped = [], []
     for row_number, row in enumerate(release.itertuples(index=False)):
@@ -60,6 +54,6 @@ def release_instances(store: Store, dataset: str, release: pd.DataFrame) -> Rele
         if (video_id, object_id) not in objects:
             skipped.append((row_number + 2, f"object {object_id} of video {video_id!r} is not in the store"))
             continue
-        found = by_text.get((video_id, object_id, normalize_text(text)))
+        found = by_text.get((video_id, object_id, text_key(text)))
         instances.append(found or Instance(dataset, video_id, object_id, f"release{row_number}", text))
     return ReleaseMatch(instances, skipped)

@@ -33,13 +33,14 @@ import csv
 import logging
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 from refcat.datasets.media import ClipPool, box_from_mask, image_size, read_rgb_image
-from refcat.datasets.records import Box, Instance, ObjectMasks, ObjectRef, Video
+from refcat.datasets.records import Box, Instance, ObjectMasks, ObjectRef, Video, collapse_spaces, referenced_objects
 from refcat.errors import FormatError, MissingDataError, UsageError
 
 log = logging.getLogger(__name__)
@@ -53,11 +54,6 @@ H5_KEYS = ("instance", "reMask", "reBBox", "id")
 H5_EXPECTED = "HDF5 keys instance (N,), reMask (N, W, H) or (W, H), reBBox (4, N) or (4,), id (1, N)"
 SENTENCES_HEADER = ["video_id", "instance_id", "query"]
 COPY_ROW = re.compile(r"^\d+ \(copy\)$")
-
-
-def normalise_text(text: str) -> str:
-    """Strip and collapse runs of whitespace to one space; case is kept."""
-    return " ".join(text.split())
 
 
 def actor_action(code: int) -> tuple[str, str]:
@@ -206,7 +202,7 @@ def read_a2d_sentences(path: Path) -> Iterator[SentenceRow]:
                 instance_id = int(instance_cell)
                 k = counts.get((video_id, instance_id), 0)
                 counts[(video_id, instance_id)] = k + 1
-                yield SentenceRow(line, video_id, instance_id, f"sentence{k}", normalise_text(query))
+                yield SentenceRow(line, video_id, instance_id, f"sentence{k}", collapse_spaces(query))
     except UnicodeDecodeError as exc:
         raise FormatError(f"not UTF-8 text ({exc})", path=path, expected="UTF-8 CSV") from exc
 
@@ -236,7 +232,6 @@ class A2DReader:
         }
         self.problems: list[str] = []  # bad frames and unmasked objects met so far (module docstring)
         self._objects: dict[str, list[ObjectRef]] = {}
-        self._referenced_ids: dict[str, set[int]] | None = None
         self._actions: dict[str, dict[int, str]] = {}
         self._clips = ClipPool()
 
@@ -322,7 +317,7 @@ class A2DReader:
                     box = box_from_mask(mask)
                     if box is not None:
                         object_boxes[index] = box
-            for instance in self._referenced().get(video_id, set()) - set(boxes):
+            for instance in self._referenced.get(video_id, set()) - set(boxes):
                 self._report((f"{self.h5_dir / video_id}: instance {instance} has sentences but no mask",))
                 boxes[instance] = {}
             names = {i: actor_action(code) for i, code in codes.items()}
@@ -338,13 +333,10 @@ class A2DReader:
         self.objects(video_id)
         return self._actions[video_id]
 
+    @cached_property
     def _referenced(self) -> dict[str, set[int]]:
-        """Video -> the instance ids its sentences refer to."""
-        if self._referenced_ids is None:
-            self._referenced_ids = {}
-            for instance in self.instances():
-                self._referenced_ids.setdefault(instance.video_id, set()).add(instance.object_id)
-        return self._referenced_ids
+        """Video -> the ids of the objects its expressions refer to."""
+        return referenced_objects(self.instances())
 
     def instances(self) -> Iterator[Instance]:
         path = self.root / "a2d_annotation.txt"

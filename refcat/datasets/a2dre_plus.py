@@ -19,8 +19,7 @@ from typing import Iterator
 import pandas as pd
 
 from refcat.categorize.taxonomy import A2DRE_PLUS_CATEGORIES
-from refcat.datasets.a2d import normalise_text
-from refcat.datasets.records import Instance
+from refcat.datasets.records import Instance, collapse_spaces
 from refcat.errors import FormatError, MissingDataError, UsageError
 
 HEADER = "video_id,instance_id,query"
@@ -145,4 +144,4 @@ def a2dre_plus_instances(df: pd.DataFrame, dataset: str = "a2d") -> Iterator[Ins
         k = seen.get(key, -1) + 1
         seen[key] = k
         source = f"a2dre+:{r.category}:{r.polarity}" + (f":{k}" if k else "")
-        yield Instance(dataset, r.video_id, int(r.instance_id), source, normalise_text(r.query))
+        yield Instance(dataset, r.video_id, int(r.instance_id), source, collapse_spaces(r.query))

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 from refcat.datasets.media import box_from_mask, image_size, masks_from_labels, read_label_png, read_rgb_image
-from refcat.datasets.records import Box, Instance, ObjectMasks, ObjectRef, Video
+from refcat.datasets.records import Box, Instance, ObjectMasks, ObjectRef, Video, referenced_objects
 from refcat.errors import FormatError, MissingDataError, UsageError
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,6 @@ class DavisReader:
         self._splits = self._read_splits()
         self._semantics = self._read_semantics()
         self._objects: dict[str, list[ObjectRef]] = {}
-        self._referenced_ids: dict[str, set[int]] | None = None
 
     # ----- index files
 
@@ -165,7 +165,7 @@ class DavisReader:
             for index in self.annotated_frames(video_id):
                 for object_id, mask in masks_from_labels(self.labels(video_id, index), VOID).items():
                     boxes.setdefault(object_id, {})[index] = box_from_mask(mask)
-            for object_id in self._referenced().get(video_id, set()) - set(boxes):
+            for object_id in self._referenced.get(video_id, set()) - set(boxes):
                 log.warning("%s: object %d of %s has expressions but no mask in %s", self.dataset, object_id,
                             video_id, self.masks_dir / video_id)
                 boxes[object_id] = {}
@@ -176,13 +176,10 @@ class DavisReader:
             ]
         return self._objects[video_id]
 
+    @cached_property
     def _referenced(self) -> dict[str, set[int]]:
-        """Video -> the object ids its expressions refer to."""
-        if self._referenced_ids is None:
-            self._referenced_ids = {}
-            for instance in self.instances():
-                self._referenced_ids.setdefault(instance.video_id, set()).add(instance.object_id)
-        return self._referenced_ids
+        """Video -> the ids of the objects its expressions refer to."""
+        return referenced_objects(self.instances())
 
     def instances(self) -> Iterator[Instance]:
         folder = self.root / "davis_text_annotations"

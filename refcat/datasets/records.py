@@ -66,6 +66,24 @@ def instance_key(dataset: str, video_id: str, object_id: int, source: str) -> st
     return f"{dataset}/{video_id}/{object_id}/{source}"
 
 
+def referenced_objects(instances: Iterable[Instance]) -> dict[str, set[int]]:
+    """Video id -> the ids of the objects that the instances refer to."""
+    out: dict[str, set[int]] = {}
+    for instance in instances:
+        out.setdefault(instance.video_id, set()).add(instance.object_id)
+    return out
+
+
+def collapse_spaces(text: str) -> str:
+    """Strip and collapse runs of whitespace to one space; case is kept."""
+    return " ".join(text.split())
+
+
+def text_key(text: str) -> str:
+    """How two copies of one RE are recognised as the same: case-folded, spaces collapsed."""
+    return collapse_spaces(text).casefold()
+
+
 def parse_instance_key(key: str) -> tuple[str, str, int, str]:
     """Inverse of `instance_key`. Video ids may contain '-' and '_' but never '/'."""
     dataset, video_id, object_id, source = key.split("/")
