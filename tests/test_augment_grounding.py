@@ -164,3 +164,75 @@ def test_no_majority_no_fact():
     names, values = g.pixel_colours(image, np.ones((10, 100), bool), "ball")
     assert g.dominant_colour(names, values)[0] == "red"
     assert g.colour_fact(names, values, "ball") is None  # 40% (eroded: 38 of 96 columns) < 50%
+
+
+def small_object(size, mask_margin=2):
+    """A cream square of `size` px on green grass, its mask spilling `mask_margin` px onto the grass
+    (as a small object's mask does in a low-resolution frame)."""
+    image = np.zeros((60, 60, 3), np.uint8)
+    image[:] = (40, 160, 40)
+    image[20:20 + size, 20:20 + size] = (240, 225, 185)  # cream
+    mask = np.zeros((60, 60), bool)
+    mask[20 - mask_margin:20 + size + mask_margin, 20 - mask_margin:20 + size + mask_margin] = True
+    return image, mask
+
+
+def test_too_small_an_object_gives_no_colour():
+    # 6 x 6 cream inside a 10 x 10 mask: eroded by 2 px, 36 pixels remain (< 50); the whole mask is
+    # 64% grass, which read "green" before
+    image, mask = small_object(6)
+    assert g.colour_pixels(mask, "dog").sum() == 0
+    names, values = g.pixel_colours(image, mask, "dog")
+    assert names.size == 0 and g.colour_fact(names, values, "dog") is None
+    # 8 x 8 inside 12 x 12: 64 pixels remain, all cream
+    image, mask = small_object(8)
+    names, values = g.pixel_colours(image, mask, "dog")
+    assert names.size == 64 and g.colour_fact(names, values, "dog").phrase == "cream"
+
+
+def test_too_small_a_torso_gives_no_colour():
+    # a person 44 rows x 8 columns: eroded to rows 7..46 x 4 columns, torso band rows int(7 + 0.2 * 40) = 15
+    # to int(7 + 0.55 * 40) = 29: 14 x 4 = 56 pixels; 30 rows: band rows 12 to 21, 36 pixels (< 50)
+    for rows, expected in ((44, 56), (30, 0)):
+        image = np.zeros((60, 20, 3), np.uint8)
+        image[:] = (200, 30, 30)
+        mask = np.zeros((60, 20), bool)
+        mask[5:5 + rows, 6:14] = True
+        assert g.colour_pixels(mask, "person").sum() == expected
+
+
+class _OneFrameReader:
+    """A reader (refcat.datasets.records protocol, the parts VideoGrounding uses) of one frame."""
+
+    dataset = "demo"
+
+    def __init__(self, image, masks, boxes):
+        self.image, self.masks, self.boxes = image, masks, boxes
+
+    def objects(self, video_id):
+        from types import SimpleNamespace
+
+        return [SimpleNamespace(object_id=k, category="dog", boxes={0: b}) for k, b in self.boxes.items()]
+
+    def annotated_frames(self, video_id):
+        return [0]
+
+    def frame(self, video_id, index):
+        return self.image
+
+    def object_masks(self, video_id, index):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(masks=self.masks)
+
+
+def test_video_grounding_leaves_a_small_objects_colour_to_a_person():
+    from types import SimpleNamespace
+
+    image, small = small_object(6)
+    big_image, big = small_object(20)
+    video = SimpleNamespace(video_id="v", width=60, height=60, fps=None)
+    grounding = g.VideoGrounding(_OneFrameReader(image, {1: small}, {1: (18, 18, 27, 27)}), video)
+    assert "appearance" not in grounding.facts(1)
+    grounding = g.VideoGrounding(_OneFrameReader(big_image, {1: big}, {1: (18, 18, 41, 41)}), video)
+    assert grounding.facts(1)["appearance"].phrase == "cream"

@@ -23,8 +23,10 @@ inclusive x1, y1, x2, y2 as in refcat.datasets.records; frames 0-based):
   out edges blended with the background; for a person the torso band TORSO of the box height,
   where the clothing colour is) in HSV, when one name holds at least COLOUR_MIN_SHARE of the
   pixels (a majority: small objects in JPEG frames take on the background's hue at their
-  borders through chroma subsampling, so a plurality is not enough). People get "in <colour>",
-  other objects the adjective "<colour>".
+  borders through chroma subsampling, so a plurality is not enough). A frame where fewer than
+  COLOUR_MIN_PIXELS such pixels remain gives none (the whole small mask would read the
+  background); no pixel in any frame, no fact. People get "in <colour>", other objects the
+  adjective "<colour>".
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ GAIT_BANDS = {"person": (1.2, 2.0), "animal": (2.0, 6.0)}
 TORSO = (0.2, 0.55)
 EROSION = 2
 COLOUR_MIN_SHARE = 0.5
+COLOUR_MIN_PIXELS = 50
 COLOUR_NAMES = ("black", "white", "grey", "red", "orange", "yellow", "green", "blue", "purple", "pink",
                 "brown", "cream")
 LEGGED_ANIMALS = frozenset("""
@@ -251,19 +254,18 @@ def _erode(mask: np.ndarray, steps: int) -> np.ndarray:
 
 
 def colour_pixels(mask: np.ndarray, cls: str | None) -> np.ndarray:
-    """The mask pixels whose colour counts: eroded, and the torso band for a person."""
-    mask = mask.astype(bool)
-    eroded = _erode(mask, EROSION)
-    if eroded.sum() >= 50:
-        mask = eroded
+    """The mask pixels whose colour counts: eroded, and the torso band of the mask's rows for a person;
+    none when fewer than COLOUR_MIN_PIXELS remain (too small to read its colour apart from the background)."""
+    mask = _erode(mask.astype(bool), EROSION)
     if is_person(cls) and mask.any():
         rows = np.flatnonzero(mask.any(1))
         top, bottom = rows[0], rows[-1]
         a, b = (int(top + f * (bottom - top + 1)) for f in TORSO)
         band = np.zeros_like(mask)
         band[a:b] = True
-        if (mask & band).any():
-            mask = mask & band
+        mask = mask & band
+    if mask.sum() < COLOUR_MIN_PIXELS:
+        return np.zeros_like(mask)
     return mask
 
 
