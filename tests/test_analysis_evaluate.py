@@ -178,20 +178,53 @@ def test_resume_skips_complete_videos_only(tmp_path):
         evaluate_to_file(pred, FakeReader(), INSTANCES, out, restart=True)
 
 
-def test_davis_summary_by_hand():
+def sample_rows(sequences):
+    """Per-sample rows from {instance_key: (J per frame, F per frame)}."""
     rows = []
-    for key, values in {"d/a/1/s": [1.0, 0.0, 1.0, 0.0, 1.0], "d/b/1/s": [0.2, 0.4, 0.6, 0.8, 1.0]}.items():
-        for frame, value in enumerate(values):
-            rows.append({"instance_key": key, "dataset": "d", "video_id": key.split("/")[1], "object_id": 1,
-                         "source": "s", "frame": frame, "gt_present": True, "I": 1, "U": 1, "J": value, "F": 1.0})
-    per_expr, overall = davis_summary(pd.DataFrame(rows).iloc[::-1])  # frame order is restored
+    for key, (js, fs) in sequences.items():
+        _, video, obj, source = key.split("/")
+        for frame, (j, f) in enumerate(zip(js, fs)):
+            rows.append({"instance_key": key, "dataset": "d", "video_id": video, "object_id": int(obj),
+                         "source": source, "frame": frame, "gt_present": True, "I": 1, "U": 1, "J": j, "F": f})
+    return pd.DataFrame(rows)
+
+
+def test_davis_summary_by_hand():
+    rows = sample_rows({"d/a/1/s": ([1.0, 0.0, 1.0, 0.0, 1.0], [1.0] * 5),
+                        "d/b/1/s": ([0.2, 0.4, 0.6, 0.8, 1.0], [1.0] * 5)})
+    per_expr, _, overall = davis_summary(rows.iloc[::-1])  # frame order is restored
     a = per_expr.set_index("instance_key").loc["d/b/1/s"]
     assert (a.J_mean, a.J_recall, a.J_decay) == pytest.approx((0.6, 0.6, 0.3 - 0.9))
     assert overall["J_mean"] == pytest.approx((0.6 + 0.6) / 2)
     assert overall["F_mean"] == 1.0
     assert overall["JF_mean"] == pytest.approx(0.8)
-    _, dropped = davis_summary(pd.DataFrame(rows), drop_ends=True)
+    dropped = davis_summary(rows, drop_ends=True).overall
     assert dropped["J_mean"] == pytest.approx((1 / 3 + 0.6) / 2)
+
+
+def test_davis_summary_per_object_counts_each_object_once():
+    # object a/1 has two expressions sharing its mask (object layout), b/1 one:
+    # a/1: J = 1, 1, .5, 0, 0 -> mean .5, recall .4, decay mean(1, 1) - mean(0, 0) = 1; F = 1 throughout
+    # b/1: J = .2 throughout -> mean .2, recall 0, decay 0; F = 0 throughout
+    a_seq = ([1.0, 1.0, 0.5, 0.0, 0.0], [1.0] * 5)
+    rows = sample_rows({"d/a/1/s0": a_seq, "d/a/1/s1": a_seq, "d/b/1/s0": ([0.2] * 5, [0.0] * 5)})
+    per_expr, per_object, overall = davis_summary(rows, layout="object")
+    assert len(per_expr) == 3
+    assert per_object[["video_id", "object_id", "expressions"]].values.tolist() == [["a", 1, 2], ["b", 1, 1]]
+    a = per_object.iloc[0]
+    assert (a.J_mean, a.J_recall, a.J_decay, a.F_mean) == pytest.approx((0.5, 0.4, 1.0, 1.0))
+    # DAVIS: the mean over the two objects
+    assert overall["davis_average"] == "object" and overall["objects"] == 2 and overall["expressions"] == 3
+    assert (overall["J_mean"], overall["J_recall"], overall["J_decay"]) == pytest.approx((0.35, 0.2, 0.5))
+    assert (overall["F_mean"], overall["JF_mean"]) == pytest.approx((0.5, 0.425))
+    assert overall["object_JF_mean"] == overall["JF_mean"]
+    # over expressions, a/1 counts twice
+    assert (overall["expression_J_mean"], overall["expression_J_recall"], overall["expression_J_decay"]) == \
+        pytest.approx((1.2 / 3, 0.8 / 3, 2 / 3))
+    assert overall["expression_JF_mean"] == pytest.approx((0.4 + 2 / 3) / 2)
+    by_expression = davis_summary(rows, layout="expression").overall
+    assert by_expression["davis_average"] == "expression"
+    assert by_expression["J_mean"] == pytest.approx(0.4) and by_expression["object_J_mean"] == pytest.approx(0.35)
 
 
 def test_summary_by_source(tmp_path):
@@ -257,5 +290,34 @@ def test_cli_evaluates_real_davis_format(tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["all"]["J_mean"] == pytest.approx((2 / 3 + 1 + 1) / 3)
     assert summary["all"]["samples"] == 8  # mttr skips the absent frame
+    written = json.loads((tmp_path / "table_summary.json").read_text())
+    assert written["by_source"] == summary and written["layout"] == "expression"
+    assert len(written["per_object"]) == 3 and len(written["per_expression"]) == 3
     assert main(["evaluate", "--pred", str(pred), "--dataset", "davis", "--root", str(tmp_path / "davis"),
                  "--output", str(tmp_path / "t.txt")]) == 2  # unknown table format: one-line error
+
+
+def test_cli_object_layout_averages_over_objects(tmp_path, capsys):
+    labels = build_davis(tmp_path / "davis")
+    # a second annotator's expressions for both cars objects: five expressions, three objects
+    (tmp_path / "davis" / "davis_text_annotations" / "Davis17_annot2.txt").write_text(
+        'cars 1 "red car"\ncars 2 "car at the right"\n', encoding="latin-1")
+    pred = tmp_path / "pred"
+    for (seq, f), lab in labels.items():
+        save_png(pred / seq / f"{f:05d}.png", lab if (seq, f) != ("swan", 1) else np.zeros_like(lab), mode="P")
+    out = tmp_path / "out" / "table.csv"
+    args = ["evaluate", "--pred", str(pred), "--dataset", "davis", "--root", str(tmp_path / "davis"),
+            "--split", "val", "--layout", "object", "--output", str(out)]
+    assert main(args + ["--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)["all"]
+    # swan: J = 1, 0, 1 (frame 1 predicted empty); both cars objects: J = 1 on every frame
+    assert (summary["objects"], summary["expressions"], summary["davis_average"]) == (3, 5, "object")
+    assert summary["J_mean"] == pytest.approx((2 / 3 + 1 + 1) / 3)
+    assert summary["expression_J_mean"] == pytest.approx((2 / 3 + 4) / 5)
+    written = json.loads((tmp_path / "out" / "table_summary.json").read_text())
+    assert written["davis_average"] == "object" and "mean over objects" in written["notes"]["J_mean..JF_mean"]
+    swan = [row for row in written["per_object"] if row["video_id"] == "swan"]
+    assert swan == [pytest.approx({**swan[0], "J_mean": 2 / 3, "J_recall": 2 / 3, "expressions": 1})]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "mean over objects" in printed and f"summary to {tmp_path / 'out' / 'table_summary.json'}" in printed

@@ -18,20 +18,27 @@ def register(subparsers) -> None:
         "evaluate", help="score predictions (DAVIS PNG layout) and write the per-sample table",
         description="Score predicted masks against a dataset's masks: one row per expression x annotated frame "
                     "with I, U, J (DAVIS region similarity) and F (DAVIS boundary measure). Resumes from an "
-                    "existing output: videos already complete there are not evaluated again.")
+                    "existing output: videos already complete there are not evaluated again. Also writes the "
+                    "summary to <TABLE stem>_summary.json beside the table: figures by source, DAVIS statistics "
+                    "per object and per expression. J/F columns prefixed object_ average over objects "
+                    "(DAVIS-2017: each object's mean, recall and decay, then the mean over objects), those "
+                    "prefixed expression_ over expressions; the unprefixed ones follow --layout.")
     p.add_argument("--pred", required=True, type=Path, metavar="DIR", help="folder of predicted PNG masks")
     p.add_argument("--dataset", required=True, choices=DATASETS, help="dataset the predictions are for")
     p.add_argument("--root", required=True, type=Path, metavar="ROOT", help="dataset root folder")
     p.add_argument("--split", help="dataset split (DAVIS: train/val, A2D: train/test); default: all")
     p.add_argument("--layout", choices=("expression", "object"), default="expression",
                    help="expression: PRED/<video>/<object>/<source>/<frame>.png (nonzero = referent); "
-                        "object: PRED/<video>/<frame>.png with object ids as pixel values (default %(default)s)")
+                        "object: PRED/<video>/<frame>.png with object ids as pixel values; the summary's "
+                        "J/F/J&F then average over objects, as DAVIS-2017 does, else over expressions "
+                        "(default %(default)s)")
     p.add_argument("--instances", type=Path, metavar="FILE",
                    help="evaluate the expressions of this instance file (e.g. from `refcat phrases`) "
                         "instead of the dataset's own")
     p.add_argument("--a2dre-plus", type=Path, metavar="DIR",
                    help="evaluate the A2Dre+ expressions of the eight files in DIR (sources a2dre+:CATEGORY:with|without)")
-    p.add_argument("--output", required=True, type=Path, metavar="TABLE", help="per-sample table, .parquet or .csv")
+    p.add_argument("--output", required=True, type=Path, metavar="TABLE",
+                   help="per-sample table, .parquet or .csv; the summary goes to <TABLE stem>_summary.json beside it")
     p.add_argument("--jobs", type=int, default=1, help="worker processes, one video at a time each; 0 = all cores "
                                                        "(default %(default)s)")
     p.add_argument("--missing-as-empty", action="store_true",
@@ -129,19 +136,26 @@ def _progress(iterable, total):
     return tqdm(iterable, total=total, unit="video", desc="evaluate")
 
 
-def _print_summary(summary, as_json: bool) -> None:
+def _print_summary(document: dict, as_json: bool) -> None:
+    """The summary by source: as JSON (`document["by_source"]`), or a table under a line saying
+    what J/F/J&F average over."""
     if as_json:
-        records = {name: {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-                   for name, row in summary.to_dict(orient="index").items()}
-        print(json.dumps(records, indent=2))
+        print(json.dumps(document["by_source"], indent=2))
         return
-    columns = ["expressions", "samples", "J_mean", "F_mean", "JF_mean", "overall_iou", "mean_iou",
-               "precision@0.5", "precision@0.7", "precision@0.9"]
-    print(summary[columns].to_string(float_format=lambda v: f"{v:.4f}"))
+    import pandas as pd
+
+    from refcat.analysis.evaluate import DAVIS_AVERAGE_NOTES
+
+    summary = pd.DataFrame.from_dict(document["by_source"], orient="index")
+    columns = ["expressions", "objects", "samples", "J_mean", "F_mean", "JF_mean", "expression_JF_mean",
+               "object_JF_mean", "overall_iou", "mean_iou", "precision@0.5", "precision@0.7", "precision@0.9"]
+    print(f"J_mean, F_mean, JF_mean: {DAVIS_AVERAGE_NOTES[document['davis_average']]} "
+          f"(expression_JF_mean: over expressions; object_JF_mean: over objects, as DAVIS-2017)")
+    print(summary[columns].apply(pd.to_numeric).to_string(float_format=lambda v: f"{v:.4f}"))
 
 
 def evaluate_handler(args) -> int:
-    from refcat.analysis.evaluate import evaluate_to_file, summary_by_source
+    from refcat.analysis.evaluate import evaluate_to_file, summary_document, summary_path, write_summary
     from refcat.datasets.readers import open_reader
 
     reader = open_reader(args.dataset, args.root, split=args.split)
@@ -153,9 +167,11 @@ def evaluate_handler(args) -> int:
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     table = evaluate_to_file(args.pred, reader, instances, args.output, args.layout, processes=jobs,
                              missing_as_empty=args.missing_as_empty, restart=args.restart, progress=_progress)
-    _print_summary(summary_by_source(table, args.convention, drop_ends=args.drop_ends), args.json)
+    document = summary_document(table, args.convention, layout=args.layout, drop_ends=args.drop_ends)
+    write_summary(document, summary_path(args.output))
+    _print_summary(document, args.json)
     if not args.json:
-        print(f"{len(table)} rows written to {args.output}")
+        print(f"{len(table)} rows written to {args.output}, summary to {summary_path(args.output)}")
     return 0
 
 

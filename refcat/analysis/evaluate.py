@@ -19,6 +19,7 @@ run loses at most the videos since the last checkpoint.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import multiprocessing
@@ -26,12 +27,13 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from refcat.analysis.metrics import (
+    CONVENTIONS,
     DAVIS_BOUND_TH,
     boundary_f_measure,
     davis_statistics,
@@ -280,32 +282,79 @@ def evaluate_to_file(pred_dir, reader: DatasetReader, instances: Iterable[Instan
 
 # ----- summaries
 
+DAVIS_STATS = ("J_mean", "J_recall", "J_decay", "F_mean", "F_recall", "F_decay")
+# What the J/F columns average over: the headline ones follow the prediction layout's unit.
+DAVIS_AVERAGE_NOTES = {
+    "expression": "J/F mean, recall and decay of each expression over its frames, then the mean over expressions",
+    "object": "DAVIS-2017: J/F mean, recall and decay of each object over its frames (one sequence per object; "
+              "an object with several expressions counts the mean of its expressions' figures), then the mean "
+              "over objects",
+}
 
-def davis_summary(table: pd.DataFrame, *, drop_ends: bool = False) -> tuple[pd.DataFrame, dict[str, float]]:
-    """DAVIS-2017 statistics: per expression (J/F mean, recall, decay over its frames in order)
-    and overall (the mean over expressions of each, and J&F = (J mean + F mean) / 2).
+
+class DavisSummary(NamedTuple):
+    """`davis_summary` result: a row per expression, a row per object, and the overall figures."""
+
+    per_expression: pd.DataFrame
+    per_object: pd.DataFrame
+    overall: dict
+
+
+def _statistics_row(group: pd.DataFrame) -> dict[str, float]:
+    j, f = davis_statistics(group["J"].to_numpy()), davis_statistics(group["F"].to_numpy())
+    return {"J_mean": j.mean, "J_recall": j.recall, "J_decay": j.decay,
+            "F_mean": f.mean, "F_recall": f.recall, "F_decay": f.decay}
+
+
+def _means(rows: pd.DataFrame, prefix: str) -> dict[str, float]:
+    """The mean of each statistic over `rows` (NaNs left out), and J&F mean = (J mean + F mean) / 2."""
+    out = {}
+    for col in DAVIS_STATS:
+        values = rows[col].dropna()
+        out[prefix + col] = float(values.mean()) if len(values) else math.nan
+    out[prefix + "JF_mean"] = (out[prefix + "J_mean"] + out[prefix + "F_mean"]) / 2
+    return out
+
+
+def davis_summary(table: pd.DataFrame, *, drop_ends: bool = False, layout: str = "expression") -> DavisSummary:
+    """DAVIS-2017 statistics (davis2017-evaluation `evaluation.py`, `utils.db_statistics`).
+
+    - per expression: J/F mean, recall and decay over the expression's frames in order;
+    - per object (dataset, video, object): the mean of its expressions' figures. With the
+      object layout every expression of an object shares the object's mask, so this is
+      exactly DAVIS's one J/F sequence per object;
+    - overall: `expression_*` columns average over expressions, `object_*` over objects
+      (DAVIS's J-Mean, J-Recall, ...); J&F mean = (J mean + F mean) / 2 in each. The
+      headline `J_mean`... `JF_mean` are the `object_*` figures for the object layout (as
+      DAVIS reports) and the `expression_*` ones for the expression layout; `davis_average`
+      says which (`DAVIS_AVERAGE_NOTES`).
 
     Every annotated frame counts, the referent present or not, as in the DAVIS benchmark.
     `drop_ends` leaves out each expression's first and last frame, as the semi-supervised
     DAVIS evaluation does (the first mask is given there).
     """
+    if layout not in LAYOUTS:
+        raise UsageError(f"unknown prediction layout {layout!r}", expected=" or ".join(LAYOUTS))
     rows = []
     for key, group in table.sort_values("frame").groupby("instance_key", sort=True):
+        first = group.iloc[0]
         if drop_ends:
             group = group.iloc[1:-1]
-        j, f = davis_statistics(group["J"].to_numpy()), davis_statistics(group["F"].to_numpy())
-        rows.append({"instance_key": key, "video_id": group["video_id"].iat[0] if len(group) else "",
-                     "source": group["source"].iat[0] if len(group) else "", "frames": len(group),
-                     "J_mean": j.mean, "J_recall": j.recall, "J_decay": j.decay,
-                     "F_mean": f.mean, "F_recall": f.recall, "F_decay": f.decay})
-    per_expression = pd.DataFrame(rows, columns=["instance_key", "video_id", "source", "frames", "J_mean", "J_recall",
-                                                 "J_decay", "F_mean", "F_recall", "F_decay"])
-    overall = {"expressions": len(per_expression)}
-    for col in ("J_mean", "J_recall", "J_decay", "F_mean", "F_recall", "F_decay"):
-        values = per_expression[col].dropna()
-        overall[col] = float(values.mean()) if len(values) else math.nan
-    overall["JF_mean"] = (overall["J_mean"] + overall["F_mean"]) / 2
-    return per_expression, overall
+        rows.append({"instance_key": key, "dataset": first["dataset"], "video_id": first["video_id"],
+                     "object_id": int(first["object_id"]), "source": first["source"], "frames": len(group),
+                     **_statistics_row(group)})
+    referent = ["dataset", "video_id", "object_id"]
+    per_expression = pd.DataFrame(rows, columns=["instance_key", *referent, "source", "frames", *DAVIS_STATS])
+    per_object = (per_expression.groupby(referent, sort=True)
+                  .agg(expressions=("instance_key", "size"), frames=("frames", "max"),
+                       **{col: (col, "mean") for col in DAVIS_STATS})
+                  .reset_index())
+    overall = {"expressions": len(per_expression), "objects": len(per_object), "davis_average": layout}
+    by_unit = {"expression": _means(per_expression, "expression_"), "object": _means(per_object, "object_")}
+    overall.update({col: by_unit[layout][f"{layout}_{col}"] for col in (*DAVIS_STATS, "JF_mean")})
+    overall.update(by_unit["expression"])
+    overall.update(by_unit["object"])
+    return DavisSummary(per_expression, per_object, overall)
 
 
 def a2d_summary(table: pd.DataFrame, convention: str = "mttr") -> dict[str, float]:
@@ -313,11 +362,59 @@ def a2d_summary(table: pd.DataFrame, convention: str = "mttr") -> dict[str, floa
     return iou_summary(table["I"].to_numpy(), table["U"].to_numpy(), table["gt_present"].to_numpy(), convention)
 
 
-def summary_by_source(table: pd.DataFrame, convention: str = "mttr", *, drop_ends: bool = False) -> pd.DataFrame:
-    """One row per expression source and one for all: DAVIS J/F/J&F and the A2D IoU figures."""
+def summary_by_source(table: pd.DataFrame, convention: str = "mttr", *, drop_ends: bool = False,
+                      layout: str = "expression") -> pd.DataFrame:
+    """One row per expression source and one for all: `davis_summary(...).overall` and the A2D IoU figures."""
     groups = [("all", table)] + [(source, group) for source, group in table.groupby("source", sort=True)]
     rows = []
     for name, group in groups:
-        _, davis = davis_summary(group, drop_ends=drop_ends)
+        davis = davis_summary(group, drop_ends=drop_ends, layout=layout).overall
         rows.append({"source": name, **davis, **a2d_summary(group, convention)})
     return pd.DataFrame(rows).set_index("source")
+
+
+def summary_path(output: str | Path) -> Path:
+    """Where `refcat evaluate` writes the summary of the table at `output`: `<stem>_summary.json` beside it."""
+    output = Path(output)
+    return output.with_name(f"{output.stem}_summary.json")
+
+
+def _json_value(value):
+    """NaN -> None, numpy scalars -> Python numbers, for `json.dumps`."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: _json_value(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def summary_document(table: pd.DataFrame, convention: str = "mttr", *, layout: str = "expression",
+                     drop_ends: bool = False) -> dict:
+    """The summary of a per-sample table as one JSON-ready object (NaN as null):
+    `by_source` (`summary_by_source`, keyed by source, "all" first), `per_object` and
+    `per_expression` (`davis_summary` rows), the settings, and `notes` saying what the
+    headline and prefixed J/F columns average over."""
+    by_source = summary_by_source(table, convention, drop_ends=drop_ends, layout=layout)
+    davis = davis_summary(table, drop_ends=drop_ends, layout=layout)
+    return {
+        "layout": layout, "convention": convention, "drop_ends": drop_ends,
+        "davis_average": layout,
+        "notes": {"J_mean..JF_mean": DAVIS_AVERAGE_NOTES[layout],
+                  **{f"{unit}_J_mean..{unit}_JF_mean": note for unit, note in DAVIS_AVERAGE_NOTES.items()},
+                  "iou": CONVENTIONS[convention]},
+        "by_source": {name: {k: _json_value(v) for k, v in row.items()}
+                      for name, row in by_source.to_dict(orient="index").items()},
+        "per_object": _records(davis.per_object),
+        "per_expression": _records(davis.per_expression),
+    }
+
+
+def write_summary(document: dict, path: str | Path) -> None:
+    """Write `summary_document` output as indented JSON, atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
