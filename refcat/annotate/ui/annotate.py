@@ -42,7 +42,6 @@ class AnnotateState:
     refusal: str | None  # why a requested instance was not shown
     text: str
     fields: list[str]  # questions asked (automatic ones left out)
-    current: dict[str, str]  # the annotator's own answers
     automatic: dict[str, str]
 
     @property
@@ -56,15 +55,17 @@ class AnnotateState:
 
 def load_page(db: Store, user: User, campaign: str, requested: str | None) -> AnnotateState | None:
     """The page's data for `requested` (an instance key from the URL, or None to resume);
-    None when the user's queue is empty. Reads only the user's own answers (blind round)."""
+    None when the user's queue is empty. The annotator's own answers are read by the answer
+    panel itself (nobody else's are read: the round is blind)."""
     items = queue(db, user, campaign)
     if not items:
         return None
-    index, refusal = navigation.locate(items, requested, resume_position(db, user, campaign))
+    shown = requested in {item.instance_key for item in items}
+    index, refusal = navigation.locate(items, requested, 0 if shown else resume_position(db, user, campaign))
     key = items[index].instance_key
     return AnnotateState(
         items, index, refusal, instance_text(db, key), questions_for(db, campaign, key),
-        answers(db, user, campaign, key), widgets.automatic_answers(db, campaign, key),
+        widgets.automatic_answers(db, campaign, key),
     )
 
 
@@ -91,7 +92,6 @@ def render(db: Store, user: User) -> None:
     if all(item.complete for item in page.items):
         st.success("You have answered every instance of this campaign. "
                    "You can still change answers until the round closes.")
-    navigation.progress_bar(page.items, page.index)
 
     def answer(field: str, value: str) -> None:
         widgets.attempt(lambda: record_answer(db, user, campaign.name, key, field, value, round=LABEL_ROUND))
@@ -113,7 +113,11 @@ def render(db: Store, user: User) -> None:
     with left:
         widgets.instance_player(views, key)
     with right:
-        widgets.answer_buttons(page.fields, page.current, answer, automatic=page.automatic)
+        widgets.answer_panel(
+            page.fields, lambda: answers(db, user, campaign.name, key), answer,
+            status=lambda: navigation.progress_bar(queue(db, user, campaign.name), page.index),
+            automatic=page.automatic,
+        )
     st.caption(KEY_HELP)
     if page.next_key is not None:
         views.prefetch(page.next_key)

@@ -52,7 +52,6 @@ def render(db: Store, user: User) -> None:
         st.error(refusal)
     key = items[index].instance_key
     navigation.go_to(key)
-    navigation.progress_bar(items, index, what="disagreements")
 
     def answer(field: str, value: str) -> None:
         widgets.attempt(lambda: record_answer(db, user, campaign.name, key, field, value, round=REVISION_ROUND))
@@ -71,10 +70,11 @@ def render(db: Store, user: User) -> None:
     with right:
         st.markdown("Your first answers differ from another annotator's on these questions. "
                     "Press an answer to revise, or your first answer again to keep it.")
-        widgets.answer_buttons(
+        widgets.answer_panel(
             revision_questions(db, user, campaign.name, key),
-            answers(db, user, campaign.name, key),
+            lambda: answers(db, user, campaign.name, key),
             answer,
+            status=lambda: navigation.progress_bar(queue(db, user, campaign.name), index, what="disagreements"),
             others={"you (first)": first, **others},
             key_prefix="revise",
         )

@@ -143,7 +143,7 @@ class ViewCache:
         *,
         max_width: int = 640,
         quality: int = 80,
-        videos: int = 3,
+        videos: int = 2,
         instances: int = 32,
     ) -> None:
         self.store = store

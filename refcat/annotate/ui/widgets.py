@@ -3,7 +3,8 @@ messages carried over a rerun, and the refusal of bad requests.
 
 Answers are written in button callbacks, which run before the page is drawn again; a refused
 request (closed round, not your instance...) is kept in `st.session_state` and shown as an
-error at the top of the next run, and nothing is written.
+error on the next run, and nothing is written. The answer panel is a Streamlit fragment: an
+answer reruns only the panel, so the player (every frame of the clip) is not sent again.
 """
 
 from __future__ import annotations
@@ -107,6 +108,25 @@ def automatic_answers(db: Store, campaign: str, key: str) -> dict[str, str]:
     with db.session() as session:
         state = load_state(session, campaign, instance_pk=instance_row(session, key).id)
     return state.auto_answers().get(key, {})
+
+
+@st.fragment
+def answer_panel(
+    fields: list[str],
+    read_current: Callable[[], dict[str, str]],
+    on_answer: Callable[[str, str], None],
+    *,
+    status: Callable[[], None] | None = None,
+    automatic: dict[str, str] | None = None,
+    others: dict[str, dict[str, str]] | None = None,
+    key_prefix: str = "answer",
+) -> None:
+    """`answer_buttons` over the answers `read_current()` reads from the store on each run,
+    after the messages of the last answer and `status()` (e.g. a progress bar)."""
+    show_flash()
+    if status is not None:
+        status()
+    answer_buttons(fields, read_current(), on_answer, automatic=automatic, others=others, key_prefix=key_prefix)
 
 
 def answer_buttons(
