@@ -194,6 +194,15 @@ CONVENTION_CASES = [
     ("the woman just standing there", {"category", "static"}),
     ("a boy giving a pass", {"category", "static"}),  # a pass is no object held
     ("a woman walks with her lover", {"category", "motion"}),  # company
+    # "during" is a time phrase, not an -ing verb
+    ("a horse trotting during the show", {"category", "motion"}),
+    # manner nouns are manner only after in/on/at: "behind the line" is a place
+    ("a runner waiting behind the line", {"category", "location", "static"}),
+    ("children standing in line", {"category", "static"}),
+    ("a dog running in circles", {"category", "motion"}),
+    # "number N" before the noun is worn or painted on: appearance
+    ("the number 7 horse galloping", {"appearance", "category", "motion"}),
+    ("the third car", {"category", "location"}),
 ]
 
 

@@ -189,13 +189,15 @@ hand hands arm arms head shoulder shoulders mouth back lap leg legs foot feet fa
 chest belly paw paws tail fingers finger side hip hips teeth nose lips beak wing wings ear ears
 """.split())
 
-# Manner phrases that look locative: "running in circles", "standing in line".
+# Manner phrases that look locative after in/on/at: "running in circles", "standing in line"
+# (but "behind the line" is a place: MANNER_PREPOSITIONS).
 NON_LOCATIVE_OBJECTS = frozenset("""
 circle circles line lines hurry pairs pair slow motion way manner
 moment time turn turns contrast tandem sync unison place fear panic excitement pain joy anger
 silence distress danger trouble action love shock surprise speed night day daytime evening dusk
 sunset sunrise himself herself itself themselves own slow-motion
 """.split())
+MANNER_PREPOSITIONS = frozenset("in on at into".split())
 
 # --- verbs ----------------------------------------------------------------------------------
 
@@ -330,6 +332,7 @@ stocking stockings darling swing swings ping bing sing spring sling sting weddin
 viking duckling ducklings gosling seedling sapling icing offspring stuffing lightning dumpling
 pudding herring sterling inkling ceiling bedding bedding shilling lining kingfisher amazing interesting boring matching striking
 charming loving missing remaining surrounding living dining frightening exciting
+during according including regarding notwithstanding
 """.split())
 
 # --- nouns ----------------------------------------------------------------------------------

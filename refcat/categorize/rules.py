@@ -52,7 +52,7 @@ _NOUNS = lx.CATEGORY_NOUNS | lx.CLOTHING | lx.FEATURES | lx.BODY_PARTS
 _APPEARANCE = lx.COLOURS | lx.PATTERNS | lx.SIZES | lx.LOOKS
 _COMPOUND_PREPS = sorted((p.split() for p in lx.COMPOUND_PREPOSITIONS), key=len, reverse=True)
 _FUNCTION_WORDS = (lx.LOCATIVE_PREPOSITIONS | lx.AUXILIARIES | lx.RELATIVES | lx.CONJUNCTIONS | lx.NEGATIONS
-                   | lx.DIRECTION_PARTICLES | frozenset("with of for as like than about without".split()))
+                   | lx.DIRECTION_PARTICLES | frozenset("with of for as like than about without during".split()))
 _QUOTES = frozenset({'"', "'", "`", "\u201c", "\u201d", "\u2018"})
 _NUMBERS = frozenset("one two three four five six seven eight nine ten".split())
 _WEAR_VERBS = frozenset("wearing wears wore worn dressed sporting dons donning".split())
@@ -256,7 +256,13 @@ class _Reader:
 
     # --- the referent's noun phrase -----------------------------------------------------------
     def read_referent(self) -> int:
-        np_ = self.noun_phrase(0)
+        k = 1 if self.word(0) in lx.DETERMINERS else 0
+        if self.word(k) == "number" and self.word(k + 1).isdigit():
+            self.hit("appearance", k, k + 2)  # "the number 6 black greyhound": a number worn is a look
+            np_ = self.noun_phrase(k + 2)
+            np_.start = 0
+        else:
+            np_ = self.noun_phrase(0)
         self.referent = np_
         for k in range(np_.start, np_.end):
             w = self.words[k]
@@ -464,7 +470,8 @@ class _Reader:
         if prep in ("up", "down") and last_verb in ("climb", "scale"):
             return end  # "climbing up a tree": what is climbed, not where
         ranked = any(w in lx.ORDINALS or w in lx.LOCATION_WORDS for w in obj_words)  # "in first place"
-        if head in lx.NON_LOCATIVE_OBJECTS and not ranked or head in lx.CLOTHING and not is_position \
+        if head in lx.NON_LOCATIVE_OBJECTS and prep in lx.MANNER_PREPOSITIONS and not ranked \
+                or head in lx.CLOTHING and not is_position \
                 or self._is_body_part(np_):
             return end  # "in circles", "on a leash", "on its back"
         if owner:
