@@ -176,9 +176,11 @@ def test_phrases_by_level():
     assert phrase("action", "dog", "none") == "thing" and phrase("actor+action", "dog", "none") == "dog"
     with pytest.raises(UsageError):
         phrase("actor", "horse", "running")
-    variants = phrase_instances(
-        [Instance("a2d", "v", 1, "sentence0", "a brown dog running"), Instance("a2d", "v", 1, "sentence1", "dog")],
-        {("v", 1): "dog"}, {("v", 1): "running"})
+    variants, skipped = phrase_instances(
+        [Instance("a2d", "v", 1, "sentence0", "a brown dog running"), Instance("a2d", "v", 2, "sentence0", "a cat"),
+         Instance("a2d", "v", 1, "sentence1", "dog"), Instance("a2d", "v", 3, "sentence0", "the ball")],
+        {("v", 1): "dog", ("v", 3): None}, {("v", 1): "running"})
+    assert skipped == [("v", 2), ("v", 3)]  # no code, or an object without a mask: skipped, the rest goes on
     assert [(i.source, i.text) for i in variants] == [
         ("phrase:thing", "thing"), ("phrase:actor", "dog"), ("phrase:action", "thing running"),
         ("phrase:actor+action", "dog running"), ("phrase:full:sentence0", "a brown dog running"),
@@ -208,6 +210,20 @@ def build_a2d(root):
             f.create_dataset("reBBox", data=np.array([[2, 2, 5, 7], [9, 6, 14, 9]], float).T)
             f.create_dataset("id", data=np.array([[18.0, 77.0]]))
     return masks
+
+
+def test_phrases_skip_a_referent_without_mask(tmp_path, capsys, caplog):
+    build_a2d(tmp_path / "a2d")
+    with (tmp_path / "a2d" / "a2d_annotation.txt").open("a") as f:
+        f.write("vidA,2,the cat behind the sofa\n")  # instance 2 has no mask in any annotated frame
+    out = tmp_path / "phrases.csv"
+    assert main(["phrases", "--root", str(tmp_path / "a2d"), "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "10 phrase variants of 2 referents" in printed
+    assert "1 referents skipped: sentences but no mask, so no actor-action code (vidA object 2)" in printed
+    assert {i.object_id for i in read_instances(out)} == {0, 1}
+    assert any("no actor-action code for vidA object 2" in r.getMessage()
+               and "a2d_annotation_with_instances" in r.getMessage() for r in caplog.records)
 
 
 def test_phrases_evaluate_and_table6_on_a2d_format(tmp_path, capsys):

@@ -70,7 +70,8 @@ def register(subparsers) -> None:
         "phrases", help="write phrase-level variants of A2D expressions (the paper's Table 6)",
         description="For every A2D referent with an expression: 'thing', the actor noun, 'thing' + action, "
                     "actor + action, and the full expressions, from the actor-action codes. Writes an instance "
-                    "file (sources phrase:LEVEL, phrase:full:SOURCE) to evaluate with `refcat evaluate --instances`.")
+                    "file (sources phrase:LEVEL, phrase:full:SOURCE) to evaluate with `refcat evaluate --instances`. "
+                    "Referents with sentences but no mask (so no actor-action code) are skipped and counted.")
     ph.add_argument("--root", required=True, type=Path, metavar="ROOT", help="A2D root folder")
     ph.add_argument("--split", help="A2D split (train/test); default: all")
     ph.add_argument("--output", required=True, type=Path, metavar="FILE",
@@ -239,10 +240,13 @@ def phrases_handler(args) -> int:
     from refcat.datasets.instance_io import write_instances
     from refcat.datasets.readers import open_reader
 
-    instances = reader_phrase_instances(open_reader("a2d", args.root, split=args.split))
+    instances, skipped = reader_phrase_instances(open_reader("a2d", args.root, split=args.split))
     n = write_instances(instances, args.output)
     print(f"{n} phrase variants of {len({(i.video_id, i.object_id) for i in instances})} referents "
           f"written to {args.output}")
+    if skipped:
+        print(f"{len(skipped)} referents skipped: sentences but no mask, so no actor-action code "
+              f"({', '.join(f'{v} object {o}' for v, o in skipped[:5])}{', ...' if len(skipped) > 5 else ''})")
     if args.a2d_dir:
         for path in write_a2d_annotations(instances, args.a2d_dir):
             print(f"  {path}")

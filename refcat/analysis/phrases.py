@@ -10,16 +10,25 @@ Levels, from least to most informative, with their instance sources:
 - `actor+action` `phrase:actor+action`   the noun + the action ("dog running"; "dog" for "none");
 - `full`         `phrase:full:{source}`  each original expression of the referent, unchanged, its
                                          source (sentence0, ...) kept after the level.
-The first four depend only on the referent, so they are written once per referent.
+The first four depend only on the referent, so they are written once per referent. A referent
+without an actor-action code (A2D Sentences refers to it, but no annotated frame has its mask)
+gets no variants: it is logged and listed as skipped, and the other referents go on.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from refcat.datasets.records import Instance
-from refcat.errors import MissingDataError, UsageError
+from refcat.errors import UsageError
+
+if TYPE_CHECKING:
+    from refcat.datasets.a2d import A2DReader
+
+log = logging.getLogger(__name__)
 
 LEVELS = ("thing", "actor", "action", "actor+action", "full")
 ACTOR_NOUNS = {"adult": "person", "baby": "baby", "ball": "ball", "bird": "bird", "car": "car", "cat": "cat",
@@ -39,32 +48,43 @@ def phrase(level: str, actor: str, action: str) -> str:
     return phrases[level]
 
 
-def phrase_instances(instances: Iterable[Instance], actors: Mapping[tuple[str, int], str],
-                     actions: Mapping[tuple[str, int], str]) -> list[Instance]:
+class PhraseVariants(NamedTuple):
+    """`phrase_instances` result: the variants, and the (video_id, object_id) of each referent
+    skipped for want of an actor-action code, in order of first appearance."""
+
+    instances: list[Instance]
+    skipped: list[tuple[str, int]]
+
+
+def phrase_instances(instances: Iterable[Instance], actors: Mapping[tuple[str, int], str | None],
+                     actions: Mapping[tuple[str, int], str], where: str = "actor-action codes") -> PhraseVariants:
     """The variants of every referent that has expressions: four derived levels once per referent,
     then each original expression as `phrase:full:{source}`. `actors` / `actions` map
-    (video_id, object_id) to the A2D actor and action names."""
+    (video_id, object_id) to the A2D actor and action names; a referent missing from either
+    (or with actor None) is skipped and logged, naming `where` the codes come from."""
     out: list[Instance] = []
     done: set[tuple[str, int]] = set()
+    skipped: dict[tuple[str, int], None] = {}
     for inst in instances:
         referent = (inst.video_id, inst.object_id)
-        if referent not in actors or referent not in actions:
-            raise MissingDataError(f"no actor-action code for {inst.video_id} object {inst.object_id}",
-                                   expected="an object with an annotated frame")
+        if actors.get(referent) is None or referent not in actions:
+            if referent not in skipped:
+                log.warning("%s: no actor-action code for %s object %d (it has sentences but no mask); "
+                            "no phrase variants", where, inst.video_id, inst.object_id)
+                skipped[referent] = None
+            continue
         if referent not in done:
             done.add(referent)
             for level in LEVELS[:-1]:
                 out.append(Instance(inst.dataset, inst.video_id, inst.object_id, f"phrase:{level}",
                                     phrase(level, actors[referent], actions[referent])))
         out.append(Instance(inst.dataset, inst.video_id, inst.object_id, f"phrase:full:{inst.source}", inst.text))
-    return out
+    return PhraseVariants(out, list(skipped))
 
 
-def reader_phrase_instances(reader) -> list[Instance]:
-    """`phrase_instances` for every expression of an A2D reader (one with `actions(video_id)`)."""
-    if not hasattr(reader, "actions"):
-        raise UsageError(f"phrase levels need A2D actor-action codes; the {reader.dataset} reader has none",
-                         expected="--dataset a2d")
+def reader_phrase_instances(reader: A2DReader) -> PhraseVariants:
+    """`phrase_instances` for every expression of an A2D reader, the codes read from its
+    annotation folder (`reader.h5_dir`)."""
     instances = list(reader.instances())
     actors, actions = {}, {}
     for video_id in sorted({i.video_id for i in instances}):
@@ -72,7 +92,7 @@ def reader_phrase_instances(reader) -> list[Instance]:
             actors[(video_id, obj.object_id)] = obj.category
         for object_id, action in reader.actions(video_id).items():
             actions[(video_id, object_id)] = action
-    return phrase_instances(instances, actors, actions)
+    return phrase_instances(instances, actors, actions, where=str(reader.h5_dir))
 
 
 def write_a2d_annotations(instances: Iterable[Instance], out_dir: str | Path) -> list[Path]:
