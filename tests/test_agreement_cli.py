@@ -9,6 +9,7 @@ import pytest
 from refcat.analysis.agreement_report import report_markdown, summary_line, agreement_by_field
 from refcat.categorize.taxonomy import FIELD_VALUES
 from refcat.cli import main
+from refcat.datasets.release import read_release
 
 KEYS_FIELDS = ("fleiss_kappa", "davies_fleiss_kappa", "krippendorff_alpha", "mean_cohen_kappa")
 
@@ -80,13 +81,42 @@ def test_agreement_input_errors(tmp_path, capsys):
     assert main(["agreement", "--input", str(tmp_path / "none.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
     unknown = tmp_path / "unknown.csv"
-    unknown.write_text("item,annotator,field,label\nx,a,motion,perhaps\nx,b,motion,yes\n")
+    # line 1 header, 2 a row, 3 blank, 4-5 one row whose quoted text holds a line break, 6 the bad row
+    unknown.write_text('item,annotator,field,label,text\nx,a,motion,yes,\n\nx,b,motion,no,"two\nlines"\n'
+                       "y,a,motion,perhaps,\ny,b,colour,perhaps,\n")
     assert main(["agreement", "--input", str(unknown)]) == 2
-    assert "unknown label 'perhaps'" in capsys.readouterr().err
+    assert f"{unknown}, line 6: unknown label 'perhaps' for field 'motion'" in capsys.readouterr().err
+    assert main(["consensus", "--input", str(unknown), "--output", str(tmp_path / "c.csv")]) == 2
+    assert f"{unknown}, line 6: unknown label 'perhaps'" in capsys.readouterr().err
+
+
+def test_yes_no_fields_take_numbers_and_booleans(tmp_path, capsys):
+    words = re_labels(n_items=20, seed=5)
+    spelled = words.copy()
+    yes_no = spelled["field"].isin(["appearance", "motion", "static", "category"])
+    spellings = {"yes": ["1", "1.0", "TRUE", "Yes", " true"], "no": ["0", "0.0", "False", "NO", "no "]}
+    spelled.loc[yes_no, "label"] = [spellings[label][i % 5] for i, label in enumerate(spelled.loc[yes_no, "label"])]
+    paths = {name: tmp_path / f"{name}.csv" for name in ("words", "spelled")}
+    words.to_csv(paths["words"], index=False)
+    spelled.to_csv(paths["spelled"], index=False)
+    printed = {}
+    for name, path in paths.items():
+        assert main(["agreement", "--input", str(path), "--json", "--n-boot", "0"]) == 0
+        printed[name] = capsys.readouterr().out
+        assert main(["consensus", "--input", str(path), "--output", str(tmp_path / f"{name}_consensus.csv")]) == 0
+        capsys.readouterr()
+    assert printed["spelled"] == printed["words"]
+    consensus = {name: pd.read_csv(tmp_path / f"{name}_consensus.csv", keep_default_na=False) for name in paths}
+    pd.testing.assert_frame_equal(consensus["spelled"], consensus["words"])
+    motion = consensus["spelled"][consensus["spelled"]["field"] == "motion"]
+    assert set(motion["label"]) == {"yes", "no"}
+    two = tmp_path / "two.csv"
+    two.write_text("item,annotator,field,label\nx,a,motion,2\n")  # not a yes/no spelling
+    assert main(["agreement", "--input", str(two)]) == 2
+    assert "line 2: unknown label '2' for field 'motion' (expected one of yes, no (or 1/0" in capsys.readouterr().err
 
 
 def test_consensus_cli_long_csv_and_release(tmp_path, capsys):
-    release_module = pytest.importorskip("refcat.datasets.release")
     labels = re_labels(n_items=12, seed=3, p_agree=0.7)
     # Annotator c skips the first six items: two answers can tie.
     labels = labels[~((labels["annotator"] == "c") & labels["item"].str.match(r"davis/video-[0-5]/"))]
@@ -99,7 +129,7 @@ def test_consensus_cli_long_csv_and_release(tmp_path, capsys):
     assert list(table.columns) == ["item", "field", "label", "votes", "n_answers", "status"]
     assert len(table) == 12 * len(FIELD_VALUES)
     assert ((table["status"] == "ok") == (table["label"] != "")).all()
-    release = release_module.read_release(rel).set_index("video_id")
+    release = read_release(rel).set_index("video_id")
     decided = {(r.item, r.field): r.label for r in table.itertuples() if r.status == "ok"}
     for i in range(12):
         key, video = f"davis/video-{i}/{1 + i % 3}/annot1", f"video-{i}"

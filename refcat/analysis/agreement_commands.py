@@ -8,15 +8,15 @@ import sys
 from pathlib import Path
 
 from refcat.cli import add_db_option
-from refcat.errors import FormatError, MissingDataError, UsageError
-
-LABEL_COLUMNS = ("item", "annotator", "field", "label")
+from refcat.errors import UsageError
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", metavar="FILE.csv",
                         help="label table with columns item,annotator,field,label (and optionally text); "
-                             "an empty label is a missing answer")
+                             "an empty label is a missing answer; yes/no fields also take 1/0, 1.0/0.0 and "
+                             "true/false (any case), read as yes/no; other labels of taxonomy fields must be "
+                             "taxonomy values")
     add_db_option(parser)
     parser.add_argument("--campaign", help="read the labels of this campaign from the store (instead of --input)")
     parser.add_argument("--round", type=int, help="round number of the campaign (with --campaign; default: its current round)")
@@ -50,30 +50,17 @@ def register(subparsers) -> None:
 
 def load_label_table(args):
     """The long label table (item, annotator, field, label[, text]) from `--input` or the store."""
-    import pandas as pd
-
     if args.input and args.campaign:
         raise UsageError("give either --input or --campaign, not both")
     if args.input:
-        path = Path(args.input)
-        if not path.is_file():
-            raise MissingDataError("no such file", path=path)
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-        missing = [c for c in LABEL_COLUMNS if c not in table.columns]
-        if missing:
-            raise FormatError(f"missing column(s) {', '.join(missing)}", path=path, line=1,
-                              expected="a header with item,annotator,field,label")
-        return table
+        from refcat.analysis.agreement_layouts import read_label_csv
+
+        return read_label_csv(args.input)
     if not args.campaign:
         raise UsageError("give --input FILE.csv, or --campaign NAME (and --round N) to read the store")
-    try:
-        from refcat.annotate.labels import label_table
-        from refcat.annotate.store import open_store
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("refcat.annotate"):
-            raise
-        raise UsageError("reading labels from the store needs refcat.annotate.labels, which is not installed; "
-                         "use --input FILE.csv") from exc
+    from refcat.annotate.labels import label_table
+    from refcat.annotate.store import open_store
+
     return label_table(open_store(args.db), args.campaign, args.round)
 
 

@@ -7,19 +7,29 @@
 - subject x category counts: integer (n_items, n_categories), row i column j the number
   of answers putting item i in category j (Fleiss 1971's layout). Rater identities are
   lost in this layout, so `counts_to_rater` fills anonymous raters in category order.
+
+`read_label_csv` reads a long table from CSV and checks the labels of taxonomy fields
+(refcat.categorize.taxonomy.FIELD_VALUES); yes/no fields also take 1/0, 1.0/0.0,
+true/false and yes/no in any case, normalised to "yes"/"no".
 """
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
-from refcat.errors import FormatError
+from refcat.categorize.taxonomy import FIELD_VALUES, NO, YES
+from refcat.errors import FormatError, MissingDataError
 
 MISSING = -1
+LABEL_COLUMNS = ("item", "annotator", "field", "label")
+# Spellings accepted for the answers of yes/no fields (compared stripped and lower-cased).
+YES_NO_SPELLINGS = {**{s: YES for s in ("yes", "true", "1", "1.0")}, **{s: NO for s in ("no", "false", "0", "0.0")}}
 
 
 @dataclass(frozen=True)
@@ -193,3 +203,62 @@ def split_fields(
             f"{source}, field {field!r}",
         )
         yield field, table
+
+
+def read_label_csv(path: str | Path) -> pd.DataFrame:
+    """A long label table from CSV: columns item, annotator, field, label (others kept, e.g. text),
+    all as strings; an empty label is a missing answer. Labels of taxonomy fields go through
+    `normalise_labels`."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingDataError("no such file", path=path)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise FormatError(f"cannot read the CSV ({exc})", path=path, expected="UTF-8 CSV with a header") from exc
+    missing = [c for c in LABEL_COLUMNS if c not in table.columns]
+    if missing:
+        raise FormatError(f"missing column(s) {', '.join(missing)}", path=path, line=1,
+                          expected="a header with item,annotator,field,label")
+    return normalise_labels(table, path)
+
+
+def normalise_labels(table: pd.DataFrame, path: str | Path) -> pd.DataFrame:
+    """Labels stripped; for yes/no taxonomy fields, `YES_NO_SPELLINGS` (any case) become "yes"/"no".
+
+    A non-empty label of a taxonomy field outside its values raises FormatError naming `path`
+    and the line of the first such row (the row of `read_label_csv`'s file: header = line 1).
+    Fields outside the taxonomy keep their labels as given (stripped).
+    """
+    fields = table["field"].astype(str)
+    labels = table["label"].astype(str).str.strip()
+    yes_no = fields.isin([f for f, values in FIELD_VALUES.items() if set(values) == {YES, NO}])
+    spelled = labels.str.lower().map(YES_NO_SPELLINGS)
+    labels = labels.mask(yes_no & spelled.notna(), spelled)
+    bad = np.zeros(len(table), dtype=bool)
+    for field, values in FIELD_VALUES.items():
+        bad |= ((fields == field) & (labels != "") & ~labels.isin(values)).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        field, label = fields.iat[row], table["label"].iat[row]
+        spellings = " (or 1/0, 1.0/0.0, true/false, any case)" if yes_no.iat[row] else ""
+        raise FormatError(f"unknown label {label!r} for field {field!r}", path=path, line=_csv_line(path, row),
+                          expected=f"one of {', '.join(FIELD_VALUES[field])}{spellings}, or empty for no answer")
+    return table.assign(label=labels)
+
+
+def _csv_line(path: Path, row: int) -> int:
+    """The 1-based line where data row `row` (0-based, as pandas numbers it: the header and
+    blank lines not counted) starts in the CSV file; quoted line breaks are followed."""
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        end = 0  # the last line read so far
+        seen = -1  # -1: the header is still to come
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            if not record:
+                continue
+            if seen == row:
+                return start
+            seen += 1
+    raise ValueError(f"{path} has no data row {row}")
