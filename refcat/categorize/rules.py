@@ -467,8 +467,8 @@ class _Reader:
                 and not (prep in ("in", "at") and any(w in lx.POSITION_NOUNS or w in lx.LOCATION_WORDS
                                                       for w in obj_words)):
             return end  # "throwing a ball to the basket": where the ball goes (not "in the front")
-        if prep in ("up", "down") and last_verb in ("climb", "scale"):
-            return end  # "climbing up a tree": what is climbed, not where
+        if prep in ("up", "down") and last_verb in lx.TRAVERSED_OBJECT_VERBS and head in lx.GRASPED_OBJECTS:
+            return end  # "climbing up a rope": what is held, not where (but "climbing up the cage" is)
         ranked = any(w in lx.ORDINALS or w in lx.LOCATION_WORDS for w in obj_words)  # "in first place"
         if head in lx.NON_LOCATIVE_OBJECTS and prep in lx.MANNER_PREPOSITIONS and not ranked \
                 or head in lx.CLOTHING and not is_position \
@@ -495,6 +495,8 @@ class _Reader:
     def _is_body_part(self, np_: _Phrase) -> bool:
         if np_.head is None or self.words[np_.head] not in lx.BODY_PARTS or self.word(np_.end) == "of":
             return False  # "on back of the car" is a position
+        if "'s" in self.words[np_.start:np_.head]:
+            return False  # "on his father's shoulders": another's body part is a place
         return self.words[np_.start] in ("his", "her", "its", "their", "my", "your", "one", "both", "two", "all") \
             or np_.start == np_.head  # "standing on one leg", "on all fours", "in its mouth"
 
