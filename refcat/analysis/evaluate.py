@@ -211,13 +211,17 @@ def _check_suffix(path: Path) -> str:
 def write_table(table: pd.DataFrame, path: str | Path) -> None:
     """Write a per-sample table as Parquet or CSV (by suffix), atomically (temporary file, then rename)."""
     path = Path(path)
-    suffix = _check_suffix(path)
+    if _check_suffix(path) == ".parquet":
+        _write_atomically(path, lambda tmp: table.to_parquet(tmp, index=False))
+    else:
+        _write_atomically(path, lambda tmp: table.to_csv(tmp, index=False))
+
+
+def _write_atomically(path: Path, write) -> None:
+    """`write(tmp)` to a temporary file beside `path`, then rename it to `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    if suffix == ".parquet":
-        table.to_parquet(tmp, index=False)
-    else:
-        table.to_csv(tmp, index=False)
+    write(tmp)
     os.replace(tmp, path)
 
 
@@ -413,8 +417,5 @@ def summary_document(table: pd.DataFrame, convention: str = "mttr", *, layout: s
 
 def write_summary(document: dict, path: str | Path) -> None:
     """Write `summary_document` output as indented JSON, atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    text = json.dumps(document, indent=2) + "\n"
+    _write_atomically(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
