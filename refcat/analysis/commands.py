@@ -49,7 +49,8 @@ def register(subparsers) -> None:
     p.add_argument("--drop-ends", action="store_true",
                    help="leave out each expression's first and last frame from J and F, as the semi-supervised "
                         "DAVIS evaluation does")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--json", action="store_true",
+                   help="print the summary by source as JSON (the same object as by_source in the summary file)")
     p.set_defaults(func=evaluate_handler)
 
     s = subparsers.add_parser(
