@@ -379,3 +379,25 @@ def test_export_file_bytes_is_the_long_table(demo):
     table = pd.read_csv(BytesIO(data))
     answered = table[table["annotator"] == "ann1"]
     assert len(answered) == 1 and answered.iloc[0][["question", "answer"]].tolist() == ["motion", "yes"]
+
+
+def test_pages_per_role_and_the_a2dre_review_page():
+    from refcat.annotate.ui.pages import VARIANTS_MODULE, page_specs
+
+    def paths(role, variants):
+        return [spec[2] for specs in page_specs(role, variants).values() for spec in specs]
+
+    assert paths("annotator", True) == ["annotate", "revise"]
+    assert paths("admin", False) == ["annotate", "revise", "admin", "adjudicate", "export"]
+    assert paths("admin", True)[-1] == "a2dre-review"
+    assert page_specs("admin", True)["Admin"][-1][:2] == (VARIANTS_MODULE, "A2Dre+ review")
+
+
+def test_an_unknown_or_revoked_session_token_shows_the_login(demo):
+    store, _ = demo
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["s"] = "not-a-token"
+    at.run()
+    assert texts(at.title) == ["refcat: referring expression annotation"]
+    assert any("unknown session" in w for w in texts(at.warning))
+    assert "s" not in at.query_params

@@ -215,7 +215,7 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
 
     # The admin closes the blind round.
     admin_token = log_in(pa, base, "admin")
-    pa.goto(f"{base}/admin?s={admin_token}")
+    pa.goto(f"{base}/?s={admin_token}")  # the admin's main page is Admin
     pa.get_by_role("tab", name="Progress and rounds").click()
     pa.get_by_text("I want to close the blind round").click()
     pa.get_by_role("button", name="Close round of demo").click()
@@ -278,3 +278,10 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     expected = "Non-trivial" if asked_difficulty else "Trivial (Single Object Category)"
     assert (row["ref_exp_difficulty"], row["ref_exp_information"]) == (expected, "Minimum Information")
     assert (row["location"], row["appearance"]) == (1, 0)  # adjudicated yes; majority no after revision
+
+    # Logging out revokes the session: the same URL now asks for a login.
+    p1.goto(f"{base}/logout?s={tokens['ann1']}")
+    p1.get_by_role("button", name="Log in").wait_for()
+    p1.goto(f"{base}/?s={tokens['ann1']}")
+    p1.get_by_text("not logged in (unknown session)").wait_for()
+    shot(p1, screens, "11_after_logout")

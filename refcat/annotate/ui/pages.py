@@ -1,8 +1,9 @@
 """The app's pages and who sees them; `main()` is what `app.py` runs on every rerun.
 
-Annotators see Annotate and Revise; admins see those and the admin pages. A page function
-takes (store, user); the admin pages check the role again themselves (`widgets.require_admin`), so a page
-reached by its URL is refused, not shown.
+Annotators see Annotate and Revise; admins see those and the admin pages (and "A2Dre+ review"
+when refcat.annotate.ui.variants is installed). A page function takes (store, user); the admin
+pages check the role again themselves (`widgets.require_admin`). The main page, at the app's
+root URL, is Annotate for annotators and Admin for admins; the others are at /<url_path>.
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ def main() -> None:
         st.navigation([st.Page(log_in_page, title="Log in", url_path="login", icon=":material/login:")]).run()
         return
     variants = importlib.util.find_spec(VARIANTS_MODULE) is not None
+    home = "admin" if user.role == "admin" else "annotate"  # the page at the app's root URL
     sections = {
-        section: [_page(db, user, *spec, default=(spec[2] == "annotate")) for spec in specs]
+        section: [_page(db, user, *spec, default=(spec[2] == home)) for spec in specs]
         for section, specs in page_specs(user.role, variants).items()
     }
 

@@ -59,7 +59,7 @@ def current_user(db: Store) -> User | None:
         user = user_for_token(db, value)
     except PermissionDenied as exc:
         forget_token()
-        st.session_state["login_notice"] = str(exc)
+        st.session_state["login_notice"] = f"{exc.message}: please log in again."
         return None
     st.session_state["token"] = value
     if st.query_params.get(TOKEN_PARAM) != value:
