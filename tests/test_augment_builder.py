@@ -1,12 +1,14 @@
 """The A2Dre+ builder (refcat.categorize.augment) and `refcat augment`: sides, flags, the categorizer
 check, the released formats, and every generated fact checked against the demo scene's ground truth."""
 
+import re
 from collections import Counter
 
 import pandas as pd
 import pytest
 
 from refcat.categorize import augment as aug
+from refcat.categorize.edits import malformations
 from refcat.categorize.grounding import Fact
 from refcat.cli import main
 from refcat.datasets.a2dre_plus import file_name, read_a2dre_plus, write_a2dre_plus
@@ -55,6 +57,27 @@ def test_categorizer_check_flags_bad_edits():
     # the categorizer finds no appearance words although the label says yes: a person writes it
     (v,) = aug.build_variants([labelled("a dog", appearance=True)])
     assert v.text is None and v.flags == (aug.NEEDS_PERSON,) and "no appearance words" in v.note
+
+
+def test_a_malformed_edit_is_flagged_and_never_written(monkeypatch):
+    # an edit that splits a word (the audit's demo run): flagged, kept for a person, left out of the files
+    monkeypatch.setattr(aug, "add_phrase", lambda text, category, phrase, prenominal=False:
+                        "a little cr that is not moving ème dog sitting down")
+    facts = {"static": Fact("static", "still", "that is not moving", "hand-made")}
+    re_ = labelled("a little crème dog sitting down", static=False)
+    (v,) = aug.build_variants([re_], lambda r: facts)
+    assert v.flags == (aug.MALFORMED,) and "'cr' is not a word of the original" in v.note
+    table = aug.variant_table([v])
+    assert aug.a2dre_plus_table(table).empty
+    assert aug.report(table)["malformed"] == aug.report(table)["flagged"] == 1
+    # a categorizer span that cuts a word: the edit rests on it, so the variant is flagged
+    from refcat.categorize.rules import Categorization
+
+    cut = Categorization({c: c in ("appearance", "category") for c in ORDER}, "redundant",
+                         {"appearance": ["cr"], "category": ["dog"]}, {"appearance": [(2, 4)], "category": [(8, 11)]})
+    monkeypatch.setattr(aug, "categorize", lambda text: cut)
+    (v,) = aug.build_variants([labelled("a crème dog", appearance=True)])
+    assert v.text == "a dog" and aug.MALFORMED in v.flags and "'cr' cuts the word 'crème'" in v.note
 
 
 def write_release_file(path, rows):
@@ -179,6 +202,21 @@ def holds_in_scene(fact, obj, others, width, height):
     return bool(shared) and all(sign * (b[3] - o[3]) > 0 for b, o in shared)
 
 
+def assert_whole_words_of(original, variant, added):
+    """An independent reading of a well-formed edit: single spaces, every word of `variant` a whole word
+    of `original` or of the added phrase (or "and" joining it, or the article fixed), no function word
+    at the end that the original did not end with."""
+    def words(text):
+        return re.findall(r"[^\W_][\w'-]*", text.lower())
+
+    assert "  " not in variant and variant == variant.strip(), variant
+    allowed = set(words(original)) | set(words(added)) | ({"and", "a", "an"} if added else {"a", "an"})
+    assert set(words(variant)) <= allowed, (original, variant, set(words(variant)) - allowed)
+    last = words(variant)[-1]
+    assert last == words(original)[-1] or last not in {"a", "an", "the", "of", "in", "on", "and", "with", "that",
+                                                         "is", "to", "at", "by"}, variant
+
+
 @pytest.mark.slow
 def test_every_generated_fact_holds_in_the_demo_scene(demo):
     from refcat.datasets.readers import open_reader
@@ -198,6 +236,17 @@ def test_every_generated_fact_holds_in_the_demo_scene(demo):
         checked[v.fact.category] += 1
     assert set(checked) == {"appearance", "location", "motion", "static"}, checked
     assert sum(checked.values()) >= 50
+    # every variant is well-formed or flagged, non-ASCII REs (annot2's "crème", Latin-1 on disk) included
+    assert any(not r.text.isascii() for r in res)
+    non_ascii = [v for v in variants if not v.original.isascii() and v.text is not None]
+    assert non_ascii
+    for v in variants:
+        if v.text is None:
+            continue
+        problems = malformations(v.original, v.text, v.fact.phrase if v.fact else None)
+        assert (aug.MALFORMED in v.flags) == bool(problems), (v, problems)
+        if not v.flags:
+            assert_whole_words_of(v.original, v.text, v.fact.phrase if v.fact else "")
     # removals flip their category and keep the others (the categorizer check), or are flagged
     for v in variants:
         if v.original_side == "with" and v.text is not None and not v.flags:
@@ -214,7 +263,7 @@ def test_cli_on_the_demo_data_reports(demo, tmp_path, capsys):
     table = read_a2dre_plus(out)
     tidy = pd.read_csv(out / aug.TIDY_FILE, keep_default_na=False)
     report = {line.rsplit(None, 1)[0].strip(): int(line.rsplit(None, 1)[1])
-              for line in printed.splitlines()[-11:]}
+              for line in printed.splitlines()[-12:]}
     assert report["in the A2Dre+ files"] == len(table) // 2
     generated = tidy[tidy.origin == "generated"]
     assert report["generated"] == len(generated) > 0

@@ -10,6 +10,9 @@ edit of it (refcat.categorize.edits):
 A variant is flagged when it needs a person:
 - `needs-person`: no edit could be made (the categorizer finds no words of the category to
   remove, or the video gives no fact to add: no mask colour, no supported motion...);
+- `malformed`: the edited phrase is not a well-formed edit of the original
+  (refcat.categorize.edits.malformations: a split word, stray spaces, a dangling function
+  word, or a categorizer span of the original that cuts a word, on which the edit rested);
 - `check-failed`: the categorizer, run on the edited phrase, does not see the target category
   flipped (present on the "with" side, absent on the "without" side) or sees another of the
   seven categories change against the original ("man riding a bike" without motion loses its
@@ -35,7 +38,7 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from refcat.categorize.edits import add_phrase, normalise_spaces, remove_category
+from refcat.categorize.edits import add_phrase, malformations, normalise_spaces, remove_category
 from refcat.categorize.grounding import Fact, VideoGrounding
 from refcat.categorize.rules import categorize
 from refcat.categorize.taxonomy import A2DRE_PLUS_CATEGORIES, CATEGORY_NAMES
@@ -48,6 +51,7 @@ from refcat.errors import MissingDataError
 log = logging.getLogger(__name__)
 
 NEEDS_PERSON = "needs-person"
+MALFORMED = "malformed"
 CHECK_FAILED = "check-failed"
 PENDING, ACCEPTED, EDITED, REJECTED = "pending", "accepted", "edited", "rejected"
 WRITTEN, IMPORTED = "written", "imported"
@@ -171,8 +175,9 @@ def build_variant(re_: LabelledRE, category: str, facts: dict[str, Fact]) -> Var
         return None
     side = "with" if label else "without"
     text, notes, fact = None, [], None
+    cat = categorize(re_.text)
     if label:
-        text = remove_category(re_.text, category)
+        text = remove_category(re_.text, category, cat)
         if text is None:
             notes.append(f"the categorizer finds no {category} words to remove")
     else:
@@ -186,6 +191,10 @@ def build_variant(re_: LabelledRE, category: str, facts: dict[str, Fact]) -> Var
     if text is None:
         flags.append(NEEDS_PERSON)
     else:
+        malformed = malformations(re_.text, text, None if label else fact.phrase, cat)
+        if malformed:
+            flags.append(MALFORMED)
+            notes.append("malformed: " + "; ".join(malformed))
         problems = check_variant(re_.text, text, category, other_side(side))
         if problems:
             flags.append(CHECK_FAILED)
@@ -277,13 +286,14 @@ def tidy_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def report(table: pd.DataFrame) -> dict[str, int]:
     """Counts: variants, generated (with a generated phrase), flagged (any flag), needs a person,
-    check failed, and the people's decisions: accepted unchanged, edited, written, rejected, imported."""
+    malformed, check failed, and the people's decisions: accepted unchanged, edited, written, rejected, imported."""
     flags = table["flags"].fillna("")
     return {
         "variants": len(table),
         "generated": int(table["generated"].sum()),
         "flagged": int((flags != "").sum()),
         NEEDS_PERSON: int(flags.str.contains(NEEDS_PERSON).sum()),
+        MALFORMED: int(flags.str.contains(MALFORMED).sum()),
         CHECK_FAILED: int(flags.str.contains(CHECK_FAILED).sum()),
         "accepted unchanged": int((table["status"] == ACCEPTED).sum()),
         "edited": int((table["status"] == EDITED).sum()),

@@ -19,7 +19,13 @@ before the referent's head noun ("a brown dog"), an appearance phrase for a pers
 ("the man in red"); a motion or static verb right after the referent's noun phrase and its
 appearance phrase ("the person in gray walking next to the car"); a location phrase at the end.
 
-Whitespace is normalised (single spaces, none before a comma) in an edited phrase.
+Whitespace is normalised (single spaces, none before a comma) in an edited phrase. Edits work on
+whole words of the original (`_TOKEN_RE`, which keeps accented letters inside a word): a
+categorizer span that starts or ends inside a word is widened to the word's boundaries, so an
+edit never splits a word; `malformations` then verifies the result (every word of the variant
+that the edit did not add is a word of the original, in order; no stray spaces; no function
+word left dangling; no categorizer span that cuts a word of the original, since the edit rests
+on those spans), and the builder flags a variant it objects to.
 """
 
 from __future__ import annotations
@@ -59,6 +65,14 @@ class _Tok:
 
 def _tokens(text: str) -> list[_Tok]:
     return [_Tok(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+
+
+def _snap(toks: list[_Tok], offset: int, side: str) -> int:
+    """`offset` moved out of the word it falls inside: to the word's start (`side` "start") or end."""
+    for t in toks:
+        if t.start < offset < t.end:
+            return t.start if side == "start" else t.end
+    return offset
 
 
 def join_tokens(words: list[str]) -> str:
@@ -250,12 +264,12 @@ def _referent_end(text: str, cat: Categorization) -> int:
     """Character offset after the referent's noun phrase and the appearance phrases right after it."""
     toks = _tokens(text)
     if cat.spans.get("category"):
-        end = cat.spans["category"][0][1]
+        end = _snap(toks, cat.spans["category"][0][1], "end")
     else:  # "the left one": after the first noun-like word following the determiners
         end = next((t.end for t in toks if t.low not in lx.DETERMINERS), len(text))
     for a, b in cat.spans.get("appearance", []):
         if a >= end and not text[end:a].strip():
-            end = b
+            end = _snap(toks, b, "end")
     return end
 
 
@@ -274,10 +288,10 @@ def add_phrase(text: str, category: str, phrase: str, *, prenominal: bool = Fals
         return join_tokens([text, phrase]) + tail_punct
     if category == "appearance" and prenominal:
         spans = cat.spans.get("category")
+        toks = _tokens(text)
         if spans:
-            at = spans[0][0]
+            at = _snap(toks, spans[0][0], "start")
         else:
-            toks = _tokens(text)
             at = next((t.start for t in toks if t.low not in lx.DETERMINERS), len(text))
         before, after = text[:at].rstrip(), text[at:]
         words = before.split()
@@ -292,3 +306,97 @@ def add_phrase(text: str, category: str, phrase: str, *, prenominal: bool = Fals
         return join_tokens([before, after_words[0], phrase, "and", *after_words[1:]]) + tail_punct
     return join_tokens([before, phrase, after] if after else [before, phrase]) + tail_punct
 
+
+
+# ---------------------------------------------------------------- checking the form of an edit
+
+
+def _word(t: _Tok) -> str:
+    """A token compared across an edit: lower case, "an" as "a" (the article may be fixed)."""
+    return "a" if t.low == "an" else t.low
+
+
+def _dangling(toks: list[_Tok]) -> list[str]:
+    """Function words out of place: a separator first, a function word last (not a verb's particle),
+    two separators in a row (a comma before a conjunction aside), a determiner before a separator."""
+    out = []
+    if toks and toks[0].low in _SEPARATORS:
+        out.append(f"{toks[0].text!r} at the start")
+    last = len(toks) - 1
+    if last > 0 and toks[last].low in _END_PUNCT:
+        last -= 1
+    if last >= 0 and toks[last].low in _DANGLING_END and not _is_particle(toks, last):
+        out.append(f"{toks[last].text!r} dangling at the end")
+    for a, b in zip(toks, toks[1:]):
+        if a.low in _SEPARATORS and b.low in _SEPARATORS and not (a.low == "," and b.low in lx.CONJUNCTIONS):
+            out.append(f"{a.text!r} before {b.text!r}")
+        elif a.low in lx.DETERMINERS - lx.RELATIVES and (b.low in _SEPARATORS or b.low in _END_PUNCT):
+            out.append(f"{a.text!r} before {b.text!r}")
+    return out
+
+
+def _stray_word(variant: list[str], original: list[str]) -> str | None:
+    """The first word of `variant` that is not the next word of `original` in order (greedy subsequence
+    match, which finds one whenever there is one), or None when `variant` is a subsequence."""
+    k = 0
+    for w in variant:
+        while k < len(original) and original[k] != w:
+            k += 1
+        if k == len(original):
+            return w
+        k += 1
+    return None
+
+
+def _is_insertion(variant: list[str], original: list[str], phrase: list[str]) -> bool:
+    """Whether `variant` is `original` with `phrase` inserted at one place (followed by "and" where it
+    joins a verb after an auxiliary, see `add_phrase`)."""
+    n = len(phrase)
+    for i in range(len(variant) - n + 1):
+        if variant[i:i + n] == phrase:
+            rest = variant[:i] + variant[i + n:]
+            if rest == original or (rest[i:i + 1] == ["and"] and rest[:i] + rest[i + 1:] == original):
+                return True
+    return False
+
+
+def cut_words(text: str, cat: Categorization) -> list[str]:
+    """The categorizer's spans of `text` that start or end inside a word, as "'span' cuts 'word'"."""
+    toks = _tokens(text)
+    out = []
+    for spans in cat.spans.values():
+        for a, b in spans:
+            for t in toks:
+                if t.start < a < t.end or t.start < b < t.end:
+                    out.append(f"the categorizer's {text[a:b]!r} cuts the word {t.text!r}")
+    return sorted(set(out))
+
+
+def malformations(original: str, variant: str, added: str | None = None,
+                  cat: Categorization | None = None) -> list[str]:
+    """Why `variant` is not a well-formed edit of `original` (empty when it is one).
+
+    `added`: the phrase an addition inserted (None for a removal). Checked: no leading, trailing,
+    double space or space before punctuation; every word of the variant outside `added` is a whole
+    word of the original in the original's order (a removal keeps a subsequence of the original's
+    words, an addition all of them; "a"/"an" count as one word); no function word left out of
+    place that the original did not have (`_dangling`); and no categorizer span of the original
+    (`cat`, computed when not given) that cuts a word (`cut_words`).
+    """
+    problems = []
+    if variant != variant.strip() or "  " in variant or re.search(r"\s[,;.!?]", variant):
+        problems.append("stray spaces")
+    old, new = _tokens(original), _tokens(variant)
+    old_words, new_words = [_word(t) for t in old], [_word(t) for t in new]
+    if added is None:
+        stray = _stray_word(new_words, old_words)
+        if stray is not None:
+            problems.append(f"{stray!r} is not a word of the original where it stands")
+    elif not _is_insertion(new_words, old_words, [_word(t) for t in _tokens(added)]):
+        stray = next((w for w in new_words if w not in old_words and w not in added.lower().split()), None)
+        problems.append(f"{stray!r} is not a word of the original" if stray is not None
+                        else f"not the original with {added!r} inserted between its words")
+    before = _dangling(old)
+    problems += [d for d in _dangling(new) if d not in before]
+    problems += cut_words(original, cat or categorize(original))
+    return problems

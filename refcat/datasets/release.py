@@ -64,7 +64,8 @@ def read_release(path: str | Path) -> pd.DataFrame:
         if not cells:
             continue
         if len(cells) != len(header):
-            raise FormatError(f"{len(cells)} cells", path=path, line=line, expected=f"{len(header)} cells separated by ';'")
+            raise FormatError(f"{len(cells)} cells", path=path, line=line,
+                              expected=f"{len(header)} cells separated by ';'")
         video_id, instance_cell, ref_exp, difficulty, information = cells[:5]
         if not instance_cell.strip().isdigit():
             raise FormatError(f"instance_id {instance_cell!r}", path=path, line=line, expected="an integer instance id")
