@@ -209,6 +209,11 @@ CONVENTION_CASES = [
     # another's body part is a place; the referent's own is not
     ("a girl sitting on her father's shoulders", {"category", "location", "static"}),
     ("a dog lying on its side", {"category", "static"}),
+    # a verb followed by a motion -ing: the activity decides ("launching paragliding")
+    ("a woman launching paragliding", {"category", "motion"}),
+    ("a man launching a kite", {"category", "static", "obj-motion"}),
+    # dribbling: the player's motion
+    ("a girl dribbling a basketball", {"category", "motion"}),
 ]
 
 

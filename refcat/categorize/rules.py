@@ -552,6 +552,8 @@ class _Reader:
             cats = ["motion"]  # "doing a backflip", "taking steps"
         elif self.word(i + 1) == "to" and lemma in lx.ASPECTUAL_VERBS | {"go"} and self._verb_at(i + 2):
             cats = []  # "struggling to climb": the next verb says what happens
+        elif obj is None and self.word(i + 1).endswith("ing") and verb_lemma(self.word(i + 1)) in lx.MOTION_VERBS:
+            cats = []  # "launching paragliding", "goes skiing": the activity says what happens
         else:
             cats = self._verb_categories(lemma, head)
             if moves_body_part and cats == ["motion"]:
