@@ -82,7 +82,8 @@ def agreement_handler(args) -> int:
 
 
 def consensus_handler(args) -> int:
-    from refcat.analysis.consensus import consensus, release_frame, write_release_labels
+    from refcat.analysis.consensus import consensus, release_frame
+    from refcat.datasets.release import write_release
 
     table = load_label_table(args)
     source = args.input or f"campaign {args.campaign}"
@@ -97,7 +98,7 @@ def consensus_handler(args) -> int:
         if "text" in table.columns:
             texts = dict(table.loc[table["text"] != "", ["item", "text"]].drop_duplicates("item").itertuples(index=False))
         release, skipped = release_frame(result, texts)
-        write_release_labels(release, args.release)
+        write_release(release, args.release)
         print(f"wrote {args.release}: {len(release)} instances; {len(skipped)} skipped for lack of consensus")
         for item, reason in skipped.itertuples(index=False):
             print(f"  skipped {item}: {reason}")

@@ -7,7 +7,7 @@ import math
 import os
 from pathlib import Path
 
-from refcat.cli import add_db_option
+from refcat.cli import add_db_option, progress_bar
 from refcat.errors import UsageError
 
 DATASETS = ("davis", "a2d", "demo")
@@ -132,12 +132,6 @@ def _instances(args):
     return None
 
 
-def _progress(iterable, total):
-    from tqdm import tqdm
-
-    return tqdm(iterable, total=total, unit="video", desc="evaluate")
-
-
 def _print_summary(document: dict, as_json: bool) -> None:
     """The summary by source: as JSON (`document["by_source"]`), or a table under a line saying
     what J/F/J&F average over."""
@@ -167,8 +161,9 @@ def evaluate_handler(args) -> int:
     if not instances:
         raise UsageError(f"no expressions to evaluate for {args.dataset}")
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
-    table = evaluate_to_file(args.pred, reader, instances, args.output, args.layout, processes=jobs,
-                             missing_as_empty=args.missing_as_empty, restart=args.restart, progress=_progress)
+    with progress_bar("evaluate") as progress:
+        table = evaluate_to_file(args.pred, reader, instances, args.output, args.layout, processes=jobs,
+                                 missing_as_empty=args.missing_as_empty, restart=args.restart, progress=progress)
     document = summary_document(table, args.convention, layout=args.layout, drop_ends=args.drop_ends)
     write_summary(document, summary_path(args.output))
     _print_summary(document, args.json)

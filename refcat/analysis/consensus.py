@@ -143,14 +143,3 @@ def release_frame(table: pd.DataFrame, texts: Mapping[str, str] | None = None) -
     release = pd.DataFrame(rows, columns=RELEASE_COLUMNS)
     release = release.astype({"instance_id": "int64", **{c: "Int8" for c in RELEASE_CATEGORY_ORDER}})
     return release, pd.DataFrame(skipped, columns=["item", "reason"])
-
-
-def write_release_labels(release: pd.DataFrame, path) -> None:
-    """Writes `release_frame` rows with refcat.datasets.release.write_release."""
-    try:
-        from refcat.datasets.release import write_release
-    except ModuleNotFoundError as exc:
-        if exc.name != "refcat.datasets.release":
-            raise
-        raise UsageError("writing the released label format needs refcat.datasets.release, which is not installed") from exc
-    write_release(release, path)

@@ -19,12 +19,13 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import select
 
-from refcat.analysis.consensus import OK, release_frame, write_release_labels
+from refcat.analysis.consensus import OK, release_frame
 from refcat.annotate.labels import events_table, final_labels
 from refcat.annotate.schema import InstanceRow
 from refcat.annotate.state import Campaign
 from refcat.annotate.store import Store
 from refcat.categorize.taxonomy import release_difficulty
+from refcat.datasets.release import write_release
 from refcat.errors import UsageError
 
 LABEL_SUFFIXES = (".csv", ".parquet")
@@ -76,5 +77,5 @@ def consensus_release(store: Store, campaign: Campaign | str) -> ReleaseLabels:
 def write_consensus_release(store: Store, campaign: Campaign | str, path: str | Path) -> ReleaseLabels:
     """Write the campaign's final labels in the released format (see module doc)."""
     labels = consensus_release(store, campaign)
-    write_release_labels(labels.release.drop(columns="dataset"), path)
+    write_release(labels.release.drop(columns="dataset"), path)
     return labels
