@@ -28,7 +28,6 @@ def _page(db: Store, user: User, module: str, title: str, url_path: str, icon: s
     def run() -> None:
         render(db, user)
 
-    run.__name__ = url_path.replace("-", "_")
     return st.Page(run, title=title, url_path=url_path, icon=icon, default=default)
 
 

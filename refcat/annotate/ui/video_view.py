@@ -86,8 +86,10 @@ def _jpeg(frame: np.ndarray, quality: int) -> bytes:
     return buffer.getvalue()
 
 
-def player_html(key: str, jpegs: list[bytes], boxed: set[int], fps: float, width: int, height: int) -> str:
+def player_html(key: str, jpegs: list[bytes], boxed: set[int], fps: float, width: int, height: int,
+                max_height: int = 400) -> str:
     """A self-contained HTML player: play/pause, a frame slider, the frame number and box state.
+    The frame is shown at its size, scaled down to fit the column and `max_height` pixels.
 
     Keys pressed while the player has the focus are passed on to the page, so that the answer
     shortcuts keep working after the annotator clicked into the player.
@@ -97,7 +99,8 @@ def player_html(key: str, jpegs: list[bytes], boxed: set[int], fps: float, width
     delay = max(20, int(1000 / fps))
     last = len(jpegs) - 1
     return f"""<div id="player" data-key="{html.escape(key)}" style="font-family:sans-serif">
-<img id="frame" width="{width}" height="{height}" style="max-width:100%;height:auto;display:block;background:#000"
+<img id="frame" width="{width}" height="{height}"
+ style="max-width:100%;max-height:{max_height}px;width:auto;height:auto;display:block;background:#000"
  alt="clip of {html.escape(key)}">
 <div style="display:flex;align-items:center;gap:8px;margin-top:6px">
 <button id="play" type="button" style="width:5.5em">Pause</button>
@@ -133,7 +136,9 @@ if (frames.length > 1) start();
 class ViewCache:
     """Builds and caches `InstanceView`s of a store's instances; thread-safe.
 
-    `roots` maps a dataset name (or None for any dataset) to its folder on disk.
+    `roots` maps a dataset name (or None for any dataset) to its folder on disk. Frames wider
+    than `max_width` are downscaled once, when decoded; the player shows them at most
+    `max_height` pixels high.
     """
 
     def __init__(
@@ -142,6 +147,7 @@ class ViewCache:
         roots: dict[str | None, Path],
         *,
         max_width: int = 640,
+        max_height: int = 400,
         quality: int = 80,
         videos: int = 2,
         instances: int = 32,
@@ -149,6 +155,7 @@ class ViewCache:
         self.store = store
         self.roots = roots
         self.max_width = max_width
+        self.max_height = max_height
         self.quality = quality
         self._frames: LRU[tuple[str, str], list[np.ndarray]] = LRU(videos)
         self._views: LRU[str, InstanceView] = LRU(instances)
@@ -214,7 +221,7 @@ class ViewCache:
             jpegs.append(_jpeg(frame, self.quality))
         height, width = frames[0].shape[:2] if frames else (0, 0)
         boxed = {f for f in referent.boxes if f < len(frames)}
-        player = player_html(key, jpegs, boxed, video.fps or DEFAULT_PLAY_FPS, width, height)
+        player = player_html(key, jpegs, boxed, video.fps or DEFAULT_PLAY_FPS, width, height, self.max_height)
         return InstanceView(key, len(frames), tuple(sorted(boxed)), tuple(jpegs), player)
 
     def view(self, key: str) -> InstanceView:

@@ -87,10 +87,9 @@ def expression(text: str) -> None:
     )
 
 
-def player(view: InstanceView, display_height: int = 400) -> None:
-    """The client-side player of an instance; the frame is shown at most `display_height` px high."""
-    st.iframe(view.html.replace("max-width:100%", f"max-width:100%;max-height:{display_height}px;width:auto"),
-              height="content")
+def player(view: InstanceView) -> None:
+    """The client-side player of an instance, its iframe sized to its content."""
+    st.iframe(view.html, height="content")
 
 
 def instance_player(views: ViewCache, key: str) -> None:
