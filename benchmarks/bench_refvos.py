@@ -29,13 +29,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+import transformers  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 from torchvision.models import segmentation  # noqa: E402
 
 from refcat.refvos_model.checkpoint import load_model  # noqa: E402
 from refcat.refvos_model.config import ModelConfig, TrainConfig  # noqa: E402
 from refcat.refvos_model.data import (  # noqa: E402
-    ReferringFrames, collate, evaluation_samples, open_dataset, referent_target, resized_size, select_instances,
+    ReferringFrames, collate, evaluation_samples, open_dataset, resized_size, select_instances,
 )
 from refcat.refvos_model.network import RefVOS  # noqa: E402
 from refcat.refvos_model.train import RunOptions, train  # noqa: E402
@@ -72,10 +73,10 @@ def score(model, reader, samples, base_size: int, device: torch.device, batch_si
                 rh, rw = resized_size(h, w, base_size)
                 full = F.interpolate(logits[k : k + 1, :, :rh, :rw], size=(h, w), mode="bilinear", align_corners=False)
                 pred = (full[0].argmax(0) == 1).cpu().numpy()
-                target = referent_target(reader, s.video_id, s.frame, s.object_id)
-                valid, gt = target != 255, target == 1
+                masks, void = reader.object_masks(s.video_id, s.frame)
+                valid = ~void if void is not None else np.ones((h, w), bool)
+                gt = masks[s.object_id]
                 model_iu[i] = ((pred & gt & valid).sum(), ((pred | gt) & valid).sum())
-                masks = reader.object_masks(s.video_id, s.frame).masks
                 largest = max(masks.values(), key=lambda m: int(m.sum()))
                 base_iu[i] = ((largest & gt & valid).sum(), ((largest | gt) & valid).sum())
     return model_iu, base_iu
@@ -119,13 +120,14 @@ def main() -> int:
     ap.add_argument("--frame-step", type=int, default=4, help="every k-th frame, for training and scoring")
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--lr", type=float, default=0.05)
-    ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
+    ap.add_argument("--workers", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch intra-op threads (default 1: on a shared CPU, spinning OpenMP threads cost tenfold)")
     ap.add_argument("--backbones", nargs="+", default=list(PLAIN), help="backbones to time at inference")
     ap.add_argument("--reps", type=int, default=3, help="timed forwards a model")
     args = ap.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)
+    transformers.logging.set_verbosity_error()
     device = torch.device(args.device)
     tmp = tempfile.TemporaryDirectory(prefix="bench_refvos_")
     data = Path(args.data or Path(tmp.name) / "demo")

@@ -31,6 +31,14 @@ def test_training_samples_one_per_referent_and_frame(tiny_davis):
     assert all(x.texts == (REs["annot1", x.object_id],) for x in only1)
 
 
+def test_frame_step_keeps_every_kth_frame(tiny_davis):
+    reader = open_dataset("davis", tiny_davis, "train")
+    samples = training_samples(reader, select_instances(reader), frame_step=2)
+    assert sorted({s.frame for s in samples}) == [0, 2] and len(samples) == 4 * 2 * 2
+    val = open_dataset("davis", tiny_davis, "val")
+    assert {s.frame for s in evaluation_samples(val, select_instances(val), frame_step=3)} == {0}
+
+
 def test_evaluation_samples_one_per_expression_and_frame(tiny_davis):
     reader = open_dataset("davis", tiny_davis, "val")
     samples = evaluation_samples(reader, select_instances(reader, ["annot2"]))

@@ -63,3 +63,24 @@ def test_predict_writes_layout_and_table(checkpoint, tiny_davis, tmp_path):
     again = predict(str(checkpoint), "davis", str(tiny_davis), str(pred), split="val", sources=["annot1"],
                     progress=False, device="cpu")
     assert (again["written"], again["kept"]) == (0, n)
+
+
+def test_predict_a2dre_plus_variants(checkpoint, tiny_davis, tmp_path):
+    """A2Dre+ files over any reader: each variant gets its own folder `a2dre+:{category}:{polarity}`."""
+    import pandas as pd
+
+    from refcat.datasets.a2dre_plus import write_a2dre_plus
+
+    rows = [("location", "with", "v4", 1, "the red square on the left", 0),
+            ("location", "without", "v4", 1, "the red square", 0),
+            ("appearance", "with", "v5", 2, "the blue square on the right", 0),
+            ("appearance", "without", "v5", 2, "the square on the right", 0)]
+    write_a2dre_plus(pd.DataFrame(rows, columns=["category", "polarity", "video_id", "instance_id", "query", "row"]),
+                     tmp_path / "a2dre")
+    pred = tmp_path / "pred"
+    result = predict(str(checkpoint), "davis", str(tiny_davis), str(pred), split="val", a2dre_plus=str(tmp_path / "a2dre"),
+                     categories=["location"], table=str(tmp_path / "t.csv"), progress=False, device="cpu")
+    assert (result["instances"], result["written"]) == (2, 2 * N_FRAMES)
+    assert sorted(p.name for p in (pred / "v4" / "1").iterdir()) == ["a2dre+:location:with", "a2dre+:location:without"]
+    table = pd.read_csv(tmp_path / "t.csv")
+    assert sorted(set(table["source"])) == ["a2dre+:location:with", "a2dre+:location:without"] and len(table) == 6

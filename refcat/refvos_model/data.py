@@ -56,19 +56,21 @@ def select_instances(reader: DatasetReader, sources: Sequence[str] = ()) -> list
     return instances
 
 
-def a2dre_plus_instances(directory: str, categories: Sequence[str] = (), polarities: Sequence[str] = ()) -> list[Instance]:
-    """A2Dre+ variants as A2D instances with source `a2dre+:{category}:{polarity}`."""
-    from refcat.datasets.a2dre_plus import read_a2dre_plus
+def a2dre_plus_instances(
+    directory: str, categories: Sequence[str] = (), polarities: Sequence[str] = (), dataset: str = "a2d"
+) -> list[Instance]:
+    """A2Dre+ variants as instances of `dataset` with source `a2dre+:{category}:{polarity}` (refcat.datasets.a2dre_plus)."""
+    from refcat.datasets import a2dre_plus
 
-    df = read_a2dre_plus(directory)
+    df = a2dre_plus.read_a2dre_plus(directory)
     if categories:
         df = df[df["category"].isin(categories)]
     if polarities:
         df = df[df["polarity"].isin(polarities)]
-    return [
-        Instance("a2d", str(r.video_id), int(r.instance_id), f"a2dre+:{r.category}:{r.polarity}", str(r.query))
-        for r in df.itertuples()
-    ]
+    instances = list(a2dre_plus.a2dre_plus_instances(df, dataset=dataset))
+    if not instances:
+        raise MissingDataError("no A2Dre+ expressions left after the category / polarity filter", path=directory)
+    return instances
 
 
 @dataclass(frozen=True)

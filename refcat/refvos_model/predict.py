@@ -81,7 +81,7 @@ def predict(
     base_size = base_size or data["train_config"]["base_size"]
     reader = open_dataset(dataset, root, split)
     if a2dre_plus:
-        instances = a2dre_plus_instances(a2dre_plus, categories, polarities)
+        instances = a2dre_plus_instances(a2dre_plus, categories, polarities, dataset=reader.dataset)
     else:
         instances = select_instances(reader, sources)
     written, kept = write_masks(model, reader, instances, out, base_size=base_size, batch_size=batch_size,
