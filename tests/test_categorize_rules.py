@@ -332,3 +332,17 @@ def test_hand_labelled_sets_are_large_and_valid():
                     "categorize_blind6_hand_labelled.csv")])
     assert len(df) >= 600 and df.ref_exp.is_unique
     assert set(df[list(CATEGORY_NAMES)].stack().unique()) == {0, 1}
+
+
+@pytest.mark.parametrize("text, category, evidence", [
+    ("a little crème dog sitting down on the left side of the picture", "appearance", "crème"),
+    ("a little crème dog sitting down on the left side of the picture", "location", "on the left side"),
+    ("a little crème dog sitting down on the left side of the picture", "static", "sitting"),
+    ("swan near the café", "location", "near the café"),
+    ("a naïve man walking", "motion", "walking"),
+])
+def test_accented_words_are_whole_words(text, category, evidence):
+    """Latin-1 REs (DAVIS annot2) keep their accents: tokens must not split at them."""
+    result = categorize(text)
+    assert result.labels[category]
+    assert evidence in result.evidence[category]

@@ -55,7 +55,7 @@ from __future__ import annotations
 
 COLOURS = frozenset("""
 black white red blue green yellow orange purple pink brown grey gray silver golden gold beige
-tan dark light blond blonde ginger maroon navy violet turquoise cream bright pale colorful
+tan dark light blond blonde ginger maroon navy violet turquoise cream creme bright pale colorful
 colourful multicolored multicoloured multi-colored multi-coloured colored coloured cyan magenta
 teal khaki olive crimson scarlet lilac lavender bronze copper ivory chestnut brunette
 redhead redheaded greyish grayish reddish bluish brownish whitish blackish yellowish greenish

@@ -36,12 +36,13 @@ groups are redundant.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from refcat.categorize import lexicon as lx
 from refcat.categorize.taxonomy import CATEGORY_NAMES
 
-_TOKEN_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?=n't)|n't|'s|[a-z0-9]+(?:-[a-z0-9]+)*|[^\sa-z0-9]")
+_TOKEN_RE = re.compile(r"[^\W_]+(?:-[^\W_]+)*(?=n't)|n't|'s|[^\W_]+(?:-[^\W_]+)*|[^\w\s]|_")
 _DO_VERBS = frozenset("do perform make execute take".split())  # "doing a backflip", "taking steps"
 _ALL_VERBS = (
     lx.MOTION_VERBS | lx.STATIC_VERBS | lx.OBJ_STATIC_VERBS | lx.OBJ_MOTION_MOVING
@@ -85,9 +86,18 @@ class _Token:
     end: int
 
 
+def _fold(c: str) -> str:
+    """One character lower-cased and without its accent ("È" -> "e"), kept one character long
+    so that token offsets stay offsets in the original text."""
+    low = c.lower() if len(c.lower()) == 1 else c
+    base = unicodedata.normalize("NFKD", low)[0]
+    return base if base.isalnum() else low
+
+
 def tokenize(text: str) -> list[_Token]:
-    """Lower-cased word tokens with their character offsets in `text`; "isn't" -> "is", "n't"."""
-    low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text.replace("\u2019", "'"))
+    """Lower-cased, accent-folded word tokens with their character offsets in `text`;
+    "isn't" -> "is", "n't"."""
+    low = "".join(_fold(c) for c in text.replace("\u2019", "'"))
     return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(low)
             if m.group() not in _QUOTES]
 
@@ -222,7 +232,7 @@ class _Reader:
                 j += 1  # "a blue, red and white car", "black and white"
                 continue
             if (w in lx.AUXILIARIES or w in lx.NEGATIONS or w in lx.CONJUNCTIONS or w in _WEAR_VERBS
-                    or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", w) or self.match_prep(j) > j
+                    or not re.fullmatch(r"[^\W_][\w-]*", w) or self.match_prep(j) > j
                     or head is not None and (w in lx.RELATIVES or w in lx.ADVERBS)):
                 break
             lemma = verb_lemma(w) if w not in _NOUNS else None
