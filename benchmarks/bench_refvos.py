@@ -10,11 +10,13 @@
 
     python benchmarks/bench_refvos.py                    # CPU, a few minutes
     python benchmarks/bench_refvos.py --device cuda --epochs 20 --frame-step 1
+    python benchmarks/bench_refvos.py --out DIR ...      # resumes the training in DIR; --score-only scores it as is
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import resource
@@ -125,6 +127,7 @@ def main() -> int:
                     help="torch intra-op threads (default 1: on a shared CPU, spinning OpenMP threads cost tenfold)")
     ap.add_argument("--backbones", nargs="+", default=list(PLAIN), help="backbones to time at inference")
     ap.add_argument("--reps", type=int, default=3, help="timed forwards a model")
+    ap.add_argument("--score-only", action="store_true", help="score the checkpoint in --out as it is, no training")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     transformers.logging.set_verbosity_error()
@@ -138,22 +141,28 @@ def main() -> int:
         write_demo_dataset(data)
     print(f"device {device}, torch threads {torch.get_num_threads()}, data {data}")
 
-    # 1. train
+    # 1. train (resuming the run in --out if there is one; --score-only takes its checkpoint as it is)
     model_cfg = ModelConfig(backbone="mobilenet_v3_large", text_encoder="minilm", train_text_encoder=False)
     train_cfg = TrainConfig(dataset="demo", root=str(data), val_split=None, base_size=args.base_size, crop_size=None,
                             batch_size=args.batch_size, epochs=args.epochs, lr=args.lr, frame_step=args.frame_step)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    began = time.perf_counter()
-    summary = train(model_cfg, train_cfg, RunOptions(out=str(out), device=args.device, workers=args.workers,
-                                                     weights_backbone="torchvision", progress=False))
-    train_s = time.perf_counter() - began
-    samples_seen = summary["global_step"] * args.batch_size
+    if not args.score_only:
+        train(model_cfg, train_cfg, RunOptions(out=str(out), device=args.device, workers=args.workers,
+                                               weights_backbone="torchvision", progress=False,
+                                               resume=(out / "checkpoint.pt").exists()))
     model, state = load_model(out / "checkpoint.pt")
-    print(f"\ntraining: {args.epochs} epochs, {summary['global_step']} steps of {args.batch_size}, "
-          f"input {args.base_size}px shorter side, backbone weights: {state['backbone_origin']}")
-    print(f"  time {train_s:.1f} s, {samples_seen / train_s:.2f} samples/s; loss {summary['losses'][0]:.4f} -> "
-          f"{np.mean(summary['losses'][-5:]):.4f} (mean of last 5 steps)")
+    with open(out / "steps.csv", newline="") as fh:
+        losses = [float(r["loss"]) for r in csv.DictReader(fh)]
+    with open(out / "epochs.csv", newline="") as fh:
+        epochs = list(csv.DictReader(fh))
+    train_s = sum(float(r["seconds"]) for r in epochs)
+    cfg = state["train_config"]
+    samples_seen = state["global_step"] * cfg["batch_size"]
+    print(f"\ntraining: {len(epochs)} of {cfg['epochs']} epochs, {state['global_step']} steps of {cfg['batch_size']}, "
+          f"input {cfg['base_size']}px shorter side, backbone weights: {state['backbone_origin']}")
+    print(f"  time {train_s:.1f} s, {samples_seen / train_s:.2f} samples/s; loss {losses[0]:.4f} -> "
+          f"{np.mean(losses[-5:]):.4f} (mean of last 5 steps)")
     print(f"  peak RSS {peak_rss_mib():.0f} MiB" + (
         f", peak CUDA memory {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB" if device.type == "cuda" else ""))
 
@@ -162,7 +171,7 @@ def main() -> int:
     instances = select_instances(reader)
     samples = evaluation_samples(reader, instances, frame_step=args.frame_step)
     began = time.perf_counter()
-    model_iu, base_iu = score(model, reader, samples, args.base_size, device, args.batch_size)
+    model_iu, base_iu = score(model, reader, samples, cfg["base_size"], device, args.batch_size)
     score_s = time.perf_counter() - began
     scene = json.loads((data / "demo_scene.json").read_text())
     info = {}

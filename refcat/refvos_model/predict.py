@@ -10,7 +10,6 @@ already on disk are kept. The per-sample table comes from `refcat.analysis.evalu
 
 from __future__ import annotations
 
-import logging
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Sequence
@@ -28,8 +27,6 @@ from refcat.refvos_model.data import (
     ReferringFrames, a2dre_plus_instances, collate, evaluation_samples, open_dataset, resized_size, select_instances,
 )
 from refcat.refvos_model.dist_utils import init_distributed
-
-log = logging.getLogger(__name__)
 
 
 def mask_path(out: str | Path, instance_key: str, frame: int) -> Path:
