@@ -120,11 +120,15 @@ def test_torchrun_two_processes_on_cpu(tiny_davis, tmp_path):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "refcat",
            "train", "--dataset", "davis", "--root", str(tiny_davis), "--backbone", "mobilenet_v3_large",
            "--text-encoder", "tiny-bert", "--weights-backbone", "none", "--base-size", "24", "--crop-size", "20",
-           "--batch-size", "2", "--epochs", "1", "--stop-after", "2", "--device", "cpu", "--out", str(out),
+           "--batch-size", "2", "--frame-step", "2", "--epochs", "1", "--device", "cpu", "--out", str(out),
            "--no-progress"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     data = ckpt.load_checkpoint(out / "checkpoint.pt")
-    assert data["world_size"] == 2 and data["global_step"] == 2 and data["step"] == 2
+    # 16 training samples (4 videos x 2 objects x frames 0, 2): 8 a process, 4 steps of 2
+    assert data["world_size"] == 2 and data["global_step"] == 4 and (data["epoch"], data["step"]) == (1, 0)
     assert len(data["rng"]) == 2 and not torch.equal(data["rng"][0]["torch"], data["rng"][1]["torch"])
-    assert len(logged_losses(out)) == 2  # one log, written by rank 0
+    assert len(logged_losses(out)) == 4  # one log, written by rank 0
+    with open(out / "epochs.csv", newline="") as fh:
+        (epoch,) = list(csv.DictReader(fh))
+    assert 0.0 <= float(epoch["val_mean_iou"]) <= 1.0  # validation summed over both shards

@@ -99,7 +99,11 @@ def iou_counts(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tenso
 
 @torch.no_grad()
 def evaluate(model, loader, info: DistInfo, progress: bool = False) -> tuple[float, float]:
-    """(mean IoU, overall IoU) over the loader's samples, summed across processes."""
+    """(mean IoU, overall IoU) over the loader's samples, summed across processes.
+
+    Pass the bare model, not its DistributedDataParallel wrapper: shards can differ in length,
+    and the wrapper's forward broadcasts buffers, a collective every process must join.
+    """
     model.eval()
     totals = torch.zeros(4, dtype=torch.float64)  # sum I, sum U, sum of per-sample IoU, samples
     amp = torch.autocast("cuda", dtype=torch.float16) if info.device.type == "cuda" else nullcontext()
@@ -300,7 +304,7 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> di
                         break
                 mean_iou = overall_iou = float("nan")
                 if val_loader is not None:
-                    mean_iou, overall_iou = evaluate(net, val_loader, info, run.progress and info.main)
+                    mean_iou, overall_iou = evaluate(model, val_loader, info, run.progress and info.main)
                     summary["val_mean_iou"], summary["val_overall_iou"] = mean_iou, overall_iou
                 save(epoch + 1, 0)
                 if info.main:
