@@ -12,7 +12,7 @@ from refcat.categorize.edits import malformations
 from refcat.categorize.grounding import Fact
 from refcat.cli import main
 from refcat.datasets.a2dre_plus import file_name, read_a2dre_plus, write_a2dre_plus
-from refcat.datasets.release import read_release
+from refcat.datasets.release import read_release, write_release
 
 RELEASE_HEADER = ("video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;"
                   "appearance;obj-static;category;location;motion;obj-motion;static")
@@ -115,9 +115,12 @@ def test_release_rows_in(tmp_path):
 def test_cli_writes_the_eight_files_that_reread_identically(tmp_path, capsys):
     labels = write_release_file(tmp_path / "A2D_RE_categorization.csv", RELEASE_ROWS)
     out = tmp_path / "out"
-    assert main(["augment", "--input", str(labels), "--out-dir", str(out)]) == 0
+    no_store = tmp_path / "absent.db"
+    assert main(["augment", "--input", str(labels), "--out-dir", str(out), "--db", str(no_store)]) == 0
     printed = capsys.readouterr().out
     assert "5 non-trivial REs -> 19 variants" in printed
+    assert "0 of 5 non-trivial REs matched to an instance (nothing to match against)" in printed
+    assert not no_store.exists()  # no store named, none created
     names = sorted(p.name for p in out.glob("A2D_*.txt"))
     assert names == sorted(file_name(c, p) for c in aug.A2DRE_PLUS_CATEGORIES for p in ("with", "without"))
     table = read_a2dre_plus(out)
@@ -145,6 +148,8 @@ def test_cli_writes_the_eight_files_that_reread_identically(tmp_path, capsys):
     static = tidy[(tidy.category == "static") & (tidy.instance == "a2d/-0cOo0cRVZU/0/re0")]
     assert static.set_index("polarity")["flags"].to_dict() == {"with": "", "without": aug.CHECK_FAILED}
     assert set(tidy["origin"]) == {"original", "generated", ""}
+    assert list(tidy.columns) == ["instance", "matched", "category", "polarity", "phrase", "origin", "flags"]
+    assert tidy["matched"].astype(str).eq("False").all()  # made-up keys, and the table says so
     # read, write, read: byte for byte
     again = tmp_path / "again"
     assert len(write_a2dre_plus(table, again)) == 8
@@ -263,9 +268,74 @@ def test_cli_on_the_demo_data_reports(demo, tmp_path, capsys):
     table = read_a2dre_plus(out)
     tidy = pd.read_csv(out / aug.TIDY_FILE, keep_default_na=False)
     report = {line.rsplit(None, 1)[0].strip(): int(line.rsplit(None, 1)[1])
-              for line in printed.splitlines()[-12:]}
+              for line in printed.split("wrote ", 1)[1].splitlines()[1:]}
     assert report["in the A2Dre+ files"] == len(table) // 2
     generated = tidy[tidy.origin == "generated"]
     assert report["generated"] == len(generated) > 0
     assert report["flagged"] == (tidy["flags"] != "").sum()
     assert report["accepted unchanged"] == report["edited"] == 0
+
+
+def demo_rows_with_edits(labels, tmp_path):
+    """The demo label file with one text in other case and spacing (still the same RE) and one text no
+    instance has (a made-up key)."""
+    df = read_release(labels)
+    i = df.index[df["ref_exp"] == "a little crème dog sitting down on the left side of the picture"][0]
+    df.loc[i, "ref_exp"] = "A little  Crème dog sitting down on the left side of the picture "
+    j = df.index[(df["ref_exp_difficulty"] == "Non-trivial") & (df.index != i)][0]
+    df.loc[j, "ref_exp"] = "a dog nobody wrote"
+    path = tmp_path / "edited.csv"
+    write_release(df, path)
+    return path, df, i, j
+
+
+def check_matched_tidy(tidy, scene, df, i, j):
+    from refcat.datasets.records import text_key
+
+    by_key = {}
+    for video_id, video in scene["videos"].items():
+        for e in video["expressions"]:
+            by_key[f"demo/{video_id}/{e['object_id']}/{e['source']}"] = e["text"]
+    originals = tidy[tidy.origin == "original"]
+    made_up = originals[~originals["matched"]]
+    assert set(made_up["phrase"]) == {"a dog nobody wrote"}
+    video_id, object_id = df.loc[j, "video_id"], df.loc[j, "instance_id"]
+    k = ((df.loc[:j - 1, "video_id"] == video_id) & (df.loc[:j - 1, "instance_id"] == object_id)).sum()
+    assert set(made_up["instance"]) == {f"demo/{video_id}/{object_id}/re{k}"}
+    matched = originals[originals["matched"]]
+    assert len(matched) > 20
+    for key, phrase in zip(matched["instance"], matched["phrase"]):
+        assert text_key(by_key[key]) == text_key(phrase)  # a real instance with the same RE
+    creme = matched[matched["phrase"] == df.loc[i, "ref_exp"]]
+    assert set(creme["instance"]) == {"demo/two-dogs/2/annot2"}
+
+
+@pytest.mark.slow
+def test_tidy_table_names_the_real_instances_from_root(demo, tmp_path, capsys):
+    root, scene, labels = demo
+    path, df, i, j = demo_rows_with_edits(labels, tmp_path)
+    out = tmp_path / "a2dre"
+    assert main(["augment", "--input", str(path), "--out-dir", str(out), "--root", str(root), "--dataset", "demo",
+                 "--db", str(tmp_path / "absent.db")]) == 0
+    printed = capsys.readouterr().out
+    n = (df["ref_exp_difficulty"] == "Non-trivial").sum()
+    assert f"{n - 1} of {n} non-trivial REs matched to an instance (--root); 1 with a made-up key" in printed
+    assert re.search(r"^REs with a made-up key +1$", printed, re.M)
+    check_matched_tidy(pd.read_csv(out / aug.TIDY_FILE, keep_default_na=False), scene, df, i, j)
+
+
+@pytest.mark.slow
+def test_tidy_table_names_the_real_instances_from_the_store(demo, tmp_path, capsys):
+    from refcat.annotate.importing import import_reader
+    from refcat.annotate.store import open_store
+    from refcat.datasets.readers import open_reader
+
+    root, scene, labels = demo
+    db = tmp_path / "store.db"
+    import_reader(open_store(db), open_reader("demo", root))
+    path, df, i, j = demo_rows_with_edits(labels, tmp_path)
+    out = tmp_path / "a2dre"
+    assert main(["augment", "--input", str(path), "--out-dir", str(out), "--dataset", "demo", "--db", str(db)]) == 0
+    n = (df["ref_exp_difficulty"] == "Non-trivial").sum()
+    assert f"{n - 1} of {n} non-trivial REs matched to an instance (the store)" in capsys.readouterr().out
+    check_matched_tidy(pd.read_csv(out / aug.TIDY_FILE, keep_default_na=False), scene, df, i, j)

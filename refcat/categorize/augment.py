@@ -24,14 +24,16 @@ Tables (pandas), shared with the store (refcat.annotate.variants):
   `status` "pending" for a fresh variant or a person's decision (accepted, edited, rejected,
   written, imported);
 - the A2Dre+ table (refcat.datasets.a2dre_plus columns) of the variants that are written;
-- the tidy long table, one row a side: instance, category, polarity, phrase, origin
-  (original / generated / human), flags.
+- the tidy long table, one row a side: instance, matched (False where the instance key is
+  made up: a release row that matched no real instance, see `res_from_release`), category,
+  polarity, phrase, origin (original / generated / human), flags.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -45,7 +47,7 @@ from refcat.categorize.taxonomy import A2DRE_PLUS_CATEGORIES, CATEGORY_NAMES
 from refcat.datasets.a2dre_plus import COLUMNS as A2DRE_COLUMNS
 from refcat.datasets.a2dre_plus import HEADER as A2DRE_HEADER
 from refcat.datasets.a2dre_plus import POLARITIES, file_name, write_a2dre_plus
-from refcat.datasets.records import instance_key
+from refcat.datasets.records import Instance, instance_key, parse_instance_key, text_key
 from refcat.errors import MissingDataError
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,8 @@ PENDING, ACCEPTED, EDITED, REJECTED = "pending", "accepted", "edited", "rejected
 WRITTEN, IMPORTED = "written", "imported"
 VARIANT_COLUMNS = ["key", "instance", "dataset", "video_id", "object_id", "category", "original", "original_side",
                    "text", "generated", "origin", "status", "flags", "note"]
-TIDY_COLUMNS = ["instance", "category", "polarity", "phrase", "origin", "flags"]
+TIDY_COLUMNS = ["instance", "matched", "category", "polarity", "phrase", "origin", "flags"]
+MADE_UP_PREFIX = "re"
 TIDY_FILE = "a2dre_plus_variants.csv"
 
 
@@ -112,30 +115,45 @@ def other_side(side: str) -> str:
 # ---------------------------------------------------------------- labelled REs in
 
 
-def res_from_release(df: pd.DataFrame, dataset: str) -> list[LabelledRE]:
+def res_from_release(df: pd.DataFrame, dataset: str, instances: Iterable[Instance] | None = None) -> list[LabelledRE]:
     """Non-trivial valid REs of a released label table (refcat.datasets.release.read_release).
 
-    Rows carry no expression source, so the k-th RE of an object in the file (0-based) gets
-    the source `re{k}`.
+    Rows carry no expression source: each row takes the source of the instance of `instances` (a
+    dataset reader's or the store's) with its video, object and text (`text_key`: case and spaces
+    aside), repeated rows the next such instance in order while there is one. A row without a
+    match gets a made-up source, `re{k}` for the k-th RE of its object in the file (0-based);
+    `is_made_up` tells such keys.
     """
+    by_text: dict[tuple[str, int, str], list[Instance]] = {}
+    for inst in instances or ():
+        by_text.setdefault((inst.video_id, inst.object_id, text_key(inst.text)), []).append(inst)
+    used: dict[tuple[str, int, str], int] = {}
     seen: dict[tuple[str, int], int] = {}
     out = []
     for row in df.to_dict("records"):
         key = (row["video_id"], int(row["instance_id"]))
         k = seen.get(key, -1) + 1
         seen[key] = k
+        text = (*key, text_key(row["ref_exp"]))
+        n = used.get(text, -1) + 1
+        used[text] = n
         if row["ref_exp_difficulty"] != "Non-trivial":
             continue
+        matches = by_text.get(text, [])
+        source = matches[min(n, len(matches) - 1)].source if matches else f"{MADE_UP_PREFIX}{k}"
         labels = {c: None if pd.isna(row[c]) else bool(row[c]) for c in CATEGORY_NAMES}
-        out.append(LabelledRE(dataset, key[0], key[1], f"re{k}", row["ref_exp"], labels))
+        out.append(LabelledRE(dataset, key[0], key[1], source, row["ref_exp"], labels))
     return out
+
+
+def is_made_up(instance: str) -> bool:
+    """Whether an instance key has the made-up source of an unmatched release row (`res_from_release`)."""
+    return re.fullmatch(rf"{MADE_UP_PREFIX}\d+", instance.rsplit("/", 1)[-1]) is not None
 
 
 def res_from_consensus(final: pd.DataFrame, texts: dict[str, str]) -> list[LabelledRE]:
     """Non-trivial valid REs from a store campaign's consensus (refcat.annotate.labels.final_labels),
     with `texts` mapping instance keys to their expression."""
-    from refcat.datasets.records import parse_instance_key
-
     wide = final.pivot(index="item", columns="field", values="label")
     out = []
     for item, row in wide.iterrows():
@@ -273,22 +291,29 @@ def a2dre_plus_table(table: pd.DataFrame, reviewed_only: bool = False) -> pd.Dat
 
 def tidy_table(table: pd.DataFrame) -> pd.DataFrame:
     """One row a side of each variant: the original's side (origin original) and the other (origin
-    generated or human; no phrase when it is still to write)."""
+    generated or human; no phrase when it is still to write). `matched` is False where the instance
+    key is made up (a release row that matched no instance of the dataset or the store)."""
     rows = []
     for v in table.itertuples(index=False):
+        matched = not is_made_up(v.instance)
         for polarity in ("with", "without"):
             if polarity == v.original_side:
-                rows.append((v.instance, v.category, polarity, v.original, "original", ""))
+                rows.append((v.instance, matched, v.category, polarity, v.original, "original", ""))
             else:
-                rows.append((v.instance, v.category, polarity, v.text, v.origin, v.flags))
+                rows.append((v.instance, matched, v.category, polarity, v.text, v.origin, v.flags))
     return pd.DataFrame(rows, columns=TIDY_COLUMNS)
 
 
 def report(table: pd.DataFrame) -> dict[str, int]:
-    """Counts: variants, generated (with a generated phrase), flagged (any flag), needs a person,
+    """Counts: REs (instances) matched to a real instance key and with a made-up one (see
+    `res_from_release`), variants, generated (with a generated phrase), flagged (any flag), needs a person,
     malformed, check failed, and the people's decisions: accepted unchanged, edited, written, rejected, imported."""
     flags = table["flags"].fillna("")
+    instances = table["instance"].drop_duplicates()
+    made_up = int(instances.map(is_made_up).sum())
     return {
+        "REs matched to an instance": len(instances) - made_up,
+        "REs with a made-up key": made_up,
         "variants": len(table),
         "generated": int(table["generated"].sum()),
         "flagged": int((flags != "").sum()),

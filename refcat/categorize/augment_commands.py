@@ -21,7 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "exports the store's variants (people's decisions included).",
     )
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--input", type=Path, help="a released *_RE_categorization.csv label file")
+    source.add_argument("--input", type=Path,
+                        help="a released *_RE_categorization.csv label file (or `refcat categorize` output); "
+                             "its rows are matched by video, object and text to the instances of --root, "
+                             "else of the --db store when it exists, for the instance keys of the tidy table "
+                             "(column matched; unmatched rows get a made-up key)")
     source.add_argument("--campaign", help="use this store campaign's consensus labels (with --db)")
     p.add_argument("--out-dir", type=Path, help="folder for the A2Dre+ files and a2dre_plus_variants.csv")
     p.add_argument("--root", type=Path, default=None,
@@ -65,12 +69,13 @@ def cmd_augment(args: argparse.Namespace) -> int:
         print(f"imported {n} A2Dre+ variants from {args.import_dir} into {store.url}")
     table = None
     if building:
-        res = _labelled_res(args, store)
-        facts = None
+        reader = None
         if args.root is not None:
             from refcat.datasets.readers import open_reader
 
-            facts = aug.reader_facts(open_reader(args.dataset, args.root))
+            reader = open_reader(args.dataset, args.root)
+        res = _labelled_res(args, store, reader)
+        facts = aug.reader_facts(reader) if reader is not None else None
         variants = aug.build_variants(res, facts)
         if store is not None:
             counts = store_variants.save_generated(store, variants)
@@ -89,15 +94,42 @@ def cmd_augment(args: argparse.Namespace) -> int:
     return 0
 
 
-def _labelled_res(args: argparse.Namespace, store):
+def _labelled_res(args: argparse.Namespace, store, reader):
+    """The REs to vary. A release file's rows are matched to real instance keys: the instances of
+    --root's dataset, else those of the store when it is in use (--save) or already exists (--db)."""
+    from refcat.annotate.store import list_instances
     from refcat.categorize import augment as aug
 
     if args.input is not None:
         from refcat.datasets.release import read_release
 
-        return aug.res_from_release(read_release(args.input), args.dataset)
+        instances, source = [], "nothing to match against"
+        if reader is not None:
+            instances, source = list(reader.instances()), "--root"
+        elif store is not None or _store_exists(args.db):
+            from refcat.annotate.store import open_store
+            from refcat.errors import StoreError
+
+            try:
+                instances = list_instances(store or open_store(args.db, create=False), dataset=args.dataset)
+                source = "the store"
+            except StoreError as exc:
+                source = f"the store could not be read: {exc}"
+        res = aug.res_from_release(read_release(args.input), args.dataset, instances)
+        unmatched = sum(aug.is_made_up(r.instance) for r in res)
+        print(f"{len(res) - unmatched} of {len(res)} non-trivial REs matched to an instance ({source}); "
+              f"{unmatched} with a made-up key (source re<k>)")
+        return res
     from refcat.annotate.labels import final_labels
-    from refcat.annotate.store import list_instances
 
     texts = {i.key: i.text for i in list_instances(store)}
     return aug.res_from_consensus(final_labels(store, args.campaign), texts)
+
+
+def _store_exists(db: str) -> bool:
+    """Whether --db names a store that may exist: a server URL, or a SQLite file that is there (a plain
+    run with --input must not create an empty store file)."""
+    from refcat.annotate.store import normalize_url
+
+    url = normalize_url(db)
+    return not url.startswith("sqlite:") or Path(url.removeprefix("sqlite:///")).is_file()
