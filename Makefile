@@ -43,7 +43,8 @@ demo: $(DEMO_DB)
 
 run: $(VENV)/.core $(DEMO_DB)
 	REFCAT_DB=sqlite:///$(abspath $(DEMO_DB)) REFCAT_DATA=$(abspath $(DEMO_DIR)) \
-	  $(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	  $(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false \
+	  --server.fileWatcherType none --client.toolbarMode viewer
 
 test: $(VENV)/.all chromium
 	$(BIN)/python -m pytest -q
