@@ -8,7 +8,6 @@ synthetic DAVIS-format dataset through `per_sample_table` with 1 and N processes
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import tempfile
@@ -23,37 +22,14 @@ from refcat.analysis.evaluate import per_sample_table
 from refcat.analysis.metrics import boundary_f_measure, region_similarity
 from refcat.datasets.readers import open_reader
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.davis_reference import plain_f, plain_j, plain_seg2bmap  # noqa: E402  (the plain definition the tests use)
+
 H, W = 480, 854
 
 
-def plain_seg2bmap(seg):
-    right, down, diag = np.zeros_like(seg), np.zeros_like(seg), np.zeros_like(seg)
-    right[:, :-1] = seg[:, 1:]
-    down[:-1, :] = seg[1:, :]
-    diag[:-1, :-1] = seg[1:, 1:]
-    b = (seg ^ right) | (seg ^ down) | (seg ^ diag)
-    b[-1, :] = seg[-1, :] ^ right[-1, :]
-    b[:, -1] = seg[:, -1] ^ down[:, -1]
-    b[-1, -1] = False
-    return b
-
-
 def plain_jf(pred, gt, void, bound_th=0.008):
-    keep = ~void
-    inter, union = np.sum(pred & gt & keep), np.sum((pred | gt) & keep)
-    j = 1.0 if union == 0 else inter / union
-    radius = math.ceil(bound_th * np.linalg.norm(gt.shape))
-    offsets = np.arange(-radius, radius + 1)
-    x, y = np.meshgrid(offsets, offsets)
-    disk = x**2 + y**2 <= radius**2
-    fb, gb = plain_seg2bmap(pred & keep), plain_seg2bmap(gt & keep)
-    n_fg, n_gt = fb.sum(), gb.sum()
-    if n_fg == 0 or n_gt == 0:
-        p, r = (1.0 if n_fg == 0 else 0.0), (1.0 if n_gt == 0 else 0.0)
-    else:
-        p = np.sum(fb & ndimage.binary_dilation(gb, disk)) / n_fg
-        r = np.sum(gb & ndimage.binary_dilation(fb, disk)) / n_gt
-    return j, 0.0 if p + r == 0 else 2 * p * r / (p + r)
+    return plain_j(pred, gt, void), plain_f(pred, gt, void, bound_th)
 
 
 def object_mask(rng) -> np.ndarray:
