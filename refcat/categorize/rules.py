@@ -398,7 +398,6 @@ class _Reader:
 
     def read_prep(self, i: int, j: int) -> int:
         prep = " ".join(self.words[i:j])
-        nxt = self.word(j)
         if prep == "to" and self._infinitive_at(j):
             return j  # an infinitive: "struggling to climb", "using his phone to capture", "to pet the dog"
         if self.starts_np(j):
