@@ -70,6 +70,17 @@ def _events(session, variant_pk: int) -> list[VariantEventRow]:
                                 .order_by(VariantEventRow.id)))
 
 
+def _variant_row(session, rows: dict[str, VariantRow], v: aug.Variant) -> VariantRow:
+    """The stored row of variant `v`, created (with its identity, never changed later) when new."""
+    if v.key not in rows:
+        rows[v.key] = VariantRow(key=v.key, instance=v.instance, dataset=v.dataset, video_id=v.video_id,
+                                 object_id=v.object_id, category=v.category, original=v.original,
+                                 original_side=v.original_side, created_at=utcnow())
+        session.add(rows[v.key])
+        session.flush()
+    return rows[v.key]
+
+
 def save_generated(store: Store, variants: Iterable[aug.Variant]) -> SaveCounts:
     """Store the builder's variants (see the module docstring); one transaction."""
     ensure_tables(store)
@@ -77,18 +88,10 @@ def save_generated(store: Store, variants: Iterable[aug.Variant]) -> SaveCounts:
     with store.session() as session:
         rows = {r.key: r for r in session.scalars(select(VariantRow))}
         for v in variants:
-            row = rows.get(v.key)
-            if row is None:
-                row = VariantRow(key=v.key, instance=v.instance, dataset=v.dataset, video_id=v.video_id,
-                                 object_id=v.object_id, category=v.category, original=v.original,
-                                 original_side=v.original_side, created_at=utcnow())
-                session.add(row)
-                session.flush()
-                rows[v.key] = row
-                counts.new += 1
-                events = []
-            else:
-                events = _events(session, row.id)
+            is_new = v.key not in rows
+            row = _variant_row(session, rows, v)
+            counts.new += is_new
+            events = [] if is_new else _events(session, row.id)
             flags = ",".join(v.flags)
             last = _latest(events, [GENERATED])
             if last is not None and (last.text, last.flags) == (v.text, flags):
@@ -244,14 +247,7 @@ def _save_imported(store: Store, variants: list[aug.Variant]) -> int:
     with store.session() as session:
         rows = {r.key: r for r in session.scalars(select(VariantRow))}
         for v in variants:
-            row = rows.get(v.key)
-            if row is None:
-                row = VariantRow(key=v.key, instance=v.instance, dataset=v.dataset, video_id=v.video_id,
-                                 object_id=v.object_id, category=v.category, original=v.original,
-                                 original_side=v.original_side, created_at=utcnow())
-                session.add(row)
-                session.flush()
-                rows[v.key] = row
+            row = _variant_row(session, rows, v)
             last = _latest(_events(session, row.id), [IMPORT])
             if last is not None and last.text == v.text:
                 continue
