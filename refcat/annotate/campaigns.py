@@ -10,6 +10,9 @@ Conventions:
 - With `auto_trivial`, an instance whose video has a single annotated object is labelled
   difficulty="trivial" by an automatic event (author "auto"), as in the paper (Section 4),
   and that question is not asked for it.
+- With `pre_annotate` (off by default), the annotate and revise pages show the automatic
+  categorizer's and difficulty rule's suggestions beside the questions; they bias blind
+  answers, so they are never shown unless asked for, and never recorded as answers.
 - Round 1 (blind labelling) is open from creation; closing it opens round 2 (revision);
   closing round 2 finishes the campaign. Only admins close rounds.
 """
@@ -93,7 +96,8 @@ def _admin_row(session, user: User | str, action: str) -> UserRow:
 
 def create_campaign(store: Store, name: str, instance_keys: list[str], annotators: list[str],
                     per_instance: int = 3, question_sets: tuple[str, ...] = ("difficulty", "semantics"),
-                    auto_trivial: bool = True, created_by: User | str | None = None) -> Campaign:
+                    auto_trivial: bool = True, pre_annotate: bool = False,
+                    created_by: User | str | None = None) -> Campaign:
     """Create a campaign, assign its instances and open its blind round (see module doc)."""
     keys = list(dict.fromkeys(instance_keys))
     names = list(dict.fromkeys(annotators))
@@ -123,7 +127,8 @@ def create_campaign(store: Store, name: str, instance_keys: list[str], annotator
         if missing:
             raise StoreError(f"{len(missing)} unknown instances, e.g. {missing[0]!r}", expected="stored instance keys")
         campaign = CampaignRow(name=name, question_sets=",".join(sets), per_instance=per_instance,
-                               auto_trivial=auto_trivial, created_by=None if creator is None else creator.id)
+                               auto_trivial=auto_trivial, pre_annotate=pre_annotate,
+                               created_by=None if creator is None else creator.id)
         session.add(campaign)
         session.flush()
         session.add_all(CampaignMemberRow(campaign_pk=campaign.id, user_pk=u.id) for u in users)

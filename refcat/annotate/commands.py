@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="question sets, comma-separated: difficulty, semantics (default %(default)s)")
     a.add_argument("--no-auto-trivial", action="store_true",
                    help="ask difficulty even for the only annotated object of a video")
+    a.add_argument("--pre-annotate", action="store_true",
+                   help="show annotators the automatic suggestions (categorizer, difficulty rule) beside the "
+                        "questions; off by default, since they bias blind answers")
     a.add_argument("--by", default=None, help="admin account creating it (default: the only admin)")
     add_db_option(a)
     a.set_defaults(func=cmd_campaign_create)
@@ -129,9 +132,11 @@ def cmd_campaign_create(args: argparse.Namespace) -> int:
         raise UsageError(f"no stored instances of {args.dataset} match", expected="an imported dataset and looser filters")
     campaign = create_campaign(store, args.name, keys, _split_names(args.annotators), per_instance=args.per_instance,
                                question_sets=tuple(_split_names(args.questions)),
-                               auto_trivial=not args.no_auto_trivial, created_by=_admin(store, args.by))
+                               auto_trivial=not args.no_auto_trivial, pre_annotate=args.pre_annotate,
+                               created_by=_admin(store, args.by))
     print(f"campaign {campaign.name}: {campaign.n_instances} instances, {campaign.per_instance} annotators each "
-          f"({', '.join(campaign.annotators)}), questions: {', '.join(campaign.fields)}")
+          f"({', '.join(campaign.annotators)}), questions: {', '.join(campaign.fields)}"
+          + (", automatic suggestions shown" if campaign.pre_annotate else ""))
     return 0
 
 

@@ -112,6 +112,7 @@ class CampaignRow(Base):
     question_sets: Mapped[str] = mapped_column(String(128))  # comma-separated, e.g. "difficulty,semantics"
     per_instance: Mapped[int] = mapped_column(Integer)
     auto_trivial: Mapped[bool] = mapped_column(Boolean)
+    pre_annotate: Mapped[bool] = mapped_column(Boolean, default=False)  # show the automatic suggestions
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

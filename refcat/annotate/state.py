@@ -63,6 +63,7 @@ class Campaign:
     question_sets: tuple[str, ...]
     per_instance: int
     auto_trivial: bool
+    pre_annotate: bool  # the pages show the automatic suggestions (refcat.annotate.ui.suggestions)
     annotators: tuple[str, ...]
     n_instances: int
     created_by: str | None
@@ -155,7 +156,8 @@ def to_campaign(session: Session, row: CampaignRow) -> Campaign:
     creator = None if row.created_by is None else session.get(UserRow, row.created_by).name
     return Campaign(
         id=row.id, name=row.name, question_sets=tuple(row.question_sets.split(",")),
-        per_instance=row.per_instance, auto_trivial=row.auto_trivial, annotators=tuple(members),
+        per_instance=row.per_instance, auto_trivial=row.auto_trivial, pre_annotate=bool(row.pre_annotate),
+        annotators=tuple(members),
         n_instances=len(list(positions)), created_by=creator, created_at=row.created_at,
         status=status(round_rows(session, row.id)),
     )

@@ -33,9 +33,9 @@ def campaigns_frame(campaigns: list[Campaign]) -> pd.DataFrame:
     return pd.DataFrame(
         [{"campaign": c.name, "status": c.status, "instances": c.n_instances, "annotators": ", ".join(c.annotators),
           "per instance": c.per_instance, "questions": ", ".join(c.question_sets), "auto trivial": c.auto_trivial,
-          "created by": c.created_by, "created": c.created_at} for c in campaigns],
+          "suggestions": c.pre_annotate, "created by": c.created_by, "created": c.created_at} for c in campaigns],
         columns=["campaign", "status", "instances", "annotators", "per instance", "questions", "auto trivial",
-                 "created by", "created"],
+                 "suggestions", "created by", "created"],
     )
 
 
@@ -119,6 +119,11 @@ def _campaigns(db: Store, user: User) -> None:
         help="difficulty: trivial / non-trivial and valid RE / no RE / wrong object; "
              "semantics: the seven Table 1 categories and redundant / minimal")
     st.toggle("Label instances of single-object videos trivial automatically", value=True, key="camp_auto")
+    st.checkbox(
+        "Show automatic suggestions (pre-annotation)", value=False, key="camp_pre_annotate",
+        help="Annotators see the rule-based categorizer's labels with their evidence words and the "
+             "class-based difficulty beside the questions, in both rounds. Off by default: suggestions "
+             "bias blind answers (annotators tend to agree with them), which inflates agreement.")
 
     def create() -> None:
         state = st.session_state
@@ -127,7 +132,7 @@ def _campaigns(db: Store, user: User) -> None:
         widgets.attempt(
             lambda: create_campaign(db, name, keys, state["camp_annotators"], per_instance=int(state["camp_per_instance"]),
                                     question_sets=tuple(state["camp_sets"]), auto_trivial=state["camp_auto"],
-                                    created_by=user),
+                                    pre_annotate=state["camp_pre_annotate"], created_by=user),
             success=f"Created campaign {name!r} over {len(keys)} instances.",
         )
 

@@ -3,6 +3,8 @@
 Shows the RE large, the clip with the referent's box, and the campaign's questions; each
 answer is written the moment its button (or key) is pressed. Nobody's answers but the
 annotator's own are read here, so labelling stays blind until the admin closes the round.
+In campaigns with pre-annotation on, the automatic suggestions are shown under the clip
+(suggestions.py); otherwise they are neither computed nor shown.
 The next instance's view is prefetched in the background while this one is answered.
 """
 
@@ -17,7 +19,7 @@ from refcat.annotate.campaigns import list_campaigns
 from refcat.annotate.labels import answers, queue, questions_for, record_answer, resume_position, undo_last
 from refcat.annotate.state import LABEL_ROUND, QueueItem, instance_row
 from refcat.annotate.store import Store
-from refcat.annotate.ui import navigation, session, widgets
+from refcat.annotate.ui import navigation, session, suggestions, widgets
 from refcat.annotate.ui.shortcuts import CATEGORY_KEYS
 from refcat.errors import RefcatError
 
@@ -112,6 +114,8 @@ def render(db: Store, user: User) -> None:
     left, right = st.columns([1, 1], gap="medium")
     with left:
         widgets.instance_player(views, key)
+        if campaign.pre_annotate:
+            suggestions.panel(db, key, page.text)
     with right:
         widgets.answer_panel(
             page.fields, lambda: answers(db, user, campaign.name, key), answer,

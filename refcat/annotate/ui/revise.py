@@ -3,14 +3,16 @@ disagreed with the others, with the others' first answers, and may revise.
 
 Only the questions in disagreement are asked. Pressing an answer records it in the revision
 round (pressing one's first answer again confirms it); first answers are kept, so agreement
-can be reported before and after revision.
+can be reported before and after revision. Until a question is answered in the revision round,
+its first answer is marked as such (badge and icon), not highlighted as a choice. The automatic
+suggestions are shown only in campaigns with pre-annotation on, as in the blind round.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from refcat.annotate.accounts import User
+from refcat.annotate.accounts import User, user_row
 from refcat.annotate.campaigns import list_campaigns
 from refcat.annotate.labels import (
     answers,
@@ -21,10 +23,19 @@ from refcat.annotate.labels import (
     revision_questions,
     undo_last,
 )
-from refcat.annotate.state import LABEL_ROUND, REVISION_ROUND
+from refcat.annotate.state import LABEL_ROUND, REVISION_ROUND, instance_row, load_state
 from refcat.annotate.store import Store
-from refcat.annotate.ui import navigation, session, widgets
+from refcat.annotate.ui import navigation, session, suggestions, widgets
 from refcat.annotate.ui.annotate import instance_text
+
+
+def revised_answers(db: Store, user: User, campaign: str, key: str) -> dict[str, str]:
+    """{field: value} the user gave in the revision round itself (revisions and confirmations),
+    without the first answers that carry over where they have not answered yet."""
+    with db.session() as s:
+        state = load_state(s, campaign, instance_pk=instance_row(s, key).id, user_pk=user_row(s, user).id,
+                           with_others=False)
+    return state.round_answers(REVISION_ROUND).get((user.name, key), {})
 
 
 def render(db: Store, user: User) -> None:
@@ -61,21 +72,25 @@ def render(db: Store, user: User) -> None:
 
     navigation.nav_bar(items, index, on_undo=undo, key_prefix="revnav")
     st.caption(f"{campaign.name} · {key}")
-    widgets.expression(instance_text(db, key))
+    text = instance_text(db, key)
+    widgets.expression(text)
     first = answers(db, user, campaign.name, key, round=LABEL_ROUND)
     others = others_answers(db, user, campaign.name, key)
     left, right = st.columns([1, 1], gap="medium")
     with left:
         widgets.instance_player(session.views(), key)
+        if campaign.pre_annotate:
+            suggestions.panel(db, key, text)
     with right:
         st.markdown("Your first answers differ from another annotator's on these questions. "
                     "Press an answer to revise, or your first answer again to keep it.")
         widgets.answer_panel(
             revision_questions(db, user, campaign.name, key),
-            lambda: answers(db, user, campaign.name, key),
+            lambda: revised_answers(db, user, campaign.name, key),
             answer,
             status=lambda: navigation.progress_bar(queue(db, user, campaign.name), index, what="disagreements"),
             others={"you (first)": first, **others},
+            first=first,
             key_prefix="revise",
         )
     if index + 1 < len(items):

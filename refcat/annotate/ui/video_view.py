@@ -87,9 +87,13 @@ def _jpeg(frame: np.ndarray, quality: int) -> bytes:
 
 
 def player_html(key: str, jpegs: list[bytes], boxed: set[int], fps: float, width: int, height: int,
-                max_height: int = 400) -> str:
+                max_height: int = 480) -> str:
     """A self-contained HTML player: play/pause, a frame slider, the frame number and box state.
-    The frame is shown at its size, scaled down to fit the column and `max_height` pixels.
+
+    The frame is scaled (CSS, up or down) to the full width of the page column, keeping its
+    aspect ratio (the img's width/height attributes give it before the first frame loads); a
+    frame that would be taller than `max_height` pixels is letterboxed (`object-fit: contain`).
+    Boxes are drawn into the frames, so they scale with them and stay aligned.
 
     Keys pressed while the player has the focus are passed on to the page, so that the answer
     shortcuts keep working after the annotator clicked into the player.
@@ -98,9 +102,10 @@ def player_html(key: str, jpegs: list[bytes], boxed: set[int], fps: float, width
     boxed_json = json.dumps(sorted(boxed))
     delay = max(20, int(1000 / fps))
     last = len(jpegs) - 1
-    return f"""<div id="player" data-key="{html.escape(key)}" style="font-family:sans-serif">
+    return f"""<style>body{{margin:0}}</style>
+<div id="player" data-key="{html.escape(key)}" style="font-family:sans-serif">
 <img id="frame" width="{width}" height="{height}"
- style="max-width:100%;max-height:{max_height}px;width:auto;height:auto;display:block;background:#000"
+ style="width:100%;height:auto;max-height:{max_height}px;object-fit:contain;display:block;background:#000"
  alt="clip of {html.escape(key)}">
 <div style="display:flex;align-items:center;gap:8px;margin-top:6px">
 <button id="play" type="button" style="width:5.5em">Pause</button>
@@ -137,8 +142,8 @@ class ViewCache:
     """Builds and caches `InstanceView`s of a store's instances; thread-safe.
 
     `roots` maps a dataset name (or None for any dataset) to its folder on disk. Frames wider
-    than `max_width` are downscaled once, when decoded; the player shows them at most
-    `max_height` pixels high.
+    than `max_width` are downscaled once, when decoded; the player scales them to the column's
+    width, at most `max_height` pixels high.
     """
 
     def __init__(
@@ -147,7 +152,7 @@ class ViewCache:
         roots: dict[str | None, Path],
         *,
         max_width: int = 640,
-        max_height: int = 400,
+        max_height: int = 480,
         quality: int = 80,
         videos: int = 2,
         instances: int = 32,

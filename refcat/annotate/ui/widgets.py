@@ -118,6 +118,7 @@ def answer_panel(
     status: Callable[[], None] | None = None,
     automatic: dict[str, str] | None = None,
     others: dict[str, dict[str, str]] | None = None,
+    first: dict[str, str] | None = None,
     key_prefix: str = "answer",
 ) -> None:
     """`answer_buttons` over the answers `read_current()` reads from the store on each run,
@@ -125,7 +126,8 @@ def answer_panel(
     show_flash()
     if status is not None:
         status()
-    answer_buttons(fields, read_current(), on_answer, automatic=automatic, others=others, key_prefix=key_prefix)
+    answer_buttons(fields, read_current(), on_answer, automatic=automatic, others=others, first=first,
+                   key_prefix=key_prefix)
 
 
 def answer_buttons(
@@ -135,6 +137,7 @@ def answer_buttons(
     *,
     automatic: dict[str, str] | None = None,
     others: dict[str, dict[str, str]] | None = None,
+    first: dict[str, str] | None = None,
     disabled: bool = False,
     key_prefix: str = "answer",
 ) -> None:
@@ -142,13 +145,21 @@ def answer_buttons(
 
     Each button carries its keyboard shortcut (shortcuts.py) and calls `on_answer(field, value)`.
     `automatic` answers are shown as such, without buttons; `others` (revision) lists the
-    other annotators' answers under each question.
+    other annotators' answers under each question; `first` (revision) are the user's first
+    answers, marked with a badge and an icon on their button while the question has no
+    `current` answer (not highlighted: they are not confirmed yet).
     """
     for field, value in (automatic or {}).items():
         st.markdown(f"**{FIELD_TITLES[field]}**: {VALUE_LABELS[value]} &nbsp; :blue-badge[automatic]")
     for field in fields:
         chosen = current.get(field)
-        status = f":green-badge[{VALUE_LABELS[chosen]}]" if chosen else ":orange-badge[unanswered]"
+        earlier = None if chosen else (first or {}).get(field)
+        if chosen:
+            status = f":green-badge[{VALUE_LABELS[chosen]}]"
+        elif earlier:
+            status = f":violet-badge[:material/history: first answer: {VALUE_LABELS[earlier]}] :orange-badge[to confirm]"
+        else:
+            status = ":orange-badge[unanswered]"
         text, buttons = st.columns([3, 2], vertical_alignment="center", gap="small")
         text.markdown(f"**{FIELD_TITLES[field]}** {status}  \n{FIELD_QUESTIONS[field]}")
         if others:
@@ -160,6 +171,8 @@ def answer_buttons(
                     VALUE_LABELS[value],
                     key=f"{key_prefix}:{field}:{value}",
                     type="primary" if chosen == value else "secondary",
+                    icon=":material/history:" if earlier == value else None,
+                    help="your first answer: press to keep it" if earlier == value else None,
                     shortcut=ANSWER_KEYS[(field, value)],
                     on_click=on_answer,
                     args=(field, value),
