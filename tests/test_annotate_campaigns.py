@@ -120,3 +120,28 @@ def test_demo_project_is_idempotent(store):
 def test_demo_project_needs_demo_instances(store):
     with pytest.raises(StoreError, match="no instances of the demo dataset"):
         create_demo_project(store)
+
+
+def test_pre_annotation_is_off_unless_asked_for(store):
+    populate(store)
+    assert not create_campaign(store, "blind", KEYS, ["ann1"], per_instance=1).pre_annotate
+    assert create_campaign(store, "helped", KEYS, ["ann1"], per_instance=1, pre_annotate=True).pre_annotate
+    assert {c.name: c.pre_annotate for c in list_campaigns(store)} == {"blind": False, "helped": True}
+    assert event_count(store) == 2  # the automatic trivial of SOLO in each; suggestions write nothing
+
+
+def test_campaign_create_pre_annotate_flag(tmp_path, capsys):
+    from refcat.annotate.store import open_store
+    from refcat.cli import main
+
+    db = str(tmp_path / "cli.db")
+    store = open_store(db)
+    populate(store)
+    store.dispose()
+    base = ["campaign", "create", "--dataset", "demo", "--annotators", "ann1", "--per-instance", "1", "--db", db]
+    assert main([*base[:2], "plain", *base[2:]]) == 0
+    assert main([*base[:2], "helped", *base[2:], "--pre-annotate"]) == 0
+    assert "automatic suggestions shown" in capsys.readouterr().out.splitlines()[-1]
+    store = open_store(db)
+    assert (get_campaign(store, "plain").pre_annotate, get_campaign(store, "helped").pre_annotate) == (False, True)
+    store.dispose()

@@ -18,7 +18,7 @@ from refcat.annotate.importing import import_reader
 from refcat.annotate.labels import answers, disagreements, events_table, final_labels, queue, record_answer
 from refcat.annotate.state import QueueItem
 from refcat.annotate.store import list_objects, open_store
-from refcat.annotate.ui import navigation
+from refcat.annotate.ui import navigation, suggestions
 from refcat.annotate.ui.adjudicate import disagreement_rows
 from refcat.annotate.ui.shortcuts import ANSWER_KEYS, NEXT, PREVIOUS, UNDO
 from refcat.annotate.ui.video_view import BOX_COLOUR, ViewCache, data_roots, scaled_box
@@ -298,12 +298,15 @@ def test_admin_adds_an_annotator_and_creates_a_campaign(demo):
     at.multiselect(key="camp_annotators").set_value(["ann1", "ann4"])
     at.number_input(key="camp_per_instance").set_value(2)
     at.multiselect(key="camp_sets").set_value(["semantics"])
+    box = at.checkbox(key="camp_pre_annotate")
+    assert box.value is False and "bias blind answers" in box.help  # off by default, says why
+    box.check()
     at.run()
     button(at, "camp_create").click()
     at.run()
     assert not at.exception
     campaign = get_campaign(store, "two-plus")
-    assert campaign.annotators == ("ann1", "ann4") and campaign.per_instance == 2
+    assert campaign.annotators == ("ann1", "ann4") and campaign.per_instance == 2 and campaign.pre_annotate
     assert campaign.question_sets == ("semantics",)
     from refcat.annotate.campaigns import select_instances
 
@@ -335,8 +338,18 @@ def test_admin_closes_the_round_then_revision_adjudication_and_agreement(demo):
     assert "Answers: ann2: no, ann3: no, you (first): yes" in texts(revise.caption)
     assert [b.key for b in revise.button if b.key and b.key.startswith("revise:")] == [
         "revise:motion:yes", "revise:motion:no", "revise:static:yes", "revise:static:no"]
+    # Before round 2 answers, the first answers are marked (icon, badge), not shown as chosen.
+    marked = [b.key for b in revise.button if b.key.startswith("revise:") and b.proto.icon]
+    assert marked == ["revise:motion:yes", "revise:static:no"]
+    assert not [b for b in revise.button if b.key.startswith("revise:") and b.proto.type == "primary"]
+    badges = " ".join(texts(revise.markdown))
+    assert "first answer: yes" in badges and "first answer: no" in badges and "to confirm" in badges
+    assert not [m for m in texts(revise.markdown) if "Automatic suggestions" in m]  # pre-annotation off
     button(revise, "revise:motion:no").click()
     revise.run()
+    assert button(revise, "revise:motion:no").proto.type == "primary"  # the revision is the choice now
+    assert not button(revise, "revise:motion:yes").proto.icon  # no longer marked once answered
+    assert button(revise, "revise:static:no").proto.icon and button(revise, "revise:static:no").proto.type == "secondary"
     assert answers(store, "ann1", "demo", key) == {"motion": "no", "static": "no"}
     assert answers(store, "ann1", "demo", key, round=1) == {"motion": "yes", "static": "no"}  # first answers kept
 
@@ -401,3 +414,84 @@ def test_an_unknown_or_revoked_session_token_shows_the_login(demo):
     assert texts(at.title) == ["refcat: referring expression annotation"]
     assert any("unknown session" in w for w in texts(at.warning))
     assert "s" not in at.query_params
+
+
+# ------------------------------------------------------------------ automatic suggestions (pre-annotation)
+
+SITTING = "demo/two-dogs/2/annot2"  # "a little grey dog sitting down on the left side of the picture"
+
+
+def test_highlighted_html_marks_each_evidence_span_with_its_categories():
+    out = suggestions.highlighted_html("walking a <dog>", {"motion": [(0, 7)], "obj-motion": [(0, 15)]})
+    style = "padding:0 0.15em;border-radius:0.2em"
+    assert out == (
+        f'<mark title="motion, obj-motion" style="background:{suggestions.COLOURS["motion"]};{style}">walking</mark>'
+        f'<mark title="obj-motion" style="background:{suggestions.COLOURS["obj-motion"]};{style}"> a &lt;dog&gt;</mark>')
+    assert suggestions.highlighted_html("a cat", {}) == "a cat"
+
+
+def test_suggestions_payload(demo):
+    store, _ = demo
+    text = "a little grey dog sitting down on the left side of the picture"
+    found = suggestions.suggestions(store, SITTING, text)
+    assert {c for c, yes in found.labels.items() if yes} == {"appearance", "location", "static", "category"}
+    assert (found.evidence["appearance"], found.evidence["location"], found.evidence["static"]) == (
+        ["little", "grey"], ["on the left side"], ["sitting"])
+    assert found.spans["location"] == [(text.index("on the left"), text.index(" of the picture"))]
+    assert found.information == "redundant"
+    # Objects 1 and 2 of two-dogs are dogs, object 3 a ball (refcat.datasets.demo).
+    assert (found.difficulty, found.difficulty_reason) == ("non-trivial", "objects [1] are also of class 'dog'")
+    ball = suggestions.suggestions(store, "demo/two-dogs/3/annot1", "ball")
+    assert (ball.difficulty, ball.difficulty_reason) == ("trivial", "the only object of class 'ball' in the video")
+    assert ball.information == "minimal" and ball.evidence["category"] == ["ball"]
+
+
+def suggestion_boxes(at: AppTest) -> list[str]:
+    return [m for m in texts(at.markdown) if "Automatic suggestions" in m or "<mark" in m]
+
+
+def test_suggestions_shown_only_in_pre_annotated_campaigns_and_never_recorded(demo, monkeypatch):
+    store, _ = demo
+    from refcat.annotate.campaigns import create_campaign
+
+    calls = []
+    categorize = suggestions.categorize
+    monkeypatch.setattr(suggestions, "categorize", lambda *a, **k: calls.append(a) or categorize(*a, **k))
+    # Off (the demo campaign, as by default): nothing computed, nothing shown.
+    at = logged_in("ann1", {"instance": SITTING})
+    assert at.caption[0].value.endswith(SITTING) and not suggestion_boxes(at) and calls == []
+
+    keys = [SITTING, "demo/two-dogs/3/annot1"]
+    create_campaign(store, "helped", keys, ["ann1", "ann2"], per_instance=2, pre_annotate=True, created_by="admin")
+    at = logged_in("ann1", {"campaign": "helped", "instance": SITTING})
+    assert not at.exception and at.caption[0].value == f"helped · {SITTING}"
+    shown = " ".join(suggestion_boxes(at))
+    assert "automatic · not your answer" in shown
+    assert "<mark title=\"location\"" in shown and ">on the left side</mark>" in shown
+    assert ">little</mark>" in shown and ">sitting</mark>" in shown
+    assert "Difficulty: non-trivial (objects [1] are also of class &#x27;dog&#x27;)" in shown
+    assert calls == [("a little grey dog sitting down on the left side of the picture",)]
+    assert events_table(store, "helped").empty  # shown, never recorded
+
+    # The revision round shows them too (pre-annotation on), beside the first-answer marks.
+    record_answer(store, "ann1", "helped", SITTING, "location", "yes")
+    record_answer(store, "ann2", "helped", SITTING, "location", "no")
+    close_round(store, "helped", "admin")
+    revise = AppTest.from_function(_revise_page, args=("ann1", "helped"), default_timeout=TIMEOUT).run()
+    assert not revise.exception
+    assert any(">on the left side</mark>" in m for m in suggestion_boxes(revise))
+    assert [b.key for b in revise.button if b.key.startswith("revise:") and b.proto.icon] == ["revise:location:yes"]
+
+
+def _revise_page(user_name, campaign):
+    import os
+
+    import streamlit as st
+
+    from refcat.annotate.accounts import get_user
+    from refcat.annotate.store import open_store
+    from refcat.annotate.ui import revise
+
+    st.query_params["campaign"] = campaign
+    db = open_store(os.environ["REFCAT_DB"])
+    revise.render(db, get_user(db, user_name))

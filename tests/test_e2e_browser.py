@@ -189,6 +189,13 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     shot(p1, screens, "02_annotate_ann1")
     shot(p2, screens, "03_annotate_ann2")
 
+    # The clip fills its column (frames scaled up from 320 x 180 by CSS, aspect kept), controls below it.
+    player = p1.locator("iframe").first.bounding_box()
+    clip = p1.frame_locator("iframe").first.locator("#frame").bounding_box()
+    assert player["width"] > 500 and abs(clip["width"] - player["width"]) <= 2
+    assert abs(clip["height"] - clip["width"] * 180 / 320) <= 2
+    assert player["height"] >= clip["height"] + 20
+
     # A key pressed while the player has the focus still answers (the player passes keys on).
     frame = p1.frame_locator("iframe").first
     frame.locator("#play").click()
@@ -233,7 +240,12 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     p1.goto(f"{base}/revise?s={tokens['ann1']}")
     p1.get_by_text("Answers: ann2: no").first.wait_for()
     shot(p1, screens, "08_revise")
+    # First answers are marked as such until confirmed or changed, not shown as chosen.
+    assert p1.get_by_text("first answer: yes").count() == 1 and p1.get_by_text("first answer: no").count() == 1
+    assert p1.locator('[data-testid="stBaseButton-primary"]').count() == 0
     press(p1, "Shift+A", lambda: mine("ann1").get("appearance") == "no", "ann1 revises appearance")
+    wait_until(p1, lambda: chosen(p1, "no") and p1.get_by_text("first answer: yes").count() == 0,
+               "the revision shown as chosen")
     assert answers(store, "ann1", "demo", first, round=1)["appearance"] == "yes"  # first answer kept
 
     # Adjudication: location stays in dispute (ann1 no, ann2 yes); the admin decides.

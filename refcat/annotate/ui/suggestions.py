@@ -86,18 +86,18 @@ def show(found: Suggestions) -> None:
         st.markdown(f"**{TITLE}** &nbsp; :violet-badge[automatic · not your answer]")
         st.caption("From the rule-based categorizer and the objects' classes. They are not recorded: "
                    "answer every question yourself with the buttons.")
-        st.markdown(f'<div style="font-size:1.15rem;line-height:1.7">{highlighted_html(found.text, found.spans)}</div>',
-                    unsafe_allow_html=True)
         lines = []
         for cat in CATEGORY_NAMES:
             words = ", ".join(f"“{html.escape(w)}”" for w in found.evidence.get(cat, []))
-            swatch = (f'<span style="background:{COLOURS[cat]};padding:0 0.3em;border-radius:0.2em">'
+            colour = COLOURS[cat] if found.labels[cat] else "transparent"
+            swatch = (f'<span style="background:{colour};padding:0 0.3em;border-radius:0.2em">'
                       f"{FIELD_TITLES[cat]}</span>")
             lines.append(f"{swatch} {'yes' if found.labels[cat] else 'no'}" + (f" · {words}" if words else ""))
         lines.append(f"Information: {VALUE_LABELS[found.information]}")
         difficulty = "undecided" if found.difficulty is None else VALUE_LABELS[found.difficulty]
         lines.append(f"Difficulty: {difficulty} ({html.escape(found.difficulty_reason)})")
-        st.markdown("<br>".join(lines), unsafe_allow_html=True)
+        st.markdown(f'<div style="font-size:1.15rem;line-height:1.7">{highlighted_html(found.text, found.spans)}</div>'
+                    + "<br>".join(lines), unsafe_allow_html=True)
 
 
 def panel(db: Store, key: str, text: str) -> None:
