@@ -122,6 +122,9 @@ def main() -> int:
     ap.add_argument("--frame-step", type=int, default=4, help="every k-th frame, for training and scoring")
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--referent-weight", type=float, default=10.0,
+                    help="loss weight of referent pixels (1 = the paper's loss, too slow to leave the all-background "
+                         "solution in a few CPU minutes from random weights: the demo's referents cover ~1%% of a frame)")
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1,
                     help="torch intra-op threads (default 1: on a shared CPU, spinning OpenMP threads cost tenfold)")
@@ -144,7 +147,8 @@ def main() -> int:
     # 1. train (resuming the run in --out if there is one; --score-only takes its checkpoint as it is)
     model_cfg = ModelConfig(backbone="mobilenet_v3_large", text_encoder="minilm", train_text_encoder=False)
     train_cfg = TrainConfig(dataset="demo", root=str(data), val_split=None, base_size=args.base_size, crop_size=None,
-                            batch_size=args.batch_size, epochs=args.epochs, lr=args.lr, frame_step=args.frame_step)
+                            batch_size=args.batch_size, epochs=args.epochs, lr=args.lr, frame_step=args.frame_step,
+                            referent_weight=args.referent_weight)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     if not args.score_only:
@@ -160,7 +164,8 @@ def main() -> int:
     cfg = state["train_config"]
     samples_seen = state["global_step"] * cfg["batch_size"]
     print(f"\ntraining: {len(epochs)} of {cfg['epochs']} epochs, {state['global_step']} steps of {cfg['batch_size']}, "
-          f"input {cfg['base_size']}px shorter side, backbone weights: {state['backbone_origin']}")
+          f"input {cfg['base_size']}px shorter side, referent weight {cfg['referent_weight']}, "
+          f"backbone weights: {state['backbone_origin']}")
     print(f"  time {train_s:.1f} s, {samples_seen / train_s:.2f} samples/s; loss {losses[0]:.4f} -> "
           f"{np.mean(losses[-5:]):.4f} (mean of last 5 steps)")
     print(f"  peak RSS {peak_rss_mib():.0f} MiB" + (

@@ -77,6 +77,14 @@ def test_loss_ignores_255_pixels_hand_computed():
     assert segmentation_loss(logits, target).item() == pytest.approx(expected, rel=1e-6)
 
 
+def test_referent_weight_is_a_weighted_mean_hand_computed():
+    logits = torch.zeros(1, 2, 1, 3)
+    logits[0, 1, 0, :] = math.log(3.0)
+    target = torch.tensor([[[1, 0, 255]]])
+    expected = (4 * -math.log(3 / 4) + 1 * -math.log(1 / 4)) / (4 + 1)
+    assert segmentation_loss(logits, target, referent_weight=4.0).item() == pytest.approx(expected, rel=1e-6)
+
+
 def test_bilstm_vocabulary_and_feature():
     texts = ["The dog, left", "the cat on the left"]
     assert words("The dog, left") == ["the", "dog", ",", "left"]

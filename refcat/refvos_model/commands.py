@@ -57,6 +57,9 @@ def register(subparsers) -> None:
     p.add_argument("--text-lr", type=float, default=t.text_lr, help="learning rate of the text encoder (default %(default)s)")
     p.add_argument("--momentum", type=float, default=t.momentum, help="(default %(default)s)")
     p.add_argument("--weight-decay", type=float, default=t.weight_decay, help="(default %(default)s)")
+    p.add_argument("--referent-weight", type=float, default=t.referent_weight,
+                   help="cross-entropy weight of referent pixels against background; 1 is the paper's loss, "
+                        "more helps short runs on small referents (default %(default)s)")
     p.add_argument("--seed", type=int, default=t.seed, help="(default %(default)s)")
     p.add_argument("--out", required=True, help="folder for checkpoint.pt, steps.csv, epochs.csv, tensorboard/")
     p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out exactly")
@@ -112,7 +115,7 @@ def _train(args) -> int:
         base_size=args.base_size,
         crop_size=args.crop_size or None, batch_size=args.batch_size, accumulate=args.accumulate,
         epochs=args.epochs, lr=args.lr, text_lr=args.text_lr, momentum=args.momentum,
-        weight_decay=args.weight_decay, seed=args.seed,
+        weight_decay=args.weight_decay, referent_weight=args.referent_weight, seed=args.seed,
     )
     run = RunOptions(out=args.out, device=args.device, workers=args.workers, resume=args.resume,
                      weights_backbone=args.weights_backbone, glove=args.glove, stop_after=args.stop_after,

@@ -66,6 +66,7 @@ class TrainConfig:
     momentum: float = 0.9
     weight_decay: float = 1e-4
     poly_power: float = 0.9
+    referent_weight: float = 1.0  # loss weight of referent pixels; 1 = the paper's plain cross-entropy
     seed: int = 0
 
     def __post_init__(self) -> None:

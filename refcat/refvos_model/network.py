@@ -145,6 +145,13 @@ class RefVOS(nn.Module):
         return F.interpolate(logits, size=images.shape[-2:], mode="bilinear", align_corners=False)
 
 
-def segmentation_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Pixel-wise cross-entropy averaged over pixels whose target is not 255 (void / padding)."""
-    return F.cross_entropy(logits, target, ignore_index=IGNORE_INDEX)
+def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, referent_weight: float = 1.0) -> torch.Tensor:
+    """Pixel-wise cross-entropy over pixels whose target is not 255 (void / padding).
+
+    `referent_weight` w weighs referent pixels: the loss is sum(w_i * CE_i) / sum(w_i) over
+    counted pixels (PyTorch's weighted mean). w = 1, a plain mean, is the paper's loss.
+    """
+    weight = None
+    if referent_weight != 1.0:
+        weight = torch.tensor([1.0, referent_weight], device=logits.device, dtype=logits.dtype)
+    return F.cross_entropy(logits, target, weight=weight, ignore_index=IGNORE_INDEX)

@@ -273,7 +273,8 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> di
                         sync = nullcontext() if (last or not info.distributed) else net.no_sync()
                         with sync:
                             with torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):
-                                loss = segmentation_loss(net(images, texts_b), targets) / train_cfg.accumulate
+                                loss = segmentation_loss(net(images, texts_b), targets, train_cfg.referent_weight)
+                                loss = loss / train_cfg.accumulate
                             scaler.scale(loss).backward()
                         loss_sum += loss.item()
                     scaler.step(optimizer)
