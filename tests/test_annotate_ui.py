@@ -349,7 +349,8 @@ def test_admin_closes_the_round_then_revision_adjudication_and_agreement(demo):
     revise.run()
     assert button(revise, "revise:motion:no").proto.type == "primary"  # the revision is the choice now
     assert not button(revise, "revise:motion:yes").proto.icon  # no longer marked once answered
-    assert button(revise, "revise:static:no").proto.icon and button(revise, "revise:static:no").proto.type == "secondary"
+    static_no = button(revise, "revise:static:no").proto
+    assert static_no.icon and static_no.type == "secondary"
     assert answers(store, "ann1", "demo", key) == {"motion": "no", "static": "no"}
     assert answers(store, "ann1", "demo", key, round=1) == {"motion": "yes", "static": "no"}  # first answers kept
 
@@ -424,9 +425,10 @@ SITTING = "demo/two-dogs/2/annot2"  # "a little grey dog sitting down on the lef
 def test_highlighted_html_marks_each_evidence_span_with_its_categories():
     out = suggestions.highlighted_html("walking a <dog>", {"motion": [(0, 7)], "obj-motion": [(0, 15)]})
     style = "padding:0 0.15em;border-radius:0.2em"
+    colours = suggestions.COLOURS
     assert out == (
-        f'<mark title="motion, obj-motion" style="background:{suggestions.COLOURS["motion"]};{style}">walking</mark>'
-        f'<mark title="obj-motion" style="background:{suggestions.COLOURS["obj-motion"]};{style}"> a &lt;dog&gt;</mark>')
+        f'<mark title="motion, obj-motion" style="background:{colours["motion"]};{style}">walking</mark>'
+        f'<mark title="obj-motion" style="background:{colours["obj-motion"]};{style}"> a &lt;dog&gt;</mark>')
     assert suggestions.highlighted_html("a cat", {}) == "a cat"
 
 

@@ -89,9 +89,8 @@ def show(found: Suggestions) -> None:
         lines = []
         for cat in CATEGORY_NAMES:
             words = ", ".join(f"“{html.escape(w)}”" for w in found.evidence.get(cat, []))
-            colour = COLOURS[cat] if found.labels[cat] else "transparent"
-            swatch = (f'<span style="background:{colour};padding:0 0.3em;border-radius:0.2em">'
-                      f"{FIELD_TITLES[cat]}</span>")
+            swatch = (f'<span style="background:{COLOURS[cat]};padding:0 0.3em;border-radius:0.2em">'
+                      f"{FIELD_TITLES[cat]}</span>" if found.labels[cat] else FIELD_TITLES[cat])
             lines.append(f"{swatch} {'yes' if found.labels[cat] else 'no'}" + (f" · {words}" if words else ""))
         lines.append(f"Information: {VALUE_LABELS[found.information]}")
         difficulty = "undecided" if found.difficulty is None else VALUE_LABELS[found.difficulty]

@@ -157,7 +157,8 @@ def answer_buttons(
         if chosen:
             status = f":green-badge[{VALUE_LABELS[chosen]}]"
         elif earlier:
-            status = f":violet-badge[:material/history: first answer: {VALUE_LABELS[earlier]}] :orange-badge[to confirm]"
+            status = (f":violet-badge[:material/history: first answer: {VALUE_LABELS[earlier]}] "
+                      ":orange-badge[to confirm]")
         else:
             status = ":orange-badge[unanswered]"
         text, buttons = st.columns([3, 2], vertical_alignment="center", gap="small")
