@@ -396,15 +396,14 @@ def test_export_file_bytes_is_the_long_table(demo):
 
 
 def test_pages_per_role_and_the_a2dre_review_page():
-    from refcat.annotate.ui.pages import VARIANTS_MODULE, page_specs
+    from refcat.annotate.ui.pages import page_specs
 
-    def paths(role, variants):
-        return [spec[2] for specs in page_specs(role, variants).values() for spec in specs]
+    def paths(role):
+        return [spec[2] for specs in page_specs(role).values() for spec in specs]
 
-    assert paths("annotator", True) == ["annotate", "revise"]
-    assert paths("admin", False) == ["annotate", "revise", "admin", "adjudicate", "export"]
-    assert paths("admin", True)[-1] == "a2dre-review"
-    assert page_specs("admin", True)["Admin"][-1][:2] == (VARIANTS_MODULE, "A2Dre+ review")
+    assert paths("annotator") == ["annotate", "revise", "videos"]
+    assert paths("admin") == ["annotate", "revise", "videos", "admin", "adjudicate", "export", "a2dre-review"]
+    assert page_specs("admin")["Admin"][-1][:2] == ("refcat.annotate.ui.variants", "A2Dre+ review")
 
 
 def test_an_unknown_or_revoked_session_token_shows_the_login(demo):

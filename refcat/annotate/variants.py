@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 
 from refcat.annotate.accounts import User, user_row
-from refcat.annotate.schema import Base, UserRow, utcnow
+from refcat.annotate.schema import UserRow, utcnow
 from refcat.annotate.store import Store
 from refcat.annotate.variant_schema import VariantEventRow, VariantRow
 from refcat.categorize import augment as aug
@@ -36,13 +36,6 @@ GENERATED, IMPORT, ACCEPT, EDIT, WRITE, REJECT = "generated", "import", "accept"
 DECISIONS = (ACCEPT, EDIT, WRITE, REJECT)
 _STATUS = {ACCEPT: aug.ACCEPTED, EDIT: aug.EDITED, WRITE: aug.WRITTEN, REJECT: aug.REJECTED, IMPORT: aug.IMPORTED}
 HISTORY_COLUMNS = ["time", "kind", "author", "text", "flags", "note"]
-
-
-def ensure_tables(store: Store) -> None:
-    """Create the variant tables in a store made before they existed (idempotent)."""
-    names = {VariantRow.__tablename__, VariantEventRow.__tablename__}
-    if not names <= set(inspect(store.engine).get_table_names()):
-        Base.metadata.create_all(store.engine, tables=[VariantRow.__table__, VariantEventRow.__table__])
 
 
 @dataclass
@@ -83,7 +76,6 @@ def _variant_row(session, rows: dict[str, VariantRow], v: aug.Variant) -> Varian
 
 def save_generated(store: Store, variants: Iterable[aug.Variant]) -> SaveCounts:
     """Store the builder's variants (see the module docstring); one transaction."""
-    ensure_tables(store)
     counts = SaveCounts()
     with store.session() as session:
         rows = {r.key: r for r in session.scalars(select(VariantRow))}
@@ -140,7 +132,6 @@ def _state(row: VariantRow, events: list[VariantEventRow]) -> dict:
 
 def variant_table(store: Store, category: str | None = None, status: str | None = None) -> pd.DataFrame:
     """Current state of every variant (augment.VARIANT_COLUMNS), in the order they were created."""
-    ensure_tables(store)
     with store.session() as session:
         query = select(VariantRow).order_by(VariantRow.id)
         if category is not None:
@@ -158,7 +149,6 @@ def variant_table(store: Store, category: str | None = None, status: str | None 
 
 def history(store: Store, key: str) -> pd.DataFrame:
     """Every event of a variant, oldest first: time, kind, author ("builder" for generated), text, flags, note."""
-    ensure_tables(store)
     with store.session() as session:
         row = _variant(session, key)
         names = dict(session.execute(select(UserRow.id, UserRow.name)).all())
@@ -172,7 +162,6 @@ def review(store: Store, user: User | str, key: str, decision: str, text: str | 
     """Record a person's decision on a variant (accept, edit, write, reject); see the module docstring."""
     if decision not in DECISIONS:
         raise UsageError(f"unknown review decision {decision!r}", expected=" | ".join(DECISIONS))
-    ensure_tables(store)
     with store.session() as session:
         author = user_row(session, user)
         if author.role != "admin":
@@ -242,7 +231,6 @@ def import_a2dre_plus(store: Store, directory: str | Path, dataset: str = "a2d")
 
 
 def _save_imported(store: Store, variants: list[aug.Variant]) -> int:
-    ensure_tables(store)
     imported = 0
     with store.session() as session:
         rows = {r.key: r for r in session.scalars(select(VariantRow))}

@@ -6,8 +6,6 @@ admin role again; a refused request shows its reason and writes nothing.
 
 from __future__ import annotations
 
-import importlib.util
-
 import pandas as pd
 import streamlit as st
 
@@ -25,7 +23,6 @@ from refcat.annotate.state import LABEL_ROUND, QUESTION_SETS, REVISION_ROUND
 from refcat.annotate.store import Store, dataset_counts
 from refcat.annotate.ui import widgets
 
-AGREEMENT_MODULE = "refcat.analysis.agreement_report"
 ANY = "(any)"
 
 
@@ -162,9 +159,6 @@ def _progress(db: Store, user: User) -> None:
 
 
 def _agreement(db: Store) -> None:
-    if importlib.util.find_spec(AGREEMENT_MODULE) is None:
-        st.info("Agreement statistics need refcat.analysis.agreement_report, which is not installed.")
-        return
     campaigns = [c for c in list_campaigns(db) if c.status != "label"]
     if not campaigns:
         st.info("Agreement is shown once a campaign's blind round is closed.")

@@ -1,7 +1,7 @@
 """The app's pages and who sees them; `main()` is what `app.py` runs on every rerun.
 
-Annotators see Annotate and Revise; admins see those and the admin pages (and "A2Dre+ review"
-when refcat.annotate.ui.variants is installed). A page function takes (store, user); the admin
+Annotators see Annotate, Revise and Videos; admins see those and the admin pages (Admin,
+Adjudicate, Export, A2Dre+ review). A page function takes (store, user); the admin
 pages check the role again themselves (`widgets.require_admin`). The main page, at the app's
 root URL, is Annotate for annotators and Admin for admins; the others are at /<url_path>.
 """
@@ -9,7 +9,6 @@ root URL, is Annotate for annotators and Admin for admins; the others are at /<u
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from typing import Callable
 
 import streamlit as st
@@ -19,7 +18,6 @@ from refcat.annotate.store import Store
 from refcat.annotate.ui import session
 
 PageFn = Callable[[Store, User], None]
-VARIANTS_MODULE = "refcat.annotate.ui.variants"
 
 
 def _page(db: Store, user: User, module: str, title: str, url_path: str, icon: str, default: bool = False) -> st.Page:
@@ -31,12 +29,13 @@ def _page(db: Store, user: User, module: str, title: str, url_path: str, icon: s
     return st.Page(run, title=title, url_path=url_path, icon=icon, default=default)
 
 
-def page_specs(role: str, variants: bool) -> dict[str, list[tuple[str, str, str, str]]]:
-    """Section -> [(module, title, url_path, icon)] for a role; `variants` adds the A2Dre+ review page."""
+def page_specs(role: str) -> dict[str, list[tuple[str, str, str, str]]]:
+    """Section -> [(module, title, url_path, icon)] for a role."""
     specs = {
         "Annotate": [
             ("refcat.annotate.ui.annotate", "Annotate", "annotate", ":material/edit:"),
             ("refcat.annotate.ui.revise", "Revise", "revise", ":material/rate_review:"),
+            ("refcat.annotate.ui.videos", "Videos", "videos", ":material/movie:"),
         ],
     }
     if role == "admin":
@@ -44,9 +43,8 @@ def page_specs(role: str, variants: bool) -> dict[str, list[tuple[str, str, str,
             ("refcat.annotate.ui.admin", "Admin", "admin", ":material/admin_panel_settings:"),
             ("refcat.annotate.ui.adjudicate", "Adjudicate", "adjudicate", ":material/gavel:"),
             ("refcat.annotate.ui.export", "Export", "export", ":material/download:"),
+            ("refcat.annotate.ui.variants", "A2Dre+ review", "a2dre-review", ":material/compare:"),
         ]
-        if variants:
-            admin.append((VARIANTS_MODULE, "A2Dre+ review", "a2dre-review", ":material/compare:"))
         specs["Admin"] = admin
     return specs
 
@@ -63,11 +61,10 @@ def main() -> None:
 
         st.navigation([st.Page(log_in_page, title="Log in", url_path="login", icon=":material/login:")]).run()
         return
-    variants = importlib.util.find_spec(VARIANTS_MODULE) is not None
     home = "admin" if user.role == "admin" else "annotate"  # the page at the app's root URL
     sections = {
         section: [_page(db, user, *spec, default=(spec[2] == home)) for spec in specs]
-        for section, specs in page_specs(user.role, variants).items()
+        for section, specs in page_specs(user.role).items()
     }
 
     def log_out_page() -> None:
