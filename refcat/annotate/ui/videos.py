@@ -47,4 +47,6 @@ def render(db: Store, user: User) -> None:
     }
     key = st.selectbox("Object and RE", list(labels), format_func=labels.get, key="videos_instance")
     widgets.expression(next(i.text for i in instances if i.key == key))
-    widgets.instance_player(session.views(), key)
+    clip, _ = st.columns([3, 2])  # the clip at the Annotate page's size
+    with clip:
+        widgets.instance_player(session.views(), key)
