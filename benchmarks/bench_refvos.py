@@ -125,6 +125,9 @@ def main() -> int:
     ap.add_argument("--referent-weight", type=float, default=10.0,
                     help="loss weight of referent pixels (1 = the paper's loss, too slow to leave the all-background "
                          "solution in a few CPU minutes from random weights: the demo's referents cover ~1%% of a frame)")
+    ap.add_argument("--precise-bn", type=int, default=16,
+                    help="batches to recompute BatchNorm statistics on at each epoch end (MobileNetV3's momentum "
+                         "0.01 leaves the running averages far behind weights trained from scratch)")
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1,
                     help="torch intra-op threads (default 1: on a shared CPU, spinning OpenMP threads cost tenfold)")
@@ -148,7 +151,7 @@ def main() -> int:
     model_cfg = ModelConfig(backbone="mobilenet_v3_large", text_encoder="minilm", train_text_encoder=False)
     train_cfg = TrainConfig(dataset="demo", root=str(data), val_split=None, base_size=args.base_size, crop_size=None,
                             batch_size=args.batch_size, epochs=args.epochs, lr=args.lr, frame_step=args.frame_step,
-                            referent_weight=args.referent_weight)
+                            referent_weight=args.referent_weight, precise_bn=args.precise_bn)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     if not args.score_only:
@@ -165,6 +168,7 @@ def main() -> int:
     samples_seen = state["global_step"] * cfg["batch_size"]
     print(f"\ntraining: {len(epochs)} of {cfg['epochs']} epochs, {state['global_step']} steps of {cfg['batch_size']}, "
           f"input {cfg['base_size']}px shorter side, referent weight {cfg['referent_weight']}, "
+          f"PreciseBN {cfg['precise_bn']} batches, "
           f"backbone weights: {state['backbone_origin']}")
     print(f"  time {train_s:.1f} s, {samples_seen / train_s:.2f} samples/s; loss {losses[0]:.4f} -> "
           f"{np.mean(losses[-5:]):.4f} (mean of last 5 steps)")

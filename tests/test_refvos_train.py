@@ -25,7 +25,7 @@ MODEL = dict(backbone="mobilenet_v3_large", text_encoder="tiny-bert")
 
 def recipe(root, **kw) -> TrainConfig:
     base = dict(dataset="davis", root=str(root), base_size=24, crop_size=20, batch_size=4, accumulate=2, epochs=2,
-                lr=0.02, text_lr=0.02)
+                lr=0.02, text_lr=0.02, precise_bn=2)
     return TrainConfig(**{**base, **kw})
 
 
@@ -105,6 +105,29 @@ def test_state_that_does_not_fit_names_the_keys(trained):
     model = RefVOS(ModelConfig(**MODEL), weights_backbone="none")
     with pytest.raises(FormatError, match=r"missing keys \(1\): aspp\.project\.0\.weight; unexpected keys \(1\): extra\.weight"):
         ckpt.load_model_state(model, state, "ck.pt")
+
+
+def test_precise_bn_averages_batch_statistics():
+    from refcat.refvos_model.dist_utils import DistInfo
+    from refcat.refvos_model.train import recompute_bn_statistics
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bn = torch.nn.BatchNorm2d(2, momentum=0.01)
+
+        def forward(self, images, texts):
+            return self.bn(images)
+
+    net = Net()
+    a = torch.tensor([1.0, 3.0]).reshape(2, 1, 1, 1).expand(2, 2, 1, 2).contiguous()  # channel values 1,1 / 3,3...
+    b = torch.full((2, 2, 1, 2), 7.0)
+    batches = [(a, None, ["x", "y"], None), (b, None, ["x", "y"], None), (b * 100, None, ["x", "y"], None)]
+    recompute_bn_statistics(net, batches, 2, DistInfo(0, 1, 0, torch.device("cpu")))
+    # batch means 2 and 7 -> 4.5; unbiased batch variances 4/3 (values 1,1,3,3) and 0 -> 2/3; the third batch unused
+    assert net.bn.running_mean.tolist() == pytest.approx([4.5, 4.5])
+    assert net.bn.running_var.tolist() == pytest.approx([2 / 3, 2 / 3])
+    assert net.bn.momentum == 0.01
 
 
 def test_atomic_save_leaves_no_temporary(tmp_path):

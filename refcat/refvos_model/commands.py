@@ -60,6 +60,9 @@ def register(subparsers) -> None:
     p.add_argument("--referent-weight", type=float, default=t.referent_weight,
                    help="cross-entropy weight of referent pixels against background; 1 is the paper's loss, "
                         "more helps short runs on small referents (default %(default)s)")
+    p.add_argument("--precise-bn", type=int, default=t.precise_bn,
+                   help="recompute BatchNorm statistics on this many training batches at each epoch end "
+                        "(PreciseBN; useful from random weights); 0 keeps the running averages (default %(default)s)")
     p.add_argument("--seed", type=int, default=t.seed, help="(default %(default)s)")
     p.add_argument("--out", required=True, help="folder for checkpoint.pt, steps.csv, epochs.csv, tensorboard/")
     p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out exactly")
@@ -115,7 +118,8 @@ def _train(args) -> int:
         base_size=args.base_size,
         crop_size=args.crop_size or None, batch_size=args.batch_size, accumulate=args.accumulate,
         epochs=args.epochs, lr=args.lr, text_lr=args.text_lr, momentum=args.momentum,
-        weight_decay=args.weight_decay, referent_weight=args.referent_weight, seed=args.seed,
+        weight_decay=args.weight_decay, referent_weight=args.referent_weight,
+        precise_bn=args.precise_bn, seed=args.seed,
     )
     run = RunOptions(out=args.out, device=args.device, workers=args.workers, resume=args.resume,
                      weights_backbone=args.weights_backbone, glove=args.glove, stop_after=args.stop_after,

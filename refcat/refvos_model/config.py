@@ -67,6 +67,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     poly_power: float = 0.9
     referent_weight: float = 1.0  # loss weight of referent pixels; 1 = the paper's plain cross-entropy
+    precise_bn: int = 0  # batches to recompute BatchNorm statistics on at each epoch end; 0 = keep the running ones
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -132,6 +132,13 @@ class RefVOS(nn.Module):
             nn.Conv2d(config.fused_dim, 2, 1),
         )
 
+    def train(self, mode: bool = True) -> "RefVOS":
+        """A frozen text encoder stays in eval mode (no dropout): it is a fixed feature extractor."""
+        super().train(mode)
+        if not self.config.train_text_encoder:
+            self.text_encoder.eval()
+        return self
+
     def forward(self, images: torch.Tensor, texts: list[str]) -> torch.Tensor:
         """Logits (B, 2, H, W) at the input's size; class 1 is the referent."""
         visual = self.aspp(self.backbone(images)["out"])

@@ -6,7 +6,8 @@
 4. optimizer: SGD, momentum 0.9, weight decay; the text encoder at its own learning rate;
    polynomial decay lr * (1 - step / total_steps) ** 0.9 (DeepLab, Chen et al. 2017)
 5. loop: mixed precision and channels-last on CUDA only, gradient accumulation,
-   per-step CSV log, validation IoU and a checkpoint every epoch
+   per-step CSV log; at each epoch end, optionally recomputed BatchNorm statistics (PreciseBN),
+   validation IoU and a checkpoint
 6. interruption: SIGINT / SIGTERM (or --stop-after) finishes the current optimizer step, writes
    the checkpoint and stops; `--resume` restores model, optimizer, scheduler, scaler, the RNG
    states of every process and the position in the epoch, so the next loss is the one an
@@ -20,6 +21,7 @@ overall IoU is sum(I) / sum(U) (the two figures the RefVOS paper reports).
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
 import signal
 import time
@@ -119,6 +121,29 @@ def evaluate(model, loader, info: DistInfo, progress: bool = False) -> tuple[flo
     return float(totals[2] / max(totals[3], 1)), float(totals[0] / max(totals[1], 1))
 
 
+@torch.no_grad()
+def recompute_bn_statistics(model, loader, n_batches: int, info: DistInfo) -> None:
+    """PreciseBN (Wu & Johnson 2021, "Rethinking 'Batch' in BatchNorm", section 3): replace each
+    BatchNorm's running mean and variance by their plain average over `n_batches` training
+    batches forwarded in train mode with the current weights, averaged across processes.
+
+    The running averages lag behind weights that move fast, as when training from random
+    weights; torchvision's MobileNetV3 uses a BatchNorm momentum of 0.01 (a ~100-step memory).
+    """
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    momenta = [bn.momentum for bn in norms]
+    for bn in norms:
+        bn.reset_running_stats()
+        bn.momentum = None  # cumulative average over the batches below
+    model.train()
+    for images, _, texts, _ in itertools.islice(loader, n_batches):
+        model(images.to(info.device), texts)
+    for bn, momentum in zip(norms, momenta):
+        bn.momentum = momentum
+        for buf in (bn.running_mean, bn.running_var):
+            buf.copy_(all_reduce_sum(buf.detach().clone().cpu(), info).to(buf.device) / info.world_size)
+
+
 def _append_csv(path: Path, fields: list[str], row: dict) -> None:
     new = not path.exists()
     with open(path, "a", newline="") as fh:
@@ -181,6 +206,10 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> di
     loader_kwargs = dict(num_workers=run.workers, collate_fn=collate, pin_memory=info.device.type == "cuda")
     loader = DataLoader(train_set, batch_size=train_cfg.batch_size, sampler=sampler, drop_last=True,
                         generator=torch.Generator().manual_seed(train_cfg.seed), **loader_kwargs)
+    bn_sampler = ShardedSampler(len(train_set), rank=info.rank, world_size=info.world_size, shuffle=True,
+                                seed=train_cfg.seed + 1)
+    bn_loader = DataLoader(train_set, batch_size=train_cfg.batch_size, sampler=bn_sampler, drop_last=True,
+                           generator=torch.Generator().manual_seed(train_cfg.seed), **loader_kwargs)
     val_loader = None
     if val_set is not None:
         val_sampler = ShardedSampler(len(val_set), rank=info.rank, world_size=info.world_size, shuffle=False)
@@ -303,6 +332,9 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> di
                         return summary
                     if stopping:
                         break
+                if train_cfg.precise_bn:
+                    bn_sampler.set_epoch(epoch)
+                    recompute_bn_statistics(model, bn_loader, train_cfg.precise_bn, info)
                 mean_iou = overall_iou = float("nan")
                 if val_loader is not None:
                     mean_iou, overall_iou = evaluate(model, val_loader, info, run.progress and info.main)
