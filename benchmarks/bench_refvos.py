@@ -134,6 +134,8 @@ def main() -> int:
     ap.add_argument("--backbones", nargs="+", default=list(PLAIN), help="backbones to time at inference")
     ap.add_argument("--reps", type=int, default=3, help="timed forwards a model")
     ap.add_argument("--score-only", action="store_true", help="score the checkpoint in --out as it is, no training")
+    ap.add_argument("--score-splits", nargs="+", default=["val", "train"],
+                    help="demo splits to score (val = held-out videos; train shows how well the training videos are fit)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     transformers.logging.set_verbosity_error()
@@ -175,36 +177,39 @@ def main() -> int:
     print(f"  peak RSS {peak_rss_mib():.0f} MiB" + (
         f", peak CUDA memory {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB" if device.type == "cuda" else ""))
 
-    # 2. score the held-out videos against the largest-object baseline
-    reader = open_dataset("demo", str(data), "val")
-    instances = select_instances(reader)
-    samples = evaluation_samples(reader, instances, frame_step=args.frame_step)
-    began = time.perf_counter()
-    model_iu, base_iu = score(model, reader, samples, cfg["base_size"], device, args.batch_size)
-    score_s = time.perf_counter() - began
+    # 2. score the held-out videos (and the training videos) against the largest-object baseline
     scene = json.loads((data / "demo_scene.json").read_text())
     info = {}
     for vid, video in scene["videos"].items():
         for e in video["expressions"]:
             info[vid, e["object_id"], e["source"]] = e
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, s in enumerate(samples):
-        _, vid, obj, source = s.instance_key.split("/")
-        e = info[vid, int(obj), source]
-        groups["all REs"].append(i)
-        if e["intended"] == "valid":
-            groups["valid REs"].append(i)
-            for cat in ("appearance", "location"):
-                if cat in e["categories"]:
-                    groups[f"valid, {cat}"].append(i)
-    print(f"\nheld-out demo videos ({len(reader.videos())} val videos, {len(instances)} REs, "
-          f"{len(samples)} expression x frame samples, every {args.frame_step}th frame; scored in {score_s:.1f} s)")
-    print(f"  {'subset':<20}{'n':>6}  {'RefVOS mIoU':>12}{'oIoU':>8}  {'largest mIoU':>13}{'oIoU':>8}  {'mIoU ratio':>10}")
-    for name, idx in groups.items():
-        m_mean, m_all = summarise(model_iu[idx])
-        b_mean, b_all = summarise(base_iu[idx])
-        print(f"  {name:<20}{len(idx):>6}  {m_mean:>12.3f}{m_all:>8.3f}  {b_mean:>13.3f}{b_all:>8.3f}  "
-              f"{m_mean / max(b_mean, 1e-9):>10.2f}")
+    for split in args.score_splits:
+        reader = open_dataset("demo", str(data), split)
+        instances = select_instances(reader)
+        samples = evaluation_samples(reader, instances, frame_step=args.frame_step)
+        began = time.perf_counter()
+        model_iu, base_iu = score(model, reader, samples, cfg["base_size"], device, args.batch_size)
+        score_s = time.perf_counter() - began
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, s in enumerate(samples):
+            _, vid, obj, source = s.instance_key.split("/")
+            e = info[vid, int(obj), source]
+            groups["all REs"].append(i)
+            if e["intended"] == "valid":
+                groups["valid REs"].append(i)
+                for cat in ("appearance", "location"):
+                    if cat in e["categories"]:
+                        groups[f"valid, {cat}"].append(i)
+        kind = "held-out" if split != cfg["split"] else "training"
+        print(f"\n{kind} demo videos ({split}: {len(reader.videos())} videos, {len(instances)} REs, "
+              f"{len(samples)} expression x frame samples, every {args.frame_step}th frame; scored in {score_s:.1f} s)")
+        print(f"  {'subset':<20}{'n':>6}  {'RefVOS mIoU':>12}{'oIoU':>8}  {'largest mIoU':>13}{'oIoU':>8}  "
+              f"{'mIoU ratio':>10}")
+        for name, idx in groups.items():
+            m_mean, m_all = summarise(model_iu[idx])
+            b_mean, b_all = summarise(base_iu[idx])
+            print(f"  {name:<20}{len(idx):>6}  {m_mean:>12.3f}{m_all:>8.3f}  {b_mean:>13.3f}{b_all:>8.3f}  "
+                  f"{m_mean / max(b_mean, 1e-9):>10.2f}")
 
     # 3. inference time per frame against plain DeepLabv3
     h, w = resized_size(480, 854, args.base_size)
