@@ -117,7 +117,7 @@ def main() -> int:
     ap.add_argument("--data", help="demo dataset folder (written there if absent; default: a temporary folder)")
     ap.add_argument("--out", help="training output folder (default: a temporary folder)")
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=14)
     ap.add_argument("--base-size", type=int, default=160, help="shorter side of the network input")
     ap.add_argument("--frame-step", type=int, default=4, help="every k-th frame, for training and scoring")
     ap.add_argument("--batch-size", type=int, default=8)
