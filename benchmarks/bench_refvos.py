@@ -119,6 +119,7 @@ def main() -> int:
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     ap.add_argument("--epochs", type=int, default=14)
     ap.add_argument("--base-size", type=int, default=160, help="shorter side of the network input")
+    ap.add_argument("--crop-size", type=int, default=0, help="random square training crop (0: whole frames)")
     ap.add_argument("--frame-step", type=int, default=4, help="every k-th frame, for training and scoring")
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--lr", type=float, default=0.05)
@@ -151,7 +152,8 @@ def main() -> int:
 
     # 1. train (resuming the run in --out if there is one; --score-only takes its checkpoint as it is)
     model_cfg = ModelConfig(backbone="mobilenet_v3_large", text_encoder="minilm", train_text_encoder=False)
-    train_cfg = TrainConfig(dataset="demo", root=str(data), val_split=None, base_size=args.base_size, crop_size=None,
+    train_cfg = TrainConfig(dataset="demo", root=str(data), val_split=None, base_size=args.base_size,
+                            crop_size=args.crop_size or None,
                             batch_size=args.batch_size, epochs=args.epochs, lr=args.lr, frame_step=args.frame_step,
                             referent_weight=args.referent_weight, precise_bn=args.precise_bn)
     if device.type == "cuda":
