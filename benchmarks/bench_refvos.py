@@ -8,8 +8,8 @@
 2. Times inference per frame for each backbone: RefVOS (text branch and fusion included) against
    a plain torchvision DeepLabv3 of the same backbone at the same input size.
 
-    python benchmarks/bench_refvos.py                    # CPU, a few minutes
-    python benchmarks/bench_refvos.py --device cuda --epochs 20 --frame-step 1
+    python benchmarks/bench_refvos.py                    # CPU, about 20 minutes on 2 cores
+    python benchmarks/bench_refvos.py --device cuda --epochs 40
     python benchmarks/bench_refvos.py --out DIR ...      # resumes the training in DIR; --score-only scores it as is
 """
 
@@ -117,10 +117,15 @@ def main() -> int:
     ap.add_argument("--data", help="demo dataset folder (written there if absent; default: a temporary folder)")
     ap.add_argument("--out", help="training output folder (default: a temporary folder)")
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    ap.add_argument("--epochs", type=int, default=14)
+    ap.add_argument("--demo-videos", type=int, default=48,
+                    help="videos of the demo dataset written when --data is absent (default %(default)s: the 12 "
+                         "scene templates four times with other colours and places; held-out videos are the val ones)")
+    ap.add_argument("--demo-frames", type=int, nargs=2, default=(8, 10), metavar=("MIN", "MAX"),
+                    help="frames a demo video (default 8 10: many short videos teach more than a few long ones)")
+    ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--base-size", type=int, default=160, help="shorter side of the network input")
     ap.add_argument("--crop-size", type=int, default=0, help="random square training crop (0: whole frames)")
-    ap.add_argument("--frame-step", type=int, default=4, help="every k-th frame, for training and scoring")
+    ap.add_argument("--frame-step", type=int, default=1, help="every k-th frame, for training and scoring")
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--lr", type=float, default=0.05)
     ap.add_argument("--referent-weight", type=float, default=10.0,
@@ -147,7 +152,8 @@ def main() -> int:
     if not (data / ".complete").exists():
         from refcat.datasets.demo import write_demo_dataset
 
-        write_demo_dataset(data)
+        write_demo_dataset(data, n_videos=args.demo_videos, min_frames=args.demo_frames[0],
+                           max_frames=args.demo_frames[1], width=427, height=240)
     print(f"device {device}, torch threads {torch.get_num_threads()}, data {data}")
 
     # 1. train (resuming the run in --out if there is one; --score-only takes its checkpoint as it is)
