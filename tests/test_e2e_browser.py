@@ -78,9 +78,9 @@ def server(tmp_path):
     log.close()
 
 
-def wait_until(page, check, what: str):
+def wait_until(page, check, what: str, wait_s: float = WAIT_S):
     """Poll `check` while letting Playwright process the page's events (a bare sleep would not)."""
-    deadline = time.monotonic() + WAIT_S
+    deadline = time.monotonic() + wait_s
     while True:
         value = check()
         if value:
@@ -111,12 +111,23 @@ def idle(page) -> None:
         timeout=WAIT_S * 1000)
 
 
-def press(page, key: str, check, what: str) -> None:
-    """Press a key in a page's window, as its user would, and wait for its effect `check`."""
-    idle(page)
-    page.bring_to_front()
-    page.keyboard.press(key)
-    wait_until(page, check, what)
+def press(page, key: str, check, what: str, tries: int = 3) -> None:
+    """Press a key in a page's window, as its user would, and wait for its effect `check`.
+
+    Like a user, press again when nothing happened: a key pressed while the browser is still
+    wiring the page's shortcuts (right after a rerun) can go unheard. Only for idempotent keys
+    (answers); undo and moving on are pressed once (tries=1).
+    """
+    for attempt in range(1, tries + 1):
+        idle(page)
+        page.bring_to_front()
+        page.keyboard.press(key)
+        try:
+            wait_until(page, check, what, WAIT_S / tries)
+            break
+        except AssertionError:
+            if attempt == tries:
+                raise
     idle(page)
 
 
@@ -200,10 +211,10 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     frame = p1.frame_locator("iframe").first
     frame.locator("#play").click()
     press(p1, "m", lambda: mine("ann1").get("motion") == "yes", "motion via the player's focus")
-    press(p1, "u", lambda: "motion" not in mine("ann1"), "undo of motion")
-    press(p1, "ArrowRight", lambda: shown_instance(p1) == second, "next instance")
+    press(p1, "u", lambda: "motion" not in mine("ann1"), "undo of motion", tries=1)  # a second U would undo more
+    press(p1, "ArrowRight", lambda: shown_instance(p1) == second, "next instance", tries=1)
     p1.get_by_text("Correctness").first.wait_for()
-    press(p1, "ArrowLeft", lambda: shown_instance(p1) == first, "previous instance")
+    press(p1, "ArrowLeft", lambda: shown_instance(p1) == first, "previous instance", tries=1)
 
     # Reload: still logged in, same instance, answers shown.
     p1.reload()
