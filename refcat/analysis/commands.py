@@ -182,7 +182,7 @@ def release_name(spec: str) -> tuple[str, Path]:
     return ("a2d" if stem.startswith("a2d") else "davis" if stem.startswith("davis") else path.stem), path
 
 
-def read_labels(specs, db: str | None = None, campaigns=()) -> "pd.DataFrame":
+def read_labels(specs, db: str | None = None, campaigns=()):
     """The label table (`stats.label_table`) of released label files and of store campaigns' final labels."""
     import pandas as pd
 
