@@ -30,7 +30,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 import transformers  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 from torchvision.models import segmentation  # noqa: E402
@@ -41,6 +40,7 @@ from refcat.refvos_model.data import (  # noqa: E402
     ReferringFrames, collate, evaluation_samples, open_dataset, resized_size, select_instances,
 )
 from refcat.refvos_model.network import RefVOS  # noqa: E402
+from refcat.refvos_model.predict import referent_mask  # noqa: E402
 from refcat.refvos_model.train import RunOptions, train  # noqa: E402
 
 PLAIN = {
@@ -71,12 +71,9 @@ def score(model, reader, samples, base_size: int, device: torch.device, batch_si
             logits = model(images.to(device), texts).float()
             for k, i in enumerate(indices.tolist()):
                 s = samples[i]
-                h, w = sizes[s.video_id]
-                rh, rw = resized_size(h, w, base_size)
-                full = F.interpolate(logits[k : k + 1, :, :rh, :rw], size=(h, w), mode="bilinear", align_corners=False)
-                pred = (full[0].argmax(0) == 1).cpu().numpy()
+                pred = referent_mask(logits[k], sizes[s.video_id], base_size)
                 masks, void = reader.object_masks(s.video_id, s.frame)
-                valid = ~void if void is not None else np.ones((h, w), bool)
+                valid = ~void if void is not None else np.ones(pred.shape, bool)
                 gt = masks[s.object_id]
                 model_iu[i] = ((pred & gt & valid).sum(), ((pred | gt) & valid).sum())
                 largest = max(masks.values(), key=lambda m: int(m.sum()))

@@ -29,6 +29,15 @@ from refcat.refvos_model.data import (
 from refcat.refvos_model.dist_utils import init_distributed
 
 
+def referent_mask(logits: torch.Tensor, frame_size: tuple[int, int], base_size: int) -> np.ndarray:
+    """One item's logits (2, H', W') of a padded batch -> the referent mask (bool) at the frame's (h, w):
+    the padding is cut off, the rest upsampled bilinearly, then the arg-max taken."""
+    h, w = frame_size
+    rh, rw = resized_size(h, w, base_size)
+    full = F.interpolate(logits[None, :, :rh, :rw], size=(h, w), mode="bilinear", align_corners=False)
+    return (full[0].argmax(0) == 1).cpu().numpy()
+
+
 def mask_path(out: str | Path, instance_key: str, frame: int) -> Path:
     _, video_id, object_id, source = parse_instance_key(instance_key)
     return Path(out) / video_id / str(object_id) / source / f"{frame:05d}.png"
@@ -54,10 +63,7 @@ def write_masks(
                 logits = model(images.to(device), texts).float()
             for k, index in enumerate(indices.tolist()):
                 s = todo[index]
-                h, w = sizes[s.video_id]
-                rh, rw = resized_size(h, w, base_size)
-                full = F.interpolate(logits[k : k + 1, :, :rh, :rw], size=(h, w), mode="bilinear", align_corners=False)
-                mask = (full[0].argmax(0) == 1).cpu().numpy().astype(np.uint8) * 255
+                mask = referent_mask(logits[k], sizes[s.video_id], base_size).astype(np.uint8) * 255
                 path = mask_path(out, s.instance_key, s.frame)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_name(f".{path.name}.tmp")
