@@ -114,17 +114,22 @@ def main() -> int:
     ap.add_argument("--data", help="demo dataset folder (written there if absent; default: a temporary folder)")
     ap.add_argument("--out", help="training output folder (default: a temporary folder)")
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    ap.add_argument("--demo-videos", type=int, default=48,
+    ap.add_argument("--demo-videos", type=int, default=96,
                     help="videos of the demo dataset written when --data is absent (default %(default)s: the 12 "
-                         "scene templates four times with other colours and places; held-out videos are the val ones)")
-    ap.add_argument("--demo-frames", type=int, nargs=2, default=(8, 10), metavar=("MIN", "MAX"),
-                    help="frames a demo video (default 8 10: many short videos teach more than a few long ones)")
-    ap.add_argument("--epochs", type=int, default=5)
+                         "scene templates eight times with other colours and places, half of the later ones mirrored)")
+    ap.add_argument("--val-round", type=int, default=8,
+                    help="round of the templates held out as val videos (default %(default)s; 0: the demo's own "
+                         "split, where the val videos are four scene templates never trained on)")
+    ap.add_argument("--demo-frames", type=int, nargs=2, default=(4, 5), metavar=("MIN", "MAX"),
+                    help="frames a demo video (default 4 5: many short videos teach more than a few long ones)")
+    ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--base-size", type=int, default=160, help="shorter side of the network input")
     ap.add_argument("--crop-size", type=int, default=0, help="random square training crop (0: whole frames)")
     ap.add_argument("--frame-step", type=int, default=1, help="every k-th frame, for training and scoring")
     ap.add_argument("--batch-size", type=int, default=8)
-    ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--optimizer", default="adamw", choices=("sgd", "adamw"),
+                    help="(default %(default)s: from random weights it learns faster than the paper's SGD)")
+    ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--referent-weight", type=float, default=10.0,
                     help="loss weight of referent pixels (1 = the paper's loss, too slow to leave the all-background "
                          "solution in a few CPU minutes from random weights: the demo's referents cover ~1%% of a frame)")
@@ -150,14 +155,14 @@ def main() -> int:
         from refcat.datasets.demo import write_demo_dataset
 
         write_demo_dataset(data, n_videos=args.demo_videos, min_frames=args.demo_frames[0],
-                           max_frames=args.demo_frames[1], width=427, height=240)
+                           max_frames=args.demo_frames[1], width=427, height=240, val_round=args.val_round or None)
     print(f"device {device}, torch threads {torch.get_num_threads()}, data {data}")
 
     # 1. train (resuming the run in --out if there is one; --score-only takes its checkpoint as it is)
     model_cfg = ModelConfig(backbone="mobilenet_v3_large", text_encoder="minilm", train_text_encoder=False)
     train_cfg = TrainConfig(dataset="demo", root=str(data), val_split=None, base_size=args.base_size,
                             crop_size=args.crop_size or None,
-                            batch_size=args.batch_size, epochs=args.epochs, lr=args.lr, frame_step=args.frame_step,
+                            batch_size=args.batch_size, epochs=args.epochs, optimizer=args.optimizer, lr=args.lr, frame_step=args.frame_step,
                             referent_weight=args.referent_weight, precise_bn=args.precise_bn)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()

@@ -174,6 +174,8 @@ def test_refuses_a_foreign_folder_and_replaces_an_old_demo(tmp_path):
     assert (out / "my-notes.txt").read_text() == "mine"  # only the demo's own paths are replaced
     with pytest.raises(UsageError):
         write_demo_dataset(tmp_path / "bad", min_frames=5, max_frames=3)
+    with pytest.raises(UsageError, match="val round in 1..2"):  # 13 videos make two rounds
+        write_demo_dataset(tmp_path / "bad", n_videos=13, val_round=3)
 
 
 def test_read_scene_errors(tmp_path):

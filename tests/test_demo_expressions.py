@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from refcat.datasets.demo import read_scene, write_demo_dataset
-from refcat.datasets.demo_scene import COLOURS
+from refcat.datasets.demo_scene import COLOURS, TEMPLATES
 
 W, H = 854, 480
 MOTION_WORDS = ("walking", "running", "driving", "rolling", "flying")
@@ -21,9 +21,10 @@ CATEGORY_OF_CLAIM = {"category": "category", "colour": "appearance", "size": "ap
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The twelve templates at full size, 6-8 frames each, with boxes re-measured from the PNG masks."""
+    """Two rounds of the twelve templates (the second one held out) at full size, 6-8 frames each,
+    with boxes re-measured from the PNG masks."""
     root = tmp_path_factory.mktemp("demo") / "demo"
-    write_demo_dataset(root, seed=3, n_videos=12, min_frames=6, max_frames=8)
+    write_demo_dataset(root, seed=3, n_videos=24, min_frames=6, max_frames=8, val_round=2)
     scene = read_scene(root)
     boxes = {}
     for seq, video in scene["videos"].items():
@@ -121,9 +122,11 @@ def test_deliberate_cases(demo):
     colour = lot["1"]["colour"]
     assert ("parking-lot", 1, "annot2", "no-re", f"a {colour} parked car") in odd
     assert {(s, i, src, k) for s, i, src, k, _ in odd} == {
-        ("parking-lot", 1, "annot2", "no-re"),
-        ("street-cross", 2, "annot2", "wrong-object"),
-        ("pet-show", 3, "annot2_full_video", "no-re"),
+        (name + suffix, *case) for suffix in ("", "-2") for name, *case in (
+            ("parking-lot", 1, "annot2", "no-re"),
+            ("street-cross", 2, "annot2", "wrong-object"),
+            ("pet-show", 3, "annot2_full_video", "no-re"),
+        )
     }
 
 
@@ -187,3 +190,26 @@ def test_named_colours_are_the_drawn_colours(demo):
             shades = np.linspace(0.6, 1.1, 11)[:, None]
             nearest = min(names, key=lambda n: np.linalg.norm(pixel - shades * COLOURS[n], axis=1).min())
             assert nearest == obj["colour"], (seq, oid, pixel)
+
+
+def test_second_round_is_held_out_and_mirrors_some_templates(demo):
+    """val_round=2: the second round is val, the first train; a mirrored video has every static
+    object that stands in a side third of its template on the other side."""
+    _, scene, boxes = demo
+    assert {seq: v["split"] for seq, v in scene["videos"].items()} == {
+        t.name + suffix: split for t in TEMPLATES for suffix, split in (("", "train"), ("-2", "val"))
+    }
+    mirrored = set()
+    for template in TEMPLATES:
+        for suffix in ("", "-2"):
+            seq = template.name + suffix
+            sides = []
+            for oid, spec in enumerate(template.objects, start=1):
+                if spec.motion == "static" and not spec.near and spec.start != "middle":
+                    x1, _, x2, _ = boxes[(seq, oid)][0]
+                    drawn = "left" if (x1 + x2) / 2 < W / 3 else "right" if (x1 + x2) / 2 >= 2 * W / 3 else "middle"
+                    sides.append(drawn == spec.start)
+            assert sides.count(True) in (0, len(sides)), seq  # all kept or all swapped
+            if sides and not sides[0]:
+                mirrored.add(seq)
+    assert mirrored and all(seq.endswith("-2") for seq in mirrored)

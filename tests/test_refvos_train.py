@@ -35,14 +35,18 @@ def logged_losses(out: Path) -> list[tuple[str, str, str]]:
 
 
 @pytest.mark.slow
-def test_resume_continues_bit_exactly(tiny_davis, tmp_path):
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+def test_resume_continues_bit_exactly(tiny_davis, tmp_path, optimizer):
     """Stopped mid-epoch, at an epoch end and mid-epoch again, the run logs the same losses and
     ends with the same weights as one uninterrupted run (dropout, crops and RE choice included)."""
     full = tmp_path / "full"
-    train(ModelConfig(**MODEL), recipe(tiny_davis), RunOptions(out=str(full), weights_backbone="none", progress=False))
+    train(ModelConfig(**MODEL), recipe(tiny_davis, optimizer=optimizer),
+          RunOptions(out=str(full), weights_backbone="none", progress=False))
+    moments = [s for s in ckpt.load_checkpoint(full / "checkpoint.pt")["optimizer"]["state"].values() if "exp_avg" in s]
+    assert bool(moments) == (optimizer == "adamw")  # AdamW's moment estimates, SGD's momentum buffers only
     parts = tmp_path / "parts"
     for k, stop in enumerate((2, 2, None)):  # 3 steps an epoch: stops after step 2 and step 4
-        summary = train(ModelConfig(**MODEL), recipe(tiny_davis),
+        summary = train(ModelConfig(**MODEL), recipe(tiny_davis, optimizer=optimizer),
                         RunOptions(out=str(parts), weights_backbone="none", progress=False, resume=k > 0, stop_after=stop))
         assert summary["interrupted"] == (stop is not None)
     expected = logged_losses(full)
@@ -78,6 +82,10 @@ def test_resume_with_other_options_names_them(trained, tiny_davis):
         train(ModelConfig(**MODEL, fusion="concat"), recipe(tiny_davis, epochs=1, accumulate=1), run)
     with pytest.raises(UsageError, match=r"lr: 0\.02 -> 0\.5"):
         train(ModelConfig(**MODEL), recipe(tiny_davis, epochs=1, accumulate=1, lr=0.5), run)
+    with pytest.raises(UsageError, match=r"optimizer: 'sgd' -> 'adamw'"):
+        train(ModelConfig(**MODEL), recipe(tiny_davis, optimizer="adamw"), run)
+    with pytest.raises(UsageError, match="unknown optimizer 'adam'.*sgd / adamw"):
+        recipe(tiny_davis, optimizer="adam")
 
 
 def test_truncated_and_foreign_checkpoints(trained, tmp_path):

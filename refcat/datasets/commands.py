@@ -19,7 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo-data", help="write the synthetic demo dataset (DAVIS-2017 format)")
     p.add_argument("out", type=Path, help="output folder")
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
-    p.add_argument("--videos", type=int, default=12, help="number of videos (default %(default)s)")
+    p.add_argument("--videos", type=int, default=12,
+                   help="number of videos (default %(default)s; past 12 the scene templates come round again)")
+    p.add_argument("--val-round", type=int, default=None, metavar="K",
+                   help="make the K-th round of templates the val split and all other videos train "
+                        "(default: each template's own split)")
     p.add_argument("--min-frames", type=int, default=30, help="fewest frames a video (default %(default)s)")
     p.add_argument("--max-frames", type=int, default=50, help="most frames a video (default %(default)s)")
     p.add_argument("--width", type=int, default=854, help="frame width (default %(default)s)")
@@ -79,7 +83,8 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     from refcat.datasets.demo import write_demo_dataset
 
     out = write_demo_dataset(args.out, seed=args.seed, n_videos=args.videos, min_frames=args.min_frames,
-                             max_frames=args.max_frames, width=args.width, height=args.height)
+                             max_frames=args.max_frames, width=args.width, height=args.height,
+                             val_round=args.val_round)
     print(f"demo dataset written to {out}")
     return 0
 

@@ -6,7 +6,7 @@ DAVIS-2017 layout of FORMATS.md, so that `DavisReader(root, dataset="demo")` rea
 
     JPEGImages/480p/<seq>/%05d.jpg          frames (JPEG, quality 90)
     Annotations/480p/<seq>/%05d.png         palette PNGs, value = object id (1..N), 0 background
-    ImageSets/2017/train.txt, val.txt       8 train / 4 val sequences by default
+    ImageSets/2017/train.txt, val.txt       8 train / 4 val sequences by default (see val_round)
     davis_semantics.json                    {"<seq>": {"1": "person", ...}}
     davis_text_annotations/Davis17_annot1.txt, Davis17_annot1_full_video.txt   (UTF-8)
     davis_text_annotations/Davis17_annot2.txt, Davis17_annot2_full_video.txt   (Latin-1)
@@ -499,8 +499,12 @@ def _check_target(out: Path) -> None:
 
 
 def write_demo_dataset(out_dir, seed: int = 0, n_videos: int = 12, min_frames: int = 30, max_frames: int = 50,
-                       width: int = 854, height: int = 480) -> Path:
+                       width: int = 854, height: int = 480, val_round: int | None = None) -> Path:
     """Write the demo dataset to `out_dir` (replacing an earlier demo dataset there) and return its path.
+
+    Past 12 videos the templates come round again (`demo_scene.plan_videos`: new colours and
+    places, half of them mirrored). `val_round` k makes the k-th round the val split and every
+    other video train; by default each template keeps its own split.
 
     The marker `.complete` is removed first and written last, so a folder without it is
     partial. Of an earlier demo folder only the paths in WRITTEN are replaced.
@@ -508,10 +512,13 @@ def write_demo_dataset(out_dir, seed: int = 0, n_videos: int = 12, min_frames: i
     Deterministic for a seed: the same arguments give byte-identical files. Raises UsageError
     for a non-empty folder that is not a demo dataset, or for inconsistent parameters.
     """
-    if n_videos < 1 or min_frames < 1 or max_frames < min_frames or width < 64 or height < 48:
+    rounds = -(-n_videos // len(scene.TEMPLATES))
+    if (n_videos < 1 or min_frames < 1 or max_frames < min_frames or width < 64 or height < 48
+            or (val_round is not None and not 1 <= val_round <= rounds)):
         raise UsageError(
-            f"bad demo parameters: n_videos={n_videos}, frames {min_frames}-{max_frames}, size {width}x{height}",
-            expected="n_videos >= 1, 1 <= min_frames <= max_frames, width >= 64, height >= 48",
+            f"bad demo parameters: n_videos={n_videos}, frames {min_frames}-{max_frames}, size {width}x{height}, "
+            f"val round {val_round}",
+            expected=f"n_videos >= 1, 1 <= min_frames <= max_frames, width >= 64, height >= 48, val round in 1..{rounds}",
         )
     out = Path(out_dir)
     _check_target(out)
@@ -523,7 +530,7 @@ def write_demo_dataset(out_dir, seed: int = 0, n_videos: int = 12, min_frames: i
             path.unlink()
     palette = davis_palette()
     videos, texts, plans = {}, {source: [] for source in ANNOTATION_FILES}, []
-    for candidates in scene.plan_videos(seed, n_videos, min_frames, max_frames, width, height):
+    for candidates in scene.plan_videos(seed, n_videos, min_frames, max_frames, width, height, val_round):
         plan = _first_visible(candidates)
         plans.append(plan)
         log.info("demo video %s: %d frames, %d objects", plan.name, plan.n_frames, len(plan.objects))

@@ -31,7 +31,7 @@ where the object is present for full-video files; boxes are mask boxes, inclusiv
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 import numpy as np
@@ -213,27 +213,46 @@ class VideoPlan:
     seed: tuple[int, int] = field(default=(0, 0))
 
 
-def video_templates(n_videos: int) -> Iterator[tuple[str, VideoTemplate]]:
-    """The first `n_videos` templates, cycling with a numeric suffix past the twelfth."""
+def video_templates(n_videos: int) -> Iterator[tuple[str, VideoTemplate, int]]:
+    """(name, template, round) of the first `n_videos` videos: the twelve templates in turn,
+    round 1 named after them, later rounds with a suffix ("dog-walk-2")."""
     for i in range(n_videos):
         template = TEMPLATES[i % len(TEMPLATES)]
-        rounds = i // len(TEMPLATES)
-        yield (template.name if rounds == 0 else f"{template.name}-{rounds + 1}"), template
+        round_ = i // len(TEMPLATES) + 1
+        yield (template.name if round_ == 1 else f"{template.name}-{round_}"), template, round_
 
 
-def plan_videos(seed: int, n_videos: int, min_frames: int, max_frames: int, width: int, height: int
-                ) -> Iterator[Iterator[VideoPlan]]:
+def mirrored(template: VideoTemplate) -> VideoTemplate:
+    """The template seen in a mirror: left and right swapped in start thirds and directions."""
+    swap = {"left": "right", "right": "left"}
+    objects = tuple(
+        replace(o, start=swap.get(o.start, o.start), direction=swap.get(o.direction, o.direction))
+        for o in template.objects
+    )
+    return replace(template, objects=objects)
+
+
+def plan_videos(seed: int, n_videos: int, min_frames: int, max_frames: int, width: int, height: int,
+                val_round: int | None = None) -> Iterator[Iterator[VideoPlan]]:
     """For each video, an endless stream of candidate plans; the caller takes the first it accepts.
 
     Each stream draws from its own generator seeded with (seed, video index), so a video
-    does not depend on the others, and the same arguments give the same plans.
+    does not depend on the others, and the same arguments give the same plans. Round 1
+    follows the templates; a later round mirrors each template with probability 1/2.
+    Splits: the template's own (`val_round` None), else "val" for the videos of round
+    `val_round` and "train" for all others (held-out videos of the same kinds of scene).
     """
-    for i, (name, template) in enumerate(video_templates(n_videos)):
+    for i, (name, template, round_) in enumerate(video_templates(n_videos)):
         rng = np.random.default_rng([seed, i])
-        yield (plan_video(name, template, rng, (seed, i), min_frames, max_frames, width, height) for _ in itertools.repeat(None))
+        split = template.split if val_round is None else ("val" if round_ == val_round else "train")
+        yield (plan_video(name, template, rng, (seed, i), min_frames, max_frames, width, height, split, round_ > 1)
+               for _ in itertools.repeat(None))
 
 
-def plan_video(name, template: VideoTemplate, rng, seed, min_frames, max_frames, width, height) -> VideoPlan:
+def plan_video(name, template: VideoTemplate, rng, seed, min_frames, max_frames, width, height, split: str,
+               may_mirror: bool) -> VideoPlan:
+    if may_mirror and rng.random() < 0.5:
+        template = mirrored(template)
     n = int(rng.integers(min_frames, max_frames + 1))
     colours: list[str] = []
     for spec in template.objects:
@@ -248,7 +267,7 @@ def plan_video(name, template: VideoTemplate, rng, seed, min_frames, max_frames,
     objects: list[ObjectPlan] = []
     for k, spec in enumerate(template.objects):
         objects.append(_plan_object(k + 1, spec, colours[k], rng, n, width, height, objects))
-    return VideoPlan(name, template.split, template.ground, n, width, height, template.void_ring, objects,
+    return VideoPlan(name, split, template.ground, n, width, height, template.void_ring, objects,
                      template.deliberate, seed)
 
 

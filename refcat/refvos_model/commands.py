@@ -37,7 +37,7 @@ def _add_data_options(p: argparse.ArgumentParser, split_default: str | None) -> 
 
 
 def register(subparsers) -> None:
-    from refcat.refvos_model.config import TrainConfig
+    from refcat.refvos_model.config import OPTIMIZERS, TrainConfig
 
     t = TrainConfig()
     p = subparsers.add_parser("train", help="train RefVOS (one process, or N under torchrun)",
@@ -53,9 +53,11 @@ def register(subparsers) -> None:
     p.add_argument("--batch-size", type=int, default=t.batch_size, help="samples a process and batch (default %(default)s)")
     p.add_argument("--accumulate", type=int, default=t.accumulate, help="batches an optimizer step (default %(default)s)")
     p.add_argument("--epochs", type=int, default=t.epochs, help="(default %(default)s)")
-    p.add_argument("--lr", type=float, default=t.lr, help="SGD learning rate (default %(default)s)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=t.optimizer,
+                   help="sgd with momentum is the paper's; adamw moves faster from random weights (default %(default)s)")
+    p.add_argument("--lr", type=float, default=t.lr, help="learning rate (default %(default)s)")
     p.add_argument("--text-lr", type=float, default=t.text_lr, help="learning rate of the text encoder (default %(default)s)")
-    p.add_argument("--momentum", type=float, default=t.momentum, help="(default %(default)s)")
+    p.add_argument("--momentum", type=float, default=t.momentum, help="SGD momentum (default %(default)s)")
     p.add_argument("--weight-decay", type=float, default=t.weight_decay, help="(default %(default)s)")
     p.add_argument("--referent-weight", type=float, default=t.referent_weight,
                    help="cross-entropy weight of referent pixels against background; 1 is the paper's loss, "
@@ -117,7 +119,7 @@ def _train(args) -> int:
         val_split=None if args.val_split in (None, "none") else args.val_split, frame_step=args.frame_step,
         base_size=args.base_size,
         crop_size=args.crop_size or None, batch_size=args.batch_size, accumulate=args.accumulate,
-        epochs=args.epochs, lr=args.lr, text_lr=args.text_lr, momentum=args.momentum,
+        epochs=args.epochs, optimizer=args.optimizer, lr=args.lr, text_lr=args.text_lr, momentum=args.momentum,
         weight_decay=args.weight_decay, referent_weight=args.referent_weight,
         precise_bn=args.precise_bn, seed=args.seed,
     )

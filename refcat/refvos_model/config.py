@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from refcat.errors import FormatError, UsageError
 
 BACKBONES = ("resnet101", "resnet50", "mobilenet_v3_large")
+OPTIMIZERS = ("sgd", "adamw")
 FUSIONS = ("multiply", "add", "concat")
 TEXT_ENCODERS = ("bert", "minilm", "bilstm", "tiny-bert")
 
@@ -61,9 +62,10 @@ class TrainConfig:
     batch_size: int = 8  # per process
     accumulate: int = 1  # optimizer step every `accumulate` batches
     epochs: int = 10
+    optimizer: str = "sgd"  # the paper's; "adamw" (decoupled weight decay) moves faster from random weights
     lr: float = 0.01
     text_lr: float = 1e-5  # learning rate of the text encoder when it is trained
-    momentum: float = 0.9
+    momentum: float = 0.9  # SGD only
     weight_decay: float = 1e-4
     poly_power: float = 0.9
     referent_weight: float = 1.0  # loss weight of referent pixels; 1 = the paper's plain cross-entropy
@@ -78,6 +80,8 @@ class TrainConfig:
                 "projection and of ASPP pooling need at least 2 samples",
                 expected=">= 2",
             )
+        if self.optimizer not in OPTIMIZERS:
+            raise UsageError(f"unknown optimizer {self.optimizer!r}", expected=" / ".join(OPTIMIZERS))
         if self.accumulate < 1 or self.epochs < 1 or self.frame_step < 1:
             raise UsageError("accumulate, epochs and frame step must be positive")
 

@@ -3,7 +3,7 @@
 1. processes and devices (dist_utils), seeds
 2. data: frame samples, sharded resumable sampler, loader
 3. model: RefVOS (network.py), DistributedDataParallel when several processes
-4. optimizer: SGD, momentum 0.9, weight decay; the text encoder at its own learning rate;
+4. optimizer: SGD, momentum 0.9, weight decay (or AdamW, an option); the text encoder at its own learning rate;
    polynomial decay lr * (1 - step / total_steps) ** 0.9 (DeepLab, Chen et al. 2017)
 5. loop: mixed precision and channels-last on CUDA only, gradient accumulation,
    per-step CSV log; at each epoch end, optionally recomputed BatchNorm statistics (PreciseBN),
@@ -235,7 +235,10 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> di
     groups = [{"params": other_params, "lr": train_cfg.lr}]
     if text_params:
         groups.append({"params": text_params, "lr": train_cfg.text_lr})
-    optimizer = torch.optim.SGD(groups, momentum=train_cfg.momentum, weight_decay=train_cfg.weight_decay)
+    if train_cfg.optimizer == "adamw":
+        optimizer = torch.optim.AdamW(groups, weight_decay=train_cfg.weight_decay)
+    else:
+        optimizer = torch.optim.SGD(groups, momentum=train_cfg.momentum, weight_decay=train_cfg.weight_decay)
     total_steps = steps_per_epoch * train_cfg.epochs
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: max(0.0, 1 - step / total_steps) ** train_cfg.poly_power
