@@ -1,14 +1,16 @@
 """RefVOS on the demo dataset: does it learn the REs, how fast, how much memory.
 
 1. Trains mobilenet_v3_large + MiniLM (`refcat.refvos_model.train.train`) on the demo's train
-   videos, then scores the held-out val videos at full frame size: mean IoU (average over
+   videos (by default 84 short videos: seven rounds of the 12 scene templates with new colours and
+   places, half mirrored), then scores the held-out val videos (an eighth round, never trained on)
+   at full frame size: mean IoU (average over
    expression x frame samples) and overall IoU (sum I / sum U), void pixels excluded, next to
    the "always predict the largest object in the frame" baseline on the same samples, overall and
    for the REs whose demo ground truth (demo_scene.json) says they use appearance / location.
 2. Times inference per frame for each backbone: RefVOS (text branch and fusion included) against
    a plain torchvision DeepLabv3 of the same backbone at the same input size.
 
-    python benchmarks/bench_refvos.py                    # CPU, about 20 minutes on 2 cores
+    python benchmarks/bench_refvos.py                    # CPU, about 40 minutes on 2 cores
     python benchmarks/bench_refvos.py --device cuda --epochs 40
     python benchmarks/bench_refvos.py --out DIR ...      # resumes the training in DIR; --score-only scores it as is
 """
@@ -123,7 +125,9 @@ def main() -> int:
     ap.add_argument("--demo-frames", type=int, nargs=2, default=(4, 5), metavar=("MIN", "MAX"),
                     help="frames a demo video (default 4 5: many short videos teach more than a few long ones)")
     ap.add_argument("--epochs", type=int, default=6)
-    ap.add_argument("--base-size", type=int, default=160, help="shorter side of the network input")
+    ap.add_argument("--base-size", type=int, default=240,
+                    help="shorter side of the network input (default %(default)s: at 160 even a perfect 10x18 output grid "
+                         "could not draw the demo's small referents)")
     ap.add_argument("--crop-size", type=int, default=0, help="random square training crop (0: whole frames)")
     ap.add_argument("--frame-step", type=int, default=1, help="every k-th frame, for training and scoring")
     ap.add_argument("--batch-size", type=int, default=8)
@@ -137,12 +141,13 @@ def main() -> int:
                     help="batches to recompute BatchNorm statistics on at each epoch end (MobileNetV3's momentum "
                          "0.01 leaves the running averages far behind weights trained from scratch)")
     ap.add_argument("--workers", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=1,
-                    help="torch intra-op threads (default 1: on a shared CPU, spinning OpenMP threads cost tenfold)")
+    ap.add_argument("--threads", type=int, default=2,
+                    help="torch intra-op threads (default %(default)s; use 1 on a CPU shared with other work: "
+                         "spinning OpenMP threads then cost tenfold)")
     ap.add_argument("--backbones", nargs="+", default=list(PLAIN), help="backbones to time at inference")
     ap.add_argument("--reps", type=int, default=3, help="timed forwards a model")
     ap.add_argument("--score-only", action="store_true", help="score the checkpoint in --out as it is, no training")
-    ap.add_argument("--score-splits", nargs="+", default=["val", "train"],
+    ap.add_argument("--score-splits", nargs="+", default=["val"],
                     help="demo splits to score (val = held-out videos; train shows how well the training videos are fit)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -179,7 +184,7 @@ def main() -> int:
     cfg = state["train_config"]
     samples_seen = state["global_step"] * cfg["batch_size"]
     print(f"\ntraining: {len(epochs)} of {cfg['epochs']} epochs, {state['global_step']} steps of {cfg['batch_size']}, "
-          f"input {cfg['base_size']}px shorter side, referent weight {cfg['referent_weight']}, "
+          f"{cfg['optimizer']} lr {cfg['lr']}, input {cfg['base_size']}px shorter side, referent weight {cfg['referent_weight']}, "
           f"PreciseBN {cfg['precise_bn']} batches, "
           f"backbone weights: {state['backbone_origin']}")
     print(f"  time {train_s:.1f} s, {samples_seen / train_s:.2f} samples/s; loss {losses[0]:.4f} -> "
