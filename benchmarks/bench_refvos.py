@@ -37,7 +37,7 @@ from torch.utils.data import DataLoader  # noqa: E402
 from torchvision.models import segmentation  # noqa: E402
 
 from refcat.refvos_model.checkpoint import load_model  # noqa: E402
-from refcat.refvos_model.config import ModelConfig, TrainConfig  # noqa: E402
+from refcat.refvos_model.config import OPTIMIZERS, ModelConfig, TrainConfig  # noqa: E402
 from refcat.refvos_model.data import (  # noqa: E402
     ReferringFrames, collate, evaluation_samples, open_dataset, resized_size, select_instances,
 )
@@ -126,12 +126,12 @@ def main() -> int:
                     help="frames a demo video (default 4 5: many short videos teach more than a few long ones)")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--base-size", type=int, default=240,
-                    help="shorter side of the network input (default %(default)s: at 160 even a perfect 10x18 output grid "
-                         "could not draw the demo's small referents)")
+                    help="shorter side of the network input (default %(default)s: at 160 the output grid is 10x18, and the "
+                         "ground truth averaged onto it and upsampled back scores only 0.12 mIoU on the held-out videos)")
     ap.add_argument("--crop-size", type=int, default=0, help="random square training crop (0: whole frames)")
     ap.add_argument("--frame-step", type=int, default=1, help="every k-th frame, for training and scoring")
     ap.add_argument("--batch-size", type=int, default=8)
-    ap.add_argument("--optimizer", default="adamw", choices=("sgd", "adamw"),
+    ap.add_argument("--optimizer", default="adamw", choices=OPTIMIZERS,
                     help="(default %(default)s: from random weights it learns faster than the paper's SGD)")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--referent-weight", type=float, default=10.0,
