@@ -237,6 +237,8 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     pa.get_by_role("tab", name="Progress and rounds").click()
     pa.get_by_text("I want to close the blind round").click()
     pa.get_by_role("button", name="Close round of demo").click()
+    pa.get_by_text("demo · revision").wait_for(state="attached")
+    pa.get_by_role("tab", name="Progress and rounds").click()  # the rerun may have shown the first tab again
     pa.get_by_text("demo · revision").wait_for()
     assert not pa.get_by_role("checkbox", name="I want to close the revision round (finishes)").is_checked()
     shot(pa, screens, "06_admin_progress")
