@@ -22,7 +22,7 @@ from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 from refcat.analysis.agreement import field_agreement
 from refcat.analysis.agreement_layouts import split_fields
 from refcat.analysis.agreement_report import agreement_by_field
-from refcat.categorize.taxonomy import FIELD_VALUES
+from refcat.taxonomy import FIELD_VALUES
 
 ANNOTATORS = ("ann1", "ann2", "ann3")
 

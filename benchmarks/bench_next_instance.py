@@ -30,14 +30,12 @@ import tracemalloc
 from pathlib import Path
 
 from refcat.annotate.accounts import get_user
-from refcat.annotate.campaigns import create_demo_project
-from refcat.annotate.importing import import_reader
+from refcat.annotate.demo_project import build_demo_store
 from refcat.annotate.labels import answers, queue
-from refcat.annotate.store import open_store
 from refcat.annotate.ui.annotate import load_page
 from refcat.annotate.ui.video_view import ViewCache, data_roots
-from refcat.datasets.demo import write_demo_dataset
-from refcat.datasets.readers import open_reader
+from refcat.demo.generator import write_demo_dataset
+from refcat.store.database import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,10 +51,7 @@ def demo(folder: Path, data: str | None, db: str | None) -> tuple[str, Path]:
         return db, Path(data)
     root = write_demo_dataset(folder / "demo")
     url = f"sqlite:///{folder / 'demo.db'}"
-    store = open_store(url)
-    import_reader(store, open_reader("demo", root))
-    create_demo_project(store)
-    store.dispose()
+    build_demo_store(url, root)[0].dispose()
     return url, Path(root)
 
 

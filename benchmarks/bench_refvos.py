@@ -36,14 +36,19 @@ import transformers  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 from torchvision.models import segmentation  # noqa: E402
 
-from refcat.refvos_model.checkpoint import load_model  # noqa: E402
-from refcat.refvos_model.config import OPTIMIZERS, ModelConfig, TrainConfig  # noqa: E402
-from refcat.refvos_model.data import (  # noqa: E402
-    ReferringFrames, collate, evaluation_samples, open_dataset, resized_size, select_instances,
+from refcat.refvos_model.checkpoint import load_model
+from refcat.refvos_model.config import OPTIMIZERS, ModelConfig, TrainConfig
+from refcat.refvos_model.data import (
+    ReferringFrames,
+    collate,
+    evaluation_samples,
+    open_dataset,
+    resized_size,
+    select_instances,
 )
-from refcat.refvos_model.network import RefVOS  # noqa: E402
-from refcat.refvos_model.predict import referent_mask  # noqa: E402
-from refcat.refvos_model.train import RunOptions, train  # noqa: E402
+from refcat.refvos_model.network import RefVOS
+from refcat.refvos_model.predict import referent_mask
+from refcat.refvos_model.train import RunOptions, train
 
 PLAIN = {
     "mobilenet_v3_large": segmentation.deeplabv3_mobilenet_v3_large,
@@ -157,7 +162,7 @@ def main() -> int:
     data = Path(args.data or Path(tmp.name) / "demo")
     out = Path(args.out or Path(tmp.name) / "run")
     if not (data / ".complete").exists():
-        from refcat.datasets.demo import write_demo_dataset
+        from refcat.demo.generator import write_demo_dataset
 
         write_demo_dataset(data, n_videos=args.demo_videos, min_frames=args.demo_frames[0],
                            max_frames=args.demo_frames[1], width=427, height=240, val_round=args.val_round or None)

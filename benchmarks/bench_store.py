@@ -17,11 +17,18 @@ from sqlalchemy import insert
 
 from refcat.annotate.accounts import create_user
 from refcat.annotate.campaigns import create_campaign
-from refcat.annotate.labels import disagreements, label_table, queue, record_answer, resume_position
-from refcat.annotate.schema import LabelEventRow, utcnow
-from refcat.annotate.store import open_store, upsert_records
-from refcat.categorize.taxonomy import FIELD_VALUES
+from refcat.annotate.labels import (
+    disagreements,
+    label_table,
+    queue,
+    record_answer,
+    resume_position,
+)
 from refcat.datasets.records import Instance, ObjectRef, Video
+from refcat.store.database import open_store
+from refcat.store.instances import upsert_records
+from refcat.store.schema import LabelEventRow, utcnow
+from refcat.taxonomy import FIELD_VALUES
 
 ANNOTATORS = ("ann1", "ann2", "ann3")
 

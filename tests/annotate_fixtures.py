@@ -6,8 +6,8 @@ Instance keys (sorted, the campaign order):
 """
 
 from refcat.annotate.accounts import create_user
-from refcat.annotate.store import upsert_records
 from refcat.datasets.records import Instance, ObjectRef, Video
+from refcat.store.instances import upsert_records
 
 DUO_A, DUO_B, DUO_C, SOLO = "demo/duo/1/annot1", "demo/duo/1/annot2", "demo/duo/2/annot1", "demo/solo/1/annot1"
 KEYS = [DUO_A, DUO_B, DUO_C, SOLO]
@@ -33,7 +33,7 @@ def populate(store, annotators=("ann1", "ann2", "ann3"), admin="boss"):
 def event_count(store):
     from sqlalchemy import func, select
 
-    from refcat.annotate.schema import LabelEventRow
+    from refcat.store.schema import LabelEventRow
 
     with store.session() as session:
         return session.scalar(select(func.count(LabelEventRow.id)))

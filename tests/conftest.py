@@ -4,13 +4,13 @@ import os
 
 import pytest
 
-from refcat.annotate.store import open_store
+from refcat.store.database import open_store
 
 
 def _fresh_postgres_store(url: str):
     from sqlalchemy import create_engine
 
-    from refcat.annotate.schema import Base
+    from refcat.store.schema import Base
 
     engine = create_engine(url)
     Base.metadata.drop_all(engine)

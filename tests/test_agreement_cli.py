@@ -6,10 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from refcat.analysis.agreement_report import report_markdown, summary_line, agreement_by_field
-from refcat.categorize.taxonomy import FIELD_VALUES
+from refcat.analysis.agreement_report import (
+    agreement_by_field,
+    report_markdown,
+    summary_line,
+)
 from refcat.cli import main
 from refcat.datasets.release import read_release
+from refcat.taxonomy import FIELD_VALUES
 
 KEYS_FIELDS = ("fleiss_kappa", "davies_fleiss_kappa", "krippendorff_alpha", "mean_cohen_kappa")
 
@@ -159,7 +163,7 @@ def test_agreement_from_the_store(tmp_path, capsys):
 
     from refcat.annotate.campaigns import create_campaign
     from refcat.annotate.labels import questions_for, record_answer
-    from refcat.annotate.store import open_store
+    from refcat.store.database import open_store
 
     db = tmp_path / "store.db"
     store = open_store(db)

@@ -6,9 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from refcat.analysis.agreement import cohen_kappa, cohen_kappa_estimate, field_agreement, fleiss_kappa
+from refcat.analysis.agreement import (
+    cohen_kappa,
+    cohen_kappa_estimate,
+    field_agreement,
+    fleiss_kappa,
+)
 from refcat.analysis.agreement_layouts import RaterTable
-from refcat.analysis.agreement_report import agreement_by_field, report_frame, report_json
+from refcat.analysis.agreement_report import (
+    agreement_by_field,
+    report_frame,
+    report_json,
+)
 
 
 def table_of(codes, k=2):

@@ -20,11 +20,11 @@ from refcat.analysis.ablation import (
 )
 from refcat.analysis.evaluate import read_table
 from refcat.analysis.phrases import phrase, phrase_instances
-from refcat.categorize.taxonomy import CATEGORY_NAMES
 from refcat.cli import main
 from refcat.datasets.instance_io import read_instances, write_instances
 from refcat.datasets.records import Instance
 from refcat.errors import UsageError
+from refcat.taxonomy import CATEGORY_NAMES
 
 
 def samples(rows, dataset="a2d"):

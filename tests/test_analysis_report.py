@@ -6,6 +6,8 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
+from test_analysis_ablation import A2DRE, labels_frame
+from test_analysis_stats import DAVIS_ROWS, HEADER
 
 from refcat.analysis import plots
 from refcat.analysis.ablation import table5
@@ -13,8 +15,6 @@ from refcat.analysis.evaluate import write_table
 from refcat.analysis.report import markdown_table, render
 from refcat.analysis.stats import category_shares, difficulty_proportions
 from refcat.cli import main
-from test_analysis_ablation import A2DRE, labels_frame
-from test_analysis_stats import DAVIS_ROWS, HEADER
 
 
 class Resources(HTMLParser):

@@ -4,9 +4,14 @@ import json
 
 import pytest
 
-from refcat.analysis.commands import read_labels
-from refcat.analysis.stats import category_shares, cooccurrence, difficulty_proportions, redundancy
+from refcat.analysis.stats import (
+    category_shares,
+    cooccurrence,
+    difficulty_proportions,
+    redundancy,
+)
 from refcat.cli import main
+from refcat.cli.analysis import read_labels
 
 HEADER = "video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;obj-static;category;location;motion;obj-motion;static"
 DAVIS_ROWS = [

@@ -5,9 +5,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from refcat.annotate.accounts import User, authenticate, create_user, list_users, logout, user_for_token
-from refcat.annotate.schema import AuthSessionRow, UserRow
+from refcat.annotate.accounts import (
+    User,
+    authenticate,
+    create_user,
+    list_users,
+    logout,
+    user_for_token,
+)
 from refcat.errors import PermissionDenied, UsageError
+from refcat.store.schema import AuthSessionRow, UserRow
 
 
 def _age_sessions(store, by):

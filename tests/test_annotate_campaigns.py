@@ -2,21 +2,21 @@
 rounds, progress, the demo project."""
 
 import pytest
-
 from annotate_fixtures import DUO_A, DUO_B, DUO_C, KEYS, SOLO, event_count, populate
+
 from refcat.annotate.campaigns import (
     close_round,
     create_campaign,
-    create_demo_project,
     current_round,
     get_campaign,
     list_campaigns,
     progress,
     select_instances,
 )
+from refcat.annotate.demo_project import create_demo_project
 from refcat.annotate.labels import events_table, questions_for, queue, record_answer
-from refcat.categorize.taxonomy import CATEGORY_NAMES
 from refcat.errors import PermissionDenied, StoreError, UsageError
+from refcat.taxonomy import CATEGORY_NAMES
 
 
 def test_select_instances(store):
@@ -131,8 +131,8 @@ def test_pre_annotation_is_off_unless_asked_for(store):
 
 
 def test_campaign_create_pre_annotate_flag(tmp_path, capsys):
-    from refcat.annotate.store import open_store
     from refcat.cli import main
+    from refcat.store.database import open_store
 
     db = str(tmp_path / "cli.db")
     store = open_store(db)

@@ -5,16 +5,22 @@ import json
 
 import pandas as pd
 import pytest
-
 from annotate_fixtures import DUO_A, DUO_C, SOLO, populate
+
 from refcat.annotate.campaigns import close_round, create_campaign
 from refcat.annotate.export import write_consensus_release, write_labels
-from refcat.annotate.labels import adjudicate, events_table, questions_for, record_answer, undo_last
-from refcat.annotate.store import open_store
-from refcat.categorize.taxonomy import CATEGORY_NAMES
+from refcat.annotate.labels import (
+    adjudicate,
+    events_table,
+    questions_for,
+    record_answer,
+    undo_last,
+)
 from refcat.cli import main
 from refcat.datasets.release import read_release
 from refcat.errors import UsageError
+from refcat.store.database import open_store
+from refcat.taxonomy import CATEGORY_NAMES
 
 YES_FOR = {"appearance", "category", "location"}  # "the dog on the left"
 

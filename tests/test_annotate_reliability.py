@@ -14,10 +14,11 @@ from sqlalchemy import func, select, text
 from refcat.annotate.accounts import authenticate, create_user, user_for_token
 from refcat.annotate.campaigns import create_campaign
 from refcat.annotate.labels import answers, events_table, label_table, record_answer
-from refcat.annotate.schema import LabelEventRow
-from refcat.annotate.store import open_store, upsert_records
-from refcat.categorize.taxonomy import FIELD_VALUES
 from refcat.datasets.records import Instance, ObjectRef, Video
+from refcat.store.database import open_store
+from refcat.store.instances import upsert_records
+from refcat.store.schema import LabelEventRow
+from refcat.taxonomy import FIELD_VALUES
 
 # The figures on SQLite: 20 writers x 500 answers (50 instances x 10 questions).
 # PostgreSQL, a server built for concurrent clients, gets 20 x 100 to keep the suite short.
@@ -66,7 +67,7 @@ class _Count(logging.Handler):
 
 def _writer(url, writer, keys, fields, go, results):
     retries = _Count()
-    logging.getLogger("refcat.annotate.retry").addHandler(retries)
+    logging.getLogger("refcat.store.retry").addHandler(retries)
     store = open_store(url, create=False)
     user = user_for_token(store, authenticate(store, f"w{writer:02d}", f"w{writer:02d}"))
     go.wait()
@@ -119,7 +120,7 @@ def _open_transaction_then_hang(url, committed_ready, partial_ready):
     record_answer(store, "w00", "c", "demo/duo/1/s000", "correctness", "no-re")
     committed_ready.set()
     with store.session() as session:
-        from refcat.annotate.schema import RoundRow
+        from refcat.store.schema import RoundRow
 
         session.execute(text("UPDATE rounds SET kind = 'garbage'"))
         for i in range(2000):
@@ -208,8 +209,8 @@ def test_transient_conflicts_are_retried_and_others_are_not(monkeypatch):
 
     from sqlalchemy.exc import OperationalError
 
-    from refcat.annotate import retry
     from refcat.errors import StoreError
+    from refcat.store import retry
 
     monkeypatch.setattr(retry.time, "sleep", lambda _s: None)
     failures = [OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked")),

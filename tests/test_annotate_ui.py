@@ -1,6 +1,6 @@
 """The annotation app: page logic as plain functions, and the pages through streamlit's AppTest.
 
-The fixture is a small demo dataset (refcat.datasets.demo) imported into a SQLite store with
+The fixture is a small demo dataset (refcat.demo.generator) imported into a SQLite store with
 the demo accounts and campaign ("demo": ann1, ann2, ann3 label every instance; admin).
 """
 
@@ -13,18 +13,26 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from refcat.annotate.campaigns import close_round, create_demo_project, get_campaign
-from refcat.annotate.importing import import_reader
-from refcat.annotate.labels import answers, disagreements, events_table, final_labels, queue, record_answer
+from refcat.annotate.campaigns import close_round, get_campaign
+from refcat.annotate.demo_project import build_demo_store
+from refcat.annotate.labels import (
+    answers,
+    disagreements,
+    events_table,
+    final_labels,
+    queue,
+    record_answer,
+)
 from refcat.annotate.state import QueueItem
-from refcat.annotate.store import list_objects, open_store
 from refcat.annotate.ui import navigation, suggestions
 from refcat.annotate.ui.adjudicate import disagreement_rows
 from refcat.annotate.ui.shortcuts import ANSWER_KEYS, NEXT, PREVIOUS, UNDO
 from refcat.annotate.ui.video_view import BOX_COLOUR, ViewCache, data_roots, scaled_box
-from refcat.categorize.taxonomy import FIELD_VALUES
-from refcat.datasets.demo import write_demo_dataset
 from refcat.datasets.readers import open_reader
+from refcat.demo.generator import write_demo_dataset
+from refcat.store.database import open_store
+from refcat.store.instances import list_objects
+from refcat.taxonomy import FIELD_VALUES
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 60
@@ -35,10 +43,7 @@ def build_demo(folder: Path, n_videos: int = 2, frames: int = 6) -> tuple[str, P
     data = write_demo_dataset(folder / "demo", n_videos=n_videos, min_frames=frames, max_frames=frames,
                               width=320, height=180)
     url = f"sqlite:///{folder / 'demo.db'}"
-    store = open_store(url)
-    import_reader(store, open_reader("demo", data))
-    create_demo_project(store)
-    store.dispose()
+    build_demo_store(url, data)[0].dispose()
     return url, Path(data)
 
 
@@ -266,7 +271,7 @@ def page(name: str, user: str) -> AppTest:
         import os
 
         from refcat.annotate.accounts import get_user
-        from refcat.annotate.store import open_store
+        from refcat.store.database import open_store
 
         db = open_store(os.environ["REFCAT_DB"])
         importlib.import_module(f"refcat.annotate.ui.{page_name}").render(db, get_user(db, user_name))
@@ -440,7 +445,7 @@ def test_suggestions_payload(demo):
         ["little", "grey"], ["on the left side"], ["sitting"])
     assert found.spans["location"] == [(text.index("on the left"), text.index(" of the picture"))]
     assert found.information == "redundant"
-    # Objects 1 and 2 of two-dogs are dogs, object 3 a ball (refcat.datasets.demo).
+    # Objects 1 and 2 of two-dogs are dogs, object 3 a ball (refcat.demo.generator).
     assert (found.difficulty, found.difficulty_reason) == ("non-trivial", "objects [1] are also of class 'dog'")
     ball = suggestions.suggestions(store, "demo/two-dogs/3/annot1", "ball")
     assert (ball.difficulty, ball.difficulty_reason) == ("trivial", "the only object of class 'ball' in the video")
@@ -490,8 +495,8 @@ def _revise_page(user_name, campaign):
     import streamlit as st
 
     from refcat.annotate.accounts import get_user
-    from refcat.annotate.store import open_store
     from refcat.annotate.ui import revise
+    from refcat.store.database import open_store
 
     st.query_params["campaign"] = campaign
     db = open_store(os.environ["REFCAT_DB"])

@@ -163,7 +163,7 @@ def test_cli_writes_the_eight_files_that_reread_identically(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from refcat.datasets.demo import read_scene, write_demo_dataset
+    from refcat.demo.generator import read_scene, write_demo_dataset
 
     root = write_demo_dataset(tmp_path_factory.mktemp("demo"), seed=0, n_videos=9, min_frames=30, max_frames=36,
                               width=427, height=240)
@@ -326,9 +326,9 @@ def test_tidy_table_names_the_real_instances_from_root(demo, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_tidy_table_names_the_real_instances_from_the_store(demo, tmp_path, capsys):
-    from refcat.annotate.importing import import_reader
-    from refcat.annotate.store import open_store
     from refcat.datasets.readers import open_reader
+    from refcat.store.database import open_store
+    from refcat.store.importing import import_reader
 
     root, scene, labels = demo
     db = tmp_path / "store.db"

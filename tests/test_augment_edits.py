@@ -4,7 +4,13 @@ import re
 
 import pytest
 
-from refcat.categorize.edits import add_phrase, article_for, malformations, normalise_spaces, remove_category
+from refcat.categorize.edits import (
+    add_phrase,
+    article_for,
+    malformations,
+    normalise_spaces,
+    remove_category,
+)
 from refcat.categorize.rules import Categorization, categorize
 
 REMOVALS = [

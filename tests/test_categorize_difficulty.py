@@ -3,9 +3,9 @@
 import pytest
 
 from refcat.categorize.difficulty import decide_difficulty, video_difficulties
-from refcat.categorize.taxonomy import release_difficulty
 from refcat.datasets.records import ObjectRef
 from refcat.errors import UsageError
+from refcat.taxonomy import release_difficulty
 
 
 def obj(oid, cls, video="gold-fish"):

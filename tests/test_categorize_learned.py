@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from refcat.categorize.learned import LearnedCategorizer, rule_features
-from refcat.categorize.taxonomy import CATEGORY_NAMES
 from refcat.errors import FormatError
+from refcat.taxonomy import CATEGORY_NAMES
 
 DATA = Path(__file__).parent / "data"
 

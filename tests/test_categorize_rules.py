@@ -7,7 +7,7 @@ import pytest
 
 from refcat.analysis.agreement import cohen_kappa
 from refcat.categorize.rules import categorize, information_label, tokenize, verb_lemma
-from refcat.categorize.taxonomy import CATEGORY_NAMES
+from refcat.taxonomy import CATEGORY_NAMES
 
 DATA = Path(__file__).parent / "data"
 

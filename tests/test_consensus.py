@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from refcat.analysis.consensus import is_re_fields, consensus, release_frame
+from refcat.analysis.consensus import consensus, is_re_fields, release_frame
 from refcat.errors import FormatError, UsageError
 
 

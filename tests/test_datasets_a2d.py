@@ -6,8 +6,15 @@ import logging
 
 import numpy as np
 import pytest
+from datasets_fixtures import (
+    A2D_CLIP_COLOURS,
+    A2D_H,
+    A2D_W,
+    a2d_mask,
+    build_a2d,
+    write_a2d_h5,
+)
 
-from datasets_fixtures import A2D_CLIP_COLOURS, A2D_H, A2D_W, a2d_mask, build_a2d, write_a2d_h5
 from refcat.datasets.a2d import A2DReader, actor_action, read_a2d_h5
 from refcat.datasets.readers import open_reader
 from refcat.datasets.records import ObjectRef

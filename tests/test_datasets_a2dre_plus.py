@@ -5,7 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from refcat.datasets.a2dre_plus import a2dre_plus_instances, file_name, read_a2dre_plus, write_a2dre_plus
+from refcat.datasets.a2dre_plus import (
+    a2dre_plus_instances,
+    file_name,
+    read_a2dre_plus,
+    write_a2dre_plus,
+)
 from refcat.errors import FormatError, MissingDataError, UsageError
 
 PAIRS = {

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from refcat.cli import main
-from refcat.datasets.demo import write_demo_dataset
+from refcat.demo.generator import write_demo_dataset
 from tests.datasets_fixtures import build_a2d, build_davis
 
 

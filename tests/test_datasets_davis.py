@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from datasets_fixtures import (
+    DAVIS_H,
+    DAVIS_W,
+    build_davis,
+    davis_labels,
+    write_palette_png,
+)
 
-from datasets_fixtures import DAVIS_H, DAVIS_W, build_davis, davis_labels, write_palette_png
 from refcat.datasets.davis import DavisReader
 from refcat.datasets.readers import open_reader
 from refcat.errors import FormatError, MissingDataError, UsageError

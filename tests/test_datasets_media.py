@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from datasets_fixtures import write_mp4, write_palette_png
 from PIL import Image
 
-from datasets_fixtures import write_mp4, write_palette_png
 from refcat.datasets.media import (
     VideoClip,
     box_from_mask,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from refcat.datasets.demo import (
+from refcat.demo.generator import (
     COMPLETE_MARKER,
     DEMO_SCENE_FILE,
     davis_palette,

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from refcat.datasets.demo import read_scene, write_demo_dataset
-from refcat.datasets.demo_scene import COLOURS, TEMPLATES
+from refcat.demo.generator import read_scene, write_demo_dataset
+from refcat.demo.scene import COLOURS, TEMPLATES
 
 W, H = 854, 480
 MOTION_WORDS = ("walking", "running", "driving", "rolling", "flying")
@@ -173,7 +173,7 @@ def test_named_colours_are_the_drawn_colours(demo):
     factor in 0.6-1.1) to the object's median pixel in frame 0; for people, over the shirt band
     (25-50% of the box height)."""
     root, scene, boxes = demo
-    from refcat.datasets.demo_scene import CLASS_COLOURS
+    from refcat.demo.scene import CLASS_COLOURS
 
     for seq, video in scene["videos"].items():
         frame = np.asarray(Image.open(root / "JPEGImages/480p" / seq / "00000.jpg"), np.float32)

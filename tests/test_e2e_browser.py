@@ -20,11 +20,11 @@ from urllib.request import urlopen
 
 import pandas as pd
 import pytest
-
-from refcat.annotate.labels import answers, final_labels, queue, questions_for
-from refcat.annotate.state import instance_row
-from refcat.annotate.store import open_store
 from test_annotate_ui import build_demo
+
+from refcat.annotate.labels import answers, final_labels, questions_for, queue
+from refcat.annotate.state import instance_row
+from refcat.store.database import open_store
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

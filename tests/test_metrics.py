@@ -19,7 +19,6 @@ from refcat.analysis.metrics import (
     sample_ious,
 )
 from refcat.errors import UsageError
-
 from tests.davis_reference import plain_f, plain_j, plain_seg2bmap
 
 

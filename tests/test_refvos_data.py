@@ -13,10 +13,22 @@ torch = pytest.importorskip("torch")
 
 from test_refvos_helpers import N_FRAMES, REs, labels_of, one_torch_thread, tiny_davis  # noqa: E402,F401
 
-from refcat.datasets.refer import RefCocoReader, decode_rle, decode_segmentation, rle_counts_from_string  # noqa: E402
-from refcat.refvos_model.data import (  # noqa: E402
-    ReferringFrames, ShardedSampler, collate, evaluation_samples, open_dataset, referent_target, select_instances,
-    training_samples, transform,
+from refcat.datasets.refer import (
+    RefCocoReader,
+    decode_rle,
+    decode_segmentation,
+    rle_counts_from_string,
+)
+from refcat.refvos_model.data import (
+    ReferringFrames,
+    ShardedSampler,
+    collate,
+    evaluation_samples,
+    open_dataset,
+    referent_target,
+    select_instances,
+    training_samples,
+    transform,
 )
 
 

@@ -10,10 +10,10 @@ torch = pytest.importorskip("torch")
 
 from test_refvos_helpers import one_torch_thread  # noqa: E402,F401
 
-from refcat.errors import FormatError, UsageError  # noqa: E402
-from refcat.refvos_model.config import ModelConfig  # noqa: E402
-from refcat.refvos_model.network import Fusion, RefVOS, segmentation_loss  # noqa: E402
-from refcat.refvos_model.text_encoders import BiLSTMEncoder, build_vocabulary, words  # noqa: E402
+from refcat.errors import FormatError, UsageError
+from refcat.refvos_model.config import ModelConfig
+from refcat.refvos_model.network import Fusion, RefVOS, segmentation_loss
+from refcat.refvos_model.text_encoders import BiLSTMEncoder, build_vocabulary, words
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,13 @@ from PIL import Image
 
 torch = pytest.importorskip("torch")
 
-from test_refvos_helpers import H, N_FRAMES, SPLITS, W, one_torch_thread, tiny_davis  # noqa: E402,F401
+from test_refvos_helpers import N_FRAMES, SPLITS, H, W, one_torch_thread, tiny_davis  # noqa: E402,F401
 
-from refcat.refvos_model.checkpoint import load_model  # noqa: E402
-from refcat.refvos_model.config import ModelConfig, TrainConfig  # noqa: E402
-from refcat.refvos_model.data import open_dataset, to_tensor  # noqa: E402
-from refcat.refvos_model.predict import predict  # noqa: E402
-from refcat.refvos_model.train import RunOptions, train  # noqa: E402
+from refcat.refvos_model.checkpoint import load_model
+from refcat.refvos_model.config import ModelConfig, TrainConfig
+from refcat.refvos_model.data import open_dataset, to_tensor
+from refcat.refvos_model.predict import predict
+from refcat.refvos_model.train import RunOptions, train
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ torch = pytest.importorskip("torch")
 
 from test_refvos_helpers import REs, one_torch_thread  # noqa: E402,F401
 
-from refcat.refvos_model.config import ModelConfig  # noqa: E402
-from refcat.refvos_model.pretrain_text import pretrain_text, read_texts  # noqa: E402
-from refcat.refvos_model.text_encoders import build_text_encoder  # noqa: E402
+from refcat.refvos_model.config import ModelConfig
+from refcat.refvos_model.pretrain_text import pretrain_text, read_texts
+from refcat.refvos_model.text_encoders import build_text_encoder
 
 
 def test_mlm_finetuning_learns_and_saves_an_encoder(tmp_path):

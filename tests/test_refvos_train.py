@@ -14,11 +14,11 @@ torch = pytest.importorskip("torch")
 
 from test_refvos_helpers import one_torch_thread, tiny_davis  # noqa: E402,F401
 
-from refcat.errors import FormatError, MissingDataError, UsageError  # noqa: E402
-from refcat.refvos_model import checkpoint as ckpt  # noqa: E402
-from refcat.refvos_model.config import ModelConfig, TrainConfig  # noqa: E402
-from refcat.refvos_model.network import RefVOS  # noqa: E402
-from refcat.refvos_model.train import RunOptions, train  # noqa: E402
+from refcat.errors import FormatError, MissingDataError, UsageError
+from refcat.refvos_model import checkpoint as ckpt
+from refcat.refvos_model.config import ModelConfig, TrainConfig
+from refcat.refvos_model.network import RefVOS
+from refcat.refvos_model.train import RunOptions, train
 
 MODEL = dict(backbone="mobilenet_v3_large", text_encoder="tiny-bert")
 

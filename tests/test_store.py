@@ -3,10 +3,16 @@
 import pytest
 from sqlalchemy import text
 
-from refcat.annotate.schema import Meta
-from refcat.annotate.store import dataset_counts, list_instances, list_objects, open_store, upsert_records
 from refcat.datasets.records import Instance, ObjectRef, Video
 from refcat.errors import StoreError
+from refcat.store.database import open_store
+from refcat.store.instances import (
+    dataset_counts,
+    list_instances,
+    list_objects,
+    upsert_records,
+)
+from refcat.store.schema import Meta
 
 VIDEOS = [Video("davis", "blackswan", "val", 50, 854, 480, 24.0, "/d/blackswan"),
           Video("a2d", "-0cOo0cRVZU", "test", 120, 320, 240, 30.0, "/a/x.mp4")]

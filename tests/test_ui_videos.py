@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from refcat.annotate.store import list_objects, open_store
 from refcat.annotate.ui.videos import videos_frame
+from refcat.store.database import open_store
+from refcat.store.instances import list_objects
 from tests.test_annotate_ui import build_demo
 
 

@@ -2,22 +2,21 @@
 write keep their history in the store; annotators are refused."""
 
 import pytest
+from test_augment_builder import labelled
 
-import refcat.annotate.variant_schema  # noqa: F401  (the variant tables on the store's metadata)
+import refcat.store.variant_schema  # noqa: F401  (the variant tables on the store's metadata)
 from refcat.annotate import variants as sv
 from refcat.annotate.accounts import create_user
-from refcat.annotate.store import open_store
 from refcat.categorize import augment as aug
-
-from test_augment_builder import labelled
+from refcat.store.database import open_store
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
 
 def page(db_url: str, user_name: str) -> None:
     from refcat.annotate.accounts import get_user
-    from refcat.annotate.store import open_store
     from refcat.annotate.ui.variants import render
+    from refcat.store.database import open_store
 
     db = open_store(db_url)
     render(db, get_user(db, user_name))

@@ -6,16 +6,15 @@ import re
 
 import pandas as pd
 import pytest
+from test_augment_builder import RELEASE_ROWS, labelled, write_release_file
 
-import refcat.annotate.variant_schema  # noqa: F401  (the variant tables on the store's metadata)
+import refcat.store.variant_schema  # noqa: F401  (the variant tables on the store's metadata)
 from refcat.annotate import variants as sv
 from refcat.annotate.accounts import create_user
 from refcat.categorize import augment as aug
 from refcat.cli import main
 from refcat.datasets.a2dre_plus import read_a2dre_plus, write_a2dre_plus
 from refcat.errors import PermissionDenied, StoreError, UsageError
-
-from test_augment_builder import RELEASE_ROWS, labelled, write_release_file
 
 
 @pytest.fixture

@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from refcat.analysis.metrics import overall_iou, sample_ious
-from refcat.categorize.taxonomy import A2DRE_PLUS_CATEGORIES, CATEGORY_NAMES, DIFFICULTY
 from refcat.datasets.records import text_key
 from refcat.errors import UsageError
+from refcat.taxonomy import A2DRE_PLUS_CATEGORIES, CATEGORY_NAMES, DIFFICULTY
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from refcat.analysis.agreement_layouts import RaterTable, counts_to_rater, long_to_rater, rater_to_counts
+from refcat.analysis.agreement_layouts import (
+    RaterTable,
+    counts_to_rater,
+    long_to_rater,
+    rater_to_counts,
+)
 from refcat.errors import UsageError
 
 log = logging.getLogger(__name__)

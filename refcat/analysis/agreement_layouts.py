@@ -9,7 +9,7 @@
   lost in this layout, so `counts_to_rater` fills anonymous raters in category order.
 
 `read_label_csv` reads a long table from CSV and checks the labels of taxonomy fields
-(refcat.categorize.taxonomy.FIELD_VALUES); yes/no fields also take 1/0, 1.0/0.0,
+(refcat.taxonomy.FIELD_VALUES); yes/no fields also take 1/0, 1.0/0.0,
 true/false and yes/no in any case, normalised to "yes"/"no".
 """
 
@@ -23,8 +23,8 @@ from typing import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from refcat.categorize.taxonomy import FIELD_VALUES, NO, YES
 from refcat.errors import FormatError, MissingDataError
+from refcat.taxonomy import FIELD_VALUES, NO, YES
 
 MISSING = -1
 LABEL_COLUMNS = ("item", "annotator", "field", "label")

@@ -3,7 +3,7 @@
 Shaped like the RefVOS paper's report (Section 4: "kappa between .83 and .97, except
 obj-static, kappa = .35, which has only 5 positively labelled instances"): for each field
 the statistics with their CIs, the number of items, and the positives per annotator.
-Taxonomy fields (refcat.categorize.taxonomy.FIELD_VALUES) use their fixed category list,
+Taxonomy fields (refcat.taxonomy.FIELD_VALUES) use their fixed category list,
 so a category nobody chose still counts; other fields use the labels seen.
 """
 
@@ -16,7 +16,7 @@ import pandas as pd
 
 from refcat.analysis.agreement import Estimate, FieldAgreement, field_agreement
 from refcat.analysis.agreement_layouts import split_fields
-from refcat.categorize.taxonomy import CATEGORY_NAMES, FIELD_VALUES, YES
+from refcat.taxonomy import CATEGORY_NAMES, FIELD_VALUES, YES
 
 # The label counted as "positive" per annotator: presence for a category; for the other
 # taxonomy fields the label the paper's report counts (non-trivial, valid, redundant).

@@ -10,7 +10,7 @@ and the most voted label having v votes, the status is decided in this order:
 A semantic category is a yes/no field, so "per category" is the same rule. Nothing is
 guessed: only "ok" rows carry a label.
 
-For the RE fields (refcat.categorize.taxonomy), `release_frame` turns the consensus
+For the RE fields (refcat.taxonomy), `release_frame` turns the consensus
 into the paper's released label format (`*_RE_categorization.csv`).
 """
 
@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from refcat.analysis.agreement_layouts import factorize_labels
-from refcat.categorize.taxonomy import (
+from refcat.datasets.records import parse_instance_key
+from refcat.errors import FormatError, UsageError
+from refcat.taxonomy import (
     CATEGORY_NAMES,
     FIELD_VALUES,
     RELEASE_CATEGORY_ORDER,
@@ -30,8 +32,6 @@ from refcat.categorize.taxonomy import (
     release_difficulty,
     release_information,
 )
-from refcat.datasets.records import parse_instance_key
-from refcat.errors import FormatError, UsageError
 
 OK, TIE, NO_MAJORITY, TOO_FEW = "ok", "tie", "no-majority", "too-few-answers"
 CONSENSUS_COLUMNS = ["item", "field", "label", "votes", "n_answers", "status"]

@@ -49,7 +49,7 @@ def figure3_bars(proportions: pd.DataFrame) -> Figure:
 def figure4_bars(shares: pd.DataFrame, difficulty: str = "all") -> Figure:
     """Figure 4 style: % of valid labelled REs expressing each category, one bar per dataset
     (`stats.category_shares`, rows of one difficulty)."""
-    from refcat.categorize.taxonomy import CATEGORY_NAMES
+    from refcat.taxonomy import CATEGORY_NAMES
 
     part = shares.xs(difficulty, level="difficulty")
     frame = (part[list(CATEGORY_NAMES)].T * 100)

@@ -18,8 +18,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from refcat.categorize.taxonomy import CATEGORY_NAMES, CORRECTNESS, DIFFICULTY, RELEASE_CATEGORY_ORDER
 from refcat.errors import UsageError
+from refcat.taxonomy import (
+    CATEGORY_NAMES,
+    CORRECTNESS,
+    DIFFICULTY,
+    RELEASE_CATEGORY_ORDER,
+)
 
 KINDS = ("trivial", "non-trivial", "no-re", "wrong-object")
 LABEL_COLUMNS = ("dataset", "video_id", "object_id", "text", "difficulty", "correctness", "information",

@@ -21,9 +21,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Row, delete, select
 from sqlalchemy.orm import Session
 
-from refcat.annotate.schema import AuthSessionRow, UserRow, utcnow
-from refcat.annotate.store import Store
 from refcat.errors import PermissionDenied, UsageError
+from refcat.store.database import Store
+from refcat.store.schema import AuthSessionRow, UserRow, utcnow
 
 ROLES = ("admin", "annotator")
 DEFAULT_IDLE_TIMEOUT = timedelta(hours=12)

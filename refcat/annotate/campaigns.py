@@ -3,7 +3,7 @@
 Conventions:
 - Question sets (refcat.annotate.state.QUESTION_SETS): "difficulty" asks difficulty and
   correctness; "semantics" asks the seven categories of Table 1 and information. Field
-  names and values are those of refcat.categorize.taxonomy.FIELD_VALUES.
+  names and values are those of refcat.taxonomy.FIELD_VALUES.
 - Assignment is round-robin over the annotators in the order given: the i-th instance goes
   to annotators i*k, i*k+1, ... i*k+k-1 (mod n) for k = per_instance, so every annotator
   gets within one instance of the same load and the same inputs give the same queues.
@@ -22,20 +22,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import func, select
 
-from refcat.annotate.accounts import User, create_user, user_row
-from refcat.annotate.retry import retry_transient
-from refcat.annotate.schema import (
-    AssignmentRow,
-    CampaignMemberRow,
-    CampaignRow,
-    InstanceRow,
-    LabelEventRow,
-    ObjectRow,
-    RoundRow,
-    UserRow,
-    VideoRow,
-    utcnow,
-)
+from refcat.annotate.accounts import User, user_row
 from refcat.annotate.state import (
     LABEL_ROUND,
     QUESTION_SETS,
@@ -48,18 +35,28 @@ from refcat.annotate.state import (
     to_campaign,
     to_round,
 )
-from refcat.annotate.store import Store
 from refcat.errors import PermissionDenied, StoreError, UsageError
+from refcat.store.database import Store
+from refcat.store.retry import retry_transient
+from refcat.store.schema import (
+    AssignmentRow,
+    CampaignMemberRow,
+    CampaignRow,
+    InstanceRow,
+    LabelEventRow,
+    ObjectRow,
+    RoundRow,
+    UserRow,
+    VideoRow,
+    utcnow,
+)
 
 __all__ = [
     "Campaign", "Round", "select_instances", "create_campaign", "get_campaign", "list_campaigns",
-    "current_round", "close_round", "progress", "create_demo_project", "DEMO_USERS",
+    "current_round", "close_round", "progress",
 ]
 
 # Demo accounts (name -> password, role): for the bundled demo data only.
-DEMO_USERS = {"admin": ("admin", "admin"), "ann1": ("ann1", "annotator"),
-              "ann2": ("ann2", "annotator"), "ann3": ("ann3", "annotator")}
-DEMO_CAMPAIGN = "demo"
 
 
 def select_instances(store: Store, dataset: str | None = None, split: str | None = None, min_objects: int = 1,
@@ -206,27 +203,3 @@ def progress(store: Store, campaign: Campaign | str) -> pd.DataFrame:
     total = {"annotator": "total", "round": state.round.number,
              **{c: int(table[c].sum()) for c in ("assigned", "complete", "remaining")}}
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
-
-
-def create_demo_project(store: Store) -> dict:
-    """Demo accounts (admin/admin, ann1/ann1, ann2/ann2, ann3/ann3: demo passwords only) and a
-    campaign "demo" over every stored instance of the "demo" dataset. Idempotent: what exists is kept.
-    Returns {"users": {name: password}, "campaign": name, "instances": n, "created": [what was new]}."""
-    created = []
-    with store.session() as session:
-        existing = set(session.scalars(select(UserRow.name).where(UserRow.name.in_(list(DEMO_USERS)))))
-    for name, (password, role) in DEMO_USERS.items():
-        if name not in existing:
-            create_user(store, name, password, role=role)
-            created.append(f"user {name}")
-    with store.session() as session:
-        has_campaign = session.scalar(select(CampaignRow.id).where(CampaignRow.name == DEMO_CAMPAIGN)) is not None
-    if not has_campaign:
-        keys = select_instances(store, dataset="demo")
-        if not keys:
-            raise StoreError("no instances of the demo dataset in the store", path=store.url,
-                             expected="`refcat demo-store` to import the demo data first")
-        create_campaign(store, DEMO_CAMPAIGN, keys, ["ann1", "ann2", "ann3"], per_instance=3, created_by="admin")
-        created.append(f"campaign {DEMO_CAMPAIGN}")
-    return {"users": {name: pw for name, (pw, _) in DEMO_USERS.items()}, "campaign": DEMO_CAMPAIGN,
-            "instances": get_campaign(store, DEMO_CAMPAIGN).n_instances, "created": created}

@@ -21,12 +21,12 @@ from sqlalchemy import select
 
 from refcat.analysis.consensus import OK, release_frame
 from refcat.annotate.labels import events_table, final_labels
-from refcat.annotate.schema import InstanceRow
 from refcat.annotate.state import Campaign
-from refcat.annotate.store import Store
-from refcat.categorize.taxonomy import release_difficulty
 from refcat.datasets.release import write_release
 from refcat.errors import UsageError
+from refcat.store.database import Store
+from refcat.store.schema import InstanceRow
+from refcat.taxonomy import release_difficulty
 
 LABEL_SUFFIXES = (".csv", ".parquet")
 

@@ -5,7 +5,7 @@ Every request is checked before anything is written and refused with an exceptio
 PermissionDenied (not yours, not allowed yet), StoreError (unknown instance or campaign,
 closed round, finished campaign), UsageError (question or value outside the campaign's
 questions or the taxonomy). A refused request writes nothing. Writes run as one transaction
-each, retried whole on a transient conflict (refcat.annotate.retry); an answer re-reads its
+each, retried whole on a transient conflict (refcat.store.retry); an answer re-reads its
 round inside its own transaction, so one racing a round close is refused, not misfiled.
 
 Automatic answers (author "auto") are excluded from `label_table` and `disagreements`,
@@ -22,10 +22,9 @@ from sqlalchemy import insert
 
 from refcat.analysis.consensus import OK, TOO_FEW, consensus
 from refcat.annotate.accounts import User, user_row
-from refcat.annotate.retry import retry_transient
-from refcat.annotate.schema import LabelEventRow, utcnow
 from refcat.annotate.state import (
     LABEL_ROUND,
+    REVISION_ROUND,
     Campaign,
     CampaignState,
     QueueItem,
@@ -42,9 +41,11 @@ from refcat.annotate.state import (
     round_answers,
     round_rows,
 )
-from refcat.annotate.store import Store
-from refcat.categorize.taxonomy import FIELD_VALUES
 from refcat.errors import PermissionDenied, StoreError, UsageError
+from refcat.store.database import Store
+from refcat.store.retry import retry_transient
+from refcat.store.schema import LabelEventRow, utcnow
+from refcat.taxonomy import FIELD_VALUES
 
 __all__ = [
     "QueueItem", "Undone", "queue", "resume_position", "questions_for", "revision_questions", "record_answer",
@@ -406,3 +407,27 @@ def final_labels(store: Store, campaign: Campaign | str) -> pd.DataFrame:
                          "reason": reason})
     return _frame(rows, ["item", "field", "label", "source", "votes", "status", "reason"],
                   nullable=("label", "votes", "reason"))
+
+
+def instance_text(store: Store, instance_key: str) -> str:
+    """The RE of an instance."""
+    with store.session() as session:
+        return instance_row(session, instance_key).text
+
+
+def automatic_answers(store: Store, campaign: Campaign | str, instance_key: str) -> dict[str, str]:
+    """{field: value} of the automatic answers on an instance (e.g. trivial for a single object)."""
+    name = campaign.name if isinstance(campaign, Campaign) else campaign
+    with store.session() as session:
+        state = load_state(session, name, instance_pk=instance_row(session, instance_key).id)
+    return state.auto_answers().get(instance_key, {})
+
+
+def revised_answers(store: Store, user: User, campaign: Campaign | str, instance_key: str) -> dict[str, str]:
+    """{field: value} the user gave in the revision round itself (revisions and confirmations),
+    without the first answers that carry over where they have not answered yet."""
+    name = campaign.name if isinstance(campaign, Campaign) else campaign
+    with store.session() as session:
+        state = load_state(session, name, instance_pk=instance_row(session, instance_key).id,
+                           user_pk=user_row(session, user).id, with_others=False)
+    return state.round_answers(REVISION_ROUND).get((user.name, instance_key), {})

@@ -23,7 +23,8 @@ from datetime import datetime
 from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
-from refcat.annotate.schema import (
+from refcat.errors import StoreError
+from refcat.store.schema import (
     AssignmentRow,
     CampaignMemberRow,
     CampaignRow,
@@ -32,8 +33,7 @@ from refcat.annotate.schema import (
     RoundRow,
     UserRow,
 )
-from refcat.categorize.taxonomy import CATEGORY_NAMES
-from refcat.errors import StoreError
+from refcat.taxonomy import CATEGORY_NAMES
 
 AUTO = "auto"
 LABEL_ROUND, REVISION_ROUND = 1, 2

@@ -1,6 +1,6 @@
 """A2Dre+ variants in the store: save what the builder generated, review it, list and export it.
 
-Conventions (tables in refcat.annotate.variant_schema):
+Conventions (tables in refcat.store.variant_schema):
 - History is append-only; nothing is updated or deleted.
 - `save_generated` adds a variant the first time and afterwards only appends a "generated"
   event when the builder's text or flags changed. The current state of a variant
@@ -25,12 +25,12 @@ import pandas as pd
 from sqlalchemy import select
 
 from refcat.annotate.accounts import User, user_row
-from refcat.annotate.schema import UserRow, utcnow
-from refcat.annotate.store import Store
-from refcat.annotate.variant_schema import VariantEventRow, VariantRow
 from refcat.categorize import augment as aug
 from refcat.categorize.edits import normalise_spaces
 from refcat.errors import PermissionDenied, StoreError, UsageError
+from refcat.store.database import Store
+from refcat.store.schema import UserRow, utcnow
+from refcat.store.variant_schema import VariantEventRow, VariantRow
 
 GENERATED, IMPORT, ACCEPT, EDIT, WRITE, REJECT = "generated", "import", "accept", "edit", "write", "reject"
 DECISIONS = (ACCEPT, EDIT, WRITE, REJECT)

@@ -40,15 +40,20 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from refcat.categorize.edits import add_phrase, malformations, normalise_spaces, remove_category
+from refcat.categorize.edits import (
+    add_phrase,
+    malformations,
+    normalise_spaces,
+    remove_category,
+)
 from refcat.categorize.grounding import Fact, VideoGrounding
 from refcat.categorize.rules import categorize
-from refcat.categorize.taxonomy import A2DRE_PLUS_CATEGORIES, CATEGORY_NAMES
 from refcat.datasets.a2dre_plus import COLUMNS as A2DRE_COLUMNS
 from refcat.datasets.a2dre_plus import HEADER as A2DRE_HEADER
 from refcat.datasets.a2dre_plus import POLARITIES, file_name, write_a2dre_plus
 from refcat.datasets.records import Instance, instance_key, parse_instance_key, text_key
 from refcat.errors import MissingDataError
+from refcat.taxonomy import A2DRE_PLUS_CATEGORIES, CATEGORY_NAMES
 
 log = logging.getLogger(__name__)
 

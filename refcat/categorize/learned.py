@@ -4,7 +4,8 @@ One logistic regression per category (scikit-learn) over the text features and t
 rule-based categorizer's seven outputs (refcat.categorize.rules), so that the model
 starts from the rules and learns where the annotators read them differently.
 Text features: TF-IDF of word 1-2-grams (`features="tfidf"`, the default) or MiniLM
-sentence embeddings (`features="minilm"`, refcat.refvos_model.sentence_embeddings).
+sentence embeddings (`features="minilm"`). The embedding function is passed in (`embed=`),
+so that this module needs no torch: the CLI passes refcat.refvos_model.sentence_embeddings.encode.
 
 Training data: a table with a `ref_exp` column and the category columns of the released
 format (0/1, pd.NA where not labelled, as `refcat.datasets.release.read_release` gives);
@@ -16,7 +17,7 @@ Models are saved with joblib as a dict with a format version.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import joblib
 import numpy as np
@@ -26,11 +27,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from refcat.categorize.rules import Categorization, categorize
-from refcat.categorize.taxonomy import CATEGORY_NAMES
 from refcat.errors import FormatError, MissingDataError, UsageError
+from refcat.taxonomy import CATEGORY_NAMES
 
 FORMAT_VERSION = 1
 FEATURES = ("tfidf", "minilm")
+Embed = Callable[[list[str]], np.ndarray]  # texts -> (n, d) sentence embeddings
 
 
 def rule_features(texts: Sequence[str], rule_results: Sequence[Categorization] | None = None) -> np.ndarray:
@@ -41,10 +43,11 @@ def rule_features(texts: Sequence[str], rule_results: Sequence[Categorization] |
 
 
 class LearnedCategorizer:
-    def __init__(self, features: str = "tfidf", C: float = 1.0) -> None:
+    def __init__(self, features: str = "tfidf", C: float = 1.0, embed: Embed | None = None) -> None:
         if features not in FEATURES:
             raise UsageError(f"unknown features {features!r}", expected=" or ".join(FEATURES))
         self.features = features
+        self.embed = embed
         self.C = C
         self.vectorizer: TfidfVectorizer | None = None
         self.models: dict[str, LogisticRegression | int] = {}
@@ -52,9 +55,9 @@ class LearnedCategorizer:
     def _matrix(self, texts: Sequence[str], fit: bool = False, rule_results: Sequence[Categorization] | None = None):
         rules = rule_features(texts, rule_results)
         if self.features == "minilm":
-            from refcat.refvos_model.sentence_embeddings import encode
-
-            return np.hstack([encode(list(texts)), rules])
+            if self.embed is None:
+                raise UsageError("minilm features need a sentence-embedding function", expected="embed=...")
+            return np.hstack([self.embed(list(texts)), rules])
         if fit:
             self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
             text = self.vectorizer.fit_transform(texts)
@@ -109,7 +112,8 @@ class LearnedCategorizer:
                      "models": self.models}, path)
 
     @classmethod
-    def load(cls, path: str | Path) -> LearnedCategorizer:
+    def load(cls, path: str | Path, embed: Embed | None = None) -> LearnedCategorizer:
+        """A saved model; `embed` as for the constructor (needed by minilm models)."""
         try:
             state = joblib.load(path)
         except FileNotFoundError as exc:
@@ -119,6 +123,6 @@ class LearnedCategorizer:
         if state.get("version") != FORMAT_VERSION:
             raise FormatError(f"model format version {state.get('version')}", path=path,
                               expected=f"version {FORMAT_VERSION}")
-        model = cls(state["features"], state["C"])
+        model = cls(state["features"], state["C"], embed)
         model.vectorizer, model.models = state["vectorizer"], state["models"]
         return model

@@ -1,7 +1,7 @@
 """Word lists behind the rule-based RE categorizer (refcat.categorize.rules).
 
 Every list is lower-case English. The readings follow the paper's annotators
-(Bellver et al., Table 1) as documented in refcat.categorize.taxonomy:
+(Bellver et al., Table 1) as documented in refcat.taxonomy:
 
 - motion: the referent moves or changes its location. Verbs of displacement
   (walk, run, fly, jump, roll, climb, crawl, swim, ride, drive) and verbs of

@@ -40,7 +40,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from refcat.categorize import lexicon as lx
-from refcat.categorize.taxonomy import CATEGORY_NAMES
+from refcat.taxonomy import CATEGORY_NAMES
 
 _TOKEN_RE = re.compile(r"[^\W_]+(?:-[^\W_]+)*(?=n't)|n't|'s|[^\W_]+(?:-[^\W_]+)*|[^\w\s]|_")
 _DO_VERBS = frozenset("do perform make execute take".split())  # "doing a backflip", "taking steps"

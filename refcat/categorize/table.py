@@ -24,9 +24,13 @@ from pathlib import Path
 import pandas as pd
 
 from refcat.categorize.rules import categorize, information_label
-from refcat.categorize.taxonomy import RELEASE_CATEGORY_ORDER, RELEASE_DIFFICULTY, release_information
 from refcat.datasets.release import HEADER, read_release
 from refcat.errors import FormatError, MissingDataError
+from refcat.taxonomy import (
+    RELEASE_CATEGORY_ORDER,
+    RELEASE_DIFFICULTY,
+    release_information,
+)
 
 EVIDENCE_COLUMN = "evidence"
 

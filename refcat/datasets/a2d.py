@@ -40,7 +40,15 @@ from typing import Iterator
 import numpy as np
 
 from refcat.datasets.media import ClipPool, box_from_mask, image_size, read_rgb_image
-from refcat.datasets.records import Box, Instance, ObjectMasks, ObjectRef, Video, collapse_spaces, referenced_objects
+from refcat.datasets.records import (
+    Box,
+    Instance,
+    ObjectMasks,
+    ObjectRef,
+    Video,
+    collapse_spaces,
+    referenced_objects,
+)
 from refcat.errors import FormatError, MissingDataError, UsageError
 
 log = logging.getLogger(__name__)

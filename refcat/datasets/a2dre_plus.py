@@ -18,9 +18,9 @@ from typing import Iterator
 
 import pandas as pd
 
-from refcat.categorize.taxonomy import A2DRE_PLUS_CATEGORIES
 from refcat.datasets.records import Instance, collapse_spaces
 from refcat.errors import FormatError, MissingDataError, UsageError
+from refcat.taxonomy import A2DRE_PLUS_CATEGORIES
 
 HEADER = "video_id,instance_id,query"
 POLARITIES = ("with", "without")

@@ -29,8 +29,21 @@ from typing import Iterator
 
 import numpy as np
 
-from refcat.datasets.media import box_from_mask, image_size, masks_from_labels, read_label_png, read_rgb_image
-from refcat.datasets.records import Box, Instance, ObjectMasks, ObjectRef, Video, referenced_objects
+from refcat.datasets.media import (
+    box_from_mask,
+    image_size,
+    masks_from_labels,
+    read_label_png,
+    read_rgb_image,
+)
+from refcat.datasets.records import (
+    Box,
+    Instance,
+    ObjectMasks,
+    ObjectRef,
+    Video,
+    referenced_objects,
+)
 from refcat.errors import FormatError, MissingDataError, UsageError
 
 log = logging.getLogger(__name__)

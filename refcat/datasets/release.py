@@ -25,8 +25,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from refcat.categorize.taxonomy import RELEASE_CATEGORY_ORDER, RELEASE_DIFFICULTY, RELEASE_INFORMATION
 from refcat.errors import FormatError, MissingDataError, UsageError
+from refcat.taxonomy import (
+    RELEASE_CATEGORY_ORDER,
+    RELEASE_DIFFICULTY,
+    RELEASE_INFORMATION,
+)
 
 TEXT_COLUMNS = ("video_id", "instance_id", "ref_exp", "ref_exp_difficulty", "ref_exp_information")
 HEADER = TEXT_COLUMNS + RELEASE_CATEGORY_ORDER

@@ -24,7 +24,13 @@ from tqdm import tqdm
 from refcat.datasets.records import Instance, parse_instance_key
 from refcat.refvos_model.checkpoint import load_model
 from refcat.refvos_model.data import (
-    ReferringFrames, a2dre_plus_instances, collate, evaluation_samples, open_dataset, resized_size, select_instances,
+    ReferringFrames,
+    a2dre_plus_instances,
+    collate,
+    evaluation_samples,
+    open_dataset,
+    resized_size,
+    select_instances,
 )
 from refcat.refvos_model.dist_utils import init_distributed
 

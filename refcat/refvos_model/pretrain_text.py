@@ -25,7 +25,12 @@ log = logging.getLogger(__name__)
 
 def _masked_lm(source: str):
     """(tokenizer, masked-LM model) from "minilm", "tiny-bert", a local folder or a hub id."""
-    from transformers import AutoModelForMaskedLM, AutoTokenizer, BertForMaskedLM, BertTokenizerFast
+    from transformers import (
+        AutoModelForMaskedLM,
+        AutoTokenizer,
+        BertForMaskedLM,
+        BertTokenizerFast,
+    )
 
     if source == "tiny-bert":
         tokenizer = BertTokenizerFast.from_pretrained(minilm_path(), local_files_only=True)

@@ -36,10 +36,20 @@ from tqdm import tqdm
 
 from refcat.errors import UsageError
 from refcat.refvos_model import checkpoint as ckpt
-from refcat.refvos_model.config import ModelConfig, TrainConfig, config_to_dict, differences
+from refcat.refvos_model.config import (
+    ModelConfig,
+    TrainConfig,
+    config_to_dict,
+    differences,
+)
 from refcat.refvos_model.data import ShardedSampler, build_datasets, collate
 from refcat.refvos_model.dist_utils import (
-    DistInfo, all_reduce_sum, barrier, cleanup, gather_objects, init_distributed,
+    DistInfo,
+    all_reduce_sum,
+    barrier,
+    cleanup,
+    gather_objects,
+    init_distributed,
 )
 from refcat.refvos_model.network import IGNORE_INDEX, RefVOS, segmentation_loss
 from refcat.refvos_model.text_encoders import build_vocabulary, glove_dim

@@ -9,9 +9,9 @@ import streamlit as st
 from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import list_campaigns
 from refcat.annotate.labels import adjudicate, disagreements, final_labels
-from refcat.annotate.store import Store
 from refcat.annotate.ui import widgets
-from refcat.categorize.taxonomy import FIELD_VALUES
+from refcat.store.database import Store
+from refcat.taxonomy import FIELD_VALUES
 
 
 def votes_text(votes: dict[str, str]) -> str:

@@ -20,8 +20,9 @@ from refcat.annotate.campaigns import (
 )
 from refcat.annotate.labels import label_table
 from refcat.annotate.state import LABEL_ROUND, QUESTION_SETS, REVISION_ROUND
-from refcat.annotate.store import Store, dataset_counts
 from refcat.annotate.ui import widgets
+from refcat.store.database import Store
+from refcat.store.instances import dataset_counts
 
 ANY = "(any)"
 

@@ -16,12 +16,21 @@ import streamlit as st
 
 from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import list_campaigns
-from refcat.annotate.labels import answers, queue, questions_for, record_answer, resume_position, undo_last
-from refcat.annotate.state import LABEL_ROUND, QueueItem, instance_row
-from refcat.annotate.store import Store
+from refcat.annotate.labels import (
+    answers,
+    automatic_answers,
+    instance_text,
+    questions_for,
+    queue,
+    record_answer,
+    resume_position,
+    undo_last,
+)
+from refcat.annotate.state import LABEL_ROUND, QueueItem
 from refcat.annotate.ui import navigation, session, suggestions, widgets
 from refcat.annotate.ui.shortcuts import CATEGORY_KEYS
 from refcat.errors import RefcatError
+from refcat.store.database import Store
 
 KEY_HELP = (
     "Keys: 1 trivial · 2 non-trivial · 3 valid · 4 no RE · 5 wrong object · 6 redundant · 7 minimal · "
@@ -30,9 +39,6 @@ KEY_HELP = (
 )
 
 
-def instance_text(db: Store, key: str) -> str:
-    with db.session() as s:
-        return instance_row(s, key).text
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ def load_page(db: Store, user: User, campaign: str, requested: str | None) -> An
     key = items[index].instance_key
     return AnnotateState(
         items, index, refusal, instance_text(db, key), questions_for(db, campaign, key),
-        widgets.automatic_answers(db, campaign, key),
+        automatic_answers(db, campaign, key),
     )
 
 

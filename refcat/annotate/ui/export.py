@@ -16,8 +16,8 @@ import streamlit as st
 from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import list_campaigns
 from refcat.annotate.export import write_consensus_release, write_labels
-from refcat.annotate.store import Store
 from refcat.annotate.ui import widgets
+from refcat.store.database import Store
 
 ALL = "(all campaigns)"
 

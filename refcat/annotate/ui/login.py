@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from refcat.annotate.store import Store
 from refcat.annotate.ui import session
 from refcat.errors import PermissionDenied
+from refcat.store.database import Store
 
 
 def render(db: Store) -> None:

@@ -14,8 +14,8 @@ from typing import Callable
 import streamlit as st
 
 from refcat.annotate.accounts import User
-from refcat.annotate.store import Store
 from refcat.annotate.ui import session
+from refcat.store.database import Store
 
 PageFn = Callable[[Store, User], None]
 

@@ -12,30 +12,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from refcat.annotate.accounts import User, user_row
+from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import list_campaigns
 from refcat.annotate.labels import (
     answers,
+    instance_text,
     others_answers,
     queue,
     record_answer,
     resume_position,
+    revised_answers,
     revision_questions,
     undo_last,
 )
-from refcat.annotate.state import LABEL_ROUND, REVISION_ROUND, instance_row, load_state
-from refcat.annotate.store import Store
+from refcat.annotate.state import LABEL_ROUND, REVISION_ROUND
 from refcat.annotate.ui import navigation, session, suggestions, widgets
-from refcat.annotate.ui.annotate import instance_text
-
-
-def revised_answers(db: Store, user: User, campaign: str, key: str) -> dict[str, str]:
-    """{field: value} the user gave in the revision round itself (revisions and confirmations),
-    without the first answers that carry over where they have not answered yet."""
-    with db.session() as s:
-        state = load_state(s, campaign, instance_pk=instance_row(s, key).id, user_pk=user_row(s, user).id,
-                           with_others=False)
-    return state.round_answers(REVISION_ROUND).get((user.name, key), {})
+from refcat.store.database import Store
 
 
 def render(db: Store, user: User) -> None:

@@ -19,10 +19,9 @@ import os
 import streamlit as st
 
 from refcat.annotate.accounts import User, authenticate, logout, user_for_token
-from refcat.annotate.store import Store, open_store
 from refcat.annotate.ui.video_view import ViewCache, data_roots
-from refcat.cli import DEFAULT_DB
 from refcat.errors import PermissionDenied
+from refcat.store.database import DEFAULT_DB, Store, open_store
 
 TOKEN_PARAM = "s"
 

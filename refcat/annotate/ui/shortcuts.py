@@ -4,7 +4,7 @@ The keys are Streamlit's own button shortcuts (`st.button(..., shortcut=...)`): 
 listens for them on the whole page and clicks the button, and the button shows its key.
 Conventions:
 - difficulty 1 / 2, correctness 3 / 4 / 5, information 6 / 7 (in the order of the values in
-  `refcat.categorize.taxonomy.FIELD_VALUES`);
+  `refcat.taxonomy.FIELD_VALUES`);
 - each semantic category has a letter: the letter answers "yes", Shift + the letter "no"
   (C and R are reserved by Streamlit, so "category" is N for "name");
 - Left / Right: previous / next instance; U: undo the last answer.
@@ -12,7 +12,7 @@ Conventions:
 
 from __future__ import annotations
 
-from refcat.categorize.taxonomy import CATEGORY_NAMES, FIELD_VALUES, NO, YES
+from refcat.taxonomy import CATEGORY_NAMES, FIELD_VALUES, NO, YES
 
 _NUMBERED = ("difficulty", "correctness", "information")
 CATEGORY_KEYS = {

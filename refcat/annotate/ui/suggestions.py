@@ -16,13 +16,14 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from refcat.annotate.store import Store, list_objects
 from refcat.annotate.ui.widgets import FIELD_TITLES, VALUE_LABELS
 from refcat.categorize.difficulty import decide_difficulty
 from refcat.categorize.rules import categorize
-from refcat.categorize.taxonomy import CATEGORY_NAMES
 from refcat.datasets.records import parse_instance_key
 from refcat.errors import MissingDataError, RefcatError
+from refcat.store.database import Store
+from refcat.store.instances import list_objects
+from refcat.taxonomy import CATEGORY_NAMES
 
 TITLE = "Automatic suggestions"
 # Highlight colour of each category's evidence (light backgrounds that keep dark text legible).

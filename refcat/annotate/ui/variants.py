@@ -12,10 +12,18 @@ import pandas as pd
 import streamlit as st
 
 from refcat.annotate.accounts import User
-from refcat.annotate.store import Store
 from refcat.annotate.ui import session, widgets
-from refcat.annotate.variants import ACCEPT, EDIT, REJECT, WRITE, history, review, variant_table
+from refcat.annotate.variants import (
+    ACCEPT,
+    EDIT,
+    REJECT,
+    WRITE,
+    history,
+    review,
+    variant_table,
+)
 from refcat.categorize.augment import A2DRE_PLUS_CATEGORIES, PENDING, other_side
+from refcat.store.database import Store
 
 ALL = "(all)"
 STATUSES = ("pending", "accepted", "edited", "written", "rejected", "imported")

@@ -31,11 +31,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from refcat.annotate.store import Store, list_objects, list_videos
 from refcat.datasets.media import LRU, draw_box
-from refcat.datasets.records import Box, parse_instance_key
 from refcat.datasets.readers import open_reader
+from refcat.datasets.records import Box, parse_instance_key
 from refcat.errors import MissingDataError, UsageError
+from refcat.store.database import Store
+from refcat.store.instances import list_objects, list_videos
 
 DEFAULT_PLAY_FPS = 10.0
 BOX_COLOUR = (255, 40, 40)

@@ -10,8 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from refcat.annotate.accounts import User
-from refcat.annotate.store import Store, list_instances, list_objects, list_videos
 from refcat.annotate.ui import session, widgets
+from refcat.store.database import Store
+from refcat.store.instances import list_instances, list_objects, list_videos
 
 
 def videos_frame(db: Store) -> pd.DataFrame:

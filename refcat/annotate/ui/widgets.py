@@ -15,12 +15,10 @@ from typing import Callable
 import streamlit as st
 
 from refcat.annotate.accounts import User
-from refcat.annotate.state import instance_row, load_state
-from refcat.annotate.store import Store
 from refcat.annotate.ui.shortcuts import ANSWER_KEYS
 from refcat.annotate.ui.video_view import InstanceView, ViewCache
-from refcat.categorize.taxonomy import FIELD_QUESTIONS, FIELD_VALUES
 from refcat.errors import RefcatError
+from refcat.taxonomy import FIELD_QUESTIONS, FIELD_VALUES
 
 FLASH = "flash"
 FIELD_TITLES = {
@@ -102,11 +100,6 @@ def instance_player(views: ViewCache, key: str) -> None:
     player(view)
 
 
-def automatic_answers(db: Store, campaign: str, key: str) -> dict[str, str]:
-    """{field: value} of the automatic answers on an instance (e.g. trivial for a single object)."""
-    with db.session() as session:
-        state = load_state(session, campaign, instance_pk=instance_row(session, key).id)
-    return state.auto_answers().get(key, {})
 
 
 @st.fragment

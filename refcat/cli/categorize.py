@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from refcat.categorize.learned import Embed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,10 +39,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_categorize_train)
 
 
+def _embed(features: str) -> Embed | None:
+    """MiniLM sentence embeddings for minilm models (torch is imported only then)."""
+    if features != "minilm":
+        return None
+    from refcat.refvos_model.sentence_embeddings import encode
+
+    return encode
+
+
 def cmd_categorize(args: argparse.Namespace) -> int:
-    from refcat.categorize.scoring import category_scores
-    from refcat.categorize.table import categorize_table, read_expressions, write_categorized
-    from refcat.categorize.taxonomy import RELEASE_CATEGORY_ORDER
+    from refcat.analysis.categorizer_scores import category_scores
+    from refcat.categorize.table import (
+        categorize_table,
+        read_expressions,
+        write_categorized,
+    )
+    from refcat.taxonomy import RELEASE_CATEGORY_ORDER
 
     labels = read_expressions(args.input)
     model = None
@@ -46,6 +63,7 @@ def cmd_categorize(args: argparse.Namespace) -> int:
         from refcat.categorize.learned import LearnedCategorizer
 
         model = LearnedCategorizer.load(args.model)
+        model.embed = _embed(model.features)
     table = categorize_table(labels, model)
     write_categorized(table, args.output)
     print(f"categorized {len(table)} REs -> {args.output}")
@@ -63,7 +81,7 @@ def cmd_categorize_train(args: argparse.Namespace) -> int:
     from refcat.categorize.table import read_expressions
 
     labels = read_expressions(args.input)
-    model = LearnedCategorizer(args.features).fit(labels)
+    model = LearnedCategorizer(args.features, embed=_embed(args.features)).fit(labels)
     model.save(args.output)
     print(f"trained on {len(labels)} REs ({args.features}) -> {args.output}")
     return 0

@@ -7,8 +7,8 @@ import json
 import logging
 from pathlib import Path
 
-from refcat.annotate.commands import add_export_labels
-from refcat.cli import add_db_option, progress_bar
+from refcat.cli.annotate import add_export_labels
+from refcat.cli.common import add_db_option, progress_bar
 from refcat.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from refcat.datasets.demo import write_demo_dataset
+    from refcat.demo.generator import write_demo_dataset
 
     out = write_demo_dataset(args.out, seed=args.seed, n_videos=args.videos, min_frames=args.min_frames,
                              max_frames=args.max_frames, width=args.width, height=args.height,
@@ -90,16 +90,11 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_store(args: argparse.Namespace) -> int:
-    from refcat.annotate.campaigns import create_demo_project
-    from refcat.annotate.importing import import_reader
-    from refcat.annotate.store import open_store
-    from refcat.datasets.readers import open_reader
+    from refcat.annotate.demo_project import build_demo_store
 
-    store = open_store(args.db)
     with progress_bar("demo") as progress:
-        counts = import_reader(store, open_reader("demo", args.data), progress)
+        _, counts, project = build_demo_store(args.db, args.data, progress)
     print(counts.summary())
-    project = create_demo_project(store)
     print(f"campaign {project['campaign']!r} over {project['instances']} instances"
           + (f"; created {', '.join(project['created'])}" if project["created"] else ""))
     print("demo accounts (demo passwords only): "
@@ -108,9 +103,9 @@ def cmd_demo_store(args: argparse.Namespace) -> int:
 
 
 def cmd_import_dataset(args: argparse.Namespace) -> int:
-    from refcat.annotate.importing import import_reader
-    from refcat.annotate.store import open_store
     from refcat.datasets.readers import open_reader
+    from refcat.store.database import open_store
+    from refcat.store.importing import import_reader
 
     options = {"annotations": args.annotations} if args.dataset == "davis" else {}
     reader = open_reader(args.dataset, args.root, split=args.split, **options)
@@ -121,9 +116,10 @@ def cmd_import_dataset(args: argparse.Namespace) -> int:
 
 
 def cmd_import_release(args: argparse.Namespace) -> int:
-    from refcat.annotate.importing import release_instances
-    from refcat.annotate.store import open_store, upsert_records
     from refcat.datasets.release import read_release
+    from refcat.store.database import open_store
+    from refcat.store.importing import release_instances
+    from refcat.store.instances import upsert_records
 
     store = open_store(args.db)
     match = release_instances(store, args.dataset, read_release(args.file))
@@ -137,8 +133,8 @@ def cmd_import_release(args: argparse.Namespace) -> int:
 
 
 def cmd_import_a2dre_plus(args: argparse.Namespace) -> int:
-    from refcat.annotate.store import open_store
     from refcat.annotate.variants import import_a2dre_plus
+    from refcat.store.database import open_store
 
     n = import_a2dre_plus(open_store(args.db), args.folder, args.dataset)
     print(f"{n} A2Dre+ variants imported from {args.folder} (review them on the app's A2Dre+ page)")
@@ -151,8 +147,9 @@ def _check_instance_suffix(path: Path) -> None:
 
 
 def cmd_import_instances(args: argparse.Namespace) -> int:
-    from refcat.annotate.store import open_store, upsert_records
     from refcat.datasets.instance_io import read_instances
+    from refcat.store.database import open_store
+    from refcat.store.instances import upsert_records
 
     _check_instance_suffix(args.file)
     counts = upsert_records(open_store(args.db), [], [], read_instances(args.file))
@@ -161,8 +158,9 @@ def cmd_import_instances(args: argparse.Namespace) -> int:
 
 
 def cmd_export_instances(args: argparse.Namespace) -> int:
-    from refcat.annotate.store import list_instances, open_store
     from refcat.datasets.instance_io import write_instances
+    from refcat.store.database import open_store
+    from refcat.store.instances import list_instances
 
     _check_instance_suffix(args.output)
     instances = list_instances(open_store(args.db, create=False), dataset=args.dataset, split=args.split)
@@ -172,7 +170,8 @@ def cmd_export_instances(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from refcat.annotate.store import dataset_counts, open_store
+    from refcat.store.database import open_store
+    from refcat.store.instances import dataset_counts
 
     rows = dataset_counts(open_store(args.db, create=False))
     if args.json:

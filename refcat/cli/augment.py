@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from refcat.cli import add_db_option
+from refcat.cli.common import add_db_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,7 +61,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
     store = None
     if use_store:
         from refcat.annotate import variants as store_variants
-        from refcat.annotate.store import open_store
+        from refcat.store.database import open_store
 
         store = open_store(args.db)
     if args.import_dir is not None:
@@ -97,8 +97,8 @@ def cmd_augment(args: argparse.Namespace) -> int:
 def _labelled_res(args: argparse.Namespace, store, reader):
     """The REs to vary. A release file's rows are matched to real instance keys: the instances of
     --root's dataset, else those of the store when it is in use (--save) or already exists (--db)."""
-    from refcat.annotate.store import list_instances
     from refcat.categorize import augment as aug
+    from refcat.store.instances import list_instances
 
     if args.input is not None:
         from refcat.datasets.release import read_release
@@ -107,8 +107,8 @@ def _labelled_res(args: argparse.Namespace, store, reader):
         if reader is not None:
             instances, source = list(reader.instances()), "--root"
         elif store is not None or _store_exists(args.db):
-            from refcat.annotate.store import open_store
             from refcat.errors import StoreError
+            from refcat.store.database import open_store
 
             try:
                 instances = list_instances(store or open_store(args.db, create=False), dataset=args.dataset)
@@ -129,7 +129,7 @@ def _labelled_res(args: argparse.Namespace, store, reader):
 def _store_exists(db: str) -> bool:
     """Whether --db names a store that may exist: a server URL, or a SQLite file that is there (a plain
     run with --input must not create an empty store file)."""
-    from refcat.annotate.store import normalize_url
+    from refcat.store.database import normalize_url
 
     url = normalize_url(db)
     return not url.startswith("sqlite:") or Path(url.removeprefix("sqlite:///")).is_file()

@@ -7,7 +7,7 @@ import math
 import os
 from pathlib import Path
 
-from refcat.cli import add_db_option, progress_bar
+from refcat.cli.common import add_db_option, progress_bar
 from refcat.errors import UsageError
 
 DATASETS = ("davis", "a2d", "demo")
@@ -151,7 +151,12 @@ def _print_summary(document: dict, as_json: bool) -> None:
 
 
 def evaluate_handler(args) -> int:
-    from refcat.analysis.evaluate import evaluate_to_file, summary_document, summary_path, write_summary
+    from refcat.analysis.evaluate import (
+        evaluate_to_file,
+        summary_document,
+        summary_path,
+        write_summary,
+    )
     from refcat.datasets.readers import open_reader
 
     reader = open_reader(args.dataset, args.root, split=args.split)
@@ -197,7 +202,7 @@ def read_labels(specs, db: str | None = None, campaigns=()):
         tables.append(label_table(read_release(path), dataset=name))
     if campaigns:
         from refcat.annotate.export import consensus_release
-        from refcat.annotate.store import open_store
+        from refcat.store.database import open_store
 
         store = open_store(db, create=False)
         tables += [label_table(consensus_release(store, campaign).release) for campaign in campaigns]
@@ -213,7 +218,13 @@ def _percent_table(frame, count_columns=("n", "unlabelled", "redundant", "minima
 
 
 def stats_handler(args) -> int:
-    from refcat.analysis.stats import category_shares, cooccurrence, dataset_statistics, difficulty_proportions, redundancy
+    from refcat.analysis.stats import (
+        category_shares,
+        cooccurrence,
+        dataset_statistics,
+        difficulty_proportions,
+        redundancy,
+    )
 
     labels = read_labels(args.release, args.db, args.campaign)
     if args.json:

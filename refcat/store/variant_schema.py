@@ -1,4 +1,4 @@
-"""Store tables for A2Dre+ variants and their review history (declared on refcat.annotate.schema.Base).
+"""Store tables for A2Dre+ variants and their review history (declared on refcat.store.schema.Base).
 
 - `a2dre_variants`: one row a variant, keyed by `refcat.categorize.augment.variant_key` (the
   object, the category, a digest of the original RE). It holds what identifies the variant
@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from refcat.annotate.schema import Base, utcnow
+from refcat.store.schema import Base, utcnow
 
 
 class VariantRow(Base):

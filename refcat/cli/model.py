@@ -9,7 +9,12 @@ DATASET_CHOICES = ("davis", "a2d", "demo", "refcoco", "refcoco+")
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
-    from refcat.refvos_model.config import BACKBONES, FUSIONS, TEXT_ENCODERS, ModelConfig
+    from refcat.refvos_model.config import (
+        BACKBONES,
+        FUSIONS,
+        TEXT_ENCODERS,
+        ModelConfig,
+    )
 
     d = ModelConfig()
     p.add_argument("--backbone", choices=BACKBONES, default=d.backbone, help="visual backbone (default %(default)s)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from refcat.cli import add_db_option
+from refcat.cli.common import add_db_option
 from refcat.errors import UsageError
 
 
@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def add_export_labels(kinds: argparse._SubParsersAction) -> None:
-    """`refcat export labels`: registered by refcat.datasets.commands under its `export` command."""
+    """`refcat export labels`: registered by refcat.cli.data under its `export` command."""
     p = kinds.add_parser("labels", help="label events as CSV or Parquet; consensus in the released format")
     p.add_argument("--campaign", default=None, help="only this campaign (needed for --consensus-release)")
     p.add_argument("--output", type=Path, required=True, help="events file (.csv or .parquet)")
@@ -103,7 +103,7 @@ def _admin(store, name: str | None) -> str:
 
 def cmd_annotators_add(args: argparse.Namespace) -> int:
     from refcat.annotate.accounts import create_user
-    from refcat.annotate.store import open_store
+    from refcat.store.database import open_store
 
     store = open_store(args.db)
     user = create_user(store, args.name, _read_password(args), role="admin" if args.admin else "annotator")
@@ -113,7 +113,7 @@ def cmd_annotators_add(args: argparse.Namespace) -> int:
 
 def cmd_annotators_list(args: argparse.Namespace) -> int:
     from refcat.annotate.accounts import list_users
-    from refcat.annotate.store import open_store
+    from refcat.store.database import open_store
 
     for user in list_users(open_store(args.db, create=False)):
         print(f"{user.name}\t{user.role}")
@@ -122,7 +122,7 @@ def cmd_annotators_list(args: argparse.Namespace) -> int:
 
 def cmd_campaign_create(args: argparse.Namespace) -> int:
     from refcat.annotate.campaigns import create_campaign, select_instances
-    from refcat.annotate.store import open_store
+    from refcat.store.database import open_store
 
     store = open_store(args.db, create=False)
     videos = None if args.videos is None else _split_names(args.videos)
@@ -142,7 +142,7 @@ def cmd_campaign_create(args: argparse.Namespace) -> int:
 
 def cmd_campaign_list(args: argparse.Namespace) -> int:
     from refcat.annotate.campaigns import list_campaigns
-    from refcat.annotate.store import open_store
+    from refcat.store.database import open_store
 
     for c in list_campaigns(open_store(args.db, create=False)):
         print(f"{c.name}\t{c.status}\t{c.n_instances} instances\t{','.join(c.annotators)}\t{','.join(c.question_sets)}")
@@ -151,7 +151,7 @@ def cmd_campaign_list(args: argparse.Namespace) -> int:
 
 def cmd_campaign_close_round(args: argparse.Namespace) -> int:
     from refcat.annotate.campaigns import close_round
-    from refcat.annotate.store import open_store
+    from refcat.store.database import open_store
 
     store = open_store(args.db, create=False)
     result = close_round(store, args.name, _admin(store, args.by))
@@ -164,7 +164,7 @@ def cmd_campaign_close_round(args: argparse.Namespace) -> int:
 
 def cmd_campaign_progress(args: argparse.Namespace) -> int:
     from refcat.annotate.campaigns import progress
-    from refcat.annotate.store import open_store
+    from refcat.store.database import open_store
 
     print(progress(open_store(args.db, create=False), args.name).to_string(index=False))
     return 0
@@ -172,7 +172,7 @@ def cmd_campaign_progress(args: argparse.Namespace) -> int:
 
 def cmd_export_labels(args: argparse.Namespace) -> int:
     from refcat.annotate.export import write_consensus_release, write_labels
-    from refcat.annotate.store import open_store
+    from refcat.store.database import open_store
 
     if args.consensus_release is not None and args.campaign is None:
         raise UsageError("--consensus-release needs --campaign")

@@ -55,7 +55,7 @@ frames 0-based):
                        "next_to"?: id, "static"?: pose, "motion"?: [verb, direction]},
             "categories": taxonomy names the RE uses (appearance, location, motion, static, category)}]}}}
 
-The claim semantics are in `refcat.datasets.demo_scene`.
+The claim semantics are in `refcat.demo.scene`.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from refcat.datasets import demo_scene as scene
+from refcat.demo import scene
 from refcat.errors import FormatError, MissingDataError, UsageError
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,10 @@ from typing import Callable, Iterable, TypeVar
 import pandas as pd
 from sqlalchemy import select
 
-from refcat.annotate.schema import ObjectRow, VideoRow
-from refcat.annotate.store import ImportCounts, Store, list_instances, upsert_records
 from refcat.datasets.records import DatasetReader, Instance, text_key
+from refcat.store.database import Store
+from refcat.store.instances import ImportCounts, list_instances, upsert_records
+from refcat.store.schema import ObjectRow, VideoRow
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T]], Iterable[T]]

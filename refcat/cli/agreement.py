@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from refcat.cli import add_db_option
+from refcat.cli.common import add_db_option
 from refcat.errors import UsageError
 
 
@@ -59,13 +59,18 @@ def load_label_table(args):
     if not args.campaign:
         raise UsageError("give --input FILE.csv, or --campaign NAME (and --round N) to read the store")
     from refcat.annotate.labels import label_table
-    from refcat.annotate.store import open_store
+    from refcat.store.database import open_store
 
     return label_table(open_store(args.db), args.campaign, args.round)
 
 
 def agreement_handler(args) -> int:
-    from refcat.analysis.agreement_report import agreement_by_field, report_json, report_markdown, write_report
+    from refcat.analysis.agreement_report import (
+        agreement_by_field,
+        report_json,
+        report_markdown,
+        write_report,
+    )
 
     table = load_label_table(args)
     source = args.input or f"campaign {args.campaign}"

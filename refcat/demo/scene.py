@@ -5,7 +5,7 @@ a motion or a static pose, and a foot-point trajectory). After the masks are dra
 object boxes measured on them feed `describe_video`, which writes the two annotators'
 referring expressions from claims that are checked against those boxes. The claims,
 their categories and the thresholds are written to `demo_scene.json` (schema in
-`refcat.datasets.demo`).
+`refcat.demo.generator`).
 
 Claim semantics (F = the frames an RE describes: [0] for first-frame files, every frame
 where the object is present for full-video files; boxes are mask boxes, inclusive):
