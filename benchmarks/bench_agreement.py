@@ -39,12 +39,16 @@ def make_long_table(n_items: int, seed: int = 0) -> pd.DataFrame:
         codes = np.where(rng.random((n_items, 3)) < 0.8, truth[:, None], rng.integers(0, k, (n_items, 3)))
         labels = np.asarray(values, dtype=object)[codes]
         labels[rng.random((n_items, 3)) < 0.02] = ""
-        parts.append(pd.DataFrame({
-            "item": np.repeat(keys, 3),
-            "annotator": np.tile(np.asarray(ANNOTATORS, dtype=object), n_items),
-            "field": field,
-            "label": labels.ravel(),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "item": np.repeat(keys, 3),
+                    "annotator": np.tile(np.asarray(ANNOTATORS, dtype=object), n_items),
+                    "field": field,
+                    "label": labels.ravel(),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -93,8 +97,10 @@ def main() -> None:
     m_whole, m_stats, m_base = peak_mib(whole), peak_mib(statistics), peak_mib(baseline)
 
     n_rows = len(long)
-    print(f"data: {args.items:,} items x {len(ANNOTATORS)} annotators x {len(FIELD_VALUES)} fields "
-          f"= {n_rows:,} answers (2% missing)")
+    print(
+        f"data: {args.items:,} items x {len(ANNOTATORS)} annotators x {len(FIELD_VALUES)} fields "
+        f"= {n_rows:,} answers (2% missing)"
+    )
     print(f"{'step':<56}{'wall s':>8}{'x base':>8}{'CPU s':>8}{'x base':>8}{'peak MiB':>10}")
     rows = [
         ("whole table: long -> layouts -> all statistics + SEs", t_whole, c_whole, m_whole),
@@ -104,11 +110,15 @@ def main() -> None:
     for name, t, c, m in rows:
         print(f"{name:<56}{t:>8.3f}{t / t_base:>8.1f}{c:>8.3f}{c / c_base:>8.1f}{m:>10.1f}")
     print(f"load average over the last minute during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"whole table under 2 s: wall {'yes' if t_whole < 2 else 'no'} ({t_whole:.2f} s), "
-          f"CPU {'yes' if c_whole < 2 else 'no'} ({c_whole:.2f} s)")
+    print(
+        f"whole table under 2 s: wall {'yes' if t_whole < 2 else 'no'} ({t_whole:.2f} s), "
+        f"CPU {'yes' if c_whole < 2 else 'no'} ({c_whole:.2f} s)"
+    )
     gap = max(abs(results[f].fleiss.kappa.value - kappas[f]) for f in kappas)
-    print(f"Fleiss' kappa: largest gap to statsmodels over the fields {gap:.1e} "
-          f"(refcat uses every item with two or more answers, statsmodels the complete ones)")
+    print(
+        f"Fleiss' kappa: largest gap to statsmodels over the fields {gap:.1e} "
+        f"(refcat uses every item with two or more answers, statsmodels the complete ones)"
+    )
 
 
 if __name__ == "__main__":

@@ -18,8 +18,9 @@ REPEAT = 20
 
 
 def texts() -> list[str]:
-    frames = [pd.read_csv(DATA / n) for n in
-              ("categorize_eval_hand_labelled.csv", "categorize_heldout_hand_labelled.csv")]
+    frames = [
+        pd.read_csv(DATA / n) for n in ("categorize_eval_hand_labelled.csv", "categorize_heldout_hand_labelled.csv")
+    ]
     return pd.concat(frames)["ref_exp"].tolist() * REPEAT
 
 

@@ -23,7 +23,7 @@ from refcat.analysis.metrics import boundary_f_measure, region_similarity
 from refcat.datasets.readers import open_reader
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.davis_reference import plain_f, plain_j, plain_seg2bmap  # noqa: E402  (the plain definition the tests use)
+from tests.davis_reference import plain_f, plain_j, plain_seg2bmap
 
 H, W = 480, 854
 
@@ -47,7 +47,11 @@ def object_mask(rng) -> np.ndarray:
 def prediction_of(rng, gt) -> np.ndarray:
     """A plausible prediction: shifted, eroded or dilated, with a little noise on the border."""
     pred = np.roll(gt, (int(rng.integers(-6, 7)), int(rng.integers(-6, 7))), axis=(0, 1))
-    pred = ndimage.binary_dilation(pred, iterations=2) if rng.random() < 0.5 else ndimage.binary_erosion(pred, iterations=2)
+    pred = (
+        ndimage.binary_dilation(pred, iterations=2)
+        if rng.random() < 0.5
+        else ndimage.binary_erosion(pred, iterations=2)
+    )
     field = ndimage.gaussian_filter(rng.random((H, W)), 4)
     return pred ^ (ndimage.binary_dilation(plain_seg2bmap(pred), iterations=3) & (field > 0.52))
 
@@ -73,8 +77,10 @@ def bench_pairs(n_pairs: int) -> None:
     print(f"J&F per (object, frame) at {W}x{H}, {n_pairs} pairs, one process")
     print(f"  plain definition : {t_ref.mean() * 1e3:8.2f} ms mean, {np.median(t_ref) * 1e3:8.2f} ms median")
     print(f"  refcat.metrics   : {t_fast.mean() * 1e3:8.2f} ms mean, {np.median(t_fast) * 1e3:8.2f} ms median")
-    print(f"  speed ratio      : {t_ref.sum() / t_fast.sum():8.1f}x total, {np.median(t_ref / t_fast):6.1f}x median "
-          f"per pair   (largest |difference| {worst:.1e})")
+    print(
+        f"  speed ratio      : {t_ref.sum() / t_fast.sum():8.1f}x total, {np.median(t_ref / t_fast):6.1f}x median "
+        f"per pair   (largest |difference| {worst:.1e})"
+    )
 
 
 def write_dataset(root: Path, pred: Path, n_videos: int, n_frames: int) -> None:
@@ -90,7 +96,9 @@ def write_dataset(root: Path, pred: Path, n_videos: int, n_frames: int) -> None:
         (root / "Annotations" / "480p" / name).mkdir(parents=True)
         Image.new("RGB", (W, H)).save(root / "JPEGImages" / "480p" / name / "00000.jpg")
         for f in range(1, n_frames):
-            os.link(root / "JPEGImages" / "480p" / name / "00000.jpg", root / "JPEGImages" / "480p" / name / f"{f:05d}.jpg")
+            os.link(
+                root / "JPEGImages" / "480p" / name / "00000.jpg", root / "JPEGImages" / "480p" / name / f"{f:05d}.jpg"
+            )
         for f in range(n_frames):
             labels = np.zeros((H, W), np.uint8)
             for obj in (1, 2):
@@ -121,11 +129,15 @@ def bench_dataset(n_videos: int, n_frames: int, jobs: int) -> None:
             timings[processes] = time.perf_counter() - t0
         n = len(tables[1])
         assert all(t.equals(tables[1]) for t in tables.values())
-        print(f"per_sample_table on {n_videos} videos x {n_frames} frames x 2 objects = {n} (object, frame) rows "
-              f"(PNG decoding included), {os.cpu_count()} cores seen")
+        print(
+            f"per_sample_table on {n_videos} videos x {n_frames} frames x 2 objects = {n} (object, frame) rows "
+            f"(PNG decoding included), {os.cpu_count()} cores seen"
+        )
         for processes, seconds in timings.items():
-            print(f"  processes={processes:<3d}: {seconds:7.2f} s  {seconds / n * 1e3:6.2f} ms/row  "
-                  f"speed-up {timings[1] / seconds:4.1f}x")
+            print(
+                f"  processes={processes:<3d}: {seconds:7.2f} s  {seconds / n * 1e3:6.2f} ms/row  "
+                f"speed-up {timings[1] / seconds:4.1f}x"
+            )
 
 
 def main(argv=None) -> int:

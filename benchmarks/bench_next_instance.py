@@ -127,9 +127,13 @@ def main() -> None:
     print(f"demo data: {len(keys)} instances of {len(videos)} videos, frames decoded from JPEG")
     c50, c95 = percentiles(cold)
     print(f"{'':34s}{'p50 ms':>9s}{'p95 ms':>9s}{'p95 / cold p95':>16s}")
-    for name, times in (("cold build (baseline)", cold), ("next, prefetched (app)", prefetched),
-                        ("next, not prefetched", plain), ("background prefetch build", background),
-                        ("full page run after Next (AppTest)", pages)):
+    for name, times in (
+        ("cold build (baseline)", cold),
+        ("next, prefetched (app)", prefetched),
+        ("next, not prefetched", plain),
+        ("background prefetch build", background),
+        ("full page run after Next (AppTest)", pages),
+    ):
         p50, p95 = percentiles(times)
         print(f"{name:34s}{p50:9.1f}{p95:9.1f}{p95 / c95:16.3f}")
     print(f"peak traced memory over the app's path: {peak / 2**20:.1f} MiB; process peak RSS: {rss_mib:.0f} MiB")

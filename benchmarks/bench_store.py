@@ -50,8 +50,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "bench.db")
-        upsert_records(store, [Video("demo", "v", "val", 10, 64, 48)], [ObjectRef("demo", "v", 1), ObjectRef("demo", "v", 2)],
-                       [Instance("demo", "v", 1, f"s{i:04d}", f"expression {i}") for i in range(args.instances)])
+        upsert_records(
+            store,
+            [Video("demo", "v", "val", 10, 64, 48)],
+            [ObjectRef("demo", "v", 1), ObjectRef("demo", "v", 2)],
+            [Instance("demo", "v", 1, f"s{i:04d}", f"expression {i}") for i in range(args.instances)],
+        )
         for name in ANNOTATORS:
             create_user(store, name, name)
         keys = [f"demo/v/1/s{i:04d}" for i in range(args.instances)]
@@ -60,9 +64,19 @@ def main() -> None:
 
         def bare_insert():
             with store.session() as session:
-                session.execute(insert(LabelEventRow), dict(campaign_pk=campaign.id, instance_pk=1, user_pk=1, round=1,
-                                                            kind="answer", field="motion", value="yes",
-                                                            created_at=utcnow()))
+                session.execute(
+                    insert(LabelEventRow),
+                    dict(
+                        campaign_pk=campaign.id,
+                        instance_pk=1,
+                        user_pk=1,
+                        round=1,
+                        kind="answer",
+                        field="motion",
+                        value="yes",
+                        created_at=utcnow(),
+                    ),
+                )
 
         baseline = statistics.median(_timed(bare_insert, args.answers))
         print(f"bare insert of one event (own transaction): {baseline:.2f} ms")
@@ -74,13 +88,17 @@ def main() -> None:
             record_answer(store, user, "bench", key, field, FIELD_VALUES[field][0])
 
         checked = statistics.median(_timed(one_answer, args.answers))
-        print(f"record_answer (checks + insert + round re-check): {checked:.2f} ms  = {checked / baseline:.1f}x bare insert")
+        print(
+            f"record_answer (checks + insert + round re-check): {checked:.2f} ms  = {checked / baseline:.1f}x bare insert"
+        )
 
         for user, key, field in pending:  # fill the campaign, untimed
             record_answer(store, user, "bench", key, field, FIELD_VALUES[field][0])
         n_events = len(answers) + args.answers
-        print(f"campaign filled: {args.instances} instances x {len(campaign.fields)} questions x "
-              f"{len(ANNOTATORS)} annotators ({n_events} events)")
+        print(
+            f"campaign filled: {args.instances} instances x {len(campaign.fields)} questions x "
+            f"{len(ANNOTATORS)} annotators ({n_events} events)"
+        )
         for name, fn, repeat in (
             ("queue (blind round)", lambda: queue(store, "ann1", "bench"), 10),
             ("resume_position", lambda: resume_position(store, "ann1", "bench"), 10),

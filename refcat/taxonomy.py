@@ -69,7 +69,13 @@ CATEGORIES: tuple[Category, ...] = (
 CATEGORY_NAMES: tuple[str, ...] = tuple(c.name for c in CATEGORIES)
 # The column order of the released label files.
 RELEASE_CATEGORY_ORDER: tuple[str, ...] = (
-    "appearance", "obj-static", "category", "location", "motion", "obj-motion", "static",
+    "appearance",
+    "obj-static",
+    "category",
+    "location",
+    "motion",
+    "obj-motion",
+    "static",
 )
 # The four categories that A2Dre+ varies (Table 5), with their names in the released file names.
 A2DRE_PLUS_CATEGORIES: dict[str, str] = {
@@ -88,7 +94,7 @@ FIELD_VALUES: dict[str, tuple[str, ...]] = {
     "difficulty": DIFFICULTY,
     "correctness": CORRECTNESS,
     "information": INFORMATION,
-    **{name: (YES, NO) for name in CATEGORY_NAMES},
+    **dict.fromkeys(CATEGORY_NAMES, (YES, NO)),
 }
 FIELD_QUESTIONS: dict[str, str] = {
     "difficulty": "Is the referent the only object of its class in the video (trivial)?",

@@ -17,12 +17,17 @@ def populate(store, annotators=("ann1", "ann2", "ann3"), admin="boss"):
     upsert_records(
         store,
         [Video("demo", "duo", "val", 10, 64, 48, 10.0), Video("demo", "solo", "train", 5, 64, 48, 10.0)],
-        [ObjectRef("demo", "duo", 1, "dog", {0: (1, 1, 5, 5)}), ObjectRef("demo", "duo", 2, "dog", {0: (9, 9, 20, 20)}),
-         ObjectRef("demo", "solo", 1, "cat", {0: (2, 2, 8, 8)})],
-        [Instance("demo", "duo", 1, "annot1", "the dog on the left"),
-         Instance("demo", "duo", 1, "annot2", "a brown dog running"),
-         Instance("demo", "duo", 2, "annot1", "the dog on the right"),
-         Instance("demo", "solo", 1, "annot1", "a cat")],
+        [
+            ObjectRef("demo", "duo", 1, "dog", {0: (1, 1, 5, 5)}),
+            ObjectRef("demo", "duo", 2, "dog", {0: (9, 9, 20, 20)}),
+            ObjectRef("demo", "solo", 1, "cat", {0: (2, 2, 8, 8)}),
+        ],
+        [
+            Instance("demo", "duo", 1, "annot1", "the dog on the left"),
+            Instance("demo", "duo", 1, "annot2", "a brown dog running"),
+            Instance("demo", "duo", 2, "annot1", "the dog on the right"),
+            Instance("demo", "solo", 1, "annot1", "a cat"),
+        ],
     )
     for name in annotators:
         create_user(store, name, name)

@@ -101,7 +101,7 @@ def build_davis(
             'clasic-car 1 "a red classic car"\n'
             'clasic-car 2 "a tiny naïve dot"\n'
             'dog-scale 1 "a dog on the left"\n'
-            'motor-bike 1 "a motorbike"\n'.encode("utf-8")
+            'motor-bike 1 "a motorbike"\n'.encode()
         )
         (text / "Davis17_annot1_full_video.txt").write_bytes(
             b'blackswan 1 "a swan swimming"\r\nclasic-car 1 "car parked"\r\n'
@@ -179,8 +179,16 @@ A2D_SENTENCES = (
     "MISSEDvid01,0,gone\n"
     "EadxBPmQvtg,1,dog jumping\n"
 )
-A2D_CLIP_COLOURS = [(250, 10, 10), (10, 250, 10), (10, 10, 250), (250, 250, 10),
-                    (10, 250, 250), (250, 10, 250), (128, 128, 128), (30, 30, 30)]
+A2D_CLIP_COLOURS = [
+    (250, 10, 10),
+    (10, 250, 10),
+    (10, 10, 250),
+    (250, 250, 10),
+    (10, 250, 250),
+    (250, 10, 250),
+    (128, 128, 128),
+    (30, 30, 30),
+]
 
 
 def build_a2d(root: Path) -> Path:
@@ -203,7 +211,11 @@ def build_a2d(root: Path) -> Path:
     write_a2d_h5(h5 / "--h5fAKYurM/00006.h5", [0, 1], [a2d_mask(12, 6, 22, 16), a2d_mask(63, 47, 63, 47)], [48, 41])
     # N = 1 stored with its first axis kept (1, W, H).
     write_a2d_h5(h5 / "-0cOo0cRVZU/00003.h5", [0], [a2d_mask(0, 0, 3, 1)], [11], squeeze=False)
-    write_a2d_h5(h5 / "EadxBPmQvtg/00025.h5", [0, 1, 1],
-                 [a2d_mask(0, 0, 1, 1), a2d_mask(5, 5, 6, 6), a2d_mask(30, 30, 40, 40)], [11, 75, 75])
+    write_a2d_h5(
+        h5 / "EadxBPmQvtg/00025.h5",
+        [0, 1, 1],
+        [a2d_mask(0, 0, 1, 1), a2d_mask(5, 5, 6, 6), a2d_mask(30, 30, 40, 40)],
+        [11, 75, 75],
+    )
     write_a2d_h5(h5 / "95Nq6fQoP2o/00032.h5", [0], [a2d_mask(2, 2, 4, 4), a2d_mask(8, 8, 9, 9)], [61, 61])
     return root

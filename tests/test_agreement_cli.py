@@ -86,8 +86,10 @@ def test_agreement_input_errors(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     unknown = tmp_path / "unknown.csv"
     # line 1 header, 2 a row, 3 blank, 4-5 one row whose quoted text holds a line break, 6 the bad row
-    unknown.write_text('item,annotator,field,label,text\nx,a,motion,yes,\n\nx,b,motion,no,"two\nlines"\n'
-                       "y,a,motion,perhaps,\ny,b,colour,perhaps,\n")
+    unknown.write_text(
+        'item,annotator,field,label,text\nx,a,motion,yes,\n\nx,b,motion,no,"two\nlines"\n'
+        "y,a,motion,perhaps,\ny,b,colour,perhaps,\n"
+    )
     assert main(["agreement", "--input", str(unknown)]) == 2
     assert f"{unknown}, line 6: unknown label 'perhaps' for field 'motion'" in capsys.readouterr().err
     assert main(["consensus", "--input", str(unknown), "--output", str(tmp_path / "c.csv")]) == 2
@@ -127,7 +129,9 @@ def test_consensus_cli_long_csv_and_release(tmp_path, capsys):
     path = tmp_path / "labels.csv"
     labels.to_csv(path, index=False)
     out, rel = tmp_path / "consensus.csv", tmp_path / "DEMO_RE_categorization.csv"
-    assert main(["consensus", "--input", str(path), "--min-votes", "2", "--output", str(out), "--release", str(rel)]) == 0
+    assert (
+        main(["consensus", "--input", str(path), "--min-votes", "2", "--output", str(out), "--release", str(rel)]) == 0
+    )
     printed = capsys.readouterr().out
     table = pd.read_csv(out, keep_default_na=False)
     assert list(table.columns) == ["item", "field", "label", "votes", "n_answers", "status"]
@@ -139,8 +143,9 @@ def test_consensus_cli_long_csv_and_release(tmp_path, capsys):
         key, video = f"davis/video-{i}/{1 + i % 3}/annot1", f"video-{i}"
         correctness = decided.get((key, "correctness"))
         valid = correctness == "valid"
-        complete = correctness is not None and (not valid or all(
-            (key, f) in decided for f in ("difficulty", "information")))
+        complete = correctness is not None and (
+            not valid or all((key, f) in decided for f in ("difficulty", "information"))
+        )
         assert (video in release.index) == complete
         assert (f"skipped {key}:" in printed) == (not complete)
         if not complete:
@@ -151,10 +156,13 @@ def test_consensus_cli_long_csv_and_release(tmp_path, capsys):
             assert row["ref_exp_difficulty"] in ("Not a Referring Expression", "Incorrect Referring Expression")
             assert row["ref_exp_information"] == "Not Applicable"
         else:
-            assert row["ref_exp_difficulty"] == {"trivial": "Trivial", "non-trivial": "Non-trivial"}[decided[key, "difficulty"]]
+            assert (
+                row["ref_exp_difficulty"]
+                == {"trivial": "Trivial", "non-trivial": "Non-trivial"}[decided[key, "difficulty"]]
+            )
         for category in ("appearance", "obj-static", "category", "location", "motion", "obj-motion", "static"):
             label = decided.get((key, category)) if valid else None
-            assert (pd.isna(row[category]) if label is None else row[category] == int(label == "yes"))
+            assert pd.isna(row[category]) if label is None else row[category] == int(label == "yes")
     assert 0 < len(release) < 12
 
 
@@ -178,10 +186,15 @@ def test_agreement_from_the_store(tmp_path, capsys):
                 record_answer(store, user, "c1", key, field, value)
                 answers[key, user, field] = value
     store.dispose()
-    assert main(["agreement", "--db", f"sqlite:///{db}", "--campaign", "c1", "--round", "1", "--json", "--n-boot", "0"]) == 0
+    assert (
+        main(["agreement", "--db", f"sqlite:///{db}", "--campaign", "c1", "--round", "1", "--json", "--n-boot", "0"])
+        == 0
+    )
     objects = {o["field"]: o for o in map(json.loads, capsys.readouterr().out.splitlines())}
     assert set(objects) == {f for _, _, f in answers}
-    long = pd.DataFrame([(k, u, f, v) for (k, u, f), v in answers.items()], columns=["item", "annotator", "field", "label"])
+    long = pd.DataFrame(
+        [(k, u, f, v) for (k, u, f), v in answers.items()], columns=["item", "annotator", "field", "label"]
+    )
     direct = agreement_by_field(long, n_boot=0)
     for field, o in objects.items():
         assert o["n_items"] == len(KEYS)

@@ -22,13 +22,21 @@ from refcat.analysis.agreement_report import (
 
 def table_of(codes, k=2):
     codes = np.asarray(codes)
-    return RaterTable(codes, pd.RangeIndex(len(codes)), pd.Index([f"r{j}" for j in range(codes.shape[1])]),
-                      tuple(str(c) for c in range(k)))
+    return RaterTable(
+        codes,
+        pd.RangeIndex(len(codes)),
+        pd.Index([f"r{j}" for j in range(codes.shape[1])]),
+        tuple(str(c) for c in range(k)),
+    )
 
 
 def estimates(result):
-    return {"fleiss": result.fleiss.kappa, "davies_fleiss": result.davies_fleiss,
-            "krippendorff": result.krippendorff, "mean_cohen": result.mean_cohen}
+    return {
+        "fleiss": result.fleiss.kappa,
+        "davies_fleiss": result.davies_fleiss,
+        "krippendorff": result.krippendorff,
+        "mean_cohen": result.mean_cohen,
+    }
 
 
 def test_single_category_used_is_undefined_with_reason():
@@ -100,8 +108,13 @@ def test_binary_category_kappas_equal_the_overall_kappa():
     rng = np.random.default_rng(0)
     codes = np.where(rng.random((50, 3)) < 0.7, rng.integers(0, 2, 50)[:, None], rng.integers(0, 2, (50, 3)))
     result = field_agreement(table_of(codes), n_boot=0).fleiss
-    three = np.hstack([np.bincount(np.repeat(np.arange(50), 3), weights=(codes == j).ravel(), minlength=50)[:, None]
-                       for j in range(2)] + [np.zeros((50, 1))]).astype(int)
+    three = np.hstack(
+        [
+            np.bincount(np.repeat(np.arange(50), 3), weights=(codes == j).ravel(), minlength=50)[:, None]
+            for j in range(2)
+        ]
+        + [np.zeros((50, 1))]
+    ).astype(int)
     # Category kappa j is Fleiss' kappa of j against the rest (Fleiss 1971): computed here with a
     # third, unused category, which takes the general path.
     general = fleiss_kappa(three, categories=["0", "1", "2"])
@@ -127,11 +140,19 @@ def test_cohen_kappa_constant_sequences_return_documented_nan(caplog):
 
 
 def test_report_never_has_a_nan_without_reason():
-    rows = [("i1", "a", "motion", "no"), ("i1", "b", "motion", "no"), ("i2", "a", "motion", "no"),
-            ("i2", "b", "motion", "no"), ("i1", "a", "static", "yes"), ("i2", "a", "static", "no"),
-            ("i1", "a", "difficulty", "trivial"), ("i1", "b", "difficulty", "trivial"),
-            ("i2", "a", "difficulty", "non-trivial"), ("i2", "b", "difficulty", "non-trivial"),
-            ("i3", "a", "difficulty", "trivial")]
+    rows = [
+        ("i1", "a", "motion", "no"),
+        ("i1", "b", "motion", "no"),
+        ("i2", "a", "motion", "no"),
+        ("i2", "b", "motion", "no"),
+        ("i1", "a", "static", "yes"),
+        ("i2", "a", "static", "no"),
+        ("i1", "a", "difficulty", "trivial"),
+        ("i1", "b", "difficulty", "trivial"),
+        ("i2", "a", "difficulty", "non-trivial"),
+        ("i2", "b", "difficulty", "non-trivial"),
+        ("i3", "a", "difficulty", "trivial"),
+    ]
     long = pd.DataFrame(rows, columns=["item", "annotator", "field", "label"])
     results = agreement_by_field(long, n_boot=20)
     frame = report_frame(results)

@@ -17,8 +17,15 @@ from refcat.errors import FormatError
 
 def long_table():
     return pd.DataFrame(
-        [("x", "ann", "yes"), ("x", "bob", " no"), ("y", "ann", "no"), ("y", "bob", ""), ("z", "bob", "yes"),
-         ("z", "cid", None), ("y", "cid", "yes ")],
+        [
+            ("x", "ann", "yes"),
+            ("x", "bob", " no"),
+            ("y", "ann", "no"),
+            ("y", "bob", ""),
+            ("z", "bob", "yes"),
+            ("z", "cid", None),
+            ("y", "cid", "yes "),
+        ],
         columns=["item", "annotator", "label"],
     )
 
@@ -61,8 +68,13 @@ def test_duplicate_answer_and_unknown_label_are_format_errors():
 
 def test_split_fields_uses_fixed_categories_per_field():
     long = pd.DataFrame(
-        [("i1", "a", "motion", "yes"), ("i1", "b", "motion", "yes"), ("i2", "a", "correctness", "no-re"),
-         ("i1", "a", "correctness", "valid"), ("i3", "c", "motion", "no")],
+        [
+            ("i1", "a", "motion", "yes"),
+            ("i1", "b", "motion", "yes"),
+            ("i2", "a", "correctness", "no-re"),
+            ("i1", "a", "correctness", "valid"),
+            ("i3", "c", "motion", "no"),
+        ],
         columns=["item", "annotator", "field", "label"],
     )
     tables = dict(split_fields(long, categories={"correctness": ("valid", "no-re", "wrong-object")}))

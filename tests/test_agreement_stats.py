@@ -26,20 +26,59 @@ from refcat.analysis.agreement_layouts import RaterTable, long_to_rater, rater_t
 # Fleiss (1971), Table 1: 30 patients, 6 psychiatric diagnoses each (1 depression,
 # 2 personality disorder, 3 schizophrenia, 4 neurosis, 5 other), in the subject x rater
 # layout of R's irr::diagnoses.
-FLEISS_1971 = np.array([
-    [4, 4, 4, 4, 4, 4], [2, 2, 2, 5, 5, 5], [2, 3, 3, 3, 3, 5], [5, 5, 5, 5, 5, 5], [2, 2, 2, 4, 4, 4],
-    [1, 1, 3, 3, 3, 3], [3, 3, 3, 3, 5, 5], [1, 1, 3, 3, 3, 4], [1, 1, 4, 4, 4, 4], [5, 5, 5, 5, 5, 5],
-    [1, 4, 4, 4, 4, 4], [1, 2, 4, 4, 4, 4], [2, 2, 2, 3, 3, 3], [1, 4, 4, 4, 4, 4], [2, 2, 4, 4, 4, 5],
-    [3, 3, 3, 3, 3, 5], [1, 1, 1, 4, 5, 5], [1, 1, 1, 1, 1, 2], [2, 2, 4, 4, 4, 4], [1, 3, 3, 5, 5, 5],
-    [5, 5, 5, 5, 5, 5], [2, 4, 4, 4, 4, 4], [2, 2, 4, 5, 5, 5], [1, 1, 4, 4, 4, 4], [1, 4, 4, 4, 4, 5],
-    [2, 2, 2, 2, 2, 4], [1, 1, 1, 1, 5, 5], [2, 2, 4, 4, 4, 4], [1, 3, 3, 3, 3, 3], [5, 5, 5, 5, 5, 5],
-]) - 1
+FLEISS_1971 = (
+    np.array(
+        [
+            [4, 4, 4, 4, 4, 4],
+            [2, 2, 2, 5, 5, 5],
+            [2, 3, 3, 3, 3, 5],
+            [5, 5, 5, 5, 5, 5],
+            [2, 2, 2, 4, 4, 4],
+            [1, 1, 3, 3, 3, 3],
+            [3, 3, 3, 3, 5, 5],
+            [1, 1, 3, 3, 3, 4],
+            [1, 1, 4, 4, 4, 4],
+            [5, 5, 5, 5, 5, 5],
+            [1, 4, 4, 4, 4, 4],
+            [1, 2, 4, 4, 4, 4],
+            [2, 2, 2, 3, 3, 3],
+            [1, 4, 4, 4, 4, 4],
+            [2, 2, 4, 4, 4, 5],
+            [3, 3, 3, 3, 3, 5],
+            [1, 1, 1, 4, 5, 5],
+            [1, 1, 1, 1, 1, 2],
+            [2, 2, 4, 4, 4, 4],
+            [1, 3, 3, 5, 5, 5],
+            [5, 5, 5, 5, 5, 5],
+            [2, 4, 4, 4, 4, 4],
+            [2, 2, 4, 5, 5, 5],
+            [1, 1, 4, 4, 4, 4],
+            [1, 4, 4, 4, 4, 5],
+            [2, 2, 2, 2, 2, 4],
+            [1, 1, 1, 1, 5, 5],
+            [2, 2, 4, 4, 4, 4],
+            [1, 3, 3, 3, 3, 3],
+            [5, 5, 5, 5, 5, 5],
+        ]
+    )
+    - 1
+)
 
 # Wikipedia "Fleiss' kappa" worked example: 10 subjects, 14 raters, 5 categories, kappa = 0.210.
-WIKIPEDIA = np.array([
-    [0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
-    [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7],
-])
+WIKIPEDIA = np.array(
+    [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ]
+)
 
 # Krippendorff (2011), "Computing Krippendorff's alpha-reliability": 4 observers x 12
 # units, "." missing; nominal alpha = 0.743. Unit 12 has one value only.
@@ -53,14 +92,20 @@ KRIPPENDORFF_2011 = """\
 def table_of(codes, k=None):
     codes = np.asarray(codes)
     k = k or int(codes.max()) + 1
-    return RaterTable(codes, pd.RangeIndex(len(codes)), pd.Index([f"r{j}" for j in range(codes.shape[1])]),
-                      tuple(str(c) for c in range(k)))
+    return RaterTable(
+        codes,
+        pd.RangeIndex(len(codes)),
+        pd.Index([f"r{j}" for j in range(codes.shape[1])]),
+        tuple(str(c) for c in range(k)),
+    )
 
 
 def krippendorff_table():
     rows = [line.split() for line in KRIPPENDORFF_2011.splitlines()]
-    long = pd.DataFrame([(u, f"obs{o}", v) for o, r in enumerate(rows) for u, v in enumerate(r) if v != "."],
-                        columns=["item", "annotator", "label"])
+    long = pd.DataFrame(
+        [(u, f"obs{o}", v) for o, r in enumerate(rows) for u, v in enumerate(r) if v != "."],
+        columns=["item", "annotator", "label"],
+    )
     return long_to_rater(long)
 
 

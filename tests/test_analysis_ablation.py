@@ -32,9 +32,21 @@ def samples(rows, dataset="a2d"):
     out = []
     for video, obj, source, frames in rows:
         for frame, (i, u, present) in enumerate(frames):
-            out.append({"instance_key": f"{dataset}/{video}/{obj}/{source}", "dataset": dataset, "video_id": video,
-                        "object_id": obj, "source": source, "frame": frame, "gt_present": present, "I": i, "U": u,
-                        "J": 1.0 if u == 0 else i / u, "F": 0.0})
+            out.append(
+                {
+                    "instance_key": f"{dataset}/{video}/{obj}/{source}",
+                    "dataset": dataset,
+                    "video_id": video,
+                    "object_id": obj,
+                    "source": source,
+                    "frame": frame,
+                    "gt_present": present,
+                    "I": i,
+                    "U": u,
+                    "J": 1.0 if u == 0 else i / u,
+                    "F": 0.0,
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -42,8 +54,15 @@ def labels_frame(rows):
     """A label table (stats.label_table layout) from (video, object, text, difficulty, correctness, categories)."""
     out = []
     for video, obj, text, difficulty, correctness, yes in rows:
-        row = {"dataset": "a2d", "video_id": video, "object_id": obj, "text": text, "difficulty": difficulty,
-               "correctness": correctness, "information": "minimal"}
+        row = {
+            "dataset": "a2d",
+            "video_id": video,
+            "object_id": obj,
+            "text": text,
+            "difficulty": difficulty,
+            "correctness": correctness,
+            "information": "minimal",
+        }
         row.update({c: (pd.NA if yes is None else c in yes) for c in CATEGORY_NAMES})
         out.append(row)
     frame = pd.DataFrame(out)
@@ -66,20 +85,23 @@ def test_ratio_ci_matches_the_normal_theory_interval_of_a_mean():
     assert est == pytest.approx(values.mean())
     assert (high - low) / 2 == pytest.approx(half, rel=0.1)
     assert (low + high) / 2 == pytest.approx(est, abs=half * 0.1)
-    assert ratio_ci(values, np.ones_like(values), n_boot=500, seed=3) == ratio_ci(values, np.ones_like(values),
-                                                                                   n_boot=500, seed=3)
+    assert ratio_ci(values, np.ones_like(values), n_boot=500, seed=3) == ratio_ci(
+        values, np.ones_like(values), n_boot=500, seed=3
+    )
 
 
-A2DRE = samples([
-    ("v1", 0, "a2dre+:appearance:with", [(8, 10, True), (6, 10, True)]),
-    ("v1", 0, "a2dre+:appearance:without", [(4, 10, True), (2, 10, True)]),
-    ("v2", 1, "a2dre+:appearance:with", [(5, 10, True)]),
-    ("v2", 1, "a2dre+:appearance:without", [(5, 10, True)]),
-    ("v3", 0, "a2dre+:appearance:with", [(9, 10, True)]),  # no partner: left out
-    ("v1", 0, "a2dre+:location:with:1", [(3, 10, True)]),
-    ("v1", 0, "a2dre+:location:without:1", [(1, 10, True)]),
-    ("v1", 0, "sentence0", [(10, 10, True)]),
-])
+A2DRE = samples(
+    [
+        ("v1", 0, "a2dre+:appearance:with", [(8, 10, True), (6, 10, True)]),
+        ("v1", 0, "a2dre+:appearance:without", [(4, 10, True), (2, 10, True)]),
+        ("v2", 1, "a2dre+:appearance:with", [(5, 10, True)]),
+        ("v2", 1, "a2dre+:appearance:without", [(5, 10, True)]),
+        ("v3", 0, "a2dre+:appearance:with", [(9, 10, True)]),  # no partner: left out
+        ("v1", 0, "a2dre+:location:with:1", [(3, 10, True)]),
+        ("v1", 0, "a2dre+:location:without:1", [(1, 10, True)]),
+        ("v1", 0, "sentence0", [(10, 10, True)]),
+    ]
+)
 
 
 def test_table5_by_hand():
@@ -106,19 +128,23 @@ def test_conventions_change_which_samples_count():
 
 
 def test_difficulty_table_by_hand():
-    table = samples([
-        ("v1", 0, "s0", [(10, 10, True), (5, 10, True)]),
-        ("v2", 0, "s0", [(2, 10, True)]),
-        ("v3", 1, "s0", [(4, 10, True), (6, 10, True)]),
-        ("v3", 1, "s1", [(8, 10, True)]),
-        ("v4", 0, "s0", [(0, 10, True)]),  # no label
-    ])
-    labels = labels_frame([
-        ("v1", 0, "a", "trivial", "valid", []),
-        ("v2", 0, "b", "non-trivial", "valid", []),
-        ("v3", 1, "c", "non-trivial", "valid", []),
-        ("v3", 1, "d", None, "no-re", None),
-    ])
+    table = samples(
+        [
+            ("v1", 0, "s0", [(10, 10, True), (5, 10, True)]),
+            ("v2", 0, "s0", [(2, 10, True)]),
+            ("v3", 1, "s0", [(4, 10, True), (6, 10, True)]),
+            ("v3", 1, "s1", [(8, 10, True)]),
+            ("v4", 0, "s0", [(0, 10, True)]),  # no label
+        ]
+    )
+    labels = labels_frame(
+        [
+            ("v1", 0, "a", "trivial", "valid", []),
+            ("v2", 0, "b", "non-trivial", "valid", []),
+            ("v3", 1, "c", "non-trivial", "valid", []),
+            ("v3", 1, "d", None, "no-re", None),
+        ]
+    )
     t = difficulty_table(table, labels, n_boot=200)
     assert t.loc["trivial", "referents"] == 1 and t.loc["trivial", "referent_mean_iou"] == pytest.approx(0.75)
     assert t.loc["non-trivial", "referent_mean_iou"] == pytest.approx((0.2 + 0.6) / 2)
@@ -128,23 +154,34 @@ def test_difficulty_table_by_hand():
 
 
 def test_expression_labels_and_category_table():
-    labels = labels_frame([
-        ("v1", 0, "The  dog running", "non-trivial", "valid", ["category", "motion"]),
-        ("v1", 0, "the dog on the left", "non-trivial", "valid", ["category", "location"]),
-        ("v2", 0, "a parked car", "trivial", "valid", ["category", "static"]),
-        ("v3", 0, "x", "non-trivial", "valid", None),  # categories not labelled
-    ])
-    expressions = pd.DataFrame({
-        "instance_key": ["a2d/v1/0/s0", "a2d/v1/0/s1", "a2d/v2/0/s0", "a2d/v1/0/s2"],
-        "video_id": ["v1", "v1", "v2", "v1"], "object_id": [0, 0, 0, 0],
-        "text": ["the dog running", "the dog on the left", "", "unknown text"]})
+    labels = labels_frame(
+        [
+            ("v1", 0, "The  dog running", "non-trivial", "valid", ["category", "motion"]),
+            ("v1", 0, "the dog on the left", "non-trivial", "valid", ["category", "location"]),
+            ("v2", 0, "a parked car", "trivial", "valid", ["category", "static"]),
+            ("v3", 0, "x", "non-trivial", "valid", None),  # categories not labelled
+        ]
+    )
+    expressions = pd.DataFrame(
+        {
+            "instance_key": ["a2d/v1/0/s0", "a2d/v1/0/s1", "a2d/v2/0/s0", "a2d/v1/0/s2"],
+            "video_id": ["v1", "v1", "v2", "v1"],
+            "object_id": [0, 0, 0, 0],
+            "text": ["the dog running", "the dog on the left", "", "unknown text"],
+        }
+    )
     by_expr = expression_labels(expressions, labels).set_index("instance_key")
     assert by_expr.loc["a2d/v1/0/s0", "motion"] and not by_expr.loc["a2d/v1/0/s0", "location"]
     assert by_expr.loc["a2d/v1/0/s1", "location"]
     assert by_expr.loc["a2d/v2/0/s0", "static"]  # no text, but v2/0 has a single label row
     assert "a2d/v1/0/s2" not in by_expr.index  # a text that matches no label row
-    table = samples([("v1", 0, "s0", [(2, 10, True)]), ("v1", 0, "s1", [(6, 10, True)]),
-                     ("v2", 0, "s0", [(8, 10, True), (9, 10, True)])])
+    table = samples(
+        [
+            ("v1", 0, "s0", [(2, 10, True)]),
+            ("v1", 0, "s1", [(6, 10, True)]),
+            ("v2", 0, "s0", [(8, 10, True), (9, 10, True)]),
+        ]
+    )
     cats = category_table(table, by_expr.reset_index(), n_boot=100)
     assert cats.loc[("motion", "yes"), "expressions"] == 1 and cats.loc[("motion", "yes"), "mean_iou"] == 0.2
     assert cats.loc[("motion", "no"), "mean_iou"] == pytest.approx((0.6 + 0.8 + 0.9) / 3)
@@ -153,14 +190,16 @@ def test_expression_labels_and_category_table():
 
 
 def test_table6_by_hand():
-    table = samples([
-        ("v1", 0, "phrase:thing", [(2, 10, True), (4, 10, True)]),
-        ("v1", 0, "phrase:full:sentence0", [(8, 10, True), (10, 10, True)]),
-        ("v2", 0, "phrase:thing", [(0, 10, True)]),
-        ("v2", 0, "phrase:full:sentence0", [(5, 10, True)]),
-        ("v2", 0, "phrase:full:sentence1", [(7, 10, True)]),
-        ("v9", 0, "phrase:thing", [(9, 10, True)]),  # no label: in no group
-    ])
+    table = samples(
+        [
+            ("v1", 0, "phrase:thing", [(2, 10, True), (4, 10, True)]),
+            ("v1", 0, "phrase:full:sentence0", [(8, 10, True), (10, 10, True)]),
+            ("v2", 0, "phrase:thing", [(0, 10, True)]),
+            ("v2", 0, "phrase:full:sentence0", [(5, 10, True)]),
+            ("v2", 0, "phrase:full:sentence1", [(7, 10, True)]),
+            ("v9", 0, "phrase:thing", [(9, 10, True)]),  # no label: in no group
+        ]
+    )
     labels = labels_frame([("v1", 0, "a", "trivial", "valid", []), ("v2", 0, "b", "non-trivial", "valid", [])])
     t6 = table6(table, labels)
     assert list(t6.index) == ["thing", "full"]
@@ -172,19 +211,33 @@ def test_table6_by_hand():
 
 def test_phrases_by_level():
     assert [phrase(level, "adult", "walking") for level in ("thing", "actor", "action", "actor+action")] == [
-        "thing", "person", "thing walking", "person walking"]
+        "thing",
+        "person",
+        "thing walking",
+        "person walking",
+    ]
     assert phrase("action", "dog", "none") == "thing" and phrase("actor+action", "dog", "none") == "dog"
     with pytest.raises(UsageError):
         phrase("actor", "horse", "running")
     variants, skipped = phrase_instances(
-        [Instance("a2d", "v", 1, "sentence0", "a brown dog running"), Instance("a2d", "v", 2, "sentence0", "a cat"),
-         Instance("a2d", "v", 1, "sentence1", "dog"), Instance("a2d", "v", 3, "sentence0", "the ball")],
-        {("v", 1): "dog", ("v", 3): None}, {("v", 1): "running"})
+        [
+            Instance("a2d", "v", 1, "sentence0", "a brown dog running"),
+            Instance("a2d", "v", 2, "sentence0", "a cat"),
+            Instance("a2d", "v", 1, "sentence1", "dog"),
+            Instance("a2d", "v", 3, "sentence0", "the ball"),
+        ],
+        {("v", 1): "dog", ("v", 3): None},
+        {("v", 1): "running"},
+    )
     assert skipped == [("v", 2), ("v", 3)]  # no code, or an object without a mask: skipped, the rest goes on
     assert [(i.source, i.text) for i in variants] == [
-        ("phrase:thing", "thing"), ("phrase:actor", "dog"), ("phrase:action", "thing running"),
-        ("phrase:actor+action", "dog running"), ("phrase:full:sentence0", "a brown dog running"),
-        ("phrase:full:sentence1", "dog")]
+        ("phrase:thing", "thing"),
+        ("phrase:actor", "dog"),
+        ("phrase:action", "thing running"),
+        ("phrase:actor+action", "dog running"),
+        ("phrase:full:sentence0", "a brown dog running"),
+        ("phrase:full:sentence1", "dog"),
+    ]
 
 
 # ----- the whole path on the real A2D format: phrases -> predictions -> evaluate -> ablation
@@ -196,8 +249,9 @@ def build_a2d(root):
     """One test video: instance 0 an adult walking (code 18), instance 1 a dog running (77), two annotated frames."""
     (root / "Release").mkdir(parents=True)
     (root / "Release" / "videoset.csv").write_text("vidA,18,0,4,240,320,10,2,1\n")
-    (root / "a2d_annotation.txt").write_text("video_id,instance_id,query\nvidA,0,man in red walking\n"
-                                             "vidA,1,the dog running on the left\n")
+    (root / "a2d_annotation.txt").write_text(
+        "video_id,instance_id,query\nvidA,0,man in red walking\nvidA,1,the dog running on the left\n"
+    )
     masks = {0: np.zeros((H, W), bool), 1: np.zeros((H, W), bool)}
     masks[0][2:8, 2:6] = True
     masks[1][6:10, 9:15] = True
@@ -222,24 +276,32 @@ def test_phrases_skip_a_referent_without_mask(tmp_path, capsys, caplog):
     assert "10 phrase variants of 2 referents" in printed
     assert "1 referents skipped: sentences but no mask, so no actor-action code (vidA object 2)" in printed
     assert {i.object_id for i in read_instances(out)} == {0, 1}
-    assert any("no actor-action code for vidA object 2" in r.getMessage()
-               and "a2d_annotation_with_instances" in r.getMessage() for r in caplog.records)
+    assert any(
+        "no actor-action code for vidA object 2" in r.getMessage() and "a2d_annotation_with_instances" in r.getMessage()
+        for r in caplog.records
+    )
 
 
 def test_phrases_evaluate_and_table6_on_a2d_format(tmp_path, capsys):
     masks = build_a2d(tmp_path / "a2d")
     out = tmp_path / "phrases.csv"
-    assert main(["phrases", "--root", str(tmp_path / "a2d"), "--output", str(out),
-                 "--a2d-dir", str(tmp_path / "levels")]) == 0
+    assert (
+        main(["phrases", "--root", str(tmp_path / "a2d"), "--output", str(out), "--a2d-dir", str(tmp_path / "levels")])
+        == 0
+    )
     variants = read_instances(out)
     texts = {(i.object_id, i.source): i.text for i in variants}
     assert texts[(0, "phrase:actor")] == "person" and texts[(1, "phrase:actor+action")] == "dog running"
     assert texts[(0, "phrase:full:sentence0")] == "man in red walking"
     assert (tmp_path / "levels" / "a2d_annotation_actor_action.txt").read_text().splitlines()[1:] == [
-        "vidA,0,person walking", "vidA,1,dog running"]
+        "vidA,0,person walking",
+        "vidA,1,dog running",
+    ]
     # with the dataset's own sentences in the same instance file (texts as A2D writes them)
-    originals = [Instance("a2d", "vidA", 0, "sentence0", "man in red walking"),
-                 Instance("a2d", "vidA", 1, "sentence0", "the dog running on the left")]
+    originals = [
+        Instance("a2d", "vidA", 0, "sentence0", "man in red walking"),
+        Instance("a2d", "vidA", 1, "sentence0", "the dog running on the left"),
+    ]
     both = tmp_path / "both.jsonl"
     write_instances(variants + originals, both)
     # predictions: right for the full phrase and the sentences, the other object for "thing", empty otherwise
@@ -252,8 +314,24 @@ def test_phrases_evaluate_and_table6_on_a2d_format(tmp_path, capsys):
             path.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray((mask * 255).astype(np.uint8), mode="L").save(path)
     table_path = tmp_path / "t.csv"
-    assert main(["evaluate", "--pred", str(pred), "--dataset", "a2d", "--root", str(tmp_path / "a2d"),
-                 "--instances", str(both), "--output", str(table_path)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--pred",
+                str(pred),
+                "--dataset",
+                "a2d",
+                "--root",
+                str(tmp_path / "a2d"),
+                "--instances",
+                str(both),
+                "--output",
+                str(table_path),
+            ]
+        )
+        == 0
+    )
     table = read_table(table_path)
     assert len(table) == 2 * 2 * 6  # referents x frames x (levels + the sentence)
     release = tmp_path / "A2D_RE_categorization.csv"
@@ -261,10 +339,26 @@ def test_phrases_evaluate_and_table6_on_a2d_format(tmp_path, capsys):
         b"video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;obj-static;category;"
         b"location;motion;obj-motion;static\r\n"
         b"vidA;0;man in red walking;Trivial (Single Object Category);Redundant Information;1;0;1;0;1;0;0\r\n"
-        b"vidA;1;the dog running on the left;Non-trivial;Redundant Information;0;0;1;1;1;0;0\r\n")
+        b"vidA;1;the dog running on the left;Non-trivial;Redundant Information;0;0;1;1;1;0;0\r\n"
+    )
     capsys.readouterr()
-    assert main(["ablation", "--table", str(table_path), "--release", str(release), "--instances", str(both),
-                 "--json", "--n-boot", "50"]) == 0
+    assert (
+        main(
+            [
+                "ablation",
+                "--table",
+                str(table_path),
+                "--release",
+                str(release),
+                "--instances",
+                str(both),
+                "--json",
+                "--n-boot",
+                "50",
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     t6 = result["Table 6: phrase levels"]
     assert t6["full"]["all_overall_iou"] == 1.0 and t6["full"]["trivial_samples"] == 2
@@ -272,7 +366,9 @@ def test_phrases_evaluate_and_table6_on_a2d_format(tmp_path, capsys):
     assert list(t6) == ["thing", "actor", "action", "actor+action", "full"]
     # per-category IoU counts the sentences only (variants carry no labels), matched by their text
     categories = result["IoU by RE category"]
-    assert categories["('location', 'yes')"]["expressions"] == 1 and categories["('location', 'no')"]["expressions"] == 1
+    assert (
+        categories["('location', 'yes')"]["expressions"] == 1 and categories["('location', 'no')"]["expressions"] == 1
+    )
     assert categories["('motion', 'yes')"]["expressions"] == 2 and categories["('motion', 'yes')"]["mean_iou"] == 1.0
     assert result["Trivial vs non-trivial referents"]["trivial"]["referents"] == 1
 
@@ -282,9 +378,11 @@ def test_a2dre_plus_files_evaluate_into_table5(tmp_path, capsys):
     plus = tmp_path / "plus"
     plus.mkdir()
     (plus / "A2D_appearance_new_format_all_non_trivial.txt").write_text(
-        "video_id,instance_id,query\nvidA;0;the man in red is walking\nvidA;1;a brown, small dog running\n")
+        "video_id,instance_id,query\nvidA;0;the man in red is walking\nvidA;1;a brown, small dog running\n"
+    )
     (plus / "A2D_no_appearance_new_format_all_non_trivial.txt").write_text(
-        "video_id,instance_id,query\nvidA;0;the man on the left is walking\nvidA;1;a dog running\n")
+        "video_id,instance_id,query\nvidA;0;the man on the left is walking\nvidA;1;a dog running\n"
+    )
     pred = tmp_path / "pred"
     for obj in (0, 1):
         for polarity in ("with", "without"):
@@ -297,8 +395,24 @@ def test_a2dre_plus_files_evaluate_into_table5(tmp_path, capsys):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 Image.fromarray((mask * 255).astype(np.uint8), mode="L").save(path)
     table_path = tmp_path / "t.parquet"
-    assert main(["evaluate", "--pred", str(pred), "--dataset", "a2d", "--root", str(tmp_path / "a2d"),
-                 "--a2dre-plus", str(plus), "--output", str(table_path)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--pred",
+                str(pred),
+                "--dataset",
+                "a2d",
+                "--root",
+                str(tmp_path / "a2d"),
+                "--a2dre-plus",
+                str(plus),
+                "--output",
+                str(table_path),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["ablation", "--table", str(table_path), "--json", "--n-boot", "100"]) == 0
     t5 = json.loads(capsys.readouterr().out)["Table 5: A2Dre+ with vs without each category"]

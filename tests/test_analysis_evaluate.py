@@ -32,8 +32,11 @@ def box(r0, r1, c0, c1):
 
 # ground truth: video -> frame -> object id -> mask; void per frame
 GT = {
-    "v1": {0: {1: box(1, 3, 1, 4), 2: box(4, 6, 5, 8)}, 1: {1: box(1, 3, 2, 5), 2: box(4, 6, 5, 8)},
-           2: {1: box(2, 4, 2, 5)}},
+    "v1": {
+        0: {1: box(1, 3, 1, 4), 2: box(4, 6, 5, 8)},
+        1: {1: box(1, 3, 2, 5), 2: box(4, 6, 5, 8)},
+        2: {1: box(2, 4, 2, 5)},
+    },
     "-v2": {0: {1: box(0, 2, 0, 2)}, 1: {}},
 }
 VOID = {("v1", 0): box(1, 3, 4, 5)}
@@ -91,8 +94,10 @@ def pred_mask(inst, frame):
 def write_expression_predictions(pred_dir, instances=INSTANCES):
     for inst in instances:
         for frame in GT[inst.video_id]:
-            save_png(pred_dir / inst.video_id / str(inst.object_id) / inst.source / f"{frame:05d}.png",
-                     pred_mask(inst, frame) * 255)
+            save_png(
+                pred_dir / inst.video_id / str(inst.object_id) / inst.source / f"{frame:05d}.png",
+                pred_mask(inst, frame) * 255,
+            )
 
 
 def test_expression_layout_rows_by_hand(tmp_path):
@@ -184,14 +189,28 @@ def sample_rows(sequences):
     for key, (js, fs) in sequences.items():
         _, video, obj, source = key.split("/")
         for frame, (j, f) in enumerate(zip(js, fs)):
-            rows.append({"instance_key": key, "dataset": "d", "video_id": video, "object_id": int(obj),
-                         "source": source, "frame": frame, "gt_present": True, "I": 1, "U": 1, "J": j, "F": f})
+            rows.append(
+                {
+                    "instance_key": key,
+                    "dataset": "d",
+                    "video_id": video,
+                    "object_id": int(obj),
+                    "source": source,
+                    "frame": frame,
+                    "gt_present": True,
+                    "I": 1,
+                    "U": 1,
+                    "J": j,
+                    "F": f,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def test_davis_summary_by_hand():
-    rows = sample_rows({"d/a/1/s": ([1.0, 0.0, 1.0, 0.0, 1.0], [1.0] * 5),
-                        "d/b/1/s": ([0.2, 0.4, 0.6, 0.8, 1.0], [1.0] * 5)})
+    rows = sample_rows(
+        {"d/a/1/s": ([1.0, 0.0, 1.0, 0.0, 1.0], [1.0] * 5), "d/b/1/s": ([0.2, 0.4, 0.6, 0.8, 1.0], [1.0] * 5)}
+    )
     per_expr, _, overall = davis_summary(rows.iloc[::-1])  # frame order is restored
     a = per_expr.set_index("instance_key").loc["d/b/1/s"]
     assert (a.J_mean, a.J_recall, a.J_decay) == pytest.approx((0.6, 0.6, 0.3 - 0.9))
@@ -219,8 +238,11 @@ def test_davis_summary_per_object_counts_each_object_once():
     assert (overall["F_mean"], overall["JF_mean"]) == pytest.approx((0.5, 0.425))
     assert overall["object_JF_mean"] == overall["JF_mean"]
     # over expressions, a/1 counts twice
-    assert (overall["expression_J_mean"], overall["expression_J_recall"], overall["expression_J_decay"]) == \
-        pytest.approx((1.2 / 3, 0.8 / 3, 2 / 3))
+    assert (
+        overall["expression_J_mean"],
+        overall["expression_J_recall"],
+        overall["expression_J_decay"],
+    ) == pytest.approx((1.2 / 3, 0.8 / 3, 2 / 3))
     assert overall["expression_JF_mean"] == pytest.approx((0.4 + 2 / 3) / 2)
     by_expression = davis_summary(rows, layout="expression").overall
     assert by_expression["davis_average"] == "expression"
@@ -233,8 +255,9 @@ def test_summary_by_source(tmp_path):
     summary = summary_by_source(table, "refvos")
     assert list(summary.index) == ["all", "s0", "s1"]
     assert summary.loc["all", "samples"] == 10
-    assert summary.loc["s1", "overall_iou"] == pytest.approx(table[table.source == "s1"].I.sum()
-                                                             / table[table.source == "s1"].U.sum())
+    assert summary.loc["s1", "overall_iou"] == pytest.approx(
+        table[table.source == "s1"].I.sum() / table[table.source == "s1"].U.sum()
+    )
 
 
 # ----- the real DAVIS format through open_reader and the command line
@@ -255,7 +278,7 @@ def build_davis(root):
             Image.new("RGB", (16, 12)).save(frame)
             lab = np.zeros((12, 16), np.uint8)
             if seq == "swan":
-                lab[2:6, 3 + f:9 + f] = 1
+                lab[2:6, 3 + f : 9 + f] = 1
                 lab[0, :] = 255
             else:
                 lab[1:4, 1:5] = 1
@@ -265,7 +288,8 @@ def build_davis(root):
             save_png(root / "Annotations" / "480p" / seq / f"{f:05d}.png", lab, mode="P")
     (root / "davis_text_annotations").mkdir()
     (root / "davis_text_annotations" / "Davis17_annot1.txt").write_text(
-        'swan 1 "a black swan"\ncars 1 "the red car"\ncars 2 "the car on the right"\nother 1 "x"\n')
+        'swan 1 "a black swan"\ncars 1 "the red car"\ncars 2 "the car on the right"\nother 1 "x"\n'
+    )
     return labels
 
 
@@ -279,8 +303,22 @@ def test_cli_evaluates_real_davis_format(tmp_path, capsys):
     pred_swan = pred / "swan" / "1" / "annot1" / "00001.png"
     save_png(pred_swan, np.zeros((12, 16)))  # one wrong frame: J = 0 there
     out = tmp_path / "table.parquet"
-    code = main(["evaluate", "--pred", str(pred), "--dataset", "davis", "--root", str(tmp_path / "davis"),
-                 "--split", "val", "--output", str(out), "--json"])
+    code = main(
+        [
+            "evaluate",
+            "--pred",
+            str(pred),
+            "--dataset",
+            "davis",
+            "--root",
+            str(tmp_path / "davis"),
+            "--split",
+            "val",
+            "--output",
+            str(out),
+            "--json",
+        ]
+    )
     assert code == 0
     table = read_table(out)
     assert len(table) == 9 and set(table.video_id) == {"swan", "cars"}
@@ -293,21 +331,49 @@ def test_cli_evaluates_real_davis_format(tmp_path, capsys):
     written = json.loads((tmp_path / "table_summary.json").read_text())
     assert written["by_source"] == summary and written["layout"] == "expression"
     assert len(written["per_object"]) == 3 and len(written["per_expression"]) == 3
-    assert main(["evaluate", "--pred", str(pred), "--dataset", "davis", "--root", str(tmp_path / "davis"),
-                 "--output", str(tmp_path / "t.txt")]) == 2  # unknown table format: one-line error
+    assert (
+        main(
+            [
+                "evaluate",
+                "--pred",
+                str(pred),
+                "--dataset",
+                "davis",
+                "--root",
+                str(tmp_path / "davis"),
+                "--output",
+                str(tmp_path / "t.txt"),
+            ]
+        )
+        == 2
+    )  # unknown table format: one-line error
 
 
 def test_cli_object_layout_averages_over_objects(tmp_path, capsys):
     labels = build_davis(tmp_path / "davis")
     # a second annotator's expressions for both cars objects: five expressions, three objects
     (tmp_path / "davis" / "davis_text_annotations" / "Davis17_annot2.txt").write_text(
-        'cars 1 "red car"\ncars 2 "car at the right"\n', encoding="latin-1")
+        'cars 1 "red car"\ncars 2 "car at the right"\n', encoding="latin-1"
+    )
     pred = tmp_path / "pred"
     for (seq, f), lab in labels.items():
         save_png(pred / seq / f"{f:05d}.png", lab if (seq, f) != ("swan", 1) else np.zeros_like(lab), mode="P")
     out = tmp_path / "out" / "table.csv"
-    args = ["evaluate", "--pred", str(pred), "--dataset", "davis", "--root", str(tmp_path / "davis"),
-            "--split", "val", "--layout", "object", "--output", str(out)]
+    args = [
+        "evaluate",
+        "--pred",
+        str(pred),
+        "--dataset",
+        "davis",
+        "--root",
+        str(tmp_path / "davis"),
+        "--split",
+        "val",
+        "--layout",
+        "object",
+        "--output",
+        str(out),
+    ]
     assert main(args + ["--json"]) == 0
     summary = json.loads(capsys.readouterr().out)["all"]
     # swan: J = 1, 0, 1 (frame 1 predicted empty); both cars objects: J = 1 on every frame

@@ -26,14 +26,18 @@ class Resources(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
-        self.links += [(tag, name, value) for name, value in attrs if name in ("src", "href", "srcset", "data", "action")]
+        self.links += [
+            (tag, name, value) for name, value in attrs if name in ("src", "href", "srcset", "data", "action")
+        ]
 
 
-LABELS = labels_frame([
-    ("v1", 0, "the man in red", "non-trivial", "valid", ["category", "appearance"]),
-    ("v2", 1, "the dog", "trivial", "valid", ["category"]),
-    ("v3", 0, "a bird", None, "no-re", None),
-])
+LABELS = labels_frame(
+    [
+        ("v1", 0, "the man in red", "non-trivial", "valid", ["category", "appearance"]),
+        ("v2", 1, "the dog", "trivial", "valid", ["category"]),
+        ("v3", 0, "a bird", None, "no-re", None),
+    ]
+)
 
 
 def test_html_is_self_contained_with_the_right_numbers():
@@ -41,8 +45,9 @@ def test_html_is_self_contained_with_the_right_numbers():
     parser = Resources()
     parser.feed(page)
     assert not {"script", "link", "iframe", "object"} & set(parser.tags)
-    assert parser.links and all(name == "src" and value.startswith("data:image/png;base64,")
-                                for _, name, value in parser.links)
+    assert parser.links and all(
+        name == "src" and value.startswith("data:image/png;base64,") for _, name, value in parser.links
+    )
     for _, _, value in parser.links:
         assert base64.b64decode(value.split(",", 1)[1]).startswith(b"\x89PNG\r\n\x1a\n")
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
@@ -60,8 +65,22 @@ def test_report_command_writes_both_files(tmp_path):
     write_table(A2DRE, tmp_path / "t.parquet")
     release = tmp_path / "DAVIS17_RE_categorization.csv"
     release.write_bytes(("\r\n".join([HEADER, *DAVIS_ROWS]) + "\r\n").encode())
-    assert main(["report", "--table", str(tmp_path / "t.parquet"), "--release", str(release),
-                 "--out-dir", str(tmp_path / "out"), "--n-boot", "50"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--table",
+                str(tmp_path / "t.parquet"),
+                "--release",
+                str(release),
+                "--out-dir",
+                str(tmp_path / "out"),
+                "--n-boot",
+                "50",
+            ]
+        )
+        == 0
+    )
     page = (tmp_path / "out" / "report.html").read_text()
     md = (tmp_path / "out" / "report.md").read_text()
     assert "Figure 4: categories" in page and "| davis | 0.2500 | 0.5000 | 0.1250 | 0.1250 | 8 |" in md
@@ -73,12 +92,14 @@ def test_markdown_escapes_pipes_and_blank_nans():
 
 
 def test_bars_have_the_table_heights():
-    labels = labels_frame([
-        ("v1", 0, "a", "trivial", "valid", ["category"]),
-        ("v2", 0, "b", "non-trivial", "valid", ["category", "location"]),
-        ("v3", 0, "c", None, "wrong-object", None),
-        ("v4", 0, "d", "non-trivial", "valid", ["category", "motion"]),
-    ])
+    labels = labels_frame(
+        [
+            ("v1", 0, "a", "trivial", "valid", ["category"]),
+            ("v2", 0, "b", "non-trivial", "valid", ["category", "location"]),
+            ("v3", 0, "c", None, "wrong-object", None),
+            ("v4", 0, "d", "non-trivial", "valid", ["category", "motion"]),
+        ]
+    )
     fig = plots.figure3_bars(difficulty_proportions(labels))
     assert [p.get_height() for p in fig.axes[0].patches] == pytest.approx([25, 50, 0, 25])
     fig = plots.figure4_bars(category_shares(labels))

@@ -45,8 +45,13 @@ def labels(tmp_path):
 
 def test_figure3_proportions(labels):
     table = difficulty_proportions(labels)
-    assert table.loc["davis"].to_dict() == {"trivial": 0.25, "non-trivial": 0.5, "no-re": 0.125,
-                                            "wrong-object": 0.125, "n": 8}
+    assert table.loc["davis"].to_dict() == {
+        "trivial": 0.25,
+        "non-trivial": 0.5,
+        "no-re": 0.125,
+        "wrong-object": 0.125,
+        "n": 8,
+    }
     assert table.loc["a2d", "no-re"] == pytest.approx(1 / 3) and table.loc["a2d", "wrong-object"] == 0
 
 

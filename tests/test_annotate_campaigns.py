@@ -46,7 +46,8 @@ def test_auto_trivial_for_single_object_videos(store):
     assert questions_for(store, "c1", DUO_A)[:2] == ["difficulty", "correctness"]
     events = events_table(store, "c1")
     assert events[["instance", "annotator", "question", "answer", "kind"]].values.tolist() == [
-        [SOLO, "auto", "difficulty", "trivial", "auto"]]
+        [SOLO, "auto", "difficulty", "trivial", "auto"]
+    ]
     create_campaign(store, "c2", KEYS, ["ann1", "ann2", "ann3"], auto_trivial=False, question_sets=("difficulty",))
     assert questions_for(store, "c2", SOLO) == ["difficulty", "correctness"]
     assert len(events_table(store, "c2")) == 0
@@ -96,12 +97,22 @@ def test_progress_counts_complete_items(store):
     populate(store)
     camp = create_campaign(store, "c1", [DUO_A, SOLO], ["ann1", "ann2", "ann3"])
     for f in questions_for(store, camp, SOLO):
-        record_answer(store, "ann1", camp, SOLO, f, "yes" if f in CATEGORY_NAMES else
-                      {"correctness": "valid", "information": "minimal"}[f])
+        record_answer(
+            store,
+            "ann1",
+            camp,
+            SOLO,
+            f,
+            "yes" if f in CATEGORY_NAMES else {"correctness": "valid", "information": "minimal"}[f],
+        )
     record_answer(store, "ann2", camp, DUO_A, "difficulty", "trivial")  # one answer: not complete
     table = progress(store, camp)
     assert table.values.tolist() == [
-        ["ann1", 1, 2, 1, 1], ["ann2", 1, 2, 0, 2], ["ann3", 1, 2, 0, 2], ["total", 1, 6, 1, 5]]
+        ["ann1", 1, 2, 1, 1],
+        ["ann2", 1, 2, 0, 2],
+        ["ann3", 1, 2, 0, 2],
+        ["total", 1, 6, 1, 5],
+    ]
     assert list(table.columns) == ["annotator", "round", "assigned", "complete", "remaining"]
 
 

@@ -59,14 +59,27 @@ def test_events_round_trip_csv_and_parquet(labelled, tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "ev.parquet"), expected, check_dtype=False)
     write_labels(labelled, tmp_path / "ev.csv")
     back = pd.read_csv(tmp_path / "ev.csv", keep_default_na=False, na_values=[""])
-    assert list(back.columns) == ["event_id", "campaign", "instance", "annotator", "round", "question", "answer",
-                                  "time", "kind", "reason", "retracts", "retracted"]
+    assert list(back.columns) == [
+        "event_id",
+        "campaign",
+        "instance",
+        "annotator",
+        "round",
+        "question",
+        "answer",
+        "time",
+        "kind",
+        "reason",
+        "retracts",
+        "retracted",
+    ]
     assert back["event_id"].tolist() == expected["event_id"].tolist()
     assert back["answer"].tolist() == expected["answer"].tolist()
     assert pd.to_datetime(back["time"], utc=True).tolist() == expected["time"].tolist()
     assert back["time"].str.endswith("Z").all()
     assert back.loc[back.kind == "auto", ["instance", "annotator", "question", "answer"]].values.tolist() == [
-        [SOLO, "auto", "difficulty", "trivial"]]
+        [SOLO, "auto", "difficulty", "trivial"]
+    ]
     with pytest.raises(UsageError, match="csv or .parquet"):
         write_labels(labelled, tmp_path / "ev.xlsx")
 
@@ -81,15 +94,30 @@ def test_consensus_release(labelled, tmp_path):
     got = read_release(tmp_path / "demo_RE_categorization.csv")
     assert got[["video_id", "instance_id", "ref_exp", "ref_exp_difficulty", "ref_exp_information"]].values.tolist() == [
         ["duo", 1, "the dog on the left", "Non-trivial", "Minimum Information"],
-        ["solo", 1, "a cat", "Trivial (Single Object Category)", "Redundant Information"]]
+        ["solo", 1, "a cat", "Trivial (Single Object Category)", "Redundant Information"],
+    ]
     # DUO_A: appearance 2 of 3 yes; motion adjudicated yes over a 2-of-3 no; location, category yes.
     duo = got.iloc[0]
     assert {c: int(duo[c]) for c in CATEGORY_NAMES} == {
-        "appearance": 1, "location": 1, "motion": 1, "obj-motion": 0, "static": 0, "obj-static": 0, "category": 1}
+        "appearance": 1,
+        "location": 1,
+        "motion": 1,
+        "obj-motion": 0,
+        "static": 0,
+        "obj-static": 0,
+        "category": 1,
+    }
     # SOLO: ann3's undone "static: yes" does not count; location answered no by all.
     solo = got.iloc[1]
     assert {c: int(solo[c]) for c in CATEGORY_NAMES} == {
-        "appearance": 1, "location": 0, "motion": 0, "obj-motion": 0, "static": 0, "obj-static": 0, "category": 1}
+        "appearance": 1,
+        "location": 0,
+        "motion": 0,
+        "obj-motion": 0,
+        "static": 0,
+        "obj-static": 0,
+        "category": 1,
+    }
 
 
 def test_consensus_release_needs_difficulty_questions(store, tmp_path):
@@ -111,12 +139,35 @@ def test_cli_workflow(tmp_path, capsys):
     for name in ("ann1", "ann2", "ann3"):
         assert main(["annotators", "add", name, "--password-file", str(tmp_path / f"{name}.pw"), "--db", db]) == 0
     assert main(["annotators", "add", "ann1", "--password-file", str(tmp_path / "ann1.pw"), "--db", db]) == 2
-    assert main(["campaign", "create", "two", "--dataset", "demo", "--min-objects", "2", "--annotators", "ann1,ann2,ann3",
-                 "--questions", "difficulty", "--db", db]) == 0
+    assert (
+        main(
+            [
+                "campaign",
+                "create",
+                "two",
+                "--dataset",
+                "demo",
+                "--min-objects",
+                "2",
+                "--annotators",
+                "ann1,ann2,ann3",
+                "--questions",
+                "difficulty",
+                "--db",
+                db,
+            ]
+        )
+        == 0
+    )
     assert main(["campaign", "create", "x", "--dataset", "davis", "--annotators", "ann1", "--db", db]) == 2
     capsys.readouterr()
     assert main(["annotators", "list", "--db", db]) == 0
-    assert capsys.readouterr().out.splitlines() == ["ann1\tannotator", "ann2\tannotator", "ann3\tannotator", "boss\tadmin"]
+    assert capsys.readouterr().out.splitlines() == [
+        "ann1\tannotator",
+        "ann2\tannotator",
+        "ann3\tannotator",
+        "boss\tadmin",
+    ]
     assert main(["campaign", "list", "--db", db]) == 0
     assert capsys.readouterr().out.splitlines() == ["two\tlabel\t3 instances\tann1,ann2,ann3\tdifficulty"]
 
@@ -134,8 +185,23 @@ def test_cli_workflow(tmp_path, capsys):
     assert "round 2 (revision) open" in capsys.readouterr().out
     out = tmp_path / "labels.csv"
     assert main(["export", "labels", "--output", str(tmp_path / "all.parquet"), "--db", db]) == 0
-    assert main(["export", "labels", "--campaign", "two", "--output", str(out), "--consensus-release",
-                 str(tmp_path / "rel.csv"), "--db", db]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "labels",
+                "--campaign",
+                "two",
+                "--output",
+                str(out),
+                "--consensus-release",
+                str(tmp_path / "rel.csv"),
+                "--db",
+                db,
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "2 label events written" in printed and "0 instances written" in printed
     assert f"left out {DUO_A}: no final label for correctness: too-few-answers" in printed
@@ -150,8 +216,13 @@ def test_stats_from_a_store_campaign(labelled, capsys):
     stats = json.loads(capsys.readouterr().out)
     # Released rows: DUO_A non-trivial (appearance, location, motion adjudicated, category; minimal),
     # SOLO trivial automatically (appearance, category; redundant); DUO_C has no consensus.
-    assert stats["figure3_difficulty"]["demo"] == {"trivial": 0.5, "non-trivial": 0.5, "no-re": 0.0,
-                                                   "wrong-object": 0.0, "n": 2}
+    assert stats["figure3_difficulty"]["demo"] == {
+        "trivial": 0.5,
+        "non-trivial": 0.5,
+        "no-re": 0.0,
+        "wrong-object": 0.0,
+        "n": 2,
+    }
     shares = stats["figure4_categories"]["demo / all"]
     assert (shares["appearance"], shares["location"], shares["motion"], shares["static"]) == (1.0, 0.5, 0.5, 0.0)
     assert stats["redundancy"]["demo"] == {"redundant": 1, "minimal": 1, "ratio": 0.5}

@@ -40,7 +40,9 @@ def answer(store, user, key, difficulty, correctness, camp="c"):
 def test_answers_undo_and_resume(small):
     store = small
     assert [(q.instance_key, q.position, q.complete) for q in queue(store, "ann1", "c")] == [
-        (DUO_A, 0, False), (DUO_B, 1, False)]
+        (DUO_A, 0, False),
+        (DUO_B, 1, False),
+    ]
     assert resume_position(store, "ann1", "c") == 0
     record_answer(store, "ann1", "c", DUO_A, "difficulty", "trivial")
     record_answer(store, "ann1", "c", DUO_A, "difficulty", "non-trivial")
@@ -91,8 +93,12 @@ def test_blind_round_then_revision_then_adjudication(small):
     assert revision_questions(store, "ann2", "c", DUO_A) == ["difficulty", "correctness"]
     assert others_answers(store, "ann1", "c", DUO_A) == {
         "ann2": {"difficulty": "non-trivial", "correctness": "no-re"},
-        "ann3": {"difficulty": "trivial", "correctness": "wrong-object"}}
-    assert answers(store, "ann1", "c", DUO_A, annotator="ann3") == {"difficulty": "trivial", "correctness": "wrong-object"}
+        "ann3": {"difficulty": "trivial", "correctness": "wrong-object"},
+    }
+    assert answers(store, "ann1", "c", DUO_A, annotator="ann3") == {
+        "difficulty": "trivial",
+        "correctness": "wrong-object",
+    }
     with pytest.raises(PermissionDenied, match="revision queue"):
         record_answer(store, "ann1", "c", DUO_B, "difficulty", "trivial")
     # ann3 revises both; ann1 confirms both; ann2 revises nothing.
@@ -126,7 +132,10 @@ def test_blind_round_then_revision_then_adjudication(small):
     adjudicate(store, "boss", "c", DUO_A, "correctness", "no-re", "the left dog is not unique")
     final = final_labels(store, "c").set_index(["item", "field"])
     assert final.loc[(DUO_A, "correctness"), ["label", "source", "reason"]].tolist() == [
-        "no-re", "adjudication", "the left dog is not unique"]
+        "no-re",
+        "adjudication",
+        "the left dog is not unique",
+    ]
     assert final.loc[(DUO_A, "difficulty"), ["label", "source"]].tolist() == ["non-trivial", "majority"]
     assert final.loc[(DUO_B, "correctness"), "votes"] == {"ann1": "valid", "ann2": "valid", "ann3": "valid"}
     close_round(store, "c", "boss")
@@ -145,12 +154,18 @@ def test_final_labels_with_automatic_and_missing_answers(store):
     record_answer(store, "ann2", "c", SOLO, "correctness", "valid")
     final = final_labels(store, "c")
     assert final[["item", "field", "label", "source", "status"]].values.tolist() == [
-        [DUO_C, "difficulty", None, "none", "too-few-answers"], [DUO_C, "correctness", None, "none", "tie"],
-        [SOLO, "difficulty", "trivial", "auto", "too-few-answers"], [SOLO, "correctness", "valid", "majority", "ok"]]
+        [DUO_C, "difficulty", None, "none", "too-few-answers"],
+        [DUO_C, "correctness", None, "none", "tie"],
+        [SOLO, "difficulty", "trivial", "auto", "too-few-answers"],
+        [SOLO, "correctness", "valid", "majority", "ok"],
+    ]
     # Automatic answers take no part in agreement tables.
     assert "auto" not in set(label_table(store, "c")["annotator"])
     assert disagreements(store, "c")[["item", "field"]].values.tolist() == [
-        [DUO_C, "difficulty"], [DUO_C, "correctness"], [SOLO, "correctness"]]
+        [DUO_C, "difficulty"],
+        [DUO_C, "correctness"],
+        [SOLO, "correctness"],
+    ]
 
 
 def test_bad_requests_are_refused_and_never_applied(store):
@@ -160,14 +175,37 @@ def test_bad_requests_are_refused_and_never_applied(store):
     record_answer(store, "ann1", "c", DUO_A, "difficulty", "trivial")
     n = event_count(store)
     cases = [
-        (StoreError, "unknown instance", lambda: record_answer(store, "ann1", "c", "demo/duo/9/annot1", "difficulty", "trivial")),
-        (StoreError, "unknown instance", lambda: record_answer(store, "ann1", "c", "../../etc", "difficulty", "trivial")),
+        (
+            StoreError,
+            "unknown instance",
+            lambda: record_answer(store, "ann1", "c", "demo/duo/9/annot1", "difficulty", "trivial"),
+        ),
+        (
+            StoreError,
+            "unknown instance",
+            lambda: record_answer(store, "ann1", "c", "../../etc", "difficulty", "trivial"),
+        ),
         (StoreError, "unknown campaign", lambda: record_answer(store, "ann1", "nope", DUO_A, "difficulty", "trivial")),
-        (PermissionDenied, "not assigned to ann1", lambda: record_answer(store, "ann1", "c", DUO_B, "difficulty", "trivial")),
-        (PermissionDenied, "unknown user", lambda: record_answer(store, "mallory", "c", DUO_A, "difficulty", "trivial")),
-        (PermissionDenied, "does not match", lambda: record_answer(store, User(999, "ann1", "annotator"), "c", DUO_A,
-                                                                   "difficulty", "trivial")),
-        (UsageError, "not an answer to 'difficulty'", lambda: record_answer(store, "ann1", "c", DUO_A, "difficulty", "easy")),
+        (
+            PermissionDenied,
+            "not assigned to ann1",
+            lambda: record_answer(store, "ann1", "c", DUO_B, "difficulty", "trivial"),
+        ),
+        (
+            PermissionDenied,
+            "unknown user",
+            lambda: record_answer(store, "mallory", "c", DUO_A, "difficulty", "trivial"),
+        ),
+        (
+            PermissionDenied,
+            "does not match",
+            lambda: record_answer(store, User(999, "ann1", "annotator"), "c", DUO_A, "difficulty", "trivial"),
+        ),
+        (
+            UsageError,
+            "not an answer to 'difficulty'",
+            lambda: record_answer(store, "ann1", "c", DUO_A, "difficulty", "easy"),
+        ),
         (UsageError, "unknown question", lambda: record_answer(store, "ann1", "c", DUO_A, "colour", "red")),
         (UsageError, "not asked", lambda: record_answer(store, "ann3", "c", SOLO, "difficulty", "non-trivial")),
         (PermissionDenied, "blind", lambda: answers(store, "ann2", "c", DUO_A, annotator="ann1")),
@@ -199,7 +237,9 @@ def test_token_user_answers(small):
     answer(small, user, DUO_B, "trivial", "valid")
     table = events_table(small)
     assert table[["campaign", "instance", "annotator", "round", "question", "answer", "kind"]].values.tolist() == [
-        ["c", DUO_B, "ann2", 1, "difficulty", "trivial", "answer"], ["c", DUO_B, "ann2", 1, "correctness", "valid", "answer"]]
+        ["c", DUO_B, "ann2", 1, "difficulty", "trivial", "answer"],
+        ["c", DUO_B, "ann2", 1, "correctness", "valid", "answer"],
+    ]
     assert isinstance(table["time"].dtype, pd.DatetimeTZDtype)
 
 

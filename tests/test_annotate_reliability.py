@@ -24,8 +24,10 @@ from refcat.taxonomy import FIELD_VALUES
 # PostgreSQL, a server built for concurrent clients, gets 20 x 100 to keep the suite short.
 # Both can be changed with REFCAT_TEST_WRITERS / REFCAT_TEST_INSTANCES.
 N_WRITERS = int(os.environ.get("REFCAT_TEST_WRITERS", 20))
-N_INSTANCES = {"sqlite": int(os.environ.get("REFCAT_TEST_INSTANCES", 50)),
-               "postgresql": int(os.environ.get("REFCAT_TEST_INSTANCES", 10))}
+N_INSTANCES = {
+    "sqlite": int(os.environ.get("REFCAT_TEST_INSTANCES", 50)),
+    "postgresql": int(os.environ.get("REFCAT_TEST_INSTANCES", 10)),
+}
 FORK = mp.get_context("fork")
 
 
@@ -35,9 +37,12 @@ def _url(store):
 
 def _setup(store, n_users, n_instances):
     """One video with two objects (so nothing is automatic); instances on object 1."""
-    upsert_records(store, [Video("demo", "duo", "val", 10, 64, 48)],
-                   [ObjectRef("demo", "duo", 1), ObjectRef("demo", "duo", 2)],
-                   [Instance("demo", "duo", 1, f"s{i:03d}", f"expression {i}") for i in range(n_instances)])
+    upsert_records(
+        store,
+        [Video("demo", "duo", "val", 10, 64, 48)],
+        [ObjectRef("demo", "duo", 1), ObjectRef("demo", "duo", 2)],
+        [Instance("demo", "duo", 1, f"s{i:03d}", f"expression {i}") for i in range(n_instances)],
+    )
     names = [f"w{i:02d}" for i in range(n_users)]
     for name in names:
         create_user(store, name, name)
@@ -97,8 +102,10 @@ def test_concurrent_writers_lose_nothing(store):
     assert [p.exitcode for p in procs] == [0] * N_WRITERS
     n = N_WRITERS * len(keys) * len(fields)
     retried = [m for r in reports for m in r[1]]
-    print(f"\n{store.engine.dialect.name}: {N_WRITERS} writers x {len(keys) * len(fields)} answers = {n} events "
-          f"in {elapsed:.1f} s ({n / elapsed:.0f}/s); transactions retried after a transient conflict: {len(retried)}")
+    print(
+        f"\n{store.engine.dialect.name}: {N_WRITERS} writers x {len(keys) * len(fields)} answers = {n} events "
+        f"in {elapsed:.1f} s ({n / elapsed:.0f}/s); transactions retried after a transient conflict: {len(retried)}"
+    )
     for message in sorted(set(retried))[:5]:
         print("  ", message)
     assert _count(store) == n
@@ -107,8 +114,12 @@ def test_concurrent_writers_lose_nothing(store):
     assert events.groupby("annotator").size().to_dict() == {name: len(keys) * len(fields) for name in names}
     table = label_table(store, "c", round=1)
     assert len(table) == n
-    expected = {(f"w{w:02d}", key, field): _value(w, i, j, field)
-                for w in range(N_WRITERS) for i, key in enumerate(keys) for j, field in enumerate(fields)}
+    expected = {
+        (f"w{w:02d}", key, field): _value(w, i, j, field)
+        for w in range(N_WRITERS)
+        for i, key in enumerate(keys)
+        for j, field in enumerate(fields)
+    }
     got = {(a, item, field): label for item, a, field, label in table.itertuples(index=False)}
     assert got == expected
 
@@ -124,8 +135,17 @@ def _open_transaction_then_hang(url, committed_ready, partial_ready):
 
         session.execute(text("UPDATE rounds SET kind = 'garbage'"))
         for i in range(2000):
-            session.add(LabelEventRow(campaign_pk=1, instance_pk=1, user_pk=1, round=1, kind="answer",
-                                      field="difficulty", value="non-trivial"))
+            session.add(
+                LabelEventRow(
+                    campaign_pk=1,
+                    instance_pk=1,
+                    user_pk=1,
+                    round=1,
+                    kind="answer",
+                    field="difficulty",
+                    value="non-trivial",
+                )
+            )
             if i % 500 == 499:
                 session.flush()
         assert session.scalar(select(func.count(RoundRow.id)).where(RoundRow.kind == "garbage")) == 1
@@ -191,7 +211,7 @@ def test_writer_killed_while_committing_loses_no_acknowledged_answer(store):
                 assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
         ids = events_table(again, "c")["event_id"].tolist()
         # Every acknowledged answer is there; at most the one in flight committed unacknowledged.
-        assert ids[:len(acked)] == acked and len(ids) - len(acked) in (0, 1)
+        assert ids[: len(acked)] == acked and len(ids) - len(acked) in (0, 1)
         expected = ("yes", "no")[(len(ids) - 1) % 2]
         assert answers(again, "w00", "c", "demo/duo/1/s000") == {"appearance": expected}
     finally:
@@ -213,8 +233,10 @@ def test_transient_conflicts_are_retried_and_others_are_not(monkeypatch):
     from refcat.store import retry
 
     monkeypatch.setattr(retry.time, "sleep", lambda _s: None)
-    failures = [OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked")),
-                OperationalError("INSERT", {}, _PgError("40P01"))]
+    failures = [
+        OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked")),
+        OperationalError("INSERT", {}, _PgError("40P01")),
+    ]
     calls = []
 
     @retry.retry_transient

@@ -40,8 +40,9 @@ TIMEOUT = 60
 
 def build_demo(folder: Path, n_videos: int = 2, frames: int = 6) -> tuple[str, Path]:
     """A demo dataset and store with the demo project; returns (store URL, dataset folder)."""
-    data = write_demo_dataset(folder / "demo", n_videos=n_videos, min_frames=frames, max_frames=frames,
-                              width=320, height=180)
+    data = write_demo_dataset(
+        folder / "demo", n_videos=n_videos, min_frames=frames, max_frames=frames, width=320, height=180
+    )
     url = f"sqlite:///{folder / 'demo.db'}"
     build_demo_store(url, data)[0].dispose()
     return url, Path(data)
@@ -159,13 +160,22 @@ def test_prefetch_builds_the_view_in_the_background(demo):
 
 
 def test_disagreement_rows_hide_agreement_unanswered_and_adjudicated():
-    table = pd.DataFrame({
-        "item": ["a", "a", "b", "b"], "field": ["difficulty", "motion", "motion", "static"],
-        "answers": [{"x": "trivial", "y": "non-trivial"}, {"x": "yes", "y": "yes"}, {"x": "no", "y": "yes"},
-                    {"x": "no"}],
-        "n_answers": [2, 2, 2, 1], "majority": [None, "yes", None, None], "unanimous": [False, True, False, False],
-        "adjudication": [None, None, "no", None],
-    })
+    table = pd.DataFrame(
+        {
+            "item": ["a", "a", "b", "b"],
+            "field": ["difficulty", "motion", "motion", "static"],
+            "answers": [
+                {"x": "trivial", "y": "non-trivial"},
+                {"x": "yes", "y": "yes"},
+                {"x": "no", "y": "yes"},
+                {"x": "no"},
+            ],
+            "n_answers": [2, 2, 2, 1],
+            "majority": [None, "yes", None, None],
+            "unanimous": [False, True, False, False],
+            "adjudication": [None, None, "no", None],
+        }
+    )
     open_rows = disagreement_rows(table, include_adjudicated=False)
     assert list(open_rows["item"]) == ["a"] and open_rows["answers"][0] == "x: trivial, y: non-trivial"
     assert list(disagreement_rows(table, include_adjudicated=True)["item"]) == ["a", "b"]
@@ -204,7 +214,9 @@ def test_answers_are_saved_at_once_and_a_new_login_resumes(demo):
         button(at, f"answer:{field}:{FIELD_VALUES[field][0]}").click()
         at.run()
     assert answers(store, "ann1", "demo", first) == {
-        fields[0]: FIELD_VALUES[fields[0]][-1], **{f: FIELD_VALUES[f][0] for f in fields[1:]}}
+        fields[0]: FIELD_VALUES[fields[0]][-1],
+        **{f: FIELD_VALUES[f][0] for f in fields[1:]},
+    }
     # A new session (closed tab, new login) resumes at the first incomplete instance.
     again = logged_in("ann1")
     assert again.caption[0].value.endswith(second)
@@ -328,7 +340,11 @@ def test_admin_closes_the_round_then_revision_adjudication_and_agreement(demo):
     n = get_campaign(store, "demo").n_instances
     shown = next(d.value for d in at.dataframe if "remaining" in d.value.columns)
     assert shown[["annotator", "assigned", "complete"]].values.tolist() == [
-        ["ann1", n, 0], ["ann2", n, 0], ["ann3", n, 0], ["total", 3 * n, 0]]
+        ["ann1", n, 0],
+        ["ann2", n, 0],
+        ["ann3", n, 0],
+        ["total", 3 * n, 0],
+    ]
     assert at.progress[0].proto.text == f"campaign: 0 of {3 * n} queue items complete"
     at.checkbox(key="close_ok:demo:label").check()
     at.run()
@@ -342,7 +358,11 @@ def test_admin_closes_the_round_then_revision_adjudication_and_agreement(demo):
     revise = page("revise", "ann1")
     assert "Answers: ann2: no, ann3: no, you (first): yes" in texts(revise.caption)
     assert [b.key for b in revise.button if b.key and b.key.startswith("revise:")] == [
-        "revise:motion:yes", "revise:motion:no", "revise:static:yes", "revise:static:no"]
+        "revise:motion:yes",
+        "revise:motion:no",
+        "revise:static:yes",
+        "revise:static:no",
+    ]
     # Before round 2 answers, the first answers are marked (icon, badge), not shown as chosen.
     marked = [b.key for b in revise.button if b.key.startswith("revise:") and b.proto.icon]
     assert marked == ["revise:motion:yes", "revise:static:no"]
@@ -363,7 +383,8 @@ def test_admin_closes_the_round_then_revision_adjudication_and_agreement(demo):
     adjudicate = page("adjudicate", "admin")
     table = adjudicate.dataframe[0].value
     assert table[["item", "field", "answers", "majority"]].values.tolist() == [
-        [key, "static", "ann1: no, ann2: yes, ann3: no", "no"]]
+        [key, "static", "ann1: no, ann2: yes, ann3: no", "no"]
+    ]
     assert adjudicate.radio(key="adj_value:0").value == "no"  # the majority is the default
     adjudicate.radio(key="adj_value:0").set_value("yes")
     adjudicate.text_input(key="adj_reason:0").input("the person stands still in every frame")
@@ -371,7 +392,10 @@ def test_admin_closes_the_round_then_revision_adjudication_and_agreement(demo):
     adjudicate.run()
     final = final_labels(store, "demo").set_index(["item", "field"])
     assert tuple(final.loc[(key, "static"), ["label", "source", "reason"]]) == (
-        "yes", "adjudication", "the person stands still in every frame")
+        "yes",
+        "adjudication",
+        "the person stands still in every frame",
+    )
     assert tuple(final.loc[(key, "motion"), ["label", "source"]]) == ("no", "majority")
     assert disagreements(store, "demo").set_index(["item", "field"]).loc[(key, "static"), "adjudication"] == "yes"
 
@@ -432,7 +456,8 @@ def test_highlighted_html_marks_each_evidence_span_with_its_categories():
     colours = suggestions.COLOURS
     assert out == (
         f'<mark title="motion, obj-motion" style="background:{colours["motion"]};{style}">walking</mark>'
-        f'<mark title="obj-motion" style="background:{colours["obj-motion"]};{style}"> a &lt;dog&gt;</mark>')
+        f'<mark title="obj-motion" style="background:{colours["obj-motion"]};{style}"> a &lt;dog&gt;</mark>'
+    )
     assert suggestions.highlighted_html("a cat", {}) == "a cat"
 
 
@@ -442,7 +467,10 @@ def test_suggestions_payload(demo):
     found = suggestions.suggestions(store, SITTING, text)
     assert {c for c, yes in found.labels.items() if yes} == {"appearance", "location", "static", "category"}
     assert (found.evidence["appearance"], found.evidence["location"], found.evidence["static"]) == (
-        ["little", "grey"], ["on the left side"], ["sitting"])
+        ["little", "grey"],
+        ["on the left side"],
+        ["sitting"],
+    )
     assert found.spans["location"] == [(text.index("on the left"), text.index(" of the picture"))]
     assert found.information == "redundant"
     # Objects 1 and 2 of two-dogs are dogs, object 3 a ball (refcat.demo.generator).
@@ -473,7 +501,7 @@ def test_suggestions_shown_only_in_pre_annotated_campaigns_and_never_recorded(de
     assert not at.exception and at.caption[0].value == f"helped · {SITTING}"
     shown = " ".join(suggestion_boxes(at))
     assert "automatic · not your answer" in shown
-    assert "<mark title=\"location\"" in shown and ">on the left side</mark>" in shown
+    assert '<mark title="location"' in shown and ">on the left side</mark>" in shown
     assert ">little</mark>" in shown and ">sitting</mark>" in shown
     assert "Difficulty: non-trivial (objects [1] are also of class &#x27;dog&#x27;)" in shown
     assert calls == [("a little grey dog sitting down on the left side of the picture",)]

@@ -24,8 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "analysis": {"errors", "taxonomy", "datasets", "categorize"},
     "annotate": {"errors", "taxonomy", "datasets", "store", "categorize", "analysis"},
     "refvos_model": {"errors", "taxonomy", "datasets", "analysis"},
-    "cli": {"errors", "taxonomy", "datasets", "demo", "store", "categorize", "analysis", "annotate",
-            "refvos_model"},
+    "cli": {"errors", "taxonomy", "datasets", "demo", "store", "categorize", "analysis", "annotate", "refvos_model"},
 }
 # modules of refcat/annotate/ui that are not pages; `pages` is the router that imports the pages
 UI_PAGE_HELPERS = {"session", "navigation", "shortcuts", "widgets", "video_view", "suggestions", "pages"}
@@ -59,8 +58,11 @@ def imports(path: Path, root: Path = ROOT) -> list[tuple[int, str]]:
                 target = node.module or ""
             found.append((node.lineno, target))
             # `from refcat.x import y` may name a module y
-            found += [(node.lineno, f"{target}.{a.name}") for a in node.names
-                      if (root.parent / f"{target}.{a.name}".replace(".", "/")).with_suffix(".py").exists()]
+            found += [
+                (node.lineno, f"{target}.{a.name}")
+                for a in node.names
+                if (root.parent / f"{target}.{a.name}".replace(".", "/")).with_suffix(".py").exists()
+            ]
     return [(line, name) for line, name in found if name == "refcat" or name.startswith("refcat.")]
 
 
@@ -88,20 +90,28 @@ def test_the_layers_have_no_cycle():
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT.parent)))
 def test_imports_run_downward(path):
     here = layer_of(module_name(path))
-    wrong = [f"{path.relative_to(ROOT.parent)}:{line}: {here} imports {name} ({layer_of(name)})"
-             for line, name in imports(path)
-             if name != "refcat" and layer_of(name) != here and layer_of(name) not in ALLOWED[here]]
+    wrong = [
+        f"{path.relative_to(ROOT.parent)}:{line}: {here} imports {name} ({layer_of(name)})"
+        for line, name in imports(path)
+        if name != "refcat" and layer_of(name) != here and layer_of(name) not in ALLOWED[here]
+    ]
     assert not wrong, "imports against the layers:\n" + "\n".join(wrong)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "annotate" / "ui").glob("*.py")), ids=lambda p: p.name)
 def test_pages_import_no_other_page(path):
-    pages = [f"refcat.annotate.ui.{p.stem}" for p in (ROOT / "annotate" / "ui").glob("*.py")
-             if p.stem not in UI_PAGE_HELPERS | {"__init__"}]
+    pages = [
+        f"refcat.annotate.ui.{p.stem}"
+        for p in (ROOT / "annotate" / "ui").glob("*.py")
+        if p.stem not in UI_PAGE_HELPERS | {"__init__"}
+    ]
     if path.stem == "pages":
         return
-    wrong = [f"{path.name}:{line}: imports the page {name}" for line, name in imports(path)
-             if name in pages and name != module_name(path)]
+    wrong = [
+        f"{path.name}:{line}: imports the page {name}"
+        for line, name in imports(path)
+        if name in pages and name != module_name(path)
+    ]
     assert not wrong, "\n".join(wrong)
 
 
@@ -109,14 +119,23 @@ def test_pages_import_no_other_page(path):
 def test_pages_do_not_query_the_store(path):
     """Pages call refcat.annotate's functions; sessions and SQL stay below the UI."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    wrong = [f"{path.name}:{node.lineno}: .{node.attr}" for node in ast.walk(tree)
-             if isinstance(node, ast.Attribute) and node.attr in {"session", "execute", "scalars", "scalar"}
-             and not (isinstance(node.value, ast.Name) and node.value.id == "st")]
-    wrong += [f"{path.name}:{line}: imports {name}" for line, name in imports(path)
-              if name.startswith("refcat.store.schema")]
-    wrong += [f"{path.name}:{node.lineno}: imports the query {a.name} of refcat.annotate.state"
-              for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module == "refcat.annotate.state"
-              for a in node.names if a.name[0].islower()]
+    wrong = [
+        f"{path.name}:{node.lineno}: .{node.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr in {"session", "execute", "scalars", "scalar"}
+        and not (isinstance(node.value, ast.Name) and node.value.id == "st")
+    ]
+    wrong += [
+        f"{path.name}:{line}: imports {name}" for line, name in imports(path) if name.startswith("refcat.store.schema")
+    ]
+    wrong += [
+        f"{path.name}:{node.lineno}: imports the query {a.name} of refcat.annotate.state"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "refcat.annotate.state"
+        for a in node.names
+        if a.name[0].islower()
+    ]
     assert not wrong, "\n".join(wrong)
 
 

@@ -14,13 +14,15 @@ from refcat.cli import main
 from refcat.datasets.a2dre_plus import file_name, read_a2dre_plus, write_a2dre_plus
 from refcat.datasets.release import read_release, write_release
 
-RELEASE_HEADER = ("video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;"
-                  "appearance;obj-static;category;location;motion;obj-motion;static")
+RELEASE_HEADER = (
+    "video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;"
+    "appearance;obj-static;category;location;motion;obj-motion;static"
+)
 ORDER = ["appearance", "obj-static", "category", "location", "motion", "obj-motion", "static"]
 
 
 def labelled(text, **labels):
-    full = {c: None for c in ORDER} | {c.replace("_", "-"): v for c, v in labels.items()}
+    full = dict.fromkeys(ORDER) | {c.replace("_", "-"): v for c, v in labels.items()}
     return aug.LabelledRE("a2d", "XQ2WJo8sLEw", 2, "sentence0", text, full)
 
 
@@ -61,8 +63,11 @@ def test_categorizer_check_flags_bad_edits():
 
 def test_a_malformed_edit_is_flagged_and_never_written(monkeypatch):
     # an edit that splits a word (the audit's demo run): flagged, kept for a person, left out of the files
-    monkeypatch.setattr(aug, "add_phrase", lambda text, category, phrase, prenominal=False:
-                        "a little cr that is not moving ème dog sitting down")
+    monkeypatch.setattr(
+        aug,
+        "add_phrase",
+        lambda text, category, phrase, prenominal=False: "a little cr that is not moving ème dog sitting down",
+    )
     facts = {"static": Fact("static", "still", "that is not moving", "hand-made")}
     re_ = labelled("a little crème dog sitting down", static=False)
     (v,) = aug.build_variants([re_], lambda r: facts)
@@ -73,8 +78,12 @@ def test_a_malformed_edit_is_flagged_and_never_written(monkeypatch):
     # a categorizer span that cuts a word: the edit rests on it, so the variant is flagged
     from refcat.categorize.rules import Categorization
 
-    cut = Categorization({c: c in ("appearance", "category") for c in ORDER}, "redundant",
-                         {"appearance": ["cr"], "category": ["dog"]}, {"appearance": [(2, 4)], "category": [(8, 11)]})
+    cut = Categorization(
+        {c: c in ("appearance", "category") for c in ORDER},
+        "redundant",
+        {"appearance": ["cr"], "category": ["dog"]},
+        {"appearance": [(2, 4)], "category": [(8, 11)]},
+    )
     monkeypatch.setattr(aug, "categorize", lambda text: cut)
     (v,) = aug.build_variants([labelled("a crème dog", appearance=True)])
     assert v.text == "a dog" and aug.MALFORMED in v.flags and "'cr' cuts the word 'crème'" in v.note
@@ -87,28 +96,105 @@ def write_release_file(path, rows):
 
 
 RELEASE_ROWS = [
-    ("XQ2WJo8sLEw", 2, "the person in gray is walking", "Non-trivial", "Redundant Information",
-     "1.0", "0.0", "1.0", "0.0", "1.0", "0.0", "0.0"),
-    ("-0cOo0cRVZU", 0, "player in blue shirt passing a basketball on left", "Non-trivial", "Redundant Information",
-     "1", "0", "1", "1", "0", "1", "1"),
+    (
+        "XQ2WJo8sLEw",
+        2,
+        "the person in gray is walking",
+        "Non-trivial",
+        "Redundant Information",
+        "1.0",
+        "0.0",
+        "1.0",
+        "0.0",
+        "1.0",
+        "0.0",
+        "0.0",
+    ),
+    (
+        "-0cOo0cRVZU",
+        0,
+        "player in blue shirt passing a basketball on left",
+        "Non-trivial",
+        "Redundant Information",
+        "1",
+        "0",
+        "1",
+        "1",
+        "0",
+        "1",
+        "1",
+    ),
     ("-0cOo0cRVZU", 0, "player on left", "Non-trivial", "Minimum Information", "0", "0", "1", "1", "0", "0", "0"),
-    ("blackswan", 1, "a black feathered swan", "Trivial (Single Object Category)", "Redundant Information",
-     "1.0", "0.0", "1.0", "0.0", "0.0", "0.0", "0.0"),
-    ("2G9DODKHHIM", 0, "seagull standing in the back", "Not a Referring Expression", "Not Applicable",
-     "", "", "", "", "", "", ""),
-    ("-7EE9T3Z0qk", 0, "a blue, red and white car is jumping on the air", "Non-trivial", "Redundant Information",
-     "1.0", "0.0", "1.0", "", "1.0", "0.0", "0.0"),
-    ("YwEJrtVTmqQ", 1, "the dog that is sitting on the couch", "Non-trivial", "Redundant Information",
-     "0.0", "0.0", "1.0", "1.0", "0.0", "0.0", "1.0"),
+    (
+        "blackswan",
+        1,
+        "a black feathered swan",
+        "Trivial (Single Object Category)",
+        "Redundant Information",
+        "1.0",
+        "0.0",
+        "1.0",
+        "0.0",
+        "0.0",
+        "0.0",
+        "0.0",
+    ),
+    (
+        "2G9DODKHHIM",
+        0,
+        "seagull standing in the back",
+        "Not a Referring Expression",
+        "Not Applicable",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ),
+    (
+        "-7EE9T3Z0qk",
+        0,
+        "a blue, red and white car is jumping on the air",
+        "Non-trivial",
+        "Redundant Information",
+        "1.0",
+        "0.0",
+        "1.0",
+        "",
+        "1.0",
+        "0.0",
+        "0.0",
+    ),
+    (
+        "YwEJrtVTmqQ",
+        1,
+        "the dog that is sitting on the couch",
+        "Non-trivial",
+        "Redundant Information",
+        "0.0",
+        "0.0",
+        "1.0",
+        "1.0",
+        "0.0",
+        "0.0",
+        "1.0",
+    ),
 ]
 
 
 def test_release_rows_in(tmp_path):
-    res = aug.res_from_release(read_release(write_release_file(tmp_path / "A2D_RE_categorization.csv",
-                                                               RELEASE_ROWS)), "a2d")
+    res = aug.res_from_release(
+        read_release(write_release_file(tmp_path / "A2D_RE_categorization.csv", RELEASE_ROWS)), "a2d"
+    )
     assert [(r.video_id, r.object_id, r.source) for r in res] == [
-        ("XQ2WJo8sLEw", 2, "re0"), ("-0cOo0cRVZU", 0, "re0"), ("-0cOo0cRVZU", 0, "re1"), ("-7EE9T3Z0qk", 0, "re0"),
-        ("YwEJrtVTmqQ", 1, "re0")]
+        ("XQ2WJo8sLEw", 2, "re0"),
+        ("-0cOo0cRVZU", 0, "re0"),
+        ("-0cOo0cRVZU", 0, "re1"),
+        ("-7EE9T3Z0qk", 0, "re0"),
+        ("YwEJrtVTmqQ", 1, "re0"),
+    ]
     assert res[1].labels["obj-motion"] is True and res[3].labels["location"] is None
 
 
@@ -132,17 +218,21 @@ def test_cli_writes_the_eight_files_that_reread_identically(tmp_path, capsys):
     ]
     location = table[(table.category == "location")].pivot(index="row", columns="polarity", values="query")
     assert location.to_dict("records") == [
-        {"with": "player in blue shirt passing a basketball on left",
-         "without": "player in blue shirt passing a basketball"},
+        {
+            "with": "player in blue shirt passing a basketball on left",
+            "without": "player in blue shirt passing a basketball",
+        },
         {"with": "player on left", "without": "player"},
         {"with": "the dog that is sitting on the couch", "without": "the dog that is sitting"},
     ]
     static = table[(table.category == "static")].pivot(index="row", columns="polarity", values="query")
     assert static.to_dict("records") == [
-        {"with": "the dog that is sitting on the couch", "without": "the dog on the couch"}]
+        {"with": "the dog that is sitting on the couch", "without": "the dog on the couch"}
+    ]
     assert (out / file_name("motion", "with")).read_text() == (
         "video_id,instance_id,query\nXQ2WJo8sLEw;2;the person in gray is walking\n"
-        "-7EE9T3Z0qk;0;a blue, red and white car is jumping on the air\n")
+        "-7EE9T3Z0qk;0;a blue, red and white car is jumping on the air\n"
+    )
     # static: "passing" loses its object too, so that variant is flagged and left out of the files
     tidy = pd.read_csv(out / aug.TIDY_FILE, keep_default_na=False)
     static = tidy[(tidy.category == "static") & (tidy.instance == "a2d/-0cOo0cRVZU/0/re0")]
@@ -165,8 +255,9 @@ def test_cli_writes_the_eight_files_that_reread_identically(tmp_path, capsys):
 def demo(tmp_path_factory):
     from refcat.demo.generator import read_scene, write_demo_dataset
 
-    root = write_demo_dataset(tmp_path_factory.mktemp("demo"), seed=0, n_videos=9, min_frames=30, max_frames=36,
-                              width=427, height=240)
+    root = write_demo_dataset(
+        tmp_path_factory.mktemp("demo"), seed=0, n_videos=9, min_frames=30, max_frames=36, width=427, height=240
+    )
     scene = read_scene(root)
     rows = []
     for video_id, video in scene["videos"].items():
@@ -175,8 +266,16 @@ def demo(tmp_path_factory):
             if e["intended"] != "valid":
                 continue
             trivial = classes[video["objects"][str(e["object_id"])]["class"]] == 1
-            rows.append((video_id, e["object_id"], e["text"], "Trivial" if trivial else "Non-trivial",
-                         "Redundant Information", *("1" if c in e["categories"] else "0" for c in ORDER)))
+            rows.append(
+                (
+                    video_id,
+                    e["object_id"],
+                    e["text"],
+                    "Trivial" if trivial else "Non-trivial",
+                    "Redundant Information",
+                    *("1" if c in e["categories"] else "0" for c in ORDER),
+                )
+            )
     labels = write_release_file(root.parent / "DEMO_RE_categorization.csv", rows)
     return root, scene, labels
 
@@ -200,8 +299,12 @@ def holds_in_scene(fact, obj, others, width, height):
         if all(min(int(3 * centre_x(b) / width), 2) == third for b in boxes.values()):
             return True
         sign = {"left": -1, "right": 1}.get(fact.value)
-        return sign is not None and all(sign * (centre_x(b) - centre_x(r["boxes"][f])) > 0
-                                        for r in rivals for f, b in boxes.items() if r["boxes"][f] is not None)
+        return sign is not None and all(
+            sign * (centre_x(b) - centre_x(r["boxes"][f])) > 0
+            for r in rivals
+            for f, b in boxes.items()
+            if r["boxes"][f] is not None
+        )
     sign = {"back": -1, "front": 1}[fact.value]
     shared = [(b, r["boxes"][f]) for r in rivals for f, b in boxes.items() if r["boxes"][f] is not None]
     return bool(shared) and all(sign * (b[3] - o[3]) > 0 for b, o in shared)
@@ -211,6 +314,7 @@ def assert_whole_words_of(original, variant, added):
     """An independent reading of a well-formed edit: single spaces, every word of `variant` a whole word
     of `original` or of the added phrase (or "and" joining it, or the article fixed), no function word
     at the end that the original did not end with."""
+
     def words(text):
         return re.findall(r"[^\W_][\w'-]*", text.lower())
 
@@ -218,8 +322,21 @@ def assert_whole_words_of(original, variant, added):
     allowed = set(words(original)) | set(words(added)) | ({"and", "a", "an"} if added else {"a", "an"})
     assert set(words(variant)) <= allowed, (original, variant, set(words(variant)) - allowed)
     last = words(variant)[-1]
-    assert last == words(original)[-1] or last not in {"a", "an", "the", "of", "in", "on", "and", "with", "that",
-                                                         "is", "to", "at", "by"}, variant
+    assert last == words(original)[-1] or last not in {
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "and",
+        "with",
+        "that",
+        "is",
+        "to",
+        "at",
+        "by",
+    }, variant
 
 
 @pytest.mark.slow
@@ -262,13 +379,16 @@ def test_every_generated_fact_holds_in_the_demo_scene(demo):
 def test_cli_on_the_demo_data_reports(demo, tmp_path, capsys):
     root, _, labels = demo
     out = tmp_path / "a2dre"
-    assert main(["augment", "--input", str(labels), "--out-dir", str(out), "--root", str(root),
-                 "--dataset", "demo"]) == 0
+    assert (
+        main(["augment", "--input", str(labels), "--out-dir", str(out), "--root", str(root), "--dataset", "demo"]) == 0
+    )
     printed = capsys.readouterr().out
     table = read_a2dre_plus(out)
     tidy = pd.read_csv(out / aug.TIDY_FILE, keep_default_na=False)
-    report = {line.rsplit(None, 1)[0].strip(): int(line.rsplit(None, 1)[1])
-              for line in printed.split("wrote ", 1)[1].splitlines()[1:]}
+    report = {
+        line.rsplit(None, 1)[0].strip(): int(line.rsplit(None, 1)[1])
+        for line in printed.split("wrote ", 1)[1].splitlines()[1:]
+    }
     assert report["in the A2Dre+ files"] == len(table) // 2
     generated = tidy[tidy.origin == "generated"]
     assert report["generated"] == len(generated) > 0
@@ -300,7 +420,7 @@ def check_matched_tidy(tidy, scene, df, i, j):
     made_up = originals[~originals["matched"]]
     assert set(made_up["phrase"]) == {"a dog nobody wrote"}
     video_id, object_id = df.loc[j, "video_id"], df.loc[j, "instance_id"]
-    k = ((df.loc[:j - 1, "video_id"] == video_id) & (df.loc[:j - 1, "instance_id"] == object_id)).sum()
+    k = ((df.loc[: j - 1, "video_id"] == video_id) & (df.loc[: j - 1, "instance_id"] == object_id)).sum()
     assert set(made_up["instance"]) == {f"demo/{video_id}/{object_id}/re{k}"}
     matched = originals[originals["matched"]]
     assert len(matched) > 20
@@ -315,8 +435,24 @@ def test_tidy_table_names_the_real_instances_from_root(demo, tmp_path, capsys):
     root, scene, labels = demo
     path, df, i, j = demo_rows_with_edits(labels, tmp_path)
     out = tmp_path / "a2dre"
-    assert main(["augment", "--input", str(path), "--out-dir", str(out), "--root", str(root), "--dataset", "demo",
-                 "--db", str(tmp_path / "absent.db")]) == 0
+    assert (
+        main(
+            [
+                "augment",
+                "--input",
+                str(path),
+                "--out-dir",
+                str(out),
+                "--root",
+                str(root),
+                "--dataset",
+                "demo",
+                "--db",
+                str(tmp_path / "absent.db"),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     n = (df["ref_exp_difficulty"] == "Non-trivial").sum()
     assert f"{n - 1} of {n} non-trivial REs matched to an instance (--root); 1 with a made-up key" in printed

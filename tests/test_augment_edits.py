@@ -30,8 +30,11 @@ REMOVALS = [
     ("the red car parked in the back", "location", "the red car parked"),
     ("person wearing a red hat walking", "appearance", "person walking"),
     ("the man on the left is walking", "location", "the man is walking"),
-    ("a person in a blue shirt standing still on the right side of the picture", "location",
-     "a person in a blue shirt standing still"),
+    (
+        "a person in a blue shirt standing still on the right side of the picture",
+        "location",
+        "a person in a blue shirt standing still",
+    ),
     ("a black cat sitting down in the centre of the picture", "location", "a black cat sitting down"),
     ("a dog running away", "motion", "a dog"),
     ("An old man  walking  on the beach", "appearance", "A man walking on the beach"),
@@ -66,19 +69,27 @@ def test_nothing_to_remove():
     assert remove_category("on the left", "location") is None  # nothing of the phrase would be left
 
 
-@pytest.mark.parametrize("text, category, phrase, prenominal, expected", [
-    ("a swan", "appearance", "black", True, "a black swan"),
-    ("an swan", "appearance", "white", True, "a white swan"),
-    ("a dog", "appearance", "orange", True, "an orange dog"),
-    ("the small dog running", "appearance", "brown", True, "the small brown dog running"),
-    ("the person is walking", "appearance", "in gray", False, "the person in gray is walking"),
-    ("the person in gray", "motion", "walking", False, "the person in gray walking"),
-    ("the dog next to the man", "motion", "walking", False, "the dog walking next to the man"),
-    ("player in blue shirt passing a basketball", "location", "on the left", False,
-     "player in blue shirt passing a basketball on the left"),
-    ("a dog on the couch", "static", "that is not moving", False, "a dog that is not moving on the couch"),
-    ("the man  is standing.", "motion", "walking", False, "the man is walking and standing."),
-])
+@pytest.mark.parametrize(
+    "text, category, phrase, prenominal, expected",
+    [
+        ("a swan", "appearance", "black", True, "a black swan"),
+        ("an swan", "appearance", "white", True, "a white swan"),
+        ("a dog", "appearance", "orange", True, "an orange dog"),
+        ("the small dog running", "appearance", "brown", True, "the small brown dog running"),
+        ("the person is walking", "appearance", "in gray", False, "the person in gray is walking"),
+        ("the person in gray", "motion", "walking", False, "the person in gray walking"),
+        ("the dog next to the man", "motion", "walking", False, "the dog walking next to the man"),
+        (
+            "player in blue shirt passing a basketball",
+            "location",
+            "on the left",
+            False,
+            "player in blue shirt passing a basketball on the left",
+        ),
+        ("a dog on the couch", "static", "that is not moving", False, "a dog that is not moving on the couch"),
+        ("the man  is standing.", "motion", "walking", False, "the man is walking and standing."),
+    ],
+)
 def test_add_phrase(text, category, phrase, prenominal, expected):
     out = add_phrase(text, category, phrase, prenominal=prenominal)
     assert out == expected
@@ -91,10 +102,13 @@ def test_articles_and_spaces():
     assert normalise_spaces("  a  man ,walking ") == "a man, walking"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("car driving right", "car"),  # not "car right"
-    ("the man turning left on the road", "the man on the road"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("car driving right", "car"),  # not "car right"
+        ("the man turning left on the road", "the man on the road"),
+    ],
+)
 def test_a_bare_direction_goes_with_its_verb(text, expected):
     assert remove_category(text, "motion") == expected
 
@@ -106,58 +120,78 @@ def words(text):
     return re.findall(r"[^\W_][\w'-]*", text.lower())
 
 
-@pytest.mark.parametrize("category, phrase, prenominal", [
-    ("static", "that is not moving", False),
-    ("motion", "walking", False),
-    ("appearance", "brown", True),
-    ("appearance", "in brown", False),
-    ("location", "in the back", False),
-])
+@pytest.mark.parametrize(
+    "category, phrase, prenominal",
+    [
+        ("static", "that is not moving", False),
+        ("motion", "walking", False),
+        ("appearance", "brown", True),
+        ("appearance", "in brown", False),
+        ("location", "in the back", False),
+    ],
+)
 def test_an_added_phrase_never_splits_a_word(category, phrase, prenominal):
     out = add_phrase(CREME, category, phrase, prenominal=prenominal)
     assert set(words(out)) <= set(words(CREME)) | set(words(phrase)) | {"and"}, out
     assert "crème" in words(out) and phrase in out and "  " not in out
     assert malformations(CREME, out, phrase, categorize(CREME)) == [] or any(
-        "cuts the word" in p for p in malformations(CREME, out, phrase))
+        "cuts the word" in p for p in malformations(CREME, out, phrase)
+    )
 
 
-@pytest.mark.parametrize("original, variant, added, problem", [
-    # the audit's augment run on the demo: a phrase inside "crème"
-    (CREME, "a little cr that is not moving ème dog sitting down on the left side of the picture",
-     "that is not moving", "'cr' is not a word of the original"),
-    ("a dog on the couch", "a dog on the", None, "'the' dangling at the end"),
-    ("a dog on the couch", "a  dog", None, "stray spaces"),
-    ("a dog on the couch", "a dog ,", None, "stray spaces"),
-    ("a blue, red and white car", "a, and car", None, "'a' before ','"),
-    ("a man walking and running and sitting", "a man walking and and sitting", None, "'and' before 'and'"),
-    ("a blue, red and white car", "and car", None, "'and' at the start"),
-    ("the dog walking", "the dog walk", None, "'walk' is not a word of the original where it stands"),
-    ("the dog walking", "walking the dog", None, "'the' is not a word of the original where it stands"),
-    ("the dog", "the dog runs on the left", "on the left", "'runs' is not a word of the original"),
-    ("the dog", "the dog on the left on the left", "on the left", "not the original with 'on the left' inserted"),
-])
+@pytest.mark.parametrize(
+    "original, variant, added, problem",
+    [
+        # the audit's augment run on the demo: a phrase inside "crème"
+        (
+            CREME,
+            "a little cr that is not moving ème dog sitting down on the left side of the picture",
+            "that is not moving",
+            "'cr' is not a word of the original",
+        ),
+        ("a dog on the couch", "a dog on the", None, "'the' dangling at the end"),
+        ("a dog on the couch", "a  dog", None, "stray spaces"),
+        ("a dog on the couch", "a dog ,", None, "stray spaces"),
+        ("a blue, red and white car", "a, and car", None, "'a' before ','"),
+        ("a man walking and running and sitting", "a man walking and and sitting", None, "'and' before 'and'"),
+        ("a blue, red and white car", "and car", None, "'and' at the start"),
+        ("the dog walking", "the dog walk", None, "'walk' is not a word of the original where it stands"),
+        ("the dog walking", "walking the dog", None, "'the' is not a word of the original where it stands"),
+        ("the dog", "the dog runs on the left", "on the left", "'runs' is not a word of the original"),
+        ("the dog", "the dog on the left on the left", "on the left", "not the original with 'on the left' inserted"),
+    ],
+)
 def test_malformed_edits_are_named(original, variant, added, problem):
     found = malformations(original, variant, added)
     assert any(p.startswith(problem) for p in found), found
 
 
-@pytest.mark.parametrize("original, variant, added", [
-    ("the person in gray is walking", "the person is walking", None),
-    ("An old man  walking  on the beach", "A man walking on the beach", None),
-    ("an orange cat sitting", "a cat sitting", None),
-    ("a dog", "an orange dog", "orange"),
-    ("the man  is standing.", "the man is walking and standing.", "walking"),
-    ("a black cat sitting down in the centre of the picture", "a black cat sitting down", None),
-    ("the man on the", "the man", None),  # a dangling word the original had is no problem of the edit
-])
+@pytest.mark.parametrize(
+    "original, variant, added",
+    [
+        ("the person in gray is walking", "the person is walking", None),
+        ("An old man  walking  on the beach", "A man walking on the beach", None),
+        ("an orange cat sitting", "a cat sitting", None),
+        ("a dog", "an orange dog", "orange"),
+        ("the man  is standing.", "the man is walking and standing.", "walking"),
+        ("a black cat sitting down in the centre of the picture", "a black cat sitting down", None),
+        ("the man on the", "the man", None),  # a dangling word the original had is no problem of the edit
+    ],
+)
 def test_well_formed_edits_pass(original, variant, added):
     assert malformations(original, variant, added) == []
 
 
 def test_a_categorizer_span_that_cuts_a_word_is_named_and_removal_keeps_whole_words():
-    labels = {c: c in ("appearance", "category") for c in
-              ("appearance", "obj-static", "category", "location", "motion", "obj-motion", "static")}
-    cut = Categorization(labels, "redundant", {"appearance": ["cr"], "category": ["dog"]},
-                         {"appearance": [(2, 4)], "category": [(8, 11)]})
+    labels = {
+        c: c in ("appearance", "category")
+        for c in ("appearance", "obj-static", "category", "location", "motion", "obj-motion", "static")
+    }
+    cut = Categorization(
+        labels,
+        "redundant",
+        {"appearance": ["cr"], "category": ["dog"]},
+        {"appearance": [(2, 4)], "category": [(8, 11)]},
+    )
     assert remove_category("a crème dog", "appearance", cut) == "a dog"
     assert malformations("a crème dog", "a dog", None, cut) == ["the categorizer's 'cr' cuts the word 'crème'"]

@@ -14,7 +14,7 @@ def scene(*tracks, width=300, height=200, fps=24.0):
 
 
 def still(box, frames=range(5)):
-    return {f: box for f in frames}
+    return dict.fromkeys(frames, box)
 
 
 def test_horizontal_thirds_of_the_frame():
@@ -22,8 +22,11 @@ def test_horizontal_thirds_of_the_frame():
     middle = Track(2, "cat", still((120, 50, 180, 80)))  # centre 150
     right = Track(3, "car", still((210, 50, 290, 80)))  # centre 250 >= 200
     s = scene(left, middle, right)
-    assert [g.horizontal_fact(t, s).phrase for t in (left, middle, right)] == ["on the left", "in the middle",
-                                                                               "on the right"]
+    assert [g.horizontal_fact(t, s).phrase for t in (left, middle, right)] == [
+        "on the left",
+        "in the middle",
+        "on the right",
+    ]
 
 
 def test_horizontal_relative_to_objects_of_the_same_class():
@@ -54,16 +57,19 @@ def moving(cls, dx, frames=20, height=100):
     return Track(1, cls, {0: (0, 0, 20, height - 1), frames: (dx, 0, dx + 20, height - 1)})
 
 
-@pytest.mark.parametrize("cls, dx, fps, expected", [
-    # 20 frames at 24 fps = 0.8333 s; box height 100
-    ("person", 40, 24.0, "walking"),  # 40 / 0.8333 / 100 = 0.48 heights a second <= 1.2
-    ("person", 200, 24.0, "running"),  # 2.4 >= 2.0
-    ("person", 120, 24.0, "moving"),  # 1.44: between the bands
-    ("car", 200, 24.0, "moving"),  # no gait for a car
-    ("bird", 40, 24.0, "moving"),  # nor for a bird
-    ("dog", 150, 24.0, "walking"),  # 1.8 <= 2.5
-    ("person", 40, None, "moving"),  # no frame rate: no speed
-])
+@pytest.mark.parametrize(
+    "cls, dx, fps, expected",
+    [
+        # 20 frames at 24 fps = 0.8333 s; box height 100
+        ("person", 40, 24.0, "walking"),  # 40 / 0.8333 / 100 = 0.48 heights a second <= 1.2
+        ("person", 200, 24.0, "running"),  # 2.4 >= 2.0
+        ("person", 120, 24.0, "moving"),  # 1.44: between the bands
+        ("car", 200, 24.0, "moving"),  # no gait for a car
+        ("bird", 40, 24.0, "moving"),  # nor for a bird
+        ("dog", 150, 24.0, "walking"),  # 1.8 <= 2.5
+        ("person", 40, None, "moving"),  # no frame rate: no speed
+    ],
+)
 def test_motion_from_the_track(cls, dx, fps, expected):
     t = moving(cls, dx)
     assert g.motion_fact(t, scene(t, fps=fps)).phrase == expected
@@ -87,11 +93,23 @@ def test_a2d_action_label_names_the_verb():
     assert g.static_fact(t, scene(t)).phrase == "eating"
 
 
-@pytest.mark.parametrize("rgb, name", [
-    ((255, 0, 0), "red"), ((0, 255, 0), "green"), ((0, 0, 255), "blue"), ((255, 255, 0), "yellow"),
-    ((255, 140, 0), "orange"), ((128, 0, 128), "purple"), ((255, 105, 180), "pink"), ((0, 0, 0), "black"),
-    ((255, 255, 255), "white"), ((128, 128, 128), "grey"), ((139, 69, 19), "brown"), ((240, 225, 185), "cream"),
-])
+@pytest.mark.parametrize(
+    "rgb, name",
+    [
+        ((255, 0, 0), "red"),
+        ((0, 255, 0), "green"),
+        ((0, 0, 255), "blue"),
+        ((255, 255, 0), "yellow"),
+        ((255, 140, 0), "orange"),
+        ((128, 0, 128), "purple"),
+        ((255, 105, 180), "pink"),
+        ((0, 0, 0), "black"),
+        ((255, 255, 255), "white"),
+        ((128, 128, 128), "grey"),
+        ((139, 69, 19), "brown"),
+        ((240, 225, 185), "cream"),
+    ],
+)
 def test_pure_colours(rgb, name):
     assert g.colour_name(rgb) == name
     image = np.zeros((30, 30, 3), np.uint8)
@@ -119,14 +137,17 @@ def shaded(rgb, low, size=40):
     return np.repeat(image, size, axis=0), np.ones((size, size), bool)
 
 
-@pytest.mark.parametrize("rgb, low, name", [
-    # white shaded down to half: V from 0.94 to 0.47, so ~40% of the pixels are grey by themselves,
-    # but the family's 90th-percentile value (~0.89) is white
-    ((240, 240, 240), 0.5, "white"),
-    ((128, 128, 132), 0.5, "grey"),  # lit side V 0.52 < 0.66
-    ((238, 128, 28), 0.7, "orange"),  # V 0.93 .. 0.65: stays above the brown cut (0.6)
-    ((196, 36, 36), 0.5, "red"),  # hue unchanged by shading
-])
+@pytest.mark.parametrize(
+    "rgb, low, name",
+    [
+        # white shaded down to half: V from 0.94 to 0.47, so ~40% of the pixels are grey by themselves,
+        # but the family's 90th-percentile value (~0.89) is white
+        ((240, 240, 240), 0.5, "white"),
+        ((128, 128, 132), 0.5, "grey"),  # lit side V 0.52 < 0.66
+        ((238, 128, 28), 0.7, "orange"),  # V 0.93 .. 0.65: stays above the brown cut (0.6)
+        ((196, 36, 36), 0.5, "red"),  # hue unchanged by shading
+    ],
+)
 def test_shaded_objects(rgb, low, name):
     image, mask = shaded(rgb, low)
     names, values = g.pixel_colours(image, mask, "ball")
@@ -171,9 +192,9 @@ def small_object(size, mask_margin=2):
     (as a small object's mask does in a low-resolution frame)."""
     image = np.zeros((60, 60, 3), np.uint8)
     image[:] = (40, 160, 40)
-    image[20:20 + size, 20:20 + size] = (240, 225, 185)  # cream
+    image[20 : 20 + size, 20 : 20 + size] = (240, 225, 185)  # cream
     mask = np.zeros((60, 60), bool)
-    mask[20 - mask_margin:20 + size + mask_margin, 20 - mask_margin:20 + size + mask_margin] = True
+    mask[20 - mask_margin : 20 + size + mask_margin, 20 - mask_margin : 20 + size + mask_margin] = True
     return image, mask
 
 
@@ -197,7 +218,7 @@ def test_too_small_a_torso_gives_no_colour():
         image = np.zeros((60, 20, 3), np.uint8)
         image[:] = (200, 30, 30)
         mask = np.zeros((60, 20), bool)
-        mask[5:5 + rows, 6:14] = True
+        mask[5 : 5 + rows, 6:14] = True
         assert g.colour_pixels(mask, "person").sum() == expected
 
 

@@ -9,8 +9,10 @@ from refcat.categorize.table import read_expressions
 from refcat.cli import main
 from refcat.errors import FormatError
 
-HEADER = ("video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;"
-          "appearance;obj-static;category;location;motion;obj-motion;static")
+HEADER = (
+    "video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;"
+    "appearance;obj-static;category;location;motion;obj-motion;static"
+)
 ROWS = [
     "blackswan;1;a black feathered swan;Trivial (Single Object Category);Redundant Information;1.0;0.0;1.0;0.0;0.0;0.0;0.0",
     "-7EE9T3Z0qk;0;the child is crawling up onto the sofa;Non-trivial;Redundant Information;0.0;0.0;1.0;1.0;1.0;0.0;0.0",
@@ -39,8 +41,13 @@ def test_categorize_release_file_with_eval(release_file, tmp_path, capsys):
     rows = read_output(out)
     assert rows[0] == HEADER.split(";") + ["evidence"]
     swan, child, seagull, person = rows[1:]
-    assert swan[:5] == ["blackswan", "1", "a black feathered swan", "Trivial (Single Object Category)",
-                        "Redundant Information"]  # trivial: any cue beyond the category is redundant
+    assert swan[:5] == [
+        "blackswan",
+        "1",
+        "a black feathered swan",
+        "Trivial (Single Object Category)",
+        "Redundant Information",
+    ]  # trivial: any cue beyond the category is redundant
     assert swan[5:12] == ["1", "0", "1", "0", "0", "0", "0"]
     assert json.loads(swan[12]) == {"appearance": ["black", "feathered"], "category": ["swan"]}
     assert child[5:12] == ["0", "0", "1", "1", "1", "0", "0"]
@@ -89,8 +96,11 @@ def test_bad_input_names_line_and_expectation(tmp_path):
 def test_train_then_categorize_with_model(release_file, tmp_path, capsys):
     model = tmp_path / "m.joblib"
     train = tmp_path / "train.csv"
-    lines = ["ref_exp,motion,static"] + [f"a dog {v},1,0" for v in ("running", "walking", "jumping")] + \
-            [f"a dog {v},0,1" for v in ("sitting", "standing", "lying")]
+    lines = (
+        ["ref_exp,motion,static"]
+        + [f"a dog {v},1,0" for v in ("running", "walking", "jumping")]
+        + [f"a dog {v},0,1" for v in ("sitting", "standing", "lying")]
+    )
     train.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert main(["categorize-train", "--input", str(train), "--output", str(model)]) == 0
     out = tmp_path / "out.csv"

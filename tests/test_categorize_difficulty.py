@@ -19,8 +19,10 @@ def test_only_object_of_its_class_is_trivial():
     assert decisions[1].difficulty == "trivial" and decisions[1].automatic
     assert decisions[2].difficulty == "non-trivial" and "[3]" in decisions[2].reason
     assert decisions[3].difficulty == "non-trivial"  # class names compared case- and space-insensitively
-    assert release_difficulty(decisions[1].difficulty, "valid", automatic=decisions[1].automatic) == \
-        "Trivial (Single Object Category)"
+    assert (
+        release_difficulty(decisions[1].difficulty, "valid", automatic=decisions[1].automatic)
+        == "Trivial (Single Object Category)"
+    )
 
 
 def test_single_annotated_object_is_trivial_even_without_a_class():

@@ -15,7 +15,7 @@ DATA = Path(__file__).parent / "data"
 
 def labels():
     df = pd.read_csv(DATA / "categorize_eval_hand_labelled.csv")
-    return df.astype({c: "Int8" for c in CATEGORY_NAMES})
+    return df.astype(dict.fromkeys(CATEGORY_NAMES, "Int8"))
 
 
 def test_rule_features_are_the_rule_labels():

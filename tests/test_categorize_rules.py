@@ -24,8 +24,10 @@ CASES = [
     ("seagull standing in the back", {"category", "location", "static"}),
     # A2D Sentences / A2Dre+ lines
     ("the pigeon is limping", {"category", "motion"}),
-    ("player in blue shirt passing a basketball on left",
-     {"appearance", "category", "location", "static", "obj-motion"}),
+    (
+        "player in blue shirt passing a basketball on left",
+        {"appearance", "category", "location", "static", "obj-motion"},
+    ),
     ("the person in gray is walking", {"appearance", "category", "motion"}),
     ("the person in the left is walking", {"category", "location", "motion"}),
     ("a blue, red and white car is jumping on the air", {"appearance", "category", "location", "motion"}),
@@ -227,20 +229,23 @@ def test_rules_on_real_looking_res(text, expected):
     assert positives(text) == expected
 
 
-@pytest.mark.parametrize("text,absent", [
-    ("a man on the left", "motion"),       # a location is no action
-    ("a parked car", "motion"),            # a parked car does not move
-    ("brown dog", "location"),
-    ("dog in the middle", "appearance"),
-    ("white car", "location"),
-    ("a man riding a bike", "static"),
-    ("a man holding a bike", "obj-motion"),
-    ("a woman with her back to the camera", "obj-static"),  # a body part is no object
-    ("a woman carrying a baby on her back", "location"),  # a phrase on a body part is no place
-    ("gold fish on the right", "appearance"),  # "gold fish" names the fish
-    ("a man first walking then running", "location"),  # an ordinal adverb, not a position
-    ("a dog chased by a cat", "location"),  # "by" + agent of a passive
-])
+@pytest.mark.parametrize(
+    "text,absent",
+    [
+        ("a man on the left", "motion"),  # a location is no action
+        ("a parked car", "motion"),  # a parked car does not move
+        ("brown dog", "location"),
+        ("dog in the middle", "appearance"),
+        ("white car", "location"),
+        ("a man riding a bike", "static"),
+        ("a man holding a bike", "obj-motion"),
+        ("a woman with her back to the camera", "obj-static"),  # a body part is no object
+        ("a woman carrying a baby on her back", "location"),  # a phrase on a body part is no place
+        ("gold fish on the right", "appearance"),  # "gold fish" names the fish
+        ("a man first walking then running", "location"),  # an ordinal adverb, not a position
+        ("a dog chased by a cat", "location"),  # "by" + agent of a passive
+    ],
+)
 def test_negatives(text, absent):
     assert not categorize(text).labels[absent]
 
@@ -278,11 +283,26 @@ def test_tokenize_splits_contractions_and_keeps_offsets():
     assert (toks[3].start, toks[3].end) == (10, 13)
 
 
-@pytest.mark.parametrize("form,lemma", [
-    ("running", "run"), ("riding", "ride"), ("lying", "lie"), ("parked", "park"), ("carried", "carry"),
-    ("stopped", "stop"), ("flew", "fly"), ("walking", "walk"), ("building", None), ("feathered", None),
-    ("walkin", "walk"), ("jumpng", "jump"), ("begin", None), ("satin", None), ("robin", None),
-])
+@pytest.mark.parametrize(
+    "form,lemma",
+    [
+        ("running", "run"),
+        ("riding", "ride"),
+        ("lying", "lie"),
+        ("parked", "park"),
+        ("carried", "carry"),
+        ("stopped", "stop"),
+        ("flew", "fly"),
+        ("walking", "walk"),
+        ("building", None),
+        ("feathered", None),
+        ("walkin", "walk"),
+        ("jumpng", "jump"),
+        ("begin", None),
+        ("satin", None),
+        ("robin", None),
+    ],
+)
 def test_verb_lemma(form, lemma):
     assert verb_lemma(form) == lemma
 
@@ -310,10 +330,19 @@ def _scores(path):
     return out
 
 
-@pytest.mark.parametrize("name", ["categorize_eval_hand_labelled.csv", "categorize_heldout_hand_labelled.csv",
-                                  "categorize_blind_hand_labelled.csv", "categorize_blind2_hand_labelled.csv",
-                                  "categorize_blind3_hand_labelled.csv", "categorize_blind4_hand_labelled.csv",
-                                  "categorize_blind5_hand_labelled.csv", "categorize_blind6_hand_labelled.csv"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "categorize_eval_hand_labelled.csv",
+        "categorize_heldout_hand_labelled.csv",
+        "categorize_blind_hand_labelled.csv",
+        "categorize_blind2_hand_labelled.csv",
+        "categorize_blind3_hand_labelled.csv",
+        "categorize_blind4_hand_labelled.csv",
+        "categorize_blind5_hand_labelled.csv",
+        "categorize_blind6_hand_labelled.csv",
+    ],
+)
 def test_agreement_with_hand_labels(name):
     """The hand-labelled sets (labels written before the rules): the paper's annotator-level targets."""
     scores = _scores(DATA / name)
@@ -325,22 +354,35 @@ def test_agreement_with_hand_labels(name):
 
 
 def test_hand_labelled_sets_are_large_and_valid():
-    df = pd.concat([pd.read_csv(DATA / n) for n in ("categorize_eval_hand_labelled.csv",
-                    "categorize_heldout_hand_labelled.csv", "categorize_blind_hand_labelled.csv",
-                    "categorize_blind2_hand_labelled.csv", "categorize_blind3_hand_labelled.csv",
-                    "categorize_blind4_hand_labelled.csv", "categorize_blind5_hand_labelled.csv",
-                    "categorize_blind6_hand_labelled.csv")])
+    df = pd.concat(
+        [
+            pd.read_csv(DATA / n)
+            for n in (
+                "categorize_eval_hand_labelled.csv",
+                "categorize_heldout_hand_labelled.csv",
+                "categorize_blind_hand_labelled.csv",
+                "categorize_blind2_hand_labelled.csv",
+                "categorize_blind3_hand_labelled.csv",
+                "categorize_blind4_hand_labelled.csv",
+                "categorize_blind5_hand_labelled.csv",
+                "categorize_blind6_hand_labelled.csv",
+            )
+        ]
+    )
     assert len(df) >= 600 and df.ref_exp.is_unique
     assert set(df[list(CATEGORY_NAMES)].stack().unique()) == {0, 1}
 
 
-@pytest.mark.parametrize("text, category, evidence", [
-    ("a little crème dog sitting down on the left side of the picture", "appearance", "crème"),
-    ("a little crème dog sitting down on the left side of the picture", "location", "on the left side"),
-    ("a little crème dog sitting down on the left side of the picture", "static", "sitting"),
-    ("swan near the café", "location", "near the café"),
-    ("a naïve man walking", "motion", "walking"),
-])
+@pytest.mark.parametrize(
+    "text, category, evidence",
+    [
+        ("a little crème dog sitting down on the left side of the picture", "appearance", "crème"),
+        ("a little crème dog sitting down on the left side of the picture", "location", "on the left side"),
+        ("a little crème dog sitting down on the left side of the picture", "static", "sitting"),
+        ("swan near the café", "location", "near the café"),
+        ("a naïve man walking", "motion", "walking"),
+    ],
+)
 def test_accented_words_are_whole_words(text, category, evidence):
     """Latin-1 REs (DAVIS annot2) keep their accents: tokens must not split at them."""
     result = categorize(text)

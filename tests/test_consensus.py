@@ -11,15 +11,25 @@ def answers(rows):
     return pd.DataFrame(rows, columns=["item", "annotator", "field", "label"])
 
 
-VOTES = answers([
-    ("k1", "a", "motion", "yes"), ("k1", "b", "motion", "yes"), ("k1", "c", "motion", "no"),   # 2 of 3
-    ("k2", "a", "motion", "yes"), ("k2", "b", "motion", "no"),                               # 1-1
-    ("k3", "a", "motion", "yes"), ("k3", "b", "motion", ""),                                 # one answer
-    ("k4", "a", "correctness", "valid"), ("k4", "b", "correctness", "no-re"),
-    ("k4", "c", "correctness", "wrong-object"),                                              # 1-1-1
-    ("k5", "a", "correctness", "valid"), ("k5", "b", "correctness", "valid"), ("k5", "c", "correctness", "valid"),
-    ("k5", "d", "correctness", "no-re"), ("k5", "e", "correctness", "no-re"),                # 3-2
-])
+VOTES = answers(
+    [
+        ("k1", "a", "motion", "yes"),
+        ("k1", "b", "motion", "yes"),
+        ("k1", "c", "motion", "no"),  # 2 of 3
+        ("k2", "a", "motion", "yes"),
+        ("k2", "b", "motion", "no"),  # 1-1
+        ("k3", "a", "motion", "yes"),
+        ("k3", "b", "motion", ""),  # one answer
+        ("k4", "a", "correctness", "valid"),
+        ("k4", "b", "correctness", "no-re"),
+        ("k4", "c", "correctness", "wrong-object"),  # 1-1-1
+        ("k5", "a", "correctness", "valid"),
+        ("k5", "b", "correctness", "valid"),
+        ("k5", "c", "correctness", "valid"),
+        ("k5", "d", "correctness", "no-re"),
+        ("k5", "e", "correctness", "no-re"),  # 3-2
+    ]
+)
 
 
 def by_key(table):
@@ -61,14 +71,26 @@ def re_votes(key, labels, annotators=("a", "b", "c")):
 
 
 def test_release_rows_and_skipped_items():
-    valid = {"correctness": ["valid"] * 3, "difficulty": ["non-trivial", "non-trivial", "trivial"],
-             "information": ["minimal"] * 3, "motion": ["yes", "yes", "no"], "location": ["yes", "no", ""],
-             "appearance": ["no"] * 3}
-    no_re = {"correctness": ["no-re", "no-re", "valid"], "difficulty": ["", "", ""], "information": ["", "", ""],
-             "motion": ["yes", "yes", "yes"]}
+    valid = {
+        "correctness": ["valid"] * 3,
+        "difficulty": ["non-trivial", "non-trivial", "trivial"],
+        "information": ["minimal"] * 3,
+        "motion": ["yes", "yes", "no"],
+        "location": ["yes", "no", ""],
+        "appearance": ["no"] * 3,
+    }
+    no_re = {
+        "correctness": ["no-re", "no-re", "valid"],
+        "difficulty": ["", "", ""],
+        "information": ["", "", ""],
+        "motion": ["yes", "yes", "yes"],
+    }
     undecided = {"correctness": ["valid", "wrong-object", ""], "motion": ["no", "no", "no"]}
-    long = answers(re_votes("davis/blackswan/1/annot1", valid) + re_votes("a2d/-7EE9T3Z0qk/0/sentence0", no_re)
-                   + re_votes("davis/dogs-jump/3/annot2", undecided))
+    long = answers(
+        re_votes("davis/blackswan/1/annot1", valid)
+        + re_votes("a2d/-7EE9T3Z0qk/0/sentence0", no_re)
+        + re_votes("davis/dogs-jump/3/annot2", undecided)
+    )
     table = consensus(long, 2)
     assert is_re_fields(table["field"].unique())
     release, skipped = release_frame(table, {"davis/blackswan/1/annot1": "a black feathered swan"})

@@ -15,12 +15,16 @@ from refcat.errors import FormatError, MissingDataError, UsageError
 
 PAIRS = {
     "appearance": (
-        ["XQ2WJo8sLEw;2;the person in gray is walking",
-         "-abc_DEF12;0;a blue, red and white car is jumping on the air",
-         "-abc_DEF12;0; the  car ; on the road "],
-        ["XQ2WJo8sLEw;2;the person in the left is walking",
-         "-abc_DEF12;0;a car is jumping on the air",
-         "-abc_DEF12;0;car"],
+        [
+            "XQ2WJo8sLEw;2;the person in gray is walking",
+            "-abc_DEF12;0;a blue, red and white car is jumping on the air",
+            "-abc_DEF12;0; the  car ; on the road ",
+        ],
+        [
+            "XQ2WJo8sLEw;2;the person in the left is walking",
+            "-abc_DEF12;0;a car is jumping on the air",
+            "-abc_DEF12;0;car",
+        ],
     ),
     "spatial": (["v1;1;dog on the left"], ["v1;1;dog"]),
     "verb_motion": (["v2;0;man running"], ["v2;0;man"]),
@@ -94,7 +98,9 @@ def test_missing_partner_and_bad_rows(tmp_path):
     with pytest.raises(MissingDataError, match="no A2Dre\\+ files"):
         read_a2dre_plus(tmp_path)
     folder = write_files(tmp_path / "plus2", {"spatial": (["v1,1,dog on the left"], ["v1;1;dog"])})
-    with pytest.raises(FormatError, match=r"A2D_spatial_new_format_all_non_trivial\.txt, line 2.*video_id;instance_id;query"):
+    with pytest.raises(
+        FormatError, match=r"A2D_spatial_new_format_all_non_trivial\.txt, line 2.*video_id;instance_id;query"
+    ):
         read_a2dre_plus(folder)
     (folder / "A2D_spatial_new_format_all_non_trivial.txt").write_text("video_id;instance_id;query\nv1;1;x\n")
     with pytest.raises(FormatError, match="line 1.*expected video_id,instance_id,query"):

@@ -59,11 +59,15 @@ def test_release_rows_match_stored_instances(tmp_path, capsys):
     db = tmp_path / "s.db"
     run(capsys, "import", "davis", "--root", root, "--db", db)
     release = tmp_path / "DAVIS17_RE_categorization.csv"
-    header = ("video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;obj-static;"
-              "category;location;motion;obj-motion;static")
-    rows = ["blackswan;1;A black  feathered swan;Trivial (Single Object Category);Redundant Information;"
-            "1.0;0.0;1.0;0.0;0.0;0.0;0.0",
-            "blackswan;1;a swan seen from far;Trivial;Minimum Information;0;0;1;0;0;0;0"]
+    header = (
+        "video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;obj-static;"
+        "category;location;motion;obj-motion;static"
+    )
+    rows = [
+        "blackswan;1;A black  feathered swan;Trivial (Single Object Category);Redundant Information;"
+        "1.0;0.0;1.0;0.0;0.0;0.0;0.0",
+        "blackswan;1;a swan seen from far;Trivial;Minimum Information;0;0;1;0;0;0;0",
+    ]
     release.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode())
     code, out, err = run(capsys, "import", "release", release, "--dataset", "davis", "--db", db)
     assert code == 0, err
@@ -79,11 +83,15 @@ def test_release_rows_of_videos_not_imported_are_skipped_and_listed(tmp_path, ca
     db = tmp_path / "s.db"
     run(capsys, "import", "davis", "--root", build_davis(tmp_path / "davis"), "--db", db)
     release = tmp_path / "r.csv"
-    header = ("video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;obj-static;"
-              "category;location;motion;obj-motion;static")
-    rows = ["no-such-video;1;x;Trivial;Not Applicable;;;;;;;",
-            "blackswan;1;a black feathered swan;Trivial;Not Applicable;;;;;;;",
-            "blackswan;7;no such object;Trivial;Not Applicable;;;;;;;"]
+    header = (
+        "video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;obj-static;"
+        "category;location;motion;obj-motion;static"
+    )
+    rows = [
+        "no-such-video;1;x;Trivial;Not Applicable;;;;;;;",
+        "blackswan;1;a black feathered swan;Trivial;Not Applicable;;;;;;;",
+        "blackswan;7;no such object;Trivial;Not Applicable;;;;;;;",
+    ]
     release.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode())
     code, out, err = run(capsys, "import", "release", release, "--dataset", "davis", "--db", db)
     assert code == 0, err

@@ -27,7 +27,10 @@ def test_splits_from_image_sets(davis):
     assert [v.video_id for v in DavisReader(davis, split="train").videos()] == ["dogs-scale"]
     everything = DavisReader(davis).videos()
     assert {v.video_id: v.split for v in everything} == {
-        "dogs-scale": "train", "blackswan": "val", "classic-car": "val", "motorbike": "val",
+        "dogs-scale": "train",
+        "blackswan": "val",
+        "classic-car": "val",
+        "motorbike": "val",
     }  # "not-listed" has frames but is in no ImageSets file
     with pytest.raises(UsageError, match="test"):
         DavisReader(davis, split="test")
@@ -36,7 +39,11 @@ def test_splits_from_image_sets(davis):
 def test_without_image_sets_every_folder_is_a_video(tmp_path):
     root = build_davis(tmp_path / "D", image_sets=False)
     assert [v.video_id for v in DavisReader(root).videos()] == [
-        "blackswan", "classic-car", "dogs-scale", "motorbike", "not-listed",
+        "blackswan",
+        "classic-car",
+        "dogs-scale",
+        "motorbike",
+        "not-listed",
     ]
 
 
@@ -62,7 +69,7 @@ def test_frames_and_masks(davis):
 
 def test_objects_boxes_and_classes(davis):
     reader = DavisReader(davis)
-    swan, = reader.objects("blackswan")
+    (swan,) = reader.objects("blackswan")
     assert (swan.object_id, swan.category) == (1, "bird")
     assert swan.boxes == {0: (3, 2, 9, 5), 1: (3, 3, 9, 6), 2: (3, 4, 9, 7)}
     car, dot = reader.objects("classic-car")
@@ -81,7 +88,9 @@ def test_object_with_expressions_but_no_mask_is_listed(davis, caplog):
         (1, None, {0: (4, 4, 4, 4), 1: (4, 4, 4, 4)})
     ]
     assert [(o.object_id, o.boxes) for o in reader.objects("dogs-scale")] == [
-        (1, {0: (0, 0, 1, 23), 1: (0, 0, 1, 23)}), (2, {}), (3, {0: (8, 5, 8, 6), 1: (8, 5, 8, 6)}),
+        (1, {0: (0, 0, 1, 23), 1: (0, 0, 1, 23)}),
+        (2, {}),
+        (3, {0: (8, 5, 8, 6), 1: (8, 5, 8, 6)}),
     ]
     assert "object 2 of dogs-scale has expressions but no mask" in caplog.text
 

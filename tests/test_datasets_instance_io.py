@@ -44,11 +44,20 @@ def test_file_layouts(tmp_path):
     lines = (tmp_path / "i.csv").read_text(encoding="utf-8").split("\n")
     assert lines[0] == "key,dataset,video_id,object_id,source,text"
     assert lines[1] == "davis/blackswan/1/annot1,davis,blackswan,1,annot1,a black feathered swan"
-    assert lines[2] == 'davis/blackswan/1/annot2,davis,blackswan,1,annot2,"swan near the caf\u00e9, ""quoted"" and \'single\'"'
+    assert (
+        lines[2]
+        == 'davis/blackswan/1/annot2,davis,blackswan,1,annot2,"swan near the caf\u00e9, ""quoted"" and \'single\'"'
+    )
     write_instances(INSTANCES[4:5], tmp_path / "i.jsonl")
     row = json.loads((tmp_path / "i.jsonl").read_text(encoding="utf-8"))
-    assert row == {"key": "demo/video_03/2/annot1_full_video", "dataset": "demo", "video_id": "video_03",
-                   "object_id": 2, "source": "annot1_full_video", "text": INSTANCES[4].text}
+    assert row == {
+        "key": "demo/video_03/2/annot1_full_video",
+        "dataset": "demo",
+        "video_id": "video_03",
+        "object_id": 2,
+        "source": "annot1_full_video",
+        "text": INSTANCES[4].text,
+    }
     assert "\u2014" in (tmp_path / "i.jsonl").read_text(encoding="utf-8")  # not \u-escaped
     write_instances(INSTANCES, tmp_path / "i.parquet")
     schema = pq.read_schema(tmp_path / "i.parquet")
@@ -57,17 +66,22 @@ def test_file_layouts(tmp_path):
 
 def test_bom_csv_is_read(tmp_path):
     path = tmp_path / "excel.csv"
-    path.write_bytes(b"\xef\xbb\xbfkey,dataset,video_id,object_id,source,text\r\n"
-                     b"davis/bmx/2/annot1,davis,bmx,2,annot1,a man\r\n")
+    path.write_bytes(
+        b"\xef\xbb\xbfkey,dataset,video_id,object_id,source,text\r\ndavis/bmx/2/annot1,davis,bmx,2,annot1,a man\r\n"
+    )
     assert read_instances(path) == [Instance("davis", "bmx", 2, "annot1", "a man")]
 
 
 def test_malformed_files_name_file_and_line(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text("key,dataset,video_id,object_id,source,text\n"
-                    "davis/bmx/2/annot1,davis,bmx,2,annot1,ok\n"
-                    "davis/bmx/2/annot1,davis,bmx,3,annot1,re-keyed by hand\n")
-    with pytest.raises(FormatError, match=r"bad\.csv, line 3: key 'davis/bmx/2/annot1' does not match.*davis/bmx/3/annot1"):
+    path.write_text(
+        "key,dataset,video_id,object_id,source,text\n"
+        "davis/bmx/2/annot1,davis,bmx,2,annot1,ok\n"
+        "davis/bmx/2/annot1,davis,bmx,3,annot1,re-keyed by hand\n"
+    )
+    with pytest.raises(
+        FormatError, match=r"bad\.csv, line 3: key 'davis/bmx/2/annot1' does not match.*davis/bmx/3/annot1"
+    ):
         read_instances(path)
     path.write_text("key,dataset,video_id,object_id,source,text\ndavis/bmx/x/annot1,davis,bmx,x,annot1,t\n")
     with pytest.raises(FormatError, match=r"line 2: object_id is 'x'"):
@@ -79,12 +93,16 @@ def test_malformed_files_name_file_and_line(tmp_path):
     with pytest.raises(FormatError, match=r"line 1: header"):
         read_instances(path)
     jsonl = tmp_path / "bad.jsonl"
-    jsonl.write_text('{"key": "davis/bmx/2/annot1", "dataset": "davis", "video_id": "bmx", "object_id": 2, '
-                     '"source": "annot1", "text": "ok"}\n{"key": oops}\n')
+    jsonl.write_text(
+        '{"key": "davis/bmx/2/annot1", "dataset": "davis", "video_id": "bmx", "object_id": 2, '
+        '"source": "annot1", "text": "ok"}\n{"key": oops}\n'
+    )
     with pytest.raises(FormatError, match=r"bad\.jsonl, line 2: invalid JSON"):
         read_instances(jsonl)
-    jsonl.write_text('{"key": "davis/bmx/2/annot1", "dataset": "davis", "video_id": "bmx", "object_id": 2.5, '
-                     '"source": "annot1", "text": "ok"}\n')
+    jsonl.write_text(
+        '{"key": "davis/bmx/2/annot1", "dataset": "davis", "video_id": "bmx", "object_id": 2.5, '
+        '"source": "annot1", "text": "ok"}\n'
+    )
     with pytest.raises(FormatError, match=r"line 1: object_id is 2\.5"):
         read_instances(jsonl)
     parquet = tmp_path / "bad.parquet"

@@ -82,7 +82,16 @@ def test_masks_from_labels_skips_background_and_void():
     np.testing.assert_array_equal(masks[2], [[False, False, False], [True, True, False]])
 
 
-COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255), (255, 0, 255), (128, 128, 128), (20, 20, 20)]
+COLOURS = [
+    (255, 0, 0),
+    (0, 255, 0),
+    (0, 0, 255),
+    (255, 255, 0),
+    (0, 255, 255),
+    (255, 0, 255),
+    (128, 128, 128),
+    (20, 20, 20),
+]
 
 
 def test_mp4_frames_by_index(tmp_path):

@@ -8,8 +8,10 @@ import pytest
 from refcat.datasets.release import labels_from_release, read_release, write_release
 from refcat.errors import FormatError, MissingDataError, UsageError
 
-HEADER = ("video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;"
-          "appearance;obj-static;category;location;motion;obj-motion;static")
+HEADER = (
+    "video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;"
+    "appearance;obj-static;category;location;motion;obj-motion;static"
+)
 ROWS = [
     "blackswan;1;a black feathered swan;Trivial (Single Object Category);Redundant Information;"
     "1.0;0.0;1.0;0.0;0.0;0.0;0.0",
@@ -34,8 +36,14 @@ def release(tmp_path):
 
 def test_read_values_and_types(release):
     df = read_release(release)
-    assert list(df.columns) == ["video_id", "instance_id", "ref_exp", "ref_exp_difficulty", "ref_exp_information",
-                                *CATEGORIES]
+    assert list(df.columns) == [
+        "video_id",
+        "instance_id",
+        "ref_exp",
+        "ref_exp_difficulty",
+        "ref_exp_information",
+        *CATEGORIES,
+    ]
     assert len(df) == 8
     assert all(str(df[c].dtype) == "Int8" for c in CATEGORIES)
     assert df["instance_id"].tolist() == [1, 0, 0, 2, 3, 1, 1, 1]
@@ -72,11 +80,16 @@ def test_read_write_read_loses_nothing_after_edits(release, tmp_path):
 
 
 def test_new_table_is_written_in_the_released_format(tmp_path):
-    df = pd.DataFrame({
-        "video_id": ["v"], "instance_id": [0], "ref_exp": ["a dog"], "ref_exp_difficulty": ["Non-trivial"],
-        "ref_exp_information": ["Minimum Information"],
-        **{c: pd.array([1 if c == "category" else pd.NA], dtype="Int8") for c in CATEGORIES},
-    })
+    df = pd.DataFrame(
+        {
+            "video_id": ["v"],
+            "instance_id": [0],
+            "ref_exp": ["a dog"],
+            "ref_exp_difficulty": ["Non-trivial"],
+            "ref_exp_information": ["Minimum Information"],
+            **{c: pd.array([1 if c == "category" else pd.NA], dtype="Int8") for c in CATEGORIES},
+        }
+    )
     out = tmp_path / "new.csv"
     write_release(df, out)
     assert out.read_bytes() == (HEADER + "\r\nv;0;a dog;Non-trivial;Minimum Information;;;1.0;;;;\r\n").encode()
@@ -86,22 +99,49 @@ def test_new_table_is_written_in_the_released_format(tmp_path):
 
 def test_labels_from_release(release):
     labels = labels_from_release(read_release(release))
-    assert labels["difficulty"].tolist() == ["trivial", "non-trivial", None, "non-trivial", "non-trivial", None,
-                                             "trivial", "trivial"]
-    assert labels["correctness"].tolist() == ["valid", "valid", "no-re", "valid", "valid", "wrong-object",
-                                              "valid", "valid"]
-    assert labels["information"].tolist() == ["redundant", "redundant", None, "minimal", "redundant", None,
-                                              "minimal", "minimal"]
+    assert labels["difficulty"].tolist() == [
+        "trivial",
+        "non-trivial",
+        None,
+        "non-trivial",
+        "non-trivial",
+        None,
+        "trivial",
+        "trivial",
+    ]
+    assert labels["correctness"].tolist() == [
+        "valid",
+        "valid",
+        "no-re",
+        "valid",
+        "valid",
+        "wrong-object",
+        "valid",
+        "valid",
+    ]
+    assert labels["information"].tolist() == [
+        "redundant",
+        "redundant",
+        None,
+        "minimal",
+        "redundant",
+        None,
+        "minimal",
+        "minimal",
+    ]
     assert labels["appearance"].tolist()[:2] == [1, 0]
 
 
-@pytest.mark.parametrize("row, message", [
-    ("v;0;x;Non-trivial;Redundant Information;yes;0;1;0;0;0;0", "category cell 'yes'"),
-    ("v;0;x;Non-trivial;Redundant Information;1;0;1;0;0;0", "11 cells"),
-    ("v;zero;x;Non-trivial;Redundant Information;1;0;1;0;0;0;0", "instance_id 'zero'"),
-    ("v;0;x;Hard;Redundant Information;1;0;1;0;0;0;0", "ref_exp_difficulty 'Hard'"),
-    ("v;0;x;Trivial;Some Information;1;0;1;0;0;0;0", "ref_exp_information 'Some Information'"),
-])
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ("v;0;x;Non-trivial;Redundant Information;yes;0;1;0;0;0;0", "category cell 'yes'"),
+        ("v;0;x;Non-trivial;Redundant Information;1;0;1;0;0;0", "11 cells"),
+        ("v;zero;x;Non-trivial;Redundant Information;1;0;1;0;0;0;0", "instance_id 'zero'"),
+        ("v;0;x;Hard;Redundant Information;1;0;1;0;0;0;0", "ref_exp_difficulty 'Hard'"),
+        ("v;0;x;Trivial;Some Information;1;0;1;0;0;0;0", "ref_exp_information 'Some Information'"),
+    ],
+)
 def test_bad_rows_name_file_and_line(tmp_path, row, message):
     path = tmp_path / "A2D_RE_categorization.csv"
     path.write_bytes(f"{HEADER}\r\n{ROWS[0]}\r\n{row}\r\n".encode())
@@ -121,9 +161,7 @@ def test_bad_header_and_missing_file(tmp_path):
 def test_extra_trailing_columns_are_kept_and_written_back_in_place(tmp_path):
     # as `refcat categorize` writes it: the released header plus an evidence column (JSON, quoted by csv)
     header = HEADER + ";evidence;note"
-    rows = [ROWS[0] + ';"{""appearance"": [""black"", ""feathered""]}";checked',
-            ROWS[2] + ";;",
-            ROWS[3] + ";{};x"]
+    rows = [ROWS[0] + ';"{""appearance"": [""black"", ""feathered""]}";checked', ROWS[2] + ";;", ROWS[3] + ";{};x"]
     path = tmp_path / "categorized.csv"
     path.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode("utf-8"))
     df = read_release(path)
@@ -138,24 +176,31 @@ def test_extra_trailing_columns_are_kept_and_written_back_in_place(tmp_path):
     df.loc[1, "motion"] = 0
     write_release(df, out)
     assert out.read_bytes().decode().split("\r\n")[2] == (
-        "2G9DODKHHIM;0;seagull standing in the back;Not a Referring Expression;Not Applicable;;;;;0.0;;;;")
+        "2G9DODKHHIM;0;seagull standing in the back;Not a Referring Expression;Not Applicable;;;;;0.0;;;;"
+    )
     # a row must have as many cells as the header, extra columns included
     path.write_bytes((header + "\r\n" + ROWS[0] + ";only one\r\n").encode())
     with pytest.raises(FormatError, match=r"line 2: 13 cells.*expected 14 cells"):
         read_release(path)
 
 
-@pytest.mark.parametrize("header", [
-    HEADER.replace("motion;obj-motion", "obj-motion;motion"),  # misordered
-    HEADER.replace(";static", ""),  # a standard column missing
-    HEADER.replace(";static", "") + ";evidence",  # ... even with an extra one in its place
-    "evidence;" + HEADER,  # extra columns only after the twelve
-    HEADER + ";motion",  # an extra column may not repeat a standard name
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        HEADER.replace("motion;obj-motion", "obj-motion;motion"),  # misordered
+        HEADER.replace(";static", ""),  # a standard column missing
+        HEADER.replace(";static", "") + ";evidence",  # ... even with an extra one in its place
+        "evidence;" + HEADER,  # extra columns only after the twelve
+        HEADER + ";motion",  # an extra column may not repeat a standard name
+    ],
+)
 def test_missing_or_misordered_standard_columns_are_refused(tmp_path, header):
     path = tmp_path / "labels.csv"
     path.write_bytes((header + "\r\n").encode())
-    with pytest.raises(FormatError, match=r"labels\.csv, line 1: header .*expected video_id;instance_id;ref_exp;"
-                                          r"ref_exp_difficulty;ref_exp_information;appearance;obj-static;category;"
-                                          r"location;motion;obj-motion;static"):
+    with pytest.raises(
+        FormatError,
+        match=r"labels\.csv, line 1: header .*expected video_id;instance_id;ref_exp;"
+        r"ref_exp_difficulty;ref_exp_information;appearance;obj-static;category;"
+        r"location;motion;obj-motion;static",
+    ):
         read_release(path)

@@ -68,7 +68,7 @@ def test_masks_are_davis_palette_pngs_with_object_ids(small):
     palette = davis_palette()
     # The PASCAL VOC / DAVIS colour map, first entries and the void colour.
     assert palette[:15] == [0, 0, 0, 128, 0, 0, 0, 128, 0, 128, 128, 0, 0, 0, 128]
-    assert palette[255 * 3:] == [224, 224, 192]
+    assert palette[255 * 3 :] == [224, 224, 192]
     for seq, video in scene["videos"].items():
         ids = {int(k) for k in video["objects"]}
         for frame in range(video["n_frames"]):
@@ -114,7 +114,9 @@ def test_re_files_khoreva_format_and_encodings(small):
         lines = text.splitlines()
         expected = [
             (seq, e["object_id"], e["text"])
-            for seq, v in scene["videos"].items() for e in v["expressions"] if e["source"] == source
+            for seq, v in scene["videos"].items()
+            for e in v["expressions"]
+            if e["source"] == source
         ]
         assert [(m[1], int(m[2]), m[3]) for m in map(LINE.match, lines)] == expected
         assert sum(len(v["objects"]) for v in scene["videos"].values()) == len(lines)
@@ -139,7 +141,9 @@ def test_davis_reader_reads_the_demo(small):
         assert ref.category == obj["class"]
         assert {f: list(b) for f, b in ref.boxes.items()} == {f: b for f, b in enumerate(obj["boxes"]) if b}
     texts = {(i.video_id, i.object_id, i.source): i.text for i in reader.instances()}
-    expected = {(k, e["object_id"], e["source"]): e["text"] for k, v in scene["videos"].items() for e in v["expressions"]}
+    expected = {
+        (k, e["object_id"], e["source"]): e["text"] for k, v in scene["videos"].items() for e in v["expressions"]
+    }
     assert texts == expected
     assert reader.object_masks("parking-lot", 0).void.any()
 

@@ -15,8 +15,16 @@ from refcat.demo.scene import COLOURS, TEMPLATES
 
 W, H = 854, 480
 MOTION_WORDS = ("walking", "running", "driving", "rolling", "flying")
-CATEGORY_OF_CLAIM = {"category": "category", "colour": "appearance", "size": "appearance", "hpos": "location",
-                     "depth": "location", "next_to": "location", "static": "static", "motion": "motion"}
+CATEGORY_OF_CLAIM = {
+    "category": "category",
+    "colour": "appearance",
+    "size": "appearance",
+    "hpos": "location",
+    "depth": "location",
+    "next_to": "location",
+    "static": "static",
+    "motion": "motion",
+}
 
 
 @pytest.fixture(scope="module")
@@ -72,15 +80,21 @@ def _holds(key, value, seq, oid, scene, boxes, full_video) -> bool:
         sign = 1 if value == "back" else -1
         return all(
             boxes[(seq, r)][f] is not None and sign * (boxes[(seq, r)][f][3] - mine[f][3]) >= 0.03 * H
-            for r in rivals for f in present
+            for r in rivals
+            for f in present
         )
     if key == "next_to":
         other = boxes[(seq, value)]
         both = [f for f in present if other[f] is not None]
-        return value != oid and bool(both) and all(
-            max(mine[f][0] - other[f][2], other[f][0] - mine[f][2], 0) <= 0.06 * W
-            and mine[f][1] <= other[f][3] and other[f][1] <= mine[f][3]
-            for f in both
+        return (
+            value != oid
+            and bool(both)
+            and all(
+                max(mine[f][0] - other[f][2], other[f][0] - mine[f][2], 0) <= 0.06 * W
+                and mine[f][1] <= other[f][3]
+                and other[f][1] <= mine[f][3]
+                for f in both
+            )
         )
     if key == "static":
         return obj["motion"] == "static" and obj["pose"] == value
@@ -115,14 +129,20 @@ def test_claims_are_true_and_pick_the_intended_objects(demo):
 
 def test_deliberate_cases(demo):
     _, scene, _ = demo
-    odd = {(seq, e["object_id"], e["source"], e["intended"], e["text"])
-           for seq, v in scene["videos"].items() for e in v["expressions"] if e["intended"] != "valid"}
+    odd = {
+        (seq, e["object_id"], e["source"], e["intended"], e["text"])
+        for seq, v in scene["videos"].items()
+        for e in v["expressions"]
+        if e["intended"] != "valid"
+    }
     lot = scene["videos"]["parking-lot"]["objects"]
     assert lot["1"]["colour"] == lot["2"]["colour"]  # two parked cars of one colour
     colour = lot["1"]["colour"]
     assert ("parking-lot", 1, "annot2", "no-re", f"a {colour} parked car") in odd
     assert {(s, i, src, k) for s, i, src, k, _ in odd} == {
-        (name + suffix, *case) for suffix in ("", "-2") for name, *case in (
+        (name + suffix, *case)
+        for suffix in ("", "-2")
+        for name, *case in (
             ("parking-lot", 1, "annot2", "no-re"),
             ("street-cross", 2, "annot2", "wrong-object"),
             ("pet-show", 3, "annot2_full_video", "no-re"),
@@ -183,7 +203,7 @@ def test_named_colours_are_the_drawn_colours(demo):
             if obj["class"] == "person":
                 x1, y1, x2, y2 = boxes[(seq, int(oid))][0]
                 band = np.zeros_like(mask)
-                band[y1 + (y2 - y1) // 4: y1 + (y2 - y1) // 2] = True
+                band[y1 + (y2 - y1) // 4 : y1 + (y2 - y1) // 2] = True
                 mask &= band
             pixel = np.median(frame[mask], axis=0)
             names = CLASS_COLOURS[obj["class"]]

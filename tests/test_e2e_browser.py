@@ -27,8 +27,15 @@ from refcat.annotate.state import instance_row
 from refcat.store.database import open_store
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ROOT = Path(__file__).resolve().parents[1]
 WAIT_S = 20
 
@@ -52,10 +59,27 @@ def server(tmp_path):
     log = open(tmp_path / "streamlit.log", "w")
     env = {**os.environ, "REFCAT_DB": url, "REFCAT_DATA": str(data), "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -108,7 +132,8 @@ def idle(page) -> None:
     """Wait until the app's script has finished its run (the page shows the latest state)."""
     page.wait_for_function(
         "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'",
-        timeout=WAIT_S * 1000)
+        timeout=WAIT_S * 1000,
+    )
 
 
 def press(page, key: str, check, what: str, tries: int = 3) -> None:
@@ -153,8 +178,10 @@ def test_label_revise_adjudicate_export_in_chromium(server):
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        contexts = {name: browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-                    for name in ("ann1", "ann2", "admin")}
+        contexts = {
+            name: browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            for name in ("ann1", "ann2", "admin")
+        }
         pages = {name: ctx.new_page() for name, ctx in contexts.items()}
         p1, p2, pa = pages["ann1"], pages["ann2"], pages["admin"]
         try:
@@ -220,8 +247,13 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     p1.reload()
     wait_until(p1, lambda: chosen(p1, "valid RE") and chosen(p1, "minimal"), "answers after reload")
     assert shown_instance(p1) == first
-    assert mine("ann1") == {"correctness": "valid", "appearance": "yes", "location": "no", "information": "minimal",
-                            **({"difficulty": "non-trivial"} if asked_difficulty else {})}
+    assert mine("ann1") == {
+        "correctness": "valid",
+        "appearance": "yes",
+        "location": "no",
+        "information": "minimal",
+        **({"difficulty": "non-trivial"} if asked_difficulty else {}),
+    }
     shot(p1, screens, "04_after_reload")
 
     # A bad request: an instance that is not in the queue is refused with a message.
@@ -257,8 +289,11 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     assert p1.get_by_text("first answer: yes").count() == 1 and p1.get_by_text("first answer: no").count() == 1
     assert p1.locator('[data-testid="stBaseButton-primary"]').count() == 0
     press(p1, "Shift+A", lambda: mine("ann1").get("appearance") == "no", "ann1 revises appearance")
-    wait_until(p1, lambda: chosen(p1, "no") and p1.get_by_text("first answer: yes").count() == 0,
-               "the revision shown as chosen")
+    wait_until(
+        p1,
+        lambda: chosen(p1, "no") and p1.get_by_text("first answer: yes").count() == 0,
+        "the revision shown as chosen",
+    )
     assert answers(store, "ann1", "demo", first, round=1)["appearance"] == "yes"  # first answer kept
 
     # Adjudication: location stays in dispute (ann1 no, ann2 yes); the admin decides.
@@ -271,8 +306,14 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     pa.locator('[data-testid="stRadio"] label', has_text="yes").click()
     pa.get_by_label("Reason").fill("the RE says where the person stands")
     pa.get_by_role("button", name="Set final label").click()
-    wait_until(pa, lambda: (final_labels(store, "demo").set_index(["item", "field"])
-                        .loc[(first, "location"), "source"] == "adjudication"), "the adjudication")
+    wait_until(
+        pa,
+        lambda: (
+            final_labels(store, "demo").set_index(["item", "field"]).loc[(first, "location"), "source"]
+            == "adjudication"
+        ),
+        "the adjudication",
+    )
     shot(pa, screens, "09_adjudicate")
     final = final_labels(store, "demo").set_index(["item", "field"]).loc[(first, "location")]
     assert (final["label"], final["reason"]) == ("yes", "the RE says where the person stands")
@@ -288,8 +329,14 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
         pa.get_by_role("button", name="Download CSV").click()
     table = pd.read_csv(download.value.path())
     mine_rows = table[(table["annotator"] == "ann1") & (table["kind"] == "answer")]
-    assert set(mine_rows["question"]) == {"correctness", "appearance", "location", "information", "motion",
-                                          *(["difficulty"] if asked_difficulty else [])}
+    assert set(mine_rows["question"]) == {
+        "correctness",
+        "appearance",
+        "location",
+        "information",
+        "motion",
+        *(["difficulty"] if asked_difficulty else []),
+    }
     with pa.expect_download() as download:
         pa.get_by_role("button", name="Download demo_RE_categorization.csv").click()
     release = Path(download.value.path()).read_bytes()

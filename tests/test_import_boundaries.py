@@ -26,7 +26,12 @@ print(len(names))
 
 
 def test_everything_outside_the_model_imports_without_torch():
-    result = subprocess.run([sys.executable, "-c", BLOCKER], capture_output=True, text=True,
-                            cwd=Path(refcat.__file__).parents[1], timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCKER],
+        capture_output=True,
+        text=True,
+        cwd=Path(refcat.__file__).parents[1],
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert int(result.stdout.split()[-1]) > 40  # every module was imported, not a handful

@@ -30,8 +30,15 @@ def random_blob(rng, shape):
     return field > np.quantile(field, rng.uniform(0.2, 0.98))
 
 
-SHAPES = [pytest.param((480, 854), 3, marks=pytest.mark.slow), ((120, 200), 8), ((37, 23), 8), ((9, 7), 8),
-          ((1, 12), 8), ((12, 1), 8), ((2, 2), 8)]
+SHAPES = [
+    pytest.param((480, 854), 3, marks=pytest.mark.slow),
+    ((120, 200), 8),
+    ((37, 23), 8),
+    ((9, 7), 8),
+    ((1, 12), 8),
+    ((12, 1), 8),
+    ((2, 2), 8),
+]
 
 
 @pytest.mark.parametrize("shape,trials", SHAPES)
@@ -39,12 +46,18 @@ def test_j_and_f_equal_the_plain_definition_on_random_masks(shape, trials):
     rng = np.random.default_rng(sum(shape))
     for trial in range(trials):
         gt = random_blob(rng, shape)
-        pred = np.roll(gt, int(rng.integers(-3, 4)), axis=int(rng.integers(0, 2))) if trial % 2 else random_blob(rng, shape)
+        pred = (
+            np.roll(gt, int(rng.integers(-3, 4)), axis=int(rng.integers(0, 2)))
+            if trial % 2
+            else random_blob(rng, shape)
+        )
         pred = pred ^ (rng.random(shape) > 0.998)
         void = rng.random(shape) > 0.95 if trial % 3 else None
         bound_th = [0.008, 0.05, 3, 0.0][trial % 4]
         assert region_similarity(pred, gt, void) == pytest.approx(plain_j(pred, gt, void), abs=1e-6)
-        assert boundary_f_measure(pred, gt, void, bound_th) == pytest.approx(plain_f(pred, gt, void, bound_th), abs=1e-6)
+        assert boundary_f_measure(pred, gt, void, bound_th) == pytest.approx(
+            plain_f(pred, gt, void, bound_th), abs=1e-6
+        )
         assert np.array_equal(boundary_map(pred), plain_seg2bmap(pred))
 
 

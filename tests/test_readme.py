@@ -14,5 +14,5 @@ def test_every_subcommand_is_in_the_readme():
 
 def test_readme_opens_with_the_two_commands():
     lines = (Path(__file__).parent.parent / "README.md").read_text().splitlines()
-    block = lines[lines.index("```") + 1: lines.index("```", lines.index("```") + 1)]
+    block = lines[lines.index("```") + 1 : lines.index("```", lines.index("```") + 1)]
     assert [line.split("#")[0].strip() for line in block] == ["make run", "make test"]

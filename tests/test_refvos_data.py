@@ -155,8 +155,13 @@ def test_refcoco_reader(tmp_path):
     }
     (root / "instances.json").write_text(json.dumps(coco))
     refs = [
-        {"ref_id": 1, "ann_id": 70, "image_id": 7, "split": "train",
-         "sentences": [{"sent": "man left", "raw": "Man left"}, {"sent": "the guy", "raw": "the guy"}]},
+        {
+            "ref_id": 1,
+            "ann_id": 70,
+            "image_id": 7,
+            "split": "train",
+            "sentences": [{"sent": "man left", "raw": "Man left"}, {"sent": "the guy", "raw": "the guy"}],
+        },
         {"ref_id": 2, "ann_id": 71, "image_id": 7, "split": "val", "sentences": [{"sent": "dog", "raw": "dog"}]},
     ]
     with open(root / "refs(unc).p", "wb") as fh:

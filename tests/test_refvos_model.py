@@ -156,7 +156,9 @@ def test_backbone_weights_from_file_and_missing_torchvision_cache(tmp_path, monk
     import logging
 
     with caplog.at_level(logging.INFO, logger="refcat.refvos_model.network"):
-        model = RefVOS(ModelConfig(backbone="mobilenet_v3_large", text_encoder="tiny-bert"), weights_backbone="torchvision")
+        model = RefVOS(
+            ModelConfig(backbone="mobilenet_v3_large", text_encoder="tiny-bert"), weights_backbone="torchvision"
+        )
     assert model.backbone_origin.startswith("random initialisation")
     assert "not in" in caplog.text
 

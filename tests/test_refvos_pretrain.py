@@ -15,8 +15,9 @@ from refcat.refvos_model.text_encoders import build_text_encoder
 
 def test_mlm_finetuning_learns_and_saves_an_encoder(tmp_path):
     texts = list(REs.values()) + ["the dog on the left", "a man riding a horse", "the car in the back"]
-    losses = pretrain_text(texts, tmp_path / "enc", model="tiny-bert", steps=40, batch_size=8, lr=3e-3,
-                           mlm_probability=0.3, progress=False)
+    losses = pretrain_text(
+        texts, tmp_path / "enc", model="tiny-bert", steps=40, batch_size=8, lr=3e-3, mlm_probability=0.3, progress=False
+    )
     assert len(losses) == 40
     assert sum(losses[-8:]) / 8 < 0.8 * sum(losses[:8]) / 8
     encoder = build_text_encoder(ModelConfig(text_encoder="bert", text_model=str(tmp_path / "enc"))).eval()

@@ -24,8 +24,18 @@ MODEL = dict(backbone="mobilenet_v3_large", text_encoder="tiny-bert")
 
 
 def recipe(root, **kw) -> TrainConfig:
-    base = dict(dataset="davis", root=str(root), base_size=24, crop_size=20, batch_size=4, accumulate=2, epochs=2,
-                lr=0.02, text_lr=0.02, precise_bn=2)
+    base = dict(
+        dataset="davis",
+        root=str(root),
+        base_size=24,
+        crop_size=20,
+        batch_size=4,
+        accumulate=2,
+        epochs=2,
+        lr=0.02,
+        text_lr=0.02,
+        precise_bn=2,
+    )
     return TrainConfig(**{**base, **kw})
 
 
@@ -40,14 +50,20 @@ def test_resume_continues_bit_exactly(tiny_davis, tmp_path, optimizer):
     """Stopped mid-epoch, at an epoch end and mid-epoch again, the run logs the same losses and
     ends with the same weights as one uninterrupted run (dropout, crops and RE choice included)."""
     full = tmp_path / "full"
-    train(ModelConfig(**MODEL), recipe(tiny_davis, optimizer=optimizer),
-          RunOptions(out=str(full), weights_backbone="none", progress=False))
+    train(
+        ModelConfig(**MODEL),
+        recipe(tiny_davis, optimizer=optimizer),
+        RunOptions(out=str(full), weights_backbone="none", progress=False),
+    )
     moments = [s for s in ckpt.load_checkpoint(full / "checkpoint.pt")["optimizer"]["state"].values() if "exp_avg" in s]
     assert bool(moments) == (optimizer == "adamw")  # AdamW's moment estimates, SGD's momentum buffers only
     parts = tmp_path / "parts"
     for k, stop in enumerate((2, 2, None)):  # 3 steps an epoch: stops after step 2 and step 4
-        summary = train(ModelConfig(**MODEL), recipe(tiny_davis, optimizer=optimizer),
-                        RunOptions(out=str(parts), weights_backbone="none", progress=False, resume=k > 0, stop_after=stop))
+        summary = train(
+            ModelConfig(**MODEL),
+            recipe(tiny_davis, optimizer=optimizer),
+            RunOptions(out=str(parts), weights_backbone="none", progress=False, resume=k > 0, stop_after=stop),
+        )
         assert summary["interrupted"] == (stop is not None)
     expected = logged_losses(full)
     assert len(expected) == 6
@@ -62,8 +78,11 @@ def test_resume_continues_bit_exactly(tiny_davis, tmp_path, optimizer):
 @pytest.fixture(scope="module")
 def trained(tiny_davis, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("trained")
-    train(ModelConfig(**MODEL), recipe(tiny_davis, epochs=1, accumulate=1),
-          RunOptions(out=str(out), weights_backbone="none", progress=False, stop_after=1))
+    train(
+        ModelConfig(**MODEL),
+        recipe(tiny_davis, epochs=1, accumulate=1),
+        RunOptions(out=str(out), weights_backbone="none", progress=False, stop_after=1),
+    )
     return out
 
 
@@ -72,8 +91,11 @@ def test_checkpoint_holds_configs_and_refuses_overwrite(trained, tiny_davis):
     assert data["model_config"]["backbone"] == "mobilenet_v3_large" and data["train_config"]["base_size"] == 24
     assert (data["epoch"], data["step"], data["global_step"]) == (0, 1, 1)
     with pytest.raises(UsageError, match="--resume"):
-        train(ModelConfig(**MODEL), recipe(tiny_davis, epochs=1, accumulate=1),
-              RunOptions(out=str(trained), weights_backbone="none", progress=False))
+        train(
+            ModelConfig(**MODEL),
+            recipe(tiny_davis, epochs=1, accumulate=1),
+            RunOptions(out=str(trained), weights_backbone="none", progress=False),
+        )
 
 
 def test_resume_with_other_options_names_them(trained, tiny_davis):
@@ -105,13 +127,17 @@ def test_truncated_and_foreign_checkpoints(trained, tmp_path):
 def test_state_that_does_not_fit_names_the_keys(trained):
     data = ckpt.load_checkpoint(trained / "checkpoint.pt")
     model = RefVOS(ModelConfig(**MODEL, fusion="concat"), weights_backbone="none")
-    with pytest.raises(FormatError, match=r"shape mismatches \(1\): head\.0\.0\.weight \(256, 256, 1, 1\) vs \(256, 512, 1, 1\)"):
+    with pytest.raises(
+        FormatError, match=r"shape mismatches \(1\): head\.0\.0\.weight \(256, 256, 1, 1\) vs \(256, 512, 1, 1\)"
+    ):
         ckpt.load_model_state(model, data["model"], "ck.pt")
     state = dict(data["model"])
     state.pop("aspp.project.0.weight")
     state["extra.weight"] = torch.zeros(1)
     model = RefVOS(ModelConfig(**MODEL), weights_backbone="none")
-    with pytest.raises(FormatError, match=r"missing keys \(1\): aspp\.project\.0\.weight; unexpected keys \(1\): extra\.weight"):
+    with pytest.raises(
+        FormatError, match=r"missing keys \(1\): aspp\.project\.0\.weight; unexpected keys \(1\): extra\.weight"
+    ):
         ckpt.load_model_state(model, state, "ck.pt")
 
 
@@ -148,11 +174,41 @@ def test_atomic_save_leaves_no_temporary(tmp_path):
 def test_torchrun_two_processes_on_cpu(tiny_davis, tmp_path):
     out = tmp_path / "ddp"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "refcat",
-           "train", "--dataset", "davis", "--root", str(tiny_davis), "--backbone", "mobilenet_v3_large",
-           "--text-encoder", "tiny-bert", "--weights-backbone", "none", "--base-size", "24", "--crop-size", "20",
-           "--batch-size", "2", "--frame-step", "2", "--epochs", "1", "--device", "cpu", "--out", str(out),
-           "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "refcat",
+        "train",
+        "--dataset",
+        "davis",
+        "--root",
+        str(tiny_davis),
+        "--backbone",
+        "mobilenet_v3_large",
+        "--text-encoder",
+        "tiny-bert",
+        "--weights-backbone",
+        "none",
+        "--base-size",
+        "24",
+        "--crop-size",
+        "20",
+        "--batch-size",
+        "2",
+        "--frame-step",
+        "2",
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     data = ckpt.load_checkpoint(out / "checkpoint.pt")

@@ -14,13 +14,19 @@ from refcat.store.instances import (
 )
 from refcat.store.schema import Meta
 
-VIDEOS = [Video("davis", "blackswan", "val", 50, 854, 480, 24.0, "/d/blackswan"),
-          Video("a2d", "-0cOo0cRVZU", "test", 120, 320, 240, 30.0, "/a/x.mp4")]
-OBJECTS = [ObjectRef("davis", "blackswan", 1, "bird", {0: (10, 20, 30, 40), 1: (11, 21, 31, 41)}),
-           ObjectRef("a2d", "-0cOo0cRVZU", 0, "adult", {4: (0, 0, 5, 5)})]
-INSTANCES = [Instance("davis", "blackswan", 1, "annot1", "a black feathered swan"),
-             Instance("davis", "blackswan", 1, "annot2", "caf\u00e9 swan, \"quoted\""),
-             Instance("a2d", "-0cOo0cRVZU", 0, "sentence0", "player in blue shirt passing a basketball on left")]
+VIDEOS = [
+    Video("davis", "blackswan", "val", 50, 854, 480, 24.0, "/d/blackswan"),
+    Video("a2d", "-0cOo0cRVZU", "test", 120, 320, 240, 30.0, "/a/x.mp4"),
+]
+OBJECTS = [
+    ObjectRef("davis", "blackswan", 1, "bird", {0: (10, 20, 30, 40), 1: (11, 21, 31, 41)}),
+    ObjectRef("a2d", "-0cOo0cRVZU", 0, "adult", {4: (0, 0, 5, 5)}),
+]
+INSTANCES = [
+    Instance("davis", "blackswan", 1, "annot1", "a black feathered swan"),
+    Instance("davis", "blackswan", 1, "annot2", 'caf\u00e9 swan, "quoted"'),
+    Instance("a2d", "-0cOo0cRVZU", 0, "sentence0", "player in blue shirt passing a basketball on left"),
+]
 
 
 def test_import_twice_changes_nothing(store):
@@ -50,7 +56,7 @@ def test_update_is_counted_and_kept(store):
 def test_unicode_and_dash_ids_round_trip(store):
     upsert_records(store, VIDEOS, OBJECTS, INSTANCES)
     got = {i.key: i for i in list_instances(store)}
-    assert got["davis/blackswan/1/annot2"].text == "caf\u00e9 swan, \"quoted\""
+    assert got["davis/blackswan/1/annot2"].text == 'caf\u00e9 swan, "quoted"'
     assert got["a2d/-0cOo0cRVZU/0/sentence0"] == INSTANCES[2]
 
 

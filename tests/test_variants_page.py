@@ -68,7 +68,9 @@ def test_accept_edit_and_write_keep_history(db):
     assert not at.exception
     hist = sv.history(db, motion)
     assert hist[["kind", "author", "text"]].values.tolist() == [
-        ["generated", "builder", "the person in gray"], ["edit", "ada", "the person in gray outfit"]]
+        ["generated", "builder", "the person in gray"],
+        ["edit", "ada", "the person in gray outfit"],
+    ]
 
     at = run(db, "ada")
     pick(at, "location")

@@ -48,7 +48,10 @@ def test_save_review_and_rerun_keeps_a_persons_edit(store, people):
     assert table.loc["appearance", ["text", "status", "origin"]].tolist() == ["the person walking", "edited", "human"]
     assert table.loc["motion", ["text", "status", "origin"]].tolist() == ["the person in gray", "accepted", "generated"]
     assert table.loc["location", ["text", "status", "origin"]].tolist() == [
-        "the person in gray is walking on the left", "written", "human"]
+        "the person in gray is walking on the left",
+        "written",
+        "human",
+    ]
     history = sv.history(store, app)
     assert history[["kind", "author", "text"]].values.tolist() == [
         ["generated", "builder", "the person is walking"],
@@ -90,12 +93,16 @@ def test_export_writes_decided_and_unflagged_variants(store, people, tmp_path):
     table = read_a2dre_plus(tmp_path / "all")
     assert len(files) == 8
     assert table[["category", "polarity", "query"]].values.tolist() == [
-        ["appearance", "with", "the person in gray is walking"], ["appearance", "without", "the person is walking"]]
+        ["appearance", "with", "the person in gray is walking"],
+        ["appearance", "without", "the person is walking"],
+    ]
     sv.export(store, tmp_path / "reviewed", reviewed_only=True)
     assert read_a2dre_plus(tmp_path / "reviewed").empty
     long = pd.read_csv(tidy, keep_default_na=False)
     assert long[long.category == "motion"][["polarity", "phrase", "origin"]].values.tolist() == [
-        ["with", "the person in gray is walking", "original"], ["without", "the person in gray", "generated"]]
+        ["with", "the person in gray is walking", "original"],
+        ["without", "the person in gray", "generated"],
+    ]
     assert aug.report(sv.variant_table(store))["rejected"] == 1
 
 
@@ -108,18 +115,36 @@ def test_import_released_files_finds_the_original_side(store, people, tmp_path, 
         ("location", "with", "-0cOo0cRVZU", 0, "player in blue shirt passing a basketball on left", 0),
         ("location", "without", "-0cOo0cRVZU", 0, "player in blue shirt passing a basketball", 0),
     ]
-    write_a2dre_plus(pd.DataFrame(rows, columns=["category", "polarity", "video_id", "instance_id", "query", "row"]),
-                     tmp_path / "released")
+    write_a2dre_plus(
+        pd.DataFrame(rows, columns=["category", "polarity", "video_id", "instance_id", "query", "row"]),
+        tmp_path / "released",
+    )
     assert sv.import_a2dre_plus(store, tmp_path / "released") == 3
     assert sv.import_a2dre_plus(store, tmp_path / "released") == 0
     if store.is_sqlite:  # the command: import (nothing new) and export the store
-        assert main(["augment", "--import", str(tmp_path / "released"), "--db", store.url,
-                     "--out-dir", str(tmp_path / "exported")]) == 0
+        assert (
+            main(
+                [
+                    "augment",
+                    "--import",
+                    str(tmp_path / "released"),
+                    "--db",
+                    store.url,
+                    "--out-dir",
+                    str(tmp_path / "exported"),
+                ]
+            )
+            == 0
+        )
         for name in sorted(p.name for p in (tmp_path / "released").glob("*.txt")):
             assert (tmp_path / "exported" / name).read_bytes() == (tmp_path / "released" / name).read_bytes()
     table = sv.variant_table(store).set_index("category")
     assert table.loc["appearance", ["original_side", "text", "status", "origin"]].tolist() == [
-        "with", "the person in the left is walking", "imported", "human"]
+        "with",
+        "the person in the left is walking",
+        "imported",
+        "human",
+    ]
     assert "original side unknown" in table.loc["location", "note"]
     # the released phrase swaps gray for a location: the categorizer check flags it, the text stays
     assert table.loc["appearance", "flags"] == aug.CHECK_FAILED
@@ -163,10 +188,21 @@ def test_cli_from_a_campaign_consensus(store, tmp_path, capsys):
     populate(store)
     create_campaign(store, "c", [DUO_A, DUO_B], ["ann1", "ann2", "ann3"])
     said = {  # "the dog on the left", "a brown dog running"; ann3 misses the motion of DUO_B
-        DUO_A: {"difficulty": "non-trivial", "correctness": "valid", "location": "yes", "category": "yes",
-                "information": "minimal"},
-        DUO_B: {"difficulty": "non-trivial", "correctness": "valid", "appearance": "yes", "motion": "yes",
-                "category": "yes", "information": "redundant"},
+        DUO_A: {
+            "difficulty": "non-trivial",
+            "correctness": "valid",
+            "location": "yes",
+            "category": "yes",
+            "information": "minimal",
+        },
+        DUO_B: {
+            "difficulty": "non-trivial",
+            "correctness": "valid",
+            "appearance": "yes",
+            "motion": "yes",
+            "category": "yes",
+            "information": "redundant",
+        },
     }
     for name in ("ann1", "ann2", "ann3"):
         for key, answers in said.items():
@@ -180,9 +216,11 @@ def test_cli_from_a_campaign_consensus(store, tmp_path, capsys):
     assert "2 non-trivial REs -> 8 variants" in capsys.readouterr().out
     table = read_a2dre_plus(out)
     pairs = {c: tuple(table[table.category == c].sort_values("polarity")["query"]) for c in set(table.category)}
-    assert pairs == {"location": ("the dog on the left", "the dog"),
-                     "appearance": ("a brown dog running", "a dog running"),
-                     "motion": ("a brown dog running", "a brown dog")}
+    assert pairs == {
+        "location": ("the dog on the left", "the dog"),
+        "appearance": ("a brown dog running", "a dog running"),
+        "motion": ("a brown dog running", "a brown dog"),
+    }
     assert set(table["video_id"]) == {"duo"} and set(table["instance_id"]) == {1}
     assert sv.variant_table(store)["instance"].tolist()[:4] == [DUO_A] * 4
 

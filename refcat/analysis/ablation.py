@@ -54,14 +54,17 @@ def expression_scores(table: pd.DataFrame, convention: str = "mttr") -> pd.DataF
     iou = sample_ious(table["I"].to_numpy(), table["U"].to_numpy(), table["gt_present"].to_numpy(), convention)
     keep = ~np.isnan(iou)
     kept = table.loc[keep, ["instance_key", "video_id", "object_id", "source", "I", "U"]].assign(
-        iou_sum=iou[keep], samples=1)
+        iou_sum=iou[keep], samples=1
+    )
     scores = kept.groupby(["instance_key", "video_id", "object_id", "source"], sort=True, as_index=False).agg(
-        samples=("samples", "sum"), iou_sum=("iou_sum", "sum"), I=("I", "sum"), U=("U", "sum"))
+        samples=("samples", "sum"), iou_sum=("iou_sum", "sum"), I=("I", "sum"), U=("U", "sum")
+    )
     return scores
 
 
-def ratio_ci(num, den, *, minus=None, n_boot: int = 2000, seed: int = 0, confidence: float = 0.95,
-             chunk: int = 250) -> tuple[float, float, float]:
+def ratio_ci(
+    num, den, *, minus=None, n_boot: int = 2000, seed: int = 0, confidence: float = 0.95, chunk: int = 250
+) -> tuple[float, float, float]:
     """sum(num) / sum(den) over units, with a percentile bootstrap CI (units resampled with replacement).
 
     With `minus=(num2, den2)`, paired on the same units, the statistic is the difference of the
@@ -104,7 +107,9 @@ def _figures(scores: pd.DataFrame, convention: str) -> dict[str, float]:
     samples = int(scores["samples"].sum())
     return {
         "samples": samples,
-        "overall_iou": overall_iou(float(scores["I"].sum()), float(scores["U"].sum()), convention) if samples else math.nan,
+        "overall_iou": overall_iou(float(scores["I"].sum()), float(scores["U"].sum()), convention)
+        if samples
+        else math.nan,
         "mean_iou": float(scores["iou_sum"].sum() / samples) if samples else math.nan,
     }
 
@@ -163,22 +168,38 @@ def expression_labels(expressions: pd.DataFrame, labels: pd.DataFrame) -> pd.Dat
 # ----- the tables
 
 
-def difficulty_table(table: pd.DataFrame, labels: pd.DataFrame, convention: str = "mttr", *,
-                     n_boot: int = 2000, seed: int = 0, confidence: float = 0.95) -> pd.DataFrame:
+def difficulty_table(
+    table: pd.DataFrame,
+    labels: pd.DataFrame,
+    convention: str = "mttr",
+    *,
+    n_boot: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """Trivial / non-trivial / all referents: referents, samples, overall and mean IoU, and the mean
     over referents of each referent's mean IoU with its bootstrap CI (referents resampled).
     Only the dataset's own expressions count (`is_variant` rows are left out)."""
     scores = expression_scores(_originals(table), convention)
     per_referent = scores.groupby(["video_id", "object_id"], as_index=False)[["samples", "iou_sum", "I", "U"]].sum()
-    per_referent = per_referent[per_referent["samples"] > 0].merge(referent_difficulty(labels),
-                                                                   on=["video_id", "object_id"], how="inner")
+    per_referent = per_referent[per_referent["samples"] > 0].merge(
+        referent_difficulty(labels), on=["video_id", "object_id"], how="inner"
+    )
     rows = []
     for group in GROUPS:
         part = per_referent if group == "all" else per_referent[per_referent["difficulty"] == group]
         ref_mean = part["iou_sum"] / part["samples"]
         mean, low, high = ratio_ci(ref_mean, np.ones(len(part)), n_boot=n_boot, seed=seed, confidence=confidence)
-        rows.append({"group": group, "referents": len(part), **_figures(part, convention),
-                     "referent_mean_iou": mean, "ci_low": low, "ci_high": high})
+        rows.append(
+            {
+                "group": group,
+                "referents": len(part),
+                **_figures(part, convention),
+                "referent_mean_iou": mean,
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
     return pd.DataFrame(rows).set_index("group")
 
 
@@ -186,14 +207,15 @@ def parse_a2dre_plus_source(source: str) -> tuple[str, str, int] | None:
     """`a2dre+:{category}:{polarity}[:k]` -> (category, polarity, k); None for other sources."""
     if not source.startswith(A2DRE_PLUS_PREFIX):
         return None
-    parts = source[len(A2DRE_PLUS_PREFIX):].split(":")
+    parts = source[len(A2DRE_PLUS_PREFIX) :].split(":")
     if len(parts) not in (2, 3) or parts[1] not in ("with", "without") or (len(parts) == 3 and not parts[2].isdigit()):
         raise UsageError(f"malformed A2Dre+ source {source!r}", expected="a2dre+:CATEGORY:with|without[:k]")
     return parts[0], parts[1], int(parts[2]) if len(parts) == 3 else 0
 
 
-def table5(table: pd.DataFrame, convention: str = "mttr", *, n_boot: int = 2000, seed: int = 0,
-           confidence: float = 0.95) -> pd.DataFrame:
+def table5(
+    table: pd.DataFrame, convention: str = "mttr", *, n_boot: int = 2000, seed: int = 0, confidence: float = 0.95
+) -> pd.DataFrame:
     """Table 5: per A2Dre+ category, overall and mean IoU with / without it, their differences
     (with - without) and paired bootstrap CIs over the pairs (video, object, k) present in both."""
     scores = expression_scores(table, convention)
@@ -206,8 +228,9 @@ def table5(table: pd.DataFrame, convention: str = "mttr", *, n_boot: int = 2000,
     for category in A2DRE_PLUS_CATEGORIES:
         part = scores[scores["category"] == category]
         key = ["video_id", "object_id", "k"]
-        pairs = part[part["polarity"] == "with"].merge(part[part["polarity"] == "without"], on=key,
-                                                       suffixes=("_with", "_without"))
+        pairs = part[part["polarity"] == "with"].merge(
+            part[part["polarity"] == "without"], on=key, suffixes=("_with", "_without")
+        )
         pairs = pairs[(pairs["samples_with"] > 0) & (pairs["samples_without"] > 0)]
         row = {"category": category, "pairs": len(pairs)}
         for side in ("with", "without"):
@@ -216,9 +239,14 @@ def table5(table: pd.DataFrame, convention: str = "mttr", *, n_boot: int = 2000,
             figures = _figures(side_scores, convention)
             row[f"overall_iou_{side}"], row[f"mean_iou_{side}"] = figures["overall_iou"], figures["mean_iou"]
         for name, num, den in (("overall_iou", "I", "U"), ("mean_iou", "iou_sum", "samples")):
-            diff, low, high = ratio_ci(pairs[f"{num}_with"], pairs[f"{den}_with"],
-                                       minus=(pairs[f"{num}_without"], pairs[f"{den}_without"]),
-                                       n_boot=n_boot, seed=seed, confidence=confidence)
+            diff, low, high = ratio_ci(
+                pairs[f"{num}_with"],
+                pairs[f"{den}_with"],
+                minus=(pairs[f"{num}_without"], pairs[f"{den}_without"]),
+                n_boot=n_boot,
+                seed=seed,
+                confidence=confidence,
+            )
             row.update({f"{name}_diff": diff, f"{name}_ci_low": low, f"{name}_ci_high": high})
         rows.append(row)
     return pd.DataFrame(rows).set_index("category")
@@ -228,7 +256,7 @@ def phrase_level(source: str) -> str | None:
     """`phrase:{level}[:...]` -> level; None for other sources."""
     if not source.startswith(PHRASE_PREFIX):
         return None
-    return source[len(PHRASE_PREFIX):].split(":")[0]
+    return source[len(PHRASE_PREFIX) :].split(":")[0]
 
 
 def table6(table: pd.DataFrame, labels: pd.DataFrame, convention: str = "mttr") -> pd.DataFrame:
@@ -256,8 +284,15 @@ def table6(table: pd.DataFrame, labels: pd.DataFrame, convention: str = "mttr") 
     return pd.DataFrame(rows).set_index("level")
 
 
-def category_table(table: pd.DataFrame, labels_by_expression: pd.DataFrame, convention: str = "mttr", *,
-                   n_boot: int = 2000, seed: int = 0, confidence: float = 0.95) -> pd.DataFrame:
+def category_table(
+    table: pd.DataFrame,
+    labels_by_expression: pd.DataFrame,
+    convention: str = "mttr",
+    *,
+    n_boot: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """Per category and presence (yes / no): valid labelled expressions, samples, overall IoU and
     mean IoU with a bootstrap CI (expressions resampled). Only the dataset's own expressions count."""
     scores = expression_scores(_originals(table), convention).merge(labels_by_expression, on="instance_key")
@@ -266,8 +301,17 @@ def category_table(table: pd.DataFrame, labels_by_expression: pd.DataFrame, conv
     for name in CATEGORY_NAMES:
         for present in (True, False):
             part = scores[scores[name].fillna(not present) == present]
-            mean, low, high = ratio_ci(part["iou_sum"], part["samples"], n_boot=n_boot, seed=seed,
-                                       confidence=confidence)
-            rows.append({"category": name, "present": "yes" if present else "no", "expressions": len(part),
-                         **_figures(part, convention), "ci_low": low, "ci_high": high})
+            mean, low, high = ratio_ci(
+                part["iou_sum"], part["samples"], n_boot=n_boot, seed=seed, confidence=confidence
+            )
+            rows.append(
+                {
+                    "category": name,
+                    "present": "yes" if present else "no",
+                    "expressions": len(part),
+                    **_figures(part, convention),
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
     return pd.DataFrame(rows).set_index(["category", "present"])

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -160,8 +160,9 @@ def _bootstrap_weights(n_items: int, n_boot: int, seed: int):
         done += b
 
 
-def _estimate(specs: Sequence[_Spec], n_boot: int, seed: int, confidence: float,
-              means: Sequence[_MeanOf] = ()) -> dict[str, Estimate]:
+def _estimate(
+    specs: Sequence[_Spec], n_boot: int, seed: int, confidence: float, means: Sequence[_MeanOf] = ()
+) -> dict[str, Estimate]:
     """Value, delta SE and CI of each spec and each mean of specs; every bootstrap replicate
     uses the same item weights for all of them. SE = sqrt(sum_i IF_i^2) / N."""
     if not 0 < confidence < 1:
@@ -220,9 +221,14 @@ def _estimate(specs: Sequence[_Spec], n_boot: int, seed: int, confidence: float,
             continue
         finite = replicates[name][np.isfinite(replicates[name])]
         if len(finite) < 0.9 * n_boot:
-            out[name] = Estimate(wald.value, se, wald.ci_low, wald.ci_high, "wald",
-                                 f"{n_boot - len(finite)} of {n_boot} bootstrap resamples undefined "
-                                 f"({why[name]}): Wald interval kept")
+            out[name] = Estimate(
+                wald.value,
+                se,
+                wald.ci_low,
+                wald.ci_high,
+                "wald",
+                f"{n_boot - len(finite)} of {n_boot} bootstrap resamples undefined ({why[name]}): Wald interval kept",
+            )
             continue
         low, high = np.quantile(finite, [tail, 1 - tail])
         out[name] = Estimate(value, se, float(low), float(high), "bootstrap-percentile")
@@ -283,8 +289,11 @@ def _category_specs(counts: np.ndarray, categories: Sequence[str]) -> list[_Spec
         return []
     n_i = _row_sums(counts)[:, None]
     return [
-        _fleiss_spec(f"category:{name}", np.hstack([counts[:, j : j + 1], n_i - counts[:, j : j + 1]]),
-                     f"category {name!r} is given by no answer or by every answer")
+        _fleiss_spec(
+            f"category:{name}",
+            np.hstack([counts[:, j : j + 1], n_i - counts[:, j : j + 1]]),
+            f"category {name!r} is given by no answer or by every answer",
+        )
         for j, name in enumerate(categories)
     ]
 
@@ -348,7 +357,9 @@ def _krippendorff_spec(counts: np.ndarray) -> _Spec:
         c = m[:, 2 : 2 + k]
         return 1 - (n_items * nbar - 1) * m[:, 0] / (n_items * (nbar * nbar - (c * c).sum(axis=1)))
 
-    return _Spec("krippendorff_alpha", np.hstack([d_u, n_u, counts]), f, "only one category used: expected disagreement is 0")
+    return _Spec(
+        "krippendorff_alpha", np.hstack([d_u, n_u, counts]), f, "only one category used: expected disagreement is 0"
+    )
 
 
 def _cohen_spec(name: str, a: np.ndarray, b: np.ndarray, k: int) -> _Spec:
@@ -389,12 +400,16 @@ def cohen_kappa(a: Sequence, b: Sequence) -> float:
     return est.value
 
 
-def cohen_kappa_estimate(a: Sequence, b: Sequence, n_boot: int = 0, seed: int = 0, confidence: float = 0.95) -> Estimate:
+def cohen_kappa_estimate(
+    a: Sequence, b: Sequence, n_boot: int = 0, seed: int = 0, confidence: float = 0.95
+) -> Estimate:
     """`cohen_kappa` with its SE (Fleiss, Cohen & Everitt 1969, by the delta method) and CI."""
     if len(a) != len(b):
         raise UsageError(f"cohen_kappa needs equal-length sequences, got {len(a)} and {len(b)}")
     n = len(a)
-    long = pd.DataFrame({"item": np.tile(np.arange(n), 2), "annotator": np.repeat([0, 1], n), "label": list(a) + list(b)})
+    long = pd.DataFrame(
+        {"item": np.tile(np.arange(n), 2), "annotator": np.repeat([0, 1], n), "label": list(a) + list(b)}
+    )
     table = long_to_rater(long, source="cohen_kappa input")
     if table.codes.shape[1] < 2 or not ((table.codes >= 0).all(axis=1)).any():
         return undefined("no position labelled in both sequences")
@@ -464,18 +479,34 @@ def field_agreement(
         j = table.categories.index(positive)
         positives = {str(r): int(n) for r, n in zip(table.raters, (table.codes == j).sum(axis=0))}
     prep = _prepare(table)
-    sizes = dict(n_items=len(prep.codes), n_single=prep.n_single, n_annotators=int((table.codes >= 0).any(axis=0).sum()),
-                 positives=positives, positive=positive)
+    sizes = dict(
+        n_items=len(prep.codes),
+        n_single=prep.n_single,
+        n_annotators=int((table.codes >= 0).any(axis=0).sum()),
+        positives=positives,
+        positive=positive,
+    )
     if prep.reason is not None:
         null = undefined(prep.reason)
         per_category = {c: CategoryKappa(null, math.nan, math.nan, math.nan) for c in table.categories}
-        return FieldAgreement(FleissResult(null, math.nan, math.nan, math.nan, per_category),
-                              null, null, null, _pairwise_frame([], []), **sizes)
+        return FieldAgreement(
+            FleissResult(null, math.nan, math.nan, math.nan, per_category),
+            null,
+            null,
+            null,
+            _pairwise_frame([], []),
+            **sizes,
+        )
 
     pair_rows, pair_specs = _cohen_pairs(prep)
     cohen = [s for s in pair_specs if isinstance(s, _Spec)]
-    specs = [_fleiss_spec("fleiss_kappa", prep.counts), *_category_specs(prep.counts, prep.categories),
-             _davies_fleiss_spec(prep.codes, len(prep.categories)), _krippendorff_spec(prep.counts), *cohen]
+    specs = [
+        _fleiss_spec("fleiss_kappa", prep.counts),
+        *_category_specs(prep.counts, prep.categories),
+        _davies_fleiss_spec(prep.codes, len(prep.categories)),
+        _krippendorff_spec(prep.counts),
+        *cohen,
+    ]
     mean = _MeanOf("mean_cohen_kappa", tuple(s.name for s in cohen), "no annotator pair has a defined Cohen's kappa")
     est = _estimate(specs, n_boot, seed, confidence, means=[mean])
     mean_cohen = est["mean_cohen_kappa"]
@@ -490,8 +521,14 @@ def field_agreement(
     kappa = est["fleiss_kappa"]
     z = kappa.value / se0
     fleiss = FleissResult(kappa, se0, z, _two_sided(z), per_category)
-    return FieldAgreement(fleiss, est["davies_fleiss_kappa"], est["krippendorff_alpha"], mean_cohen,
-                          _pairwise_frame(pair_rows, pair_estimates), **sizes)
+    return FieldAgreement(
+        fleiss,
+        est["davies_fleiss_kappa"],
+        est["krippendorff_alpha"],
+        mean_cohen,
+        _pairwise_frame(pair_rows, pair_estimates),
+        **sizes,
+    )
 
 
 def _two_sided(z: float) -> float:
@@ -512,7 +549,9 @@ def _anonymous(counts: np.ndarray, categories: Sequence[str] | None) -> RaterTab
     return RaterTable(codes, pd.RangeIndex(len(counts)), pd.RangeIndex(codes.shape[1]), names)
 
 
-def _single(table: RaterTable, build: Callable[[_Prepared], _Spec], n_boot: int, seed: int, confidence: float) -> Estimate:
+def _single(
+    table: RaterTable, build: Callable[[_Prepared], _Spec], n_boot: int, seed: int, confidence: float
+) -> Estimate:
     prep = _prepare(table)
     if prep.reason is not None:
         return undefined(prep.reason)
@@ -520,13 +559,20 @@ def _single(table: RaterTable, build: Callable[[_Prepared], _Spec], n_boot: int,
     return _estimate([spec], n_boot, seed, confidence)[spec.name]
 
 
-def fleiss_kappa(counts: np.ndarray, categories: Sequence[str] | None = None, n_boot: int = 0, seed: int = 0,
-                 confidence: float = 0.95) -> FleissResult:
+def fleiss_kappa(
+    counts: np.ndarray,
+    categories: Sequence[str] | None = None,
+    n_boot: int = 0,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> FleissResult:
     """Fleiss' kappa, null test and per-category kappas from a subject x category count table."""
     return field_agreement(_anonymous(counts, categories), n_boot, seed, confidence).fleiss
 
 
-def krippendorff_alpha(table: RaterTable | np.ndarray, n_boot: int = 0, seed: int = 0, confidence: float = 0.95) -> Estimate:
+def krippendorff_alpha(
+    table: RaterTable | np.ndarray, n_boot: int = 0, seed: int = 0, confidence: float = 0.95
+) -> Estimate:
     """Krippendorff's nominal alpha from a `RaterTable` or a subject x category count table."""
     if not isinstance(table, RaterTable):
         table = _anonymous(table, None)

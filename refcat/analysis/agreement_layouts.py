@@ -16,9 +16,9 @@ true/false and yes/no in any case, normalised to "yes"/"no".
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ from refcat.taxonomy import FIELD_VALUES, NO, YES
 MISSING = -1
 LABEL_COLUMNS = ("item", "annotator", "field", "label")
 # Spellings accepted for the answers of yes/no fields (compared stripped and lower-cased).
-YES_NO_SPELLINGS = {**{s: YES for s in ("yes", "true", "1", "1.0")}, **{s: NO for s in ("no", "false", "0", "0.0")}}
+YES_NO_SPELLINGS = {**dict.fromkeys(("yes", "true", "1", "1.0"), YES), **dict.fromkeys(("no", "false", "0", "0.0"), NO)}
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,9 @@ def long_to_rater(
     """
     for column in (item, annotator, label):
         if column not in long.columns:
-            raise FormatError(f"missing column {column!r}", path=source, expected=f"columns {item}, {annotator}, {label}")
+            raise FormatError(
+                f"missing column {column!r}", path=source, expected=f"columns {item}, {annotator}, {label}"
+            )
     label_codes, names = factorize_labels(long[label])
     given = label_codes >= 0
     item_codes, items = _subset_codes(long[item], given)
@@ -157,13 +159,13 @@ def _rater_table(item_codes, items, rater_codes, raters, label_codes, names, cat
     return RaterTable(codes.reshape(n_items, n_raters), pd.Index(items), pd.Index(raters), categories)
 
 
-def rater_to_long(table: RaterTable, item: str = "item", annotator: str = "annotator", label: str = "label") -> pd.DataFrame:
+def rater_to_long(
+    table: RaterTable, item: str = "item", annotator: str = "annotator", label: str = "label"
+) -> pd.DataFrame:
     """`RaterTable` -> long table, one row per given answer, in item then rater order."""
     rows, cols = np.nonzero(table.codes >= 0)
     names = np.asarray(table.categories, dtype=object)
-    return pd.DataFrame(
-        {item: table.items[rows], annotator: table.raters[cols], label: names[table.codes[rows, cols]]}
-    )
+    return pd.DataFrame({item: table.items[rows], annotator: table.raters[cols], label: names[table.codes[rows, cols]]})
 
 
 def split_fields(
@@ -178,7 +180,9 @@ def split_fields(
     """
     for column in ("item", "annotator", "field", "label"):
         if column not in long.columns:
-            raise FormatError(f"missing column {column!r}", path=source, expected="columns item, annotator, field, label")
+            raise FormatError(
+                f"missing column {column!r}", path=source, expected="columns item, annotator, field, label"
+            )
     label_all, names = factorize_labels(long["label"])
     given = label_all >= 0
     label_all = label_all[given]
@@ -218,8 +222,12 @@ def read_label_csv(path: str | Path) -> pd.DataFrame:
         raise FormatError(f"cannot read the CSV ({exc})", path=path, expected="UTF-8 CSV with a header") from exc
     missing = [c for c in LABEL_COLUMNS if c not in table.columns]
     if missing:
-        raise FormatError(f"missing column(s) {', '.join(missing)}", path=path, line=1,
-                          expected="a header with item,annotator,field,label")
+        raise FormatError(
+            f"missing column(s) {', '.join(missing)}",
+            path=path,
+            line=1,
+            expected="a header with item,annotator,field,label",
+        )
     return normalise_labels(table, path)
 
 
@@ -242,8 +250,12 @@ def normalise_labels(table: pd.DataFrame, path: str | Path) -> pd.DataFrame:
         row = int(np.flatnonzero(bad)[0])
         field, label = fields.iat[row], table["label"].iat[row]
         spellings = " (or 1/0, 1.0/0.0, true/false, any case)" if yes_no.iat[row] else ""
-        raise FormatError(f"unknown label {label!r} for field {field!r}", path=path, line=_csv_line(path, row),
-                          expected=f"one of {', '.join(FIELD_VALUES[field])}{spellings}, or empty for no answer")
+        raise FormatError(
+            f"unknown label {label!r} for field {field!r}",
+            path=path,
+            line=_csv_line(path, row),
+            expected=f"one of {', '.join(FIELD_VALUES[field])}{spellings}, or empty for no answer",
+        )
     return table.assign(label=labels)
 
 

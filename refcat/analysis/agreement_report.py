@@ -24,7 +24,7 @@ POSITIVE_LABELS: dict[str, str] = {
     "difficulty": "non-trivial",
     "correctness": "valid",
     "information": "redundant",
-    **{name: YES for name in CATEGORY_NAMES},
+    **dict.fromkeys(CATEGORY_NAMES, YES),
 }
 STATISTICS = ("fleiss_kappa", "davies_fleiss_kappa", "krippendorff_alpha", "mean_cohen_kappa")
 HEADLINE = "davies_fleiss_kappa"  # the statistic the paper reports
@@ -41,7 +41,7 @@ def agreement_by_field(
     for field, table in split_fields(long, categories=dict(FIELD_VALUES), source=source):
         positive = POSITIVE_LABELS.get(field)
         if positive is None and table.n_categories:
-            used = pd.Series((table.codes[table.codes >= 0])).value_counts()
+            used = pd.Series(table.codes[table.codes >= 0]).value_counts()
             rarest = sorted((n, table.categories[c]) for c, n in used.items())
             positive = rarest[0][1]
         out[field] = field_agreement(table, n_boot=n_boot, seed=seed, confidence=confidence, positive=positive)
@@ -67,17 +67,49 @@ def report_frame(results: dict[str, FieldAgreement]) -> pd.DataFrame:
     (se_null, z, p_value), which other rows leave empty."""
     rows = []
     for field, r in results.items():
-        common = dict(field=field, n_items=r.n_items, n_single=r.n_single, n_annotators=r.n_annotators,
-                      positive=r.positive, positives=_positives_text(r))
+        common = dict(
+            field=field,
+            n_items=r.n_items,
+            n_single=r.n_single,
+            n_annotators=r.n_annotators,
+            positive=r.positive,
+            positives=_positives_text(r),
+        )
         null = dict(se_null=r.fleiss.se_null, z=r.fleiss.z, p_value=r.fleiss.p_value)
         for name, e in _statistics(r).items():
-            rows.append({**common, "statistic": name, **_estimate_columns(e), **(null if name == "fleiss_kappa" else {})})
+            rows.append(
+                {**common, "statistic": name, **_estimate_columns(e), **(null if name == "fleiss_kappa" else {})}
+            )
         if len(r.fleiss.per_category) > 2:
             for category, c in r.fleiss.per_category.items():
-                rows.append({**common, "statistic": f"fleiss_kappa[{category}]", **_estimate_columns(c.estimate),
-                             "se_null": c.se_null, "z": c.z, "p_value": c.p_value})
-    columns = ["field", "statistic", "value", "se", "ci_low", "ci_high", "ci_method", "se_null", "z", "p_value",
-               "n_items", "n_single", "n_annotators", "positive", "positives", "reason"]
+                rows.append(
+                    {
+                        **common,
+                        "statistic": f"fleiss_kappa[{category}]",
+                        **_estimate_columns(c.estimate),
+                        "se_null": c.se_null,
+                        "z": c.z,
+                        "p_value": c.p_value,
+                    }
+                )
+    columns = [
+        "field",
+        "statistic",
+        "value",
+        "se",
+        "ci_low",
+        "ci_high",
+        "ci_method",
+        "se_null",
+        "z",
+        "p_value",
+        "n_items",
+        "n_single",
+        "n_annotators",
+        "positive",
+        "positives",
+        "reason",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -112,8 +144,10 @@ def summary_line(results: dict[str, FieldAgreement]) -> str:
     if not values:
         return "Davies & Fleiss' kappa is undefined for every field."
     ordered = sorted(values, key=values.get)
-    text = (f"Davies & Fleiss' kappa between {values[ordered[0]]:.2f} ({ordered[0]}) and "
-            f"{values[ordered[-1]]:.2f} ({ordered[-1]}) over {len(values)} fields")
+    text = (
+        f"Davies & Fleiss' kappa between {values[ordered[0]]:.2f} ({ordered[0]}) and "
+        f"{values[ordered[-1]]:.2f} ({ordered[-1]}) over {len(values)} fields"
+    )
     undefined = [f for f in results if f not in values]
     if undefined:
         text += f"; undefined for {', '.join(undefined)}"
@@ -164,4 +198,6 @@ def write_report(results: dict[str, FieldAgreement], out_dir: str | Path, confid
 
 
 def _empty_pairwise() -> pd.DataFrame:
-    return pd.DataFrame(columns=["field", "rater_a", "rater_b", "n_items", "kappa", "se", "ci_low", "ci_high", "reason"])
+    return pd.DataFrame(
+        columns=["field", "rater_a", "rater_b", "n_items", "kappa", "se", "ci_low", "ci_high", "reason"]
+    )

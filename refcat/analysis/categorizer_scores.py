@@ -26,10 +26,22 @@ def category_scores(reference: pd.DataFrame, predicted: pd.DataFrame, categories
         pred = pd.to_numeric(predicted[cat], errors="coerce").to_numpy(dtype=float)
         keep = ~np.isnan(ref) & ~np.isnan(pred)
         r, p = ref[keep].astype(int), pred[keep].astype(int)
-        tp, fp, fn = int(((r == 1) & (p == 1)).sum()), int(((r == 0) & (p == 1)).sum()), int(((r == 1) & (p == 0)).sum())
-        rows.append({
-            "category": cat, "n": int(keep.sum()), "tp": tp, "fp": fp, "fn": fn,
-            "precision": _ratio(tp, tp + fp), "recall": _ratio(tp, tp + fn), "f1": _ratio(2 * tp, 2 * tp + fp + fn),
-            "kappa": cohen_kappa(r.tolist(), p.tolist()) if keep.any() else float("nan"),
-        })
+        tp, fp, fn = (
+            int(((r == 1) & (p == 1)).sum()),
+            int(((r == 0) & (p == 1)).sum()),
+            int(((r == 1) & (p == 0)).sum()),
+        )
+        rows.append(
+            {
+                "category": cat,
+                "n": int(keep.sum()),
+                "tp": tp,
+                "fp": fp,
+                "fn": fn,
+                "precision": _ratio(tp, tp + fp),
+                "recall": _ratio(tp, tp + fn),
+                "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+                "kappa": cohen_kappa(r.tolist(), p.tolist()) if keep.any() else float("nan"),
+            }
+        )
     return pd.DataFrame(rows).set_index("category")

@@ -16,7 +16,7 @@ into the paper's released label format (`*_RE_categorization.csv`).
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -35,8 +35,14 @@ from refcat.taxonomy import (
 
 OK, TIE, NO_MAJORITY, TOO_FEW = "ok", "tie", "no-majority", "too-few-answers"
 CONSENSUS_COLUMNS = ["item", "field", "label", "votes", "n_answers", "status"]
-RELEASE_COLUMNS = ["video_id", "instance_id", "ref_exp", "ref_exp_difficulty", "ref_exp_information",
-                   *RELEASE_CATEGORY_ORDER]
+RELEASE_COLUMNS = [
+    "video_id",
+    "instance_id",
+    "ref_exp",
+    "ref_exp_difficulty",
+    "ref_exp_information",
+    *RELEASE_CATEGORY_ORDER,
+]
 
 
 def consensus(long: pd.DataFrame, min_votes: int = 2, source: str = "label table") -> pd.DataFrame:
@@ -47,20 +53,27 @@ def consensus(long: pd.DataFrame, min_votes: int = 2, source: str = "label table
         raise UsageError(f"--min-votes must be at least 1, got {min_votes}")
     for column in ("item", "annotator", "field", "label"):
         if column not in long.columns:
-            raise FormatError(f"missing column {column!r}", path=source, expected="columns item, annotator, field, label")
+            raise FormatError(
+                f"missing column {column!r}", path=source, expected="columns item, annotator, field, label"
+            )
     codes, names = factorize_labels(long["label"])
     given = codes >= 0
-    answers = pd.DataFrame({
-        "item": long["item"].to_numpy()[given],
-        "annotator": long["annotator"].to_numpy()[given],
-        "field": long["field"].astype(str).to_numpy()[given],
-        "label": names[codes[given]] if len(names) else np.array([], dtype=object),
-    })
+    answers = pd.DataFrame(
+        {
+            "item": long["item"].to_numpy()[given],
+            "annotator": long["annotator"].to_numpy()[given],
+            "field": long["field"].astype(str).to_numpy()[given],
+            "label": names[codes[given]] if len(names) else np.array([], dtype=object),
+        }
+    )
     repeated = answers.duplicated(["item", "field", "annotator"])
     if repeated.any():
         row = answers[repeated].iloc[0]
-        raise FormatError(f"annotator {row['annotator']!r} answered field {row['field']!r} of item {row['item']!r} twice",
-                          path=source, expected="at most one answer per item, field and annotator")
+        raise FormatError(
+            f"annotator {row['annotator']!r} answered field {row['field']!r} of item {row['item']!r} twice",
+            path=source,
+            expected="at most one answer per item, field and annotator",
+        )
     field_order = {f: i for i, f in enumerate(pd.unique(answers["field"]))}
     votes = answers.groupby(["item", "field", "label"], sort=False).size().rename("votes").reset_index()
     votes = votes.sort_values(["item", "field", "votes", "label"], ascending=[True, True, False, True], kind="stable")
@@ -100,8 +113,10 @@ def release_frame(table: pd.DataFrame, texts: Mapping[str, str] | None = None) -
     item order.
     """
     if not is_re_fields(table["field"].unique()):
-        raise UsageError("the released format needs the RE fields: difficulty, correctness and taxonomy fields only",
-                         expected=", ".join(FIELD_VALUES))
+        raise UsageError(
+            "the released format needs the RE fields: difficulty, correctness and taxonomy fields only",
+            expected=", ".join(FIELD_VALUES),
+        )
     texts = texts or {}
     wide = table.pivot(index="item", columns="field", values="status")
     labels = table.pivot(index="item", columns="field", values="label")
@@ -127,7 +142,9 @@ def release_frame(table: pd.DataFrame, texts: Mapping[str, str] | None = None) -
         try:
             _, video_id, object_id, _ = parse_instance_key(str(item))
         except ValueError as exc:
-            raise FormatError(f"item {item!r} is not an instance key", expected="dataset/video_id/object_id/source") from exc
+            raise FormatError(
+                f"item {item!r} is not an instance key", expected="dataset/video_id/object_id/source"
+            ) from exc
         valid = correctness == "valid"
         row = {
             "video_id": video_id,
@@ -141,5 +158,5 @@ def release_frame(table: pd.DataFrame, texts: Mapping[str, str] | None = None) -
             row[name] = pd.NA if value is None else int(value == YES)
         rows.append(row)
     release = pd.DataFrame(rows, columns=RELEASE_COLUMNS)
-    release = release.astype({"instance_id": "int64", **{c: "Int8" for c in RELEASE_CATEGORY_ORDER}})
+    release = release.astype({"instance_id": "int64", **dict.fromkeys(RELEASE_CATEGORY_ORDER, "Int8")})
     return release, pd.DataFrame(skipped, columns=["item", "reason"])

@@ -25,9 +25,10 @@ import math
 import multiprocessing
 import os
 import time
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -49,8 +50,17 @@ log = logging.getLogger(__name__)
 
 COLUMNS = ("instance_key", "dataset", "video_id", "object_id", "source", "frame", "gt_present", "I", "U", "J", "F")
 DTYPES = {
-    "instance_key": str, "dataset": str, "video_id": str, "object_id": "int64", "source": str,
-    "frame": "int64", "gt_present": bool, "I": "int64", "U": "int64", "J": "float64", "F": "float64",
+    "instance_key": str,
+    "dataset": str,
+    "video_id": str,
+    "object_id": "int64",
+    "source": str,
+    "frame": "int64",
+    "gt_present": bool,
+    "I": "int64",
+    "U": "int64",
+    "J": "float64",
+    "F": "float64",
 }
 LAYOUTS = ("expression", "object")
 TABLE_SUFFIXES = (".parquet", ".csv")
@@ -68,8 +78,9 @@ def prediction_path(pred_dir: str | Path, layout: str, instance: Instance, frame
 class _VideoScorer:
     """Scores the expressions of one video at a time; holds what a worker process needs."""
 
-    def __init__(self, reader: DatasetReader, pred_dir: str | Path, layout: str,
-                 missing_as_empty: bool, bound_th: float) -> None:
+    def __init__(
+        self, reader: DatasetReader, pred_dir: str | Path, layout: str, missing_as_empty: bool, bound_th: float
+    ) -> None:
         if layout not in LAYOUTS:
             raise UsageError(f"unknown prediction layout {layout!r}", expected=" or ".join(LAYOUTS))
         self.reader = reader
@@ -103,8 +114,12 @@ class _VideoScorer:
             else:
                 values = read_label_png(path, frame=frame, allow_grayscale=True)
                 if values.shape != shape:
-                    raise FormatError(f"prediction is {values.shape[1]}x{values.shape[0]}", path=path, frame=frame,
-                                      expected=f"{shape[1]}x{shape[0]}, the size of the ground truth")
+                    raise FormatError(
+                        f"prediction is {values.shape[1]}x{values.shape[0]}",
+                        path=path,
+                        frame=frame,
+                        expected=f"{shape[1]}x{shape[0]}, the size of the ground truth",
+                    )
                 cache[path] = values
         values = cache[path]
         if values is None:
@@ -128,9 +143,21 @@ class _VideoScorer:
                 if not present:
                     mask = np.zeros(shape, dtype=bool)
                 inter, union = intersection_union(pred, mask, gt.void)
-                rows.append((inst.key, inst.dataset, video_id, inst.object_id, inst.source, frame, present,
-                             inter, union, region_similarity_from_counts(inter, union),
-                             boundary_f_measure(pred, mask, gt.void, self.bound_th)))
+                rows.append(
+                    (
+                        inst.key,
+                        inst.dataset,
+                        video_id,
+                        inst.object_id,
+                        inst.source,
+                        frame,
+                        present,
+                        inter,
+                        union,
+                        region_similarity_from_counts(inter, union),
+                        boundary_f_measure(pred, mask, gt.void, self.bound_th),
+                    )
+                )
         if missing:
             log.warning("%s: %d missing prediction frames scored as empty masks", video_id, missing)
         return _typed(pd.DataFrame(rows, columns=list(COLUMNS)))
@@ -159,9 +186,16 @@ def _by_video(instances: Iterable[Instance]) -> dict[str, list[Instance]]:
     return groups
 
 
-def iter_video_tables(pred_dir, reader: DatasetReader, instances: Iterable[Instance], layout: str = "expression", *,
-                      processes: int = 1, missing_as_empty: bool = False,
-                      bound_th: float = DAVIS_BOUND_TH) -> Iterator[pd.DataFrame]:
+def iter_video_tables(
+    pred_dir,
+    reader: DatasetReader,
+    instances: Iterable[Instance],
+    layout: str = "expression",
+    *,
+    processes: int = 1,
+    missing_as_empty: bool = False,
+    bound_th: float = DAVIS_BOUND_TH,
+) -> Iterator[pd.DataFrame]:
     """The per-sample rows of each video in turn; `processes` > 1 scores videos in worker processes.
 
     Workers are forked where the platform can fork (they inherit the reader as it is);
@@ -174,22 +208,39 @@ def iter_video_tables(pred_dir, reader: DatasetReader, instances: Iterable[Insta
             yield scorer.score(*task)
         return
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with ProcessPoolExecutor(max_workers=min(processes, len(tasks)), mp_context=context,
-                             initializer=_init_worker, initargs=(scorer,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(processes, len(tasks)), mp_context=context, initializer=_init_worker, initargs=(scorer,)
+    ) as pool:
         yield from pool.map(_score_in_worker, tasks)
 
 
-def per_sample_table(pred_dir, reader: DatasetReader, instances: Iterable[Instance], layout: str = "expression", *,
-                     processes: int = 1, missing_as_empty: bool = False,
-                     bound_th: float = DAVIS_BOUND_TH) -> pd.DataFrame:
+def per_sample_table(
+    pred_dir,
+    reader: DatasetReader,
+    instances: Iterable[Instance],
+    layout: str = "expression",
+    *,
+    processes: int = 1,
+    missing_as_empty: bool = False,
+    bound_th: float = DAVIS_BOUND_TH,
+) -> pd.DataFrame:
     """One row per expression x annotated frame (`COLUMNS`), sorted by video, object, source, frame.
 
     A missing prediction file raises MissingDataError unless `missing_as_empty`, which
     scores it as an empty mask. A prediction whose size differs from the ground truth
     raises FormatError.
     """
-    parts = list(iter_video_tables(pred_dir, reader, instances, layout, processes=processes,
-                                   missing_as_empty=missing_as_empty, bound_th=bound_th))
+    parts = list(
+        iter_video_tables(
+            pred_dir,
+            reader,
+            instances,
+            layout,
+            processes=processes,
+            missing_as_empty=missing_as_empty,
+            bound_th=bound_th,
+        )
+    )
     return _sorted(parts)
 
 
@@ -244,10 +295,20 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise FormatError(f"bad values ({exc})", path=path, expected="the per-sample table's column types") from exc
 
 
-def evaluate_to_file(pred_dir, reader: DatasetReader, instances: Iterable[Instance], output: str | Path,
-                     layout: str = "expression", *, processes: int = 1, missing_as_empty: bool = False,
-                     bound_th: float = DAVIS_BOUND_TH, restart: bool = False,
-                     checkpoint_seconds: float = 60.0, progress=None) -> pd.DataFrame:
+def evaluate_to_file(
+    pred_dir,
+    reader: DatasetReader,
+    instances: Iterable[Instance],
+    output: str | Path,
+    layout: str = "expression",
+    *,
+    processes: int = 1,
+    missing_as_empty: bool = False,
+    bound_th: float = DAVIS_BOUND_TH,
+    restart: bool = False,
+    checkpoint_seconds: float = 60.0,
+    progress=None,
+) -> pd.DataFrame:
     """`per_sample_table` written to `output`, resuming from what an earlier run wrote there.
 
     A video is skipped when the existing output holds rows for every one of its requested
@@ -268,8 +329,9 @@ def evaluate_to_file(pred_dir, reader: DatasetReader, instances: Iterable[Instan
                 del groups[video_id]
         log.info("%s: %d videos already evaluated, %d to go", output, len(kept), len(groups))
     todo = [inst for group in groups.values() for inst in group]
-    tables = iter_video_tables(pred_dir, reader, todo, layout, processes=processes,
-                               missing_as_empty=missing_as_empty, bound_th=bound_th)
+    tables = iter_video_tables(
+        pred_dir, reader, todo, layout, processes=processes, missing_as_empty=missing_as_empty, bound_th=bound_th
+    )
     if progress is not None:
         tables = progress(tables, total=len(groups))
     parts = list(kept)
@@ -291,8 +353,8 @@ DAVIS_STATS = ("J_mean", "J_recall", "J_decay", "F_mean", "F_recall", "F_decay")
 DAVIS_AVERAGE_NOTES = {
     "expression": "J/F mean, recall and decay of each expression over its frames, then the mean over expressions",
     "object": "DAVIS-2017: J/F mean, recall and decay of each object over its frames (one sequence per object; "
-              "an object with several expressions counts the mean of its expressions' figures), then the mean "
-              "over objects",
+    "an object with several expressions counts the mean of its expressions' figures), then the mean "
+    "over objects",
 }
 
 
@@ -306,8 +368,14 @@ class DavisSummary(NamedTuple):
 
 def _statistics_row(group: pd.DataFrame) -> dict[str, float]:
     j, f = davis_statistics(group["J"].to_numpy()), davis_statistics(group["F"].to_numpy())
-    return {"J_mean": j.mean, "J_recall": j.recall, "J_decay": j.decay,
-            "F_mean": f.mean, "F_recall": f.recall, "F_decay": f.decay}
+    return {
+        "J_mean": j.mean,
+        "J_recall": j.recall,
+        "J_decay": j.decay,
+        "F_mean": f.mean,
+        "F_recall": f.recall,
+        "F_decay": f.decay,
+    }
 
 
 def _means(rows: pd.DataFrame, prefix: str) -> dict[str, float]:
@@ -344,15 +412,28 @@ def davis_summary(table: pd.DataFrame, *, drop_ends: bool = False, layout: str =
         first = group.iloc[0]
         if drop_ends:
             group = group.iloc[1:-1]
-        rows.append({"instance_key": key, "dataset": first["dataset"], "video_id": first["video_id"],
-                     "object_id": int(first["object_id"]), "source": first["source"], "frames": len(group),
-                     **_statistics_row(group)})
+        rows.append(
+            {
+                "instance_key": key,
+                "dataset": first["dataset"],
+                "video_id": first["video_id"],
+                "object_id": int(first["object_id"]),
+                "source": first["source"],
+                "frames": len(group),
+                **_statistics_row(group),
+            }
+        )
     referent = ["dataset", "video_id", "object_id"]
     per_expression = pd.DataFrame(rows, columns=["instance_key", *referent, "source", "frames", *DAVIS_STATS])
-    per_object = (per_expression.groupby(referent, sort=True)
-                  .agg(expressions=("instance_key", "size"), frames=("frames", "max"),
-                       **{col: (col, "mean") for col in DAVIS_STATS})
-                  .reset_index())
+    per_object = (
+        per_expression.groupby(referent, sort=True)
+        .agg(
+            expressions=("instance_key", "size"),
+            frames=("frames", "max"),
+            **{col: (col, "mean") for col in DAVIS_STATS},
+        )
+        .reset_index()
+    )
     overall = {"expressions": len(per_expression), "objects": len(per_object), "davis_average": layout}
     by_unit = {"expression": _means(per_expression, "expression_"), "object": _means(per_object, "object_")}
     overall.update({col: by_unit[layout][f"{layout}_{col}"] for col in (*DAVIS_STATS, "JF_mean")})
@@ -366,8 +447,9 @@ def a2d_summary(table: pd.DataFrame, convention: str = "mttr") -> dict[str, floa
     return iou_summary(table["I"].to_numpy(), table["U"].to_numpy(), table["gt_present"].to_numpy(), convention)
 
 
-def summary_by_source(table: pd.DataFrame, convention: str = "mttr", *, drop_ends: bool = False,
-                      layout: str = "expression") -> pd.DataFrame:
+def summary_by_source(
+    table: pd.DataFrame, convention: str = "mttr", *, drop_ends: bool = False, layout: str = "expression"
+) -> pd.DataFrame:
     """One row per expression source and one for all: `davis_summary(...).overall` and the A2D IoU figures."""
     groups = [("all", table)] + [(source, group) for source, group in table.groupby("source", sort=True)]
     rows = []
@@ -394,8 +476,9 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [{k: _json_value(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
-def summary_document(table: pd.DataFrame, convention: str = "mttr", *, layout: str = "expression",
-                     drop_ends: bool = False) -> dict:
+def summary_document(
+    table: pd.DataFrame, convention: str = "mttr", *, layout: str = "expression", drop_ends: bool = False
+) -> dict:
     """The summary of a per-sample table as one JSON-ready object (NaN as null):
     `by_source` (`summary_by_source`, keyed by source, "all" first), `per_object` and
     `per_expression` (`davis_summary` rows), the settings, and `notes` saying what the
@@ -403,13 +486,18 @@ def summary_document(table: pd.DataFrame, convention: str = "mttr", *, layout: s
     by_source = summary_by_source(table, convention, drop_ends=drop_ends, layout=layout)
     davis = davis_summary(table, drop_ends=drop_ends, layout=layout)
     return {
-        "layout": layout, "convention": convention, "drop_ends": drop_ends,
+        "layout": layout,
+        "convention": convention,
+        "drop_ends": drop_ends,
         "davis_average": layout,
-        "notes": {"J_mean..JF_mean": DAVIS_AVERAGE_NOTES[layout],
-                  **{f"{unit}_J_mean..{unit}_JF_mean": note for unit, note in DAVIS_AVERAGE_NOTES.items()},
-                  "iou": CONVENTIONS[convention]},
-        "by_source": {name: {k: _json_value(v) for k, v in row.items()}
-                      for name, row in by_source.to_dict(orient="index").items()},
+        "notes": {
+            "J_mean..JF_mean": DAVIS_AVERAGE_NOTES[layout],
+            **{f"{unit}_J_mean..{unit}_JF_mean": note for unit, note in DAVIS_AVERAGE_NOTES.items()},
+            "iou": CONVENTIONS[convention],
+        },
+        "by_source": {
+            name: {k: _json_value(v) for k, v in row.items()} for name, row in by_source.to_dict(orient="index").items()
+        },
         "per_object": _records(davis.per_object),
         "per_expression": _records(davis.per_expression),
     }

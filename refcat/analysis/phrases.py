@@ -31,8 +31,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEVELS = ("thing", "actor", "action", "actor+action", "full")
-ACTOR_NOUNS = {"adult": "person", "baby": "baby", "ball": "ball", "bird": "bird", "car": "car", "cat": "cat",
-               "dog": "dog"}
+ACTOR_NOUNS = {
+    "adult": "person",
+    "baby": "baby",
+    "ball": "ball",
+    "bird": "bird",
+    "car": "car",
+    "cat": "cat",
+    "dog": "dog",
+}
 NO_ACTION = "none"
 
 
@@ -41,8 +48,12 @@ def phrase(level: str, actor: str, action: str) -> str:
     if actor not in ACTOR_NOUNS:
         raise UsageError(f"unknown A2D actor {actor!r}", expected=", ".join(ACTOR_NOUNS))
     verb = "" if action == NO_ACTION else f" {action}"
-    phrases = {"thing": "thing", "actor": ACTOR_NOUNS[actor], "action": f"thing{verb}",
-               "actor+action": f"{ACTOR_NOUNS[actor]}{verb}"}
+    phrases = {
+        "thing": "thing",
+        "actor": ACTOR_NOUNS[actor],
+        "action": f"thing{verb}",
+        "actor+action": f"{ACTOR_NOUNS[actor]}{verb}",
+    }
     if level not in phrases:
         raise UsageError(f"no derived phrase for level {level!r}", expected=", ".join(phrases))
     return phrases[level]
@@ -56,8 +67,12 @@ class PhraseVariants(NamedTuple):
     skipped: list[tuple[str, int]]
 
 
-def phrase_instances(instances: Iterable[Instance], actors: Mapping[tuple[str, int], str | None],
-                     actions: Mapping[tuple[str, int], str], where: str = "actor-action codes") -> PhraseVariants:
+def phrase_instances(
+    instances: Iterable[Instance],
+    actors: Mapping[tuple[str, int], str | None],
+    actions: Mapping[tuple[str, int], str],
+    where: str = "actor-action codes",
+) -> PhraseVariants:
     """The variants of every referent that has expressions: four derived levels once per referent,
     then each original expression as `phrase:full:{source}`. `actors` / `actions` map
     (video_id, object_id) to the A2D actor and action names; a referent missing from either
@@ -69,15 +84,26 @@ def phrase_instances(instances: Iterable[Instance], actors: Mapping[tuple[str, i
         referent = (inst.video_id, inst.object_id)
         if actors.get(referent) is None or referent not in actions:
             if referent not in skipped:
-                log.warning("%s: no actor-action code for %s object %d (it has sentences but no mask); "
-                            "no phrase variants", where, inst.video_id, inst.object_id)
+                log.warning(
+                    "%s: no actor-action code for %s object %d (it has sentences but no mask); no phrase variants",
+                    where,
+                    inst.video_id,
+                    inst.object_id,
+                )
                 skipped[referent] = None
             continue
         if referent not in done:
             done.add(referent)
             for level in LEVELS[:-1]:
-                out.append(Instance(inst.dataset, inst.video_id, inst.object_id, f"phrase:{level}",
-                                    phrase(level, actors[referent], actions[referent])))
+                out.append(
+                    Instance(
+                        inst.dataset,
+                        inst.video_id,
+                        inst.object_id,
+                        f"phrase:{level}",
+                        phrase(level, actors[referent], actions[referent]),
+                    )
+                )
         out.append(Instance(inst.dataset, inst.video_id, inst.object_id, f"phrase:full:{inst.source}", inst.text))
     return PhraseVariants(out, list(skipped))
 

@@ -27,10 +27,18 @@ def _grouped_bars(ax, frame: pd.DataFrame, errors: dict[str, np.ndarray] | None 
     x = np.arange(n_rows)
     for i, column in enumerate(frame.columns):
         yerr = None if errors is None else errors.get(column)
-        ax.bar(x + (i - (n_cols - 1) / 2) * width, frame[column].to_numpy(dtype=float), width, label=str(column),
-               yerr=yerr, capsize=3 if yerr is not None else 0)
+        ax.bar(
+            x + (i - (n_cols - 1) / 2) * width,
+            frame[column].to_numpy(dtype=float),
+            width,
+            label=str(column),
+            yerr=yerr,
+            capsize=3 if yerr is not None else 0,
+        )
     ax.set_xticks(x)
-    ax.set_xticklabels([str(i) for i in frame.index], rotation=30 if n_rows > 4 else 0, ha="right" if n_rows > 4 else "center")
+    ax.set_xticklabels(
+        [str(i) for i in frame.index], rotation=30 if n_rows > 4 else 0, ha="right" if n_rows > 4 else "center"
+    )
     ax.legend(frameon=False, fontsize="small")
 
 
@@ -52,7 +60,7 @@ def figure4_bars(shares: pd.DataFrame, difficulty: str = "all") -> Figure:
     from refcat.taxonomy import CATEGORY_NAMES
 
     part = shares.xs(difficulty, level="difficulty")
-    frame = (part[list(CATEGORY_NAMES)].T * 100)
+    frame = part[list(CATEGORY_NAMES)].T * 100
     frame.columns = [f"{ds} (n={n})" for ds, n in zip(part.index, part["n"])]
     fig = Figure(figsize=(7, 3.5))
     ax = fig.add_subplot()
@@ -71,8 +79,9 @@ def category_iou_bars(categories: pd.DataFrame) -> Figure:
 
     means, low, high = wide("mean_iou"), wide("ci_low"), wide("ci_high")
     names = {"yes": "with category", "no": "without"}
-    errors = {names[c]: np.nan_to_num(np.vstack([means[c] - low[c], high[c] - means[c]]).clip(min=0))
-              for c in ("yes", "no")}
+    errors = {
+        names[c]: np.nan_to_num(np.vstack([means[c] - low[c], high[c] - means[c]]).clip(min=0)) for c in ("yes", "no")
+    }
     fig = Figure(figsize=(7, 3.5))
     ax = fig.add_subplot()
     _grouped_bars(ax, means.rename(columns=names), errors)
@@ -85,7 +94,9 @@ def category_iou_bars(categories: pd.DataFrame) -> Figure:
 def difference_bars(table5: pd.DataFrame, measure: str = "mean_iou") -> Figure:
     """Table 5 as a plot: IoU(with) - IoU(without) per category with its paired bootstrap CI."""
     diff = table5[f"{measure}_diff"].to_numpy(dtype=float)
-    err = np.nan_to_num(np.vstack([diff - table5[f"{measure}_ci_low"], table5[f"{measure}_ci_high"] - diff]).clip(min=0))
+    err = np.nan_to_num(
+        np.vstack([diff - table5[f"{measure}_ci_low"], table5[f"{measure}_ci_high"] - diff]).clip(min=0)
+    )
     fig = Figure(figsize=(5, 3.2))
     ax = fig.add_subplot()
     ax.bar(np.arange(len(diff)), diff, yerr=err, capsize=4, color=["tab:green" if d >= 0 else "tab:red" for d in diff])
@@ -97,8 +108,9 @@ def difference_bars(table5: pd.DataFrame, measure: str = "mean_iou") -> Figure:
     return fig
 
 
-def precision_curves(table: pd.DataFrame, convention: str = "mttr", by: str = "source",
-                     thresholds=np.linspace(0.5, 0.95, 10)) -> Figure:
+def precision_curves(
+    table: pd.DataFrame, convention: str = "mttr", by: str = "source", thresholds=np.linspace(0.5, 0.95, 10)
+) -> Figure:
     """precision@K against K, one curve for all samples and one per value of `by` (at most 8)."""
     fig = Figure(figsize=(5, 3.5))
     ax = fig.add_subplot()

@@ -14,16 +14,35 @@ import pandas as pd
 from refcat.analysis import ablation, plots, stats
 from refcat.analysis.evaluate import summary_by_source
 
-SUMMARY_COLUMNS = ["expressions", "samples", "J_mean", "F_mean", "JF_mean", "overall_iou", "mean_iou",
-                   "precision@0.5", "precision@0.6", "precision@0.7", "precision@0.8", "precision@0.9"]
+SUMMARY_COLUMNS = [
+    "expressions",
+    "samples",
+    "J_mean",
+    "F_mean",
+    "JF_mean",
+    "overall_iou",
+    "mean_iou",
+    "precision@0.5",
+    "precision@0.6",
+    "precision@0.7",
+    "precision@0.8",
+    "precision@0.9",
+]
 CSS = """body{font-family:sans-serif;max-width:70em;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #bbb;padding:0.2em 0.6em;text-align:right}
 th{background:#f0f0f0}img{max-width:100%}p.note{color:#555;font-size:0.9em}"""
 
 
-def analysis_tables(table: pd.DataFrame, labels: pd.DataFrame | None = None,
-                    by_expression: pd.DataFrame | None = None, convention: str = "mttr", *,
-                    n_boot: int = 2000, seed: int = 0, confidence: float = 0.95) -> dict[str, pd.DataFrame]:
+def analysis_tables(
+    table: pd.DataFrame,
+    labels: pd.DataFrame | None = None,
+    by_expression: pd.DataFrame | None = None,
+    convention: str = "mttr",
+    *,
+    n_boot: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> dict[str, pd.DataFrame]:
     """Every table the inputs allow, by title, in report order."""
     boot = {"n_boot": n_boot, "seed": seed, "confidence": confidence}
     tables = {"Summary by expression source": summary_by_source(table, convention)[SUMMARY_COLUMNS]}
@@ -82,16 +101,28 @@ def html_table(frame: pd.DataFrame) -> str:
     return frame.to_html(na_rep="", float_format=lambda v: f"{v:.4f}", border=0, escape=True)
 
 
-def render(table: pd.DataFrame, labels: pd.DataFrame | None = None, by_expression: pd.DataFrame | None = None,
-           convention: str = "mttr", *, title: str = "refcat report", n_boot: int = 2000, seed: int = 0,
-           confidence: float = 0.95) -> tuple[str, str]:
+def render(
+    table: pd.DataFrame,
+    labels: pd.DataFrame | None = None,
+    by_expression: pd.DataFrame | None = None,
+    convention: str = "mttr",
+    *,
+    title: str = "refcat report",
+    n_boot: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[str, str]:
     """(HTML page, Markdown text) of the report."""
     tables = analysis_tables(table, labels, by_expression, convention, n_boot=n_boot, seed=seed, confidence=confidence)
     figures = _figures(table, tables, convention)
-    note = (f"{len(table)} samples, {table['instance_key'].nunique()} expressions. IoU convention: {convention}; "
-            f"confidence intervals: {confidence:.0%} percentile bootstrap, {n_boot} resamples, seed {seed}.")
-    page = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-            f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1><p class='note'>{html.escape(note)}</p>"]
+    note = (
+        f"{len(table)} samples, {table['instance_key'].nunique()} expressions. IoU convention: {convention}; "
+        f"confidence intervals: {confidence:.0%} percentile bootstrap, {n_boot} resamples, seed {seed}."
+    )
+    page = [
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+        f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1><p class='note'>{html.escape(note)}</p>",
+    ]
     md = [f"# {title}", "", note, ""]
     for name, frame in tables.items():
         page.append(f"<h2>{html.escape(name)}</h2>{html_table(frame)}")
@@ -103,8 +134,14 @@ def render(table: pd.DataFrame, labels: pd.DataFrame | None = None, by_expressio
     return "\n".join(page), "\n".join(md)
 
 
-def write_report(out_dir: str | Path, table: pd.DataFrame, labels: pd.DataFrame | None = None,
-                 by_expression: pd.DataFrame | None = None, convention: str = "mttr", **options) -> list[Path]:
+def write_report(
+    out_dir: str | Path,
+    table: pd.DataFrame,
+    labels: pd.DataFrame | None = None,
+    by_expression: pd.DataFrame | None = None,
+    convention: str = "mttr",
+    **options,
+) -> list[Path]:
     """Write report.html and report.md into `out_dir`; returns their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

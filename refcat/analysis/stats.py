@@ -27,8 +27,16 @@ from refcat.taxonomy import (
 )
 
 KINDS = ("trivial", "non-trivial", "no-re", "wrong-object")
-LABEL_COLUMNS = ("dataset", "video_id", "object_id", "text", "difficulty", "correctness", "information",
-                 *CATEGORY_NAMES)
+LABEL_COLUMNS = (
+    "dataset",
+    "video_id",
+    "object_id",
+    "text",
+    "difficulty",
+    "correctness",
+    "information",
+    *CATEGORY_NAMES,
+)
 
 
 def label_table(release: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
@@ -38,20 +46,33 @@ def label_table(release: pd.DataFrame, dataset: str | None = None) -> pd.DataFra
     """
     from refcat.datasets.release import labels_from_release
 
-    missing = [c for c in ("video_id", "instance_id", "ref_exp", "ref_exp_difficulty", "ref_exp_information",
-                           *RELEASE_CATEGORY_ORDER) if c not in release.columns]
+    missing = [
+        c
+        for c in (
+            "video_id",
+            "instance_id",
+            "ref_exp",
+            "ref_exp_difficulty",
+            "ref_exp_information",
+            *RELEASE_CATEGORY_ORDER,
+        )
+        if c not in release.columns
+    ]
     if missing:
         raise UsageError(f"label table lacks columns {', '.join(missing)}", expected="the released label format")
     labels = labels_from_release(release)
-    out = pd.DataFrame({
-        "dataset": labels["dataset"].astype(str) if "dataset" in labels else (dataset or "all"),
-        "video_id": labels["video_id"].astype(str),
-        "object_id": labels["instance_id"].astype("int64"),
-        "text": labels["ref_exp"].astype(str),
-        "difficulty": labels["difficulty"],
-        "correctness": labels["correctness"],
-        "information": labels["information"],
-    }, index=labels.index)
+    out = pd.DataFrame(
+        {
+            "dataset": labels["dataset"].astype(str) if "dataset" in labels else (dataset or "all"),
+            "video_id": labels["video_id"].astype(str),
+            "object_id": labels["instance_id"].astype("int64"),
+            "text": labels["ref_exp"].astype(str),
+            "difficulty": labels["difficulty"],
+            "correctness": labels["correctness"],
+            "information": labels["information"],
+        },
+        index=labels.index,
+    )
     for name in CATEGORY_NAMES:
         out[name] = labels[name].astype("Int8").astype("boolean")
     return out.reset_index(drop=True)
@@ -90,8 +111,12 @@ def category_shares(labels: pd.DataFrame, by_difficulty: bool = True) -> pd.Data
     for dataset, difficulty, group in groups:
         cats = group[list(CATEGORY_NAMES)]
         labelled = cats.notna().any(axis=1)
-        row = {"dataset": dataset, "difficulty": difficulty, "n": int(labelled.sum()),
-               "unlabelled": int((~labelled).sum())}
+        row = {
+            "dataset": dataset,
+            "difficulty": difficulty,
+            "n": int(labelled.sum()),
+            "unlabelled": int((~labelled).sum()),
+        }
         for name in CATEGORY_NAMES:
             known = cats[name].dropna()
             row[name] = float(known.astype(bool).mean()) if len(known) else float("nan")
@@ -131,9 +156,12 @@ def cooccurrence(labels: pd.DataFrame, dataset: str | None = None, conditional: 
 
 def dataset_statistics(labels: pd.DataFrame) -> dict:
     """All of the above as plain Python values (for JSON)."""
+
     def records(frame: pd.DataFrame) -> dict:
         frame = frame.astype(object).where(frame.notna(), None)
-        return {(" / ".join(k) if isinstance(k, tuple) else str(k)): v for k, v in frame.to_dict(orient="index").items()}
+        return {
+            (" / ".join(k) if isinstance(k, tuple) else str(k)): v for k, v in frame.to_dict(orient="index").items()
+        }
 
     return {
         "figure3_difficulty": records(difficulty_proportions(labels)),

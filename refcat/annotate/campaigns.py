@@ -52,20 +52,30 @@ from refcat.store.schema import (
 )
 
 __all__ = [
-    "Campaign", "Round", "select_instances", "create_campaign", "get_campaign", "list_campaigns",
-    "current_round", "close_round", "progress",
+    "Campaign",
+    "Round",
+    "close_round",
+    "create_campaign",
+    "current_round",
+    "get_campaign",
+    "list_campaigns",
+    "progress",
+    "select_instances",
 ]
 
 # Demo accounts (name -> password, role): for the bundled demo data only.
 
 
-def select_instances(store: Store, dataset: str | None = None, split: str | None = None, min_objects: int = 1,
-                     video_ids: list[str] | None = None) -> list[str]:
+def select_instances(
+    store: Store,
+    dataset: str | None = None,
+    split: str | None = None,
+    min_objects: int = 1,
+    video_ids: list[str] | None = None,
+) -> list[str]:
     """Keys of stored instances, sorted, whose video has at least `min_objects` annotated objects
     ("videos with two or more objects" is `min_objects=2`)."""
-    n_objects = (
-        select(ObjectRow.video_pk, func.count(ObjectRow.id).label("n")).group_by(ObjectRow.video_pk).subquery()
-    )
+    n_objects = select(ObjectRow.video_pk, func.count(ObjectRow.id).label("n")).group_by(ObjectRow.video_pk).subquery()
     query = (
         select(InstanceRow.key)
         .join(ObjectRow, InstanceRow.object_pk == ObjectRow.id)
@@ -91,10 +101,17 @@ def _admin_row(session, user: User | str, action: str) -> UserRow:
     return row
 
 
-def create_campaign(store: Store, name: str, instance_keys: list[str], annotators: list[str],
-                    per_instance: int = 3, question_sets: tuple[str, ...] = ("difficulty", "semantics"),
-                    auto_trivial: bool = True, pre_annotate: bool = False,
-                    created_by: User | str | None = None) -> Campaign:
+def create_campaign(
+    store: Store,
+    name: str,
+    instance_keys: list[str],
+    annotators: list[str],
+    per_instance: int = 3,
+    question_sets: tuple[str, ...] = ("difficulty", "semantics"),
+    auto_trivial: bool = True,
+    pre_annotate: bool = False,
+    created_by: User | str | None = None,
+) -> Campaign:
     """Create a campaign, assign its instances and open its blind round (see module doc)."""
     keys = list(dict.fromkeys(instance_keys))
     names = list(dict.fromkeys(annotators))
@@ -107,8 +124,10 @@ def create_campaign(store: Store, name: str, instance_keys: list[str], annotator
     if unknown_sets or not sets:
         raise UsageError(f"unknown question sets {unknown_sets or sets}", expected=f"some of {sorted(QUESTION_SETS)}")
     if not 1 <= per_instance <= len(names):
-        raise UsageError(f"{per_instance} annotators per instance with {len(names)} annotators",
-                         expected=f"1 to {len(names)} per instance")
+        raise UsageError(
+            f"{per_instance} annotators per instance with {len(names)} annotators",
+            expected=f"1 to {len(names)} per instance",
+        )
     with store.session() as session:
         if session.scalar(select(CampaignRow.id).where(CampaignRow.name == name)) is not None:
             raise UsageError(f"campaign {name!r} already exists")
@@ -123,29 +142,52 @@ def create_campaign(store: Store, name: str, instance_keys: list[str], annotator
         missing = [k for k in keys if k not in rows]
         if missing:
             raise StoreError(f"{len(missing)} unknown instances, e.g. {missing[0]!r}", expected="stored instance keys")
-        campaign = CampaignRow(name=name, question_sets=",".join(sets), per_instance=per_instance,
-                               auto_trivial=auto_trivial, pre_annotate=pre_annotate,
-                               created_by=None if creator is None else creator.id)
+        campaign = CampaignRow(
+            name=name,
+            question_sets=",".join(sets),
+            per_instance=per_instance,
+            auto_trivial=auto_trivial,
+            pre_annotate=pre_annotate,
+            created_by=None if creator is None else creator.id,
+        )
         session.add(campaign)
         session.flush()
         session.add_all(CampaignMemberRow(campaign_pk=campaign.id, user_pk=u.id) for u in users)
         session.add_all(
-            AssignmentRow(campaign_pk=campaign.id, instance_pk=rows[key].id,
-                          user_pk=users[(i * per_instance + j) % len(users)].id, position=i)
-            for i, key in enumerate(keys) for j in range(per_instance)
+            AssignmentRow(
+                campaign_pk=campaign.id,
+                instance_pk=rows[key].id,
+                user_pk=users[(i * per_instance + j) % len(users)].id,
+                position=i,
+            )
+            for i, key in enumerate(keys)
+            for j in range(per_instance)
         )
         session.add(RoundRow(campaign_pk=campaign.id, number=LABEL_ROUND, kind="label"))
         if auto_trivial and "difficulty" in sets:
-            objects_per_video = dict(session.execute(
-                select(ObjectRow.video_pk, func.count(ObjectRow.id)).group_by(ObjectRow.video_pk)).all())
-            video_of = dict(session.execute(
-                select(InstanceRow.id, ObjectRow.video_pk).join(ObjectRow, InstanceRow.object_pk == ObjectRow.id)
-                .where(InstanceRow.key.in_(keys))).all())
+            objects_per_video = dict(
+                session.execute(select(ObjectRow.video_pk, func.count(ObjectRow.id)).group_by(ObjectRow.video_pk)).all()
+            )
+            video_of = dict(
+                session.execute(
+                    select(InstanceRow.id, ObjectRow.video_pk)
+                    .join(ObjectRow, InstanceRow.object_pk == ObjectRow.id)
+                    .where(InstanceRow.key.in_(keys))
+                ).all()
+            )
             session.add_all(
-                LabelEventRow(campaign_pk=campaign.id, instance_pk=rows[key].id, user_pk=None, round=LABEL_ROUND,
-                              kind="auto", field="difficulty", value="trivial",
-                              reason="the only annotated object in its video")
-                for key in keys if objects_per_video[video_of[rows[key].id]] == 1
+                LabelEventRow(
+                    campaign_pk=campaign.id,
+                    instance_pk=rows[key].id,
+                    user_pk=None,
+                    round=LABEL_ROUND,
+                    kind="auto",
+                    field="difficulty",
+                    value="trivial",
+                    reason="the only annotated object in its video",
+                )
+                for key in keys
+                if objects_per_video[video_of[rows[key].id]] == 1
             )
         session.flush()
         return to_campaign(session, campaign)
@@ -197,9 +239,19 @@ def progress(store: Store, campaign: Campaign | str) -> pd.DataFrame:
     for name in state.campaign.annotators:
         items = state.queue(name)
         done = sum(item.complete for item in items)
-        rows.append({"annotator": name, "round": state.round.number, "assigned": len(items),
-                     "complete": done, "remaining": len(items) - done})
+        rows.append(
+            {
+                "annotator": name,
+                "round": state.round.number,
+                "assigned": len(items),
+                "complete": done,
+                "remaining": len(items) - done,
+            }
+        )
     table = pd.DataFrame(rows, columns=["annotator", "round", "assigned", "complete", "remaining"])
-    total = {"annotator": "total", "round": state.round.number,
-             **{c: int(table[c].sum()) for c in ("assigned", "complete", "remaining")}}
+    total = {
+        "annotator": "total",
+        "round": state.round.number,
+        **{c: int(table[c].sum()) for c in ("assigned", "complete", "remaining")},
+    }
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)

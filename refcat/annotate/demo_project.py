@@ -19,8 +19,12 @@ from refcat.store.importing import Progress, import_reader
 from refcat.store.instances import ImportCounts
 from refcat.store.schema import CampaignRow, UserRow
 
-DEMO_USERS = {"admin": ("admin", "admin"), "ann1": ("ann1", "annotator"),
-              "ann2": ("ann2", "annotator"), "ann3": ("ann3", "annotator")}
+DEMO_USERS = {
+    "admin": ("admin", "admin"),
+    "ann1": ("ann1", "annotator"),
+    "ann2": ("ann2", "annotator"),
+    "ann3": ("ann3", "annotator"),
+}
 DEMO_CAMPAIGN = "demo"
 
 
@@ -40,12 +44,19 @@ def create_demo_project(store: Store) -> dict:
     if not has_campaign:
         keys = select_instances(store, dataset="demo")
         if not keys:
-            raise StoreError("no instances of the demo dataset in the store", path=store.url,
-                             expected="`refcat demo-store` to import the demo data first")
+            raise StoreError(
+                "no instances of the demo dataset in the store",
+                path=store.url,
+                expected="`refcat demo-store` to import the demo data first",
+            )
         create_campaign(store, DEMO_CAMPAIGN, keys, ["ann1", "ann2", "ann3"], per_instance=3, created_by="admin")
         created.append(f"campaign {DEMO_CAMPAIGN}")
-    return {"users": {name: pw for name, (pw, _) in DEMO_USERS.items()}, "campaign": DEMO_CAMPAIGN,
-            "instances": get_campaign(store, DEMO_CAMPAIGN).n_instances, "created": created}
+    return {
+        "users": {name: pw for name, (pw, _) in DEMO_USERS.items()},
+        "campaign": DEMO_CAMPAIGN,
+        "instances": get_campaign(store, DEMO_CAMPAIGN).n_instances,
+        "created": created,
+    }
 
 
 def build_demo_store(url: str | Path, data: str | Path, progress: Progress = iter) -> tuple[Store, ImportCounts, dict]:

@@ -57,13 +57,19 @@ def consensus_release(store: Store, campaign: Campaign | str) -> ReleaseLabels:
     """The campaign's final labels as released-format rows (see module doc)."""
     final = final_labels(store, campaign)
     if final.empty:
-        raise UsageError(f"campaign {campaign if isinstance(campaign, str) else campaign.name!r} has no labels to release")
-    table = final.assign(status=[OK if label is not None else status
-                                 for label, status in zip(final["label"], final["status"])],
-                         label=final["label"].fillna(""))
+        raise UsageError(
+            f"campaign {campaign if isinstance(campaign, str) else campaign.name!r} has no labels to release"
+        )
+    table = final.assign(
+        status=[OK if label is not None else status for label, status in zip(final["label"], final["status"])],
+        label=final["label"].fillna(""),
+    )
     with store.session() as session:
-        texts = dict(session.execute(select(InstanceRow.key, InstanceRow.text)
-                                     .where(InstanceRow.key.in_(list(table["item"].unique())))).all())
+        texts = dict(
+            session.execute(
+                select(InstanceRow.key, InstanceRow.text).where(InstanceRow.key.in_(list(table["item"].unique())))
+            ).all()
+        )
     release, skipped = release_frame(table[["item", "field", "label", "status"]], texts)
     automatic = set(final.loc[(final["field"] == "difficulty") & (final["source"] == "auto"), "item"])
     kept = [item for item in sorted(table["item"].unique()) if item not in set(skipped["item"])]

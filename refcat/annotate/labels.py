@@ -48,9 +48,21 @@ from refcat.store.schema import LabelEventRow, utcnow
 from refcat.taxonomy import FIELD_VALUES
 
 __all__ = [
-    "QueueItem", "Undone", "queue", "resume_position", "questions_for", "revision_questions", "record_answer",
-    "undo_last", "answers", "others_answers", "label_table", "events_table", "disagreements",
-    "adjudicate", "final_labels",
+    "QueueItem",
+    "Undone",
+    "adjudicate",
+    "answers",
+    "disagreements",
+    "events_table",
+    "final_labels",
+    "label_table",
+    "others_answers",
+    "questions_for",
+    "queue",
+    "record_answer",
+    "resume_position",
+    "revision_questions",
+    "undo_last",
 ]
 
 
@@ -131,15 +143,28 @@ def _facts(store: Store, session, campaign: Campaign | str, instance_key: str) -
         inst = instance_row(session, instance_key)
         fields = fields_of(crow.question_sets.split(","))
         auto = auto_answers(instance_events(session, crow.id, inst.id, first_round=False)).get(instance_key, {})
-        facts = _InstanceFacts(crow.name, crow.id, inst.id, fields,
-                               tuple(instance_raters(session, crow.id, inst.id)), tuple(asked(fields, auto)))
+        facts = _InstanceFacts(
+            crow.name,
+            crow.id,
+            inst.id,
+            fields,
+            tuple(instance_raters(session, crow.id, inst.id)),
+            tuple(asked(fields, auto)),
+        )
         cache[(name, instance_key)] = facts
     return facts
 
 
 @retry_transient
-def record_answer(store: Store, user: User | str, campaign: Campaign | str, instance_key: str, field: str,
-                  value: str, round: int | None = None) -> int:
+def record_answer(
+    store: Store,
+    user: User | str,
+    campaign: Campaign | str,
+    instance_key: str,
+    field: str,
+    value: str,
+    round: int | None = None,
+) -> int:
     """Append the user's answer to a question in the open round; returns the event id.
 
     `round`, when given, is the round the page was showing: an answer meant for a round that
@@ -150,19 +175,30 @@ def record_answer(store: Store, user: User | str, campaign: Campaign | str, inst
         facts = _facts(store, session, campaign, instance_key)
         number = _check_open(facts.campaign, last_round(session, facts.campaign_pk), round)
         if urow.name not in facts.raters:
-            raise PermissionDenied(f"instance {instance_key!r} is not assigned to {urow.name} "
-                                   f"in campaign {facts.campaign!r}")
+            raise PermissionDenied(
+                f"instance {instance_key!r} is not assigned to {urow.name} in campaign {facts.campaign!r}"
+            )
         if number != LABEL_ROUND:
-            first = round_answers(instance_events(session, facts.campaign_pk, facts.instance_pk, first_round=True),
-                                  LABEL_ROUND)
+            first = round_answers(
+                instance_events(session, facts.campaign_pk, facts.instance_pk, first_round=True), LABEL_ROUND
+            )
             if not revision_fields(facts.fields, first, facts.raters, urow.name, instance_key):
-                raise PermissionDenied(f"instance {instance_key!r} is not in {urow.name}'s revision queue "
-                                       f"(no disagreement there)")
+                raise PermissionDenied(
+                    f"instance {instance_key!r} is not in {urow.name}'s revision queue (no disagreement there)"
+                )
         _check_value(field, value, list(facts.asked), instance_key)
         event_id = session.execute(
             insert(LabelEventRow).returning(LabelEventRow.id),
-            dict(campaign_pk=facts.campaign_pk, instance_pk=facts.instance_pk, user_pk=urow.id, round=number,
-                 kind="answer", field=field, value=value, created_at=utcnow()),
+            dict(
+                campaign_pk=facts.campaign_pk,
+                instance_pk=facts.instance_pk,
+                user_pk=urow.id,
+                round=number,
+                kind="answer",
+                field=field,
+                value=value,
+                created_at=utcnow(),
+            ),
         ).scalar_one()
         # Re-read the round inside the writing transaction: a close that won the race wins.
         _check_open(facts.campaign, last_round(session, facts.campaign_pk, lock=True), number)
@@ -197,14 +233,26 @@ def undo_last(store: Store, user: User | str, campaign: Campaign | str) -> Undon
         number = _check_open(crow.name, last_round(session, crow.id), None)
         state = load_state(session, crow.name, user_pk=urow.id, with_others=False)
         retracted = {e.retracts for e in state.events if e.kind == "undo"}
-        mine = [e for e in state.events
-                if e.kind == "answer" and e.annotator == urow.name and e.round == number and e.id not in retracted]
+        mine = [
+            e
+            for e in state.events
+            if e.kind == "answer" and e.annotator == urow.name and e.round == number and e.id not in retracted
+        ]
         if not mine:
             raise UsageError(f"nothing to undo for {urow.name} in round {number} of {crow.name!r}")
         last = max(mine, key=lambda e: e.id)
         inst = instance_row(session, last.instance)
-        event = LabelEventRow(campaign_pk=crow.id, instance_pk=inst.id, user_pk=urow.id, round=number, kind="undo",
-                              field=last.field, value=last.value, retracts=last.id, created_at=utcnow())
+        event = LabelEventRow(
+            campaign_pk=crow.id,
+            instance_pk=inst.id,
+            user_pk=urow.id,
+            round=number,
+            kind="undo",
+            field=last.field,
+            value=last.value,
+            retracts=last.id,
+            created_at=utcnow(),
+        )
         session.add(event)
         session.flush()
         _check_open(crow.name, last_round(session, crow.id, lock=True), number)
@@ -218,8 +266,14 @@ def _may_read_others(reader, crow, rounds, state: CampaignState, instance_key: s
         raise PermissionDenied(f"{reader.name} does not annotate {instance_key!r} in {crow.name!r}")
 
 
-def answers(store: Store, user: User | str, campaign: Campaign | str, instance_key: str, round: int | None = None,
-            annotator: str | None = None) -> dict[str, str]:
+def answers(
+    store: Store,
+    user: User | str,
+    campaign: Campaign | str,
+    instance_key: str,
+    round: int | None = None,
+    annotator: str | None = None,
+) -> dict[str, str]:
     """Current answers {field: value} of `annotator` (default: the user) on one instance.
 
     round None: as of the current round; 1: first answers; 2: revised answers with round 1
@@ -237,8 +291,9 @@ def answers(store: Store, user: User | str, campaign: Campaign | str, instance_k
     return state.answers(number).get((target.name, instance_key), {})
 
 
-def others_answers(store: Store, user: User | str, campaign: Campaign | str, instance_key: str,
-                   round: int = LABEL_ROUND) -> dict[str, dict[str, str]]:
+def others_answers(
+    store: Store, user: User | str, campaign: Campaign | str, instance_key: str, round: int = LABEL_ROUND
+) -> dict[str, dict[str, str]]:
     """The other annotators' answers on an instance ({name: {field: value}}), for revision:
     refused while the blind round is open. Round 1 answers by default."""
     with store.session() as session:
@@ -248,14 +303,14 @@ def others_answers(store: Store, user: User | str, campaign: Campaign | str, ins
         state = load_state(session, crow.name, instance_pk=inst.id)
         _may_read_others(reader, crow, round_rows(session, crow.id), state, instance_key)
     given = state.answers(round)
-    return {name: given.get((name, instance_key), {}) for name in state.annotators_of(instance_key)
-            if name != reader.name}
+    return {
+        name: given.get((name, instance_key), {}) for name in state.annotators_of(instance_key) if name != reader.name
+    }
 
 
 def _frame(rows: list[dict], columns: list[str], nullable: tuple[str, ...] = ()) -> pd.DataFrame:
     """A table whose `nullable` columns keep None (object dtype) rather than becoming NaN."""
-    return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object if c in nullable else None)
-                         for c in columns})
+    return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object if c in nullable else None) for c in columns})
 
 
 def _state(store: Store, campaign: Campaign | str) -> CampaignState:
@@ -266,7 +321,8 @@ def _state(store: Store, campaign: Campaign | str) -> CampaignState:
 def _label_rows(state: CampaignState, number: int) -> list[dict]:
     return [
         {"item": key, "annotator": name, "field": f, "label": v}
-        for (name, key), given in state.answers(number).items() for f, v in given.items()
+        for (name, key), given in state.answers(number).items()
+        for f, v in given.items()
     ]
 
 
@@ -292,8 +348,20 @@ def label_table(store: Store, campaign: Campaign | str, round: int | None = None
     return pd.DataFrame(rows, columns=["item", "annotator", "field", "label"])
 
 
-EVENT_COLUMNS = ["event_id", "campaign", "instance", "annotator", "round", "question", "answer", "time", "kind",
-                 "reason", "retracts", "retracted"]
+EVENT_COLUMNS = [
+    "event_id",
+    "campaign",
+    "instance",
+    "annotator",
+    "round",
+    "question",
+    "answer",
+    "time",
+    "kind",
+    "reason",
+    "retracts",
+    "retracted",
+]
 
 
 def events_table(store: Store, campaign: Campaign | str | None = None) -> pd.DataFrame:
@@ -309,9 +377,20 @@ def events_table(store: Store, campaign: Campaign | str | None = None) -> pd.Dat
         state = _state(store, name)
         retracted = {e.retracts for e in state.events if e.kind == "undo"}
         rows += [
-            {"event_id": e.id, "campaign": state.campaign.name, "instance": e.instance, "annotator": e.annotator,
-             "round": e.round, "question": e.field, "answer": e.value, "time": e.time, "kind": e.kind,
-             "reason": e.reason, "retracts": e.retracts, "retracted": e.id in retracted}
+            {
+                "event_id": e.id,
+                "campaign": state.campaign.name,
+                "instance": e.instance,
+                "annotator": e.annotator,
+                "round": e.round,
+                "question": e.field,
+                "answer": e.value,
+                "time": e.time,
+                "kind": e.kind,
+                "reason": e.reason,
+                "retracts": e.retracts,
+                "retracted": e.id in retracted,
+            }
             for e in state.events
         ]
     table = pd.DataFrame(rows, columns=EVENT_COLUMNS)
@@ -340,19 +419,34 @@ def disagreements(store: Store, campaign: Campaign | str, round: int | None = No
         raters = state.annotators_of(key)
         for f in state.questions(key, auto):
             votes = {name: given[(name, key)][f] for name in raters if f in given.get((name, key), {})}
-            rows.append({
-                "item": key, "field": f, "answers": votes, "n_answers": len(votes),
-                "majority": majorities.get((key, f), (None, TOO_FEW))[0],
-                "unanimous": len(votes) == len(raters) and len(set(votes.values())) == 1,
-                "adjudication": adjudicated.get((key, f), (None, None))[0],
-            })
-    return _frame(rows, ["item", "field", "answers", "n_answers", "majority", "unanimous", "adjudication"],
-                  nullable=("answers", "majority", "adjudication"))
+            rows.append(
+                {
+                    "item": key,
+                    "field": f,
+                    "answers": votes,
+                    "n_answers": len(votes),
+                    "majority": majorities.get((key, f), (None, TOO_FEW))[0],
+                    "unanimous": len(votes) == len(raters) and len(set(votes.values())) == 1,
+                    "adjudication": adjudicated.get((key, f), (None, None))[0],
+                }
+            )
+    return _frame(
+        rows,
+        ["item", "field", "answers", "n_answers", "majority", "unanimous", "adjudication"],
+        nullable=("answers", "majority", "adjudication"),
+    )
 
 
 @retry_transient
-def adjudicate(store: Store, admin_user: User | str, campaign: Campaign | str, instance_key: str, field: str,
-               value: str, reason: str) -> int:
+def adjudicate(
+    store: Store,
+    admin_user: User | str,
+    campaign: Campaign | str,
+    instance_key: str,
+    field: str,
+    value: str,
+    reason: str,
+) -> int:
     """Set the final label of one question on one instance, with a reason (admins only, once
     the blind round is closed); the latest adjudication wins. Returns the event id."""
     if not reason or not reason.strip():
@@ -370,9 +464,17 @@ def adjudicate(store: Store, admin_user: User | str, campaign: Campaign | str, i
         if not state.annotators_of(instance_key):
             raise StoreError(f"instance {instance_key!r} is not in campaign {crow.name!r}")
         _check_value(field, value, list(state.campaign.fields), instance_key)
-        event = LabelEventRow(campaign_pk=crow.id, instance_pk=inst.id, user_pk=admin.id, round=rounds[-1].number,
-                              kind="adjudication", field=field, value=value, reason=reason.strip(),
-                              created_at=utcnow())
+        event = LabelEventRow(
+            campaign_pk=crow.id,
+            instance_pk=inst.id,
+            user_pk=admin.id,
+            round=rounds[-1].number,
+            kind="adjudication",
+            field=field,
+            value=value,
+            reason=reason.strip(),
+            created_at=utcnow(),
+        )
         session.add(event)
         session.flush()
         return event.id
@@ -403,10 +505,20 @@ def final_labels(store: Store, campaign: Campaign | str) -> pd.DataFrame:
             else:
                 label, reason = majority, None
                 source = "none" if label is None else "majority"
-            rows.append({"item": key, "field": f, "label": label, "source": source, "votes": votes, "status": status,
-                         "reason": reason})
-    return _frame(rows, ["item", "field", "label", "source", "votes", "status", "reason"],
-                  nullable=("label", "votes", "reason"))
+            rows.append(
+                {
+                    "item": key,
+                    "field": f,
+                    "label": label,
+                    "source": source,
+                    "votes": votes,
+                    "status": status,
+                    "reason": reason,
+                }
+            )
+    return _frame(
+        rows, ["item", "field", "label", "source", "votes", "status", "reason"], nullable=("label", "votes", "reason")
+    )
 
 
 def instance_text(store: Store, instance_key: str) -> str:
@@ -428,6 +540,11 @@ def revised_answers(store: Store, user: User, campaign: Campaign | str, instance
     without the first answers that carry over where they have not answered yet."""
     name = campaign.name if isinstance(campaign, Campaign) else campaign
     with store.session() as session:
-        state = load_state(session, name, instance_pk=instance_row(session, instance_key).id,
-                           user_pk=user_row(session, user).id, with_others=False)
+        state = load_state(
+            session,
+            name,
+            instance_pk=instance_row(session, instance_key).id,
+            user_pk=user_row(session, user).id,
+            with_others=False,
+        )
     return state.round_answers(REVISION_ROUND).get((user.name, instance_key), {})

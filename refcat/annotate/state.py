@@ -127,8 +127,12 @@ def round_rows(session: Session, campaign_pk: int, lock: bool = False) -> list[R
 
 def last_round(session: Session, campaign_pk: int, lock: bool = False) -> Row:
     """(number, closed_at) of the campaign's latest round; `lock` as in `round_rows`."""
-    query = (select(RoundRow.number, RoundRow.closed_at).where(RoundRow.campaign_pk == campaign_pk)
-             .order_by(RoundRow.number.desc()).limit(1))
+    query = (
+        select(RoundRow.number, RoundRow.closed_at)
+        .where(RoundRow.campaign_pk == campaign_pk)
+        .order_by(RoundRow.number.desc())
+        .limit(1)
+    )
     if lock:
         query = query.with_for_update(read=True)
     return session.execute(query).one()
@@ -147,18 +151,24 @@ def status(rounds: list[RoundRow]) -> str:
 
 def to_campaign(session: Session, row: CampaignRow) -> Campaign:
     members = session.scalars(
-        select(UserRow.name).join(CampaignMemberRow, CampaignMemberRow.user_pk == UserRow.id)
-        .where(CampaignMemberRow.campaign_pk == row.id).order_by(UserRow.name)
+        select(UserRow.name)
+        .join(CampaignMemberRow, CampaignMemberRow.user_pk == UserRow.id)
+        .where(CampaignMemberRow.campaign_pk == row.id)
+        .order_by(UserRow.name)
     )
-    positions = session.scalars(
-        select(AssignmentRow.position).where(AssignmentRow.campaign_pk == row.id).distinct()
-    )
+    positions = session.scalars(select(AssignmentRow.position).where(AssignmentRow.campaign_pk == row.id).distinct())
     creator = None if row.created_by is None else session.get(UserRow, row.created_by).name
     return Campaign(
-        id=row.id, name=row.name, question_sets=tuple(row.question_sets.split(",")),
-        per_instance=row.per_instance, auto_trivial=row.auto_trivial, pre_annotate=bool(row.pre_annotate),
+        id=row.id,
+        name=row.name,
+        question_sets=tuple(row.question_sets.split(",")),
+        per_instance=row.per_instance,
+        auto_trivial=row.auto_trivial,
+        pre_annotate=bool(row.pre_annotate),
         annotators=tuple(members),
-        n_instances=len(list(positions)), created_by=creator, created_at=row.created_at,
+        n_instances=len(list(positions)),
+        created_by=creator,
+        created_at=row.created_at,
         status=status(round_rows(session, row.id)),
     )
 
@@ -187,8 +197,9 @@ def round_answers(events: list[Event], number: int) -> dict[tuple[str, str], dic
     return out
 
 
-def revision_fields(fields: tuple[str, ...], first: dict[tuple[str, str], dict[str, str]], raters: list[str],
-                    user: str, key: str) -> list[str]:
+def revision_fields(
+    fields: tuple[str, ...], first: dict[tuple[str, str], dict[str, str]], raters: list[str], user: str, key: str
+) -> list[str]:
     """Questions where `user`'s round 1 answer on `key` differs from another rater's."""
     mine = first.get((user, key), {})
     others = [first.get((o, key), {}) for o in raters if o != user]
@@ -262,9 +273,18 @@ class CampaignState:
 
 
 # The columns of an Event, in order (the author is the user's name, None for automatic events).
-EVENT_COLUMNS = (LabelEventRow.id, InstanceRow.key, UserRow.name, LabelEventRow.round, LabelEventRow.kind,
-                 LabelEventRow.field, LabelEventRow.value, LabelEventRow.reason, LabelEventRow.retracts,
-                 LabelEventRow.created_at)
+EVENT_COLUMNS = (
+    LabelEventRow.id,
+    InstanceRow.key,
+    UserRow.name,
+    LabelEventRow.round,
+    LabelEventRow.kind,
+    LabelEventRow.field,
+    LabelEventRow.value,
+    LabelEventRow.reason,
+    LabelEventRow.retracts,
+    LabelEventRow.created_at,
+)
 
 
 def to_events(rows) -> list[Event]:
@@ -279,23 +299,36 @@ def instance_events(session: Session, campaign_pk: int, instance_pk: int, *, fir
         select(*EVENT_COLUMNS)
         .join(InstanceRow, LabelEventRow.instance_pk == InstanceRow.id)
         .outerjoin(UserRow, LabelEventRow.user_pk == UserRow.id)
-        .where(LabelEventRow.campaign_pk == campaign_pk, LabelEventRow.instance_pk == instance_pk,
-               LabelEventRow.kind.in_(kinds), or_(LabelEventRow.kind == "auto", LabelEventRow.round == LABEL_ROUND))
+        .where(
+            LabelEventRow.campaign_pk == campaign_pk,
+            LabelEventRow.instance_pk == instance_pk,
+            LabelEventRow.kind.in_(kinds),
+            or_(LabelEventRow.kind == "auto", LabelEventRow.round == LABEL_ROUND),
+        )
         .order_by(LabelEventRow.id)
     )
     return to_events(session.execute(query))
 
 
 def instance_raters(session: Session, campaign_pk: int, instance_pk: int) -> list[str]:
-    return list(session.scalars(
-        select(UserRow.name).join(AssignmentRow, AssignmentRow.user_pk == UserRow.id)
-        .where(AssignmentRow.campaign_pk == campaign_pk, AssignmentRow.instance_pk == instance_pk)
-        .order_by(UserRow.name)
-    ))
+    return list(
+        session.scalars(
+            select(UserRow.name)
+            .join(AssignmentRow, AssignmentRow.user_pk == UserRow.id)
+            .where(AssignmentRow.campaign_pk == campaign_pk, AssignmentRow.instance_pk == instance_pk)
+            .order_by(UserRow.name)
+        )
+    )
 
 
-def load_state(session: Session, campaign: Campaign | str, *, instance_pk: int | None = None,
-               user_pk: int | None = None, with_others: bool = True) -> CampaignState:
+def load_state(
+    session: Session,
+    campaign: Campaign | str,
+    *,
+    instance_pk: int | None = None,
+    user_pk: int | None = None,
+    with_others: bool = True,
+) -> CampaignState:
     """Read a campaign's rounds, assignments and events. `instance_pk` restricts to one
     instance; `user_pk` with `with_others=False` loads only that user's and automatic events."""
     row = campaign_row(session, campaign)

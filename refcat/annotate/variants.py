@@ -17,9 +17,9 @@ Conventions (tables in refcat.store.variant_schema):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 from sqlalchemy import select
@@ -49,8 +49,10 @@ class SaveCounts:
     kept_human: int = 0
 
     def summary(self) -> str:
-        return (f"{self.new} new, {self.regenerated} regenerated, {self.unchanged} unchanged, "
-                f"{self.kept_human} kept as a person decided")
+        return (
+            f"{self.new} new, {self.regenerated} regenerated, {self.unchanged} unchanged, "
+            f"{self.kept_human} kept as a person decided"
+        )
 
 
 def _latest(events: list[VariantEventRow], kinds: Iterable[str]) -> VariantEventRow | None:
@@ -59,16 +61,27 @@ def _latest(events: list[VariantEventRow], kinds: Iterable[str]) -> VariantEvent
 
 
 def _events(session, variant_pk: int) -> list[VariantEventRow]:
-    return list(session.scalars(select(VariantEventRow).where(VariantEventRow.variant_pk == variant_pk)
-                                .order_by(VariantEventRow.id)))
+    return list(
+        session.scalars(
+            select(VariantEventRow).where(VariantEventRow.variant_pk == variant_pk).order_by(VariantEventRow.id)
+        )
+    )
 
 
 def _variant_row(session, rows: dict[str, VariantRow], v: aug.Variant) -> VariantRow:
     """The stored row of variant `v`, created (with its identity, never changed later) when new."""
     if v.key not in rows:
-        rows[v.key] = VariantRow(key=v.key, instance=v.instance, dataset=v.dataset, video_id=v.video_id,
-                                 object_id=v.object_id, category=v.category, original=v.original,
-                                 original_side=v.original_side, created_at=utcnow())
+        rows[v.key] = VariantRow(
+            key=v.key,
+            instance=v.instance,
+            dataset=v.dataset,
+            video_id=v.video_id,
+            object_id=v.object_id,
+            category=v.category,
+            original=v.original,
+            original_side=v.original_side,
+            created_at=utcnow(),
+        )
         session.add(rows[v.key])
         session.flush()
     return rows[v.key]
@@ -93,8 +106,17 @@ def save_generated(store: Store, variants: Iterable[aug.Variant]) -> SaveCounts:
                 counts.regenerated += 1
                 if _latest(events, [IMPORT, *DECISIONS]) is not None:
                     counts.kept_human += 1
-            session.add(VariantEventRow(variant_pk=row.id, kind=GENERATED, text=v.text, flags=flags, note=v.note,
-                                        user_pk=None, created_at=utcnow()))
+            session.add(
+                VariantEventRow(
+                    variant_pk=row.id,
+                    kind=GENERATED,
+                    text=v.text,
+                    flags=flags,
+                    note=v.note,
+                    user_pk=None,
+                    created_at=utcnow(),
+                )
+            )
     return counts
 
 
@@ -122,11 +144,20 @@ def _state(row: VariantRow, events: list[VariantEventRow]) -> dict:
     else:
         status, origin = aug.PENDING, None if text is None else "generated"
     return {
-        "key": row.key, "instance": row.instance, "dataset": row.dataset, "video_id": row.video_id,
-        "object_id": row.object_id, "category": row.category, "original": row.original,
-        "original_side": row.original_side, "text": text,
+        "key": row.key,
+        "instance": row.instance,
+        "dataset": row.dataset,
+        "video_id": row.video_id,
+        "object_id": row.object_id,
+        "category": row.category,
+        "original": row.original,
+        "original_side": row.original_side,
+        "text": text,
         "generated": any(e.kind == GENERATED and e.text is not None for e in events),
-        "origin": origin, "status": status, "flags": flags, "note": note,
+        "origin": origin,
+        "status": status,
+        "flags": flags,
+        "note": note,
     }
 
 
@@ -152,13 +183,21 @@ def history(store: Store, key: str) -> pd.DataFrame:
     with store.session() as session:
         row = _variant(session, key)
         names = dict(session.execute(select(UserRow.id, UserRow.name)).all())
-        records = [(e.created_at, e.kind, names.get(e.user_pk, "builder" if e.kind == GENERATED else "import"),
-                    e.text, e.flags, e.note) for e in _events(session, row.id)]
+        records = [
+            (
+                e.created_at,
+                e.kind,
+                names.get(e.user_pk, "builder" if e.kind == GENERATED else "import"),
+                e.text,
+                e.flags,
+                e.note,
+            )
+            for e in _events(session, row.id)
+        ]
     return pd.DataFrame(records, columns=HISTORY_COLUMNS)
 
 
-def review(store: Store, user: User | str, key: str, decision: str, text: str | None = None,
-           note: str = "") -> None:
+def review(store: Store, user: User | str, key: str, decision: str, text: str | None = None, note: str = "") -> None:
     """Record a person's decision on a variant (accept, edit, write, reject); see the module docstring."""
     if decision not in DECISIONS:
         raise UsageError(f"unknown review decision {decision!r}", expected=" | ".join(DECISIONS))
@@ -183,8 +222,17 @@ def review(store: Store, user: User | str, key: str, decision: str, text: str | 
         flags = ""
         if decision in (EDIT, WRITE):
             flags, note = _checked(row.original, text, row.category, row.original_side, note)
-        session.add(VariantEventRow(variant_pk=row.id, kind=decision, text=text, flags=flags, note=note,
-                                    user_pk=author.id, created_at=utcnow()))
+        session.add(
+            VariantEventRow(
+                variant_pk=row.id,
+                kind=decision,
+                text=text,
+                flags=flags,
+                note=note,
+                user_pk=author.id,
+                created_at=utcnow(),
+            )
+        )
 
 
 def _checked(original: str, text: str, category: str, original_side: str, note: str) -> tuple[str, str]:
@@ -225,8 +273,20 @@ def import_a2dre_plus(store: Store, directory: str | Path, dataset: str = "a2d")
         note = "released A2Dre+ files" + ("; original side unknown, taken as 'with'" if guessed else "")
         text = sides[aug.other_side(side)]
         flags, note = _checked(sides[side], text, category, side, note)
-        variants.append(aug.Variant(dataset, video_id, object_id, f"{dataset}/{video_id}/{object_id}/a2dre+{k}",
-                                    category, sides[side], side, text, (flags,) if flags else (), note))
+        variants.append(
+            aug.Variant(
+                dataset,
+                video_id,
+                object_id,
+                f"{dataset}/{video_id}/{object_id}/a2dre+{k}",
+                category,
+                sides[side],
+                side,
+                text,
+                (flags,) if flags else (),
+                note,
+            )
+        )
     return _save_imported(store, variants)
 
 
@@ -239,8 +299,17 @@ def _save_imported(store: Store, variants: list[aug.Variant]) -> int:
             last = _latest(_events(session, row.id), [IMPORT])
             if last is not None and last.text == v.text:
                 continue
-            session.add(VariantEventRow(variant_pk=row.id, kind=IMPORT, text=v.text, flags=",".join(v.flags),
-                                        note=v.note, user_pk=None, created_at=utcnow()))
+            session.add(
+                VariantEventRow(
+                    variant_pk=row.id,
+                    kind=IMPORT,
+                    text=v.text,
+                    flags=",".join(v.flags),
+                    note=v.note,
+                    user_pk=None,
+                    created_at=utcnow(),
+                )
+            )
             imported += 1
     return imported
 

@@ -34,9 +34,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import pandas as pd
 
@@ -62,8 +62,22 @@ MALFORMED = "malformed"
 CHECK_FAILED = "check-failed"
 PENDING, ACCEPTED, EDITED, REJECTED = "pending", "accepted", "edited", "rejected"
 WRITTEN, IMPORTED = "written", "imported"
-VARIANT_COLUMNS = ["key", "instance", "dataset", "video_id", "object_id", "category", "original", "original_side",
-                   "text", "generated", "origin", "status", "flags", "note"]
+VARIANT_COLUMNS = [
+    "key",
+    "instance",
+    "dataset",
+    "video_id",
+    "object_id",
+    "category",
+    "original",
+    "original_side",
+    "text",
+    "generated",
+    "origin",
+    "status",
+    "flags",
+    "note",
+]
 TIDY_COLUMNS = ["instance", "matched", "category", "polarity", "phrase", "origin", "flags"]
 MADE_UP_PREFIX = "re"
 TIDY_FILE = "a2dre_plus_variants.csv"
@@ -165,11 +179,11 @@ def res_from_consensus(final: pd.DataFrame, texts: dict[str, str]) -> list[Label
         if row.get("difficulty") != "non-trivial" or row.get("correctness", "valid") != "valid":
             continue
         if item not in texts:
-            raise MissingDataError(f"consensus names instance {item} that the store does not hold",
-                                   expected="an instance of the store")
+            raise MissingDataError(
+                f"consensus names instance {item} that the store does not hold", expected="an instance of the store"
+            )
         dataset, video_id, object_id, source = parse_instance_key(item)
-        labels = {c: None if pd.isna(row.get(c)) or row.get(c) is None else row.get(c) == "yes"
-                  for c in CATEGORY_NAMES}
+        labels = {c: None if pd.isna(row.get(c)) or row.get(c) is None else row.get(c) == "yes" for c in CATEGORY_NAMES}
         out.append(LabelledRE(dataset, video_id, object_id, source, texts[item], labels))
     return out
 
@@ -222,8 +236,19 @@ def build_variant(re_: LabelledRE, category: str, facts: dict[str, Fact]) -> Var
         if problems:
             flags.append(CHECK_FAILED)
             notes.append("categorizer check failed on " + ", ".join(problems))
-    return Variant(re_.dataset, re_.video_id, re_.object_id, re_.instance, category, re_.text, side, text,
-                   tuple(flags), "; ".join(notes), fact)
+    return Variant(
+        re_.dataset,
+        re_.video_id,
+        re_.object_id,
+        re_.instance,
+        category,
+        re_.text,
+        side,
+        text,
+        tuple(flags),
+        "; ".join(notes),
+        fact,
+    )
 
 
 def build_variants(res: Iterable[LabelledRE], facts: FactSource | None = None) -> list[Variant]:
@@ -264,11 +289,25 @@ def reader_facts(reader) -> FactSource:
 
 def variant_table(variants: Iterable[Variant]) -> pd.DataFrame:
     """The variant table of freshly built variants (status pending, origin generated)."""
-    rows = [{"key": v.key, "instance": v.instance, "dataset": v.dataset, "video_id": v.video_id,
-             "object_id": v.object_id, "category": v.category, "original": v.original,
-             "original_side": v.original_side, "text": v.text, "generated": v.text is not None,
-             "origin": None if v.text is None else "generated",
-             "status": PENDING, "flags": ",".join(v.flags), "note": v.note} for v in variants]
+    rows = [
+        {
+            "key": v.key,
+            "instance": v.instance,
+            "dataset": v.dataset,
+            "video_id": v.video_id,
+            "object_id": v.object_id,
+            "category": v.category,
+            "original": v.original,
+            "original_side": v.original_side,
+            "text": v.text,
+            "generated": v.text is not None,
+            "origin": None if v.text is None else "generated",
+            "status": PENDING,
+            "flags": ",".join(v.flags),
+            "note": v.note,
+        }
+        for v in variants
+    ]
     return pd.DataFrame(rows, columns=VARIANT_COLUMNS)
 
 
@@ -284,12 +323,20 @@ def written(table: pd.DataFrame, reviewed_only: bool = False) -> pd.DataFrame:
 def a2dre_plus_table(table: pd.DataFrame, reviewed_only: bool = False) -> pd.DataFrame:
     """The A2Dre+ table (refcat.datasets.a2dre_plus) of the written variants, in table order."""
     rows = []
-    counters = {c: 0 for c in A2DRE_PLUS_CATEGORIES}
+    counters = dict.fromkeys(A2DRE_PLUS_CATEGORIES, 0)
     for v in written(table, reviewed_only).itertuples(index=False):
         sides = {v.original_side: v.original, other_side(v.original_side): v.text}
         for polarity in ("with", "without"):
-            rows.append({"category": v.category, "polarity": polarity, "video_id": v.video_id,
-                         "instance_id": int(v.object_id), "query": sides[polarity], "row": counters[v.category]})
+            rows.append(
+                {
+                    "category": v.category,
+                    "polarity": polarity,
+                    "video_id": v.video_id,
+                    "instance_id": int(v.object_id),
+                    "query": sides[polarity],
+                    "row": counters[v.category],
+                }
+            )
         counters[v.category] += 1
     return pd.DataFrame(rows, columns=A2DRE_COLUMNS)
 

@@ -13,8 +13,8 @@ Classes are compared case-insensitively, surrounding spaces ignored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from refcat.datasets.records import ObjectRef
 from refcat.errors import UsageError
@@ -40,9 +40,7 @@ def decide_difficulty(referent: ObjectRef, video_objects: Sequence[ObjectRef]) -
     """
     ids = [o.object_id for o in video_objects]
     if referent.object_id not in ids:
-        raise UsageError(
-            f"object {referent.object_id} is not among the objects {ids} of video {referent.video_id}"
-        )
+        raise UsageError(f"object {referent.object_id} is not among the objects {ids} of video {referent.video_id}")
     if len(video_objects) == 1:
         return DifficultyDecision("trivial", True, "the only annotated object in the video")
     own = _class(referent)
@@ -54,13 +52,9 @@ def decide_difficulty(referent: ObjectRef, video_objects: Sequence[ObjectRef]) -
     unknown = [o.object_id for o in others if _class(o) is None]
     same = [o.object_id for o in others if _class(o) == own]
     if same:
-        return DifficultyDecision(
-            "non-trivial", True, f"objects {same} are also of class {own!r}"
-        )
+        return DifficultyDecision("non-trivial", True, f"objects {same} are also of class {own!r}")
     if unknown:
-        return DifficultyDecision(
-            None, False, f"classes of objects {unknown} in {referent.video_id} are unknown"
-        )
+        return DifficultyDecision(None, False, f"classes of objects {unknown} in {referent.video_id} are unknown")
     return DifficultyDecision("trivial", True, f"the only object of class {own!r} in the video")
 
 

@@ -41,8 +41,15 @@ _BE = frozenset("is are was were be been being am 's".split())
 _AUX_CHAIN = _BE | frozenset("that who which".split())
 _SEPARATORS = frozenset({",", "and", "or", "&", ";"})
 _END_PUNCT = frozenset(".!?")
-_DANGLING_END = (lx.DETERMINERS | lx.LOCATIVE_PREPOSITIONS | lx.AUXILIARIES | lx.RELATIVES | lx.CONJUNCTIONS
-                 | _SEPARATORS | frozenset({"with", "of", "-"}))
+_DANGLING_END = (
+    lx.DETERMINERS
+    | lx.LOCATIVE_PREPOSITIONS
+    | lx.AUXILIARIES
+    | lx.RELATIVES
+    | lx.CONJUNCTIONS
+    | _SEPARATORS
+    | frozenset({"with", "of", "-"})
+)
 _VERB_TAILS = lx.DIRECTION_PARTICLES | frozenset({"still"})
 VERB_CATEGORIES = ("motion", "static")
 # A verb's object span carries these categories too: removing the verb removes its object.
@@ -126,9 +133,15 @@ def remove_category(text: str, category: str, cat: Categorization | None = None)
         return None
     toks = _tokens(text)
     gone = [any(t.start < b and a < t.end for a, b in spans) for t in toks]
-    protected = [any(t.start < b and a < t.end for c, ss in cat.spans.items() if c != category
-                     and not (category in VERB_CATEGORIES and c in _OBJECT_CATEGORIES) for a, b in ss)
-                 for t in toks]
+    protected = [
+        any(
+            t.start < b and a < t.end
+            for c, ss in cat.spans.items()
+            if c != category and not (category in VERB_CATEGORIES and c in _OBJECT_CATEGORIES)
+            for a, b in ss
+        )
+        for t in toks
+    ]
     _merge_separated_runs(toks, gone)
     _extend_of_phrases(toks, gone, protected)
     if category in VERB_CATEGORIES:
@@ -179,9 +192,18 @@ def _extend_of_phrases(toks: list[_Tok], gone: list[bool], protected: list[bool]
         if end >= len(toks) or toks[end].low != "of" or protected[end]:
             continue
         k = end + 1
-        while k < len(toks) and not protected[k] and toks[k].text[0].isalnum() and not (
-                toks[k].low in _SEPARATORS or toks[k].low in lx.LOCATIVE_PREPOSITIONS or toks[k].low in lx.AUXILIARIES
-                or toks[k].low in lx.RELATIVES or _is_verb(toks[k].low)):
+        while (
+            k < len(toks)
+            and not protected[k]
+            and toks[k].text[0].isalnum()
+            and not (
+                toks[k].low in _SEPARATORS
+                or toks[k].low in lx.LOCATIVE_PREPOSITIONS
+                or toks[k].low in lx.AUXILIARIES
+                or toks[k].low in lx.RELATIVES
+                or _is_verb(toks[k].low)
+            )
+        ):
             k += 1
         for i in range(end, k):
             gone[i] = True
@@ -221,7 +243,7 @@ def _repair(toks: list[_Tok], gone: list[bool]) -> None:
         last = kept[-1]
         if toks[last].low in _END_PUNCT and len(kept) > 1:
             last = kept[-2]
-        if toks[last].low in _DANGLING_END and any(gone[last + 1:]) and not _is_particle(toks, last):
+        if toks[last].low in _DANGLING_END and any(gone[last + 1 :]) and not _is_particle(toks, last):
             gone[last] = changed = True
             continue
         for start, end in _runs(gone):
@@ -233,8 +255,11 @@ def _repair(toks: list[_Tok], gone: list[bool]) -> None:
                 gone[left] = changed = True
             elif rw in _SEPARATORS and (lw is None or _starts_predicate(toks, right + 1)):
                 gone[right] = changed = True
-            elif lw in lx.LOCATIVE_PREPOSITIONS | {"with"} and (rw is None or rw in _SEPARATORS or rw in _BE) and not (
-                    _is_particle(toks, left)):
+            elif (
+                lw in lx.LOCATIVE_PREPOSITIONS | {"with"}
+                and (rw is None or rw in _SEPARATORS or rw in _BE)
+                and not (_is_particle(toks, left))
+            ):
                 gone[left] = changed = True
             if changed:
                 break
@@ -246,7 +271,7 @@ def _is_particle(toks: list[_Tok], i: int) -> bool:
 
 
 def _is_verb(w: str) -> bool:
-    return w.endswith("ing") and w not in lx.ING_NOUNS or w in lx.STATIC_PARTICIPLES
+    return (w.endswith("ing") and w not in lx.ING_NOUNS) or w in lx.STATIC_PARTICIPLES
 
 
 def _starts_predicate(toks: list[_Tok], i: int) -> bool:
@@ -307,7 +332,6 @@ def add_phrase(text: str, category: str, phrase: str, *, prenominal: bool = Fals
     return join_tokens([before, phrase, after] if after else [before, phrase]) + tail_punct
 
 
-
 # ---------------------------------------------------------------- checking the form of an edit
 
 
@@ -353,9 +377,9 @@ def _is_insertion(variant: list[str], original: list[str], phrase: list[str]) ->
     joins a verb after an auxiliary, see `add_phrase`)."""
     n = len(phrase)
     for i in range(len(variant) - n + 1):
-        if variant[i:i + n] == phrase:
-            rest = variant[:i] + variant[i + n:]
-            if rest == original or (rest[i:i + 1] == ["and"] and rest[:i] + rest[i + 1:] == original):
+        if variant[i : i + n] == phrase:
+            rest = variant[:i] + variant[i + n :]
+            if rest == original or (rest[i : i + 1] == ["and"] and rest[:i] + rest[i + 1 :] == original):
                 return True
     return False
 
@@ -372,8 +396,9 @@ def cut_words(text: str, cat: Categorization) -> list[str]:
     return sorted(set(out))
 
 
-def malformations(original: str, variant: str, added: str | None = None,
-                  cat: Categorization | None = None) -> list[str]:
+def malformations(
+    original: str, variant: str, added: str | None = None, cat: Categorization | None = None
+) -> list[str]:
     """Why `variant` is not a well-formed edit of `original` (empty when it is one).
 
     `added`: the phrase an addition inserted (None for a removal). Checked: no leading, trailing,
@@ -394,8 +419,11 @@ def malformations(original: str, variant: str, added: str | None = None,
             problems.append(f"{stray!r} is not a word of the original where it stands")
     elif not _is_insertion(new_words, old_words, [_word(t) for t in _tokens(added)]):
         stray = next((w for w in new_words if w not in old_words and w not in added.lower().split()), None)
-        problems.append(f"{stray!r} is not a word of the original" if stray is not None
-                        else f"not the original with {added!r} inserted between its words")
+        problems.append(
+            f"{stray!r} is not a word of the original"
+            if stray is not None
+            else f"not the original with {added!r} inserted between its words"
+        )
     before = _dangling(old)
     problems += [d for d in _dangling(new) if d not in before]
     problems += cut_words(original, cat or categorize(original))

@@ -51,12 +51,26 @@ TORSO = (0.2, 0.55)
 EROSION = 2
 COLOUR_MIN_SHARE = 0.5
 COLOUR_MIN_PIXELS = 50
-COLOUR_NAMES = ("black", "white", "grey", "red", "orange", "yellow", "green", "blue", "purple", "pink",
-                "brown", "cream")
-LEGGED_ANIMALS = frozenset("""
+COLOUR_NAMES = (
+    "black",
+    "white",
+    "grey",
+    "red",
+    "orange",
+    "yellow",
+    "green",
+    "blue",
+    "purple",
+    "pink",
+    "brown",
+    "cream",
+)
+LEGGED_ANIMALS = frozenset(
+    """
 dog dogs puppy pup cat cats kitten horse horses pony foal cow cows calf sheep lamb goat pig deer camel
 elephant giraffe zebra lion tiger bear monkey rabbit bunny fox wolf donkey
-""".split())
+""".split()
+)
 A2D_MOTION_ACTIONS = frozenset("climbing crawling flying jumping rolling running walking".split())
 A2D_STATIC_ACTIONS = frozenset({"eating"})
 
@@ -90,8 +104,9 @@ class SceneTracks:
     tracks: dict[int, Track]
 
     def rivals(self, track: Track) -> list[Track]:
-        return [t for t in self.tracks.values() if t is not track and t.cls is not None and t.cls == track.cls
-                and t.boxes]
+        return [
+            t for t in self.tracks.values() if t is not track and t.cls is not None and t.cls == track.cls and t.boxes
+        ]
 
 
 def is_person(cls: str | None) -> bool:
@@ -126,8 +141,12 @@ def horizontal_fact(track: Track, scene: SceneTracks) -> Fact | None:
         return None
     for value, sign in (("left", -1), ("right", 1)):
         if all(sign * (_centre_x(track.boxes[f]) - _centre_x(r.boxes[f])) > 0 for f, r in shared):
-            return Fact("location", value, f"on the {value}",
-                        f"box centre {value} of the other {len(rivals)} {track.cls} in {len(shared)} shared frames")
+            return Fact(
+                "location",
+                value,
+                f"on the {value}",
+                f"box centre {value} of the other {len(rivals)} {track.cls} in {len(shared)} shared frames",
+            )
     return None
 
 
@@ -139,11 +158,19 @@ def depth_fact(track: Track, scene: SceneTracks) -> Fact | None:
     shared = [(track.boxes[f], r.boxes[f]) for r in rivals for f in frames if f in r.boxes]
     margin = DEPTH_MARGIN * scene.height
     if all(b[3] + margin <= o[3] and _height(b) <= _height(o) for b, o in shared):
-        return Fact("location", "back", "in the back", f"box bottom higher and box smaller than the other "
-                    f"{track.cls} in {len(shared)} shared frames")
+        return Fact(
+            "location",
+            "back",
+            "in the back",
+            f"box bottom higher and box smaller than the other {track.cls} in {len(shared)} shared frames",
+        )
     if all(b[3] - margin >= o[3] and _height(b) >= _height(o) for b, o in shared):
-        return Fact("location", "front", "in the front", f"box bottom lower and box larger than the other "
-                    f"{track.cls} in {len(shared)} shared frames")
+        return Fact(
+            "location",
+            "front",
+            "in the front",
+            f"box bottom lower and box larger than the other {track.cls} in {len(shared)} shared frames",
+        )
     return None
 
 
@@ -207,8 +234,7 @@ def colour_names_hsv(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
     red < 12 or >= 345, orange < 40, yellow < 70, green < 170, blue < 260, purple < 320, pink.
     """
     out = np.full(h.shape, COLOUR_NAMES.index("pink"), np.int8)
-    wheel = [(12, "red"), (40, "orange"), (70, "yellow"), (170, "green"), (260, "blue"), (320, "purple"),
-             (345, "pink")]
+    wheel = [(12, "red"), (40, "orange"), (70, "yellow"), (170, "green"), (260, "blue"), (320, "purple"), (345, "pink")]
     for upper, name in reversed(wheel):
         out[h < upper] = COLOUR_NAMES.index(name)
     out[h >= 345] = COLOUR_NAMES.index("red")
@@ -320,9 +346,12 @@ class VideoGrounding:
         self.video = video
         actions = reader.actions(video.video_id) if hasattr(reader, "actions") else {}
         objects = reader.objects(video.video_id)
-        self.scene = SceneTracks(video.width, video.height, video.fps, {
-            o.object_id: Track(o.object_id, o.category, dict(o.boxes), actions.get(o.object_id)) for o in objects
-        })
+        self.scene = SceneTracks(
+            video.width,
+            video.height,
+            video.fps,
+            {o.object_id: Track(o.object_id, o.category, dict(o.boxes), actions.get(o.object_id)) for o in objects},
+        )
         self.colour_frames = colour_frames
         self._pixels: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
 
@@ -340,8 +369,9 @@ class VideoGrounding:
                         continue
                     track = self.scene.tracks.get(object_id)
                     found.setdefault(object_id, []).append(pixel_colours(image, mask, track.cls if track else None))
-            self._pixels = {k: (np.concatenate([n for n, _ in v]), np.concatenate([x for _, x in v]))
-                            for k, v in found.items()}
+            self._pixels = {
+                k: (np.concatenate([n for n, _ in v]), np.concatenate([x for _, x in v])) for k, v in found.items()
+            }
         return self._pixels
 
     def facts(self, object_id: int) -> dict[str, Fact]:

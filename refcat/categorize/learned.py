@@ -16,8 +16,8 @@ Models are saved with joblib as a dict with a format version.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import joblib
 import numpy as np
@@ -93,7 +93,7 @@ class LearnedCategorizer:
         `rule_results`: `categorize(t)` for each text when the caller has run the rules already (not run again)."""
         texts = [str(t) for t in texts]
         X = self._matrix(texts, rule_results=rule_results)
-        rules = X[:, -len(CATEGORY_NAMES):]
+        rules = X[:, -len(CATEGORY_NAMES) :]
         rules = rules.toarray() if sparse.issparse(rules) else rules
         out = {}
         for k, cat in enumerate(CATEGORY_NAMES):
@@ -107,9 +107,17 @@ class LearnedCategorizer:
         return pd.DataFrame(out, columns=list(CATEGORY_NAMES))
 
     def save(self, path: str | Path) -> None:
-        joblib.dump({"format": "refcat-learned-categorizer", "version": FORMAT_VERSION,
-                     "features": self.features, "C": self.C, "vectorizer": self.vectorizer,
-                     "models": self.models}, path)
+        joblib.dump(
+            {
+                "format": "refcat-learned-categorizer",
+                "version": FORMAT_VERSION,
+                "features": self.features,
+                "C": self.C,
+                "vectorizer": self.vectorizer,
+                "models": self.models,
+            },
+            path,
+        )
 
     @classmethod
     def load(cls, path: str | Path, embed: Embed | None = None) -> LearnedCategorizer:
@@ -121,8 +129,9 @@ class LearnedCategorizer:
         if not isinstance(state, dict) or state.get("format") != "refcat-learned-categorizer":
             raise FormatError("not a refcat learned categorizer", path=path, expected="a file written by `save`")
         if state.get("version") != FORMAT_VERSION:
-            raise FormatError(f"model format version {state.get('version')}", path=path,
-                              expected=f"version {FORMAT_VERSION}")
+            raise FormatError(
+                f"model format version {state.get('version')}", path=path, expected=f"version {FORMAT_VERSION}"
+            )
         model = cls(state["features"], state["C"], embed)
         model.vectorizer, model.models = state["vectorizer"], state["models"]
         return model

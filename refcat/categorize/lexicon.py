@@ -53,44 +53,74 @@ from __future__ import annotations
 
 # --- appearance -----------------------------------------------------------------------------
 
-COLOURS = frozenset("""
+COLOURS = frozenset(
+    """
 black white red blue green yellow orange purple pink brown grey gray silver golden gold beige
 tan dark light blond blonde ginger maroon navy violet turquoise cream creme bright pale colorful
 colourful multicolored multicoloured multi-colored multi-coloured colored coloured cyan magenta
 teal khaki olive crimson scarlet lilac lavender bronze copper ivory chestnut brunette
 redhead redheaded greyish grayish reddish bluish brownish whitish blackish yellowish greenish
 pinkish darker lighter brighter neon transparent
-""".split())
+""".split()
+)
 
-PATTERNS = frozenset("""
+PATTERNS = frozenset(
+    """
 striped stripy stripey spotted spotty dotted polka checkered checked chequered plaid tartan
 camouflage camo patterned floral tabby dappled speckled piebald brindle
-""".split())
+""".split()
+)
 
-SIZES = frozenset("""
+SIZES = frozenset(
+    """
 small smaller smallest big bigger biggest large larger largest tall taller tallest short shorter
 shortest little tiny huge giant enormous massive fat fatter fattest thin thinner skinny slim
 slender chubby plump long longer longest mini miniature heavy heavier medium-sized small-sized
 big-sized wide narrow
-""".split())
+""".split()
+)
 
-LOOKS = frozenset("""
+LOOKS = frozenset(
+    """
 old older oldest young younger youngest elderly aged bald bearded pretty beautiful cute ugly
 handsome fluffy furry hairy feathered feathery curly shiny dirty muddy wet clean wooden metal
 metallic plastic leather round square rectangular muscular masked naked shirtless topless
 uniformed dressed veiled hooded horned spiky woolly wooly shaggy scruffy sleek rusty
 vintage classic sporty tattooed glossy matte painted wavy
 smooth rough grassy spiky skinny slender
-""".split())
+""".split()
+)
 
 # Suffixes of compound appearance adjectives: long-haired, brown-coloured, white-tailed.
 LOOK_SUFFIXES = (
-    "-haired", "-colored", "-coloured", "-skinned", "-eyed", "-headed", "-tailed", "-legged",
-    "-furred", "-feathered", "-sleeved", "-shirted", "-suited", "-dressed", "-sized", "-looking",
-    "-striped", "-spotted", "-bellied", "-winged", "-necked", "-faced", "-capped", "-hatted",
+    "-haired",
+    "-colored",
+    "-coloured",
+    "-skinned",
+    "-eyed",
+    "-headed",
+    "-tailed",
+    "-legged",
+    "-furred",
+    "-feathered",
+    "-sleeved",
+    "-shirted",
+    "-suited",
+    "-dressed",
+    "-sized",
+    "-looking",
+    "-striped",
+    "-spotted",
+    "-bellied",
+    "-winged",
+    "-necked",
+    "-faced",
+    "-capped",
+    "-hatted",
 )
 
-CLOTHING = frozenset("""
+CLOTHING = frozenset(
+    """
 shirt shirts t-shirt tshirt tee jacket jackets coat coats dress dresses skirt pants trousers
 jeans shorts hat hats cap caps helmet helmets hood hoodie sweater sweatshirt jumper suit suits
 uniform uniforms vest top tops tank scarf glasses sunglasses goggles gloves glove shoes shoe boots
@@ -102,51 +132,91 @@ headscarf hijab veil diaper nappy bib bandanna visor backpacks lab-coat labcoat 
 stockings heels sandals slippers trainers armour armor jean pant tee-shirt tees
 pajama pajamas pyjama pyjamas jammies hoody sweatsuit jumpsuit onesie romper dungarees
 suspenders cloak coverall coveralls windbreaker fleece tuque toque bandanas sunglass cover
-""".split())
+""".split()
+)
 
 # Visible parts and features a "with" phrase can describe ("a man with long hair").
-FEATURES = frozenset("""
+FEATURES = frozenset(
+    """
 hair beard moustache mustache tail tails ears ear eyes horns horn spots stripes stripe fur
 feathers wings legs mane beak tattoo tattoos skin paws whiskers antlers hump shell wheels roof
 logo number numbers letters writing pattern patterns color colour colors colours spot ponytail
 braids braid bun dreadlocks freckles markings mark marks patch patches sticker stickers decals
 bangs curls lipstick makeup paint pigtails pigtail mohawk afro cornrows lights headlights siren sirens tongue door doors hood bonnet
 trunk bumper spoiler windows windshield
-""".split())
+""".split()
+)
 
 # --- location -------------------------------------------------------------------------------
 
 # Multi-word prepositions first: matched greedily, longest first.
 COMPOUND_PREPOSITIONS = (
-    "in front of", "on top of", "in the middle of", "in the center of", "in the centre of",
-    "at the end of", "at the back of", "at the front of", "on the side of", "to the left of",
-    "to the right of", "on the left of", "on the right of", "at the top of", "at the bottom of",
-    "in the back of", "on the edge of", "at the edge of", "next to", "close to", "closer to",
-    "closest to", "nearest to", "nearer to", "near to", "far from", "away from", "out of",
-    "ahead of", "in between", "along with", "on to", "up to", "apart from", "farthest from",
-    "furthest from", "in the direction of", "the other side of", "to the side of",
+    "in front of",
+    "on top of",
+    "in the middle of",
+    "in the center of",
+    "in the centre of",
+    "at the end of",
+    "at the back of",
+    "at the front of",
+    "on the side of",
+    "to the left of",
+    "to the right of",
+    "on the left of",
+    "on the right of",
+    "at the top of",
+    "at the bottom of",
+    "in the back of",
+    "on the edge of",
+    "at the edge of",
+    "next to",
+    "close to",
+    "closer to",
+    "closest to",
+    "nearest to",
+    "nearer to",
+    "near to",
+    "far from",
+    "away from",
+    "out of",
+    "ahead of",
+    "in between",
+    "along with",
+    "on to",
+    "up to",
+    "apart from",
+    "farthest from",
+    "furthest from",
+    "in the direction of",
+    "the other side of",
+    "to the side of",
 )
 
-LOCATIVE_PREPOSITIONS = frozenset("""
+LOCATIVE_PREPOSITIONS = frozenset(
+    """
 on in at near beside besides behind under over above below beneath between among amongst inside
 outside into onto through across along around toward towards to from against by underneath
 upon atop alongside past opposite within beyond amid via off up down throughout
-""".split())
+""".split()
+)
 
 # Standalone locative words: "the left one", "the man on the left", "the closest car".
-LOCATION_WORDS = frozenset("""
+LOCATION_WORDS = frozenset(
+    """
 left right middle center centre background foreground corner edge leftmost rightmost
 closest nearest furthest farthest closer nearer further farther upper lower foremost distant
 underwater outdoors indoors upstairs downstairs ahead nearby far central frontmost backmost
 left-hand right-hand uppermost lowermost top-left top-right bottom-left bottom-right
-""".split())
+""".split()
+)
 
 # Locative only in a nominal use ("in the back", "the front car", "at the top").
 POSITION_NOUNS = frozenset("front back top bottom side rear end".split())
 ORDINALS = frozenset("first second third fourth fifth sixth last 1st 2nd 3rd 4th 5th 6th".split())
 
 # Places: "in the green field" locates; "in a green <unknown noun>" is rather clothing ("in striped pajama").
-PLACES = frozenset("""
+PLACES = frozenset(
+    """
 field fields water sky air sea ocean river lake pool pond street streets road roads snow sand park
 garden yard backyard house home forest woods wood kitchen hallway corridor beach desert mud area
 background foreground floor ground track court stage arena gym cage room bathroom bedroom office
@@ -155,54 +225,68 @@ city town village building parking lot sidewalk pavement path trail alley bridge
 playground classroom school church restaurant bar cafe hospital station airport runway sun shade
 shadow dark light rain crowd traffic distance space world race competition event game match
 ring pitch rink tank aquarium bowl box basket nest tree trees bush bushes
-""".split())
+""".split()
+)
 
 # Objects of a verb that are events or manners, not things acted on: "leading a race", "taking steps".
-ABSTRACT_OBJECTS = frozenset("""
+ABSTRACT_OBJECTS = frozenset(
+    """
 race game match turn turns way trick tricks step steps photo photos picture pictures speech break rest
 look walk run jump nap position pose lap laps corner bend curve lead competition course route path
 distance stroll swim ride dive leap shot shots selfie call seat stand song songs
 speech attention care notice traffic pass passes
-""".split())
+""".split()
+)
 # The objects of "taking"/"doing"/"making" that are themselves a displacement: "taking steps".
-MOTION_NOUNS = frozenset("""
+MOTION_NOUNS = frozenset(
+    """
 step steps walk stroll jump jumps leap dive swim run ride lap laps turn turns flip flips backflip
 somersault cartwheel trick tricks stunt stunts wheelie wheelies spin spins kickflip kickflips
 ollie ollies grind grinds handstand flip-flop dance dances breakdance
-""".split())
+""".split()
+)
 
 # Locative prepositions that locate on their own, without an object: "rolling outside".
-ADVERBIAL_LOCATIVES = frozenset("""
+ADVERBIAL_LOCATIVES = frozenset(
+    """
 outside inside behind below above underneath beneath nearby ahead indoors outdoors indoor outdoor
 upstairs downstairs overhead underwater offscreen
-""".split())
+""".split()
+)
 
 # Verbs that take "to" + another verb and say nothing by themselves: "struggling to climb".
-ASPECTUAL_VERBS = frozenset("""
+ASPECTUAL_VERBS = frozenset(
+    """
 try struggle start begin want go attempt continue prepare learn need like love refuse seem
 manage fail wait
-""".split())
+""".split()
+)
 
 # Body parts: a PP on them ("in his hand", "on its back") locates something else, not the referent.
-BODY_PARTS = frozenset("""
+BODY_PARTS = frozenset(
+    """
 hand hands arm arms head shoulder shoulders mouth back lap leg legs foot feet face neck knee knees
 chest belly paw paws tail fingers finger side hip hips teeth nose lips beak wing wings ear ears
-""".split())
+""".split()
+)
 
 # Manner phrases that look locative after in/on/at: "running in circles", "standing in line"
 # (but "behind the line" is a place: MANNER_PREPOSITIONS).
-NON_LOCATIVE_OBJECTS = frozenset("""
+NON_LOCATIVE_OBJECTS = frozenset(
+    """
 circle circles line lines hurry pairs pair slow motion way manner
 moment time turn turns contrast tandem sync unison place fear panic excitement pain joy anger
 silence distress danger trouble action love shock surprise speed night day daytime evening dusk
 sunset sunrise himself herself itself themselves own slow-motion
-""".split())
+""".split()
+)
 MANNER_PREPOSITIONS = frozenset("in on at into".split())
 
 # --- verbs ----------------------------------------------------------------------------------
 
 # The referent changes place or visibly moves its whole body.
-MOTION_VERBS = frozenset("""
+MOTION_VERBS = frozenset(
+    """
 walk run fly jump roll climb crawl move swim skate ski snowboard surf dance spin turn twirl rotate
 hop leap skip jog sprint race dash rush hurry march stroll wander limp trot gallop bounce slide
 glide soar dive descend ascend approach enter exit leave arrive come go head cross chase follow
@@ -215,10 +299,12 @@ scramble clamber scale canter jet flit zigzag weave rappel abseil bungee parachu
 kitesurf windsurf wakeboard sled sledge toboggan hitchhike migrate emerge disappear reappear
 return retreat advance proceed plough plow mow fight wrestle spar dribble
 rollerblade rollerskate skydive zipline freefall bobsled toboggan sled snowshoe     pass wobble  
-""".split())
+""".split()
+)
 
 # The referent does something without leaving its place.
-STATIC_VERBS = frozenset("""
+STATIC_VERBS = frozenset(
+    """
 stand sit lie lay sleep rest stay wait perch crouch squat kneel bend lean hang pose smile laugh
 cry bark meow growl roar howl talk speak sing shout yell scream look watch stare gaze glance
 observe see eat drink chew bite lick sniff smell peck graze groom scratch wash bathe shake wave
@@ -231,35 +317,44 @@ remain linger perform catch teach flap flutter smoke text give shave
 sign sew knit fold pack unpack search inspect examine check work sunbathe lounge sulk 
 smoke vape whistle sneeze cough groan moan purr hiss chirp tweet sing quack moo neigh explain gesture salute
 bow      
-""".split())
+""".split()
+)
 
 # Transitive verbs whose object is acted on but stays in place: obj-static.
-OBJ_STATIC_VERBS = frozenset("""
+OBJ_STATIC_VERBS = frozenset(
+    """
 hold touch grab grip hug embrace pet stroke kiss lick eat drink bite chew sniff smell play use
 operate shoot aim film photograph read brush comb wash clean cut fix repair type paint press
 pat feed nibble gnaw munch sip suck peck   strum tap knock scratch    
 open close peel nurse sew knit dig catch
-""".split())
+""".split()
+)
 
 # Transitive verbs that displace their object, split by what the referent itself does.
-OBJ_MOTION_MOVING = frozenset("""
+OBJ_MOTION_MOVING = frozenset(
+    """
 ride drive push pull drag walk lead tow row paddle steer pedal
 wheel haul sail skate skateboard surf
-""".split())
-OBJ_MOTION_IN_PLACE = frozenset("""
+""".split()
+)
+OBJ_MOTION_IN_PLACE = frozenset(
+    """
 throw toss kick hit pass lift raise juggle swing launch shake wave roll spin move
 flip hurl fling pitch serve shove pick lower flick twirl rock fly pour
 spray splash sprinkle
-""".split())
+""".split()
+)
 OBJ_MOTION_ONLY = frozenset("carry transport deliver bounce".split())
 
 # Verbs whose direct object is a path, a goal or something perceived, never an object acted on:
 # "climbing a tree", "crossing the road", "watching the birds". "dribbling a ball" is here too: the
 # released A2D labels read it as the player's motion, without obj-motion, in three REs out of four.
-NON_ACTED_OBJECT_VERBS = frozenset("""
+NON_ACTED_OBJECT_VERBS = frozenset(
+    """
 climb cross chase follow approach enter exit leave circle jump walk run pass overtake reach
 descend ascend scale clear   watch look see observe face stare dribble
-""".split())
+""".split()
+)
 
 # Verbs whose direct object is the place the referent moves over or relative to: location.
 # The released A2D labels mark "Cat is climbing the door", "a man is climbing a rock" and
@@ -271,62 +366,128 @@ GRASPED_OBJECTS = frozenset("rope ropes ladder ladders pole poles vine vines cab
 
 # Games played by moving about: "playing basketball" is motion (released A2D labels), while
 # "playing the guitar" is static + obj-static.
-SPORTS = frozenset("""
+SPORTS = frozenset(
+    """
 basketball football soccer tennis volleyball hockey rugby handball badminton squash frisbee tag
 baseball cricket polo lacrosse dodgeball netball
-""".split())
+""".split()
+)
 
 # -ing words that name a kind of thing before a noun, not what the referent does: "a bowling
 # ball", "a racing car", "a swimming pool" (but "a rolling ball" rolls).
-NOUN_MODIFIER_ING = frozenset("""
+NOUN_MODIFIER_ING = frozenset(
+    """
 bowling racing swimming diving running sleeping fishing sailing rowing washing walking climbing
 training dining living parking shopping skating ping-pong
-""".split())
+""".split()
+)
 
 # Verbs after which "at"/"to"/"on" introduce an object, not a place: "looking at the camera".
 NON_LOCATIVE_PREP_AFTER = {
-    "at": frozenset("look stare gaze glance point aim bark smile laugh wave peck shout yell growl "
-                    "scream nibble throw shoot sniff scratch paw".split()),
+    "at": frozenset(
+        "look stare gaze glance point aim bark smile laugh wave peck shout yell growl "
+        "scream nibble throw shoot sniff scratch paw".split()
+    ),
     "to": frozenset("talk speak listen sing wave point belong".split()),
     "over": frozenset("fight argue quarrel compete struggle worry".split()),  # "fighting over food"
 }
 
 # "on the phone" is using it, not a place; "on a laptop" too after a verb ("typing on a laptop").
 PHONES = frozenset("phone cellphone cell smartphone mobile telephone iphone".split())
-DEVICES = PHONES | frozenset("computer laptop tablet ipad keyboard piano screen console radio microphone mic "
-                                 "headset walkie-talkie".split())
+DEVICES = PHONES | frozenset(
+    "computer laptop tablet ipad keyboard piano screen console radio microphone mic headset walkie-talkie".split()
+)
 
 # Phrasal verbs whose particle introduces an object, not a place: "shaking off water", "picking up a ball".
-PHRASAL_PARTICLES = frozenset({
-    ("shake", "off"), ("take", "off"), ("put", "on"), ("pick", "up"), ("turn", "on"), ("turn", "off"),
-    ("show", "off"), ("set", "up"), ("hold", "up"), ("give", "up"), ("wipe", "off"), ("brush", "off"),
-    ("dry", "off"), ("clean", "up"), ("put", "down"), ("lift", "up"), ("cut", "off"), ("fill", "up"),
-})
+PHRASAL_PARTICLES = frozenset(
+    {
+        ("shake", "off"),
+        ("take", "off"),
+        ("put", "on"),
+        ("pick", "up"),
+        ("turn", "on"),
+        ("turn", "off"),
+        ("show", "off"),
+        ("set", "up"),
+        ("hold", "up"),
+        ("give", "up"),
+        ("wipe", "off"),
+        ("brush", "off"),
+        ("dry", "off"),
+        ("clean", "up"),
+        ("put", "down"),
+        ("lift", "up"),
+        ("cut", "off"),
+        ("fill", "up"),
+    }
+)
 
 # Verbs whose "to" + person/animal names a recipient: "throwing a ball to the dog".
 TRANSFER_VERBS = frozenset("throw toss kick pass give hand show feed send serve bring offer".split())
 
 # Irregular forms -> lemma.
 IRREGULAR_VERBS = {
-    "lying": "lie", "laying": "lay", "sat": "sit", "stood": "stand", "ran": "run", "flew": "fly",
-    "flown": "fly", "rode": "ride", "ridden": "ride", "swam": "swim", "swum": "swim", "ate": "eat",
-    "eaten": "eat", "held": "hold", "fell": "fall", "fallen": "fall", "drove": "drive",
-    "driven": "drive", "threw": "throw", "thrown": "throw", "bit": "bite", "bitten": "bite",
-    "saw": "see", "seen": "see", "lain": "lie", "came": "come", "went": "go", "gone": "go",
-    "hung": "hang", "spun": "spin", "swung": "swing", "slid": "slide", "led": "lead",
-    "caught": "catch", "sang": "sing", "drank": "drink", "fought": "fight", "dove": "dive",
-    "leapt": "leap", "crept": "creep", "slept": "sleep", "sank": "sink", "rose": "rise",
-    "dying": "die", "tying": "tie", "stopped": "stop", "parked": "park", "seated": "sit",
+    "lying": "lie",
+    "laying": "lay",
+    "sat": "sit",
+    "stood": "stand",
+    "ran": "run",
+    "flew": "fly",
+    "flown": "fly",
+    "rode": "ride",
+    "ridden": "ride",
+    "swam": "swim",
+    "swum": "swim",
+    "ate": "eat",
+    "eaten": "eat",
+    "held": "hold",
+    "fell": "fall",
+    "fallen": "fall",
+    "drove": "drive",
+    "driven": "drive",
+    "threw": "throw",
+    "thrown": "throw",
+    "bit": "bite",
+    "bitten": "bite",
+    "saw": "see",
+    "seen": "see",
+    "lain": "lie",
+    "came": "come",
+    "went": "go",
+    "gone": "go",
+    "hung": "hang",
+    "spun": "spin",
+    "swung": "swing",
+    "slid": "slide",
+    "led": "lead",
+    "caught": "catch",
+    "sang": "sing",
+    "drank": "drink",
+    "fought": "fight",
+    "dove": "dive",
+    "leapt": "leap",
+    "crept": "creep",
+    "slept": "sleep",
+    "sank": "sink",
+    "rose": "rise",
+    "dying": "die",
+    "tying": "tie",
+    "stopped": "stop",
+    "parked": "park",
+    "seated": "sit",
 }
 
 # Past participles that describe a state of the referent: "a parked car", "a seated man".
-STATIC_PARTICIPLES = frozenset("""
+STATIC_PARTICIPLES = frozenset(
+    """
 parked stopped seated perched stationed stationary motionless immobile standstill idle
 crouched hunched curled tied chained leashed moored docked anchored asleep
-""".split())
+""".split()
+)
 
 # Forms ending in -ing that are nouns, not verbs.
-ING_NOUNS = frozenset("""
+ING_NOUNS = frozenset(
+    """
 building ceiling clothing king ring rings wing wings string thing things something anything
 nothing everything morning evening pudding railing railings painting sibling earring earrings
 stocking stockings darling swing swings ping bing sing spring sling sting wedding awning
@@ -334,11 +495,13 @@ viking duckling ducklings gosling seedling sapling icing offspring stuffing ligh
 pudding herring sterling inkling ceiling bedding bedding shilling lining kingfisher amazing interesting boring matching striking
 charming loving missing remaining surrounding living dining frightening exciting
 during according including regarding notwithstanding
-""".split())
+""".split()
+)
 
 # --- nouns ----------------------------------------------------------------------------------
 
-PEOPLE = frozenset("""
+PEOPLE = frozenset(
+    """
 man men woman women person people boy boys girl girls child children kid kids baby babies
 toddler toddlers adult adults lady ladies guy guys gentleman player players dancer dancers rider
 riders cyclist biker bikers skier skiers surfer surfers skater skaters skateboarder driver
@@ -356,9 +519,11 @@ salesman vendor customer shopper tourist traveler traveller   bystander audience
 team opponent defender owner parent parents trainer handler master friend friends lover lovers
 companion companions owners trainers
 partner partners attacker striker batter pitcher catcher   golfer bowler
-""".split())
+""".split()
+)
 
-ANIMALS = frozenset("""
+ANIMALS = frozenset(
+    """
 dog dogs puppy puppies pup pups cat cats kitten kittens kitty bird birds pigeon pigeons dove
 doves seagull seagulls gull gulls parrot parrots duck ducks duckling swan swans goose geese
 chicken chickens hen hens rooster eagle hawk owl crow crows sparrow penguin penguins ostrich
@@ -373,9 +538,11 @@ pelican crane raven magpie robin finch canary budgie cockatoo toucan hummingbird
 alligator crocodile hippo rhino leopard cheetah jaguar lynx puma cougar llama alpaca yak bison
 moose elk reindeer antelope gazelle boar hare guinea-pig ferret goldfishes koi carp salmon
 trout octopus jellyfish starfish lobster shrimp snail worm caterpillar beetle dragonfly
-""".split())
+""".split()
+)
 
-VEHICLES = frozenset("""
+VEHICLES = frozenset(
+    """
 car cars truck trucks bus buses van vans jeep taxi cab bike bikes bicycle bicycles motorbike
 motorbikes motorcycle motorcycles scooter scooters skateboard boat boats ship canoe kayak plane
 airplane aeroplane helicopter train tram tractor vehicle vehicles suv limousine limo ambulance
@@ -383,9 +550,11 @@ motorboat sailboat yacht jet drone kite cart carriage wagon trailer sled sledge 
 wheelchair unicycle quad atv kart go-kart racecar lorry minivan pickup sedan ferry parachute
 glider balloon rocket tank excavator bulldozer forklift jetski jet-ski snowmobile raft surfboard
 bmx moped hatchback convertible coupe automobile
-""".split())
+""".split()
+)
 
-OBJECTS = frozenset("""
+OBJECTS = frozenset(
+    """
 ball balls basketball football soccerball volleyball baseball tennisball toy toys doll box boxes
 bottle cup bag bags umbrella chair table phone frisbee racket bat stick rope flag guitar drum
 camera book bowl plate food bread apple banana stone rock log tire tyre sign lamp pole door
@@ -393,19 +562,30 @@ window wall fence tree trees bench sofa couch bed pillow blanket towel bucket ba
 wheel piano violin microphone mic sword gun rifle bow arrow shield hammer knife fork spoon laptop
 computer keyboard television tv screen cone hoop net goal board skis poles weights barbell
 dumbbell trampoline swing slide ladder bridge
-""".split())
+""".split()
+)
 
 # Two-word nouns whose first word is not an attribute of the referent: "gold fish" is a goldfish.
-COMPOUND_NOUNS = frozenset({
-    ("gold", "fish"), ("golden", "retriever"), ("polar", "bear"), ("red", "panda"), ("guinea", "pig"),
-    ("teddy", "bear"), ("sea", "lion"), ("blue", "jay"),
-})
+COMPOUND_NOUNS = frozenset(
+    {
+        ("gold", "fish"),
+        ("golden", "retriever"),
+        ("polar", "bear"),
+        ("red", "panda"),
+        ("guinea", "pig"),
+        ("teddy", "bear"),
+        ("sea", "lion"),
+        ("blue", "jay"),
+    }
+)
 
 # Referent heads that name no category.
-NON_CATEGORY_HEADS = frozenset("""
+NON_CATEGORY_HEADS = frozenset(
+    """
 one ones thing things object objects item items stuff it this that these those something
 anything whatever entity
-""".split())
+""".split()
+)
 
 # Capable of doing something: a verb right after a PP with such an object attaches to it
 # ("the dog next to the man walking": walking is the man's). Vehicles are not: "the man on the
@@ -414,28 +594,36 @@ AGENTS = PEOPLE | ANIMALS
 
 CATEGORY_NOUNS = PEOPLE | ANIMALS | VEHICLES | OBJECTS
 
-DETERMINERS = frozenset("""
+DETERMINERS = frozenset(
+    """
 the a an this that these those his her its their my your our some another other each every
 both either any all
-""".split())
-AUXILIARIES = frozenset("is are was were be been being am 's has have had does do did seems seem "
-                        "appears appear gets get got keeps keep starts start begins begin tries try "
-                        "can could will would".split())
+""".split()
+)
+AUXILIARIES = frozenset(
+    "is are was were be been being am 's has have had does do did seems seem "
+    "appears appear gets get got keeps keep starts start begins begin tries try "
+    "can could will would".split()
+)
 RELATIVES = frozenset("who that which whose whom where while when as".split())
 NEGATIONS = frozenset("not n't never no".split())
 CONJUNCTIONS = frozenset("and or but then while".split())
 # Adverbs that may stand between an auxiliary or negation and its verb: "is slowly walking".
-ADVERBS = frozenset("""
+ADVERBS = frozenset(
+    """
 also just still slowly quickly fast together alone again very really almost currently now
 happily calmly quietly gently fiercely rapidly constantly continuously high low hard straight
 upward upwards downward downwards there here
-""".split())
+""".split()
+)
 
 # Words after a verb that give a direction, not a place: "moving forward", "flying away".
-DIRECTION_PARTICLES = frozenset("""
+DIRECTION_PARTICLES = frozenset(
+    """
 up down off out away back forward forwards backward backwards around about along over in
 across through by home
-""".split())
+""".split()
+)
 
 # Verbs that are displacement with a direction particle: "getting out of a car", "getting off the bus".
 PARTICLE_MOTION = {

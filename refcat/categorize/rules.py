@@ -45,15 +45,29 @@ from refcat.taxonomy import CATEGORY_NAMES
 _TOKEN_RE = re.compile(r"[^\W_]+(?:-[^\W_]+)*(?=n't)|n't|'s|[^\W_]+(?:-[^\W_]+)*|[^\w\s]|_")
 _DO_VERBS = frozenset("do perform make execute take".split())  # "doing a backflip", "taking steps"
 _ALL_VERBS = (
-    lx.MOTION_VERBS | lx.STATIC_VERBS | lx.OBJ_STATIC_VERBS | lx.OBJ_MOTION_MOVING
-    | lx.OBJ_MOTION_IN_PLACE | lx.OBJ_MOTION_ONLY | lx.NON_ACTED_OBJECT_VERBS | lx.ASPECTUAL_VERBS | _DO_VERBS
+    lx.MOTION_VERBS
+    | lx.STATIC_VERBS
+    | lx.OBJ_STATIC_VERBS
+    | lx.OBJ_MOTION_MOVING
+    | lx.OBJ_MOTION_IN_PLACE
+    | lx.OBJ_MOTION_ONLY
+    | lx.NON_ACTED_OBJECT_VERBS
+    | lx.ASPECTUAL_VERBS
+    | _DO_VERBS
     | frozenset(lx.PARTICLE_MOTION)
 )
 _NOUNS = lx.CATEGORY_NOUNS | lx.CLOTHING | lx.FEATURES | lx.BODY_PARTS
 _APPEARANCE = lx.COLOURS | lx.PATTERNS | lx.SIZES | lx.LOOKS
 _COMPOUND_PREPS = sorted((p.split() for p in lx.COMPOUND_PREPOSITIONS), key=len, reverse=True)
-_FUNCTION_WORDS = (lx.LOCATIVE_PREPOSITIONS | lx.AUXILIARIES | lx.RELATIVES | lx.CONJUNCTIONS | lx.NEGATIONS
-                   | lx.DIRECTION_PARTICLES | frozenset("with of for as like than about without during".split()))
+_FUNCTION_WORDS = (
+    lx.LOCATIVE_PREPOSITIONS
+    | lx.AUXILIARIES
+    | lx.RELATIVES
+    | lx.CONJUNCTIONS
+    | lx.NEGATIONS
+    | lx.DIRECTION_PARTICLES
+    | frozenset("with of for as like than about without during".split())
+)
 _QUOTES = frozenset({'"', "'", "`", "\u201c", "\u201d", "\u2018"})
 _NUMBERS = frozenset("one two three four five six seven eight nine ten".split())
 _WEAR_VERBS = frozenset("wearing wears wore worn dressed sporting dons donning".split())
@@ -98,8 +112,7 @@ def tokenize(text: str) -> list[_Token]:
     """Lower-cased, accent-folded word tokens with their character offsets in `text`;
     "isn't" -> "is", "n't"."""
     low = "".join(_fold(c) for c in text.replace("\u2019", "'"))
-    return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(low)
-            if m.group() not in _QUOTES]
+    return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(low) if m.group() not in _QUOTES]
 
 
 def is_appearance_word(w: str) -> bool:
@@ -119,8 +132,14 @@ def verb_lemma(w: str) -> str | None:
     if w in lx.IRREGULAR_VERBS:
         return lx.IRREGULAR_VERBS[w]
     for typo in (w + "g", w[:-2] + "ing"):  # "walkin", "jumpng" (sic): only for known verbs
-        if (w.endswith("in") or w.endswith("ng") and not w.endswith("ing")) and typo.endswith("ing") \
-                and len(w) > 4 and w not in _NOUNS and w not in _ALL_VERBS and w[:-2] not in lx.IRREGULAR_VERBS:
+        if (
+            (w.endswith("in") or (w.endswith("ng") and not w.endswith("ing")))
+            and typo.endswith("ing")
+            and len(w) > 4
+            and w not in _NOUNS
+            and w not in _ALL_VERBS
+            and w[:-2] not in lx.IRREGULAR_VERBS
+        ):
             lemma = verb_lemma(typo)
             if lemma in _ALL_VERBS:
                 return lemma
@@ -153,8 +172,15 @@ def finite_lemma(w: str) -> str | None:
 def _is_noun_like(w: str) -> bool:
     if w in _NOUNS or w in lx.NON_CATEGORY_HEADS or w in lx.POSITION_NOUNS or w in lx.LOCATION_WORDS:
         return True
-    if (is_appearance_word(w) or w in lx.DETERMINERS or w in lx.ORDINALS or w in _NUMBERS
-            or w in lx.ADVERBS or w in _FUNCTION_WORDS or not re.fullmatch(r"[a-z][a-z-]*", w)):
+    if (
+        is_appearance_word(w)
+        or w in lx.DETERMINERS
+        or w in lx.ORDINALS
+        or w in _NUMBERS
+        or w in lx.ADVERBS
+        or w in _FUNCTION_WORDS
+        or not re.fullmatch(r"[a-z][a-z-]*", w)
+    ):
         return False
     return verb_lemma(w) is None
 
@@ -198,7 +224,7 @@ class _Reader:
     def match_prep(self, i: int) -> int:
         """Token index after a (compound) preposition starting at i, or i when there is none."""
         for parts in _COMPOUND_PREPS:
-            if self.words[i:i + len(parts)] == parts:
+            if self.words[i : i + len(parts)] == parts:
                 return i + len(parts)
         return i + 1 if self.word(i) in lx.LOCATIVE_PREPOSITIONS or self.word(i) in ("with", "of") else i
 
@@ -210,16 +236,18 @@ class _Reader:
             return False
         if verb_lemma(w) is not None and w not in _NOUNS:
             return self._continues_np(i + 1)  # "in swimming trunks"
-        return (w in lx.DETERMINERS or w in _NUMBERS or is_appearance_word(w) or _is_noun_like(w)
-                or w in lx.ORDINALS) and w not in lx.ADVERBS and (
-                    w not in lx.DIRECTION_PARTICLES or w in lx.POSITION_NOUNS and self.word(i + 1) == "of")
+        return (
+            (w in lx.DETERMINERS or w in _NUMBERS or is_appearance_word(w) or _is_noun_like(w) or w in lx.ORDINALS)
+            and w not in lx.ADVERBS
+            and (w not in lx.DIRECTION_PARTICLES or (w in lx.POSITION_NOUNS and self.word(i + 1) == "of"))
+        )
 
     def noun_phrase(self, i: int) -> _Phrase:
         """The noun phrase starting at token i: determiners, adjectives, participles, nouns."""
         j, head, verbs = i, None, []
         while j < len(self.words):
             w = self.words[j]
-            if w in lx.DETERMINERS or w in _NUMBERS and head is None:
+            if w in lx.DETERMINERS or (w in _NUMBERS and head is None):
                 if head is not None and w not in ("other",):
                     break
                 j += 1
@@ -227,16 +255,31 @@ class _Reader:
             if w == "'s":
                 j += 1
                 continue
-            if w in (",", "and", "or", "&") and head is None and j > i and (
-                    is_appearance_word(self.word(j + 1)) or self.word(j + 1) in ("and", "or")):
+            if (
+                w in (",", "and", "or", "&")
+                and head is None
+                and j > i
+                and (is_appearance_word(self.word(j + 1)) or self.word(j + 1) in ("and", "or"))
+            ):
                 j += 1  # "a blue, red and white car", "black and white"
                 continue
-            if (w in lx.AUXILIARIES or w in lx.NEGATIONS or w in lx.CONJUNCTIONS or w in _WEAR_VERBS
-                    or not re.fullmatch(r"[^\W_][\w-]*", w) or self.match_prep(j) > j
-                    or head is not None and (w in lx.RELATIVES or w in lx.ADVERBS)):
+            if (
+                w in lx.AUXILIARIES
+                or w in lx.NEGATIONS
+                or w in lx.CONJUNCTIONS
+                or w in _WEAR_VERBS
+                or not re.fullmatch(r"[^\W_][\w-]*", w)
+                or self.match_prep(j) > j
+                or (head is not None
+                and (w in lx.RELATIVES or w in lx.ADVERBS))
+            ):
                 break
             lemma = verb_lemma(w) if w not in _NOUNS else None
-            if lemma is None and w not in _NOUNS and (head is not None or j > i and is_appearance_word(self.words[j - 1])):
+            if (
+                lemma is None
+                and w not in _NOUNS
+                and (head is not None or (j > i and is_appearance_word(self.words[j - 1])))
+            ):
                 lemma = finite_lemma(w) or (w if w in _ALL_VERBS and i == 0 else None)
             if lemma is not None:
                 if head is not None or not self._continues_np(j + 1):
@@ -280,8 +323,11 @@ class _Reader:
                 self.hit("appearance", k, k + 1)
             elif w in lx.LOCATION_WORDS or w in lx.ORDINALS or w in lx.POSITION_NOUNS:
                 self.hit("location", k, k + 1)
-        if (np_.head is None or not self._names_category(self.words[np_.head])) and self.word(np_.end) == "of" \
-                and self.starts_np(np_.end + 1):
+        if (
+            (np_.head is None or not self._names_category(self.words[np_.head]))
+            and self.word(np_.end) == "of"
+            and self.starts_np(np_.end + 1)
+        ):
             part = self.noun_phrase(np_.end + 1)  # "the smaller of the two dogs", "one of the cats"
             if part.head is not None and self._names_category(self.words[part.head]):
                 self.hit("category", part.head, part.head + 1)
@@ -292,16 +338,21 @@ class _Reader:
                 start -= 1
             self.hit("category", start, np_.head + 1)
         for k in np_.verbs:
-            if self.words[k] in lx.NOUN_MODIFIER_ING and k + 1 == np_.head \
-                    and self.words[np_.head] not in lx.AGENTS:
+            if self.words[k] in lx.NOUN_MODIFIER_ING and k + 1 == np_.head and self.words[np_.head] not in lx.AGENTS:
                 continue  # "a bowling ball", "a racing car": a kind of thing, not an action
             self.classify_verb(k, verb_lemma(self.words[k]) or "", obj=None, owner_is_referent=True)
         return np_.end
 
     @staticmethod
     def _names_category(w: str) -> bool:
-        return not (w in lx.NON_CATEGORY_HEADS or w in lx.LOCATION_WORDS or w in lx.POSITION_NOUNS
-                    or w in lx.ORDINALS or is_appearance_word(w) or w in lx.DIRECTION_PARTICLES)
+        return not (
+            w in lx.NON_CATEGORY_HEADS
+            or w in lx.LOCATION_WORDS
+            or w in lx.POSITION_NOUNS
+            or w in lx.ORDINALS
+            or is_appearance_word(w)
+            or w in lx.DIRECTION_PARTICLES
+        )
 
     # --- the rest ----------------------------------------------------------------------------
     def read(self) -> None:
@@ -333,7 +384,7 @@ class _Reader:
             return i + 1
         if w in ("who", "which", "that", "whose", "whom"):
             self.in_relative = True
-            if self.after_agent or self.starts_np(i + 1) and not self._verb_at(i + 1):
+            if self.after_agent or (self.starts_np(i + 1) and not self._verb_at(i + 1)):
                 self.owner_is_referent = False  # "the horse on which the woman is sitting": the woman sits
             return i + 1
         if w in lx.AUXILIARIES:
@@ -349,7 +400,7 @@ class _Reader:
             return i + 1
         if w in lx.ADVERBS and not (w == "still" and not self._verb_at(i + 1)):
             return i + 1
-        if w == "still" or w in lx.STATIC_PARTICIPLES and not self._verb_at(i):
+        if w == "still" or (w in lx.STATIC_PARTICIPLES and not self._verb_at(i)):
             if self.owner_is_referent:
                 self.hit("static", i, i + 1)  # "standing still" is static anyway; "is still", "is asleep"
             return i + 1
@@ -386,13 +437,18 @@ class _Reader:
 
     def _verb_at(self, i: int) -> str | None:
         w = self.word(i)
-        if not w or w in _NOUNS and not w.endswith("ing") and not (
-                self.word(i - 1) == "to" and self._infinitive_at(i)):
+        if not w or (w in _NOUNS and not w.endswith("ing") and not (self.word(i - 1) == "to" and self._infinitive_at(i))):
             return None
         lemma = verb_lemma(w) or finite_lemma(w)
-        if lemma is None and w in _ALL_VERBS and (
+        if (
+            lemma is None
+            and w in _ALL_VERBS
+            and (
                 self.word(i - 1) in lx.AUXILIARIES | {"to", "who", "that", "which"} | lx.NEGATIONS
-                or i == self.referent.end and self.referent.head is not None):
+                or (i == self.referent.end
+                and self.referent.head is not None)
+            )
+        ):
             lemma = w  # "can jump", "trying to climb", "does not move", "man shoot the bird"
         return lemma
 
@@ -402,26 +458,46 @@ class _Reader:
             return j  # an infinitive: "struggling to climb", "using his phone to capture", "to pet the dog"
         if self.starts_np(j):
             np_ = self.noun_phrase(j)
-            if np_.verbs and prep == "in" and np_.verbs[0] > j and all(
-                    is_appearance_word(w) or w in ("and", ",", "all") for w in self.words[j:np_.verbs[0]]):
+            if (
+                np_.verbs
+                and prep == "in"
+                and np_.verbs[0] > j
+                and all(is_appearance_word(w) or w in ("and", ",", "all") for w in self.words[j : np_.verbs[0]])
+            ):
                 np_ = _Phrase(j, np_.verbs[0], None, [])  # "in black shooting basketball": the verb is the referent's
         else:
             np_ = _Phrase(j, j, None, [])
         end = max(np_.end, j)
         head = self.words[np_.head] if np_.head is not None else None
-        obj_words = self.words[np_.start:np_.end]
+        obj_words = self.words[np_.start : np_.end]
         is_position = head in lx.POSITION_NOUNS and not any(is_appearance_word(w) for w in obj_words)
-        describes_looks = (not is_position and head is not None and (head in lx.CLOTHING or head in lx.FEATURES)) or (
-            # "in black", "in white and blue"; but "in the dark" is a place
-            obj_words and obj_words[0] not in ("the", "a", "an") and all(
-                is_appearance_word(w) or w in lx.DETERMINERS or w in ("and", ",", "or", "all") for w in obj_words
-            ) and any(is_appearance_word(w) for w in obj_words)) or (
-            # "a kite with blue handles": a coloured part, not an object held or a companion
-            prep == "with" and head is not None and head not in lx.CATEGORY_NOUNS | lx.PLACES | lx.BODY_PARTS
-            and any(w in lx.COLOURS or w in lx.PATTERNS for w in obj_words)) or (
-            # "in striped pajama", "in yellow cover": a coloured thing that is no place or object
-            prep == "in" and head is not None and head not in lx.PLACES and head not in lx.CATEGORY_NOUNS
-            and any(w in lx.COLOURS or w in lx.PATTERNS for w in obj_words))
+        describes_looks = (
+            (not is_position and head is not None and (head in lx.CLOTHING or head in lx.FEATURES))
+            or (
+                # "in black", "in white and blue"; but "in the dark" is a place
+                obj_words
+                and obj_words[0] not in ("the", "a", "an")
+                and all(
+                    is_appearance_word(w) or w in lx.DETERMINERS or w in ("and", ",", "or", "all") for w in obj_words
+                )
+                and any(is_appearance_word(w) for w in obj_words)
+            )
+            or (
+                # "a kite with blue handles": a coloured part, not an object held or a companion
+                prep == "with"
+                and head is not None
+                and head not in lx.CATEGORY_NOUNS | lx.PLACES | lx.BODY_PARTS
+                and any(w in lx.COLOURS or w in lx.PATTERNS for w in obj_words)
+            )
+            or (
+                # "in striped pajama", "in yellow cover": a coloured thing that is no place or object
+                prep == "in"
+                and head is not None
+                and head not in lx.PLACES
+                and head not in lx.CATEGORY_NOUNS
+                and any(w in lx.COLOURS or w in lx.PATTERNS for w in obj_words)
+            )
+        )
         owner = self.owner_is_referent
         last_verb, passive, after_agent = self.last_verb, self.passive, self.after_agent
         # a rider's mount does not take the verbs after it: "a woman on a horse jumping a fence"
@@ -436,7 +512,7 @@ class _Reader:
                 self.hit("appearance", i, end)
             self.after_agent, self.last_looks = False, True
             return end
-        if prep == "on" and head in lx.PHONES or prep == "on" and last_verb and head in lx.DEVICES:
+        if (prep == "on" and head in lx.PHONES) or (prep == "on" and last_verb and head in lx.DEVICES):
             if owner:
                 self.hit("obj-static", i, end)  # "talking on the phone", "typing on a laptop"
             return end
@@ -455,8 +531,12 @@ class _Reader:
             if np_.end == j and prep in lx.DIRECTION_PARTICLES:
                 return j  # "flying away", "bending down", "crawling up onto ..."
             return end
-        if last_verb == "ride" and prep in ("on", "upon", "atop") and self._verb_at(i - 1) \
-                and head in lx.VEHICLES | lx.ANIMALS:
+        if (
+            last_verb == "ride"
+            and prep in ("on", "upon", "atop")
+            and self._verb_at(i - 1)
+            and head in lx.VEHICLES | lx.ANIMALS
+        ):
             if owner:
                 self.hit("obj-motion", i - 1, end)  # "riding on a black scooter": moves the scooter
             return end
@@ -472,16 +552,24 @@ class _Reader:
             if prep == "on" and owner and head not in lx.AGENTS:
                 self.hit("obj-static", i, end)  # "talking on the phone"
             return end
-        if self.last_object and last_verb in lx.OBJ_MOTION_IN_PLACE and prep in _GOAL_PREPS \
-                and not (prep in ("in", "at") and any(w in lx.POSITION_NOUNS or w in lx.LOCATION_WORDS
-                                                      for w in obj_words)):
+        if (
+            self.last_object
+            and last_verb in lx.OBJ_MOTION_IN_PLACE
+            and prep in _GOAL_PREPS
+            and not (prep in ("in", "at") and any(w in lx.POSITION_NOUNS or w in lx.LOCATION_WORDS for w in obj_words))
+        ):
             return end  # "throwing a ball to the basket": where the ball goes (not "in the front")
         if prep in ("up", "down") and last_verb in lx.TRAVERSED_OBJECT_VERBS and head in lx.GRASPED_OBJECTS:
             return end  # "climbing up a rope": what is held, not where (but "climbing up the cage" is)
         ranked = any(w in lx.ORDINALS or w in lx.LOCATION_WORDS for w in obj_words)  # "in first place"
-        if head in lx.NON_LOCATIVE_OBJECTS and prep in lx.MANNER_PREPOSITIONS and not ranked \
-                or head in lx.CLOTHING and not is_position \
-                or self._is_body_part(np_):
+        if (
+            (head in lx.NON_LOCATIVE_OBJECTS
+            and prep in lx.MANNER_PREPOSITIONS
+            and not ranked)
+            or (head in lx.CLOTHING
+            and not is_position)
+            or self._is_body_part(np_)
+        ):
             return end  # "in circles", "on a leash", "on its back"
         if owner:
             self.hit("location", i, end)
@@ -504,23 +592,35 @@ class _Reader:
     def _is_body_part(self, np_: _Phrase) -> bool:
         if np_.head is None or self.words[np_.head] not in lx.BODY_PARTS or self.word(np_.end) == "of":
             return False  # "on back of the car" is a position
-        if "'s" in self.words[np_.start:np_.head]:
+        if "'s" in self.words[np_.start : np_.head]:
             return False  # "on his father's shoulders": another's body part is a place
-        return self.words[np_.start] in ("his", "her", "its", "their", "my", "your", "one", "both", "two", "all") \
-            or np_.start == np_.head  # "standing on one leg", "on all fours", "in its mouth"
+        return (
+            self.words[np_.start] in ("his", "her", "its", "their", "my", "your", "one", "both", "two", "all")
+            or np_.start == np_.head
+        )  # "standing on one leg", "on all fours", "in its mouth"
 
     def read_verb(self, i: int, lemma: str) -> int:
         j = i + 1
         obj = None
-        if self.starts_np(j) and self.word(j) not in lx.LOCATION_WORDS and self.words[j:j + 3] != ["side", "by", "side"]:
+        if (
+            self.starts_np(j)
+            and self.word(j) not in lx.LOCATION_WORDS
+            and self.words[j : j + 3] != ["side", "by", "side"]
+        ):
             # "turning left", "galloping side by side" have no object
             obj = self.noun_phrase(j)
             j = max(obj.end, j)
         self.classify_verb(i, lemma, obj, self.owner_is_referent)
         head = self.words[obj.head] if obj is not None and obj.head is not None else None
-        if self.owner_is_referent and lemma in lx.TRAVERSED_OBJECT_VERBS and head is not None \
-                and head not in lx.GRASPED_OBJECTS and not self.negated and not self._is_body_part(obj) \
-                and (head not in lx.AGENTS or lemma == "follow"):
+        if (
+            self.owner_is_referent
+            and lemma in lx.TRAVERSED_OBJECT_VERBS
+            and head is not None
+            and head not in lx.GRASPED_OBJECTS
+            and not self.negated
+            and not self._is_body_part(obj)
+            and (head not in lx.AGENTS or lemma == "follow")
+        ):
             self.hit("location", obj.start, obj.end)  # "climbing the door", "following the group"
         self.agent_object_end = j if head in lx.AGENTS else -1
         self.last_verb = lemma
@@ -535,12 +635,11 @@ class _Reader:
         head = self.words[obj.head] if obj is not None and obj.head is not None else None
         own = obj is not None and self.words[obj.start] in ("his", "her", "its", "their")
         bare = obj is not None and obj.start == obj.head  # "holding hands"
-        moves_body_part = head is not None and (
-            head in lx.BODY_PARTS and (own or bare) or own and head in lx.FEATURES)
+        moves_body_part = head is not None and ((head in lx.BODY_PARTS and (own or bare)) or (own and head in lx.FEATURES))
         if moves_body_part:
             head = None  # "waving his hand", "turning its head": no object
         participle = not w.endswith("ing") and (w.endswith(("ed", "en", "wn")) or w in lx.IRREGULAR_VERBS)
-        passive = self.passive or participle and (self.word(i + 1) == _PASSIVE_AGENT or self.after_be)
+        passive = self.passive or (participle and (self.word(i + 1) == _PASSIVE_AGENT or self.after_be))
         cats: list[str] = []
         if w in lx.STATIC_PARTICIPLES:
             cats = ["static"]
@@ -554,8 +653,7 @@ class _Reader:
                 cats = ["motion"]  # "a dog being walked", "a ball kicked by a boy"
             elif lemma in lx.STATIC_VERBS | lx.OBJ_STATIC_VERBS:
                 cats = ["static"]
-        elif self.word(i + 1) in lx.PARTICLE_MOTION.get(lemma, ()) and (
-                lemma == "get" or not self.starts_np(i + 2)):
+        elif self.word(i + 1) in lx.PARTICLE_MOTION.get(lemma, ()) and (lemma == "get" or not self.starts_np(i + 2)):
             cats = ["motion"]  # "getting out of a car", "taking off from the water"
         elif lemma in _DO_VERBS and head is not None and head in lx.MOTION_NOUNS:
             cats = ["motion"]  # "doing a backflip", "taking steps"
@@ -583,7 +681,7 @@ class _Reader:
             return ["motion"]  # "playing basketball": the players run about
         transitive = head is not None
         if transitive and lemma in lx.NON_ACTED_OBJECT_VERBS:
-            acted_on = head in lx.OBJECTS or lemma in ("walk", "lead") and head in lx.ANIMALS
+            acted_on = head in lx.OBJECTS or (lemma in ("walk", "lead") and head in lx.ANIMALS)
             in_obj_list = lemma in lx.OBJ_MOTION_MOVING | lx.OBJ_MOTION_IN_PLACE | lx.OBJ_STATIC_VERBS
             if not (acted_on and in_obj_list):
                 return ["motion"] if lemma in lx.MOTION_VERBS else ["static"]
@@ -594,7 +692,7 @@ class _Reader:
                 return ["static", "obj-motion"]
             if lemma in lx.OBJ_MOTION_ONLY:
                 return ["obj-motion"]
-            if lemma in lx.OBJ_STATIC_VERBS or lemma in lx.STATIC_VERBS and head not in lx.PLACES:
+            if lemma in lx.OBJ_STATIC_VERBS or (lemma in lx.STATIC_VERBS and head not in lx.PLACES):
                 return ["static", "obj-static"]  # "holding a bike", "smoking a pipe", "hanging clothes"
         if lemma in lx.MOTION_VERBS or lemma in lx.OBJ_MOTION_MOVING:
             return ["motion"]
@@ -617,10 +715,14 @@ def information_label(labels: dict[str, bool], trivial: bool | None = None) -> s
     not trivial or unknown, two or more cue groups are redundant ("the child is crawling up
     onto the sofa": motion and location).
     """
-    groups = sum((
-        labels["appearance"], labels["location"],
-        labels["motion"] or labels["obj-motion"], labels["static"] or labels["obj-static"],
-    ))
+    groups = sum(
+        (
+            labels["appearance"],
+            labels["location"],
+            labels["motion"] or labels["obj-motion"],
+            labels["static"] or labels["obj-static"],
+        )
+    )
     needed = 0 if trivial and labels["category"] else 1
     return "redundant" if groups > needed else "minimal"
 

@@ -42,7 +42,7 @@ def read_expressions(path: str | Path) -> pd.DataFrame:
         raise MissingDataError("input file not found", path=path, expected="a CSV file with a ref_exp column")
     raw = path.read_bytes()
     first_line = raw.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip()
-    if tuple(first_line.split(";")[:len(HEADER)]) == HEADER:  # released format, perhaps with extra columns
+    if tuple(first_line.split(";")[: len(HEADER)]) == HEADER:  # released format, perhaps with extra columns
         return read_release(path)
     try:
         text = raw.decode("utf-8-sig")
@@ -51,16 +51,23 @@ def read_expressions(path: str | Path) -> pd.DataFrame:
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     df = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
     if "ref_exp" not in df.columns:
-        raise FormatError(f"header {first_line!r} has no ref_exp column", path=path, line=1,
-                          expected="a ref_exp column (or the released header)")
-    out = pd.DataFrame({
-        "video_id": df["video_id"] if "video_id" in df.columns else "",
-        "instance_id": pd.to_numeric(df["instance_id"], errors="coerce") if "instance_id" in df.columns
-        else pd.Series(range(len(df))),
-        "ref_exp": df["ref_exp"],
-        "ref_exp_difficulty": df.get("ref_exp_difficulty", pd.Series(["Non-trivial"] * len(df))),
-        "ref_exp_information": df.get("ref_exp_information", pd.Series(["Not Applicable"] * len(df))),
-    })
+        raise FormatError(
+            f"header {first_line!r} has no ref_exp column",
+            path=path,
+            line=1,
+            expected="a ref_exp column (or the released header)",
+        )
+    out = pd.DataFrame(
+        {
+            "video_id": df["video_id"] if "video_id" in df.columns else "",
+            "instance_id": pd.to_numeric(df["instance_id"], errors="coerce")
+            if "instance_id" in df.columns
+            else pd.Series(range(len(df))),
+            "ref_exp": df["ref_exp"],
+            "ref_exp_difficulty": df.get("ref_exp_difficulty", pd.Series(["Non-trivial"] * len(df))),
+            "ref_exp_information": df.get("ref_exp_information", pd.Series(["Not Applicable"] * len(df))),
+        }
+    )
     if out["instance_id"].isna().any():
         line = int(out.index[out["instance_id"].isna()][0]) + 2
         raise FormatError("instance_id is not an integer", path=path, line=line, expected="an integer")
@@ -73,8 +80,9 @@ def read_expressions(path: str | Path) -> pd.DataFrame:
         bad = ~cells.isin(["", "0", "1", "0.0", "1.0"])
         if bad.any():
             row = int(bad.to_numpy().nonzero()[0][0])
-            raise FormatError(f"{cat} value {df[cat].iloc[row]!r}", path=path, line=row + 2,
-                              expected="0, 1, 0.0, 1.0 or empty")
+            raise FormatError(
+                f"{cat} value {df[cat].iloc[row]!r}", path=path, line=row + 2, expected="0, 1, 0.0, 1.0 or empty"
+            )
         out[cat] = pd.to_numeric(cells.replace("", None)).astype("Int8")
     return out
 
@@ -92,17 +100,19 @@ def categorize_table(labels: pd.DataFrame, model=None) -> pd.DataFrame:
     out = labels[list(HEADER[:5])].copy().reset_index(drop=True)
     infos, evidence = [], []
     for n, res in enumerate(results):
-        predicted = {c: bool(learned.at[n, c]) if learned is not None else res.labels[c]
-                     for c in RELEASE_CATEGORY_ORDER}
+        predicted = {
+            c: bool(learned.at[n, c]) if learned is not None else res.labels[c] for c in RELEASE_CATEGORY_ORDER
+        }
         difficulty, correctness = RELEASE_DIFFICULTY.get(str(out.at[n, "ref_exp_difficulty"]), (None, "valid"))
         information = information_label(predicted, difficulty == "trivial") if correctness == "valid" else None
         infos.append(release_information(information))
-        evidence.append(json.dumps({c: res.evidence[c] for c in RELEASE_CATEGORY_ORDER if predicted[c]},
-                                   ensure_ascii=False))
+        evidence.append(
+            json.dumps({c: res.evidence[c] for c in RELEASE_CATEGORY_ORDER if predicted[c]}, ensure_ascii=False)
+        )
         for c in RELEASE_CATEGORY_ORDER:
             out.loc[n, c] = int(predicted[c])
     out["ref_exp_information"] = infos
-    out = out.astype({c: "Int8" for c in RELEASE_CATEGORY_ORDER})
+    out = out.astype(dict.fromkeys(RELEASE_CATEGORY_ORDER, "Int8"))
     out[EVIDENCE_COLUMN] = evidence
     return out
 

@@ -12,39 +12,62 @@ from refcat.errors import UsageError
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--input", metavar="FILE.csv",
-                        help="label table with columns item,annotator,field,label (and optionally text); "
-                             "an empty label is a missing answer; yes/no fields also take 1/0, 1.0/0.0 and "
-                             "true/false (any case), read as yes/no; other labels of taxonomy fields must be "
-                             "taxonomy values")
+    parser.add_argument(
+        "--input",
+        metavar="FILE.csv",
+        help="label table with columns item,annotator,field,label (and optionally text); "
+        "an empty label is a missing answer; yes/no fields also take 1/0, 1.0/0.0 and "
+        "true/false (any case), read as yes/no; other labels of taxonomy fields must be "
+        "taxonomy values",
+    )
     add_db_option(parser)
     parser.add_argument("--campaign", help="read the labels of this campaign from the store (instead of --input)")
-    parser.add_argument("--round", type=int, help="round number of the campaign (with --campaign; default: its current round)")
+    parser.add_argument(
+        "--round", type=int, help="round number of the campaign (with --campaign; default: its current round)"
+    )
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("agreement", help="inter-annotator agreement per label field",
-                              description="Fleiss', Davies & Fleiss' and pairwise Cohen's kappas and Krippendorff's "
-                                          "alpha per field, with standard errors and confidence intervals.")
+    p = subparsers.add_parser(
+        "agreement",
+        help="inter-annotator agreement per label field",
+        description="Fleiss', Davies & Fleiss' and pairwise Cohen's kappas and Krippendorff's "
+        "alpha per field, with standard errors and confidence intervals.",
+    )
     _add_input_options(p)
     p.add_argument("--out-dir", metavar="DIR", help="write agreement.csv, agreement.md and agreement_pairwise.csv here")
     p.add_argument("--json", action="store_true", help="print one JSON object per field instead of the table")
-    p.add_argument("--n-boot", type=int, default=1000,
-                   help="bootstrap resamples of items for the intervals; 0 for analytic (Wald) intervals only "
-                        "(default %(default)s)")
+    p.add_argument(
+        "--n-boot",
+        type=int,
+        default=1000,
+        help="bootstrap resamples of items for the intervals; 0 for analytic (Wald) intervals only "
+        "(default %(default)s)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default %(default)s)")
-    p.add_argument("--confidence", type=float, default=0.95, help="confidence level of the intervals (default %(default)s)")
+    p.add_argument(
+        "--confidence", type=float, default=0.95, help="confidence level of the intervals (default %(default)s)"
+    )
     p.set_defaults(func=agreement_handler)
 
-    c = subparsers.add_parser("consensus", help="consensus labels: keep a label given by at least K annotators",
-                              description="Per item and field, keep the most voted label when it has at least K votes; "
-                                          "ties and items with too few answers get a status, not a label.")
+    c = subparsers.add_parser(
+        "consensus",
+        help="consensus labels: keep a label given by at least K annotators",
+        description="Per item and field, keep the most voted label when it has at least K votes; "
+        "ties and items with too few answers get a status, not a label.",
+    )
     _add_input_options(c)
-    c.add_argument("--min-votes", type=int, default=2, metavar="K", help="votes needed to keep a label (default %(default)s)")
-    c.add_argument("--output", required=True, metavar="OUT.csv",
-                   help="long CSV: item,field,label,votes,n_answers,status")
-    c.add_argument("--release", metavar="OUT_release.csv",
-                   help="also write the paper's released label format (RE fields only; items must be instance keys)")
+    c.add_argument(
+        "--min-votes", type=int, default=2, metavar="K", help="votes needed to keep a label (default %(default)s)"
+    )
+    c.add_argument(
+        "--output", required=True, metavar="OUT.csv", help="long CSV: item,field,label,votes,n_answers,status"
+    )
+    c.add_argument(
+        "--release",
+        metavar="OUT_release.csv",
+        help="also write the paper's released label format (RE fields only; items must be instance keys)",
+    )
     c.set_defaults(func=consensus_handler)
 
 
@@ -96,12 +119,13 @@ def consensus_handler(args) -> int:
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(args.output, index=False)
     counts = result["status"].value_counts()
-    print(f"wrote {args.output}: {len(result)} item-field rows, " +
-          ", ".join(f"{n} {s}" for s, n in counts.items()))
+    print(f"wrote {args.output}: {len(result)} item-field rows, " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     if args.release:
         texts = None
         if "text" in table.columns:
-            texts = dict(table.loc[table["text"] != "", ["item", "text"]].drop_duplicates("item").itertuples(index=False))
+            texts = dict(
+                table.loc[table["text"] != "", ["item", "text"]].drop_duplicates("item").itertuples(index=False)
+            )
         release, skipped = release_frame(result, texts)
         write_release(release, args.release)
         print(f"wrote {args.release}: {len(release)} instances; {len(skipped)} skipped for lack of consensus")

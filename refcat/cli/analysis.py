@@ -15,85 +15,142 @@ DATASETS = ("davis", "a2d", "demo")
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "evaluate", help="score predictions (DAVIS PNG layout) and write the per-sample table",
+        "evaluate",
+        help="score predictions (DAVIS PNG layout) and write the per-sample table",
         description="Score predicted masks against a dataset's masks: one row per expression x annotated frame "
-                    "with I, U, J (DAVIS region similarity) and F (DAVIS boundary measure). Resumes from an "
-                    "existing output: videos already complete there are not evaluated again. Also writes the "
-                    "summary to <TABLE stem>_summary.json beside the table: figures by source, DAVIS statistics "
-                    "per object and per expression. J/F columns prefixed object_ average over objects "
-                    "(DAVIS-2017: each object's mean, recall and decay, then the mean over objects), those "
-                    "prefixed expression_ over expressions; the unprefixed ones follow --layout.")
+        "with I, U, J (DAVIS region similarity) and F (DAVIS boundary measure). Resumes from an "
+        "existing output: videos already complete there are not evaluated again. Also writes the "
+        "summary to <TABLE stem>_summary.json beside the table: figures by source, DAVIS statistics "
+        "per object and per expression. J/F columns prefixed object_ average over objects "
+        "(DAVIS-2017: each object's mean, recall and decay, then the mean over objects), those "
+        "prefixed expression_ over expressions; the unprefixed ones follow --layout.",
+    )
     p.add_argument("--pred", required=True, type=Path, metavar="DIR", help="folder of predicted PNG masks")
     p.add_argument("--dataset", required=True, choices=DATASETS, help="dataset the predictions are for")
     p.add_argument("--root", required=True, type=Path, metavar="ROOT", help="dataset root folder")
     p.add_argument("--split", help="dataset split (DAVIS: train/val, A2D: train/test); default: all")
-    p.add_argument("--layout", choices=("expression", "object"), default="expression",
-                   help="expression: PRED/<video>/<object>/<source>/<frame>.png (nonzero = referent); "
-                        "object: PRED/<video>/<frame>.png with object ids as pixel values; the summary's "
-                        "J/F/J&F then average over objects, as DAVIS-2017 does, else over expressions "
-                        "(default %(default)s)")
-    p.add_argument("--instances", type=Path, metavar="FILE",
-                   help="evaluate the expressions of this instance file (e.g. from `refcat phrases`) "
-                        "instead of the dataset's own")
-    p.add_argument("--a2dre-plus", type=Path, metavar="DIR",
-                   help="evaluate the A2Dre+ expressions of the eight files in DIR (sources a2dre+:CATEGORY:with|without)")
-    p.add_argument("--output", required=True, type=Path, metavar="TABLE",
-                   help="per-sample table, .parquet or .csv; the summary goes to <TABLE stem>_summary.json beside it")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes, one video at a time each; 0 = all cores "
-                                                       "(default %(default)s)")
-    p.add_argument("--missing-as-empty", action="store_true",
-                   help="score a missing prediction file as an empty mask instead of stopping")
+    p.add_argument(
+        "--layout",
+        choices=("expression", "object"),
+        default="expression",
+        help="expression: PRED/<video>/<object>/<source>/<frame>.png (nonzero = referent); "
+        "object: PRED/<video>/<frame>.png with object ids as pixel values; the summary's "
+        "J/F/J&F then average over objects, as DAVIS-2017 does, else over expressions "
+        "(default %(default)s)",
+    )
+    p.add_argument(
+        "--instances",
+        type=Path,
+        metavar="FILE",
+        help="evaluate the expressions of this instance file (e.g. from `refcat phrases`) instead of the dataset's own",
+    )
+    p.add_argument(
+        "--a2dre-plus",
+        type=Path,
+        metavar="DIR",
+        help="evaluate the A2Dre+ expressions of the eight files in DIR (sources a2dre+:CATEGORY:with|without)",
+    )
+    p.add_argument(
+        "--output",
+        required=True,
+        type=Path,
+        metavar="TABLE",
+        help="per-sample table, .parquet or .csv; the summary goes to <TABLE stem>_summary.json beside it",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="worker processes, one video at a time each; 0 = all cores (default %(default)s)",
+    )
+    p.add_argument(
+        "--missing-as-empty",
+        action="store_true",
+        help="score a missing prediction file as an empty mask instead of stopping",
+    )
     p.add_argument("--restart", action="store_true", help="ignore an existing output instead of resuming from it")
-    p.add_argument("--convention", choices=("mttr", "refvos"), default="mttr",
-                   help="IoU convention of the printed A2D figures (default %(default)s)")
-    p.add_argument("--drop-ends", action="store_true",
-                   help="leave out each expression's first and last frame from J and F, as the semi-supervised "
-                        "DAVIS evaluation does")
-    p.add_argument("--json", action="store_true",
-                   help="print the summary by source as JSON (the same object as by_source in the summary file)")
+    p.add_argument(
+        "--convention",
+        choices=("mttr", "refvos"),
+        default="mttr",
+        help="IoU convention of the printed A2D figures (default %(default)s)",
+    )
+    p.add_argument(
+        "--drop-ends",
+        action="store_true",
+        help="leave out each expression's first and last frame from J and F, as the semi-supervised "
+        "DAVIS evaluation does",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the summary by source as JSON (the same object as by_source in the summary file)",
+    )
     p.set_defaults(func=evaluate_handler)
 
     s = subparsers.add_parser(
-        "stats", help="statistics of labelled REs (the paper's Figures 3 and 4)",
+        "stats",
+        help="statistics of labelled REs (the paper's Figures 3 and 4)",
         description="Per dataset: shares of trivial / non-trivial / no-RE / wrong-object REs (over all REs), "
-                    "the share of valid category-labelled REs expressing each category (all, trivial, "
-                    "non-trivial), the redundancy ratio and the category co-occurrence matrix.")
-    s.add_argument("--release", default=[], action="append", metavar="[NAME=]FILE",
-                   help="a released label file (*_RE_categorization.csv); repeat for several datasets. "
-                        "NAME defaults to a2d / davis from the file name, else the file name")
-    s.add_argument("--campaign", default=[], action="append",
-                   help="a campaign of the store (--db) whose final labels to use; repeatable")
+        "the share of valid category-labelled REs expressing each category (all, trivial, "
+        "non-trivial), the redundancy ratio and the category co-occurrence matrix.",
+    )
+    s.add_argument(
+        "--release",
+        default=[],
+        action="append",
+        metavar="[NAME=]FILE",
+        help="a released label file (*_RE_categorization.csv); repeat for several datasets. "
+        "NAME defaults to a2d / davis from the file name, else the file name",
+    )
+    s.add_argument(
+        "--campaign",
+        default=[],
+        action="append",
+        help="a campaign of the store (--db) whose final labels to use; repeatable",
+    )
     add_db_option(s)
     s.add_argument("--json", action="store_true", help="print all statistics as one JSON object")
     s.set_defaults(func=stats_handler)
 
     ph = subparsers.add_parser(
-        "phrases", help="write phrase-level variants of A2D expressions (the paper's Table 6)",
+        "phrases",
+        help="write phrase-level variants of A2D expressions (the paper's Table 6)",
         description="For every A2D referent with an expression: 'thing', the actor noun, 'thing' + action, "
-                    "actor + action, and the full expressions, from the actor-action codes. Writes an instance "
-                    "file (sources phrase:LEVEL, phrase:full:SOURCE) to evaluate with `refcat evaluate --instances`. "
-                    "Referents with sentences but no mask (so no actor-action code) are skipped and counted.")
+        "actor + action, and the full expressions, from the actor-action codes. Writes an instance "
+        "file (sources phrase:LEVEL, phrase:full:SOURCE) to evaluate with `refcat evaluate --instances`. "
+        "Referents with sentences but no mask (so no actor-action code) are skipped and counted.",
+    )
     ph.add_argument("--root", required=True, type=Path, metavar="ROOT", help="A2D root folder")
     ph.add_argument("--split", help="A2D split (train/test); default: all")
-    ph.add_argument("--output", required=True, type=Path, metavar="FILE",
-                    help="instance file to write (.csv, .jsonl or .parquet)")
-    ph.add_argument("--a2d-dir", type=Path, metavar="DIR",
-                    help="also write one A2D-Sentences-style a2d_annotation_LEVEL.txt a level here")
+    ph.add_argument(
+        "--output", required=True, type=Path, metavar="FILE", help="instance file to write (.csv, .jsonl or .parquet)"
+    )
+    ph.add_argument(
+        "--a2d-dir",
+        type=Path,
+        metavar="DIR",
+        help="also write one A2D-Sentences-style a2d_annotation_LEVEL.txt a level here",
+    )
     ph.set_defaults(func=phrases_handler)
 
     ab = subparsers.add_parser(
-        "ablation", help="break a per-sample table down by RE labels (trivial / non-trivial, Tables 5 and 6)",
+        "ablation",
+        help="break a per-sample table down by RE labels (trivial / non-trivial, Tables 5 and 6)",
         description="Trivial vs non-trivial referents and per-category IoU (with --release), Table 5 from "
-                    "A2Dre+ rows (sources a2dre+:CATEGORY:with|without) and Table 6 from phrase rows "
-                    "(sources phrase:LEVEL, with --release), whichever the table holds.")
+        "A2Dre+ rows (sources a2dre+:CATEGORY:with|without) and Table 6 from phrase rows "
+        "(sources phrase:LEVEL, with --release), whichever the table holds.",
+    )
     _add_table_options(ab)
     ab.add_argument("--json", action="store_true", help="print the tables as JSON")
     ab.set_defaults(func=ablation_handler)
 
     rp = subparsers.add_parser(
-        "report", help="write an HTML report (figures embedded) and Markdown tables",
+        "report",
+        help="write an HTML report (figures embedded) and Markdown tables",
         description="One self-contained HTML page (figures as embedded PNG) and a Markdown file with the same "
-                    "tables: summary by source, precision@K, and the label breakdowns the inputs allow.")
+        "tables: summary by source, precision@K, and the label breakdowns the inputs allow.",
+    )
     _add_table_options(rp)
     rp.add_argument("--out-dir", required=True, type=Path, metavar="DIR", help="writes report.html and report.md here")
     rp.add_argument("--title", default="refcat report", help="page title (default %(default)s)")
@@ -101,18 +158,34 @@ def register(subparsers) -> None:
 
 
 def _add_table_options(parser) -> None:
-    parser.add_argument("--table", required=True, type=Path, metavar="TABLE",
-                        help="per-sample table from `refcat evaluate` (.parquet or .csv)")
-    parser.add_argument("--release", action="append", default=[], metavar="[NAME=]FILE",
-                        help="released label file(s) with the REs' difficulty and categories")
-    parser.add_argument("--campaign", action="append", default=[],
-                        help="a store campaign (--db) whose final labels to use; repeatable")
+    parser.add_argument(
+        "--table",
+        required=True,
+        type=Path,
+        metavar="TABLE",
+        help="per-sample table from `refcat evaluate` (.parquet or .csv)",
+    )
+    parser.add_argument(
+        "--release",
+        action="append",
+        default=[],
+        metavar="[NAME=]FILE",
+        help="released label file(s) with the REs' difficulty and categories",
+    )
+    parser.add_argument(
+        "--campaign", action="append", default=[], help="a store campaign (--db) whose final labels to use; repeatable"
+    )
     add_db_option(parser)
-    parser.add_argument("--instances", type=Path, metavar="FILE",
-                        help="instance file with the expressions' texts, to match labels per expression "
-                             "(else only referents with one labelled RE get category labels)")
-    parser.add_argument("--convention", choices=("mttr", "refvos"), default="mttr",
-                        help="IoU convention (default %(default)s)")
+    parser.add_argument(
+        "--instances",
+        type=Path,
+        metavar="FILE",
+        help="instance file with the expressions' texts, to match labels per expression "
+        "(else only referents with one labelled RE get category labels)",
+    )
+    parser.add_argument(
+        "--convention", choices=("mttr", "refvos"), default="mttr", help="IoU convention (default %(default)s)"
+    )
     parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default %(default)s)")
     parser.add_argument("--confidence", type=float, default=0.95, help="CI level (default %(default)s)")
@@ -143,10 +216,25 @@ def _print_summary(document: dict, as_json: bool) -> None:
     from refcat.analysis.evaluate import DAVIS_AVERAGE_NOTES
 
     summary = pd.DataFrame.from_dict(document["by_source"], orient="index")
-    columns = ["expressions", "objects", "samples", "J_mean", "F_mean", "JF_mean", "expression_JF_mean",
-               "object_JF_mean", "overall_iou", "mean_iou", "precision@0.5", "precision@0.7", "precision@0.9"]
-    print(f"J_mean, F_mean, JF_mean: {DAVIS_AVERAGE_NOTES[document['davis_average']]} "
-          f"(expression_JF_mean: over expressions; object_JF_mean: over objects, as DAVIS-2017)")
+    columns = [
+        "expressions",
+        "objects",
+        "samples",
+        "J_mean",
+        "F_mean",
+        "JF_mean",
+        "expression_JF_mean",
+        "object_JF_mean",
+        "overall_iou",
+        "mean_iou",
+        "precision@0.5",
+        "precision@0.7",
+        "precision@0.9",
+    ]
+    print(
+        f"J_mean, F_mean, JF_mean: {DAVIS_AVERAGE_NOTES[document['davis_average']]} "
+        f"(expression_JF_mean: over expressions; object_JF_mean: over objects, as DAVIS-2017)"
+    )
     print(summary[columns].apply(pd.to_numeric).to_string(float_format=lambda v: f"{v:.4f}"))
 
 
@@ -167,8 +255,17 @@ def evaluate_handler(args) -> int:
         raise UsageError(f"no expressions to evaluate for {args.dataset}")
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     with progress_bar("evaluate") as progress:
-        table = evaluate_to_file(args.pred, reader, instances, args.output, args.layout, processes=jobs,
-                                 missing_as_empty=args.missing_as_empty, restart=args.restart, progress=progress)
+        table = evaluate_to_file(
+            args.pred,
+            reader,
+            instances,
+            args.output,
+            args.layout,
+            processes=jobs,
+            missing_as_empty=args.missing_as_empty,
+            restart=args.restart,
+            progress=progress,
+        )
     document = summary_document(table, args.convention, layout=args.layout, drop_ends=args.drop_ends)
     write_summary(document, summary_path(args.output))
     _print_summary(document, args.json)
@@ -249,11 +346,15 @@ def phrases_handler(args) -> int:
 
     instances, skipped = reader_phrase_instances(open_reader("a2d", args.root, split=args.split))
     n = write_instances(instances, args.output)
-    print(f"{n} phrase variants of {len({(i.video_id, i.object_id) for i in instances})} referents "
-          f"written to {args.output}")
+    print(
+        f"{n} phrase variants of {len({(i.video_id, i.object_id) for i in instances})} referents "
+        f"written to {args.output}"
+    )
     if skipped:
-        print(f"{len(skipped)} referents skipped: sentences but no mask, so no actor-action code "
-              f"({', '.join(f'{v} object {o}' for v, o in skipped[:5])}{', ...' if len(skipped) > 5 else ''})")
+        print(
+            f"{len(skipped)} referents skipped: sentences but no mask, so no actor-action code "
+            f"({', '.join(f'{v} object {o}' for v, o in skipped[:5])}{', ...' if len(skipped) > 5 else ''})"
+        )
     if args.a2d_dir:
         for path in write_a2d_annotations(instances, args.a2d_dir):
             print(f"  {path}")
@@ -291,11 +392,11 @@ def ablation_handler(args) -> int:
     from refcat.analysis.report import analysis_tables
 
     table, labels, by_expression = analysis_inputs(args)
-    tables = analysis_tables(table, labels, by_expression, args.convention, n_boot=args.n_boot, seed=args.seed,
-                             confidence=args.confidence)
+    tables = analysis_tables(
+        table, labels, by_expression, args.convention, n_boot=args.n_boot, seed=args.seed, confidence=args.confidence
+    )
     if args.json:
-        print(json.dumps({name: json.loads(frame.to_json(orient="index")) for name, frame in tables.items()},
-                         indent=2))
+        print(json.dumps({name: json.loads(frame.to_json(orient="index")) for name, frame in tables.items()}, indent=2))
         return 0
     for name, frame in tables.items():
         print(f"{name}:")
@@ -308,8 +409,17 @@ def report_handler(args) -> int:
     from refcat.analysis.report import write_report
 
     table, labels, by_expression = analysis_inputs(args)
-    paths = write_report(args.out_dir, table, labels, by_expression, args.convention, title=args.title,
-                         n_boot=args.n_boot, seed=args.seed, confidence=args.confidence)
+    paths = write_report(
+        args.out_dir,
+        table,
+        labels,
+        by_expression,
+        args.convention,
+        title=args.title,
+        n_boot=args.n_boot,
+        seed=args.seed,
+        confidence=args.confidence,
+    )
     for path in paths:
         print(path)
     return 0

@@ -14,9 +14,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     acts = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     a = acts.add_parser("add", help="add an account (password from a file or typed at a prompt)")
     a.add_argument("name", help="user name (no spaces, '/' or ',')")
-    a.add_argument("--admin", action="store_true", help="an admin account (creates campaigns, closes rounds, adjudicates)")
-    a.add_argument("--password-file", type=Path, default=None,
-                   help="read the password from the first line of this file (default: prompt)")
+    a.add_argument(
+        "--admin", action="store_true", help="an admin account (creates campaigns, closes rounds, adjudicates)"
+    )
+    a.add_argument(
+        "--password-file",
+        type=Path,
+        default=None,
+        help="read the password from the first line of this file (default: prompt)",
+    )
     add_db_option(a)
     a.set_defaults(func=cmd_annotators_add)
     a = acts.add_parser("list", help="list accounts")
@@ -29,18 +35,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("name", help="campaign name")
     a.add_argument("--dataset", required=True, help="dataset of the instances (davis, a2d, demo)")
     a.add_argument("--split", default=None, help="only this split (default: all)")
-    a.add_argument("--min-objects", type=int, default=1,
-                   help="only videos with at least this many annotated objects (default %(default)s)")
+    a.add_argument(
+        "--min-objects",
+        type=int,
+        default=1,
+        help="only videos with at least this many annotated objects (default %(default)s)",
+    )
     a.add_argument("--videos", default=None, help="only these videos (comma-separated ids)")
     a.add_argument("--annotators", required=True, help="comma-separated annotator names")
     a.add_argument("--per-instance", type=int, default=3, help="annotators per instance (default %(default)s)")
-    a.add_argument("--questions", default="difficulty,semantics",
-                   help="question sets, comma-separated: difficulty, semantics (default %(default)s)")
-    a.add_argument("--no-auto-trivial", action="store_true",
-                   help="ask difficulty even for the only annotated object of a video")
-    a.add_argument("--pre-annotate", action="store_true",
-                   help="show annotators the automatic suggestions (categorizer, difficulty rule) beside the "
-                        "questions; off by default, since they bias blind answers")
+    a.add_argument(
+        "--questions",
+        default="difficulty,semantics",
+        help="question sets, comma-separated: difficulty, semantics (default %(default)s)",
+    )
+    a.add_argument(
+        "--no-auto-trivial", action="store_true", help="ask difficulty even for the only annotated object of a video"
+    )
+    a.add_argument(
+        "--pre-annotate",
+        action="store_true",
+        help="show annotators the automatic suggestions (categorizer, difficulty rule) beside the "
+        "questions; off by default, since they bias blind answers",
+    )
     a.add_argument("--by", default=None, help="admin account creating it (default: the only admin)")
     add_db_option(a)
     a.set_defaults(func=cmd_campaign_create)
@@ -63,8 +80,12 @@ def add_export_labels(kinds: argparse._SubParsersAction) -> None:
     p = kinds.add_parser("labels", help="label events as CSV or Parquet; consensus in the released format")
     p.add_argument("--campaign", default=None, help="only this campaign (needed for --consensus-release)")
     p.add_argument("--output", type=Path, required=True, help="events file (.csv or .parquet)")
-    p.add_argument("--consensus-release", type=Path, default=None,
-                   help="also write the campaign's final labels in the paper's *_RE_categorization.csv format")
+    p.add_argument(
+        "--consensus-release",
+        type=Path,
+        default=None,
+        help="also write the campaign's final labels in the paper's *_RE_categorization.csv format",
+    )
     add_db_option(p)
     p.set_defaults(func=cmd_export_labels)
 
@@ -126,17 +147,29 @@ def cmd_campaign_create(args: argparse.Namespace) -> int:
 
     store = open_store(args.db, create=False)
     videos = None if args.videos is None else _split_names(args.videos)
-    keys = select_instances(store, dataset=args.dataset, split=args.split, min_objects=args.min_objects,
-                            video_ids=videos)
+    keys = select_instances(
+        store, dataset=args.dataset, split=args.split, min_objects=args.min_objects, video_ids=videos
+    )
     if not keys:
-        raise UsageError(f"no stored instances of {args.dataset} match", expected="an imported dataset and looser filters")
-    campaign = create_campaign(store, args.name, keys, _split_names(args.annotators), per_instance=args.per_instance,
-                               question_sets=tuple(_split_names(args.questions)),
-                               auto_trivial=not args.no_auto_trivial, pre_annotate=args.pre_annotate,
-                               created_by=_admin(store, args.by))
-    print(f"campaign {campaign.name}: {campaign.n_instances} instances, {campaign.per_instance} annotators each "
-          f"({', '.join(campaign.annotators)}), questions: {', '.join(campaign.fields)}"
-          + (", automatic suggestions shown" if campaign.pre_annotate else ""))
+        raise UsageError(
+            f"no stored instances of {args.dataset} match", expected="an imported dataset and looser filters"
+        )
+    campaign = create_campaign(
+        store,
+        args.name,
+        keys,
+        _split_names(args.annotators),
+        per_instance=args.per_instance,
+        question_sets=tuple(_split_names(args.questions)),
+        auto_trivial=not args.no_auto_trivial,
+        pre_annotate=args.pre_annotate,
+        created_by=_admin(store, args.by),
+    )
+    print(
+        f"campaign {campaign.name}: {campaign.n_instances} instances, {campaign.per_instance} annotators each "
+        f"({', '.join(campaign.annotators)}), questions: {', '.join(campaign.fields)}"
+        + (", automatic suggestions shown" if campaign.pre_annotate else "")
+    )
     return 0
 
 

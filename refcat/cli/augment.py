@@ -13,34 +13,56 @@ def register(sub: argparse._SubParsersAction) -> None:
         "augment",
         help="build A2Dre+ variants (each RE with and without each category), import or export them",
         description="For each non-trivial RE with consensus labels (a released label file with --input, or a "
-                    "store campaign's consensus with --campaign) and each of appearance, location, motion and "
-                    "static, write the RE with and without the category: the original on the side of its "
-                    "label, the other side a minimal edit, added phrases read from the video (--root). "
-                    "Writes the eight A2Dre+ files and a tidy long table to --out-dir, and prints a report. "
-                    "--import DIR loads released A2Dre+ files into the store for review; --out-dir alone "
-                    "exports the store's variants (people's decisions included).",
+        "store campaign's consensus with --campaign) and each of appearance, location, motion and "
+        "static, write the RE with and without the category: the original on the side of its "
+        "label, the other side a minimal edit, added phrases read from the video (--root). "
+        "Writes the eight A2Dre+ files and a tidy long table to --out-dir, and prints a report. "
+        "--import DIR loads released A2Dre+ files into the store for review; --out-dir alone "
+        "exports the store's variants (people's decisions included).",
     )
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--input", type=Path,
-                        help="a released *_RE_categorization.csv label file (or `refcat categorize` output); "
-                             "its rows are matched by video, object and text to the instances of --root, "
-                             "else of the --db store when it exists, for the instance keys of the tidy table "
-                             "(column matched; unmatched rows get a made-up key)")
+    source.add_argument(
+        "--input",
+        type=Path,
+        help="a released *_RE_categorization.csv label file (or `refcat categorize` output); "
+        "its rows are matched by video, object and text to the instances of --root, "
+        "else of the --db store when it exists, for the instance keys of the tidy table "
+        "(column matched; unmatched rows get a made-up key)",
+    )
     source.add_argument("--campaign", help="use this store campaign's consensus labels (with --db)")
     p.add_argument("--out-dir", type=Path, help="folder for the A2Dre+ files and a2dre_plus_variants.csv")
-    p.add_argument("--root", type=Path, default=None,
-                   help="dataset folder, to read facts (position, motion, colour) from the videos; "
-                        "without it every added phrase is left to a person")
-    p.add_argument("--dataset", choices=("a2d", "davis", "demo"), default="a2d",
-                   help="dataset of the REs and of --root (default %(default)s)")
-    p.add_argument("--save", action="store_true",
-                   help="with --input: also save the variants in the store (--db) for review; the files then "
-                        "come from the store, with people's decisions (always so with --campaign)")
-    p.add_argument("--import", dest="import_dir", type=Path, default=None,
-                   help="import the released A2Dre+ files of this folder into the store (--db) as variants")
-    p.add_argument("--reviewed-only", action="store_true",
-                   help="write only variants a person accepted, edited, wrote or imported "
-                        "(default: also unflagged generated ones)")
+    p.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="dataset folder, to read facts (position, motion, colour) from the videos; "
+        "without it every added phrase is left to a person",
+    )
+    p.add_argument(
+        "--dataset",
+        choices=("a2d", "davis", "demo"),
+        default="a2d",
+        help="dataset of the REs and of --root (default %(default)s)",
+    )
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="with --input: also save the variants in the store (--db) for review; the files then "
+        "come from the store, with people's decisions (always so with --campaign)",
+    )
+    p.add_argument(
+        "--import",
+        dest="import_dir",
+        type=Path,
+        default=None,
+        help="import the released A2Dre+ files of this folder into the store (--db) as variants",
+    )
+    p.add_argument(
+        "--reviewed-only",
+        action="store_true",
+        help="write only variants a person accepted, edited, wrote or imported "
+        "(default: also unflagged generated ones)",
+    )
     add_db_option(p)
     p.set_defaults(func=cmd_augment)
 
@@ -56,8 +78,12 @@ def cmd_augment(args: argparse.Namespace) -> int:
         raise UsageError("nothing to do", expected="--input FILE or --campaign NAME, and/or --import DIR")
     if building and args.out_dir is None:
         raise UsageError("--out-dir is required to build variants", expected="--out-dir DIR")
-    use_store = args.save or args.campaign is not None or args.import_dir is not None or (
-        not building and args.out_dir is not None)
+    use_store = (
+        args.save
+        or args.campaign is not None
+        or args.import_dir is not None
+        or (not building and args.out_dir is not None)
+    )
     store = None
     if use_store:
         from refcat.annotate import variants as store_variants
@@ -117,8 +143,10 @@ def _labelled_res(args: argparse.Namespace, store, reader):
                 source = f"the store could not be read: {exc}"
         res = aug.res_from_release(read_release(args.input), args.dataset, instances)
         unmatched = sum(aug.is_made_up(r.instance) for r in res)
-        print(f"{len(res) - unmatched} of {len(res)} non-trivial REs matched to an instance ({source}); "
-              f"{unmatched} with a made-up key (source re<k>)")
+        print(
+            f"{len(res) - unmatched} of {len(res)} non-trivial REs matched to an instance ({source}); "
+            f"{unmatched} with a made-up key (source re<k>)"
+        )
         return res
     from refcat.annotate.labels import final_labels
 

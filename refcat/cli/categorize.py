@@ -15,15 +15,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "categorize",
         help="predict the seven RE categories (and redundant/minimal) with evidence",
         description="Categorize REs with the rule-based categorizer, or a learned model with --model. "
-                    "Writes the released label format plus an `evidence` column (JSON).",
+        "Writes the released label format plus an `evidence` column (JSON).",
     )
-    p.add_argument("--input", type=Path, required=True,
-                   help="a released *_RE_categorization.csv, or any CSV with a ref_exp column")
+    p.add_argument(
+        "--input", type=Path, required=True, help="a released *_RE_categorization.csv, or any CSV with a ref_exp column"
+    )
     p.add_argument("--output", type=Path, required=True, help="output CSV (released format + evidence)")
-    p.add_argument("--eval", action="store_true",
-                   help="compare with the category labels in the input: precision, recall, F1, Cohen's kappa")
-    p.add_argument("--model", type=Path, default=None,
-                   help="a learned model from `refcat categorize-train` (default: the rules)")
+    p.add_argument(
+        "--eval",
+        action="store_true",
+        help="compare with the category labels in the input: precision, recall, F1, Cohen's kappa",
+    )
+    p.add_argument(
+        "--model", type=Path, default=None, help="a learned model from `refcat categorize-train` (default: the rules)"
+    )
     p.set_defaults(func=cmd_categorize)
 
     p = sub.add_parser(
@@ -31,11 +36,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="train the learned categorizer on consensus labels",
         description="Train one logistic regression per category over text features and the rule outputs.",
     )
-    p.add_argument("--input", type=Path, required=True,
-                   help="labels: a released *_RE_categorization.csv, or a CSV with ref_exp and category columns")
+    p.add_argument(
+        "--input",
+        type=Path,
+        required=True,
+        help="labels: a released *_RE_categorization.csv, or a CSV with ref_exp and category columns",
+    )
     p.add_argument("--output", type=Path, required=True, help="where to save the model (joblib)")
-    p.add_argument("--features", choices=("tfidf", "minilm"), default="tfidf",
-                   help="text features: TF-IDF word n-grams or MiniLM sentence embeddings (default %(default)s)")
+    p.add_argument(
+        "--features",
+        choices=("tfidf", "minilm"),
+        default="tfidf",
+        help="text features: TF-IDF word n-grams or MiniLM sentence embeddings (default %(default)s)",
+    )
     p.set_defaults(func=cmd_categorize_train)
 
 

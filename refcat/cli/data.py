@@ -19,11 +19,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo-data", help="write the synthetic demo dataset (DAVIS-2017 format)")
     p.add_argument("out", type=Path, help="output folder")
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
-    p.add_argument("--videos", type=int, default=12,
-                   help="number of videos (default %(default)s; past 12 the scene templates come round again)")
-    p.add_argument("--val-round", type=int, default=None, metavar="K",
-                   help="make the K-th round of templates the val split and all other videos train "
-                        "(default: each template's own split)")
+    p.add_argument(
+        "--videos",
+        type=int,
+        default=12,
+        help="number of videos (default %(default)s; past 12 the scene templates come round again)",
+    )
+    p.add_argument(
+        "--val-round",
+        type=int,
+        default=None,
+        metavar="K",
+        help="make the K-th round of templates the val split and all other videos train "
+        "(default: each template's own split)",
+    )
     p.add_argument("--min-frames", type=int, default=30, help="fewest frames a video (default %(default)s)")
     p.add_argument("--max-frames", type=int, default=50, help="most frames a video (default %(default)s)")
     p.add_argument("--width", type=int, default=854, help="frame width (default %(default)s)")
@@ -37,14 +46,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("import", help="import a dataset, released labels or instances into the store")
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
-    for name, text in (("davis", "DAVIS-2017 with Khoreva REs"), ("a2d", "A2D with A2D Sentences"),
-                       ("demo", "the demo dataset")):
+    for name, text in (
+        ("davis", "DAVIS-2017 with Khoreva REs"),
+        ("a2d", "A2D with A2D Sentences"),
+        ("demo", "the demo dataset"),
+    ):
         k = kinds.add_parser(name, help=text)
         k.add_argument("--root", type=Path, required=True, help="dataset root folder")
         k.add_argument("--split", default=None, help="only this split (default: all)")
         if name == "davis":
-            k.add_argument("--annotations", default="Annotations", choices=["Annotations", "Annotations_unsupervised"],
-                           help="mask folder (default %(default)s)")
+            k.add_argument(
+                "--annotations",
+                default="Annotations",
+                choices=["Annotations", "Annotations_unsupervised"],
+                help="mask folder (default %(default)s)",
+            )
         add_db_option(k)
         k.set_defaults(func=cmd_import_dataset, dataset=name)
     k = kinds.add_parser("release", help="the paper's *_RE_categorization.csv (REs matched to stored instances)")
@@ -54,8 +70,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.set_defaults(func=cmd_import_release)
     k = kinds.add_parser("a2dre-plus", help="the eight released A2Dre+ files, as variants to review")
     k.add_argument("folder", type=Path, help="folder with A2D_*_new_format_all_non_trivial.txt")
-    k.add_argument("--dataset", default="a2d", choices=["a2d", "davis", "demo"],
-                   help="dataset the files' videos belong to (default %(default)s)")
+    k.add_argument(
+        "--dataset",
+        default="a2d",
+        choices=["a2d", "davis", "demo"],
+        help="dataset the files' videos belong to (default %(default)s)",
+    )
     add_db_option(k)
     k.set_defaults(func=cmd_import_a2dre_plus)
     k = kinds.add_parser("instances", help="instances exported by `refcat export instances`")
@@ -82,9 +102,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from refcat.demo.generator import write_demo_dataset
 
-    out = write_demo_dataset(args.out, seed=args.seed, n_videos=args.videos, min_frames=args.min_frames,
-                             max_frames=args.max_frames, width=args.width, height=args.height,
-                             val_round=args.val_round)
+    out = write_demo_dataset(
+        args.out,
+        seed=args.seed,
+        n_videos=args.videos,
+        min_frames=args.min_frames,
+        max_frames=args.max_frames,
+        width=args.width,
+        height=args.height,
+        val_round=args.val_round,
+    )
     print(f"demo dataset written to {out}")
     return 0
 
@@ -95,10 +122,14 @@ def cmd_demo_store(args: argparse.Namespace) -> int:
     with progress_bar("demo") as progress:
         _, counts, project = build_demo_store(args.db, args.data, progress)
     print(counts.summary())
-    print(f"campaign {project['campaign']!r} over {project['instances']} instances"
-          + (f"; created {', '.join(project['created'])}" if project["created"] else ""))
-    print("demo accounts (demo passwords only): "
-          + ", ".join(f"{name}/{password}" for name, password in project["users"].items()))
+    print(
+        f"campaign {project['campaign']!r} over {project['instances']} instances"
+        + (f"; created {', '.join(project['created'])}" if project["created"] else "")
+    )
+    print(
+        "demo accounts (demo passwords only): "
+        + ", ".join(f"{name}/{password}" for name, password in project["users"].items())
+    )
     return 0
 
 
@@ -125,8 +156,10 @@ def cmd_import_release(args: argparse.Namespace) -> int:
     match = release_instances(store, args.dataset, read_release(args.file))
     print(upsert_records(store, [], [], match.instances).summary())
     if match.skipped:
-        print(f"{len(match.skipped)} rows skipped (import their videos first, e.g. `refcat import {args.dataset}` "
-              "without --split):")
+        print(
+            f"{len(match.skipped)} rows skipped (import their videos first, e.g. `refcat import {args.dataset}` "
+            "without --split):"
+        )
         for line, why in match.skipped:
             print(f"  {args.file}, line {line}: {why}")
     return 0

@@ -32,10 +32,10 @@ from __future__ import annotations
 import csv
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -54,8 +54,17 @@ from refcat.errors import FormatError, MissingDataError, UsageError
 log = logging.getLogger(__name__)
 
 ACTORS = {1: "adult", 2: "baby", 3: "ball", 4: "bird", 5: "car", 6: "cat", 7: "dog"}
-ACTIONS = {1: "climbing", 2: "crawling", 3: "eating", 4: "flying", 5: "jumping", 6: "rolling",
-           7: "running", 8: "walking", 9: "none"}
+ACTIONS = {
+    1: "climbing",
+    2: "crawling",
+    3: "eating",
+    4: "flying",
+    5: "jumping",
+    6: "rolling",
+    7: "running",
+    8: "walking",
+    9: "none",
+}
 SUBSETS = {"0": "train", "1": "test"}
 VIDEOSET_EXPECTED = "9 columns: vid, label, start, end, height, width, frames, annotated frames, subset (0/1)"
 H5_KEYS = ("instance", "reMask", "reBBox", "id")
@@ -97,8 +106,9 @@ def read_videoset(path: Path) -> dict[str, VideosetRow]:
             try:
                 label, height, width, n_frames, n_annotated = (int(float(cells[i])) for i in (1, 4, 5, 6, 7))
             except ValueError:
-                raise FormatError(f"non-numeric cell in {','.join(cells)!r}", path=path, line=line_no,
-                                  expected=VIDEOSET_EXPECTED) from None
+                raise FormatError(
+                    f"non-numeric cell in {','.join(cells)!r}", path=path, line=line_no, expected=VIDEOSET_EXPECTED
+                ) from None
             rows[cells[0]] = VideosetRow(cells[0], label, height, width, n_frames, n_annotated, SUBSETS[cells[8]])
     return rows
 
@@ -188,8 +198,12 @@ def read_a2d_sentences(path: Path) -> Iterator[SentenceRow]:
             reader = csv.reader(f)
             header = [c.strip() for c in next(reader, [])]
             if header[:3] != SENTENCES_HEADER or header[3:] not in ([], ["short_query"]):
-                raise FormatError(f"header {','.join(header)!r}", path=path, line=1,
-                                  expected="video_id,instance_id,query[,short_query]")
+                raise FormatError(
+                    f"header {','.join(header)!r}",
+                    path=path,
+                    line=1,
+                    expected="video_id,instance_id,query[,short_query]",
+                )
             for cells in reader:
                 line = reader.line_num
                 if not any(c.strip() for c in cells):
@@ -197,16 +211,22 @@ def read_a2d_sentences(path: Path) -> Iterator[SentenceRow]:
                 if len(cells) > len(header) and len(header) == 3:
                     cells = cells[:2] + [",".join(cells[2:])]  # an unquoted comma inside the last column
                 if not 3 <= len(cells) <= len(header):
-                    raise FormatError(f"{len(cells)} columns in {','.join(cells)!r}", path=path, line=line,
-                                      expected=f"{len(header)} columns: {','.join(header)}")
+                    raise FormatError(
+                        f"{len(cells)} columns in {','.join(cells)!r}",
+                        path=path,
+                        line=line,
+                        expected=f"{len(header)} columns: {','.join(header)}",
+                    )
                 video_id, instance_cell, query = cells[0].strip(), cells[1].strip(), cells[2]
                 if COPY_ROW.match(instance_cell):
-                    log.warning("%s, line %d: dropped row with instance_id %r (video %s)", path, line,
-                                instance_cell, video_id)
+                    log.warning(
+                        "%s, line %d: dropped row with instance_id %r (video %s)", path, line, instance_cell, video_id
+                    )
                     continue
                 if not instance_cell.isdigit():
-                    raise FormatError(f"instance_id {instance_cell!r}", path=path, line=line,
-                                      expected="a 0-based integer instance id")
+                    raise FormatError(
+                        f"instance_id {instance_cell!r}", path=path, line=line, expected="a 0-based integer instance id"
+                    )
                 instance_id = int(instance_cell)
                 k = counts.get((video_id, instance_id), 0)
                 counts[(video_id, instance_id)] = k + 1
@@ -235,7 +255,8 @@ class A2DReader:
         self.h5_dir = self.root / "a2d_annotation_with_instances"
         missed = read_missed_videos(self.root / "a2d_missed_videos.txt")
         self._videoset = {
-            vid: row for vid, row in read_videoset(self.release / "videoset.csv").items()
+            vid: row
+            for vid, row in read_videoset(self.release / "videoset.csv").items()
             if vid not in missed and (split is None or row.split == split)
         }
         self.problems: list[str] = []  # bad frames and unmasked objects met so far (module docstring)
@@ -245,8 +266,11 @@ class A2DReader:
 
     def _check_video(self, video_id: str) -> None:
         if video_id not in self._videoset:
-            raise MissingDataError(f"unknown video {video_id!r} in a2d", path=self.release / "videoset.csv",
-                                   expected="a video of the selected split, not in a2d_missed_videos.txt")
+            raise MissingDataError(
+                f"unknown video {video_id!r} in a2d",
+                path=self.release / "videoset.csv",
+                expected="a video of the selected split, not in a2d_missed_videos.txt",
+            )
 
     def _report(self, problems: tuple[str, ...]) -> None:
         for problem in problems:
@@ -361,8 +385,9 @@ class A2DReader:
                 continue
             yield Instance(self.dataset, row.video_id, row.instance_id, row.source, row.text)
         if skipped:
-            log.info("%s: %d videos with sentences skipped (other split, missed or not in videoset.csv)",
-                     path, len(skipped))
+            log.info(
+                "%s: %d videos with sentences skipped (other split, missed or not in videoset.csv)", path, len(skipped)
+            )
 
     def close(self) -> None:
         self._clips.close()

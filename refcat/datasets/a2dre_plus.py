@@ -13,8 +13,8 @@ name in appearance, spatial (the location category), verb_motion, verb_static.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 
@@ -86,18 +86,26 @@ def read_a2dre_plus(directory: str | Path) -> pd.DataFrame:
             continue
         if len(present) == 1:
             missing = paths["without" if present == ["with"] else "with"]
-            raise MissingDataError(f"{paths[present[0]].name} has no partner file", path=missing,
-                                   expected="both the with and the without file of a category")
+            raise MissingDataError(
+                f"{paths[present[0]].name} has no partner file",
+                path=missing,
+                expected="both the with and the without file of a category",
+            )
         rows = {p: _read_file(paths[p]) for p in POLARITIES}
         _check_pair(paths["with"], rows["with"], paths["without"], rows["without"])
         for polarity in POLARITIES:
-            frames.append(pd.DataFrame(
-                [(category, polarity, vid, iid, query, n) for n, (_, vid, iid, query) in enumerate(rows[polarity])],
-                columns=COLUMNS,
-            ))
+            frames.append(
+                pd.DataFrame(
+                    [(category, polarity, vid, iid, query, n) for n, (_, vid, iid, query) in enumerate(rows[polarity])],
+                    columns=COLUMNS,
+                )
+            )
     if not frames:
-        raise MissingDataError("no A2Dre+ files", path=directory,
-                               expected="A2D_{appearance,no_appearance,...}_new_format_all_non_trivial.txt")
+        raise MissingDataError(
+            "no A2Dre+ files",
+            path=directory,
+            expected="A2D_{appearance,no_appearance,...}_new_format_all_non_trivial.txt",
+        )
     df = pd.concat(frames, ignore_index=True)
     return df.astype({"video_id": str, "instance_id": "int64", "query": str, "row": "int64"})
 
@@ -109,8 +117,10 @@ def write_a2dre_plus(df: pd.DataFrame, directory: str | Path) -> list[Path]:
         raise UsageError(f"A2Dre+ table lacks columns {missing}", expected=", ".join(COLUMNS))
     unknown = (set(df["category"]) - set(A2DRE_PLUS_CATEGORIES)) | (set(df["polarity"]) - set(POLARITIES))
     if unknown:
-        raise UsageError(f"unknown category or polarity {sorted(unknown)}",
-                         expected=f"categories {list(A2DRE_PLUS_CATEGORIES)}, polarities {list(POLARITIES)}")
+        raise UsageError(
+            f"unknown category or polarity {sorted(unknown)}",
+            expected=f"categories {list(A2DRE_PLUS_CATEGORIES)}, polarities {list(POLARITIES)}",
+        )
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
@@ -119,8 +129,9 @@ def write_a2dre_plus(df: pd.DataFrame, directory: str | Path) -> list[Path]:
         if part.empty:
             continue
         rows = {p: part[part["polarity"] == p].sort_values("row", kind="stable") for p in POLARITIES}
-        keys = {p: [(n + 2, r.video_id, int(r.instance_id)) for n, r in enumerate(rows[p].itertuples())]
-                for p in POLARITIES}
+        keys = {
+            p: [(n + 2, r.video_id, int(r.instance_id)) for n, r in enumerate(rows[p].itertuples())] for p in POLARITIES
+        }
         paths = {p: directory / file_name(category, p) for p in POLARITIES}
         _check_pair(paths["with"], keys["with"], paths["without"], keys["without"], error=UsageError)
         for polarity in POLARITIES:

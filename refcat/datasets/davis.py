@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -92,8 +92,9 @@ class DavisReader:
         files = {name: sets_dir / f"{name}.txt" for name in SPLITS if (sets_dir / f"{name}.txt").is_file()}
         if not files:
             if self.split is not None:
-                raise UsageError(f"split {self.split!r} asked for but there is no ImageSets/2017/{self.split}.txt",
-                                 path=sets_dir)
+                raise UsageError(
+                    f"split {self.split!r} asked for but there is no ImageSets/2017/{self.split}.txt", path=sets_dir
+                )
             return {p.name: "all" for p in sorted(self.frames_dir.iterdir()) if p.is_dir()}
         if self.split is not None and self.split not in files:
             raise UsageError(f"unknown split {self.split!r}", path=sets_dir, expected=" or ".join(sorted(files)))
@@ -113,10 +114,13 @@ class DavisReader:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise FormatError(f"invalid JSON ({exc})", path=path, expected='{"<seq>": {"<obj id>": "<class>"}}') from exc
+            raise FormatError(
+                f"invalid JSON ({exc})", path=path, expected='{"<seq>": {"<obj id>": "<class>"}}'
+            ) from exc
         if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-            raise FormatError("not a mapping of sequences to {id: class}", path=path,
-                              expected='{"<seq>": {"<obj id>": "<class>"}}')
+            raise FormatError(
+                "not a mapping of sequences to {id: class}", path=path, expected='{"<seq>": {"<obj id>": "<class>"}}'
+            )
         return data
 
     # ----- reader protocol
@@ -126,8 +130,11 @@ class DavisReader:
 
     def _check_video(self, video_id: str) -> None:
         if video_id not in self._splits:
-            raise MissingDataError(f"unknown video {video_id!r} in {self.dataset}", path=self.root,
-                                   expected="a sequence of the selected split")
+            raise MissingDataError(
+                f"unknown video {video_id!r} in {self.dataset}",
+                path=self.root,
+                expected="a sequence of the selected split",
+            )
 
     def videos(self) -> list[Video]:
         result = []
@@ -179,8 +186,13 @@ class DavisReader:
                 for object_id, mask in masks_from_labels(self.labels(video_id, index), VOID).items():
                     boxes.setdefault(object_id, {})[index] = box_from_mask(mask)
             for object_id in self._referenced.get(video_id, set()) - set(boxes):
-                log.warning("%s: object %d of %s has expressions but no mask in %s", self.dataset, object_id,
-                            video_id, self.masks_dir / video_id)
+                log.warning(
+                    "%s: object %d of %s has expressions but no mask in %s",
+                    self.dataset,
+                    object_id,
+                    video_id,
+                    self.masks_dir / video_id,
+                )
                 boxes[object_id] = {}
             classes = self._semantics.get(video_id, {})
             self._objects[video_id] = [
@@ -206,7 +218,9 @@ class DavisReader:
                 if seq not in self._splits:
                     continue
                 if (seq, object_id) in seen:
-                    log.warning("%s, line %d: second expression for %s object %d ignored", path, line_no, seq, object_id)
+                    log.warning(
+                        "%s, line %d: second expression for %s object %d ignored", path, line_no, seq, object_id
+                    )
                     continue
                 seen.add((seq, object_id))
                 yield Instance(self.dataset, seq, object_id, source, text)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from refcat.datasets.records import Instance, instance_key
 from refcat.errors import FormatError, MissingDataError, UsageError
@@ -31,10 +31,17 @@ def _format(path: Path) -> str:
 def _row(instance: Instance) -> dict:
     for name in ("dataset", "video_id", "source"):
         if "/" in getattr(instance, name):
-            raise UsageError(f"instance {name} {getattr(instance, name)!r} contains '/'",
-                             expected="key fields without '/'")
-    return {"key": instance.key, "dataset": instance.dataset, "video_id": instance.video_id,
-            "object_id": int(instance.object_id), "source": instance.source, "text": instance.text}
+            raise UsageError(
+                f"instance {name} {getattr(instance, name)!r} contains '/'", expected="key fields without '/'"
+            )
+    return {
+        "key": instance.key,
+        "dataset": instance.dataset,
+        "video_id": instance.video_id,
+        "object_id": int(instance.object_id),
+        "source": instance.source,
+        "text": instance.text,
+    }
 
 
 def write_instances(instances: Iterable[Instance], path: str | Path) -> int:
@@ -62,6 +69,7 @@ def write_instances(instances: Iterable[Instance], path: str | Path) -> int:
 
 def _instance(row: dict, path: Path, line: int | None, where: str = "") -> Instance:
     """Check one imported row (`line` for text formats, `where` such as "row 3" for Parquet)."""
+
     def bad(message: str, expected: str) -> FormatError:
         return FormatError(f"{where}{message}", path=path, line=line, expected=expected)
 
@@ -78,8 +86,10 @@ def _instance(row: dict, path: Path, line: int | None, where: str = "") -> Insta
         raise bad(f"object_id is {row['object_id']!r}", "an integer object id")
     instance = Instance(row["dataset"], row["video_id"], object_id, row["source"], row["text"])
     if instance.key != row["key"]:
-        raise bad(f"key {row['key']!r} does not match its fields",
-                  instance_key(instance.dataset, instance.video_id, object_id, instance.source))
+        raise bad(
+            f"key {row['key']!r} does not match its fields",
+            instance_key(instance.dataset, instance.video_id, object_id, instance.source),
+        )
     return instance
 
 
@@ -98,8 +108,9 @@ def read_instances(path: str | Path) -> list[Instance]:
             result = []
             for row in reader:
                 if None in row or any(v is None for v in row.values()):
-                    raise FormatError("wrong number of cells", path=path, line=reader.line_num,
-                                      expected=f"{len(header)} cells")
+                    raise FormatError(
+                        "wrong number of cells", path=path, line=reader.line_num, expected=f"{len(header)} cells"
+                    )
                 result.append(_instance(row, path, reader.line_num))
             return result
     if kind == "jsonl":
@@ -110,8 +121,9 @@ def read_instances(path: str | Path) -> list[Instance]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise FormatError(f"invalid JSON ({exc.msg})", path=path, line=line_no,
-                                  expected="one JSON object a line") from exc
+                raise FormatError(
+                    f"invalid JSON ({exc.msg})", path=path, line=line_no, expected="one JSON object a line"
+                ) from exc
             if not isinstance(row, dict):
                 raise FormatError("not a JSON object", path=path, line=line_no, expected="one JSON object a line")
             result.append(_instance(row, path, line_no))

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from pathlib import Path
-from typing import Generic, Hashable, TypeVar
+from typing import Generic, TypeVar
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -96,7 +97,9 @@ def read_rgb_image(path: str | Path, *, frame: int | None = None) -> np.ndarray:
             image.load()
             return np.array(image.convert("RGB"))
     except (OSError, SyntaxError, ValueError) as exc:
-        raise FormatError(f"cannot decode image ({exc})", path=path, frame=frame, expected="a JPEG or PNG image") from exc
+        raise FormatError(
+            f"cannot decode image ({exc})", path=path, frame=frame, expected="a JPEG or PNG image"
+        ) from exc
 
 
 def image_size(path: str | Path) -> tuple[int, int]:
@@ -169,7 +172,9 @@ class VideoClip:
                     self._next_index += 1
             except av.error.FFmpegError as exc:
                 self.close()
-                raise FormatError(f"cannot decode video ({exc})", path=self.path, frame=index, expected=self.EXPECTED) from exc
+                raise FormatError(
+                    f"cannot decode video ({exc})", path=self.path, frame=index, expected=self.EXPECTED
+                ) from exc
             return self._cache.get(index)
 
     def _restart(self) -> None:

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -138,8 +138,18 @@ class RefCocoReader:
         for image_id in self._image_anns:
             im = self._images[image_id]
             split = next(r["split"] for r in self._refs if str(r["image_id"]) == image_id)
-            out.append(Video(self.dataset, image_id, split, 1, im["width"], im["height"], None,
-                             str(self.images_dir / im["file_name"])))
+            out.append(
+                Video(
+                    self.dataset,
+                    image_id,
+                    split,
+                    1,
+                    im["width"],
+                    im["height"],
+                    None,
+                    str(self.images_dir / im["file_name"]),
+                )
+            )
         return out
 
     def _mask(self, ann_id: int) -> np.ndarray:

@@ -57,42 +57,66 @@ def read_release(path: str | Path) -> pd.DataFrame:
     newline = "\r\n" if "\r\n" in text else "\n"
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
     header = next(reader, [])
-    extra = header[len(HEADER):]
+    extra = header[len(HEADER) :]
     bad_extra = any(c in HEADER or not c for c in extra) or len(set(extra)) < len(extra)
-    if tuple(header[:len(HEADER)]) != HEADER or bad_extra:
-        raise FormatError(f"header {';'.join(header)!r}", path=path, line=1,
-                          expected=";".join(HEADER) + ", then optional extra columns with other, distinct names")
+    if tuple(header[: len(HEADER)]) != HEADER or bad_extra:
+        raise FormatError(
+            f"header {';'.join(header)!r}",
+            path=path,
+            line=1,
+            expected=";".join(HEADER) + ", then optional extra columns with other, distinct names",
+        )
     records, raw_cells, seen = [], {}, {}
     for cells in reader:
         line = reader.line_num
         if not cells:
             continue
         if len(cells) != len(header):
-            raise FormatError(f"{len(cells)} cells", path=path, line=line,
-                              expected=f"{len(header)} cells separated by ';'")
+            raise FormatError(
+                f"{len(cells)} cells", path=path, line=line, expected=f"{len(header)} cells separated by ';'"
+            )
         video_id, instance_cell, ref_exp, difficulty, information = cells[:5]
         if not instance_cell.strip().isdigit():
             raise FormatError(f"instance_id {instance_cell!r}", path=path, line=line, expected="an integer instance id")
         if difficulty not in RELEASE_DIFFICULTY:
-            raise FormatError(f"ref_exp_difficulty {difficulty!r}", path=path, line=line,
-                              expected=" | ".join(RELEASE_DIFFICULTY))
+            raise FormatError(
+                f"ref_exp_difficulty {difficulty!r}", path=path, line=line, expected=" | ".join(RELEASE_DIFFICULTY)
+            )
         if information not in RELEASE_INFORMATION:
-            raise FormatError(f"ref_exp_information {information!r}", path=path, line=line,
-                              expected=" | ".join(RELEASE_INFORMATION))
-        categories = cells[5:len(HEADER)]
+            raise FormatError(
+                f"ref_exp_information {information!r}", path=path, line=line, expected=" | ".join(RELEASE_INFORMATION)
+            )
+        categories = cells[5 : len(HEADER)]
         bad = [c for c in categories if c not in CELL_VALUES]
         if bad:
             raise FormatError(f"category cell {bad[0]!r}", path=path, line=line, expected="1.0, 0.0, 1, 0 or empty")
         instance_id = int(instance_cell)
-        records.append([video_id, instance_id, ref_exp, difficulty, information,
-                        *(CELL_VALUES[c] for c in categories), *cells[len(HEADER):]])
+        records.append(
+            [
+                video_id,
+                instance_id,
+                ref_exp,
+                difficulty,
+                information,
+                *(CELL_VALUES[c] for c in categories),
+                *cells[len(HEADER) :],
+            ]
+        )
         key = (video_id, instance_id, ref_exp)
         seen[key] = seen.get(key, -1) + 1
         raw_cells[key + (seen[key],)] = tuple(categories)
     df = pd.DataFrame(records, columns=list(HEADER) + extra)
-    df = df.astype({"video_id": str, "instance_id": "int64", "ref_exp": str, "ref_exp_difficulty": str,
-                    "ref_exp_information": str, **{c: "Int8" for c in RELEASE_CATEGORY_ORDER},
-                    **{c: str for c in extra}})
+    df = df.astype(
+        {
+            "video_id": str,
+            "instance_id": "int64",
+            "ref_exp": str,
+            "ref_exp_difficulty": str,
+            "ref_exp_information": str,
+            **dict.fromkeys(RELEASE_CATEGORY_ORDER, "Int8"),
+            **dict.fromkeys(extra, str),
+        }
+    )
     styles = Counter(_cell_style(c) for cells in raw_cells.values() for c in cells if c)
     df.attrs[FORMAT_KEY] = {
         "encoding": encoding,
@@ -136,7 +160,7 @@ def write_release(df: pd.DataFrame, path: str | Path) -> None:
         seen[key] = seen.get(key, -1) + 1
         raw = raw_cells.get(key + (seen[key],), ("",) * len(RELEASE_CATEGORY_ORDER))
         cells = []
-        for name, value, source in zip(RELEASE_CATEGORY_ORDER, row[5:len(HEADER)], raw):
+        for name, value, source in zip(RELEASE_CATEGORY_ORDER, row[5 : len(HEADER)], raw):
             if pd.isna(value):
                 cells.append("")
             elif value not in (0, 1):
@@ -146,8 +170,17 @@ def write_release(df: pd.DataFrame, path: str | Path) -> None:
             else:
                 zero, one = STYLES[_row_style(raw, file_style)]
                 cells.append(one if value == 1 else zero)
-        writer.writerow([video_id, int(instance_id), ref_exp, difficulty, information, *cells,
-                         *("" if pd.isna(v) else v for v in row[len(HEADER):])])
+        writer.writerow(
+            [
+                video_id,
+                int(instance_id),
+                ref_exp,
+                difficulty,
+                information,
+                *cells,
+                *("" if pd.isna(v) else v for v in row[len(HEADER) :]),
+            ]
+        )
     text = out.getvalue()
     if not fmt.get("final_newline", True):
         text = text[: -len(fmt.get("newline", "\r\n"))]
@@ -165,6 +198,7 @@ def labels_from_release(df: pd.DataFrame) -> pd.DataFrame:
     pairs = [RELEASE_DIFFICULTY[v] for v in df["ref_exp_difficulty"]]
     labels["difficulty"] = pd.Series([p[0] for p in pairs], index=df.index, dtype=object)
     labels["correctness"] = pd.Series([p[1] for p in pairs], index=df.index, dtype=object)
-    labels["information"] = pd.Series([RELEASE_INFORMATION[v] for v in df["ref_exp_information"]],
-                                      index=df.index, dtype=object)
+    labels["information"] = pd.Series(
+        [RELEASE_INFORMATION[v] for v in df["ref_exp_information"]], index=df.index, dtype=object
+    )
     return labels

@@ -77,8 +77,15 @@ DEMO_SCENE_FILE = "demo_scene.json"
 COMPLETE_MARKER = ".complete"
 SCENE_VERSION = 1
 # What the writer creates (and removes first when it rewrites a demo folder); nothing else is touched.
-WRITTEN = (COMPLETE_MARKER, "JPEGImages", "Annotations", "ImageSets", "davis_semantics.json",
-           "davis_text_annotations", DEMO_SCENE_FILE)
+WRITTEN = (
+    COMPLETE_MARKER,
+    "JPEGImages",
+    "Annotations",
+    "ImageSets",
+    "davis_semantics.json",
+    "davis_text_annotations",
+    DEMO_SCENE_FILE,
+)
 ANNOTATION_FILES = {
     "annot1": ("Davis17_annot1.txt", "utf-8"),
     "annot1_full_video": ("Davis17_annot1_full_video.txt", "utf-8"),
@@ -99,7 +106,7 @@ def davis_palette() -> list[int]:
             b |= ((c >> 2) & 1) << (7 - j)
             c >>= 3
         palette += [r, g, b]
-    palette[255 * 3:] = [224, 224, 192]
+    palette[255 * 3 :] = [224, 224, 192]
     return palette
 
 
@@ -113,7 +120,7 @@ class _Sprite:
         x0, x1, y0 = int(np.floor(left * h)) - 2, int(np.ceil(right * h)) + 2, int(np.floor(top * h)) - 2
         self.origin = (x0, y0)
         self.h = h
-        ys, xs = np.mgrid[y0:3, x0:x1 + 1].astype(np.float32)
+        ys, xs = np.mgrid[y0:3, x0 : x1 + 1].astype(np.float32)
         self.X, self.Y = xs + 0.5, ys + 0.5
         self.rgb = np.zeros(self.X.shape + (3,), np.float32)
         self.alpha = np.zeros(self.X.shape, np.float32)
@@ -241,8 +248,9 @@ def _quadruped(s: _Sprite, colour, phase, moving, running, cat: bool, sitting: b
     r = 0.15 if cat else 0.16
     if cat:
         for dx in (-0.09, 0.07):
-            s.paint(s.polygon([(hx + dx - 0.06, hy - 0.08), (hx + dx + 0.0, hy - 0.25), (hx + dx + 0.06, hy - 0.08)]),
-                    dark)
+            s.paint(
+                s.polygon([(hx + dx - 0.06, hy - 0.08), (hx + dx + 0.0, hy - 0.25), (hx + dx + 0.06, hy - 0.08)]), dark
+            )
     s.paint(s.circle(hx, hy, r), colour, s.sphere(hx, hy, r))
     if cat:
         s.paint(s.circle(hx + 0.13, hy + 0.02, 0.025), (210, 120, 130))
@@ -255,8 +263,7 @@ def _quadruped(s: _Sprite, colour, phase, moving, running, cat: bool, sitting: b
 
 def _car(s: _Sprite, colour, phase):
     glass = (150, 188, 214)
-    s.paint(s.polygon([(-0.7, -0.56), (-0.46, -0.98), (0.3, -0.98), (0.62, -0.56)]), colour,
-            s.vertical(-1.0, -0.5))
+    s.paint(s.polygon([(-0.7, -0.56), (-0.46, -0.98), (0.3, -0.98), (0.62, -0.56)]), colour, s.vertical(-1.0, -0.5))
     s.paint(s.polygon([(-0.6, -0.58), (-0.41, -0.91), (-0.1, -0.91), (-0.1, -0.58)]), glass, s.vertical(-0.95, -0.5))
     s.paint(s.polygon([(-0.02, -0.58), (-0.02, -0.91), (0.26, -0.91), (0.52, -0.58)]), glass, s.vertical(-0.95, -0.5))
     s.paint(s.box(0.0, -0.39, 1.2, 0.2, 0.09), colour, s.vertical(-0.6, -0.16))
@@ -293,8 +300,13 @@ def _bird(s: _Sprite, colour, phase, flying):
     s.paint(s.circle(0.43, -0.78, 0.03), (15, 15, 15), edge=False)
     lift = np.sin(2 * np.pi * phase) if flying else -0.2
     tip_y = -0.55 - 0.55 * lift
-    s.paint(s.polygon([(-0.22, -0.56), (0.18, -0.6), (-0.3, tip_y)] if lift > 0 else
-                      [(-0.22, -0.56), (-0.3, tip_y), (0.18, -0.6)]), dark, s.vertical(-1.1, 0.0))
+    s.paint(
+        s.polygon(
+            [(-0.22, -0.56), (0.18, -0.6), (-0.3, tip_y)] if lift > 0 else [(-0.22, -0.56), (-0.3, tip_y), (0.18, -0.6)]
+        ),
+        dark,
+        s.vertical(-1.1, 0.0),
+    )
 
 
 HALF_TURN_SYMMETRIC = ("car", "ball")  # wheel spokes and the ball's band look the same after half a turn
@@ -351,26 +363,31 @@ def draw_background(rng, width: int, height: int, ground: str) -> np.ndarray:
     cover = np.clip((clouds - 0.5) * 3.5, 0, 1) * fade
     image[:horizon] += (np.float32(0.98) - image[:horizon]) * (cover[..., None] * 0.8)
     x = np.arange(width, dtype=np.float32)
-    ridge = horizon - height * (0.05 + 0.03 * np.sin(x / width * 5.1 + rng.uniform(0, 6))
-                                + 0.02 * np.sin(x / width * 13.7 + rng.uniform(0, 6)))
+    ridge = horizon - height * (
+        0.05 + 0.03 * np.sin(x / width * 5.1 + rng.uniform(0, 6)) + 0.02 * np.sin(x / width * 13.7 + rng.uniform(0, 6))
+    )
     hills = (y[..., 0] >= ridge[None, :]) & (y[..., 0] < horizon)
     hill_shade = 0.85 + 0.25 * _noise(rng, (height, width), (12, 40))
-    image[hills] = (np.array([104, 140, 118], np.float32) / 255 * hill_shade[hills][:, None])
+    image[hills] = np.array([104, 140, 118], np.float32) / 255 * hill_shade[hills][:, None]
     depth = np.clip((y[..., 0] - horizon) / (height - horizon), 0, 1)
-    texture = (0.5 * _noise(rng, (height, width), (40, 160)) + 0.3 * _noise(rng, (height, width), (120, 400))
-               + 0.2 * _noise(rng, (height, width), (8, 20)))
-    grass = (np.array([92, 150, 64], np.float32) / 255 * (1 - 0.25 * depth[..., None])
-             * (0.78 + 0.42 * texture[..., None]))
+    texture = (
+        0.5 * _noise(rng, (height, width), (40, 160))
+        + 0.3 * _noise(rng, (height, width), (120, 400))
+        + 0.2 * _noise(rng, (height, width), (8, 20))
+    )
+    grass = (
+        np.array([92, 150, 64], np.float32) / 255 * (1 - 0.25 * depth[..., None]) * (0.78 + 0.42 * texture[..., None])
+    )
     below = y[..., 0] >= horizon
     image[below[:, 0]] = grass[below[:, 0]]
     if ground == "street":
         top, bottom = int(height * 0.63), int(height * 0.84)
         asphalt = np.array([88, 88, 94], np.float32) / 255 * (0.85 + 0.3 * texture[top:bottom, :, None])
         image[top:bottom] = asphalt
-        image[top - 4:top] = image[bottom:bottom + 4] = np.float32(0.72)
+        image[top - 4 : top] = image[bottom : bottom + 4] = np.float32(0.72)
         mid = (top + bottom) // 2
         dashes = (np.arange(width) // 40) % 2 == 0
-        image[mid - 2:mid + 2, dashes] = np.float32(0.92)
+        image[mid - 2 : mid + 2, dashes] = np.float32(0.92)
     return np.clip(image, 0, 1)
 
 
@@ -405,8 +422,14 @@ class _Renderer:
         step = int(round(phase * self.PHASE_STEPS)) % self.PHASE_STEPS
         key = (obj.object_id, step)
         if key not in self._cache:
-            self._cache[key] = draw_sprite(obj.cls, obj.height, scene.COLOURS[obj.colour], step / self.PHASE_STEPS,
-                                           obj.motion, obj.direction == "left")
+            self._cache[key] = draw_sprite(
+                obj.cls,
+                obj.height,
+                scene.COLOURS[obj.colour],
+                step / self.PHASE_STEPS,
+                obj.motion,
+                obj.direction == "left",
+            )
         return self._cache[key]
 
     def frame(self, index: int) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -486,20 +509,32 @@ def _mask_box(labels: np.ndarray, object_id: int, window):
     rows, cols = np.flatnonzero(hit.any(axis=1)), np.flatnonzero(hit.any(axis=0))
     if rows.size == 0:
         return None, 0
-    return (int(cols[0] + xs.start), int(rows[0] + ys.start), int(cols[-1] + xs.start), int(rows[-1] + ys.start)), \
-        int(hit.sum())
+    return (int(cols[0] + xs.start), int(rows[0] + ys.start), int(cols[-1] + xs.start), int(rows[-1] + ys.start)), int(
+        hit.sum()
+    )
 
 
 def _check_target(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError("exists and is not a folder", path=out, expected="a new or empty folder, or a demo dataset")
     if out.is_dir() and any(out.iterdir()) and not (out / DEMO_SCENE_FILE).is_file():
-        raise UsageError("folder is not empty and holds no demo dataset; refusing to overwrite it", path=out,
-                         expected=f"a new or empty folder, or one with {DEMO_SCENE_FILE}")
+        raise UsageError(
+            "folder is not empty and holds no demo dataset; refusing to overwrite it",
+            path=out,
+            expected=f"a new or empty folder, or one with {DEMO_SCENE_FILE}",
+        )
 
 
-def write_demo_dataset(out_dir, seed: int = 0, n_videos: int = 12, min_frames: int = 30, max_frames: int = 50,
-                       width: int = 854, height: int = 480, val_round: int | None = None) -> Path:
+def write_demo_dataset(
+    out_dir,
+    seed: int = 0,
+    n_videos: int = 12,
+    min_frames: int = 30,
+    max_frames: int = 50,
+    width: int = 854,
+    height: int = 480,
+    val_round: int | None = None,
+) -> Path:
     """Write the demo dataset to `out_dir` (replacing an earlier demo dataset there) and return its path.
 
     Past 12 videos the templates come round again (`demo_scene.plan_videos`: new colours and
@@ -513,8 +548,14 @@ def write_demo_dataset(out_dir, seed: int = 0, n_videos: int = 12, min_frames: i
     for a non-empty folder that is not a demo dataset, or for inconsistent parameters.
     """
     rounds = -(-n_videos // len(scene.TEMPLATES))
-    if (n_videos < 1 or min_frames < 1 or max_frames < min_frames or width < 64 or height < 48
-            or (val_round is not None and not 1 <= val_round <= rounds)):
+    if (
+        n_videos < 1
+        or min_frames < 1
+        or max_frames < min_frames
+        or width < 64
+        or height < 48
+        or (val_round is not None and not 1 <= val_round <= rounds)
+    ):
         raise UsageError(
             f"bad demo parameters: n_videos={n_videos}, frames {min_frames}-{max_frames}, size {width}x{height}, "
             f"val round {val_round}",
@@ -540,8 +581,14 @@ def write_demo_dataset(out_dir, seed: int = 0, n_videos: int = 12, min_frames: i
             texts[e["source"]].append(f'{plan.name} {e["object_id"]} "{e["text"]}"')
         videos[plan.name] = _video_record(plan, tracks, expressions)
     _write_text_files(out, plans, videos, texts)
-    record = {"version": SCENE_VERSION, "seed": seed, "width": width, "height": height,
-              "thresholds": scene.THRESHOLDS, "videos": videos}
+    record = {
+        "version": SCENE_VERSION,
+        "seed": seed,
+        "width": width,
+        "height": height,
+        "thresholds": scene.THRESHOLDS,
+        "videos": videos,
+    }
     (out / DEMO_SCENE_FILE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     (out / COMPLETE_MARKER).write_text(f"refcat demo dataset, seed {seed}\n", encoding="utf-8")
     return out
@@ -557,8 +604,10 @@ def _first_visible(candidates) -> scene.VideoPlan:
         _, labels, _ = renderer.frame(0)
         if all((labels == obj.object_id).sum() >= 0.5 * renderer.full_area(obj, 0) > 0 for obj in plan.objects):
             return plan
-    raise UsageError(f"could not place the objects of {plan.name} visibly at {plan.width}x{plan.height}",
-                     expected="a larger frame size")
+    raise UsageError(
+        f"could not place the objects of {plan.name} visibly at {plan.width}x{plan.height}",
+        expected="a larger frame size",
+    )
 
 
 def _render_video(plan: scene.VideoPlan, out: Path, palette) -> list[scene.Track]:

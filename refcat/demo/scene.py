@@ -31,8 +31,8 @@ where the object is present for full-video files; boxes are mask boxes, inclusiv
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Iterator
 
 import numpy as np
 
@@ -78,10 +78,22 @@ CLASS_COLOURS: dict[str, tuple[str, ...]] = {
 CLASS_HEIGHT = {"person": 0.34, "dog": 0.16, "cat": 0.12, "car": 0.21, "ball": 0.075, "bird": 0.075}
 HALF_WIDTH = {"person": 0.17, "dog": 0.65, "cat": 0.62, "car": 1.22, "ball": 0.5, "bird": 0.62}  # in heights
 SIZE_FACTOR = {"small": 0.72, "medium": 1.0, "big": 1.3}
-STATIC_POSES = {"person": "standing", "dog": "sitting", "cat": "sitting", "car": "parked", "ball": "lying",
-                "bird": "standing"}
-MOTION_VERBS = {"person": ("walking", "running"), "dog": ("walking", "running"), "cat": ("walking", "running"),
-                "car": ("driving",), "ball": ("rolling",), "bird": ("flying",)}
+STATIC_POSES = {
+    "person": "standing",
+    "dog": "sitting",
+    "cat": "sitting",
+    "car": "parked",
+    "ball": "lying",
+    "bird": "standing",
+}
+MOTION_VERBS = {
+    "person": ("walking", "running"),
+    "dog": ("walking", "running"),
+    "cat": ("walking", "running"),
+    "car": ("driving",),
+    "ball": ("rolling",),
+    "bird": ("flying",),
+}
 # Distance covered over a whole video, as a fraction of the width.
 TRAVEL = {"walking": 0.3, "running": 0.45, "driving": 0.55, "rolling": 0.38, "flying": 0.5}
 DEPTH_BAND = {"back": (0.56, 0.62), "mid": (0.70, 0.77), "front": (0.86, 0.93)}
@@ -113,70 +125,135 @@ class VideoTemplate:
 
 O = ObjectTemplate
 TEMPLATES: tuple[VideoTemplate, ...] = (
-    VideoTemplate("dog-walk", "train", "park", (
-        O("person", "walking", "right", depth="mid"),
-        O("dog", "running", "right", depth="front", colour="cream"),
-        O("car", start="right", depth="back", size="small"),
-    )),
-    VideoTemplate("two-dogs", "train", "park", (
-        O("dog", "running", "left", depth="front", size="big"),
-        O("dog", start="left", depth="back", size="small"),
-        O("ball", start="middle", depth="mid"),
-    )),
-    VideoTemplate("parking-lot", "val", "street", (
-        O("car", start="left", depth="back"),
-        O("car", start="right", depth="back", colour="=1"),
-        O("car", "driving", "right", depth="front", size="big"),
-        O("person", depth="back", near=2),
-    ), void_ring=True, deliberate=((1, "annot2", "no-re", ("colour", "static")),)),
-    VideoTemplate("ball-kick", "train", "park", (
-        O("person", start="left", depth="mid"),
-        O("ball", "rolling", "right", depth="front"),
-        O("dog", "running", "right", depth="back", size="small"),
-    )),
-    VideoTemplate("bird-flight", "train", "park", (
-        O("bird", "flying", "right"),
-        O("bird", start="left", depth="front"),
-        O("cat", start="right", depth="mid"),
-    )),
-    VideoTemplate("street-cross", "val", "street", (
-        O("person", "walking", "left", depth="front"),
-        O("person", start="left", depth="mid", size="small"),
-        O("car", "driving", "right", depth="back"),
-    ), deliberate=((2, "annot2", "wrong-object", ()),)),
-    VideoTemplate("cat-yard", "train", "park", (
-        O("cat", "walking", "right", depth="front", size="big"),
-        O("cat", start="right", depth="back", size="small"),
-        O("ball", start="left", depth="mid"),
-    )),
-    VideoTemplate("kids-ball", "train", "park", (
-        O("person", "running", "right", depth="mid", size="small"),
-        O("person", start="right", depth="back"),
-        O("ball", "rolling", "right", depth="front"),
-        O("person", "walking", "left", depth="front", size="big"),
-    )),
-    VideoTemplate("car-race", "val", "street", (
-        O("car", "driving", "right", depth="back"),
-        O("car", "driving", "left", depth="front", size="big"),
-        O("person", start="left", depth="front"),
-    )),
-    VideoTemplate("dog-chase", "train", "park", (
-        O("dog", "running", "right", depth="mid"),
-        O("cat", "running", "right", depth="front", size="small"),
-        O("bird", "flying", "left"),
-    )),
-    VideoTemplate("park-birds", "train", "park", (
-        O("bird", "flying", "left"),
-        O("bird", "flying", "right", size="big"),
-        O("bird", start="middle", depth="front"),
-        O("person", start="right", depth="back"),
-    )),
-    VideoTemplate("pet-show", "val", "park", (
-        O("dog", start="left", depth="mid", size="big"),
-        O("cat", start="middle", depth="front"),
-        O("dog", "walking", "right", depth="back", size="small", colour="=1"),
-        O("person", start="right", depth="mid"),
-    ), void_ring=True, deliberate=((3, "annot2_full_video", "no-re", ("colour",)),)),
+    VideoTemplate(
+        "dog-walk",
+        "train",
+        "park",
+        (
+            O("person", "walking", "right", depth="mid"),
+            O("dog", "running", "right", depth="front", colour="cream"),
+            O("car", start="right", depth="back", size="small"),
+        ),
+    ),
+    VideoTemplate(
+        "two-dogs",
+        "train",
+        "park",
+        (
+            O("dog", "running", "left", depth="front", size="big"),
+            O("dog", start="left", depth="back", size="small"),
+            O("ball", start="middle", depth="mid"),
+        ),
+    ),
+    VideoTemplate(
+        "parking-lot",
+        "val",
+        "street",
+        (
+            O("car", start="left", depth="back"),
+            O("car", start="right", depth="back", colour="=1"),
+            O("car", "driving", "right", depth="front", size="big"),
+            O("person", depth="back", near=2),
+        ),
+        void_ring=True,
+        deliberate=((1, "annot2", "no-re", ("colour", "static")),),
+    ),
+    VideoTemplate(
+        "ball-kick",
+        "train",
+        "park",
+        (
+            O("person", start="left", depth="mid"),
+            O("ball", "rolling", "right", depth="front"),
+            O("dog", "running", "right", depth="back", size="small"),
+        ),
+    ),
+    VideoTemplate(
+        "bird-flight",
+        "train",
+        "park",
+        (
+            O("bird", "flying", "right"),
+            O("bird", start="left", depth="front"),
+            O("cat", start="right", depth="mid"),
+        ),
+    ),
+    VideoTemplate(
+        "street-cross",
+        "val",
+        "street",
+        (
+            O("person", "walking", "left", depth="front"),
+            O("person", start="left", depth="mid", size="small"),
+            O("car", "driving", "right", depth="back"),
+        ),
+        deliberate=((2, "annot2", "wrong-object", ()),),
+    ),
+    VideoTemplate(
+        "cat-yard",
+        "train",
+        "park",
+        (
+            O("cat", "walking", "right", depth="front", size="big"),
+            O("cat", start="right", depth="back", size="small"),
+            O("ball", start="left", depth="mid"),
+        ),
+    ),
+    VideoTemplate(
+        "kids-ball",
+        "train",
+        "park",
+        (
+            O("person", "running", "right", depth="mid", size="small"),
+            O("person", start="right", depth="back"),
+            O("ball", "rolling", "right", depth="front"),
+            O("person", "walking", "left", depth="front", size="big"),
+        ),
+    ),
+    VideoTemplate(
+        "car-race",
+        "val",
+        "street",
+        (
+            O("car", "driving", "right", depth="back"),
+            O("car", "driving", "left", depth="front", size="big"),
+            O("person", start="left", depth="front"),
+        ),
+    ),
+    VideoTemplate(
+        "dog-chase",
+        "train",
+        "park",
+        (
+            O("dog", "running", "right", depth="mid"),
+            O("cat", "running", "right", depth="front", size="small"),
+            O("bird", "flying", "left"),
+        ),
+    ),
+    VideoTemplate(
+        "park-birds",
+        "train",
+        "park",
+        (
+            O("bird", "flying", "left"),
+            O("bird", "flying", "right", size="big"),
+            O("bird", start="middle", depth="front"),
+            O("person", start="right", depth="back"),
+        ),
+    ),
+    VideoTemplate(
+        "pet-show",
+        "val",
+        "park",
+        (
+            O("dog", start="left", depth="mid", size="big"),
+            O("cat", start="middle", depth="front"),
+            O("dog", "walking", "right", depth="back", size="small", colour="=1"),
+            O("person", start="right", depth="mid"),
+        ),
+        void_ring=True,
+        deliberate=((3, "annot2_full_video", "no-re", ("colour",)),),
+    ),
 )
 del O
 
@@ -232,8 +309,9 @@ def mirrored(template: VideoTemplate) -> VideoTemplate:
     return replace(template, objects=objects)
 
 
-def plan_videos(seed: int, n_videos: int, min_frames: int, max_frames: int, width: int, height: int,
-                val_round: int | None = None) -> Iterator[Iterator[VideoPlan]]:
+def plan_videos(
+    seed: int, n_videos: int, min_frames: int, max_frames: int, width: int, height: int, val_round: int | None = None
+) -> Iterator[Iterator[VideoPlan]]:
     """For each video, an endless stream of candidate plans; the caller takes the first it accepts.
 
     Each stream draws from its own generator seeded with (seed, video index), so a video
@@ -245,12 +323,15 @@ def plan_videos(seed: int, n_videos: int, min_frames: int, max_frames: int, widt
     for i, (name, template, round_) in enumerate(video_templates(n_videos)):
         rng = np.random.default_rng([seed, i])
         split = template.split if val_round is None else ("val" if round_ == val_round else "train")
-        yield (plan_video(name, template, rng, (seed, i), min_frames, max_frames, width, height, split, round_ > 1)
-               for _ in itertools.repeat(None))
+        yield (
+            plan_video(name, template, rng, (seed, i), min_frames, max_frames, width, height, split, round_ > 1)
+            for _ in itertools.repeat(None)
+        )
 
 
-def plan_video(name, template: VideoTemplate, rng, seed, min_frames, max_frames, width, height, split: str,
-               may_mirror: bool) -> VideoPlan:
+def plan_video(
+    name, template: VideoTemplate, rng, seed, min_frames, max_frames, width, height, split: str, may_mirror: bool
+) -> VideoPlan:
     if may_mirror and rng.random() < 0.5:
         template = mirrored(template)
     n = int(rng.integers(min_frames, max_frames + 1))
@@ -267,8 +348,9 @@ def plan_video(name, template: VideoTemplate, rng, seed, min_frames, max_frames,
     objects: list[ObjectPlan] = []
     for k, spec in enumerate(template.objects):
         objects.append(_plan_object(k + 1, spec, colours[k], rng, n, width, height, objects))
-    return VideoPlan(name, split, template.ground, n, width, height, template.void_ring, objects,
-                     template.deliberate, seed)
+    return VideoPlan(
+        name, split, template.ground, n, width, height, template.void_ring, objects, template.deliberate, seed
+    )
 
 
 def _plan_object(object_id, spec: ObjectTemplate, colour, rng, n, width, height, earlier) -> ObjectPlan:
@@ -303,16 +385,21 @@ def _plan_object(object_id, spec: ObjectTemplate, colour, rng, n, width, height,
         x0 = rng.uniform(lo, hi)
         xs = x0 + sign * travel * t
         stride = {"walking": 0.8, "running": 1.1, "driving": 2.0, "rolling": np.pi, "flying": 0.0}[spec.motion] * h
-        phases = (
-            np.arange(n) / 5.0 + rng.uniform() if spec.motion == "flying" else travel * t / stride
-        )
+        phases = np.arange(n) / 5.0 + rng.uniform() if spec.motion == "flying" else travel * t / stride
     ys = np.full(n, y0)
     if spec.motion == "flying":
         ys = y0 + 0.015 * height * np.sin(2 * np.pi * (t * 1.5 + rng.uniform()))
     return ObjectPlan(
-        object_id, spec.cls, colour, spec.size, spec.motion,
-        STATIC_POSES[spec.cls] if spec.motion == "static" else None, spec.direction, float(h),
-        [(float(x), float(y)) for x, y in zip(xs, ys)], [float(p) for p in phases],
+        object_id,
+        spec.cls,
+        colour,
+        spec.size,
+        spec.motion,
+        STATIC_POSES[spec.cls] if spec.motion == "static" else None,
+        spec.direction,
+        float(h),
+        [(float(x), float(y)) for x, y in zip(xs, ys)],
+        [float(p) for p in phases],
     )
 
 
@@ -362,7 +449,9 @@ def attribute(track: Track, key: str, tracks: list[Track], frames: list[int], wi
         if not rivals:
             return None
         mine = float(np.median([_height(track.boxes[f]) for f in own]))
-        theirs = [float(np.median([_height(t.boxes[f]) for f in t.present(frames)])) for t in rivals if t.present(frames)]
+        theirs = [
+            float(np.median([_height(t.boxes[f]) for f in t.present(frames)])) for t in rivals if t.present(frames)
+        ]
         if len(theirs) != len(rivals):
             return None
         if all(mine >= SIZE_RATIO * h for h in theirs):
@@ -380,7 +469,9 @@ def attribute(track: Track, key: str, tracks: list[Track], frames: list[int], wi
         for word, sign in (("back", 1), ("front", -1)):
             ok = all(
                 sign * (t.boxes[f][3] - track.boxes[f][3]) >= margin
-                for t in rivals for f in own if t.boxes[f] is not None
+                for t in rivals
+                for f in own
+                if t.boxes[f] is not None
             ) and all(t.present(own) for t in rivals)
             if ok:
                 return word
@@ -418,7 +509,8 @@ def is_next_to(a: Track, b: Track, frames: list[int], width: int) -> bool:
     both = [f for f in frames if a.boxes[f] is not None and b.boxes[f] is not None]
     return bool(both) and all(
         _box_gap(a.boxes[f], b.boxes[f]) <= NEXT_TO_GAP * width
-        and a.boxes[f][1] <= b.boxes[f][3] and b.boxes[f][1] <= a.boxes[f][3]
+        and a.boxes[f][1] <= b.boxes[f][3]
+        and b.boxes[f][1] <= a.boxes[f][3]
         for f in both
     )
 
@@ -437,23 +529,78 @@ def satisfies(track: Track, claims: dict, tracks: list[Track], full_video: bool,
 
 # ---------------------------------------------------------------- the two annotators
 
-CLAIM_CATEGORY = {"category": "category", "colour": "appearance", "size": "appearance", "hpos": "location",
-                  "depth": "location", "next_to": "location", "static": "static", "motion": "motion"}
+CLAIM_CATEGORY = {
+    "category": "category",
+    "colour": "appearance",
+    "size": "appearance",
+    "hpos": "location",
+    "depth": "location",
+    "next_to": "location",
+    "static": "static",
+    "motion": "motion",
+}
 # Attribute sets each annotator tries, in order; the first that is true and picks out the
 # referent alone is written. Annotator 1 is terse (shortest description that works);
 # annotator 2 says more than needed (colour, pose or motion, and location when they hold).
-_A1_FIRST = ((), ("hpos",), ("depth",), ("next_to",), ("colour",), ("size",), ("static",), ("colour", "hpos"),
-             ("size", "hpos"), ("static", "hpos"), ("colour", "depth"), ("size", "colour"),
-             ("colour", "static", "hpos"), ("colour", "size", "hpos"), ("colour", "size", "depth"))
-_A1_FULL = ((), ("motion",), ("static",), ("hpos",), ("depth",), ("next_to",), ("colour",), ("size",),
-            ("motion", "colour"), ("static", "colour"), ("motion", "size"), ("colour", "hpos"), ("size", "colour"),
-            ("static", "hpos"), ("motion", "colour", "size"), ("colour", "size", "depth"))
-_A2_FIRST = (("colour", "static", "next_to"), ("colour", "size", "static", "hpos"), ("colour", "static", "hpos"), ("colour", "size", "hpos"),
-             ("colour", "size", "static", "depth"), ("colour", "static", "depth"), ("colour", "hpos"),
-             ("colour", "size", "static"), ("colour", "size", "depth"),
-             ("colour", "static"), ("colour", "size"), ("colour", "depth"), ("colour",), ("size", "hpos"))
-_A2_FULL = (("colour", "size", "motion", "hpos"), ("colour", "motion", "hpos"), ("colour", "size", "motion"),
-            ("colour", "motion", "depth"), ("colour", "motion"), *_A2_FIRST)
+_A1_FIRST = (
+    (),
+    ("hpos",),
+    ("depth",),
+    ("next_to",),
+    ("colour",),
+    ("size",),
+    ("static",),
+    ("colour", "hpos"),
+    ("size", "hpos"),
+    ("static", "hpos"),
+    ("colour", "depth"),
+    ("size", "colour"),
+    ("colour", "static", "hpos"),
+    ("colour", "size", "hpos"),
+    ("colour", "size", "depth"),
+)
+_A1_FULL = (
+    (),
+    ("motion",),
+    ("static",),
+    ("hpos",),
+    ("depth",),
+    ("next_to",),
+    ("colour",),
+    ("size",),
+    ("motion", "colour"),
+    ("static", "colour"),
+    ("motion", "size"),
+    ("colour", "hpos"),
+    ("size", "colour"),
+    ("static", "hpos"),
+    ("motion", "colour", "size"),
+    ("colour", "size", "depth"),
+)
+_A2_FIRST = (
+    ("colour", "static", "next_to"),
+    ("colour", "size", "static", "hpos"),
+    ("colour", "static", "hpos"),
+    ("colour", "size", "hpos"),
+    ("colour", "size", "static", "depth"),
+    ("colour", "static", "depth"),
+    ("colour", "hpos"),
+    ("colour", "size", "static"),
+    ("colour", "size", "depth"),
+    ("colour", "static"),
+    ("colour", "size"),
+    ("colour", "depth"),
+    ("colour",),
+    ("size", "hpos"),
+)
+_A2_FULL = (
+    ("colour", "size", "motion", "hpos"),
+    ("colour", "motion", "hpos"),
+    ("colour", "size", "motion"),
+    ("colour", "motion", "depth"),
+    ("colour", "motion"),
+    *_A2_FIRST,
+)
 SOURCES = ("annot1", "annot1_full_video", "annot2", "annot2_full_video")
 _ORDERS = {"annot1": _A1_FIRST, "annot1_full_video": _A1_FULL, "annot2": _A2_FIRST, "annot2_full_video": _A2_FULL}
 
@@ -510,17 +657,19 @@ def describe_video(plan: VideoPlan, tracks: list[Track]) -> list[dict]:
                 kind = "wrong-object"
             else:
                 kind = "valid" if matches == [track.object_id] else "no-re"
-            expressions.append({
-                "source": source,
-                "object_id": track.object_id,
-                "text": realise(claims, source, {t.object_id: t.plan.cls for t in tracks}),
-                "intended": kind,
-                "described_object": described.object_id,
-                "matches": matches,
-                "frames": "all" if full_video else "first",
-                "claims": claims,
-                "categories": sorted({CLAIM_CATEGORY[k] for k in claims}),
-            })
+            expressions.append(
+                {
+                    "source": source,
+                    "object_id": track.object_id,
+                    "text": realise(claims, source, {t.object_id: t.plan.cls for t in tracks}),
+                    "intended": kind,
+                    "described_object": described.object_id,
+                    "matches": matches,
+                    "frames": "all" if full_video else "first",
+                    "claims": claims,
+                    "categories": sorted({CLAIM_CATEGORY[k] for k in claims}),
+                }
+            )
     return expressions
 
 
@@ -546,8 +695,11 @@ def realise(claims: dict, source: str, classes: dict[int, str]) -> str:
         words.append(f"in {colour}" if first else f"in {_article(colour)} shirt")
     static = claims.get("static")
     if static and static != "parked":
-        words.append(static if first else {"standing": "standing still", "sitting": "sitting down",
-                                           "lying": "lying still"}[static])
+        words.append(
+            static
+            if first
+            else {"standing": "standing still", "sitting": "sitting down", "lying": "lying still"}[static]
+        )
     if "motion" in claims:
         verb, direction = claims["motion"]
         words.append(f"{verb} {direction}" if first else f"{verb} towards the {direction}")

@@ -17,8 +17,8 @@ A2Dre+ variants (an A2D reader plus the A2Dre+ files).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -254,8 +254,15 @@ class ShardedSampler(Sampler[int]):
 
 
 def build_datasets(
-    dataset: str, root: str, split: str, val_split: str | None, sources: Sequence[str], base_size: int,
-    crop_size: int | None, seed: int, frame_step: int = 1,
+    dataset: str,
+    root: str,
+    split: str,
+    val_split: str | None,
+    sources: Sequence[str],
+    base_size: int,
+    crop_size: int | None,
+    seed: int,
+    frame_step: int = 1,
 ) -> tuple[ReferringFrames, ReferringFrames | None, list[str]]:
     """(training set, validation set or None, training REs) for `refcat train`."""
     if not root:

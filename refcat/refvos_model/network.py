@@ -132,7 +132,7 @@ class RefVOS(nn.Module):
             nn.Conv2d(config.fused_dim, 2, 1),
         )
 
-    def train(self, mode: bool = True) -> "RefVOS":
+    def train(self, mode: bool = True) -> RefVOS:
         """A frozen text encoder stays in eval mode (no dropout): it is a fixed feature extractor."""
         super().train(mode)
         if not self.config.train_text_encoder:

@@ -10,9 +10,9 @@ already on disk are kept. The per-sample table comes from `refcat.analysis.evalu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -50,8 +50,16 @@ def mask_path(out: str | Path, instance_key: str, frame: int) -> Path:
 
 
 def write_masks(
-    model, reader, instances: list[Instance], out: str | Path, *, base_size: int, batch_size: int = 4,
-    device: torch.device = torch.device("cpu"), workers: int = 0, progress: bool = True,
+    model,
+    reader,
+    instances: list[Instance],
+    out: str | Path,
+    *,
+    base_size: int,
+    batch_size: int = 4,
+    device: torch.device = torch.device("cpu"),
+    workers: int = 0,
+    progress: bool = True,
 ) -> tuple[int, int]:
     """Predict and write the missing masks; returns (written, already there)."""
     samples = evaluation_samples(reader, instances, present_only=False)
@@ -79,10 +87,22 @@ def write_masks(
 
 
 def predict(
-    checkpoint: str, dataset: str, root: str, out: str, *, split: str | None = None, sources: Sequence[str] = (),
-    a2dre_plus: str | None = None, categories: Sequence[str] = (), polarities: Sequence[str] = (),
-    base_size: int | None = None, batch_size: int = 4, device: str = "auto", workers: int = 0,
-    table: str | None = None, progress: bool = True,
+    checkpoint: str,
+    dataset: str,
+    root: str,
+    out: str,
+    *,
+    split: str | None = None,
+    sources: Sequence[str] = (),
+    a2dre_plus: str | None = None,
+    categories: Sequence[str] = (),
+    polarities: Sequence[str] = (),
+    base_size: int | None = None,
+    batch_size: int = 4,
+    device: str = "auto",
+    workers: int = 0,
+    table: str | None = None,
+    progress: bool = True,
 ) -> dict:
     """Masks for a dataset split (or A2Dre+ variants over an A2D reader) and, if `table` is given, the per-sample table."""
     info = init_distributed(device)
@@ -93,8 +113,17 @@ def predict(
         instances = a2dre_plus_instances(a2dre_plus, categories, polarities, dataset=reader.dataset)
     else:
         instances = select_instances(reader, sources)
-    written, kept = write_masks(model, reader, instances, out, base_size=base_size, batch_size=batch_size,
-                                device=info.device, workers=workers, progress=progress)
+    written, kept = write_masks(
+        model,
+        reader,
+        instances,
+        out,
+        base_size=base_size,
+        batch_size=batch_size,
+        device=info.device,
+        workers=workers,
+        progress=progress,
+    )
     result = {"instances": len(instances), "written": written, "kept": kept, "table": None}
     if table:
         from refcat.analysis.evaluate import per_sample_table, write_table

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
 from tqdm import tqdm
@@ -42,8 +42,10 @@ def _masked_lm(source: str):
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
         model = AutoModelForMaskedLM.from_pretrained(source, local_files_only=local_only)
     except (OSError, ValueError) as exc:
-        raise MissingDataError(f"cannot load {source!r} as a masked language model: {exc}",
-                               expected="minilm, tiny-bert, a model folder or a cached hub id") from exc
+        raise MissingDataError(
+            f"cannot load {source!r} as a masked language model: {exc}",
+            expected="minilm, tiny-bert, a model folder or a cached hub id",
+        ) from exc
     return tokenizer, model
 
 
@@ -56,8 +58,17 @@ def read_texts(path: str | Path) -> list[str]:
 
 
 def pretrain_text(
-    texts: Sequence[str], out: str | Path, *, model: str = "minilm", steps: int = 1000, batch_size: int = 32,
-    lr: float = 5e-5, mlm_probability: float = 0.15, max_tokens: int = 20, seed: int = 0, device: str = "cpu",
+    texts: Sequence[str],
+    out: str | Path,
+    *,
+    model: str = "minilm",
+    steps: int = 1000,
+    batch_size: int = 32,
+    lr: float = 5e-5,
+    mlm_probability: float = 0.15,
+    max_tokens: int = 20,
+    seed: int = 0,
+    device: str = "cpu",
     progress: bool = True,
 ) -> list[float]:
     """Fine-tune, save to `out`, and return the loss of every step."""

@@ -10,8 +10,8 @@ and loaded once, on first use.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import numpy as np
 
@@ -47,8 +47,11 @@ def encode(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
             batch = tokenizer(
-                list(texts[start:start + batch_size]), padding=True, truncation=True,
-                max_length=MAX_LENGTH, return_tensors="pt",
+                list(texts[start : start + batch_size]),
+                padding=True,
+                truncation=True,
+                max_length=MAX_LENGTH,
+                return_tensors="pt",
             )
             hidden = model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)

@@ -82,7 +82,7 @@ class StopRequest:
         self.requested = False
         self._previous: dict[int, object] = {}
 
-    def __enter__(self) -> "StopRequest":
+    def __enter__(self) -> StopRequest:
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 self._previous[sig] = signal.signal(sig, self._handle)
@@ -125,7 +125,9 @@ def evaluate(model, loader, info: DistInfo, progress: bool = False) -> tuple[flo
             logits = model(images, texts)
         inter, union = iou_counts(logits, targets)
         iou = torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union, dtype=torch.float))
-        totals += torch.tensor([inter.sum().item(), union.sum().item(), iou.sum().item(), len(iou)], dtype=torch.float64)
+        totals += torch.tensor(
+            [inter.sum().item(), union.sum().item(), iou.sum().item(), len(iou)], dtype=torch.float64
+        )
     totals = all_reduce_sum(totals, info)
     model.train()
     return float(totals[2] / max(totals[3], 1)), float(totals[0] / max(totals[1], 1))
@@ -140,7 +142,9 @@ def recompute_bn_statistics(model, loader, n_batches: int, info: DistInfo) -> No
     The running averages lag behind weights that move fast, as when training from random
     weights; torchvision's MobileNetV3 uses a BatchNorm momentum of 0.01 (a ~100-step memory).
     """
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    norms = [
+        m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats
+    ]
     momenta = [bn.momentum for bn in norms]
     for bn in norms:
         bn.reset_running_stats()
@@ -196,30 +200,55 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> di
             raise UsageError(f"{checkpoint_path}: checkpoint was trained with other model options: " + "; ".join(diff))
         model_cfg = ckpt.model_config_of(state, checkpoint_path)
         if state["world_size"] != info.world_size:
-            raise UsageError(f"{checkpoint_path} was written by {state['world_size']} processes, not {info.world_size}",
-                             expected="the same number of processes to resume exactly")
+            raise UsageError(
+                f"{checkpoint_path} was written by {state['world_size']} processes, not {info.world_size}",
+                expected="the same number of processes to resume exactly",
+            )
     torch.manual_seed(train_cfg.seed)
 
     # 2. data
     train_set, val_set, texts = build_datasets(
-        train_cfg.dataset, train_cfg.root, train_cfg.split, train_cfg.val_split, train_cfg.sources,
-        train_cfg.base_size, train_cfg.crop_size, train_cfg.seed, train_cfg.frame_step,
+        train_cfg.dataset,
+        train_cfg.root,
+        train_cfg.split,
+        train_cfg.val_split,
+        train_cfg.sources,
+        train_cfg.base_size,
+        train_cfg.crop_size,
+        train_cfg.seed,
+        train_cfg.frame_step,
     )
-    sampler = ShardedSampler(len(train_set), rank=info.rank, world_size=info.world_size, shuffle=True, seed=train_cfg.seed)
+    sampler = ShardedSampler(
+        len(train_set), rank=info.rank, world_size=info.world_size, shuffle=True, seed=train_cfg.seed
+    )
     batches_per_epoch = len(sampler) // train_cfg.batch_size
     steps_per_epoch = batches_per_epoch // train_cfg.accumulate
     if steps_per_epoch == 0:
         raise UsageError(
             f"{len(sampler)} training samples a process cannot fill one step of "
-            f"{train_cfg.batch_size} x {train_cfg.accumulate}", expected="a smaller --batch-size or --accumulate",
+            f"{train_cfg.batch_size} x {train_cfg.accumulate}",
+            expected="a smaller --batch-size or --accumulate",
         )
     loader_kwargs = dict(num_workers=run.workers, collate_fn=collate, pin_memory=info.device.type == "cuda")
-    loader = DataLoader(train_set, batch_size=train_cfg.batch_size, sampler=sampler, drop_last=True,
-                        generator=torch.Generator().manual_seed(train_cfg.seed), **loader_kwargs)
-    bn_sampler = ShardedSampler(len(train_set), rank=info.rank, world_size=info.world_size, shuffle=True,
-                                seed=train_cfg.seed + 1)
-    bn_loader = DataLoader(train_set, batch_size=train_cfg.batch_size, sampler=bn_sampler, drop_last=True,
-                           generator=torch.Generator().manual_seed(train_cfg.seed), **loader_kwargs)
+    loader = DataLoader(
+        train_set,
+        batch_size=train_cfg.batch_size,
+        sampler=sampler,
+        drop_last=True,
+        generator=torch.Generator().manual_seed(train_cfg.seed),
+        **loader_kwargs,
+    )
+    bn_sampler = ShardedSampler(
+        len(train_set), rank=info.rank, world_size=info.world_size, shuffle=True, seed=train_cfg.seed + 1
+    )
+    bn_loader = DataLoader(
+        train_set,
+        batch_size=train_cfg.batch_size,
+        sampler=bn_sampler,
+        drop_last=True,
+        generator=torch.Generator().manual_seed(train_cfg.seed),
+        **loader_kwargs,
+    )
     val_loader = None
     if val_set is not None:
         val_sampler = ShardedSampler(len(val_set), rank=info.rank, world_size=info.world_size, shuffle=False)
@@ -230,7 +259,9 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> di
         model_cfg.vocabulary = build_vocabulary(texts)
         if run.glove:
             model_cfg.word_dim = glove_dim(run.glove)
-    model = RefVOS(model_cfg, weights_backbone=None if state else run.weights_backbone, glove=None if state else run.glove)
+    model = RefVOS(
+        model_cfg, weights_backbone=None if state else run.weights_backbone, glove=None if state else run.glove
+    )
     model.to(info.device)
     if info.device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
@@ -271,13 +302,23 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> di
     def save(epoch: int, step: int) -> None:
         rng = gather_objects(ckpt.rng_state(), info)
         if info.main:
-            ckpt.save_checkpoint(checkpoint_path, {
-                "model_config": config_to_dict(model_cfg), "train_config": config_to_dict(train_cfg),
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
-                "epoch": epoch, "step": step, "global_step": global_step, "rng": rng,
-                "world_size": info.world_size, "backbone_origin": model.backbone_origin,
-            })
+            ckpt.save_checkpoint(
+                checkpoint_path,
+                {
+                    "model_config": config_to_dict(model_cfg),
+                    "train_config": config_to_dict(train_cfg),
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "scaler": scaler.state_dict(),
+                    "epoch": epoch,
+                    "step": step,
+                    "global_step": global_step,
+                    "rng": rng,
+                    "world_size": info.world_size,
+                    "backbone_origin": model.backbone_origin,
+                },
+            )
         barrier(info)
 
     # 5. loop
@@ -301,8 +342,11 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> di
                 if state is not None and epoch == start_epoch:
                     ckpt.set_rng_state(state["rng"][info.rank])
                 epoch_losses = []
-                bar = tqdm(range(first_step, steps_per_epoch), desc=f"epoch {epoch + 1}/{train_cfg.epochs}",
-                           disable=not (run.progress and info.main))
+                bar = tqdm(
+                    range(first_step, steps_per_epoch),
+                    desc=f"epoch {epoch + 1}/{train_cfg.epochs}",
+                    disable=not (run.progress and info.main),
+                )
                 for step in bar:
                     loss_sum = 0.0
                     for micro in range(train_cfg.accumulate):
@@ -326,13 +370,23 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> di
                     scheduler.step()
                     global_step += 1
                     steps_this_run += 1
-                    step_loss = float(all_reduce_sum(torch.tensor([loss_sum], dtype=torch.float64), info)[0]) / info.world_size
+                    step_loss = (
+                        float(all_reduce_sum(torch.tensor([loss_sum], dtype=torch.float64), info)[0]) / info.world_size
+                    )
                     epoch_losses.append(step_loss)
                     summary["losses"].append(step_loss)
                     if info.main:
-                        _append_csv(out / "steps.csv", STEP_FIELDS,
-                                    {"global_step": global_step, "epoch": epoch, "step": step + 1, "lr": repr(lr),
-                                     "loss": repr(step_loss)})
+                        _append_csv(
+                            out / "steps.csv",
+                            STEP_FIELDS,
+                            {
+                                "global_step": global_step,
+                                "epoch": epoch,
+                                "step": step + 1,
+                                "lr": repr(lr),
+                                "loss": repr(step_loss),
+                            },
+                        )
                         writer.add_scalar("train/loss", step_loss, global_step)
                         writer.add_scalar("train/lr", lr, global_step)
                         bar.set_postfix(loss=f"{step_loss:.4f}")
@@ -355,15 +409,27 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> di
                 save(epoch + 1, 0)
                 if info.main:
                     train_loss = sum(epoch_losses) / max(len(epoch_losses), 1)
-                    _append_csv(out / "epochs.csv", EPOCH_FIELDS, {
-                        "epoch": epoch + 1, "global_step": global_step, "train_loss": repr(train_loss),
-                        "val_mean_iou": repr(mean_iou), "val_overall_iou": repr(overall_iou),
-                        "seconds": f"{time.perf_counter() - began:.1f}",
-                    })
+                    _append_csv(
+                        out / "epochs.csv",
+                        EPOCH_FIELDS,
+                        {
+                            "epoch": epoch + 1,
+                            "global_step": global_step,
+                            "train_loss": repr(train_loss),
+                            "val_mean_iou": repr(mean_iou),
+                            "val_overall_iou": repr(overall_iou),
+                            "seconds": f"{time.perf_counter() - began:.1f}",
+                        },
+                    )
                     writer.add_scalar("val/mean_iou", mean_iou, epoch + 1)
                     writer.add_scalar("val/overall_iou", overall_iou, epoch + 1)
-                    log.info("epoch %d: train loss %.4f, val mean IoU %.4f, overall IoU %.4f",
-                             epoch + 1, train_loss, mean_iou, overall_iou)
+                    log.info(
+                        "epoch %d: train loss %.4f, val mean IoU %.4f, overall IoU %.4f",
+                        epoch + 1,
+                        train_loss,
+                        mean_iou,
+                        overall_iou,
+                    )
                 if stopping:
                     summary["interrupted"] = epoch + 1 < train_cfg.epochs
                     return summary

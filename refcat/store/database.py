@@ -8,9 +8,9 @@ silently.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
@@ -38,7 +38,7 @@ def normalize_url(url_or_path: str | Path) -> str:
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # noqa: ANN001 - DB-API objects
+    def _on_connect(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -84,7 +84,9 @@ def open_store(url_or_path: str | Path, *, create: bool = True) -> Store:
     try:
         engine = create_engine(url, future=True)
     except (SQLAlchemyError, ImportError) as exc:
-        raise StoreError(f"cannot open store: {exc}", path=url, expected="a SQLAlchemy URL or a SQLite file path") from exc
+        raise StoreError(
+            f"cannot open store: {exc}", path=url, expected="a SQLAlchemy URL or a SQLite file path"
+        ) from exc
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     store = Store(engine)

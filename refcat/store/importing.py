@@ -6,8 +6,9 @@ decoded here. Re-importing the same data changes nothing (natural keys, see stor
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, TypeVar
+from typing import TypeVar
 
 import pandas as pd
 from sqlalchemy import select
@@ -43,12 +44,12 @@ def release_instances(store: Store, dataset: str, release: pd.DataFrame) -> Rele
     skipped and listed with their line (the header is line 1).
     """
     with store.session() as session:
-        objects = set(session.execute(
-            select(VideoRow.video_id, ObjectRow.object_id).join(ObjectRow.video).where(VideoRow.dataset == dataset)
-        ).all())
-    by_text = {
-        (i.video_id, i.object_id, text_key(i.text)): i for i in list_instances(store, dataset=dataset)
-    }
+        objects = set(
+            session.execute(
+                select(VideoRow.video_id, ObjectRow.object_id).join(ObjectRow.video).where(VideoRow.dataset == dataset)
+            ).all()
+        )
+    by_text = {(i.video_id, i.object_id, text_key(i.text)): i for i in list_instances(store, dataset=dataset)}
     instances, skipped = [], []
     for row_number, row in enumerate(release.itertuples(index=False)):
         video_id, object_id, text = str(row.video_id), int(row.instance_id), str(row.ref_exp)

@@ -7,8 +7,8 @@ updates what changed and leaves the rest, so that importing twice adds nothing.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -60,8 +60,14 @@ def upsert_records(
     with store.session() as session:
         video_rows = {(r.dataset, r.video_id): r for r in session.scalars(select(VideoRow))}
         for video in videos:
-            values = dict(split=video.split, n_frames=video.n_frames, width=video.width,
-                          height=video.height, fps=video.fps, source=video.source)
+            values = dict(
+                split=video.split,
+                n_frames=video.n_frames,
+                width=video.width,
+                height=video.height,
+                fps=video.fps,
+                source=video.source,
+            )
             row = video_rows.get((video.dataset, video.video_id))
             if row is None:
                 row = VideoRow(dataset=video.dataset, video_id=video.video_id, **values)
@@ -76,13 +82,17 @@ def upsert_records(
 
         object_rows = {
             (r.video.dataset, r.video.video_id, r.object_id): r
-            for r in session.scalars(select(ObjectRow).options(selectinload(ObjectRow.video), selectinload(ObjectRow.boxes)))
+            for r in session.scalars(
+                select(ObjectRow).options(selectinload(ObjectRow.video), selectinload(ObjectRow.boxes))
+            )
         }
         for obj in objects:
             video_row = video_rows.get((obj.dataset, obj.video_id))
             if video_row is None:
-                raise StoreError(f"object {obj.object_id} of unknown video {obj.dataset}/{obj.video_id}",
-                                 expected="its video imported first")
+                raise StoreError(
+                    f"object {obj.object_id} of unknown video {obj.dataset}/{obj.video_id}",
+                    expected="its video imported first",
+                )
             key = (obj.dataset, obj.video_id, obj.object_id)
             row = object_rows.get(key)
             is_new = row is None
@@ -105,7 +115,9 @@ def upsert_records(
             if row is None:
                 object_row = object_rows.get((inst.dataset, inst.video_id, inst.object_id))
                 if object_row is None:
-                    raise StoreError(f"instance {inst.key} refers to an unknown object", expected="its object imported first")
+                    raise StoreError(
+                        f"instance {inst.key} refers to an unknown object", expected="its object imported first"
+                    )
                 row = InstanceRow(key=inst.key, object_pk=object_row.id, source=inst.source, text=inst.text)
                 session.add(row)
                 instance_rows[inst.key] = row
@@ -166,7 +178,9 @@ def dataset_counts(store: Store) -> list[dict]:
     """Counts of videos, objects and instances per (dataset, split)."""
     rows: dict[tuple[str, str], Counter] = {}
     with store.session() as session:
-        for video in session.scalars(select(VideoRow).options(selectinload(VideoRow.objects).selectinload(ObjectRow.instances))):
+        for video in session.scalars(
+            select(VideoRow).options(selectinload(VideoRow.objects).selectinload(ObjectRow.instances))
+        ):
             c = rows.setdefault((video.dataset, video.split), Counter())
             c["videos"] += 1
             c["objects"] += len(video.objects)
@@ -175,5 +189,3 @@ def dataset_counts(store: Store) -> list[dict]:
         {"dataset": ds, "split": split, "videos": c["videos"], "objects": c["objects"], "instances": c["instances"]}
         for (ds, split), c in sorted(rows.items())
     ]
-
-

@@ -39,10 +39,16 @@ def retry_transient(fn):
                 if not is_transient(exc):
                     raise
                 if attempt == ATTEMPTS:
-                    raise StoreError(f"{fn.__name__}: the store stayed busy through {ATTEMPTS} attempts: {exc.orig}",
-                                     expected="fewer concurrent writers, or try again") from exc
-                log.warning("%s: transient conflict, retrying (attempt %d): %s", fn.__name__, attempt,
-                            str(exc.orig).splitlines()[0])
+                    raise StoreError(
+                        f"{fn.__name__}: the store stayed busy through {ATTEMPTS} attempts: {exc.orig}",
+                        expected="fewer concurrent writers, or try again",
+                    ) from exc
+                log.warning(
+                    "%s: transient conflict, retrying (attempt %d): %s",
+                    fn.__name__,
+                    attempt,
+                    str(exc.orig).splitlines()[0],
+                )
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))
         raise AssertionError("unreachable")
 

@@ -15,7 +15,7 @@ Conventions:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -35,7 +35,7 @@ SCHEMA_VERSION = 1
 
 def utcnow() -> datetime:
     """The current time as a naive UTC datetime (how the store keeps times)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -60,7 +60,7 @@ class VideoRow(Base):
     height: Mapped[int] = mapped_column(Integer)
     fps: Mapped[float | None] = mapped_column(Float, nullable=True)
     source: Mapped[str] = mapped_column(Text, default="")
-    objects: Mapped[list["ObjectRow"]] = relationship(back_populates="video", cascade="all, delete-orphan")
+    objects: Mapped[list[ObjectRow]] = relationship(back_populates="video", cascade="all, delete-orphan")
 
 
 class ObjectRow(Base):
@@ -71,10 +71,10 @@ class ObjectRow(Base):
     object_id: Mapped[int] = mapped_column(Integer)
     category: Mapped[str | None] = mapped_column(String(64), nullable=True)
     video: Mapped[VideoRow] = relationship(back_populates="objects")
-    boxes: Mapped[list["BoxRow"]] = relationship(
+    boxes: Mapped[list[BoxRow]] = relationship(
         back_populates="object", cascade="all, delete-orphan", order_by="BoxRow.frame"
     )
-    instances: Mapped[list["InstanceRow"]] = relationship(back_populates="object", cascade="all, delete-orphan")
+    instances: Mapped[list[InstanceRow]] = relationship(back_populates="object", cascade="all, delete-orphan")
 
 
 class BoxRow(Base):

@@ -46,19 +46,22 @@ def render(db: Store, user: User) -> None:
     else:
         st.dataframe(rows[["item", "field", "answers", "majority", "adjudication"]], hide_index=True)
         choices = [f"{r.item} · {r.field}" for r in rows.itertuples()]
-        picked = st.selectbox("Question to decide", range(len(choices)), format_func=choices.__getitem__,
-                              key="adj_pick")
+        picked = st.selectbox(
+            "Question to decide", range(len(choices)), format_func=choices.__getitem__, key="adj_pick"
+        )
         row = rows.iloc[picked]
         values = list(FIELD_VALUES[row["field"]])
         default = values.index(row["majority"]) if row["majority"] in values else 0
         st.radio("Final label", values, index=default, horizontal=True, key=f"adj_value:{picked}")
-        st.text_input("Reason", key=f"adj_reason:{picked}",
-                      placeholder="why this label (e.g. the RE also fits the other dog)")
+        st.text_input(
+            "Reason", key=f"adj_reason:{picked}", placeholder="why this label (e.g. the RE also fits the other dog)"
+        )
 
         def decide(item: str = row["item"], field: str = row["field"], picked: int = picked) -> None:
             value, reason = st.session_state[f"adj_value:{picked}"], st.session_state[f"adj_reason:{picked}"]
-            widgets.attempt(lambda: adjudicate(db, user, name, item, field, value, reason),
-                            success=f"{item} · {field} = {value}")
+            widgets.attempt(
+                lambda: adjudicate(db, user, name, item, field, value, reason), success=f"{item} · {field} = {value}"
+            )
 
         st.button("Set final label", type="primary", key="adj_set", on_click=decide)
     with st.expander("Final labels (adjudication, automatic, or majority)"):

@@ -29,11 +29,33 @@ ANY = "(any)"
 
 def campaigns_frame(campaigns: list[Campaign]) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"campaign": c.name, "status": c.status, "instances": c.n_instances, "annotators": ", ".join(c.annotators),
-          "per instance": c.per_instance, "questions": ", ".join(c.question_sets), "auto trivial": c.auto_trivial,
-          "suggestions": c.pre_annotate, "created by": c.created_by, "created": c.created_at} for c in campaigns],
-        columns=["campaign", "status", "instances", "annotators", "per instance", "questions", "auto trivial",
-                 "suggestions", "created by", "created"],
+        [
+            {
+                "campaign": c.name,
+                "status": c.status,
+                "instances": c.n_instances,
+                "annotators": ", ".join(c.annotators),
+                "per instance": c.per_instance,
+                "questions": ", ".join(c.question_sets),
+                "auto trivial": c.auto_trivial,
+                "suggestions": c.pre_annotate,
+                "created by": c.created_by,
+                "created": c.created_at,
+            }
+            for c in campaigns
+        ],
+        columns=[
+            "campaign",
+            "status",
+            "instances",
+            "annotators",
+            "per instance",
+            "questions",
+            "auto trivial",
+            "suggestions",
+            "created by",
+            "created",
+        ],
     )
 
 
@@ -56,7 +78,8 @@ def render(db: Store, user: User) -> None:
         return
     widgets.show_flash()  # results of the actions below, which run as callbacks before the page
     annotators_tab, campaigns_tab, progress_tab, agreement_tab = st.tabs(
-        ["Annotators", "Campaigns", "Progress and rounds", "Agreement"], key="admin_tab")
+        ["Annotators", "Campaigns", "Progress and rounds", "Agreement"], key="admin_tab"
+    )
     with annotators_tab:
         _annotators(db)
     with campaigns_tab:
@@ -69,13 +92,16 @@ def render(db: Store, user: User) -> None:
 
 def _annotators(db: Store) -> None:
     users = list_users(db)
-    st.dataframe(pd.DataFrame([{"name": u.name, "role": u.role} for u in users], columns=["name", "role"]),
-                 hide_index=True)
+    st.dataframe(
+        pd.DataFrame([{"name": u.name, "role": u.role} for u in users], columns=["name", "role"]), hide_index=True
+    )
 
     def add() -> None:
         name, role = st.session_state["new_user_name"].strip(), st.session_state["new_user_role"]
-        widgets.attempt(lambda: create_user(db, name, st.session_state["new_user_password"], role),
-                        success=f"Added {role} {name!r}.")
+        widgets.attempt(
+            lambda: create_user(db, name, st.session_state["new_user_password"], role),
+            success=f"Added {role} {name!r}.",
+        )
 
     with st.form("new_user", clear_on_submit=True):
         st.subheader("Add an account")
@@ -88,8 +114,11 @@ def _annotators(db: Store) -> None:
 def _filters() -> dict:
     """The instance filters of the new-campaign form, as `select_instances` keyword arguments."""
     split = st.session_state["camp_split"]
-    return dict(dataset=st.session_state["camp_dataset"], split=None if split == ANY else split,
-                min_objects=int(st.session_state["camp_min_objects"]))
+    return dict(
+        dataset=st.session_state["camp_dataset"],
+        split=None if split == ANY else split,
+        min_objects=int(st.session_state["camp_min_objects"]),
+    )
 
 
 def _campaigns(db: Store, user: User) -> None:
@@ -102,35 +131,55 @@ def _campaigns(db: Store, user: User) -> None:
         return
     left, middle, right = st.columns(3)
     dataset = left.selectbox("Dataset", datasets, key="camp_dataset")
-    middle.selectbox("Split", [ANY] + sorted({row["split"] for row in counts if row["dataset"] == dataset}),
-                     key="camp_split")
-    right.number_input("Videos with at least this many objects", min_value=1, value=1, step=1,
-                       key="camp_min_objects")
+    middle.selectbox(
+        "Split", [ANY] + sorted({row["split"] for row in counts if row["dataset"] == dataset}), key="camp_split"
+    )
+    right.number_input("Videos with at least this many objects", min_value=1, value=1, step=1, key="camp_min_objects")
     st.caption(f"{len(select_instances(db, **_filters()))} instances match.")
     annotator_names = [u.name for u in list_users(db) if u.role == "annotator"]
     st.text_input("Campaign name", key="camp_name")
     st.multiselect("Annotators", annotator_names, default=annotator_names, key="camp_annotators")
-    st.number_input("Annotators per instance", min_value=1, value=min(3, max(1, len(annotator_names))), step=1,
-                    key="camp_per_instance")
+    st.number_input(
+        "Annotators per instance",
+        min_value=1,
+        value=min(3, max(1, len(annotator_names))),
+        step=1,
+        key="camp_per_instance",
+    )
     st.multiselect(
-        "Question sets", list(QUESTION_SETS), default=list(QUESTION_SETS), key="camp_sets",
+        "Question sets",
+        list(QUESTION_SETS),
+        default=list(QUESTION_SETS),
+        key="camp_sets",
         help="difficulty: trivial / non-trivial and valid RE / no RE / wrong object; "
-             "semantics: the seven Table 1 categories and redundant / minimal")
+        "semantics: the seven Table 1 categories and redundant / minimal",
+    )
     st.toggle("Label instances of single-object videos trivial automatically", value=True, key="camp_auto")
     st.checkbox(
-        "Show automatic suggestions (pre-annotation)", value=False, key="camp_pre_annotate",
+        "Show automatic suggestions (pre-annotation)",
+        value=False,
+        key="camp_pre_annotate",
         help="Annotators see the rule-based categorizer's labels with their evidence words and the "
-             "class-based difficulty beside the questions, in both rounds. Off by default: suggestions "
-             "bias blind answers (annotators tend to agree with them), which inflates agreement.")
+        "class-based difficulty beside the questions, in both rounds. Off by default: suggestions "
+        "bias blind answers (annotators tend to agree with them), which inflates agreement.",
+    )
 
     def create() -> None:
         state = st.session_state
         name = state["camp_name"].strip()
         keys = select_instances(db, **_filters())
         widgets.attempt(
-            lambda: create_campaign(db, name, keys, state["camp_annotators"], per_instance=int(state["camp_per_instance"]),
-                                    question_sets=tuple(state["camp_sets"]), auto_trivial=state["camp_auto"],
-                                    pre_annotate=state["camp_pre_annotate"], created_by=user),
+            lambda: create_campaign(
+                db,
+                name,
+                keys,
+                state["camp_annotators"],
+                per_instance=int(state["camp_per_instance"]),
+                question_sets=tuple(state["camp_sets"]),
+                auto_trivial=state["camp_auto"],
+                pre_annotate=state["camp_pre_annotate"],
+                created_by=user,
+            ),
             success=f"Created campaign {name!r} over {len(keys)} instances.",
         )
 
@@ -154,9 +203,14 @@ def _progress(db: Store, user: User) -> None:
         what = "the blind round (opens revision)" if campaign.status == "label" else "the revision round (finishes)"
         # The key names the round, so the confirmation does not carry over to the next round.
         sure = st.checkbox(f"I want to close {what}", key=f"close_ok:{campaign.name}:{campaign.status}")
-        st.button(f"Close round of {campaign.name}", key=f"close:{campaign.name}", disabled=not sure,
-                  on_click=lambda c=campaign.name: widgets.attempt(lambda: close_round(db, c, user),
-                                                                   success=f"Closed a round of {c!r}."))
+        st.button(
+            f"Close round of {campaign.name}",
+            key=f"close:{campaign.name}",
+            disabled=not sure,
+            on_click=lambda c=campaign.name: widgets.attempt(
+                lambda: close_round(db, c, user), success=f"Closed a round of {c!r}."
+            ),
+        )
 
 
 def _agreement(db: Store) -> None:

@@ -39,8 +39,6 @@ KEY_HELP = (
 )
 
 
-
-
 @dataclass(frozen=True)
 class AnnotateState:
     """Everything the annotate page shows besides the clip, read from the store in one place."""
@@ -72,7 +70,11 @@ def load_page(db: Store, user: User, campaign: str, requested: str | None) -> An
     index, refusal = navigation.locate(items, requested, 0 if shown else resume_position(db, user, campaign))
     key = items[index].instance_key
     return AnnotateState(
-        items, index, refusal, instance_text(db, key), questions_for(db, campaign, key),
+        items,
+        index,
+        refusal,
+        instance_text(db, key),
+        questions_for(db, campaign, key),
         automatic_answers(db, campaign, key),
     )
 
@@ -86,8 +88,10 @@ def render(db: Store, user: User) -> None:
         return
     campaign = navigation.campaign_selector(mine)
     if campaign.status != "label":
-        st.info(f"The blind round of campaign {campaign.name!r} is closed. "
-                "Compare and revise your answers on the Revise page.")
+        st.info(
+            f"The blind round of campaign {campaign.name!r} is closed. "
+            "Compare and revise your answers on the Revise page."
+        )
         return
     page = load_page(db, user, campaign.name, st.query_params.get(navigation.INSTANCE_PARAM))
     if page is None:
@@ -98,8 +102,9 @@ def render(db: Store, user: User) -> None:
     key = page.key
     navigation.go_to(key)
     if all(item.complete for item in page.items):
-        st.success("You have answered every instance of this campaign. "
-                   "You can still change answers until the round closes.")
+        st.success(
+            "You have answered every instance of this campaign. You can still change answers until the round closes."
+        )
 
     def answer(field: str, value: str) -> None:
         widgets.attempt(lambda: record_answer(db, user, campaign.name, key, field, value, round=LABEL_ROUND))
@@ -124,7 +129,9 @@ def render(db: Store, user: User) -> None:
             suggestions.panel(db, key, page.text)
     with right:
         widgets.answer_panel(
-            page.fields, lambda: answers(db, user, campaign.name, key), answer,
+            page.fields,
+            lambda: answers(db, user, campaign.name, key),
+            answer,
             status=lambda: navigation.progress_bar(queue(db, user, campaign.name), page.index),
             automatic=page.automatic,
         )

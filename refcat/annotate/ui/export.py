@@ -8,8 +8,8 @@ temporary folder when the download button is pressed, and handed to the browser.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import streamlit as st
 
@@ -52,7 +52,10 @@ def render(db: Store, user: User) -> None:
             st.download_button(
                 f"Download {suffix[1:].upper()}",
                 data=lambda s=suffix: file_bytes(lambda p: write_labels(db, p, campaign=campaign), stem + s),
-                file_name=stem + suffix, mime=mime, key=f"export{suffix}", on_click="ignore",
+                file_name=stem + suffix,
+                mime=mime,
+                key=f"export{suffix}",
+                on_click="ignore",
             )
     st.subheader("Consensus in the released format")
     if campaign is None:
@@ -62,5 +65,8 @@ def render(db: Store, user: User) -> None:
     st.download_button(
         f"Download {release_name(campaign)}",
         data=lambda: file_bytes(lambda p: write_consensus_release(db, campaign, p), release_name(campaign)),
-        file_name=release_name(campaign), mime="text/csv", key="export_release", on_click="ignore",
+        file_name=release_name(campaign),
+        mime="text/csv",
+        key="export_release",
+        on_click="ignore",
     )

@@ -9,7 +9,7 @@ their own resume position; nothing is written.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import streamlit as st
 
@@ -70,10 +70,22 @@ def go_to(key: str) -> None:
 def nav_bar(items: Sequence[QueueItem], index: int, on_undo=None, key_prefix: str = "nav") -> None:
     """Previous / Next (Left / Right arrows) and, when given, Undo (U)."""
     with st.container(horizontal=True):
-        st.button("Previous", key=f"{key_prefix}:prev", shortcut=PREVIOUS, disabled=index == 0,
-                  on_click=go_to, args=(items[neighbour(len(items), index, -1)].instance_key,))
-        st.button("Next", key=f"{key_prefix}:next", shortcut=NEXT, disabled=index == len(items) - 1,
-                  on_click=go_to, args=(items[neighbour(len(items), index, 1)].instance_key,))
+        st.button(
+            "Previous",
+            key=f"{key_prefix}:prev",
+            shortcut=PREVIOUS,
+            disabled=index == 0,
+            on_click=go_to,
+            args=(items[neighbour(len(items), index, -1)].instance_key,),
+        )
+        st.button(
+            "Next",
+            key=f"{key_prefix}:next",
+            shortcut=NEXT,
+            disabled=index == len(items) - 1,
+            on_click=go_to,
+            args=(items[neighbour(len(items), index, 1)].instance_key,),
+        )
         if on_undo is not None:
             st.button("Undo last answer", key=f"{key_prefix}:undo", shortcut=UNDO, on_click=on_undo)
 

@@ -9,7 +9,7 @@ root URL, is Annotate for annotators and Admin for admins; the others are at /<u
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -72,5 +72,6 @@ def main() -> None:
         st.rerun()
 
     sections[f"{user.name} ({user.role})"] = [
-        st.Page(log_out_page, title="Log out", url_path="logout", icon=":material/logout:")]
+        st.Page(log_out_page, title="Log out", url_path="logout", icon=":material/logout:")
+    ]
     st.navigation(sections, position="top").run()

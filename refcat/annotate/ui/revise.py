@@ -74,8 +74,10 @@ def render(db: Store, user: User) -> None:
         if campaign.pre_annotate:
             suggestions.panel(db, key, text)
     with right:
-        st.markdown("Your first answers differ from another annotator's on these questions. "
-                    "Press an answer to revise, or your first answer again to keep it.")
+        st.markdown(
+            "Your first answers differ from another annotator's on these questions. "
+            "Press an answer to revise, or your first answer again to keep it."
+        )
         widgets.answer_panel(
             revision_questions(db, user, campaign.name, key),
             lambda: revised_answers(db, user, campaign.name, key),

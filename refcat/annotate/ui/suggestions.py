@@ -61,8 +61,9 @@ def suggestions(db: Store, key: str, text: str) -> Suggestions:
     decision = decide_difficulty(referent, objects)
     trivial = None if decision.difficulty is None else decision.difficulty == "trivial"
     result = categorize(text, trivial=trivial)
-    return Suggestions(text, result.labels, result.evidence, result.spans, result.information,
-                       decision.difficulty, decision.reason)
+    return Suggestions(
+        text, result.labels, result.evidence, result.spans, result.information, decision.difficulty, decision.reason
+    )
 
 
 def highlighted_html(text: str, spans: dict[str, list[tuple[int, int]]]) -> str:
@@ -74,8 +75,10 @@ def highlighted_html(text: str, spans: dict[str, list[tuple[int, int]]]) -> str:
         piece = html.escape(text[start:end])
         cats = [c for c in CATEGORY_NAMES if any(a <= start and end <= b for a, b in spans.get(c, []))]
         if cats:
-            parts.append(f'<mark title="{", ".join(cats)}" style="background:{COLOURS[cats[0]]};'
-                         f'padding:0 0.15em;border-radius:0.2em">{piece}</mark>')
+            parts.append(
+                f'<mark title="{", ".join(cats)}" style="background:{COLOURS[cats[0]]};'
+                f'padding:0 0.15em;border-radius:0.2em">{piece}</mark>'
+            )
         else:
             parts.append(piece)
     return "".join(parts)
@@ -85,19 +88,28 @@ def show(found: Suggestions) -> None:
     """The suggestions in a bordered box, marked as automatic and apart from the answers."""
     with st.container(border=True, key="suggestions"):
         st.markdown(f"**{TITLE}** &nbsp; :violet-badge[automatic · not your answer]")
-        st.caption("From the rule-based categorizer and the objects' classes. They are not recorded: "
-                   "answer every question yourself with the buttons.")
+        st.caption(
+            "From the rule-based categorizer and the objects' classes. They are not recorded: "
+            "answer every question yourself with the buttons."
+        )
         lines = []
         for cat in CATEGORY_NAMES:
             words = ", ".join(f"“{html.escape(w)}”" for w in found.evidence.get(cat, []))
-            swatch = (f'<span style="background:{COLOURS[cat]};padding:0 0.3em;border-radius:0.2em">'
-                      f"{FIELD_TITLES[cat]}</span>" if found.labels[cat] else FIELD_TITLES[cat])
+            swatch = (
+                f'<span style="background:{COLOURS[cat]};padding:0 0.3em;border-radius:0.2em">'
+                f"{FIELD_TITLES[cat]}</span>"
+                if found.labels[cat]
+                else FIELD_TITLES[cat]
+            )
             lines.append(f"{swatch} {'yes' if found.labels[cat] else 'no'}" + (f" · {words}" if words else ""))
         lines.append(f"Information: {VALUE_LABELS[found.information]}")
         difficulty = "undecided" if found.difficulty is None else VALUE_LABELS[found.difficulty]
         lines.append(f"Difficulty: {difficulty} ({html.escape(found.difficulty_reason)})")
-        st.markdown(f'<div style="font-size:1.15rem;line-height:1.7">{highlighted_html(found.text, found.spans)}</div>'
-                    + "<br>".join(lines), unsafe_allow_html=True)
+        st.markdown(
+            f'<div style="font-size:1.15rem;line-height:1.7">{highlighted_html(found.text, found.spans)}</div>'
+            + "<br>".join(lines),
+            unsafe_allow_html=True,
+        )
 
 
 def panel(db: Store, key: str, text: str) -> None:

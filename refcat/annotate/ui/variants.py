@@ -92,8 +92,11 @@ def render(db: Store, user: User) -> None:
             if widgets.attempt(lambda: review(db, user, key, REJECT), success=f"rejected {key}"):
                 st.rerun()
     decision = EDIT if has_text else WRITE
-    text = st.text_input("Edit the phrase" if has_text else "Write the phrase", value=row["text"] if has_text else "",
-                         key=f"var_text:{key}")
+    text = st.text_input(
+        "Edit the phrase" if has_text else "Write the phrase",
+        value=row["text"] if has_text else "",
+        key=f"var_text:{key}",
+    )
     if st.button("Save edit" if has_text else "Save phrase", key="var_save"):
         if widgets.attempt(lambda: review(db, user, key, decision, text), success=f"{decision} {key}"):
             st.rerun()

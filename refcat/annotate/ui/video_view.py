@@ -62,8 +62,12 @@ def scaled_box(box: Box, sx: float, sy: float) -> Box:
     """An inclusive box in a frame resized by (sx, sy): pixel edges scale, so the last pixel
     of a W-wide frame maps to the last pixel of the resized one."""
     x1, y1, x2, y2 = box
-    return (int(x1 * sx), int(y1 * sy), max(int(x1 * sx), round((x2 + 1) * sx) - 1),
-            max(int(y1 * sy), round((y2 + 1) * sy) - 1))
+    return (
+        int(x1 * sx),
+        int(y1 * sy),
+        max(int(x1 * sx), round((x2 + 1) * sx) - 1),
+        max(int(y1 * sy), round((y2 + 1) * sy) - 1),
+    )
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,9 @@ def _jpeg(frame: np.ndarray, quality: int) -> bytes:
     return buffer.getvalue()
 
 
-def player_html(key: str, jpegs: list[bytes], boxed: set[int], fps: float, width: int, height: int,
-                max_height: int = 480) -> str:
+def player_html(
+    key: str, jpegs: list[bytes], boxed: set[int], fps: float, width: int, height: int, max_height: int = 480
+) -> str:
     """A self-contained HTML player: play/pause, a frame slider, the frame number and box state.
 
     The frame is scaled (CSS, up or down) to the full width of the page column, keeping its

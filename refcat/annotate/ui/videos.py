@@ -19,9 +19,15 @@ def videos_frame(db: Store) -> pd.DataFrame:
     """One row a stored video: dataset, video, split, frames, size, objects and REs."""
     per_video = pd.Series([(i.dataset, i.video_id) for i in list_instances(db)]).value_counts()
     rows = [
-        {"dataset": v.dataset, "video": v.video_id, "split": v.split, "frames": v.n_frames,
-         "size": f"{v.width}x{v.height}", "objects": len(list_objects(db, v.dataset, v.video_id)),
-         "REs": int(per_video.get((v.dataset, v.video_id), 0))}
+        {
+            "dataset": v.dataset,
+            "video": v.video_id,
+            "split": v.split,
+            "frames": v.n_frames,
+            "size": f"{v.width}x{v.height}",
+            "objects": len(list_objects(db, v.dataset, v.video_id)),
+            "REs": int(per_video.get((v.dataset, v.video_id), 0)),
+        }
         for v in list_videos(db)
     ]
     return pd.DataFrame(rows, columns=["dataset", "video", "split", "frames", "size", "objects", "REs"])
@@ -43,7 +49,7 @@ def render(db: Store, user: User) -> None:
         return
     labels = {
         i.key: f"object {i.object_id} ({objects[i.object_id].category or 'class unknown'}, "
-               f"{len(objects[i.object_id].boxes)} annotated frames) · {i.source}: {i.text}"
+        f"{len(objects[i.object_id].boxes)} annotated frames) · {i.source}: {i.text}"
         for i in instances
     }
     key = st.selectbox("Object and RE", list(labels), format_func=labels.get, key="videos_instance")

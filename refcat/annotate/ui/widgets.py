@@ -10,7 +10,7 @@ answer reruns only the panel, so the player (every frame of the clip) is not sen
 from __future__ import annotations
 
 import html
-from typing import Callable
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -100,8 +100,6 @@ def instance_player(views: ViewCache, key: str) -> None:
     player(view)
 
 
-
-
 @st.fragment
 def answer_panel(
     fields: list[str],
@@ -119,8 +117,9 @@ def answer_panel(
     show_flash()
     if status is not None:
         status()
-    answer_buttons(fields, read_current(), on_answer, automatic=automatic, others=others, first=first,
-                   key_prefix=key_prefix)
+    answer_buttons(
+        fields, read_current(), on_answer, automatic=automatic, others=others, first=first, key_prefix=key_prefix
+    )
 
 
 def answer_buttons(
@@ -150,8 +149,9 @@ def answer_buttons(
         if chosen:
             status = f":green-badge[{VALUE_LABELS[chosen]}]"
         elif earlier:
-            status = (f":violet-badge[:material/history: first answer: {VALUE_LABELS[earlier]}] "
-                      ":orange-badge[to confirm]")
+            status = (
+                f":violet-badge[:material/history: first answer: {VALUE_LABELS[earlier]}] :orange-badge[to confirm]"
+            )
         else:
             status = ":orange-badge[unanswered]"
         text, buttons = st.columns([3, 2], vertical_alignment="center", gap="small")
