@@ -1,4 +1,6 @@
-# Two entry points: `make run` (serve the annotation app on the demo data) and `make test`.
+# `make run` serves the annotation app on the demo data. Checks: `make lint` (ruff, ruff format, mypy),
+# `make test-fast` (the suite without the slow and browser tests, for development) and `make test` (the
+# whole suite, PostgreSQL included: a throw-away server is started unless REFCAT_TEST_PG_URL names one).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +10,7 @@ DEMO_DB ?= data/demo.db
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-test chromium demo bench clean
+.PHONY: run lint test test-fast install install-test chromium demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +36,7 @@ chromium:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
 
 $(DEMO_DIR)/.complete: | $(VENV)/.core
-	$(BIN)/refcat demo-data $(DEMO_DIR)
+	$(BIN)/refcat demo-data --out-dir $(DEMO_DIR)
 
 $(DEMO_DB): $(DEMO_DIR)/.complete
 	$(BIN)/refcat --verbose demo-store --data $(DEMO_DIR) --db $(DEMO_DB)
@@ -46,8 +48,16 @@ run: $(VENV)/.core $(DEMO_DB)
 	  $(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false \
 	  --server.fileWatcherType none --client.toolbarMode viewer
 
+lint: $(VENV)/.all
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 test: $(VENV)/.all chromium
-	$(BIN)/python -m pytest -q
+	bash scripts/with-postgres.sh $(BIN)/python -m pytest -q
+
+test-fast: $(VENV)/.all
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 bench: $(VENV)/.all
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

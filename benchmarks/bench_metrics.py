@@ -18,12 +18,13 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from refcat.analysis.evaluate import per_sample_table
 from refcat.analysis.metrics import boundary_f_measure, region_similarity
+from refcat.analysis.per_sample import per_sample_table
 from refcat.datasets.readers import open_reader
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.davis_reference import plain_f, plain_j, plain_seg2bmap
+# the tests' plain reference, imported as the tests import it (tests/helpers is the `helpers` package)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers.davis_reference import plain_f, plain_j, plain_seg2bmap
 
 H, W = 480, 854
 

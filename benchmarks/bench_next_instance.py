@@ -5,7 +5,7 @@ demo dataset and store), walking ann1's queue of the demo campaign in order:
 
 - cold (baseline): the instance's view built from nothing: every frame decoded from disk,
   the referent's box drawn, the frames JPEG-encoded and the player HTML built;
-- next, prefetched (the app's path): the page's store reads (`annotate.load_page`, `answers`) plus the
+- next, prefetched (the app's path): the page's store reads (`find_place`, `load_page`, `answers`) plus the
   view, which the previous page asked for in the background (`ViewCache.prefetch`) and which
   the annotator's answering time lets finish (the benchmark waits for it, and reports how
   long the background build took, to compare with the seconds an annotator spends);
@@ -30,9 +30,11 @@ import tracemalloc
 from pathlib import Path
 
 from refcat.annotate.accounts import get_user
+from refcat.annotate.campaigns import get_campaign
 from refcat.annotate.demo_project import build_demo_store
 from refcat.annotate.labels import answers, queue
 from refcat.annotate.ui.annotate import load_page
+from refcat.annotate.ui.navigation import find_place
 from refcat.annotate.ui.video_view import ViewCache, data_roots
 from refcat.demo.generator import write_demo_dataset
 from refcat.store.database import open_store
@@ -58,10 +60,11 @@ def demo(folder: Path, data: str | None, db: str | None) -> tuple[str, Path]:
 def walk(store, roots, keys, user, prefetch: bool) -> tuple[list[float], list[float]]:
     """Times (ms) of moving to each key in turn, and of the background builds."""
     views = ViewCache(store, roots)
+    campaign = get_campaign(store, "demo")
     moves, background = [], []
     for i, key in enumerate(keys):
         start = time.perf_counter()
-        load_page(store, user, "demo", key)
+        load_page(store, find_place(store, user, campaign, key))
         answers(store, user, "demo", key)
         views.view(key)
         moves.append((time.perf_counter() - start) * 1000)
@@ -125,7 +128,7 @@ def main() -> None:
         rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print(f"demo data: {len(keys)} instances of {len(videos)} videos, frames decoded from JPEG")
-    c50, c95 = percentiles(cold)
+    _, c95 = percentiles(cold)
     print(f"{'':34s}{'p50 ms':>9s}{'p95 ms':>9s}{'p95 / cold p95':>16s}")
     for name, times in (
         ("cold build (baseline)", cold),

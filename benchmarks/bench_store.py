@@ -89,7 +89,8 @@ def main() -> None:
 
         checked = statistics.median(_timed(one_answer, args.answers))
         print(
-            f"record_answer (checks + insert + round re-check): {checked:.2f} ms  = {checked / baseline:.1f}x bare insert"
+            f"record_answer (checks + insert + round re-check): {checked:.2f} ms  "
+            f"= {checked / baseline:.1f}x bare insert"
         )
 
         for user, key, field in pending:  # fill the campaign, untimed

@@ -1,8 +1,16 @@
-"""Shared fixtures: `store`, an empty store on SQLite and, when REFCAT_TEST_PG_URL is set, on PostgreSQL."""
+"""Shared fixtures (pytest finds them here, no import needed).
+
+`store`: an empty store on SQLite and, when REFCAT_TEST_PG_URL is set, on PostgreSQL.
+`tiny_davis`: the RefVOS tests' dataset (helpers/tiny_davis.py), written once a session.
+`one_torch_thread`: for the model tests, which request it with `pytest.mark.usefixtures`.
+Plain helpers shared by several modules are in the `helpers` package.
+"""
 
 import os
+from pathlib import Path
 
 import pytest
+from helpers.tiny_davis import write_tiny_davis
 
 from refcat.store.database import open_store
 
@@ -25,7 +33,7 @@ def store(request, tmp_path):
     else:
         url = os.environ.get("REFCAT_TEST_PG_URL")
         if not url:
-            pytest.skip("REFCAT_TEST_PG_URL not set (.ci/run starts PostgreSQL and sets it)")
+            pytest.skip("REFCAT_TEST_PG_URL not set (`make test` starts PostgreSQL and sets it)")
         s = _fresh_postgres_store(url)
     yield s
     s.dispose()
@@ -39,3 +47,19 @@ def fast_password_hashing(monkeypatch):
     from refcat.annotate import accounts
 
     monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture(scope="session")
+def tiny_davis(tmp_path_factory) -> Path:
+    return write_tiny_davis(tmp_path_factory.mktemp("tiny_davis"))
+
+
+@pytest.fixture(scope="session")
+def one_torch_thread():
+    """One intra-op thread: on the shared 2-core machine, spinning OpenMP threads slow tiny models tenfold."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

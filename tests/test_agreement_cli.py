@@ -167,7 +167,7 @@ def test_consensus_cli_long_csv_and_release(tmp_path, capsys):
 
 
 def test_agreement_from_the_store(tmp_path, capsys):
-    from annotate_fixtures import KEYS, populate
+    from helpers.annotate_store import KEYS, populate
 
     from refcat.annotate.campaigns import create_campaign
     from refcat.annotate.labels import questions_for, record_answer

@@ -7,6 +7,8 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.release import write_release_lines
+from helpers.tables import A2DRE, labels_frame, samples
 from PIL import Image
 
 from refcat.analysis.ablation import (
@@ -18,57 +20,12 @@ from refcat.analysis.ablation import (
     table5,
     table6,
 )
-from refcat.analysis.evaluate import read_table
+from refcat.analysis.per_sample import read_table
 from refcat.analysis.phrases import phrase, phrase_instances
 from refcat.cli import main
 from refcat.datasets.instance_io import read_instances, write_instances
 from refcat.datasets.records import Instance
 from refcat.errors import UsageError
-from refcat.taxonomy import CATEGORY_NAMES
-
-
-def samples(rows, dataset="a2d"):
-    """Per-sample rows from (video, object, source, [(I, U, present), ...])."""
-    out = []
-    for video, obj, source, frames in rows:
-        for frame, (i, u, present) in enumerate(frames):
-            out.append(
-                {
-                    "instance_key": f"{dataset}/{video}/{obj}/{source}",
-                    "dataset": dataset,
-                    "video_id": video,
-                    "object_id": obj,
-                    "source": source,
-                    "frame": frame,
-                    "gt_present": present,
-                    "I": i,
-                    "U": u,
-                    "J": 1.0 if u == 0 else i / u,
-                    "F": 0.0,
-                }
-            )
-    return pd.DataFrame(out)
-
-
-def labels_frame(rows):
-    """A label table (stats.label_table layout) from (video, object, text, difficulty, correctness, categories)."""
-    out = []
-    for video, obj, text, difficulty, correctness, yes in rows:
-        row = {
-            "dataset": "a2d",
-            "video_id": video,
-            "object_id": obj,
-            "text": text,
-            "difficulty": difficulty,
-            "correctness": correctness,
-            "information": "minimal",
-        }
-        row.update({c: (pd.NA if yes is None else c in yes) for c in CATEGORY_NAMES})
-        out.append(row)
-    frame = pd.DataFrame(out)
-    for c in CATEGORY_NAMES:
-        frame[c] = frame[c].astype("boolean")
-    return frame
 
 
 def test_ratio_ci_estimate_and_paired_identity():
@@ -88,20 +45,6 @@ def test_ratio_ci_matches_the_normal_theory_interval_of_a_mean():
     assert ratio_ci(values, np.ones_like(values), n_boot=500, seed=3) == ratio_ci(
         values, np.ones_like(values), n_boot=500, seed=3
     )
-
-
-A2DRE = samples(
-    [
-        ("v1", 0, "a2dre+:appearance:with", [(8, 10, True), (6, 10, True)]),
-        ("v1", 0, "a2dre+:appearance:without", [(4, 10, True), (2, 10, True)]),
-        ("v2", 1, "a2dre+:appearance:with", [(5, 10, True)]),
-        ("v2", 1, "a2dre+:appearance:without", [(5, 10, True)]),
-        ("v3", 0, "a2dre+:appearance:with", [(9, 10, True)]),  # no partner: left out
-        ("v1", 0, "a2dre+:location:with:1", [(3, 10, True)]),
-        ("v1", 0, "a2dre+:location:without:1", [(1, 10, True)]),
-        ("v1", 0, "sentence0", [(10, 10, True)]),
-    ]
-)
 
 
 def test_table5_by_hand():
@@ -335,11 +278,12 @@ def test_phrases_evaluate_and_table6_on_a2d_format(tmp_path, capsys):
     table = read_table(table_path)
     assert len(table) == 2 * 2 * 6  # referents x frames x (levels + the sentence)
     release = tmp_path / "A2D_RE_categorization.csv"
-    release.write_bytes(
-        b"video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;obj-static;category;"
-        b"location;motion;obj-motion;static\r\n"
-        b"vidA;0;man in red walking;Trivial (Single Object Category);Redundant Information;1;0;1;0;1;0;0\r\n"
-        b"vidA;1;the dog running on the left;Non-trivial;Redundant Information;0;0;1;1;1;0;0\r\n"
+    write_release_lines(
+        release,
+        [
+            "vidA;0;man in red walking;Trivial (Single Object Category);Redundant Information;1;0;1;0;1;0;0",
+            "vidA;1;the dog running on the left;Non-trivial;Redundant Information;0;0;1;1;1;0;0",
+        ],
     )
     capsys.readouterr()
     assert (

@@ -7,16 +7,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from refcat.analysis.evaluate import (
-    COLUMNS,
-    davis_summary,
-    evaluate_to_file,
-    per_sample_table,
-    read_table,
-    summary_by_source,
-    write_table,
-)
 from refcat.analysis.metrics import boundary_f_measure
+from refcat.analysis.per_sample import COLUMNS, evaluate_to_file, per_sample_table, read_table, write_table
+from refcat.analysis.summaries import davis_summary, summary_by_source
 from refcat.cli import main
 from refcat.datasets.records import Instance, ObjectMasks, ObjectRef, Video
 from refcat.errors import FormatError, MissingDataError
@@ -139,7 +132,7 @@ def test_missing_and_mis_sized_predictions(tmp_path):
     write_expression_predictions(tmp_path)
     missing = tmp_path / "v1" / "2" / "s0" / "00001.png"
     missing.unlink()
-    with pytest.raises(MissingDataError, match="00001.png"):
+    with pytest.raises(MissingDataError, match=r"00001\.png"):
         per_sample_table(tmp_path, FakeReader(), INSTANCES)
     table = per_sample_table(tmp_path, FakeReader(), INSTANCES, missing_as_empty=True)
     row = table[(table.instance_key == "fake/v1/2/s0") & (table.frame == 1)].iloc[0]
@@ -261,8 +254,6 @@ def test_summary_by_source(tmp_path):
 
 
 # ----- the real DAVIS format through open_reader and the command line
-
-PALETTE = [0, 0, 0, 128, 0, 0, 0, 128, 0] + [0, 0, 0] * 252 + [224, 224, 192]
 
 
 def build_davis(root):

@@ -6,12 +6,12 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
-from test_analysis_ablation import A2DRE, labels_frame
-from test_analysis_stats import DAVIS_ROWS, HEADER
+from helpers.release import DAVIS_ROWS, write_release_lines
+from helpers.tables import A2DRE, labels_frame
 
 from refcat.analysis import plots
 from refcat.analysis.ablation import table5
-from refcat.analysis.evaluate import write_table
+from refcat.analysis.per_sample import write_table
 from refcat.analysis.report import markdown_table, render
 from refcat.analysis.stats import category_shares, difficulty_proportions
 from refcat.cli import main
@@ -64,7 +64,7 @@ def test_html_is_self_contained_with_the_right_numbers():
 def test_report_command_writes_both_files(tmp_path):
     write_table(A2DRE, tmp_path / "t.parquet")
     release = tmp_path / "DAVIS17_RE_categorization.csv"
-    release.write_bytes(("\r\n".join([HEADER, *DAVIS_ROWS]) + "\r\n").encode())
+    write_release_lines(release, DAVIS_ROWS)
     assert (
         main(
             [

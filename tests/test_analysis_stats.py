@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from helpers.release import DAVIS_ROWS, write_release_lines
 
 from refcat.analysis.stats import (
     category_shares,
@@ -13,33 +14,18 @@ from refcat.analysis.stats import (
 from refcat.cli import main
 from refcat.cli.analysis import read_labels
 
-HEADER = "video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;obj-static;category;location;motion;obj-motion;static"
-DAVIS_ROWS = [
-    "blackswan;1;a black feathered swan;Trivial (Single Object Category);Redundant Information;1.0;0.0;1.0;0.0;0.0;0.0;0.0",
-    "bike;1;man riding a bike;Non-trivial;Minimum Information;0;0;1;0;0;1;0",
-    "bike;2;the bike on the left;Non-trivial;Redundant Information;0.0;0.0;1.0;1.0;0.0;0.0;0.0",
-    "dogs;1;a dog;Not a Referring Expression;Not Applicable;;;;;;;",
-    "dogs;2;a cat running;Incorrect Referring Expression;Not Applicable;;;;;;;",
-    "dogs;3;the dog jumping;Non-trivial;Redundant Information;;;;;;;",
-    "cars;1;the car;Trivial;Minimum Information;0;0;1;0;0;0;0",
-    "cars;2;a parked car;Non-trivial;Minimum Information;0;0;1;0;0;0;1",
-]
 A2D_ROWS = [
-    "-7EE9T3Z0qk;0;the child is crawling up onto the sofa;Non-trivial;Redundant Information;0.0;0.0;1.0;1.0;1.0;0.0;0.0",
+    "-7EE9T3Z0qk;0;the child is crawling up onto the sofa;Non-trivial;Redundant Information;"
+    "0.0;0.0;1.0;1.0;1.0;0.0;0.0",
     "2G9DODKHHIM;0;seagull standing in the back;Not a Referring Expression;Not Applicable;;;;;;;",
     "abc;1;the dog;Trivial;Minimum Information;0;0;1;0;0;0;0",
 ]
 
 
-def write_release(path, rows):
-    path.write_bytes(("\r\n".join([HEADER, *rows]) + "\r\n").encode("utf-8"))
-    return path
-
-
 @pytest.fixture
 def labels(tmp_path):
-    davis = write_release(tmp_path / "DAVIS17_RE_categorization.csv", DAVIS_ROWS)
-    a2d = write_release(tmp_path / "A2D_RE_categorization.csv", A2D_ROWS)
+    davis = write_release_lines(tmp_path / "DAVIS17_RE_categorization.csv", DAVIS_ROWS)
+    a2d = write_release_lines(tmp_path / "A2D_RE_categorization.csv", A2D_ROWS)
     return read_labels([str(davis), str(a2d)])
 
 
@@ -82,7 +68,7 @@ def test_redundancy_and_cooccurrence(labels):
 
 
 def test_stats_command(tmp_path, capsys):
-    davis = write_release(tmp_path / "DAVIS17_RE_categorization.csv", DAVIS_ROWS)
+    davis = write_release_lines(tmp_path / "DAVIS17_RE_categorization.csv", DAVIS_ROWS)
     assert main(["stats", "--release", f"mine={davis}", "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert stats["figure3_difficulty"]["mine"]["non-trivial"] == 0.5

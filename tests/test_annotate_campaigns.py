@@ -2,7 +2,7 @@
 rounds, progress, the demo project."""
 
 import pytest
-from annotate_fixtures import DUO_A, DUO_B, DUO_C, KEYS, SOLO, event_count, populate
+from helpers.annotate_store import DUO_A, DUO_B, DUO_C, KEYS, SOLO, event_count, populate
 
 from refcat.annotate.campaigns import (
     close_round,

@@ -5,7 +5,7 @@ import json
 
 import pandas as pd
 import pytest
-from annotate_fixtures import DUO_A, DUO_C, SOLO, populate
+from helpers.annotate_store import DUO_A, DUO_C, SOLO, populate
 
 from refcat.annotate.campaigns import close_round, create_campaign
 from refcat.annotate.export import write_consensus_release, write_labels
@@ -80,7 +80,7 @@ def test_events_round_trip_csv_and_parquet(labelled, tmp_path):
     assert back.loc[back.kind == "auto", ["instance", "annotator", "question", "answer"]].values.tolist() == [
         [SOLO, "auto", "difficulty", "trivial"]
     ]
-    with pytest.raises(UsageError, match="csv or .parquet"):
+    with pytest.raises(UsageError, match=r"csv or \.parquet"):
         write_labels(labelled, tmp_path / "ev.xlsx")
 
 

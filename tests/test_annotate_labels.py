@@ -3,7 +3,7 @@ tables derived from events, checked against hand-worked cases; refused requests 
 
 import pandas as pd
 import pytest
-from annotate_fixtures import DUO_A, DUO_B, DUO_C, KEYS, SOLO, event_count, populate
+from helpers.annotate_store import DUO_A, DUO_B, DUO_C, KEYS, SOLO, event_count, populate
 
 from refcat.annotate.accounts import User, authenticate, user_for_token
 from refcat.annotate.campaigns import close_round, create_campaign

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.demo import build_demo
 from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.campaigns import close_round, get_campaign
-from refcat.annotate.demo_project import build_demo_store
 from refcat.annotate.labels import (
     answers,
     disagreements,
@@ -29,23 +29,12 @@ from refcat.annotate.ui.adjudicate import disagreement_rows
 from refcat.annotate.ui.shortcuts import ANSWER_KEYS, NEXT, PREVIOUS, UNDO
 from refcat.annotate.ui.video_view import BOX_COLOUR, ViewCache, data_roots, scaled_box
 from refcat.datasets.readers import open_reader
-from refcat.demo.generator import write_demo_dataset
 from refcat.store.database import open_store
 from refcat.store.instances import list_objects
 from refcat.taxonomy import FIELD_VALUES
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 60
-
-
-def build_demo(folder: Path, n_videos: int = 2, frames: int = 6) -> tuple[str, Path]:
-    """A demo dataset and store with the demo project; returns (store URL, dataset folder)."""
-    data = write_demo_dataset(
-        folder / "demo", n_videos=n_videos, min_frames=frames, max_frames=frames, width=320, height=180
-    )
-    url = f"sqlite:///{folder / 'demo.db'}"
-    build_demo_store(url, data)[0].dispose()
-    return url, Path(data)
 
 
 @pytest.fixture(scope="module")
@@ -436,7 +425,6 @@ def test_pages_per_role_and_the_a2dre_review_page():
 
 
 def test_an_unknown_or_revoked_session_token_shows_the_login(demo):
-    store, _ = demo
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params["s"] = "not-a-token"
     at.run()

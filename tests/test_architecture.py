@@ -149,3 +149,21 @@ def test_the_walker_sees_imports_inside_functions(tmp_path):
     source.write_text("import os\n\n\ndef f():\n    from refcat.store import database\n    from . import y\n")
     assert imports(source, root) == [(5, "refcat.store"), (5, "refcat.store.database"), (6, "refcat.datasets")]
     assert layer_of("refcat.store.database") not in ALLOWED[layer_of(module_name(source, root))]
+
+
+def test_no_test_module_imports_another():
+    """Shared fixtures are in conftest.py and shared helpers in the `helpers` package (tests/helpers)."""
+    tests = Path(__file__).resolve().parent
+    modules = {p.stem for p in tests.glob("*.py")}  # the test modules and conftest
+    wrong = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] if node.level == 0 else ["." * node.level + (node.module or "")]
+            wrong += [
+                f"{path.relative_to(tests.parent)}:{node.lineno}: imports {name}"
+                for name in names
+                if name.split(".")[0] in modules | {"tests"} or name.startswith(".")
+            ]
+    assert not wrong, "test modules importing test modules:\n" + "\n".join(wrong)

@@ -6,6 +6,7 @@ from collections import Counter
 
 import pandas as pd
 import pytest
+from helpers.release import CATEGORY_COLUMNS, RELEASE_ROWS, labelled, write_release_file
 
 from refcat.categorize import augment as aug
 from refcat.categorize.edits import malformations
@@ -13,17 +14,6 @@ from refcat.categorize.grounding import Fact
 from refcat.cli import main
 from refcat.datasets.a2dre_plus import file_name, read_a2dre_plus, write_a2dre_plus
 from refcat.datasets.release import read_release, write_release
-
-RELEASE_HEADER = (
-    "video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;"
-    "appearance;obj-static;category;location;motion;obj-motion;static"
-)
-ORDER = ["appearance", "obj-static", "category", "location", "motion", "obj-motion", "static"]
-
-
-def labelled(text, **labels):
-    full = dict.fromkeys(ORDER) | {c.replace("_", "-"): v for c, v in labels.items()}
-    return aug.LabelledRE("a2d", "XQ2WJo8sLEw", 2, "sentence0", text, full)
 
 
 def test_original_goes_on_the_side_of_its_label():
@@ -79,7 +69,7 @@ def test_a_malformed_edit_is_flagged_and_never_written(monkeypatch):
     from refcat.categorize.rules import Categorization
 
     cut = Categorization(
-        {c: c in ("appearance", "category") for c in ORDER},
+        {c: c in ("appearance", "category") for c in CATEGORY_COLUMNS},
         "redundant",
         {"appearance": ["cr"], "category": ["dog"]},
         {"appearance": [(2, 4)], "category": [(8, 11)]},
@@ -87,101 +77,6 @@ def test_a_malformed_edit_is_flagged_and_never_written(monkeypatch):
     monkeypatch.setattr(aug, "categorize", lambda text: cut)
     (v,) = aug.build_variants([labelled("a crème dog", appearance=True)])
     assert v.text == "a dog" and aug.MALFORMED in v.flags and "'cr' cuts the word 'crème'" in v.note
-
-
-def write_release_file(path, rows):
-    lines = [RELEASE_HEADER] + [";".join(str(c) for c in row) for row in rows]
-    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
-    return path
-
-
-RELEASE_ROWS = [
-    (
-        "XQ2WJo8sLEw",
-        2,
-        "the person in gray is walking",
-        "Non-trivial",
-        "Redundant Information",
-        "1.0",
-        "0.0",
-        "1.0",
-        "0.0",
-        "1.0",
-        "0.0",
-        "0.0",
-    ),
-    (
-        "-0cOo0cRVZU",
-        0,
-        "player in blue shirt passing a basketball on left",
-        "Non-trivial",
-        "Redundant Information",
-        "1",
-        "0",
-        "1",
-        "1",
-        "0",
-        "1",
-        "1",
-    ),
-    ("-0cOo0cRVZU", 0, "player on left", "Non-trivial", "Minimum Information", "0", "0", "1", "1", "0", "0", "0"),
-    (
-        "blackswan",
-        1,
-        "a black feathered swan",
-        "Trivial (Single Object Category)",
-        "Redundant Information",
-        "1.0",
-        "0.0",
-        "1.0",
-        "0.0",
-        "0.0",
-        "0.0",
-        "0.0",
-    ),
-    (
-        "2G9DODKHHIM",
-        0,
-        "seagull standing in the back",
-        "Not a Referring Expression",
-        "Not Applicable",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-    ),
-    (
-        "-7EE9T3Z0qk",
-        0,
-        "a blue, red and white car is jumping on the air",
-        "Non-trivial",
-        "Redundant Information",
-        "1.0",
-        "0.0",
-        "1.0",
-        "",
-        "1.0",
-        "0.0",
-        "0.0",
-    ),
-    (
-        "YwEJrtVTmqQ",
-        1,
-        "the dog that is sitting on the couch",
-        "Non-trivial",
-        "Redundant Information",
-        "0.0",
-        "0.0",
-        "1.0",
-        "1.0",
-        "0.0",
-        "0.0",
-        "1.0",
-    ),
-]
 
 
 def test_release_rows_in(tmp_path):
@@ -273,7 +168,7 @@ def demo(tmp_path_factory):
                     e["text"],
                     "Trivial" if trivial else "Non-trivial",
                     "Redundant Information",
-                    *("1" if c in e["categories"] else "0" for c in ORDER),
+                    *("1" if c in e["categories"] else "0" for c in CATEGORY_COLUMNS),
                 )
             )
     labels = write_release_file(root.parent / "DEMO_RE_categorization.csv", rows)

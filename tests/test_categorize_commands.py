@@ -4,18 +4,17 @@ import csv
 import json
 
 import pytest
+from helpers.release import RELEASE_HEADER, write_release_lines
 
 from refcat.categorize.table import read_expressions
 from refcat.cli import main
 from refcat.errors import FormatError
 
-HEADER = (
-    "video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;"
-    "appearance;obj-static;category;location;motion;obj-motion;static"
-)
 ROWS = [
-    "blackswan;1;a black feathered swan;Trivial (Single Object Category);Redundant Information;1.0;0.0;1.0;0.0;0.0;0.0;0.0",
-    "-7EE9T3Z0qk;0;the child is crawling up onto the sofa;Non-trivial;Redundant Information;0.0;0.0;1.0;1.0;1.0;0.0;0.0",
+    "blackswan;1;a black feathered swan;Trivial (Single Object Category);Redundant Information;"
+    "1.0;0.0;1.0;0.0;0.0;0.0;0.0",
+    "-7EE9T3Z0qk;0;the child is crawling up onto the sofa;Non-trivial;Redundant Information;"
+    "0.0;0.0;1.0;1.0;1.0;0.0;0.0",
     "2G9DODKHHIM;0;seagull standing in the back;Not a Referring Expression;Not Applicable;;;;;;;",
     # the human label says no motion: the one disagreement
     "XQ2WJo8sLEw;2;the person in gray is walking;Non-trivial;Minimum Information;1;0;1;0;0;0;0",
@@ -24,9 +23,7 @@ ROWS = [
 
 @pytest.fixture
 def release_file(tmp_path):
-    path = tmp_path / "A2D_RE_categorization.csv"
-    path.write_bytes(("\r\n".join([HEADER, *ROWS]) + "\r\n").encode())
-    return path
+    return write_release_lines(tmp_path / "A2D_RE_categorization.csv", ROWS)
 
 
 def read_output(path):
@@ -39,7 +36,7 @@ def test_categorize_release_file_with_eval(release_file, tmp_path, capsys):
     assert main(["categorize", "--input", str(release_file), "--output", str(out), "--eval"]) == 0
     assert out.read_bytes().count(b"\r\n") == 5
     rows = read_output(out)
-    assert rows[0] == HEADER.split(";") + ["evidence"]
+    assert rows[0] == RELEASE_HEADER.split(";") + ["evidence"]
     swan, child, seagull, person = rows[1:]
     assert swan[:5] == [
         "blackswan",
@@ -115,7 +112,7 @@ def test_output_reads_back_as_a_release_and_feeds_augment(release_file, tmp_path
     out = tmp_path / "out.csv"
     assert main(["categorize", "--input", str(release_file), "--output", str(out)]) == 0
     df = read_release(out)
-    assert list(df.columns) == HEADER.split(";") + ["evidence"]
+    assert list(df.columns) == RELEASE_HEADER.split(";") + ["evidence"]
     assert json.loads(df.loc[0, "evidence"]) == {"appearance": ["black", "feathered"], "category": ["swan"]}
     assert df["motion"].tolist() == [0, 1, 0, 1]
     again = tmp_path / "again.csv"

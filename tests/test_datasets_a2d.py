@@ -6,7 +6,7 @@ import logging
 
 import numpy as np
 import pytest
-from datasets_fixtures import (
+from helpers.dataset_files import (
     A2D_CLIP_COLOURS,
     A2D_H,
     A2D_W,

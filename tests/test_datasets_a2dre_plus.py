@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from helpers.dataset_files import A2DRE_PLUS_PAIRS, write_a2dre_plus_files
 
 from refcat.datasets.a2dre_plus import (
     a2dre_plus_instances,
@@ -13,33 +14,6 @@ from refcat.datasets.a2dre_plus import (
 )
 from refcat.errors import FormatError, MissingDataError, UsageError
 
-PAIRS = {
-    "appearance": (
-        [
-            "XQ2WJo8sLEw;2;the person in gray is walking",
-            "-abc_DEF12;0;a blue, red and white car is jumping on the air",
-            "-abc_DEF12;0; the  car ; on the road ",
-        ],
-        [
-            "XQ2WJo8sLEw;2;the person in the left is walking",
-            "-abc_DEF12;0;a car is jumping on the air",
-            "-abc_DEF12;0;car",
-        ],
-    ),
-    "spatial": (["v1;1;dog on the left"], ["v1;1;dog"]),
-    "verb_motion": (["v2;0;man running"], ["v2;0;man"]),
-    "verb_static": (["v3;3;parked car"], ["v3;3;car"]),
-}
-
-
-def write_files(folder, pairs=PAIRS):
-    folder.mkdir(exist_ok=True)
-    for name, (with_rows, without_rows) in pairs.items():
-        for prefix, rows in (("", with_rows), ("no_", without_rows)):
-            path = folder / f"A2D_{prefix}{name}_new_format_all_non_trivial.txt"
-            path.write_bytes(("\n".join(["video_id,instance_id,query", *rows]) + "\n").encode())
-    return folder
-
 
 def test_file_names():
     assert file_name("location", "without") == "A2D_no_spatial_new_format_all_non_trivial.txt"
@@ -47,7 +21,7 @@ def test_file_names():
 
 
 def test_read(tmp_path):
-    df = read_a2dre_plus(write_files(tmp_path / "plus"))
+    df = read_a2dre_plus(write_a2dre_plus_files(tmp_path / "plus"))
     assert list(df.columns) == ["category", "polarity", "video_id", "instance_id", "query", "row"]
     assert len(df) == 12
     app = df[(df.category == "appearance") & (df.polarity == "with")]
@@ -62,7 +36,7 @@ def test_read(tmp_path):
 
 
 def test_write_back_byte_for_byte_and_read_again(tmp_path):
-    source = write_files(tmp_path / "plus")
+    source = write_a2dre_plus_files(tmp_path / "plus")
     df = read_a2dre_plus(source)
     written = write_a2dre_plus(df, tmp_path / "out")
     assert len(written) == 8
@@ -72,43 +46,46 @@ def test_write_back_byte_for_byte_and_read_again(tmp_path):
 
 
 def test_mismatched_pair_names_both_files_and_line(tmp_path):
-    pairs = dict(PAIRS, appearance=(PAIRS["appearance"][0], ["XQ2WJo8sLEw;2;x", "-abc_DEF12;1;y", "-abc_DEF12;0;z"]))
+    pairs = dict(
+        A2DRE_PLUS_PAIRS,
+        appearance=(A2DRE_PLUS_PAIRS["appearance"][0], ["XQ2WJo8sLEw;2;x", "-abc_DEF12;1;y", "-abc_DEF12;0;z"]),
+    )
     with pytest.raises(FormatError) as err:
-        read_a2dre_plus(write_files(tmp_path / "plus", pairs))
+        read_a2dre_plus(write_a2dre_plus_files(tmp_path / "plus", pairs))
     text = str(err.value)
     assert "A2D_appearance_new_format_all_non_trivial.txt line 3 is -abc_DEF12;0" in text
     assert "A2D_no_appearance_new_format_all_non_trivial.txt line 3 is -abc_DEF12;1" in text
-    pairs = dict(PAIRS, spatial=(["v1;1;dog on the left", "v1;2;cat"], ["v1;1;dog"]))
-    with pytest.raises(FormatError, match="A2D_no_spatial_new_format_all_non_trivial.txt ends after 1 rows"):
-        read_a2dre_plus(write_files(tmp_path / "plus2", pairs))
+    pairs = dict(A2DRE_PLUS_PAIRS, spatial=(["v1;1;dog on the left", "v1;2;cat"], ["v1;1;dog"]))
+    with pytest.raises(FormatError, match=r"A2D_no_spatial_new_format_all_non_trivial\.txt ends after 1 rows"):
+        read_a2dre_plus(write_a2dre_plus_files(tmp_path / "plus2", pairs))
 
 
 def test_write_refuses_mismatched_pairs(tmp_path):
-    df = read_a2dre_plus(write_files(tmp_path / "plus"))
+    df = read_a2dre_plus(write_a2dre_plus_files(tmp_path / "plus"))
     df.loc[(df.category == "motion") & (df.polarity == "without"), "instance_id"] = 5
     with pytest.raises(UsageError, match="verb_motion"):
         write_a2dre_plus(df, tmp_path / "out")
 
 
 def test_missing_partner_and_bad_rows(tmp_path):
-    folder = write_files(tmp_path / "plus")
+    folder = write_a2dre_plus_files(tmp_path / "plus")
     (folder / "A2D_no_verb_static_new_format_all_non_trivial.txt").unlink()
-    with pytest.raises(MissingDataError, match="A2D_no_verb_static.*partner"):
+    with pytest.raises(MissingDataError, match=r"A2D_no_verb_static.*partner"):
         read_a2dre_plus(folder)
     with pytest.raises(MissingDataError, match="no A2Dre\\+ files"):
         read_a2dre_plus(tmp_path)
-    folder = write_files(tmp_path / "plus2", {"spatial": (["v1,1,dog on the left"], ["v1;1;dog"])})
+    folder = write_a2dre_plus_files(tmp_path / "plus2", {"spatial": (["v1,1,dog on the left"], ["v1;1;dog"])})
     with pytest.raises(
         FormatError, match=r"A2D_spatial_new_format_all_non_trivial\.txt, line 2.*video_id;instance_id;query"
     ):
         read_a2dre_plus(folder)
     (folder / "A2D_spatial_new_format_all_non_trivial.txt").write_text("video_id;instance_id;query\nv1;1;x\n")
-    with pytest.raises(FormatError, match="line 1.*expected video_id,instance_id,query"):
+    with pytest.raises(FormatError, match=r"line 1.*expected video_id,instance_id,query"):
         read_a2dre_plus(folder)
 
 
 def test_instances(tmp_path):
-    df = read_a2dre_plus(write_files(tmp_path / "plus"))
+    df = read_a2dre_plus(write_a2dre_plus_files(tmp_path / "plus"))
     instances = [i for i in a2dre_plus_instances(df) if i.source.split(":")[1:3] == ["appearance", "with"]]
     assert [(i.key, i.text) for i in instances] == [
         ("a2d/XQ2WJo8sLEw/2/a2dre+:appearance:with", "the person in gray is walking"),

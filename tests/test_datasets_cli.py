@@ -4,10 +4,11 @@ import json
 
 import pandas as pd
 import pytest
+from helpers.dataset_files import build_a2d, build_davis, write_a2dre_plus_files
+from helpers.release import write_release_lines
 
 from refcat.cli import main
 from refcat.demo.generator import write_demo_dataset
-from tests.datasets_fixtures import build_a2d, build_davis
 
 
 def run(capsys, *argv):
@@ -59,16 +60,12 @@ def test_release_rows_match_stored_instances(tmp_path, capsys):
     db = tmp_path / "s.db"
     run(capsys, "import", "davis", "--root", root, "--db", db)
     release = tmp_path / "DAVIS17_RE_categorization.csv"
-    header = (
-        "video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;obj-static;"
-        "category;location;motion;obj-motion;static"
-    )
     rows = [
         "blackswan;1;A black  feathered swan;Trivial (Single Object Category);Redundant Information;"
         "1.0;0.0;1.0;0.0;0.0;0.0;0.0",
         "blackswan;1;a swan seen from far;Trivial;Minimum Information;0;0;1;0;0;0;0",
     ]
-    release.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode())
+    write_release_lines(release, rows)
     code, out, err = run(capsys, "import", "release", release, "--dataset", "davis", "--db", db)
     assert code == 0, err
     # The first row is annot1's RE (same text up to case and spaces); the second is new.
@@ -83,16 +80,12 @@ def test_release_rows_of_videos_not_imported_are_skipped_and_listed(tmp_path, ca
     db = tmp_path / "s.db"
     run(capsys, "import", "davis", "--root", build_davis(tmp_path / "davis"), "--db", db)
     release = tmp_path / "r.csv"
-    header = (
-        "video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;appearance;obj-static;"
-        "category;location;motion;obj-motion;static"
-    )
     rows = [
         "no-such-video;1;x;Trivial;Not Applicable;;;;;;;",
         "blackswan;1;a black feathered swan;Trivial;Not Applicable;;;;;;;",
         "blackswan;7;no such object;Trivial;Not Applicable;;;;;;;",
     ]
-    release.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode())
+    write_release_lines(release, rows)
     code, out, err = run(capsys, "import", "release", release, "--dataset", "davis", "--db", db)
     assert code == 0, err
     assert "instances: 0 added, 0 updated, 1 unchanged" in out
@@ -130,9 +123,7 @@ def test_error_during_import_is_a_line_of_its_own(tmp_path, capsys):
 
 
 def test_import_a2dre_plus_files(tmp_path, capsys):
-    from tests.test_datasets_a2dre_plus import write_files
-
-    folder = write_files(tmp_path / "plus")
+    folder = write_a2dre_plus_files(tmp_path / "plus")
     db = tmp_path / "s.db"
     code, out, err = run(capsys, "import", "a2dre-plus", folder, "--db", db)
     assert code == 0, err

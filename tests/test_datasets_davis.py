@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from datasets_fixtures import (
+from helpers.dataset_files import (
     DAVIS_H,
     DAVIS_W,
     build_davis,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from datasets_fixtures import write_mp4, write_palette_png
+from helpers.dataset_files import write_mp4, write_palette_png
 from PIL import Image
 
 from refcat.datasets.media import (
@@ -52,7 +52,7 @@ def test_truncated_png_names_file_and_frame(tmp_path):
 
 
 def test_missing_png_is_missing_data(tmp_path):
-    with pytest.raises(MissingDataError, match="nope.png.*frame 4"):
+    with pytest.raises(MissingDataError, match=r"nope\.png.*frame 4"):
         read_label_png(tmp_path / "nope.png", frame=4)
 
 
@@ -62,7 +62,7 @@ def test_jpeg_frame_is_rgb(tmp_path):
     assert frame.shape == (6, 10, 3) and frame.dtype == np.uint8
     assert np.abs(frame.astype(int) - (200, 40, 10)).max() <= 4
     (tmp_path / "bad.jpg").write_bytes(b"\xff\xd8\xff garbage")
-    with pytest.raises(FormatError, match="bad.jpg"):
+    with pytest.raises(FormatError, match=r"bad\.jpg"):
         read_rgb_image(tmp_path / "bad.jpg")
 
 
@@ -111,9 +111,9 @@ def test_mp4_frames_by_index(tmp_path):
 
 def test_broken_mp4_is_format_error(tmp_path):
     (tmp_path / "bad.mp4").write_bytes(b"not a video at all" * 10)
-    with pytest.raises(FormatError, match="bad.mp4"):
+    with pytest.raises(FormatError, match=r"bad\.mp4"):
         VideoClip(tmp_path / "bad.mp4").frame(0)
-    with pytest.raises(MissingDataError, match="absent.mp4"):
+    with pytest.raises(MissingDataError, match=r"absent\.mp4"):
         VideoClip(tmp_path / "absent.mp4")
 
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from helpers.release import CATEGORY_COLUMNS, RELEASE_HEADER, write_release_lines
 
 from refcat.datasets.release import labels_from_release, read_release, write_release
 from refcat.errors import FormatError, MissingDataError, UsageError
 
-HEADER = (
-    "video_id;instance_id;ref_exp;ref_exp_difficulty;ref_exp_information;"
-    "appearance;obj-static;category;location;motion;obj-motion;static"
-)
 ROWS = [
     "blackswan;1;a black feathered swan;Trivial (Single Object Category);Redundant Information;"
     "1.0;0.0;1.0;0.0;0.0;0.0;0.0",
@@ -24,14 +21,12 @@ ROWS = [
     "dup;1;same;Trivial;Minimum Information;1;1;1;1;1;1;1",
     "dup;1;same;Trivial;Minimum Information;1.0;1.0;1.0;1.0;1.0;1.0;1.0",
 ]
-CATEGORIES = ["appearance", "obj-static", "category", "location", "motion", "obj-motion", "static"]
 
 
 @pytest.fixture
 def release(tmp_path):
     path = tmp_path / "DAVIS17_RE_categorization.csv"
-    path.write_bytes(("\r\n".join([HEADER, *ROWS]) + "\r\n").encode("utf-8"))
-    return path
+    return write_release_lines(path, ROWS)
 
 
 def test_read_values_and_types(release):
@@ -42,15 +37,15 @@ def test_read_values_and_types(release):
         "ref_exp",
         "ref_exp_difficulty",
         "ref_exp_information",
-        *CATEGORIES,
+        *CATEGORY_COLUMNS,
     ]
     assert len(df) == 8
-    assert all(str(df[c].dtype) == "Int8" for c in CATEGORIES)
+    assert all(str(df[c].dtype) == "Int8" for c in CATEGORY_COLUMNS)
     assert df["instance_id"].tolist() == [1, 0, 0, 2, 3, 1, 1, 1]
-    assert df.loc[0, CATEGORIES].tolist() == [1, 0, 1, 0, 0, 0, 0]
-    assert df.loc[3, CATEGORIES].tolist() == [1, 0, 1, 0, 0, 0, 1]  # 1/0 cells read as 1.0/0.0 ones
-    assert df.loc[2, CATEGORIES].isna().all() and df.loc[4, CATEGORIES].isna().all()  # empty -> NA
-    assert df.loc[5, CATEGORIES].tolist() == [1, 0, pd.NA, 1, 0, pd.NA, pd.NA]
+    assert df.loc[0, CATEGORY_COLUMNS].tolist() == [1, 0, 1, 0, 0, 0, 0]
+    assert df.loc[3, CATEGORY_COLUMNS].tolist() == [1, 0, 1, 0, 0, 0, 1]  # 1/0 cells read as 1.0/0.0 ones
+    assert df.loc[2, CATEGORY_COLUMNS].isna().all() and df.loc[4, CATEGORY_COLUMNS].isna().all()  # empty -> NA
+    assert df.loc[5, CATEGORY_COLUMNS].tolist() == [1, 0, pd.NA, 1, 0, pd.NA, pd.NA]
     assert df.loc[3, "ref_exp"] == 'man in red, "tall"; waving'  # a quoted cell with ; and "
     assert df.loc[1, "video_id"] == "-7EE9T3Z0qk"
     assert df.loc[5, "ref_exp"] == "caf\u00e9 sign"
@@ -87,12 +82,12 @@ def test_new_table_is_written_in_the_released_format(tmp_path):
             "ref_exp": ["a dog"],
             "ref_exp_difficulty": ["Non-trivial"],
             "ref_exp_information": ["Minimum Information"],
-            **{c: pd.array([1 if c == "category" else pd.NA], dtype="Int8") for c in CATEGORIES},
+            **{c: pd.array([1 if c == "category" else pd.NA], dtype="Int8") for c in CATEGORY_COLUMNS},
         }
     )
     out = tmp_path / "new.csv"
     write_release(df, out)
-    assert out.read_bytes() == (HEADER + "\r\nv;0;a dog;Non-trivial;Minimum Information;;;1.0;;;;\r\n").encode()
+    assert out.read_bytes() == (RELEASE_HEADER + "\r\nv;0;a dog;Non-trivial;Minimum Information;;;1.0;;;;\r\n").encode()
     with pytest.raises(UsageError, match="motion is 2"):
         write_release(df.assign(motion=pd.array([2], dtype="Int8")), out)
 
@@ -144,14 +139,14 @@ def test_labels_from_release(release):
 )
 def test_bad_rows_name_file_and_line(tmp_path, row, message):
     path = tmp_path / "A2D_RE_categorization.csv"
-    path.write_bytes(f"{HEADER}\r\n{ROWS[0]}\r\n{row}\r\n".encode())
+    path.write_bytes(f"{RELEASE_HEADER}\r\n{ROWS[0]}\r\n{row}\r\n".encode())
     with pytest.raises(FormatError, match=rf"A2D_RE_categorization\.csv, line 3: {message}"):
         read_release(path)
 
 
 def test_bad_header_and_missing_file(tmp_path):
     path = tmp_path / "x.csv"
-    path.write_text(HEADER.replace(";", ",") + "\n")
+    path.write_text(RELEASE_HEADER.replace(";", ",") + "\n")
     with pytest.raises(FormatError, match=r"x\.csv, line 1.*expected video_id;instance_id"):
         read_release(path)
     with pytest.raises(MissingDataError):
@@ -160,13 +155,13 @@ def test_bad_header_and_missing_file(tmp_path):
 
 def test_extra_trailing_columns_are_kept_and_written_back_in_place(tmp_path):
     # as `refcat categorize` writes it: the released header plus an evidence column (JSON, quoted by csv)
-    header = HEADER + ";evidence;note"
+    header = RELEASE_HEADER + ";evidence;note"
     rows = [ROWS[0] + ';"{""appearance"": [""black"", ""feathered""]}";checked', ROWS[2] + ";;", ROWS[3] + ";{};x"]
     path = tmp_path / "categorized.csv"
     path.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode("utf-8"))
     df = read_release(path)
     assert list(df.columns)[12:] == ["evidence", "note"]
-    assert list(df.columns)[:12] == HEADER.split(";")
+    assert list(df.columns)[:12] == RELEASE_HEADER.split(";")
     assert df["evidence"].tolist() == ['{"appearance": ["black", "feathered"]}', "", "{}"]
     assert df["note"].tolist() == ["checked", "", "x"]
     assert df.loc[2, "ref_exp"] == 'man in red, "tall"; waving' and df.loc[2, "static"] == 1
@@ -187,11 +182,11 @@ def test_extra_trailing_columns_are_kept_and_written_back_in_place(tmp_path):
 @pytest.mark.parametrize(
     "header",
     [
-        HEADER.replace("motion;obj-motion", "obj-motion;motion"),  # misordered
-        HEADER.replace(";static", ""),  # a standard column missing
-        HEADER.replace(";static", "") + ";evidence",  # ... even with an extra one in its place
-        "evidence;" + HEADER,  # extra columns only after the twelve
-        HEADER + ";motion",  # an extra column may not repeat a standard name
+        RELEASE_HEADER.replace("motion;obj-motion", "obj-motion;motion"),  # misordered
+        RELEASE_HEADER.replace(";static", ""),  # a standard column missing
+        RELEASE_HEADER.replace(";static", "") + ";evidence",  # ... even with an extra one in its place
+        "evidence;" + RELEASE_HEADER,  # extra columns only after the twelve
+        RELEASE_HEADER + ";motion",  # an extra column may not repeat a standard name
     ],
 )
 def test_missing_or_misordered_standard_columns_are_refused(tmp_path, header):

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from refcat.demo.davis_layout import davis_palette
 from refcat.demo.generator import (
     COMPLETE_MARKER,
     DEMO_SCENE_FILE,
-    davis_palette,
     read_scene,
     write_demo_dataset,
 )
@@ -90,7 +90,7 @@ def test_void_ring_only_around_objects_in_marked_videos(small):
     scene = read_scene(small)
     marked = [seq for seq, v in scene["videos"].items() if v["void_ring"]]
     assert marked == ["parking-lot", "pet-show"]
-    for seq, video in scene["videos"].items():
+    for seq in scene["videos"]:
         values = np.array(_mask(small, seq, 0))
         void = values == 255
         if seq not in marked:
@@ -178,7 +178,7 @@ def test_refuses_a_foreign_folder_and_replaces_an_old_demo(tmp_path):
     assert (out / "my-notes.txt").read_text() == "mine"  # only the demo's own paths are replaced
     with pytest.raises(UsageError):
         write_demo_dataset(tmp_path / "bad", min_frames=5, max_frames=3)
-    with pytest.raises(UsageError, match="val round in 1..2"):  # 13 videos make two rounds
+    with pytest.raises(UsageError, match=r"val round in 1\.\.2"):  # 13 videos make two rounds
         write_demo_dataset(tmp_path / "bad", n_videos=13, val_round=3)
 
 

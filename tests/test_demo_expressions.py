@@ -201,7 +201,7 @@ def test_named_colours_are_the_drawn_colours(demo):
         for oid, obj in video["objects"].items():
             mask = values == int(oid)
             if obj["class"] == "person":
-                x1, y1, x2, y2 = boxes[(seq, int(oid))][0]
+                _, y1, _, y2 = boxes[(seq, int(oid))][0]
                 band = np.zeros_like(mask)
                 band[y1 + (y2 - y1) // 4 : y1 + (y2 - y1) // 2] = True
                 mask &= band

@@ -20,7 +20,7 @@ from urllib.request import urlopen
 
 import pandas as pd
 import pytest
-from test_annotate_ui import build_demo
+from helpers.demo import build_demo
 
 from refcat.annotate.labels import answers, final_labels, questions_for, queue
 from refcat.annotate.state import instance_row
@@ -89,7 +89,7 @@ def server(tmp_path):
                 break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text())
+                raise RuntimeError("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text()) from None
             time.sleep(0.3)
     store = open_store(url)
     yield base, store, tmp_path

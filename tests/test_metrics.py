@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers.davis_reference import plain_f, plain_j, plain_seg2bmap
 from scipy import ndimage
 
 from refcat.analysis.metrics import (
@@ -19,7 +20,6 @@ from refcat.analysis.metrics import (
     sample_ious,
 )
 from refcat.errors import UsageError
-from tests.davis_reference import plain_f, plain_j, plain_seg2bmap
 
 
 def random_blob(rng, shape):

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
 
-from test_refvos_helpers import N_FRAMES, REs, labels_of, one_torch_thread, tiny_davis  # noqa: E402,F401
+import torch
+from helpers.tiny_davis import N_FRAMES, REs, labels_of
 
 from refcat.datasets.refer import (
     RefCocoReader,
@@ -30,6 +31,8 @@ from refcat.refvos_model.data import (
     training_samples,
     transform,
 )
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py
 
 
 def test_training_samples_one_per_referent_and_frame(tiny_davis):

@@ -6,14 +6,16 @@ import math
 
 import pytest
 
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
 
-from test_refvos_helpers import one_torch_thread  # noqa: E402,F401
+import torch
 
 from refcat.errors import FormatError, UsageError
 from refcat.refvos_model.config import ModelConfig
 from refcat.refvos_model.network import Fusion, RefVOS, segmentation_loss
 from refcat.refvos_model.text_encoders import BiLSTMEncoder, build_vocabulary, words
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -164,5 +166,5 @@ def test_backbone_weights_from_file_and_missing_torchvision_cache(tmp_path, monk
 
     bad = tmp_path / "bad.pth"
     bad.write_bytes(b"not a state dict")
-    with pytest.raises(FormatError, match="bad.pth"):
+    with pytest.raises(FormatError, match=r"bad\.pth"):
         RefVOS(ModelConfig(backbone="mobilenet_v3_large", text_encoder="tiny-bert"), weights_backbone=str(bad))

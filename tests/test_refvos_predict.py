@@ -6,15 +6,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
 
-from test_refvos_helpers import N_FRAMES, SPLITS, H, W, one_torch_thread, tiny_davis  # noqa: E402,F401
+import torch
+from helpers.tiny_davis import N_FRAMES, SPLITS, H, W
 
 from refcat.refvos_model.checkpoint import load_model
 from refcat.refvos_model.config import ModelConfig, TrainConfig
 from refcat.refvos_model.data import open_dataset, to_tensor
 from refcat.refvos_model.predict import predict
 from refcat.refvos_model.train import RunOptions, train
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py
 
 
 @pytest.fixture(scope="module")

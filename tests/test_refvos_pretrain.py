@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
 
-from test_refvos_helpers import REs, one_torch_thread  # noqa: E402,F401
+import torch
+from helpers.tiny_davis import REs
 
 from refcat.refvos_model.config import ModelConfig
 from refcat.refvos_model.pretrain_text import pretrain_text, read_texts
 from refcat.refvos_model.text_encoders import build_text_encoder
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py
 
 
 def test_mlm_finetuning_learns_and_saves_an_encoder(tmp_path):

@@ -10,15 +10,17 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
 
-from test_refvos_helpers import one_torch_thread, tiny_davis  # noqa: E402,F401
+import torch
 
 from refcat.errors import FormatError, MissingDataError, UsageError
 from refcat.refvos_model import checkpoint as ckpt
 from refcat.refvos_model.config import ModelConfig, TrainConfig
 from refcat.refvos_model.network import RefVOS
 from refcat.refvos_model.train import RunOptions, train
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py
 
 MODEL = dict(backbone="mobilenet_v3_large", text_encoder="tiny-bert")
 
@@ -106,7 +108,7 @@ def test_resume_with_other_options_names_them(trained, tiny_davis):
         train(ModelConfig(**MODEL), recipe(tiny_davis, epochs=1, accumulate=1, lr=0.5), run)
     with pytest.raises(UsageError, match=r"optimizer: 'sgd' -> 'adamw'"):
         train(ModelConfig(**MODEL), recipe(tiny_davis, optimizer="adamw"), run)
-    with pytest.raises(UsageError, match="unknown optimizer 'adam'.*sgd / adamw"):
+    with pytest.raises(UsageError, match=r"unknown optimizer 'adam'.*sgd / adamw"):
         recipe(tiny_davis, optimizer="adam")
 
 
@@ -114,7 +116,7 @@ def test_truncated_and_foreign_checkpoints(trained, tmp_path):
     blob = (trained / "checkpoint.pt").read_bytes()
     cut = tmp_path / "cut.pt"
     cut.write_bytes(blob[: len(blob) // 2])
-    with pytest.raises(FormatError, match="cut.pt: checkpoint is truncated or corrupt"):
+    with pytest.raises(FormatError, match=r"cut\.pt: checkpoint is truncated or corrupt"):
         ckpt.load_checkpoint(cut)
     other = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(1)}, other)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.demo import build_demo
 from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.ui.videos import videos_frame
 from refcat.store.database import open_store
 from refcat.store.instances import list_objects
-from tests.test_annotate_ui import build_demo
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def _videos_page():
 
 
 def test_videos_page_shows_the_list_and_a_boxed_clip(demo):
-    store, data = demo
+    store, _ = demo
     at = AppTest.from_function(_videos_page, default_timeout=60).run()
     assert not at.exception
     assert at.dataframe[0].value["video"].tolist() == videos_frame(store)["video"].tolist()

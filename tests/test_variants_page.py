@@ -2,7 +2,7 @@
 write keep their history in the store; annotators are refused."""
 
 import pytest
-from test_augment_builder import labelled
+from helpers.release import labelled
 
 import refcat.store.variant_schema  # noqa: F401  (the variant tables on the store's metadata)
 from refcat.annotate import variants as sv

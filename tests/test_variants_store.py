@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 import pytest
-from test_augment_builder import RELEASE_ROWS, labelled, write_release_file
+from helpers.release import RELEASE_ROWS, labelled, write_release_file
 
 import refcat.store.variant_schema  # noqa: F401  (the variant tables on the store's metadata)
 from refcat.annotate import variants as sv
@@ -28,7 +28,7 @@ def built():
 
 
 def test_save_review_and_rerun_keeps_a_persons_edit(store, people):
-    ada, bob = people
+    ada, _ = people
     variants = built()
     counts = sv.save_generated(store, variants.values())
     assert (counts.new, counts.regenerated, counts.unchanged) == (3, 0, 0)
@@ -180,7 +180,7 @@ def test_cli_save_then_rerun_keeps_the_review(store, people, tmp_path, capsys):
 def test_cli_from_a_campaign_consensus(store, tmp_path, capsys):
     if not store.is_sqlite:
         pytest.skip("the CLI test runs on the SQLite store")
-    from annotate_fixtures import DUO_A, DUO_B, populate
+    from helpers.annotate_store import DUO_A, DUO_B, populate
 
     from refcat.annotate.campaigns import create_campaign
     from refcat.annotate.labels import questions_for, record_answer

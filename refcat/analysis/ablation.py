@@ -26,6 +26,7 @@ import logging
 import math
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from refcat.analysis.metrics import overall_iou, sample_ious
@@ -63,7 +64,14 @@ def expression_scores(table: pd.DataFrame, convention: str = "mttr") -> pd.DataF
 
 
 def ratio_ci(
-    num, den, *, minus=None, n_boot: int = 2000, seed: int = 0, confidence: float = 0.95, chunk: int = 250
+    num: npt.ArrayLike,
+    den: npt.ArrayLike,
+    *,
+    minus: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
+    n_boot: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    chunk: int = 250,
 ) -> tuple[float, float, float]:
     """sum(num) / sum(den) over units, with a percentile bootstrap CI (units resampled with replacement).
 
@@ -71,30 +79,31 @@ def ratio_ci(
     two ratios and each resample draws the same units for both (a paired bootstrap).
     Resamples whose denominator is 0 are left out; NaN when there are no units.
     """
-    num, den = np.asarray(num, float), np.asarray(den, float)
-    sides = [(num, den)] + ([tuple(np.asarray(a, float) for a in minus)] if minus is not None else [])
+    sides = [(np.asarray(num, np.float64), np.asarray(den, np.float64))]
+    if minus is not None:
+        sides.append((np.asarray(minus[0], np.float64), np.asarray(minus[1], np.float64)))
 
-    def statistic(weights: np.ndarray) -> np.ndarray:
-        values = []
+    def statistic(weights: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        values: list[npt.NDArray[np.float64]] = []
         for n_, d_ in sides:
             total = weights @ d_
             with np.errstate(invalid="ignore", divide="ignore"):
                 values.append(np.where(total > 0, (weights @ n_) / np.where(total > 0, total, 1), np.nan))
         return values[0] - values[1] if len(values) == 2 else values[0]
 
-    n = len(num)
+    n = len(sides[0][0])
     if n == 0:
         return math.nan, math.nan, math.nan
     estimate = float(statistic(np.ones((1, n)))[0])
     if n_boot <= 0:
         return estimate, math.nan, math.nan
     rng = np.random.default_rng(seed)
-    draws = []
+    chunks = []
     for start in range(0, n_boot, chunk):
         size = min(chunk, n_boot - start)
-        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(float)
-        draws.append(statistic(weights))
-    draws = np.concatenate(draws)
+        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(np.float64)
+        chunks.append(statistic(weights))
+    draws = np.concatenate(chunks)
     draws = draws[~np.isnan(draws)]
     if draws.size == 0:
         return estimate, math.nan, math.nan
@@ -274,7 +283,7 @@ def table6(table: pd.DataFrame, labels: pd.DataFrame, convention: str = "mttr") 
         raise UsageError("no labelled phrase-level rows in the per-sample table", expected="sources phrase:LEVEL")
     rows = []
     for level in [lv for lv in LEVELS if lv in set(scores["level"])]:
-        row = {"level": level}
+        row: dict[str, str | float] = {"level": level}
         for group in GROUPS:
             part = scores[scores["level"] == level]
             part = part if group == "all" else part[part["difficulty"] == group]
@@ -301,9 +310,7 @@ def category_table(
     for name in CATEGORY_NAMES:
         for present in (True, False):
             part = scores[scores[name].fillna(not present) == present]
-            mean, low, high = ratio_ci(
-                part["iou_sum"], part["samples"], n_boot=n_boot, seed=seed, confidence=confidence
-            )
+            _, low, high = ratio_ci(part["iou_sum"], part["samples"], n_boot=n_boot, seed=seed, confidence=confidence)
             rows.append(
                 {
                     "category": name,

@@ -28,16 +28,20 @@ subject x category counts). Conventions shared by every statistic here:
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy.stats import norm
 
 from refcat.analysis.agreement_layouts import (
+    Codes,
     RaterTable,
     counts_to_rater,
     long_to_rater,
@@ -48,6 +52,13 @@ from refcat.errors import UsageError
 log = logging.getLogger(__name__)
 
 BOOT_CELLS = 2_000_000  # bootstrap weights held at once: replicates per chunk x items
+
+Floats = npt.NDArray[np.float64]
+# What a statistic's f is evaluated on and returns: real item means, or complex ones for the
+# complex-step gradient (`_influence`).
+Means = npt.NDArray[np.inexact]
+_Number = TypeVar("_Number", np.intp, np.float64)
+_Inexact = TypeVar("_Inexact", bound=np.inexact)
 
 
 @dataclass(frozen=True)
@@ -64,14 +75,16 @@ class Estimate:
     ci_method: str = "wald"
     reason: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, float | str | None]:
         """{"value", "se", "ci_low", "ci_high", "reason"} with NaN written as None (JSON null)."""
-        out = {k: _finite_or_none(getattr(self, k)) for k in ("value", "se", "ci_low", "ci_high")}
+        out: dict[str, float | str | None] = {
+            k: _finite_or_none(getattr(self, k)) for k in ("value", "se", "ci_low", "ci_high")
+        }
         out["reason"] = self.reason
         return out
 
 
-def _finite_or_none(x: float) -> float | None:
+def _finite_or_none(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
 
@@ -124,8 +137,8 @@ class _Spec:
     """A statistic f(means of per-item features); f maps (B, d) means to (B,) values."""
 
     name: str
-    features: np.ndarray  # (N, d), one row per pairable item
-    f: Callable[[np.ndarray], np.ndarray]
+    features: Floats  # (N, d), one row per pairable item
+    f: Callable[[Means], Means]
     undefined_reason: str  # why the value is NaN when f's denominator vanishes
 
 
@@ -139,16 +152,23 @@ class _MeanOf:
     undefined_reason: str
 
 
-def _influence(spec: _Spec, mean: np.ndarray) -> np.ndarray:
+def _influence(spec: _Spec, mean: Floats) -> Floats:
     """Per-item influence values IF_i = grad f(mean) . (x_i - mean), the gradient by complex
     step (Squire & Trapp 1998), exact to rounding for rational f."""
     h = 1e-30
     probes = mean[None, :].astype(complex) + 1j * h * np.eye(mean.size)
     grad = np.imag(spec.f(probes)) / h
-    return np.einsum("ij,j->i", spec.features, grad) - mean @ grad
+    values: Floats = np.einsum("ij,j->i", spec.features, grad) - mean @ grad
+    return values
 
 
-def _bootstrap_weights(n_items: int, n_boot: int, seed: int):
+def _mean_of(parts: Sequence[npt.NDArray[_Inexact]]) -> npt.NDArray[_Inexact]:
+    """The element-wise mean of equal-shape arrays."""
+    mean: npt.NDArray[_Inexact] = np.mean(np.stack(parts), axis=0)
+    return mean
+
+
+def _bootstrap_weights(n_items: int, n_boot: int, seed: int) -> Iterator[Floats]:
     """Yields (b, N) float arrays of resampling counts, reproducible from `seed`."""
     rng = np.random.default_rng(seed)
     per_chunk = max(1, BOOT_CELLS // max(n_items, 1))
@@ -170,7 +190,7 @@ def _estimate(
     if n_boot < 0:
         raise UsageError(f"the number of bootstrap resamples must be >= 0, got {n_boot}")
     values: dict[str, float] = {}
-    influence: dict[str, np.ndarray] = {}
+    influence: dict[str, Floats] = {}
     reasons: dict[str, str] = {}
     n_items = len(specs[0].features) if specs else 0
     for spec in specs:
@@ -187,12 +207,12 @@ def _estimate(
             continue
         values[m.name] = float(np.mean([values[p] for p in m.parts]))
         if n_items >= 2:
-            influence[m.name] = sum(influence[p] for p in m.parts) / len(m.parts)
+            influence[m.name] = _mean_of([influence[p] for p in m.parts])
 
-    replicates: dict[str, np.ndarray] = {}
+    replicates: dict[str, Means] = {}
     if n_boot and n_items >= 2:
         live = [s for s in specs if s.name in influence]
-        chunks: dict[str, list[np.ndarray]] = {s.name: [] for s in live}
+        chunks: dict[str, list[Means]] = {s.name: [] for s in live}
         for weights in _bootstrap_weights(n_items, n_boot, seed):
             for spec in live:
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -200,7 +220,7 @@ def _estimate(
         replicates = {name: np.concatenate(c) for name, c in chunks.items()}
         for m in means:
             if m.name in influence:
-                replicates[m.name] = sum(replicates[p] for p in m.parts) / len(m.parts)
+                replicates[m.name] = _mean_of([replicates[p] for p in m.parts])
 
     z = norm.ppf(0.5 + confidence / 2)
     tail = (1 - confidence) / 2
@@ -240,20 +260,23 @@ def _estimate(
 # faster than ndarray.sum/mean, and it keeps vector products off a threaded BLAS.
 
 
-def _row_sums(x: np.ndarray) -> np.ndarray:
-    return np.einsum("ij->i", x)
+def _row_sums(x: npt.NDArray[_Number]) -> npt.NDArray[_Number]:
+    sums: npt.NDArray[_Number] = np.einsum("ij->i", x)
+    return sums
 
 
-def _column_means(x: np.ndarray) -> np.ndarray:
-    return np.einsum("ij->j", x) / len(x)
+def _column_means(x: Floats) -> Floats:
+    means: Floats = np.einsum("ij->j", x) / len(x)
+    return means
 
 
-def _pair_agreement(counts: np.ndarray, n_i: np.ndarray) -> np.ndarray:
+def _pair_agreement(counts: npt.NDArray[_Number], n_i: npt.NDArray[_Number]) -> Floats:
     """P_i = sum_j n_ij (n_ij - 1) / (n_i (n_i - 1)) as an (N, 1) column."""
-    return np.einsum("ij,ij->i", counts, counts - 1)[:, None] / (n_i * (n_i - 1))
+    agreement: Floats = np.einsum("ij,ij->i", counts, counts - 1)[:, None] / (n_i * (n_i - 1))
+    return agreement
 
 
-def _pairable(codes: np.ndarray, n_categories: int) -> tuple[np.ndarray, np.ndarray, int]:
+def _pairable(codes: Codes, n_categories: int) -> tuple[Codes, Codes, int]:
     """(codes, counts) restricted to items with >= 2 answers, and the number of one-answer items."""
     counts = rater_to_counts(codes, n_categories)
     answers = _row_sums(counts)
@@ -261,11 +284,12 @@ def _pairable(codes: np.ndarray, n_categories: int) -> tuple[np.ndarray, np.ndar
     return codes[keep], counts[keep], int((answers == 1).sum())
 
 
-def _kappa(p_o, p_e):
-    return (p_o - p_e) / (1 - p_e)
+def _kappa(p_o: Means, p_e: Means) -> Means:
+    kappa: Means = (p_o - p_e) / (1 - p_e)
+    return kappa
 
 
-def _fleiss_spec(name: str, counts: np.ndarray, reason: str = "only one category used: chance agreement is 1") -> _Spec:
+def _fleiss_spec(name: str, counts: Codes, reason: str = "only one category used: chance agreement is 1") -> _Spec:
     """Fleiss (1971): P_i = sum_j n_ij (n_ij - 1) / (n_i (n_i - 1)), P_o = mean P_i,
     p_j = sum_i n_ij / sum_i n_i, P_e = sum_j p_j^2, kappa = (P_o - P_e) / (1 - P_e).
     With n_i = m for all items this is Fleiss' formula; with unequal n_i, the mean of the
@@ -274,14 +298,14 @@ def _fleiss_spec(name: str, counts: np.ndarray, reason: str = "only one category
     p_i = _pair_agreement(counts, n_i)
     k = counts.shape[1]
 
-    def f(m):
+    def f(m: Means) -> Means:
         p = m[:, 1 : k + 1] / m[:, k + 1 : k + 2]
         return _kappa(m[:, 0], (p * p).sum(axis=1))
 
     return _Spec(name, np.hstack([p_i, counts, n_i]), f, reason)
 
 
-def _category_specs(counts: np.ndarray, categories: Sequence[str]) -> list[_Spec]:
+def _category_specs(counts: Codes, categories: Sequence[str]) -> list[_Spec]:
     """Per-category kappa (Fleiss 1971): Fleiss' kappa of category j against all others,
     kappa_j = 1 - sum_i n_ij (m - n_ij) / (N m (m - 1) p_j q_j) when n_i = m.
     With two categories both equal the overall kappa, so no spec is built (see field_agreement)."""
@@ -298,7 +322,7 @@ def _category_specs(counts: np.ndarray, categories: Sequence[str]) -> list[_Spec
     ]
 
 
-def _fleiss_null(counts: np.ndarray) -> tuple[float, np.ndarray]:
+def _fleiss_null(counts: Codes) -> tuple[float, Floats]:
     """SE of Fleiss' kappa and of each category kappa under no agreement, Fleiss, Nee &
     Landis (1979):
         SE_0(kappa)   = sqrt(2 / (N m (m-1))) sqrt((sum p_j q_j)^2 - sum p_j q_j (q_j - p_j)) / sum p_j q_j
@@ -315,7 +339,7 @@ def _fleiss_null(counts: np.ndarray) -> tuple[float, np.ndarray]:
     return se, np.full(len(p), np.sqrt(2 * scale))
 
 
-def _davies_fleiss_spec(codes: np.ndarray, n_categories: int) -> _Spec:
+def _davies_fleiss_spec(codes: Codes, n_categories: int) -> _Spec:
     """Davies & Fleiss (1982) kappa, equal to Conger's (1980) kappa when every rater labels
     every item: P_o as Fleiss', P_e = mean over ordered rater pairs a != b of
     sum_j p_aj p_bj, with p_aj rater a's proportion of category j:
@@ -329,10 +353,10 @@ def _davies_fleiss_spec(codes: np.ndarray, n_categories: int) -> _Spec:
     rows, cols = np.nonzero(given)
     onehot[rows, cols, codes[rows, cols]] = 1.0
     features[:, 1 + m * k :] = given
-    counts = np.einsum("iak->ik", onehot)
+    counts: Floats = np.einsum("iak->ik", onehot)
     features[:, :1] = _pair_agreement(counts, _row_sums(counts)[:, None])
 
-    def f(mm):
+    def f(mm: Means) -> Means:
         p = mm[:, 1 : 1 + m * k].reshape(-1, m, k) / mm[:, 1 + m * k :][:, :, None]
         total = p.sum(axis=1)
         p_e = ((total * total).sum(axis=1) - (p * p).sum(axis=(1, 2))) / (m * (m - 1))
@@ -341,7 +365,7 @@ def _davies_fleiss_spec(codes: np.ndarray, n_categories: int) -> _Spec:
     return _Spec("davies_fleiss_kappa", features, f, "only one category used: chance agreement is 1")
 
 
-def _krippendorff_spec(counts: np.ndarray) -> _Spec:
+def _krippendorff_spec(counts: Codes) -> _Spec:
     """Krippendorff's alpha, nominal (Krippendorff 2011, "Computing Krippendorff's
     alpha-reliability"): over pairable units u with m_u values, the coincidences give
         D = sum_u (m_u^2 - sum_c n_uc^2) / (m_u - 1),   n = sum_u m_u,   n_c = sum_u n_uc,
@@ -352,17 +376,18 @@ def _krippendorff_spec(counts: np.ndarray) -> _Spec:
     n_items = len(counts)
     k = counts.shape[1]
 
-    def f(m):
+    def f(m: Means) -> Means:
         nbar = m[:, 1]
         c = m[:, 2 : 2 + k]
-        return 1 - (n_items * nbar - 1) * m[:, 0] / (n_items * (nbar * nbar - (c * c).sum(axis=1)))
+        alpha: Means = 1 - (n_items * nbar - 1) * m[:, 0] / (n_items * (nbar * nbar - (c * c).sum(axis=1)))
+        return alpha
 
     return _Spec(
         "krippendorff_alpha", np.hstack([d_u, n_u, counts]), f, "only one category used: expected disagreement is 0"
     )
 
 
-def _cohen_spec(name: str, a: np.ndarray, b: np.ndarray, k: int) -> _Spec:
+def _cohen_spec(name: str, a: Codes, b: Codes, k: int) -> _Spec:
     """Cohen (1960): over the items both raters answered, p_o the proportion of equal
     labels, p_e = sum_j p_aj p_bj, kappa = (p_o - p_e) / (1 - p_e)."""
     both = (a >= 0) & (b >= 0)
@@ -373,7 +398,7 @@ def _cohen_spec(name: str, a: np.ndarray, b: np.ndarray, k: int) -> _Spec:
     features[rows, 2 + a[rows]] = 1.0
     features[rows, 2 + k + b[rows]] = 1.0
 
-    def f(m):
+    def f(m: Means) -> Means:
         p_o = m[:, 1] / m[:, 0]
         pa = m[:, 2 : 2 + k] / m[:, :1]
         pb = m[:, 2 + k : 2 + 2 * k] / m[:, :1]
@@ -385,7 +410,7 @@ def _cohen_spec(name: str, a: np.ndarray, b: np.ndarray, k: int) -> _Spec:
 # --- public statistics ------------------------------------------------------------------
 
 
-def cohen_kappa(a: Sequence, b: Sequence) -> float:
+def cohen_kappa(a: Sequence[object], b: Sequence[object]) -> float:
     """Cohen's (1960) kappa between two equal-length label sequences.
 
     kappa = (p_o - p_e) / (1 - p_e), p_o the proportion of positions with equal labels,
@@ -401,7 +426,7 @@ def cohen_kappa(a: Sequence, b: Sequence) -> float:
 
 
 def cohen_kappa_estimate(
-    a: Sequence, b: Sequence, n_boot: int = 0, seed: int = 0, confidence: float = 0.95
+    a: Sequence[object], b: Sequence[object], n_boot: int = 0, seed: int = 0, confidence: float = 0.95
 ) -> Estimate:
     """`cohen_kappa` with its SE (Fleiss, Cohen & Everitt 1969, by the delta method) and CI."""
     if len(a) != len(b):
@@ -421,8 +446,8 @@ def cohen_kappa_estimate(
 
 @dataclass(frozen=True)
 class _Prepared:
-    codes: np.ndarray  # pairable items x annotators with at least one answer among them
-    counts: np.ndarray
+    codes: Codes  # pairable items x annotators with at least one answer among them
+    counts: Codes
     raters: pd.Index
     categories: tuple[str, ...]
     n_single: int
@@ -445,7 +470,8 @@ def _prepare(table: RaterTable) -> _Prepared:
 
 def _cohen_pairs(prep: _Prepared) -> tuple[list[tuple[str, str, int]], list[_Spec | str]]:
     """Each annotator pair with its number of common items, and its spec or why it has none."""
-    rows, specs = [], []
+    rows: list[tuple[str, str, int]] = []
+    specs: list[_Spec | str] = []
     codes, k = prep.codes, len(prep.categories)
     for i in range(codes.shape[1]):
         for j in range(i + 1, codes.shape[1]):
@@ -472,14 +498,15 @@ def field_agreement(
     and their mean. Bootstrap replicates (`n_boot`, 0 for analytic intervals only) resample
     the pairable items, the same resamples for every statistic. `positive` names the
     category counted per annotator in `FieldAgreement.positives`."""
-    positives = {}
+    positives: dict[str, int] = {}
     if positive is not None:
         if positive not in table.categories:
             raise UsageError(f"positive label {positive!r} is not a category", expected=", ".join(table.categories))
         j = table.categories.index(positive)
         positives = {str(r): int(n) for r, n in zip(table.raters, (table.codes == j).sum(axis=0))}
     prep = _prepare(table)
-    sizes = dict(
+    result = functools.partial(
+        FieldAgreement,
         n_items=len(prep.codes),
         n_single=prep.n_single,
         n_annotators=int((table.codes >= 0).any(axis=0).sum()),
@@ -489,13 +516,12 @@ def field_agreement(
     if prep.reason is not None:
         null = undefined(prep.reason)
         per_category = {c: CategoryKappa(null, math.nan, math.nan, math.nan) for c in table.categories}
-        return FieldAgreement(
+        return result(
             FleissResult(null, math.nan, math.nan, math.nan, per_category),
             null,
             null,
             null,
             _pairwise_frame([], []),
-            **sizes,
         )
 
     pair_rows, pair_specs = _cohen_pairs(prep)
@@ -521,13 +547,12 @@ def field_agreement(
     kappa = est["fleiss_kappa"]
     z = kappa.value / se0
     fleiss = FleissResult(kappa, se0, z, _two_sided(z), per_category)
-    return FieldAgreement(
+    return result(
         fleiss,
         est["davies_fleiss_kappa"],
         est["krippendorff_alpha"],
         mean_cohen,
         _pairwise_frame(pair_rows, pair_estimates),
-        **sizes,
     )
 
 
@@ -542,11 +567,11 @@ def _pairwise_frame(rows: list[tuple[str, str, int]], estimates: list[Estimate])
     )
 
 
-def _anonymous(counts: np.ndarray, categories: Sequence[str] | None) -> RaterTable:
-    counts = np.asarray(counts, dtype=np.int64)
-    codes = counts_to_rater(counts)
-    names = tuple(categories) if categories is not None else tuple(str(j) for j in range(counts.shape[1]))
-    return RaterTable(codes, pd.RangeIndex(len(counts)), pd.RangeIndex(codes.shape[1]), names)
+def _anonymous(counts: npt.ArrayLike, categories: Sequence[str] | None) -> RaterTable:
+    count_array = np.asarray(counts, dtype=np.int64)
+    codes = counts_to_rater(count_array)
+    names = tuple(categories) if categories is not None else tuple(str(j) for j in range(count_array.shape[1]))
+    return RaterTable(codes, pd.RangeIndex(len(count_array)), pd.RangeIndex(codes.shape[1]), names)
 
 
 def _single(
@@ -560,7 +585,7 @@ def _single(
 
 
 def fleiss_kappa(
-    counts: np.ndarray,
+    counts: npt.ArrayLike,
     categories: Sequence[str] | None = None,
     n_boot: int = 0,
     seed: int = 0,
@@ -571,7 +596,7 @@ def fleiss_kappa(
 
 
 def krippendorff_alpha(
-    table: RaterTable | np.ndarray, n_boot: int = 0, seed: int = 0, confidence: float = 0.95
+    table: RaterTable | npt.ArrayLike, n_boot: int = 0, seed: int = 0, confidence: float = 0.95
 ) -> Estimate:
     """Krippendorff's nominal alpha from a `RaterTable` or a subject x category count table."""
     if not isinstance(table, RaterTable):

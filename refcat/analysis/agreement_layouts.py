@@ -21,12 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from refcat.errors import FormatError, MissingDataError
 from refcat.taxonomy import FIELD_VALUES, NO, YES
 
 MISSING = -1
+# Integer codes: category codes (MISSING for no answer), item or rater codes, and counts.
+Codes = npt.NDArray[np.intp]
 LABEL_COLUMNS = ("item", "annotator", "field", "label")
 # Spellings accepted for the answers of yes/no fields (compared stripped and lower-cased).
 YES_NO_SPELLINGS = {**dict.fromkeys(("yes", "true", "1", "1.0"), YES), **dict.fromkeys(("no", "false", "0", "0.0"), NO)}
@@ -36,7 +39,7 @@ YES_NO_SPELLINGS = {**dict.fromkeys(("yes", "true", "1", "1.0"), YES), **dict.fr
 class RaterTable:
     """Subject x rater layout: `codes[i, a]` is rater a's category code for item i, -1 if none."""
 
-    codes: np.ndarray
+    codes: Codes
     items: pd.Index
     raters: pd.Index
     categories: tuple[str, ...]
@@ -45,33 +48,33 @@ class RaterTable:
     def n_categories(self) -> int:
         return len(self.categories)
 
-    def counts(self) -> np.ndarray:
+    def counts(self) -> Codes:
         """Subject x category counts."""
         return rater_to_counts(self.codes, self.n_categories)
 
 
-def factorize_labels(labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def factorize_labels(labels: pd.Series) -> tuple[Codes, npt.NDArray[np.object_]]:
     """Labels -> (codes, names): codes index `names` (labels stripped of surrounding spaces),
     -1 for a missing answer (NaN, None or blank). Hashes each distinct label once."""
     raw_codes, uniques = pd.factorize(labels)
     stripped = pd.Index(uniques).astype(str).str.strip()
     merged, names = pd.factorize(np.where(stripped == "", None, stripped))  # blank -> -1
     merged = np.append(merged, MISSING)
-    codes = merged[raw_codes]  # raw code -1 (NaN) picks the appended MISSING
+    codes: Codes = merged[raw_codes]  # raw code -1 (NaN) picks the appended MISSING
     return codes, np.asarray(names, dtype=object)
 
 
-def rater_to_counts(codes: np.ndarray, n_categories: int) -> np.ndarray:
+def rater_to_counts(codes: npt.ArrayLike, n_categories: int) -> Codes:
     """Subject x rater codes (-1 missing) -> subject x category counts (int64)."""
-    codes = np.asarray(codes)
-    n_items = codes.shape[0]
-    rows = np.broadcast_to(np.arange(n_items)[:, None], codes.shape)
-    given = codes >= 0
-    flat = rows[given] * n_categories + codes[given]
+    code_array = np.asarray(codes)
+    n_items = code_array.shape[0]
+    rows = np.broadcast_to(np.arange(n_items)[:, None], code_array.shape)
+    given = code_array >= 0
+    flat = rows[given] * n_categories + code_array[given]
     return np.bincount(flat, minlength=n_items * n_categories).reshape(n_items, n_categories)
 
 
-def counts_to_rater(counts: np.ndarray) -> np.ndarray:
+def counts_to_rater(counts: npt.ArrayLike) -> Codes:
     """Subject x category counts -> subject x rater codes with anonymous raters.
 
     Row i gets its answers in category order in the first `counts[i].sum()` columns and -1
@@ -79,13 +82,13 @@ def counts_to_rater(counts: np.ndarray) -> np.ndarray:
     (Davies & Fleiss, Cohen) are meaningless on such a table: only use it where raters are
     exchangeable (Fleiss, Krippendorff).
     """
-    counts = np.asarray(counts, dtype=np.int64)
-    n_items, k = counts.shape
-    totals = counts.sum(axis=1)
+    count_array = np.asarray(counts, dtype=np.int64)
+    n_items, k = count_array.shape
+    totals = count_array.sum(axis=1)
     width = int(totals.max()) if n_items else 0
     codes = np.full((n_items, width), MISSING, dtype=np.int64)
     item_of = np.repeat(np.arange(n_items), totals)
-    label_of = np.repeat(np.tile(np.arange(k), n_items), counts.ravel())
+    label_of = np.repeat(np.tile(np.arange(k), n_items), count_array.ravel())
     starts = np.cumsum(totals) - totals
     column = np.arange(len(item_of)) - np.repeat(starts, totals)
     codes[item_of, column] = label_of
@@ -118,7 +121,7 @@ def long_to_rater(
     return _rater_table(item_codes, items, rater_codes, raters, label_codes[given], names, categories, source)
 
 
-def _subset_codes(values: pd.Series, keep: np.ndarray, sort: bool = True) -> tuple[np.ndarray, pd.Index]:
+def _subset_codes(values: pd.Series, keep: npt.NDArray[np.bool_], sort: bool = True) -> tuple[Codes, pd.Index]:
     """Codes and names of `values[keep]`, hashing the whole column once (fast on Arrow strings);
     names sorted when `sort`, else in order of first appearance in the column."""
     codes, uniques = pd.factorize(values, sort=sort)
@@ -126,23 +129,33 @@ def _subset_codes(values: pd.Series, keep: np.ndarray, sort: bool = True) -> tup
     return used_codes, pd.Index(uniques[used])
 
 
-def _compact(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _compact(codes: Codes, n: int) -> tuple[Codes, Codes]:
     """Renumbers codes in 0..n-1 to 0..u-1 keeping their order; returns (new codes, old code of each new)."""
     present = np.bincount(codes, minlength=n) > 0
     return (np.cumsum(present) - 1)[codes], np.flatnonzero(present)
 
 
-def _rater_table(item_codes, items, rater_codes, raters, label_codes, names, categories, source) -> RaterTable:
+def _rater_table(
+    item_codes: Codes,
+    items: pd.Index,
+    rater_codes: Codes,
+    raters: pd.Index,
+    label_codes: Codes,
+    names: npt.NDArray[np.object_],
+    categories: Sequence[str] | None,
+    source: str,
+) -> RaterTable:
+    """The `RaterTable` of answers given as codes into `items`, `raters` and `names`; `categories`
+    fixes the category order (default: the sorted names used). Raises FormatError for a label
+    outside `categories` or two answers by one rater for one item, naming `source`."""
     used = np.bincount(label_codes, minlength=len(names)) > 0
     seen = names[used]
     label_codes = (np.cumsum(used) - 1)[label_codes]
-    if categories is None:
-        categories = tuple(sorted(seen))
-    categories = tuple(categories)
-    position = {c: i for i, c in enumerate(categories)}
+    order = tuple(sorted(seen)) if categories is None else tuple(categories)
+    position = {c: i for i, c in enumerate(order)}
     unknown = [c for c in seen if c not in position]
     if unknown:
-        raise FormatError(f"unknown label {unknown[0]!r}", path=source, expected=f"one of {', '.join(categories)}")
+        raise FormatError(f"unknown label {unknown[0]!r}", path=source, expected=f"one of {', '.join(order)}")
     remap = np.array([position[c] for c in seen], dtype=np.int64)
     n_items, n_raters = len(items), len(raters)
     cell = item_codes.astype(np.int64) * n_raters + rater_codes
@@ -156,7 +169,7 @@ def _rater_table(item_codes, items, rater_codes, raters, label_codes, names, cat
         )
     codes = np.full(n_items * n_raters, MISSING, dtype=np.int64)
     codes[cell] = remap[label_codes]
-    return RaterTable(codes.reshape(n_items, n_raters), pd.Index(items), pd.Index(raters), categories)
+    return RaterTable(codes.reshape(n_items, n_raters), pd.Index(items), pd.Index(raters), order)
 
 
 def rater_to_long(
@@ -259,10 +272,10 @@ def normalise_labels(table: pd.DataFrame, path: str | Path) -> pd.DataFrame:
     return table.assign(label=labels)
 
 
-def _csv_line(path: Path, row: int) -> int:
+def _csv_line(path: str | Path, row: int) -> int:
     """The 1-based line where data row `row` (0-based, as pandas numbers it: the header and
     blank lines not counted) starts in the CSV file; quoted line breaks are followed."""
-    with path.open(newline="", encoding="utf-8") as f:
+    with Path(path).open(newline="", encoding="utf-8") as f:
         reader = csv.reader(f)
         end = 0  # the last line read so far
         seen = -1  # -1: the header is still to come

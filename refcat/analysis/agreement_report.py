@@ -26,8 +26,6 @@ POSITIVE_LABELS: dict[str, str] = {
     "information": "redundant",
     **dict.fromkeys(CATEGORY_NAMES, YES),
 }
-STATISTICS = ("fleiss_kappa", "davies_fleiss_kappa", "krippendorff_alpha", "mean_cohen_kappa")
-HEADLINE = "davies_fleiss_kappa"  # the statistic the paper reports
 
 
 def agreement_by_field(
@@ -113,11 +111,11 @@ def report_frame(results: dict[str, FieldAgreement]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _estimate_columns(e: Estimate) -> dict:
+def _estimate_columns(e: Estimate) -> dict[str, float | str | None]:
     return dict(value=e.value, se=e.se, ci_low=e.ci_low, ci_high=e.ci_high, ci_method=e.ci_method, reason=e.reason)
 
 
-def report_json(results: dict[str, FieldAgreement]) -> list[dict]:
+def report_json(results: dict[str, FieldAgreement]) -> list[dict[str, object]]:
     """One object per field: field, the four statistics as {value, se, ci_low, ci_high, reason}
     (NaN as null, with the reason), n_items, n_single, n_annotators, positive, positives."""
     return [
@@ -143,7 +141,7 @@ def summary_line(results: dict[str, FieldAgreement]) -> str:
     values = {f: r.davies_fleiss.value for f, r in results.items() if math.isfinite(r.davies_fleiss.value)}
     if not values:
         return "Davies & Fleiss' kappa is undefined for every field."
-    ordered = sorted(values, key=values.get)
+    ordered = sorted(values, key=values.__getitem__)
     text = (
         f"Davies & Fleiss' kappa between {values[ordered[0]]:.2f} ({ordered[0]}) and "
         f"{values[ordered[-1]]:.2f} ({ordered[-1]}) over {len(values)} fields"

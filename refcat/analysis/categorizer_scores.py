@@ -8,6 +8,8 @@ refcat.analysis.agreement.cohen_kappa (NaN when undefined, e.g. one label throug
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -18,7 +20,7 @@ def _ratio(a: int, b: int) -> float:
     return a / b if b else float("nan")
 
 
-def category_scores(reference: pd.DataFrame, predicted: pd.DataFrame, categories) -> pd.DataFrame:
+def category_scores(reference: pd.DataFrame, predicted: pd.DataFrame, categories: Iterable[str]) -> pd.DataFrame:
     """One row per category: n, tp, fp, fn, precision, recall, f1, kappa (row-aligned inputs)."""
     rows = []
     for cat in categories:

@@ -16,7 +16,8 @@ into the paper's released label format (`*_RE_categorization.csv`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -94,11 +95,19 @@ def consensus(long: pd.DataFrame, min_votes: int = 2, source: str = "label table
     return out[CONSENSUS_COLUMNS].astype({"votes": int, "n_answers": int})
 
 
-def is_re_fields(fields) -> bool:
+def is_re_fields(fields: Iterable[str]) -> bool:
     """True when the fields are taxonomy fields and include difficulty and correctness,
     which the released format needs for its ref_exp_difficulty column."""
-    fields = set(fields)
-    return fields <= set(FIELD_VALUES) and {"difficulty", "correctness"} <= fields
+    names = set(fields)
+    return names <= set(FIELD_VALUES) and {"difficulty", "correctness"} <= names
+
+
+def _decided(status: pd.Series, label: pd.Series, field: str) -> str | None:
+    """The consensus label of `field` in one item's row of statuses and labels, None without one."""
+    if field not in status.index or status[field] != OK:
+        return None
+    value: str = label[field]
+    return value
 
 
 def release_frame(table: pd.DataFrame, texts: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -122,11 +131,8 @@ def release_frame(table: pd.DataFrame, texts: Mapping[str, str] | None = None) -
     labels = table.pivot(index="item", columns="field", values="label")
     rows, skipped = [], []
     for item in wide.index:
-        status, label = wide.loc[item], labels.loc[item]
-
-        def decided(f: str) -> str | None:
-            return label[f] if f in status.index and status[f] == OK else None
-
+        status = wide.loc[item]
+        decided = functools.partial(_decided, status, labels.loc[item])
         correctness = decided("correctness")
         problem = None
         if correctness is None:

@@ -15,9 +15,11 @@ the dilation-based definition at a fraction of its cost.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from refcat.errors import UsageError
 
@@ -29,34 +31,39 @@ CONVENTIONS = {
     "refvos": "IoU >= t; a union of 0 scores 0; frames where the referent is absent are scored "
     "against an empty mask (RefVOS / RefCOCO-style evaluation)",
 }
+BoolMask = npt.NDArray[np.bool_]
 
 
-def _as_masks(pred, gt, void) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    pred = np.asarray(pred).astype(bool, copy=False)
-    gt = np.asarray(gt).astype(bool, copy=False)
-    if pred.ndim != 2 or pred.shape != gt.shape:
+def _as_mask(values: npt.ArrayLike) -> BoolMask:
+    """`values` as a bool array, nonzero = True (no copy when it already is one)."""
+    return np.asarray(values).astype(bool, copy=False)
+
+
+def _non_void(pred: npt.ArrayLike, gt: npt.ArrayLike, void: npt.ArrayLike | None) -> tuple[BoolMask, BoolMask]:
+    """The prediction and ground truth as bool masks of one 2-D shape, void pixels cleared in both."""
+    pred_mask, gt_mask = _as_mask(pred), _as_mask(gt)
+    if pred_mask.ndim != 2 or pred_mask.shape != gt_mask.shape:
         raise UsageError(
-            f"prediction {pred.shape} and ground truth {gt.shape} differ", expected="two 2-D masks of one shape"
+            f"prediction {pred_mask.shape} and ground truth {gt_mask.shape} differ",
+            expected="two 2-D masks of one shape",
         )
-    if void is not None:
-        void = np.asarray(void).astype(bool, copy=False)
-        if void.shape != gt.shape:
-            raise UsageError(f"void mask {void.shape} differs from ground truth {gt.shape}")
-        if not void.any():
-            void = None
-    return pred, gt, void
+    if void is None:
+        return pred_mask, gt_mask
+    void_mask = _as_mask(void)
+    if void_mask.shape != gt_mask.shape:
+        raise UsageError(f"void mask {void_mask.shape} differs from ground truth {gt_mask.shape}")
+    if not void_mask.any():
+        return pred_mask, gt_mask
+    return pred_mask & ~void_mask, gt_mask & ~void_mask
 
 
-def intersection_union(pred, gt, void=None) -> tuple[int, int]:
+def intersection_union(pred: npt.ArrayLike, gt: npt.ArrayLike, void: npt.ArrayLike | None = None) -> tuple[int, int]:
     """Pixel counts |pred & gt| and |pred | gt|, void pixels excluded from both."""
-    pred, gt, void = _as_masks(pred, gt, void)
-    if void is not None:
-        pred = pred & ~void
-        gt = gt & ~void
-    return int(np.count_nonzero(pred & gt)), int(np.count_nonzero(pred | gt))
+    pred_mask, gt_mask = _non_void(pred, gt, void)
+    return int(np.count_nonzero(pred_mask & gt_mask)), int(np.count_nonzero(pred_mask | gt_mask))
 
 
-def region_similarity(pred, gt, void=None) -> float:
+def region_similarity(pred: npt.ArrayLike, gt: npt.ArrayLike, void: npt.ArrayLike | None = None) -> float:
     """DAVIS J: |pred & gt| / |pred | gt| over non-void pixels; empty vs empty (union 0) is 1.
 
     Source: davis2017-evaluation `db_eval_iou`.
@@ -81,10 +88,10 @@ def boundary_tolerance(shape: tuple[int, int], bound_th: float = DAVIS_BOUND_TH)
         if bound_th != int(bound_th):
             raise UsageError(f"bound_th {bound_th} >= 1 is a radius in pixels and must be whole")
         return int(bound_th)
-    return int(math.ceil(bound_th * math.hypot(shape[0], shape[1])))
+    return math.ceil(bound_th * math.hypot(shape[0], shape[1]))
 
 
-def boundary_map(mask) -> np.ndarray:
+def boundary_map(mask: npt.ArrayLike) -> BoolMask:
     """seg2bmap (D. Martin, 2003; davis2017-evaluation `_seg2bmap`), same size as the mask.
 
     A pixel is on the boundary when it differs from its right, lower or lower-right
@@ -92,19 +99,20 @@ def boundary_map(mask) -> np.ndarray:
     the lower one, and the bottom-right pixel is never a boundary: the same as comparing
     with the mask padded by repeating its last row and column.
     """
-    seg = np.asarray(mask).astype(bool, copy=False)
+    seg = _as_mask(mask)
     padded = np.pad(seg, ((0, 1), (0, 1)), mode="edge")
-    return (seg != padded[:-1, 1:]) | (seg != padded[1:, :-1]) | (seg != padded[1:, 1:])
+    edges: BoolMask = (seg != padded[:-1, 1:]) | (seg != padded[1:, :-1]) | (seg != padded[1:, 1:])
+    return edges
 
 
-def boundary_points(mask) -> np.ndarray:
+def boundary_points(mask: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """(N, 2) int array of the (row, col) pixels of `boundary_map(mask)`, row-major order.
 
     Works on the mask's bounding box grown by one pixel up and left (where boundary pixels
     can be) and one down and right (the neighbours they are compared with); beyond the
     image edge the mask repeats its last row/column, as in `boundary_map`.
     """
-    seg = np.asarray(mask).astype(bool, copy=False)
+    seg = _as_mask(mask)
     rows = np.flatnonzero(seg.any(axis=1))
     if rows.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
@@ -116,7 +124,7 @@ def boundary_points(mask) -> np.ndarray:
     return points
 
 
-def _matched(points: np.ndarray, targets: np.ndarray, radius: int) -> int:
+def _matched(points: npt.NDArray[np.int64], targets: npt.NDArray[np.int64], radius: int) -> int:
     """How many `points` have a target point within the disk of `radius` around them.
 
     Equals the DAVIS count `sum(boundary * dilate(target_boundary, disk(radius)))`. The disk
@@ -143,14 +151,14 @@ def _matched(points: np.ndarray, targets: np.ndarray, radius: int) -> int:
     return int(np.count_nonzero((flat[rows + right] > flat[rows + left]).any(axis=1)))
 
 
-def boundary_precision_recall(pred, gt, void=None, bound_th: float = DAVIS_BOUND_TH) -> tuple[float, float]:
+def boundary_precision_recall(
+    pred: npt.ArrayLike, gt: npt.ArrayLike, void: npt.ArrayLike | None = None, bound_th: float = DAVIS_BOUND_TH
+) -> tuple[float, float]:
     """Boundary precision and recall of DAVIS F (see `boundary_f_measure`)."""
-    pred, gt, void = _as_masks(pred, gt, void)
-    if void is not None:
-        pred = pred & ~void
-        gt = gt & ~void
-    radius = boundary_tolerance(pred.shape, bound_th)
-    fg, gt_b = boundary_points(pred), boundary_points(gt)
+    pred_mask, gt_mask = _non_void(pred, gt, void)
+    height, width = pred_mask.shape
+    radius = boundary_tolerance((height, width), bound_th)
+    fg, gt_b = boundary_points(pred_mask), boundary_points(gt_mask)
     if len(fg) == 0 and len(gt_b) == 0:
         return 1.0, 1.0
     if len(fg) == 0:
@@ -160,7 +168,9 @@ def boundary_precision_recall(pred, gt, void=None, bound_th: float = DAVIS_BOUND
     return _matched(fg, gt_b, radius) / len(fg), _matched(gt_b, fg, radius) / len(gt_b)
 
 
-def boundary_f_measure(pred, gt, void=None, bound_th: float = DAVIS_BOUND_TH) -> float:
+def boundary_f_measure(
+    pred: npt.ArrayLike, gt: npt.ArrayLike, void: npt.ArrayLike | None = None, bound_th: float = DAVIS_BOUND_TH
+) -> float:
     """DAVIS F: harmonic mean of boundary precision and recall, exactly as davis2017-evaluation `f_measure`.
 
     Void pixels are cleared from both masks first; boundaries come from seg2bmap
@@ -181,7 +191,7 @@ class DavisStatistics(NamedTuple):
     decay: float
 
 
-def davis_statistics(per_frame) -> DavisStatistics:
+def davis_statistics(per_frame: npt.ArrayLike) -> DavisStatistics:
     """Mean, recall (share of frames > 0.5) and decay of one object's per-frame J or F, in frame order.
 
     Source: davis2017-evaluation `utils.db_statistics`. Decay: the frames are cut into four
@@ -208,7 +218,9 @@ def _check_convention(convention: str) -> None:
         raise UsageError(f"unknown IoU convention {convention!r}", expected=" or ".join(CONVENTIONS))
 
 
-def sample_ious(inter, union, gt_present, convention: str) -> np.ndarray:
+def sample_ious(
+    inter: npt.ArrayLike, union: npt.ArrayLike, gt_present: npt.ArrayLike, convention: str
+) -> npt.NDArray[np.float64]:
     """Per-sample IoU under a named convention; NaN marks a sample the convention skips.
 
     `mttr`: absent-referent samples are NaN (skipped); union 0 scores 1.
@@ -216,11 +228,11 @@ def sample_ious(inter, union, gt_present, convention: str) -> np.ndarray:
     I = 0 and U = |prediction|); union 0 scores 0.
     """
     _check_convention(convention)
-    inter = np.asarray(inter, dtype=float)
-    union = np.asarray(union, dtype=float)
+    i = np.asarray(inter, dtype=np.float64)
+    u = np.asarray(union, dtype=np.float64)
     empty_score = 1.0 if convention == "mttr" else 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        iou = np.where(union > 0, inter / np.where(union > 0, union, 1), empty_score)
+        iou: npt.NDArray[np.float64] = np.where(u > 0, i / np.where(u > 0, u, 1), empty_score)
     if convention == "mttr":
         iou = np.where(np.asarray(gt_present, dtype=bool), iou, np.nan)
     return iou
@@ -235,7 +247,13 @@ def overall_iou(sum_inter: float, sum_union: float, convention: str) -> float:
     return 1.0 if convention == "mttr" else 0.0
 
 
-def iou_summary(inter, union, gt_present, convention: str, thresholds=PRECISION_THRESHOLDS) -> dict[str, float]:
+def iou_summary(
+    inter: npt.ArrayLike,
+    union: npt.ArrayLike,
+    gt_present: npt.ArrayLike,
+    convention: str,
+    thresholds: Iterable[float] = PRECISION_THRESHOLDS,
+) -> dict[str, float]:
     """A2D-style summary: overall IoU (sum I / sum U), mean IoU, precision@t, and the sample count.
 
     Both sums and means run over the samples the convention keeps (`sample_ious`).

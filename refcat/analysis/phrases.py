@@ -82,7 +82,8 @@ def phrase_instances(
     skipped: dict[tuple[str, int], None] = {}
     for inst in instances:
         referent = (inst.video_id, inst.object_id)
-        if actors.get(referent) is None or referent not in actions:
+        actor, action = actors.get(referent), actions.get(referent)
+        if actor is None or action is None:
             if referent not in skipped:
                 log.warning(
                     "%s: no actor-action code for %s object %d (it has sentences but no mask); no phrase variants",
@@ -101,7 +102,7 @@ def phrase_instances(
                         inst.video_id,
                         inst.object_id,
                         f"phrase:{level}",
-                        phrase(level, actors[referent], actions[referent]),
+                        phrase(level, actor, action),
                     )
                 )
         out.append(Instance(inst.dataset, inst.video_id, inst.object_id, f"phrase:full:{inst.source}", inst.text))

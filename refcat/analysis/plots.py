@@ -1,17 +1,22 @@
 """Matplotlib figures of the analysis (Agg, no pyplot state): each function takes the table its
-counterpart in `stats` / `ablation` / `evaluate` returns and gives a Figure; `png_bytes` renders one."""
+counterpart in `stats` / `ablation` / `per_sample` returns and gives a Figure; `png_bytes` renders one."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from refcat.analysis.metrics import iou_summary
 
 KIND_LABELS = {"trivial": "trivial", "non-trivial": "non-trivial", "no-re": "no RE", "wrong-object": "wrong object"}
+# The IoU thresholds K of `precision_curves`: 0.5, 0.55, ..., 0.95.
+CURVE_THRESHOLDS: tuple[float, ...] = tuple(np.linspace(0.5, 0.95, 10).tolist())
 
 
 def png_bytes(figure: Figure, dpi: int = 110) -> bytes:
@@ -20,7 +25,7 @@ def png_bytes(figure: Figure, dpi: int = 110) -> bytes:
     return buffer.getvalue()
 
 
-def _grouped_bars(ax, frame: pd.DataFrame, errors: dict[str, np.ndarray] | None = None) -> None:
+def _grouped_bars(ax: Axes, frame: pd.DataFrame, errors: dict[str, npt.NDArray[np.float64]] | None = None) -> None:
     """Bars of `frame`: one group per row, one bar per column (optionally with (2, n) error arrays per column)."""
     n_rows, n_cols = frame.shape
     width = 0.8 / max(n_cols, 1)
@@ -109,7 +114,7 @@ def difference_bars(table5: pd.DataFrame, measure: str = "mean_iou") -> Figure:
 
 
 def precision_curves(
-    table: pd.DataFrame, convention: str = "mttr", by: str = "source", thresholds=np.linspace(0.5, 0.95, 10)
+    table: pd.DataFrame, convention: str = "mttr", by: str = "source", thresholds: Sequence[float] = CURVE_THRESHOLDS
 ) -> Figure:
     """precision@K against K, one curve for all samples and one per value of `by` (at most 8)."""
     fig = Figure(figsize=(5, 3.5))

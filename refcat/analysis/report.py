@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from refcat.analysis import ablation, plots, stats
-from refcat.analysis.evaluate import summary_by_source
+from refcat.analysis.summaries import summary_by_source
 
 SUMMARY_COLUMNS = [
     "expressions",
@@ -44,16 +44,21 @@ def analysis_tables(
     confidence: float = 0.95,
 ) -> dict[str, pd.DataFrame]:
     """Every table the inputs allow, by title, in report order."""
-    boot = {"n_boot": n_boot, "seed": seed, "confidence": confidence}
     tables = {"Summary by expression source": summary_by_source(table, convention)[SUMMARY_COLUMNS]}
     sources = set(table["source"])
     originals = not all(ablation.is_variant(s) for s in sources)
     if labels is not None and originals:
-        tables["Trivial vs non-trivial referents"] = ablation.difficulty_table(table, labels, convention, **boot)
+        tables["Trivial vs non-trivial referents"] = ablation.difficulty_table(
+            table, labels, convention, n_boot=n_boot, seed=seed, confidence=confidence
+        )
     if by_expression is not None and len(by_expression) and originals:
-        tables["IoU by RE category"] = ablation.category_table(table, by_expression, convention, **boot)
+        tables["IoU by RE category"] = ablation.category_table(
+            table, by_expression, convention, n_boot=n_boot, seed=seed, confidence=confidence
+        )
     if any(ablation.parse_a2dre_plus_source(s) for s in sources):
-        tables["Table 5: A2Dre+ with vs without each category"] = ablation.table5(table, convention, **boot)
+        tables["Table 5: A2Dre+ with vs without each category"] = ablation.table5(
+            table, convention, n_boot=n_boot, seed=seed, confidence=confidence
+        )
     if labels is not None and any(ablation.phrase_level(s) for s in sources):
         tables["Table 6: phrase levels"] = ablation.table6(table, labels, convention)
     if labels is not None:
@@ -63,7 +68,7 @@ def analysis_tables(
     return tables
 
 
-def _figures(table, tables: dict[str, pd.DataFrame], convention: str) -> dict[str, bytes]:
+def _figures(table: pd.DataFrame, tables: dict[str, pd.DataFrame], convention: str) -> dict[str, bytes]:
     """PNG figures for the tables present, by the title of the table they illustrate."""
     figures = {"Summary by expression source": plots.precision_curves(table, convention)}
     for title, frame in tables.items():
@@ -78,7 +83,7 @@ def _figures(table, tables: dict[str, pd.DataFrame], convention: str) -> dict[st
     return {title: plots.png_bytes(fig) for title, fig in figures.items()}
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if isinstance(value, float):
         return "" if math.isnan(value) else f"{value:.4f}"
     if value is None or value is pd.NA:
@@ -98,7 +103,8 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 def html_table(frame: pd.DataFrame) -> str:
     """An HTML table (values escaped), floats to 4 decimals."""
-    return frame.to_html(na_rep="", float_format=lambda v: f"{v:.4f}", border=0, escape=True)
+    text: str = frame.to_html(na_rep="", float_format=lambda v: f"{v:.4f}", border=0, escape=True)
+    return text
 
 
 def render(
@@ -140,13 +146,19 @@ def write_report(
     labels: pd.DataFrame | None = None,
     by_expression: pd.DataFrame | None = None,
     convention: str = "mttr",
-    **options,
+    *,
+    title: str = "refcat report",
+    n_boot: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
 ) -> list[Path]:
-    """Write report.html and report.md into `out_dir`; returns their paths."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    page, md = render(table, labels, by_expression, convention, **options)
-    paths = [out_dir / "report.html", out_dir / "report.md"]
+    """Write report.html and report.md (`render`) into `out_dir`; returns their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    page, md = render(
+        table, labels, by_expression, convention, title=title, n_boot=n_boot, seed=seed, confidence=confidence
+    )
+    paths = [out / "report.html", out / "report.md"]
     paths[0].write_text(page, encoding="utf-8")
     paths[1].write_text(md + "\n", encoding="utf-8")
     return paths

@@ -154,10 +154,10 @@ def cooccurrence(labels: pd.DataFrame, dataset: str | None = None, conditional: 
     return matrix
 
 
-def dataset_statistics(labels: pd.DataFrame) -> dict:
+def dataset_statistics(labels: pd.DataFrame) -> dict[str, object]:
     """All of the above as plain Python values (for JSON)."""
 
-    def records(frame: pd.DataFrame) -> dict:
+    def records(frame: pd.DataFrame) -> dict[str, object]:
         frame = frame.astype(object).where(frame.notna(), None)
         return {
             (" / ".join(k) if isinstance(k, tuple) else str(k)): v for k, v in frame.to_dict(orient="index").items()

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Row, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from refcat.errors import PermissionDenied, UsageError
@@ -43,7 +43,7 @@ class User:
         return self.role == "admin"
 
 
-def _user(row: UserRow | Row) -> User:
+def _user(row: UserRow) -> User:
     return User(row.id, row.name, row.role)
 
 
@@ -88,18 +88,19 @@ def list_users(store: Store) -> list[User]:
 
 def get_user(store: Store, name: str) -> User:
     with store.session() as session:
-        return _user(user_row(session, name))
+        return stored_user(session, name)
 
 
-def user_row(session: Session, user: User | str) -> Row:
-    """The stored (id, name, role) of a user given by name or `User`; a `User` must match the store exactly."""
+def stored_user(session: Session, user: User | str) -> User:
+    """The stored account of a user given by name or `User`; a `User` must match the store exactly."""
     name = user.name if isinstance(user, User) else user
     row = session.execute(select(UserRow.id, UserRow.name, UserRow.role).where(UserRow.name == name)).first()
     if row is None:
         raise PermissionDenied(f"unknown user {name!r}")
-    if isinstance(user, User) and (user.id, user.role) != (row.id, row.role):
+    found = User(*row)
+    if isinstance(user, User) and user != found:
         raise PermissionDenied(f"user {name!r} does not match the store's account")
-    return row
+    return found
 
 
 def authenticate(store: Store, name: str, password: str) -> str:
@@ -135,7 +136,7 @@ def user_for_token(store: Store, token: str, idle_timeout: timedelta | None = No
             raise PermissionDenied("session expired", expected="log in again")
         if now - row.last_seen > _TOUCH_INTERVAL:
             row.last_seen = now
-        return _user(session.get(UserRow, row.user_pk))
+        return _user(session.get_one(UserRow, row.user_pk))
 
 
 def logout(store: Store, token: str) -> None:

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import pandas as pd
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from refcat.annotate.accounts import User, user_row
+from refcat.annotate.accounts import User, stored_user
 from refcat.annotate.state import (
     LABEL_ROUND,
     QUESTION_SETS,
@@ -63,8 +64,6 @@ __all__ = [
     "select_instances",
 ]
 
-# Demo accounts (name -> password, role): for the bundled demo data only.
-
 
 def select_instances(
     store: Store,
@@ -94,8 +93,8 @@ def select_instances(
         return list(session.scalars(query))
 
 
-def _admin_row(session, user: User | str, action: str) -> UserRow:
-    row = user_row(session, user)
+def _admin_row(session: Session, user: User | str, action: str) -> User:
+    row = stored_user(session, user)
     if row.role != "admin":
         raise PermissionDenied(f"{row.name} is not an admin; only admins may {action}")
     return row

@@ -7,19 +7,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
 
-from sqlalchemy import select
-
-from refcat.annotate.accounts import create_user
-from refcat.annotate.campaigns import create_campaign, get_campaign, select_instances
+from refcat.annotate.accounts import create_user, list_users
+from refcat.annotate.campaigns import create_campaign, get_campaign, list_campaigns, select_instances
 from refcat.datasets.readers import open_reader
 from refcat.errors import StoreError
 from refcat.store.database import Store, open_store
 from refcat.store.importing import Progress, import_reader
 from refcat.store.instances import ImportCounts
-from refcat.store.schema import CampaignRow, UserRow
 
-DEMO_USERS = {
+DEMO_USERS = {  # name -> (password, role), for the demo data only
     "admin": ("admin", "admin"),
     "ann1": ("ann1", "annotator"),
     "ann2": ("ann2", "annotator"),
@@ -28,20 +26,26 @@ DEMO_USERS = {
 DEMO_CAMPAIGN = "demo"
 
 
-def create_demo_project(store: Store) -> dict:
+class DemoProject(TypedDict):
+    """What `create_demo_project` reports."""
+
+    users: dict[str, str]  # name -> password
+    campaign: str
+    instances: int
+    created: list[str]  # what was new, e.g. "user ann1", "campaign demo"
+
+
+def create_demo_project(store: Store) -> DemoProject:
     """Demo accounts (admin/admin, ann1/ann1, ann2/ann2, ann3/ann3: demo passwords only) and a
     campaign "demo" over every stored instance of the "demo" dataset. Idempotent: what exists is kept.
-    Returns {"users": {name: password}, "campaign": name, "instances": n, "created": [what was new]}."""
+    Returns what it did (DemoProject)."""
     created = []
-    with store.session() as session:
-        existing = set(session.scalars(select(UserRow.name).where(UserRow.name.in_(list(DEMO_USERS)))))
+    existing = {user.name for user in list_users(store)}
     for name, (password, role) in DEMO_USERS.items():
         if name not in existing:
             create_user(store, name, password, role=role)
             created.append(f"user {name}")
-    with store.session() as session:
-        has_campaign = session.scalar(select(CampaignRow.id).where(CampaignRow.name == DEMO_CAMPAIGN)) is not None
-    if not has_campaign:
+    if DEMO_CAMPAIGN not in {campaign.name for campaign in list_campaigns(store)}:
         keys = select_instances(store, dataset="demo")
         if not keys:
             raise StoreError(
@@ -59,7 +63,9 @@ def create_demo_project(store: Store) -> dict:
     }
 
 
-def build_demo_store(url: str | Path, data: str | Path, progress: Progress = iter) -> tuple[Store, ImportCounts, dict]:
+def build_demo_store(
+    url: str | Path, data: str | Path, progress: Progress = iter
+) -> tuple[Store, ImportCounts, DemoProject]:
     """Import the demo dataset at `data` into the store at `url` and add the demo project.
 
     Returns the open store, what the import did and `create_demo_project`'s summary.

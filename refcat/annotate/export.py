@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from refcat.analysis.consensus import OK, release_frame
 from refcat.annotate.labels import events_table, final_labels
-from refcat.annotate.state import Campaign
+from refcat.annotate.state import Campaign, campaign_name
 from refcat.datasets.release import write_release
 from refcat.errors import UsageError
 from refcat.store.database import Store
@@ -57,9 +57,7 @@ def consensus_release(store: Store, campaign: Campaign | str) -> ReleaseLabels:
     """The campaign's final labels as released-format rows (see module doc)."""
     final = final_labels(store, campaign)
     if final.empty:
-        raise UsageError(
-            f"campaign {campaign if isinstance(campaign, str) else campaign.name!r} has no labels to release"
-        )
+        raise UsageError(f"campaign {campaign_name(campaign)!r} has no labels to release")
     table = final.assign(
         status=[OK if label is not None else status for label, status in zip(final["label"], final["status"])],
         label=final["label"].fillna(""),

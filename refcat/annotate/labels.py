@@ -14,22 +14,26 @@ so agreement is measured on annotators' answers only; `final_labels` uses them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
 import pandas as pd
 from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 from refcat.analysis.consensus import OK, TOO_FEW, consensus
-from refcat.annotate.accounts import User, user_row
+from refcat.annotate.accounts import User, stored_user
 from refcat.annotate.state import (
     LABEL_ROUND,
     REVISION_ROUND,
     Campaign,
     CampaignState,
     QueueItem,
+    Round,
     asked,
     auto_answers,
+    campaign_name,
     campaign_row,
     fields_of,
     instance_events,
@@ -37,6 +41,7 @@ from refcat.annotate.state import (
     instance_row,
     last_round,
     load_state,
+    retracted,
     revision_fields,
     round_answers,
     round_rows,
@@ -44,7 +49,7 @@ from refcat.annotate.state import (
 from refcat.errors import PermissionDenied, StoreError, UsageError
 from refcat.store.database import Store
 from refcat.store.retry import retry_transient
-from refcat.store.schema import LabelEventRow, utcnow
+from refcat.store.schema import CampaignRow, LabelEventRow, RoundRow, utcnow
 from refcat.taxonomy import FIELD_VALUES
 
 __all__ = [
@@ -81,7 +86,7 @@ def queue(store: Store, user: User | str, campaign: Campaign | str) -> list[Queu
     """The user's queue in the current round: all their instances in round 1; in round 2 only
     those where they disagreed with another annotator. Empty for users outside the campaign."""
     with store.session() as session:
-        reader = user_row(session, user)
+        reader = stored_user(session, user)
         blind = last_round(session, campaign_row(session, campaign).id).number == LABEL_ROUND
         # In the blind round a queue depends only on the user's own and automatic answers.
         state = load_state(session, campaign, user_pk=reader.id, with_others=not blind)
@@ -108,7 +113,7 @@ def revision_questions(store: Store, user: User | str, campaign: Campaign | str,
     """The fields where the user's round 1 answer differs from another annotator's (empty
     while round 1 is open, since nobody may compare answers yet)."""
     with store.session() as session:
-        name = user_row(session, user).name
+        name = stored_user(session, user).name
         inst = instance_row(session, instance_key)
         state = load_state(session, campaign, instance_pk=inst.id)
     if state.round.number == LABEL_ROUND:
@@ -131,11 +136,11 @@ class _InstanceFacts:
 
 # Per store: (campaign name, instance key) -> _InstanceFacts, so that answering reads only
 # what can change (the user, the round). Weak keys: the cache goes with its Store object.
-_FACTS: WeakKeyDictionary = WeakKeyDictionary()
+_FACTS: WeakKeyDictionary[Store, dict[tuple[str, str], _InstanceFacts]] = WeakKeyDictionary()
 
 
-def _facts(store: Store, session, campaign: Campaign | str, instance_key: str) -> _InstanceFacts:
-    name = campaign.name if isinstance(campaign, Campaign) else campaign
+def _facts(store: Store, session: Session, campaign: Campaign | str, instance_key: str) -> _InstanceFacts:
+    name = campaign_name(campaign)
     cache = _FACTS.setdefault(store, {})
     facts = cache.get((name, instance_key))
     if facts is None:
@@ -171,47 +176,51 @@ def record_answer(
     has been closed since is refused rather than filed in the next one.
     """
     with store.session() as session:
-        urow = user_row(session, user)
+        account = stored_user(session, user)
         facts = _facts(store, session, campaign, instance_key)
         number = _check_open(facts.campaign, last_round(session, facts.campaign_pk), round)
-        if urow.name not in facts.raters:
+        if account.name not in facts.raters:
             raise PermissionDenied(
-                f"instance {instance_key!r} is not assigned to {urow.name} in campaign {facts.campaign!r}"
+                f"instance {instance_key!r} is not assigned to {account.name} in campaign {facts.campaign!r}"
             )
         if number != LABEL_ROUND:
             first = round_answers(
                 instance_events(session, facts.campaign_pk, facts.instance_pk, first_round=True), LABEL_ROUND
             )
-            if not revision_fields(facts.fields, first, facts.raters, urow.name, instance_key):
+            if not revision_fields(facts.fields, first, facts.raters, account.name, instance_key):
                 raise PermissionDenied(
-                    f"instance {instance_key!r} is not in {urow.name}'s revision queue (no disagreement there)"
+                    f"instance {instance_key!r} is not in {account.name}'s revision queue (no disagreement there)"
                 )
         _check_value(field, value, list(facts.asked), instance_key)
-        event_id = session.execute(
-            insert(LabelEventRow).returning(LabelEventRow.id),
-            dict(
-                campaign_pk=facts.campaign_pk,
-                instance_pk=facts.instance_pk,
-                user_pk=urow.id,
-                round=number,
-                kind="answer",
-                field=field,
-                value=value,
-                created_at=utcnow(),
-            ),
-        ).scalar_one()
+        event_id = _append_event(
+            session,
+            campaign_pk=facts.campaign_pk,
+            instance_pk=facts.instance_pk,
+            user_pk=account.id,
+            round=number,
+            kind="answer",
+            field=field,
+            value=value,
+        )
         # Re-read the round inside the writing transaction: a close that won the race wins.
         _check_open(facts.campaign, last_round(session, facts.campaign_pk, lock=True), number)
         return event_id
 
 
-def _check_open(campaign_name: str, last, expected: int | None) -> int:
-    """The number of the open round `last` (number, closed_at); refuses a finished campaign
-    or, when `expected` is given, a round other than the open one."""
+def _append_event(session: Session, **values: object) -> int:
+    """Append one label event (the columns of LabelEventRow but its id and time); returns its id."""
+    return session.execute(
+        insert(LabelEventRow).returning(LabelEventRow.id), {**values, "created_at": utcnow()}
+    ).scalar_one()
+
+
+def _check_open(name: str, last: Round, expected: int | None) -> int:
+    """The number of campaign `name`'s latest round `last`; refuses a finished campaign or, when
+    `expected` is given, a round other than the open one."""
     if last.closed_at is not None:
-        raise StoreError(f"campaign {campaign_name!r} is finished: no answers are taken")
+        raise StoreError(f"campaign {name!r} is finished: no answers are taken")
     if expected is not None and expected != last.number:
-        raise StoreError(f"round {expected} of campaign {campaign_name!r} is closed (round {last.number} is open)")
+        raise StoreError(f"round {expected} of campaign {name!r} is closed (round {last.number} is open)")
     return last.number
 
 
@@ -228,38 +237,37 @@ def _check_value(field: str, value: str, asked: list[str], instance_key: str) ->
 def undo_last(store: Store, user: User | str, campaign: Campaign | str) -> Undone:
     """Retract the user's latest standing answer in the open round by appending an undo event."""
     with store.session() as session:
-        urow = user_row(session, user)
+        account = stored_user(session, user)
         crow = campaign_row(session, campaign)
         number = _check_open(crow.name, last_round(session, crow.id), None)
-        state = load_state(session, crow.name, user_pk=urow.id, with_others=False)
-        retracted = {e.retracts for e in state.events if e.kind == "undo"}
+        state = load_state(session, crow.name, user_pk=account.id, with_others=False)
+        taken_back = retracted(state.events)
         mine = [
             e
             for e in state.events
-            if e.kind == "answer" and e.annotator == urow.name and e.round == number and e.id not in retracted
+            if e.kind == "answer" and e.annotator == account.name and e.round == number and e.id not in taken_back
         ]
         if not mine:
-            raise UsageError(f"nothing to undo for {urow.name} in round {number} of {crow.name!r}")
+            raise UsageError(f"nothing to undo for {account.name} in round {number} of {crow.name!r}")
         last = max(mine, key=lambda e: e.id)
-        inst = instance_row(session, last.instance)
-        event = LabelEventRow(
+        event_id = _append_event(
+            session,
             campaign_pk=crow.id,
-            instance_pk=inst.id,
-            user_pk=urow.id,
+            instance_pk=instance_row(session, last.instance).id,
+            user_pk=account.id,
             round=number,
             kind="undo",
             field=last.field,
             value=last.value,
             retracts=last.id,
-            created_at=utcnow(),
         )
-        session.add(event)
-        session.flush()
         _check_open(crow.name, last_round(session, crow.id, lock=True), number)
-        return Undone(event.id, last.id, last.instance, last.field, last.value)
+        return Undone(event_id, last.id, last.instance, last.field, last.value)
 
 
-def _may_read_others(reader, crow, rounds, state: CampaignState, instance_key: str) -> None:
+def _may_read_others(
+    reader: User, crow: CampaignRow, rounds: list[RoundRow], state: CampaignState, instance_key: str
+) -> None:
     if rounds[0].closed_at is None:
         raise PermissionDenied(f"round 1 of {crow.name!r} is blind: answers of others are hidden until it is closed")
     if reader.role != "admin" and reader.name not in state.annotators_of(instance_key):
@@ -280,10 +288,10 @@ def answers(
     carrying over. Reading another annotator's answers is refused while round 1 is open.
     """
     with store.session() as session:
-        reader = user_row(session, user)
+        reader = stored_user(session, user)
         crow = campaign_row(session, campaign)
         inst = instance_row(session, instance_key)
-        target = reader if annotator in (None, reader.name) else user_row(session, annotator)
+        target = reader if annotator in (None, reader.name) else stored_user(session, annotator)
         state = load_state(session, crow.name, instance_pk=inst.id, user_pk=target.id, with_others=False)
         if target.id != reader.id:
             _may_read_others(reader, crow, round_rows(session, crow.id), state, instance_key)
@@ -297,7 +305,7 @@ def others_answers(
     """The other annotators' answers on an instance ({name: {field: value}}), for revision:
     refused while the blind round is open. Round 1 answers by default."""
     with store.session() as session:
-        reader = user_row(session, user)
+        reader = stored_user(session, user)
         crow = campaign_row(session, campaign)
         inst = instance_row(session, instance_key)
         state = load_state(session, crow.name, instance_pk=inst.id)
@@ -308,7 +316,7 @@ def others_answers(
     }
 
 
-def _frame(rows: list[dict], columns: list[str], nullable: tuple[str, ...] = ()) -> pd.DataFrame:
+def _frame(rows: Sequence[Mapping[str, object]], columns: list[str], nullable: tuple[str, ...] = ()) -> pd.DataFrame:
     """A table whose `nullable` columns keep None (object dtype) rather than becoming NaN."""
     return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object if c in nullable else None) for c in columns})
 
@@ -318,7 +326,7 @@ def _state(store: Store, campaign: Campaign | str) -> CampaignState:
         return load_state(session, campaign)
 
 
-def _label_rows(state: CampaignState, number: int) -> list[dict]:
+def _label_rows(state: CampaignState, number: int) -> list[dict[str, str]]:
     return [
         {"item": key, "annotator": name, "field": f, "label": v}
         for (name, key), given in state.answers(number).items()
@@ -375,7 +383,7 @@ def events_table(store: Store, campaign: Campaign | str | None = None) -> pd.Dat
     rows = []
     for name in names:
         state = _state(store, name)
-        retracted = {e.retracts for e in state.events if e.kind == "undo"}
+        taken_back = retracted(state.events)
         rows += [
             {
                 "event_id": e.id,
@@ -389,7 +397,7 @@ def events_table(store: Store, campaign: Campaign | str | None = None) -> pd.Dat
                 "kind": e.kind,
                 "reason": e.reason,
                 "retracts": e.retracts,
-                "retracted": e.id in retracted,
+                "retracted": e.id in taken_back,
             }
             for e in state.events
         ]
@@ -400,7 +408,12 @@ def events_table(store: Store, campaign: Campaign | str | None = None) -> pd.Dat
     return table.sort_values("event_id", ignore_index=True)
 
 
-def _adjudications(state: CampaignState) -> dict[tuple[str, str], tuple[str, str]]:
+def _votes(given: dict[tuple[str, str], dict[str, str]], raters: list[str], key: str, field: str) -> dict[str, str]:
+    """{annotator: value} of the `raters` who answered `field` on instance `key` in `given`."""
+    return {name: given[(name, key)][field] for name in raters if field in given.get((name, key), {})}
+
+
+def _adjudications(state: CampaignState) -> dict[tuple[str, str], tuple[str, str | None]]:
     return {(e.instance, e.field): (e.value, e.reason) for e in state.events if e.kind == "adjudication"}
 
 
@@ -415,10 +428,10 @@ def disagreements(store: Store, campaign: Campaign | str, round: int | None = No
     adjudicated = _adjudications(state)
     majorities = _majorities(state, number)
     rows = []
-    for key in sorted(state.positions, key=state.positions.get):
+    for key in state.keys_in_order():
         raters = state.annotators_of(key)
         for f in state.questions(key, auto):
-            votes = {name: given[(name, key)][f] for name in raters if f in given.get((name, key), {})}
+            votes = _votes(given, raters, key, f)
             rows.append(
                 {
                     "item": key,
@@ -452,7 +465,7 @@ def adjudicate(
     if not reason or not reason.strip():
         raise UsageError("an adjudication needs a reason")
     with store.session() as session:
-        admin = user_row(session, admin_user)
+        admin = stored_user(session, admin_user)
         if admin.role != "admin":
             raise PermissionDenied(f"{admin.name} is not an admin; only admins adjudicate")
         crow = campaign_row(session, campaign)
@@ -464,7 +477,8 @@ def adjudicate(
         if not state.annotators_of(instance_key):
             raise StoreError(f"instance {instance_key!r} is not in campaign {crow.name!r}")
         _check_value(field, value, list(state.campaign.fields), instance_key)
-        event = LabelEventRow(
+        return _append_event(
+            session,
             campaign_pk=crow.id,
             instance_pk=inst.id,
             user_pk=admin.id,
@@ -473,11 +487,7 @@ def adjudicate(
             field=field,
             value=value,
             reason=reason.strip(),
-            created_at=utcnow(),
         )
-        session.add(event)
-        session.flush()
-        return event.id
 
 
 def final_labels(store: Store, campaign: Campaign | str) -> pd.DataFrame:
@@ -492,11 +502,12 @@ def final_labels(store: Store, campaign: Campaign | str) -> pd.DataFrame:
     adjudicated = _adjudications(state)
     majorities = _majorities(state, state.round.number)
     rows = []
-    for key in sorted(state.positions, key=state.positions.get):
+    for key in state.keys_in_order():
         raters = state.annotators_of(key)
         for f in state.campaign.fields:
-            votes = {name: given[(name, key)][f] for name in raters if f in given.get((name, key), {})}
+            votes = _votes(given, raters, key, f)
             majority, status = majorities.get((key, f), (None, TOO_FEW))
+            label: str | None
             if (key, f) in adjudicated:
                 label, reason = adjudicated[(key, f)]
                 source = "adjudication"
@@ -529,22 +540,20 @@ def instance_text(store: Store, instance_key: str) -> str:
 
 def automatic_answers(store: Store, campaign: Campaign | str, instance_key: str) -> dict[str, str]:
     """{field: value} of the automatic answers on an instance (e.g. trivial for a single object)."""
-    name = campaign.name if isinstance(campaign, Campaign) else campaign
     with store.session() as session:
-        state = load_state(session, name, instance_pk=instance_row(session, instance_key).id)
+        state = load_state(session, campaign, instance_pk=instance_row(session, instance_key).id)
     return state.auto_answers().get(instance_key, {})
 
 
 def revised_answers(store: Store, user: User, campaign: Campaign | str, instance_key: str) -> dict[str, str]:
     """{field: value} the user gave in the revision round itself (revisions and confirmations),
     without the first answers that carry over where they have not answered yet."""
-    name = campaign.name if isinstance(campaign, Campaign) else campaign
     with store.session() as session:
         state = load_state(
             session,
-            name,
+            campaign,
             instance_pk=instance_row(session, instance_key).id,
-            user_pk=user_row(session, user).id,
+            user_pk=stored_user(session, user).id,
             with_others=False,
         )
     return state.round_answers(REVISION_ROUND).get((user.name, instance_key), {})

@@ -17,10 +17,12 @@ Conventions:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Row, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from refcat.errors import StoreError
@@ -101,8 +103,12 @@ class Event:
     time: datetime
 
 
+def campaign_name(campaign: Campaign | str) -> str:
+    return campaign.name if isinstance(campaign, Campaign) else campaign
+
+
 def campaign_row(session: Session, campaign: Campaign | str) -> CampaignRow:
-    name = campaign.name if isinstance(campaign, Campaign) else campaign
+    name = campaign_name(campaign)
     row = session.scalar(select(CampaignRow).where(CampaignRow.name == name))
     if row is None:
         raise StoreError(f"unknown campaign {name!r}", expected="a campaign created with `refcat campaign create`")
@@ -125,17 +131,19 @@ def round_rows(session: Session, campaign_pk: int, lock: bool = False) -> list[R
     return list(session.scalars(query))
 
 
-def last_round(session: Session, campaign_pk: int, lock: bool = False) -> Row:
-    """(number, closed_at) of the campaign's latest round; `lock` as in `round_rows`."""
+def last_round(session: Session, campaign_pk: int, lock: bool = False) -> Round:
+    """The campaign's latest round, read afresh (not from the session's identity map); `lock` as in
+    `round_rows`."""
     query = (
-        select(RoundRow.number, RoundRow.closed_at)
+        select(RoundRow.number, RoundRow.kind, RoundRow.opened_at, RoundRow.closed_at)
         .where(RoundRow.campaign_pk == campaign_pk)
         .order_by(RoundRow.number.desc())
         .limit(1)
     )
     if lock:
         query = query.with_for_update(read=True)
-    return session.execute(query).one()
+    number, kind, opened_at, closed_at = session.execute(query).one()
+    return Round(number, kind, closed_at is None, opened_at, closed_at)
 
 
 def to_round(row: RoundRow) -> Round:
@@ -157,7 +165,7 @@ def to_campaign(session: Session, row: CampaignRow) -> Campaign:
         .order_by(UserRow.name)
     )
     positions = session.scalars(select(AssignmentRow.position).where(AssignmentRow.campaign_pk == row.id).distinct())
-    creator = None if row.created_by is None else session.get(UserRow, row.created_by).name
+    creator = None if row.created_by is None else session.get_one(UserRow, row.created_by).name
     return Campaign(
         id=row.id,
         name=row.name,
@@ -187,18 +195,23 @@ def asked(fields: tuple[str, ...], automatic: dict[str, str]) -> list[str]:
     return [f for f in fields if f not in automatic]
 
 
+def retracted(events: list[Event]) -> set[int]:
+    """The ids of the events that an undo event takes back."""
+    return {e.retracts for e in events if e.kind == "undo" and e.retracts is not None}
+
+
 def round_answers(events: list[Event], number: int) -> dict[tuple[str, str], dict[str, str]]:
     """(annotator, instance) -> {field: value}: the latest unretracted answer of round `number`."""
-    retracted = {e.retracts for e in events if e.kind == "undo"}
+    taken_back = retracted(events)
     out: dict[tuple[str, str], dict[str, str]] = {}
     for e in sorted(events, key=lambda e: e.id):
-        if e.kind == "answer" and e.round == number and e.id not in retracted:
+        if e.kind == "answer" and e.round == number and e.id not in taken_back:
             out.setdefault((e.annotator, e.instance), {})[e.field] = e.value
     return out
 
 
 def revision_fields(
-    fields: tuple[str, ...], first: dict[tuple[str, str], dict[str, str]], raters: list[str], user: str, key: str
+    fields: tuple[str, ...], first: dict[tuple[str, str], dict[str, str]], raters: Sequence[str], user: str, key: str
 ) -> list[str]:
     """Questions where `user`'s round 1 answer on `key` differs from another rater's."""
     mine = first.get((user, key), {})
@@ -230,6 +243,10 @@ class CampaignState:
 
     def annotators_of(self, key: str) -> list[str]:
         return self.raters.get(key, [])
+
+    def keys_in_order(self) -> list[str]:
+        """The loaded instances' keys in campaign order."""
+        return sorted(self.positions, key=self.positions.__getitem__)
 
     def auto_answers(self) -> dict[str, dict[str, str]]:
         return auto_answers(self.events)
@@ -287,7 +304,7 @@ EVENT_COLUMNS = (
 )
 
 
-def to_events(rows) -> list[Event]:
+def to_events(rows: Iterable[Sequence[Any]]) -> list[Event]:
     """Events from rows of EVENT_COLUMNS."""
     return [Event(i, key, name or AUTO, *rest) for i, key, name, *rest in rows]
 

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from refcat.annotate.accounts import User, user_row
+from refcat.annotate.accounts import User, stored_user
 from refcat.categorize import augment as aug
 from refcat.categorize.edits import normalise_spaces
 from refcat.errors import PermissionDenied, StoreError, UsageError
@@ -34,6 +35,7 @@ from refcat.store.variant_schema import VariantEventRow, VariantRow
 
 GENERATED, IMPORT, ACCEPT, EDIT, WRITE, REJECT = "generated", "import", "accept", "edit", "write", "reject"
 DECISIONS = (ACCEPT, EDIT, WRITE, REJECT)
+PERSON = (IMPORT, *DECISIONS)  # the kinds of a person's decision (a released text counts as one)
 _STATUS = {ACCEPT: aug.ACCEPTED, EDIT: aug.EDITED, WRITE: aug.WRITTEN, REJECT: aug.REJECTED, IMPORT: aug.IMPORTED}
 HISTORY_COLUMNS = ["time", "kind", "author", "text", "flags", "note"]
 
@@ -60,7 +62,7 @@ def _latest(events: list[VariantEventRow], kinds: Iterable[str]) -> VariantEvent
     return next((e for e in reversed(events) if e.kind in kinds), None)
 
 
-def _events(session, variant_pk: int) -> list[VariantEventRow]:
+def _events(session: Session, variant_pk: int) -> list[VariantEventRow]:
     return list(
         session.scalars(
             select(VariantEventRow).where(VariantEventRow.variant_pk == variant_pk).order_by(VariantEventRow.id)
@@ -68,7 +70,7 @@ def _events(session, variant_pk: int) -> list[VariantEventRow]:
     )
 
 
-def _variant_row(session, rows: dict[str, VariantRow], v: aug.Variant) -> VariantRow:
+def _variant_row(session: Session, rows: dict[str, VariantRow], v: aug.Variant) -> VariantRow:
     """The stored row of variant `v`, created (with its identity, never changed later) when new."""
     if v.key not in rows:
         rows[v.key] = VariantRow(
@@ -85,6 +87,17 @@ def _variant_row(session, rows: dict[str, VariantRow], v: aug.Variant) -> Varian
         session.add(rows[v.key])
         session.flush()
     return rows[v.key]
+
+
+def _add_event(
+    session: Session, variant_pk: int, kind: str, text: str | None, flags: str, note: str, user_pk: int | None = None
+) -> None:
+    """Append one event to a variant's history, stamped now (`user_pk` None: the builder or an import)."""
+    session.add(
+        VariantEventRow(
+            variant_pk=variant_pk, kind=kind, text=text, flags=flags, note=note, user_pk=user_pk, created_at=utcnow()
+        )
+    )
 
 
 def save_generated(store: Store, variants: Iterable[aug.Variant]) -> SaveCounts:
@@ -104,38 +117,36 @@ def save_generated(store: Store, variants: Iterable[aug.Variant]) -> SaveCounts:
                 continue
             if last is not None:
                 counts.regenerated += 1
-                if _latest(events, [IMPORT, *DECISIONS]) is not None:
+                if _latest(events, PERSON) is not None:
                     counts.kept_human += 1
-            session.add(
-                VariantEventRow(
-                    variant_pk=row.id,
-                    kind=GENERATED,
-                    text=v.text,
-                    flags=flags,
-                    note=v.note,
-                    user_pk=None,
-                    created_at=utcnow(),
-                )
-            )
+            _add_event(session, row.id, GENERATED, v.text, flags, v.note)
     return counts
 
 
-def _variant(session, key: str) -> VariantRow:
+def _variant(session: Session, key: str) -> VariantRow:
     row = session.scalar(select(VariantRow).where(VariantRow.key == key))
     if row is None:
         raise StoreError(f"no A2Dre+ variant {key!r}", expected="a key listed by variant_table")
     return row
 
 
-def _state(row: VariantRow, events: list[VariantEventRow]) -> dict:
+def _shown_text(events: list[VariantEventRow]) -> str | None:
+    """The text a variant shows: that of a person's latest decision, unless a rejection, else the builder's latest."""
+    decided = _latest(events, PERSON)
+    shown = decided if decided is not None and decided.kind != REJECT else _latest(events, [GENERATED])
+    return None if shown is None else shown.text
+
+
+def _state(row: VariantRow, events: list[VariantEventRow]) -> dict[str, object]:
+    """The variant's row of `variant_table`."""
     generated = _latest(events, [GENERATED])
-    decided = _latest(events, [IMPORT, *DECISIONS])
-    shown = decided if decided is not None and decided.kind != REJECT else generated
-    text = shown.text if shown is not None else None
+    decided = _latest(events, PERSON)
+    text = _shown_text(events)
     flags = generated.flags if generated is not None else ""
     note = generated.note if generated is not None else ""
     if decided is not None and decided.kind in (EDIT, WRITE, IMPORT):
         flags, note = decided.flags, decided.note
+    origin: str | None
     if decided is not None:
         status = _STATUS[decided.kind]
         origin = "human" if decided.kind in (EDIT, WRITE, IMPORT) else "generated"
@@ -187,7 +198,7 @@ def history(store: Store, key: str) -> pd.DataFrame:
             (
                 e.created_at,
                 e.kind,
-                names.get(e.user_pk, "builder" if e.kind == GENERATED else "import"),
+                names[e.user_pk] if e.user_pk is not None else "builder" if e.kind == GENERATED else "import",
                 e.text,
                 e.flags,
                 e.note,
@@ -202,37 +213,26 @@ def review(store: Store, user: User | str, key: str, decision: str, text: str | 
     if decision not in DECISIONS:
         raise UsageError(f"unknown review decision {decision!r}", expected=" | ".join(DECISIONS))
     with store.session() as session:
-        author = user_row(session, user)
+        author = stored_user(session, user)
         if author.role != "admin":
             raise PermissionDenied(f"user {author.name!r} may not review A2Dre+ variants", expected="an admin")
         row = _variant(session, key)
-        current = _state(row, _events(session, row.id))
+        flags = ""
         if decision == ACCEPT:
-            if current["text"] is None:
+            text = _shown_text(_events(session, row.id))
+            if text is None:
                 raise UsageError(f"variant {key} has no text to accept", expected="write it instead")
-            text = current["text"]
         elif decision in (EDIT, WRITE):
-            text = normalise_spaces(text or "")
-            if not text:
+            phrase = normalise_spaces(text or "")
+            if not phrase:
                 raise UsageError(f"an {decision} of variant {key} needs a text", expected="a non-empty phrase")
-            if "\n" in text or "\r" in text:
+            if "\n" in phrase or "\r" in phrase:
                 raise UsageError("a variant is one line", expected="a phrase without line breaks")
+            flags, note = _checked(row.original, phrase, row.category, row.original_side, note)
+            text = phrase
         else:
             text = None
-        flags = ""
-        if decision in (EDIT, WRITE):
-            flags, note = _checked(row.original, text, row.category, row.original_side, note)
-        session.add(
-            VariantEventRow(
-                variant_pk=row.id,
-                kind=decision,
-                text=text,
-                flags=flags,
-                note=note,
-                user_pk=author.id,
-                created_at=utcnow(),
-            )
-        )
+        _add_event(session, row.id, decision, text, flags, note, author.id)
 
 
 def _checked(original: str, text: str, category: str, original_side: str, note: str) -> tuple[str, str]:
@@ -258,10 +258,11 @@ def import_a2dre_plus(store: Store, directory: str | Path, dataset: str = "a2d")
     table = read_a2dre_plus(directory)
     pairs: dict[tuple[str, str, int, int], dict[str, str]] = {}
     for inst in a2dre_plus_instances(table, dataset):
-        _, category, polarity, *k = inst.source.split(":")
-        pairs.setdefault((category, inst.video_id, inst.object_id, int(k[0]) if k else 0), {})[polarity] = inst.text
+        _, category, polarity, *rest = inst.source.split(":")
+        k = int(rest[0]) if rest else 0
+        pairs.setdefault((category, inst.video_id, inst.object_id, k), {})[polarity] = inst.text
     counts: dict[tuple[str, int, int], dict[str, int]] = {}
-    for (category, video_id, object_id, k), sides in pairs.items():
+    for (_, video_id, object_id, k), sides in pairs.items():
         for text in set(sides.values()):
             tally = counts.setdefault((video_id, object_id, k), {})
             tally[text.lower()] = tally.get(text.lower(), 0) + 1
@@ -299,17 +300,7 @@ def _save_imported(store: Store, variants: list[aug.Variant]) -> int:
             last = _latest(_events(session, row.id), [IMPORT])
             if last is not None and last.text == v.text:
                 continue
-            session.add(
-                VariantEventRow(
-                    variant_pk=row.id,
-                    kind=IMPORT,
-                    text=v.text,
-                    flags=",".join(v.flags),
-                    note=v.note,
-                    user_pk=None,
-                    created_at=utcnow(),
-                )
-            )
+            _add_event(session, row.id, IMPORT, v.text, ",".join(v.flags), v.note)
             imported += 1
     return imported
 

@@ -1,9 +1,10 @@
 """The `refcat` command: one subcommand a job, each a thin call into the library.
 
 The CLI sits on top of every other package. Each module here registers one group of
-subcommands (`register(subparsers)`); handlers import heavy libraries (torch) inside
-their body, never at module import, so that `refcat --help` starts fast.
-A `RefcatError` becomes one line on stderr and exit code 2.
+subcommands (`register(subparsers)`); a handler is named `cmd_` + its command words
+(`cmd_campaign_create`) and imports heavy libraries (torch) inside its body, never at
+module import, so that `refcat --help` starts fast. The options follow one grammar
+(refcat.cli.common). A `RefcatError` becomes one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import sys
 from importlib import import_module
 
+from refcat.cli.common import RefcatParser
 from refcat.errors import RefcatError
 
 COMMAND_MODULES = (
@@ -27,7 +29,7 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = RefcatParser(
         prog="refcat",
         description="Referring expressions for video object segmentation: annotate, agree, augment, train, analyse.",
     )

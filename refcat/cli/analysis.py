@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from refcat.cli.common import add_db_option, progress_bar
+from refcat.cli.common import OUTPUT_DIR, OUTPUT_FILE, ListOption, Renamed, db_parent, progress_bar
 from refcat.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from refcat.cli.common import Subparsers
+    from refcat.datasets.records import Instance
 
 DATASETS = ("davis", "a2d", "demo")
 
 
-def register(subparsers) -> None:
+def register(subparsers: Subparsers) -> None:
+    db = db_parent()
     p = subparsers.add_parser(
         "evaluate",
         help="score predictions (DAVIS PNG layout) and write the per-sample table",
@@ -35,8 +44,7 @@ def register(subparsers) -> None:
         default="expression",
         help="expression: PRED/<video>/<object>/<source>/<frame>.png (nonzero = referent); "
         "object: PRED/<video>/<frame>.png with object ids as pixel values; the summary's "
-        "J/F/J&F then average over objects, as DAVIS-2017 does, else over expressions "
-        "(default %(default)s)",
+        "J/F/J&F then average over objects, as DAVIS-2017 does, else over expressions",
     )
     p.add_argument(
         "--instances",
@@ -53,7 +61,7 @@ def register(subparsers) -> None:
     p.add_argument(
         "--output",
         required=True,
-        type=Path,
+        type=OUTPUT_FILE,
         metavar="TABLE",
         help="per-sample table, .parquet or .csv; the summary goes to <TABLE stem>_summary.json beside it",
     )
@@ -61,7 +69,7 @@ def register(subparsers) -> None:
         "--jobs",
         type=int,
         default=1,
-        help="worker processes, one video at a time each; 0 = all cores (default %(default)s)",
+        help="worker processes, one video at a time each; 0 = all cores",
     )
     p.add_argument(
         "--missing-as-empty",
@@ -73,7 +81,7 @@ def register(subparsers) -> None:
         "--convention",
         choices=("mttr", "refvos"),
         default="mttr",
-        help="IoU convention of the printed A2D figures (default %(default)s)",
+        help="IoU convention of the printed A2D figures",
     )
     p.add_argument(
         "--drop-ends",
@@ -86,10 +94,11 @@ def register(subparsers) -> None:
         action="store_true",
         help="print the summary by source as JSON (the same object as by_source in the summary file)",
     )
-    p.set_defaults(func=evaluate_handler)
+    p.set_defaults(func=cmd_evaluate)
 
     s = subparsers.add_parser(
         "stats",
+        parents=[db],
         help="statistics of labelled REs (the paper's Figures 3 and 4)",
         description="Per dataset: shares of trivial / non-trivial / no-RE / wrong-object REs (over all REs), "
         "the share of valid category-labelled REs expressing each category (all, trivial, "
@@ -98,20 +107,20 @@ def register(subparsers) -> None:
     s.add_argument(
         "--release",
         default=[],
-        action="append",
+        action=ListOption,
         metavar="[NAME=]FILE",
-        help="a released label file (*_RE_categorization.csv); repeat for several datasets. "
+        help="released label files (*_RE_categorization.csv), one a dataset. "
         "NAME defaults to a2d / davis from the file name, else the file name",
     )
     s.add_argument(
         "--campaign",
         default=[],
-        action="append",
-        help="a campaign of the store (--db) whose final labels to use; repeatable",
+        action=ListOption,
+        metavar="NAME",
+        help="campaigns of the store (--db) whose final labels to use",
     )
-    add_db_option(s)
     s.add_argument("--json", action="store_true", help="print all statistics as one JSON object")
-    s.set_defaults(func=stats_handler)
+    s.set_defaults(func=cmd_stats)
 
     ph = subparsers.add_parser(
         "phrases",
@@ -124,18 +133,25 @@ def register(subparsers) -> None:
     ph.add_argument("--root", required=True, type=Path, metavar="ROOT", help="A2D root folder")
     ph.add_argument("--split", help="A2D split (train/test); default: all")
     ph.add_argument(
-        "--output", required=True, type=Path, metavar="FILE", help="instance file to write (.csv, .jsonl or .parquet)"
+        "--output",
+        required=True,
+        type=OUTPUT_FILE,
+        metavar="FILE",
+        help="instance file to write (.csv, .jsonl or .parquet)",
     )
     ph.add_argument(
-        "--a2d-dir",
-        type=Path,
+        "--out-dir",
+        action=Renamed,
+        renamed_from="--a2d-dir",
+        type=OUTPUT_DIR,
         metavar="DIR",
         help="also write one A2D-Sentences-style a2d_annotation_LEVEL.txt a level here",
     )
-    ph.set_defaults(func=phrases_handler)
+    ph.set_defaults(func=cmd_phrases)
 
     ab = subparsers.add_parser(
         "ablation",
+        parents=[db],
         help="break a per-sample table down by RE labels (trivial / non-trivial, Tables 5 and 6)",
         description="Trivial vs non-trivial referents and per-category IoU (with --release), Table 5 from "
         "A2Dre+ rows (sources a2dre+:CATEGORY:with|without) and Table 6 from phrase rows "
@@ -143,21 +159,24 @@ def register(subparsers) -> None:
     )
     _add_table_options(ab)
     ab.add_argument("--json", action="store_true", help="print the tables as JSON")
-    ab.set_defaults(func=ablation_handler)
+    ab.set_defaults(func=cmd_ablation)
 
     rp = subparsers.add_parser(
         "report",
+        parents=[db],
         help="write an HTML report (figures embedded) and Markdown tables",
         description="One self-contained HTML page (figures as embedded PNG) and a Markdown file with the same "
         "tables: summary by source, precision@K, and the label breakdowns the inputs allow.",
     )
     _add_table_options(rp)
-    rp.add_argument("--out-dir", required=True, type=Path, metavar="DIR", help="writes report.html and report.md here")
-    rp.add_argument("--title", default="refcat report", help="page title (default %(default)s)")
-    rp.set_defaults(func=report_handler)
+    rp.add_argument(
+        "--out-dir", required=True, type=OUTPUT_DIR, metavar="DIR", help="writes report.html and report.md here"
+    )
+    rp.add_argument("--title", default="refcat report", help="page title")
+    rp.set_defaults(func=cmd_report)
 
 
-def _add_table_options(parser) -> None:
+def _add_table_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--table",
         required=True,
@@ -167,15 +186,18 @@ def _add_table_options(parser) -> None:
     )
     parser.add_argument(
         "--release",
-        action="append",
+        action=ListOption,
         default=[],
         metavar="[NAME=]FILE",
-        help="released label file(s) with the REs' difficulty and categories",
+        help="released label files with the REs' difficulty and categories",
     )
     parser.add_argument(
-        "--campaign", action="append", default=[], help="a store campaign (--db) whose final labels to use; repeatable"
+        "--campaign",
+        action=ListOption,
+        default=[],
+        metavar="NAME",
+        help="store campaigns (--db) whose final labels to use",
     )
-    add_db_option(parser)
     parser.add_argument(
         "--instances",
         type=Path,
@@ -183,15 +205,13 @@ def _add_table_options(parser) -> None:
         help="instance file with the expressions' texts, to match labels per expression "
         "(else only referents with one labelled RE get category labels)",
     )
-    parser.add_argument(
-        "--convention", choices=("mttr", "refvos"), default="mttr", help="IoU convention (default %(default)s)"
-    )
-    parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default %(default)s)")
-    parser.add_argument("--confidence", type=float, default=0.95, help="CI level (default %(default)s)")
+    parser.add_argument("--convention", choices=("mttr", "refvos"), default="mttr", help="IoU convention")
+    parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    parser.add_argument("--confidence", type=float, default=0.95, help="CI level")
 
 
-def _instances(args):
+def _instances(args: argparse.Namespace) -> list[Instance] | None:
     if args.instances and args.a2dre_plus:
         raise UsageError("give --instances or --a2dre-plus, not both")
     if args.instances:
@@ -205,7 +225,7 @@ def _instances(args):
     return None
 
 
-def _print_summary(document: dict, as_json: bool) -> None:
+def _print_summary(document: dict[str, Any], as_json: bool) -> None:
     """The summary by source: as JSON (`document["by_source"]`), or a table under a line saying
     what J/F/J&F average over."""
     if as_json:
@@ -213,7 +233,7 @@ def _print_summary(document: dict, as_json: bool) -> None:
         return
     import pandas as pd
 
-    from refcat.analysis.evaluate import DAVIS_AVERAGE_NOTES
+    from refcat.analysis.summaries import DAVIS_AVERAGE_NOTES
 
     summary = pd.DataFrame.from_dict(document["by_source"], orient="index")
     columns = [
@@ -238,13 +258,9 @@ def _print_summary(document: dict, as_json: bool) -> None:
     print(summary[columns].apply(pd.to_numeric).to_string(float_format=lambda v: f"{v:.4f}"))
 
 
-def evaluate_handler(args) -> int:
-    from refcat.analysis.evaluate import (
-        evaluate_to_file,
-        summary_document,
-        summary_path,
-        write_summary,
-    )
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from refcat.analysis.per_sample import evaluate_to_file
+    from refcat.analysis.summaries import summary_document, summary_path, write_summary
     from refcat.datasets.readers import open_reader
 
     reader = open_reader(args.dataset, args.root, split=args.split)
@@ -274,47 +290,18 @@ def evaluate_handler(args) -> int:
     return 0
 
 
-def release_name(spec: str) -> tuple[str, Path]:
-    """`NAME=FILE` or `FILE` -> (dataset name, path); A2D_* and DAVIS* files are named a2d and davis."""
-    name, sep, path = spec.partition("=")
-    if sep:
-        return name, Path(path)
-    path = Path(spec)
-    stem = path.name.lower()
-    return ("a2d" if stem.startswith("a2d") else "davis" if stem.startswith("davis") else path.stem), path
-
-
-def read_labels(specs, db: str | None = None, campaigns=()):
-    """The label table (`stats.label_table`) of released label files and of store campaigns' final labels."""
-    import pandas as pd
-
-    from refcat.analysis.stats import label_table
-    from refcat.datasets.release import read_release
-
-    if not specs and not campaigns:
-        raise UsageError("no labels given", expected="--release FILE or --campaign NAME")
-    tables = []
-    for spec in specs:
-        name, path = release_name(spec)
-        tables.append(label_table(read_release(path), dataset=name))
-    if campaigns:
-        from refcat.annotate.export import consensus_release
-        from refcat.store.database import open_store
-
-        store = open_store(db, create=False)
-        tables += [label_table(consensus_release(store, campaign).release) for campaign in campaigns]
-    return pd.concat(tables, ignore_index=True)
-
-
-def _percent_table(frame, count_columns=("n", "unlabelled", "redundant", "minimal")) -> str:
+def _percent_table(
+    frame: pd.DataFrame, count_columns: tuple[str, ...] = ("n", "unlabelled", "redundant", "minimal")
+) -> str:
     shown = frame.copy()
     for column in shown.columns:
         if column not in count_columns:
             shown[column] = (shown[column].astype(float) * 100).map(lambda v: "" if math.isnan(v) else f"{v:.1f}%")
-    return shown.to_string()
+    text: str = shown.to_string()
+    return text
 
 
-def stats_handler(args) -> int:
+def cmd_stats(args: argparse.Namespace) -> int:
     from refcat.analysis.stats import (
         category_shares,
         cooccurrence,
@@ -322,6 +309,7 @@ def stats_handler(args) -> int:
         difficulty_proportions,
         redundancy,
     )
+    from refcat.annotate.label_sources import read_labels
 
     labels = read_labels(args.release, args.db, args.campaign)
     if args.json:
@@ -339,12 +327,12 @@ def stats_handler(args) -> int:
     return 0
 
 
-def phrases_handler(args) -> int:
+def cmd_phrases(args: argparse.Namespace) -> int:
     from refcat.analysis.phrases import reader_phrase_instances, write_a2d_annotations
+    from refcat.datasets.a2d import A2DReader
     from refcat.datasets.instance_io import write_instances
-    from refcat.datasets.readers import open_reader
 
-    instances, skipped = reader_phrase_instances(open_reader("a2d", args.root, split=args.split))
+    instances, skipped = reader_phrase_instances(A2DReader(args.root, split=args.split))
     n = write_instances(instances, args.output)
     print(
         f"{n} phrase variants of {len({(i.video_id, i.object_id) for i in instances})} referents "
@@ -355,40 +343,26 @@ def phrases_handler(args) -> int:
             f"{len(skipped)} referents skipped: sentences but no mask, so no actor-action code "
             f"({', '.join(f'{v} object {o}' for v, o in skipped[:5])}{', ...' if len(skipped) > 5 else ''})"
         )
-    if args.a2d_dir:
-        for path in write_a2d_annotations(instances, args.a2d_dir):
+    if args.out_dir:
+        for path in write_a2d_annotations(instances, args.out_dir):
             print(f"  {path}")
     return 0
 
 
-def _expressions(table, instances_path):
-    """instance_key, video_id, object_id (and text when an instance file is given) of the table's own
-    expressions (variants carry no labels of their own)."""
-    from refcat.analysis.ablation import is_variant
-
-    expressions = table[["instance_key", "video_id", "object_id", "source"]].drop_duplicates("instance_key")
-    expressions = expressions[~expressions["source"].map(is_variant)].drop(columns="source")
-    if instances_path is None:
-        return expressions
-    from refcat.datasets.instance_io import read_instances
-
-    texts = {i.key: i.text for i in read_instances(instances_path)}
-    return expressions.assign(text=expressions["instance_key"].map(texts).fillna(""))
-
-
-def analysis_inputs(args):
+def analysis_inputs(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
     """(per-sample table, label table or None, labels per expression or None) from the common options."""
     from refcat.analysis.ablation import expression_labels
-    from refcat.analysis.evaluate import read_table
+    from refcat.analysis.per_sample import read_table
+    from refcat.annotate.label_sources import read_labels, table_expressions
 
     table = read_table(args.table)
     if not args.release and not args.campaign:
         return table, None, None
     labels = read_labels(args.release, args.db, args.campaign)
-    return table, labels, expression_labels(_expressions(table, args.instances), labels)
+    return table, labels, expression_labels(table_expressions(table, args.instances), labels)
 
 
-def ablation_handler(args) -> int:
+def cmd_ablation(args: argparse.Namespace) -> int:
     from refcat.analysis.report import analysis_tables
 
     table, labels, by_expression = analysis_inputs(args)
@@ -405,7 +379,7 @@ def ablation_handler(args) -> int:
     return 0
 
 
-def report_handler(args) -> int:
+def cmd_report(args: argparse.Namespace) -> int:
     from refcat.analysis.report import write_report
 
     table, labels, by_expression = analysis_inputs(args)

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from refcat.cli.common import add_db_option
+from refcat.cli.common import OUTPUT_FILE, ListOption, Renamed, db_parent
 from refcat.errors import UsageError
 
+if TYPE_CHECKING:
+    from refcat.cli.common import Subparsers
+    from refcat.store.database import Store
 
-def register(sub: argparse._SubParsersAction) -> None:
+
+def register(sub: Subparsers) -> None:
+    db = db_parent()
     p = sub.add_parser("annotators", help="add or list annotator and admin accounts")
     acts = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    a = acts.add_parser("add", help="add an account (password from a file or typed at a prompt)")
+    a = acts.add_parser("add", parents=[db], help="add an account (password from a file or typed at a prompt)")
     a.add_argument("name", help="user name (no spaces, '/' or ',')")
     a.add_argument(
         "--admin", action="store_true", help="an admin account (creates campaigns, closes rounds, adjudicates)"
@@ -23,31 +29,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="read the password from the first line of this file (default: prompt)",
     )
-    add_db_option(a)
     a.set_defaults(func=cmd_annotators_add)
-    a = acts.add_parser("list", help="list accounts")
-    add_db_option(a)
+    a = acts.add_parser("list", parents=[db], help="list accounts")
     a.set_defaults(func=cmd_annotators_list)
 
     p = sub.add_parser("campaign", help="create annotation campaigns, close their rounds, follow their progress")
     acts = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    a = acts.add_parser("create", help="create a campaign and open its blind labelling round")
+    a = acts.add_parser("create", parents=[db], help="create a campaign and open its blind labelling round")
     a.add_argument("name", help="campaign name")
     a.add_argument("--dataset", required=True, help="dataset of the instances (davis, a2d, demo)")
     a.add_argument("--split", default=None, help="only this split (default: all)")
-    a.add_argument(
-        "--min-objects",
-        type=int,
-        default=1,
-        help="only videos with at least this many annotated objects (default %(default)s)",
-    )
-    a.add_argument("--videos", default=None, help="only these videos (comma-separated ids)")
-    a.add_argument("--annotators", required=True, help="comma-separated annotator names")
-    a.add_argument("--per-instance", type=int, default=3, help="annotators per instance (default %(default)s)")
+    a.add_argument("--min-objects", type=int, default=1, help="only videos with at least this many annotated objects")
+    a.add_argument("--videos", action=ListOption, metavar="ID", help="only these videos (default: all)")
+    a.add_argument("--annotators", action=ListOption, required=True, metavar="NAME", help="annotator names")
+    a.add_argument("--per-instance", type=int, default=3, help="annotators per instance")
     a.add_argument(
         "--questions",
-        default="difficulty,semantics",
-        help="question sets, comma-separated: difficulty, semantics (default %(default)s)",
+        action=ListOption,
+        default=["difficulty", "semantics"],
+        metavar="SET",
+        help="question sets: difficulty, semantics",
     )
     a.add_argument(
         "--no-auto-trivial", action="store_true", help="ask difficulty even for the only annotated object of a video"
@@ -59,45 +60,40 @@ def register(sub: argparse._SubParsersAction) -> None:
         "questions; off by default, since they bias blind answers",
     )
     a.add_argument("--by", default=None, help="admin account creating it (default: the only admin)")
-    add_db_option(a)
     a.set_defaults(func=cmd_campaign_create)
-    a = acts.add_parser("list", help="list campaigns")
-    add_db_option(a)
+    a = acts.add_parser("list", parents=[db], help="list campaigns")
     a.set_defaults(func=cmd_campaign_list)
-    a = acts.add_parser("close-round", help="close the open round (blind -> revision -> finished)")
+    a = acts.add_parser("close-round", parents=[db], help="close the open round (blind -> revision -> finished)")
     a.add_argument("name", help="campaign name")
     a.add_argument("--by", default=None, help="admin account closing it (default: the only admin)")
-    add_db_option(a)
     a.set_defaults(func=cmd_campaign_close_round)
-    a = acts.add_parser("progress", help="items assigned, complete and remaining per annotator")
+    a = acts.add_parser("progress", parents=[db], help="items assigned, complete and remaining per annotator")
     a.add_argument("name", help="campaign name")
-    add_db_option(a)
     a.set_defaults(func=cmd_campaign_progress)
 
 
-def add_export_labels(kinds: argparse._SubParsersAction) -> None:
+def add_export_labels(kinds: Subparsers) -> None:
     """`refcat export labels`: registered by refcat.cli.data under its `export` command."""
-    p = kinds.add_parser("labels", help="label events as CSV or Parquet; consensus in the released format")
-    p.add_argument("--campaign", default=None, help="only this campaign (needed for --consensus-release)")
-    p.add_argument("--output", type=Path, required=True, help="events file (.csv or .parquet)")
+    p = kinds.add_parser(
+        "labels", parents=[db_parent()], help="label events as CSV or Parquet; consensus in the released format"
+    )
+    p.add_argument("--campaign", default=None, help="only this campaign (needed for --release-output)")
+    p.add_argument("--output", type=OUTPUT_FILE, required=True, help="events file (.csv or .parquet)")
     p.add_argument(
-        "--consensus-release",
-        type=Path,
+        "--release-output",
+        action=Renamed,
+        renamed_from="--consensus-release",
+        type=OUTPUT_FILE,
         default=None,
         help="also write the campaign's final labels in the paper's *_RE_categorization.csv format",
     )
-    add_db_option(p)
     p.set_defaults(func=cmd_export_labels)
-
-
-def _split_names(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
 
 
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_file is not None:
         try:
-            lines = args.password_file.read_text(encoding="utf-8").splitlines()
+            lines: list[str] = args.password_file.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
             raise UsageError(f"cannot read password file: {exc.strerror}", path=args.password_file) from exc
         if not lines or not lines[0]:
@@ -105,13 +101,13 @@ def _read_password(args: argparse.Namespace) -> str:
         return lines[0]
     from getpass import getpass
 
-    password = getpass(f"password for {args.name}: ")
+    password: str = getpass(f"password for {args.name}: ")
     if getpass("again: ") != password:
         raise UsageError("the two passwords differ")
     return password
 
 
-def _admin(store, name: str | None) -> str:
+def _admin(store: Store, name: str | None) -> str:
     from refcat.annotate.accounts import list_users
 
     if name is not None:
@@ -146,9 +142,8 @@ def cmd_campaign_create(args: argparse.Namespace) -> int:
     from refcat.store.database import open_store
 
     store = open_store(args.db, create=False)
-    videos = None if args.videos is None else _split_names(args.videos)
     keys = select_instances(
-        store, dataset=args.dataset, split=args.split, min_objects=args.min_objects, video_ids=videos
+        store, dataset=args.dataset, split=args.split, min_objects=args.min_objects, video_ids=args.videos
     )
     if not keys:
         raise UsageError(
@@ -158,9 +153,9 @@ def cmd_campaign_create(args: argparse.Namespace) -> int:
         store,
         args.name,
         keys,
-        _split_names(args.annotators),
+        args.annotators,
         per_instance=args.per_instance,
-        question_sets=tuple(_split_names(args.questions)),
+        question_sets=tuple(args.questions),
         auto_trivial=not args.no_auto_trivial,
         pre_annotate=args.pre_annotate,
         created_by=_admin(store, args.by),
@@ -207,14 +202,14 @@ def cmd_export_labels(args: argparse.Namespace) -> int:
     from refcat.annotate.export import write_consensus_release, write_labels
     from refcat.store.database import open_store
 
-    if args.consensus_release is not None and args.campaign is None:
-        raise UsageError("--consensus-release needs --campaign")
+    if args.release_output is not None and args.campaign is None:
+        raise UsageError("--release-output needs --campaign")
     store = open_store(args.db, create=False)
     n = write_labels(store, args.output, args.campaign)
     print(f"{n} label events written to {args.output}")
-    if args.consensus_release is not None:
-        result = write_consensus_release(store, args.campaign, args.consensus_release)
-        print(f"{len(result.release)} instances written to {args.consensus_release}")
+    if args.release_output is not None:
+        result = write_consensus_release(store, args.campaign, args.release_output)
+        print(f"{len(result.release)} instances written to {args.release_output}")
         for item, reason in result.skipped.itertuples(index=False):
             print(f"left out {item}: no final label for {reason}")
     return 0

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from refcat.cli.common import add_db_option
+from refcat.cli.common import OUTPUT_DIR, db_parent
+
+if TYPE_CHECKING:
+    from refcat.categorize.augment import LabelledRE
+    from refcat.cli.common import Subparsers
+    from refcat.datasets.records import DatasetReader, Instance
+    from refcat.store.database import Store
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "augment",
+        parents=[db_parent()],
         help="build A2Dre+ variants (each RE with and without each category), import or export them",
         description="For each non-trivial RE with consensus labels (a released label file with --input, or a "
         "store campaign's consensus with --campaign) and each of appearance, location, motion and "
@@ -30,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(column matched; unmatched rows get a made-up key)",
     )
     source.add_argument("--campaign", help="use this store campaign's consensus labels (with --db)")
-    p.add_argument("--out-dir", type=Path, help="folder for the A2Dre+ files and a2dre_plus_variants.csv")
+    p.add_argument("--out-dir", type=OUTPUT_DIR, help="folder for the A2Dre+ files and a2dre_plus_variants.csv")
     p.add_argument(
         "--root",
         type=Path,
@@ -42,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--dataset",
         choices=("a2d", "davis", "demo"),
         default="a2d",
-        help="dataset of the REs and of --root (default %(default)s)",
+        help="dataset of the REs and of --root",
     )
     p.add_argument(
         "--save",
@@ -63,7 +71,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="write only variants a person accepted, edited, wrote or imported "
         "(default: also unflagged generated ones)",
     )
-    add_db_option(p)
     p.set_defaults(func=cmd_augment)
 
 
@@ -90,9 +97,9 @@ def cmd_augment(args: argparse.Namespace) -> int:
         from refcat.store.database import open_store
 
         store = open_store(args.db)
-    if args.import_dir is not None:
-        n = store_variants.import_a2dre_plus(store, args.import_dir, args.dataset)
-        print(f"imported {n} A2Dre+ variants from {args.import_dir} into {store.url}")
+        if args.import_dir is not None:
+            n = store_variants.import_a2dre_plus(store, args.import_dir, args.dataset)
+            print(f"imported {n} A2Dre+ variants from {args.import_dir} into {store.url}")
     table = None
     if building:
         reader = None
@@ -111,7 +118,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
         print(f"{len(res)} non-trivial REs -> {len(variants)} variants")
     if args.out_dir is None:
         return 0
-    if table is None:
+    if store is not None:  # the files then come from the store, people's decisions included
         table = store_variants.variant_table(store)
     files, tidy = aug.write_outputs(table, args.out_dir, args.reviewed_only)
     print(f"wrote {len(files)} A2Dre+ files and {tidy}")
@@ -120,7 +127,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
     return 0
 
 
-def _labelled_res(args: argparse.Namespace, store, reader):
+def _labelled_res(args: argparse.Namespace, store: Store | None, reader: DatasetReader | None) -> list[LabelledRE]:
     """The REs to vary. A release file's rows are matched to real instance keys: the instances of
     --root's dataset, else those of the store when it is in use (--save) or already exists (--db)."""
     from refcat.categorize import augment as aug
@@ -128,11 +135,13 @@ def _labelled_res(args: argparse.Namespace, store, reader):
 
     if args.input is not None:
         from refcat.datasets.release import read_release
+        from refcat.store.presence import store_may_exist
 
-        instances, source = [], "nothing to match against"
+        instances: list[Instance] = []
+        source = "nothing to match against"
         if reader is not None:
             instances, source = list(reader.instances()), "--root"
-        elif store is not None or _store_exists(args.db):
+        elif store is not None or store_may_exist(args.db):
             from refcat.errors import StoreError
             from refcat.store.database import open_store
 
@@ -150,14 +159,6 @@ def _labelled_res(args: argparse.Namespace, store, reader):
         return res
     from refcat.annotate.labels import final_labels
 
+    assert store is not None, "--campaign always opens the store"
     texts = {i.key: i.text for i in list_instances(store)}
     return aug.res_from_consensus(final_labels(store, args.campaign), texts)
-
-
-def _store_exists(db: str) -> bool:
-    """Whether --db names a store that may exist: a server URL, or a SQLite file that is there (a plain
-    run with --input must not create an empty store file)."""
-    from refcat.store.database import normalize_url
-
-    url = normalize_url(db)
-    return not url.startswith("sqlite:") or Path(url.removeprefix("sqlite:///")).is_file()

@@ -6,11 +6,14 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from refcat.cli.common import OUTPUT_FILE
+
 if TYPE_CHECKING:
     from refcat.categorize.learned import Embed
+    from refcat.cli.common import Subparsers
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "categorize",
         help="predict the seven RE categories (and redundant/minimal) with evidence",
@@ -20,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--input", type=Path, required=True, help="a released *_RE_categorization.csv, or any CSV with a ref_exp column"
     )
-    p.add_argument("--output", type=Path, required=True, help="output CSV (released format + evidence)")
+    p.add_argument("--output", type=OUTPUT_FILE, required=True, help="output CSV (released format + evidence)")
     p.add_argument(
         "--eval",
         action="store_true",
@@ -42,12 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="labels: a released *_RE_categorization.csv, or a CSV with ref_exp and category columns",
     )
-    p.add_argument("--output", type=Path, required=True, help="where to save the model (joblib)")
+    p.add_argument("--output", type=OUTPUT_FILE, required=True, help="where to save the model (joblib)")
     p.add_argument(
         "--features",
         choices=("tfidf", "minilm"),
         default="tfidf",
-        help="text features: TF-IDF word n-grams or MiniLM sentence embeddings (default %(default)s)",
+        help="text features: TF-IDF word n-grams or MiniLM sentence embeddings",
     )
     p.set_defaults(func=cmd_categorize_train)
 

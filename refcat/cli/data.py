@@ -6,24 +6,30 @@ import argparse
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from refcat.cli.annotate import add_export_labels
-from refcat.cli.common import add_db_option, progress_bar
+from refcat.cli.common import OUTPUT_DIR, OUTPUT_FILE, FormerPositional, db_parent, progress_bar
 from refcat.errors import UsageError
+
+if TYPE_CHECKING:
+    from refcat.cli.common import Subparsers
 
 log = logging.getLogger(__name__)
 INSTANCE_SUFFIXES = (".csv", ".jsonl", ".parquet")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: Subparsers) -> None:
+    db = db_parent()
     p = sub.add_parser("demo-data", help="write the synthetic demo dataset (DAVIS-2017 format)")
-    p.add_argument("out", type=Path, help="output folder")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+    p.add_argument("--out-dir", type=OUTPUT_DIR, metavar="DIR", help="folder to write the dataset in (required)")
+    p.add_argument("out", action=FormerPositional, renamed_to="--out-dir", type=OUTPUT_DIR)
+    p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument(
         "--videos",
         type=int,
         default=12,
-        help="number of videos (default %(default)s; past 12 the scene templates come round again)",
+        help="number of videos; past 12 the scene templates come round again",
     )
     p.add_argument(
         "--val-round",
@@ -33,15 +39,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="make the K-th round of templates the val split and all other videos train "
         "(default: each template's own split)",
     )
-    p.add_argument("--min-frames", type=int, default=30, help="fewest frames a video (default %(default)s)")
-    p.add_argument("--max-frames", type=int, default=50, help="most frames a video (default %(default)s)")
-    p.add_argument("--width", type=int, default=854, help="frame width (default %(default)s)")
-    p.add_argument("--height", type=int, default=480, help="frame height (default %(default)s)")
+    p.add_argument("--min-frames", type=int, default=30, help="fewest frames a video")
+    p.add_argument("--max-frames", type=int, default=50, help="most frames a video")
+    p.add_argument("--width", type=int, default=854, help="frame width")
+    p.add_argument("--height", type=int, default=480, help="frame height")
     p.set_defaults(func=cmd_demo_data)
 
-    p = sub.add_parser("demo-store", help="import the demo dataset into a store with demo accounts and a campaign")
+    p = sub.add_parser(
+        "demo-store", parents=[db], help="import the demo dataset into a store with demo accounts and a campaign"
+    )
     p.add_argument("--data", type=Path, required=True, help="demo dataset folder (from `refcat demo-data`)")
-    add_db_option(p)
     p.set_defaults(func=cmd_demo_store)
 
     p = sub.add_parser("import", help="import a dataset, released labels or instances into the store")
@@ -51,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("a2d", "A2D with A2D Sentences"),
         ("demo", "the demo dataset"),
     ):
-        k = kinds.add_parser(name, help=text)
+        k = kinds.add_parser(name, parents=[db], help=text)
         k.add_argument("--root", type=Path, required=True, help="dataset root folder")
         k.add_argument("--split", default=None, help="only this split (default: all)")
         if name == "davis":
@@ -59,51 +66,49 @@ def register(sub: argparse._SubParsersAction) -> None:
                 "--annotations",
                 default="Annotations",
                 choices=["Annotations", "Annotations_unsupervised"],
-                help="mask folder (default %(default)s)",
+                help="mask folder",
             )
-        add_db_option(k)
         k.set_defaults(func=cmd_import_dataset, dataset=name)
-    k = kinds.add_parser("release", help="the paper's *_RE_categorization.csv (REs matched to stored instances)")
+    k = kinds.add_parser(
+        "release", parents=[db], help="the paper's *_RE_categorization.csv (REs matched to stored instances)"
+    )
     k.add_argument("file", type=Path, help="released label file")
     k.add_argument("--dataset", required=True, choices=["davis", "a2d", "demo"], help="dataset its rows belong to")
-    add_db_option(k)
     k.set_defaults(func=cmd_import_release)
-    k = kinds.add_parser("a2dre-plus", help="the eight released A2Dre+ files, as variants to review")
+    k = kinds.add_parser("a2dre-plus", parents=[db], help="the eight released A2Dre+ files, as variants to review")
     k.add_argument("folder", type=Path, help="folder with A2D_*_new_format_all_non_trivial.txt")
     k.add_argument(
         "--dataset",
         default="a2d",
         choices=["a2d", "davis", "demo"],
-        help="dataset the files' videos belong to (default %(default)s)",
+        help="dataset the files' videos belong to",
     )
-    add_db_option(k)
     k.set_defaults(func=cmd_import_a2dre_plus)
-    k = kinds.add_parser("instances", help="instances exported by `refcat export instances`")
+    k = kinds.add_parser("instances", parents=[db], help="instances exported by `refcat export instances`")
     k.add_argument("file", type=Path, help=f"instance file ({', '.join(INSTANCE_SUFFIXES)})")
-    add_db_option(k)
     k.set_defaults(func=cmd_import_instances)
 
     p = sub.add_parser("export", help="export instances or label answers from the store")
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
-    k = kinds.add_parser("instances", help="instances as CSV, JSONL or Parquet (by the file's suffix)")
-    k.add_argument("--output", type=Path, required=True, help="output file (.csv, .jsonl or .parquet)")
+    k = kinds.add_parser("instances", parents=[db], help="instances as CSV, JSONL or Parquet (by the file's suffix)")
+    k.add_argument("--output", type=OUTPUT_FILE, required=True, help="output file (.csv, .jsonl or .parquet)")
     k.add_argument("--dataset", default=None, help="only this dataset")
     k.add_argument("--split", default=None, help="only this split")
-    add_db_option(k)
     k.set_defaults(func=cmd_export_instances)
     add_export_labels(kinds)
 
-    p = sub.add_parser("info", help="counts of videos, objects and instances by dataset and split")
+    p = sub.add_parser("info", parents=[db], help="counts of videos, objects and instances by dataset and split")
     p.add_argument("--json", action="store_true", help="print JSON")
-    add_db_option(p)
     p.set_defaults(func=cmd_info)
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from refcat.demo.generator import write_demo_dataset
 
+    if args.out_dir is None:
+        raise UsageError("the output folder is missing", expected="--out-dir DIR")
     out = write_demo_dataset(
-        args.out,
+        args.out_dir,
         seed=args.seed,
         n_videos=args.videos,
         min_frames=args.min_frames,

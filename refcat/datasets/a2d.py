@@ -34,20 +34,19 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from refcat.datasets.media import ClipPool, box_from_mask, image_size, read_rgb_image
+from refcat.datasets.media import ClipPool, box_from_mask, image_size, numbered_frames, read_rgb_image
 from refcat.datasets.records import (
     Box,
     Instance,
     ObjectMasks,
     ObjectRef,
+    ReferencedObjects,
     Video,
     collapse_spaces,
-    referenced_objects,
 )
 from refcat.errors import FormatError, MissingDataError, UsageError
 
@@ -261,6 +260,7 @@ class A2DReader:
         }
         self.problems: list[str] = []  # bad frames and unmasked objects met so far (module docstring)
         self._objects: dict[str, list[ObjectRef]] = {}
+        self._referenced = ReferencedObjects(self.instances)
         self._actions: dict[str, dict[int, str]] = {}
         self._clips = ClipPool()
 
@@ -316,15 +316,7 @@ class A2DReader:
 
     def annotated_frames(self, video_id: str) -> list[int]:
         self._check_video(video_id)
-        folder = self.h5_dir / video_id
-        if not folder.is_dir():
-            return []
-        indices = []
-        for path in folder.glob("*.h5"):
-            if not path.stem.isdigit() or int(path.stem) < 1:
-                raise FormatError("annotation file name is not a 1-based frame number", path=path, expected="%05d.h5")
-            indices.append(int(path.stem) - 1)
-        return sorted(indices)
+        return numbered_frames(self.h5_dir / video_id, ".h5", 1, "annotation file name is not a 1-based frame number")
 
     def read_frame_annotation(self, video_id: str, index: int) -> A2DFrame:
         self._check_video(video_id)
@@ -349,7 +341,7 @@ class A2DReader:
                     box = box_from_mask(mask)
                     if box is not None:
                         object_boxes[index] = box
-            for instance in self._referenced.get(video_id, set()) - set(boxes):
+            for instance in self._referenced.unmasked(video_id, boxes):
                 self._report((f"{self.h5_dir / video_id}: instance {instance} has sentences but no mask",))
                 boxes[instance] = {}
             names = {i: actor_action(code) for i, code in codes.items()}
@@ -364,11 +356,6 @@ class A2DReader:
         """Object id -> A2D action name ("walking", "none"...) from its first annotated frame."""
         self.objects(video_id)
         return self._actions[video_id]
-
-    @cached_property
-    def _referenced(self) -> dict[str, set[int]]:
-        """Video -> the ids of the objects its expressions refer to."""
-        return referenced_objects(self.instances())
 
     def instances(self) -> Iterator[Instance]:
         path = self.root / "a2d_annotation.txt"

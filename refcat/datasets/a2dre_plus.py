@@ -13,13 +13,13 @@ name in appearance, spatial (the location category), verb_motion, verb_static.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from refcat.datasets.records import Instance, collapse_spaces
-from refcat.errors import FormatError, MissingDataError, UsageError
+from refcat.errors import FormatError, MissingDataError, RefcatError, UsageError
 from refcat.taxonomy import A2DRE_PLUS_CATEGORIES
 
 HEADER = "video_id,instance_id,query"
@@ -54,11 +54,21 @@ def _read_file(path: Path) -> list[tuple[int, str, int, str]]:
     return rows
 
 
-def _show(key: tuple | None, n_rows: int) -> str:
+# A row as `_check_pair` compares it: (line number, video_id, instance_id, anything after).
+KeyedRow = tuple[int, str, int, *tuple[object, ...]]
+
+
+def _show(key: KeyedRow | None, n_rows: int) -> str:
     return f"line {key[0]} is {key[1]};{key[2]}" if key else f"ends after {n_rows} rows"
 
 
-def _check_pair(with_path, with_keys, without_path, without_keys, error=FormatError) -> None:
+def _check_pair(
+    with_path: Path,
+    with_keys: Sequence[KeyedRow],
+    without_path: Path,
+    without_keys: Sequence[KeyedRow],
+    error: type[RefcatError] = FormatError,
+) -> None:
     """Raise `error` when the two files of a category do not hold the same keys in the same order.
 
     Rows start with (line number, video_id, instance_id); line numbers are only used in the message.

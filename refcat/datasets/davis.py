@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ from refcat.datasets.media import (
     box_from_mask,
     image_size,
     masks_from_labels,
+    numbered_frames,
     read_label_png,
     read_rgb_image,
 )
@@ -41,8 +41,8 @@ from refcat.datasets.records import (
     Instance,
     ObjectMasks,
     ObjectRef,
+    ReferencedObjects,
     Video,
-    referenced_objects,
 )
 from refcat.errors import FormatError, MissingDataError, UsageError
 
@@ -83,6 +83,7 @@ class DavisReader:
         self._splits = self._read_splits()
         self._semantics = self._read_semantics()
         self._objects: dict[str, list[ObjectRef]] = {}
+        self._referenced = ReferencedObjects(self.instances)
 
     # ----- index files
 
@@ -159,15 +160,7 @@ class DavisReader:
 
     def annotated_frames(self, video_id: str) -> list[int]:
         self._check_video(video_id)
-        folder = self.masks_dir / video_id
-        if not folder.is_dir():
-            return []
-        indices = []
-        for path in folder.glob("*.png"):
-            if not path.stem.isdigit():
-                raise FormatError("mask file name is not a frame number", path=path, expected="%05d.png")
-            indices.append(int(path.stem))
-        return sorted(indices)
+        return numbered_frames(self.masks_dir / video_id, ".png", 0, "mask file name is not a frame number")
 
     def labels(self, video_id: str, index: int) -> np.ndarray:
         """The raw mask index values (H, W) uint8 of one annotated frame."""
@@ -184,8 +177,10 @@ class DavisReader:
             boxes: dict[int, dict[int, Box]] = {}
             for index in self.annotated_frames(video_id):
                 for object_id, mask in masks_from_labels(self.labels(video_id, index), VOID).items():
-                    boxes.setdefault(object_id, {})[index] = box_from_mask(mask)
-            for object_id in self._referenced.get(video_id, set()) - set(boxes):
+                    box = box_from_mask(mask)
+                    if box is not None:  # always: a label present in the frame has pixels
+                        boxes.setdefault(object_id, {})[index] = box
+            for object_id in self._referenced.unmasked(video_id, boxes):
                 log.warning(
                     "%s: object %d of %s has expressions but no mask in %s",
                     self.dataset,
@@ -200,11 +195,6 @@ class DavisReader:
                 for object_id in sorted(boxes)
             ]
         return self._objects[video_id]
-
-    @cached_property
-    def _referenced(self) -> dict[str, set[int]]:
-        """Video -> the ids of the objects its expressions refer to."""
-        return referenced_objects(self.instances())
 
     def instances(self) -> Iterator[Instance]:
         folder = self.root / "davis_text_annotations"
@@ -234,8 +224,8 @@ def read_re_file(path: Path, encoding: str) -> Iterator[tuple[int, str, int, str
     try:
         text = path.read_bytes().decode(encoding)
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise FormatError(f"not valid {encoding} text", path=path, line=line, expected=f"{encoding} text") from exc
+        bad_line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise FormatError(f"not valid {encoding} text", path=path, line=bad_line, expected=f"{encoding} text") from exc
     for line_no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from refcat.datasets.records import Instance, instance_key
@@ -28,7 +28,7 @@ def _format(path: Path) -> str:
         raise UsageError(f"cannot tell the format of {path}", expected=" or ".join(FORMATS)) from None
 
 
-def _row(instance: Instance) -> dict:
+def _row(instance: Instance) -> dict[str, str | int]:
     for name in ("dataset", "video_id", "source"):
         if "/" in getattr(instance, name):
             raise UsageError(
@@ -67,7 +67,7 @@ def write_instances(instances: Iterable[Instance], path: str | Path) -> int:
     return len(rows)
 
 
-def _instance(row: dict, path: Path, line: int | None, where: str = "") -> Instance:
+def _instance(row: Mapping[str, object], path: Path, line: int | None, where: str = "") -> Instance:
     """Check one imported row (`line` for text formats, `where` such as "row 3" for Parquet)."""
 
     def bad(message: str, expected: str) -> FormatError:
@@ -76,18 +76,21 @@ def _instance(row: dict, path: Path, line: int | None, where: str = "") -> Insta
     missing = [c for c in COLUMNS if c not in row]
     if missing:
         raise bad(f"missing {', '.join(missing)}", ", ".join(COLUMNS))
+    fields: dict[str, str] = {}
     for name in ("key", "dataset", "video_id", "source", "text"):
-        if not isinstance(row[name], str):
-            raise bad(f"{name} is {row[name]!r}", f"{name} as text")
+        value = row[name]
+        if not isinstance(value, str):
+            raise bad(f"{name} is {value!r}", f"{name} as text")
+        fields[name] = value
     object_id = row["object_id"]
     if isinstance(object_id, str) and object_id.strip().lstrip("-").isdigit():
         object_id = int(object_id)
     if not isinstance(object_id, int) or isinstance(object_id, bool):
         raise bad(f"object_id is {row['object_id']!r}", "an integer object id")
-    instance = Instance(row["dataset"], row["video_id"], object_id, row["source"], row["text"])
-    if instance.key != row["key"]:
+    instance = Instance(fields["dataset"], fields["video_id"], object_id, fields["source"], fields["text"])
+    if instance.key != fields["key"]:
         raise bad(
-            f"key {row['key']!r} does not match its fields",
+            f"key {fields['key']!r} does not match its fields",
             instance_key(instance.dataset, instance.video_id, object_id, instance.source),
         )
     return instance

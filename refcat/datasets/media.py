@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from refcat.datasets.records import Box
 from refcat.errors import FormatError, MissingDataError
+
+if TYPE_CHECKING:  # PyAV is imported when a clip is first read
+    from av import VideoFrame
+    from av.container import InputContainer
 
 PALETTE_EXPECTED = "an 8-bit palette PNG (colour type 3) whose pixel values are object ids"
 
@@ -31,7 +35,7 @@ V = TypeVar("V")
 class LRU(Generic[K, V]):
     """A small least-recently-used map; `on_evict` is called with each value dropped."""
 
-    def __init__(self, maxsize: int, on_evict=None) -> None:
+    def __init__(self, maxsize: int, on_evict: Callable[[V], object] | None = None) -> None:
         self.maxsize = maxsize
         self._items: OrderedDict[K, V] = OrderedDict()
         self._on_evict = on_evict
@@ -60,6 +64,21 @@ class LRU(Generic[K, V]):
 def _require_file(path: Path, expected: str, frame: int | None = None) -> None:
     if not path.is_file():
         raise MissingDataError("file not found", path=path, frame=frame, expected=expected)
+
+
+def numbered_frames(folder: Path, suffix: str, first: int, message: str) -> list[int]:
+    """The 0-based frame indices, ascending, of the files `%05d<suffix>` in `folder`, numbered from `first`.
+
+    [] when there is no folder; FormatError(`message`) for a file whose name is not such a number.
+    """
+    if not folder.is_dir():
+        return []
+    indices = []
+    for path in folder.glob(f"*{suffix}"):
+        if not path.stem.isdigit() or int(path.stem) < first:
+            raise FormatError(message, path=path, expected=f"%05d{suffix}")
+        indices.append(int(path.stem) - first)
+    return sorted(indices)
 
 
 def read_label_png(path: str | Path, *, frame: int | None = None, allow_grayscale: bool = False) -> np.ndarray:
@@ -128,8 +147,8 @@ class VideoClip:
         _require_file(self.path, self.EXPECTED)
         self._cache: LRU[int, np.ndarray] = LRU(cache_size)
         self._lock = threading.Lock()
-        self._container = None
-        self._decoded = None
+        self._container: InputContainer | None = None
+        self._decoded: Iterator[VideoFrame] | None = None  # frames from `_next_index` on
         self._next_index = 0
 
     def info(self) -> tuple[int, int, float | None]:
@@ -154,40 +173,44 @@ class VideoClip:
                 return cached
             if index < 0:
                 raise MissingDataError("negative frame index", path=self.path, frame=index, expected="index >= 0")
-            if self._decoded is None or index < self._next_index:
-                self._restart()
+            decoded = self._decoded
+            if decoded is None or index < self._next_index:
+                decoded = self._restart()
             try:
-                while self._next_index <= index:
+                while True:  # runs at least once: here `_next_index` <= index
                     try:
-                        decoded = next(self._decoded)
+                        video_frame = next(decoded)
                     except StopIteration:
                         n = self._next_index
                         self.close()
                         raise MissingDataError(
                             f"the clip has only {n} frames", path=self.path, frame=index, expected=f"index < {n}"
                         ) from None
-                    rgb = decoded.to_ndarray(format="rgb24")
+                    rgb = video_frame.to_ndarray(format="rgb24")
                     rgb.flags.writeable = False
                     self._cache.put(self._next_index, rgb)
                     self._next_index += 1
+                    if self._next_index > index:
+                        return rgb
             except av.error.FFmpegError as exc:
                 self.close()
                 raise FormatError(
                     f"cannot decode video ({exc})", path=self.path, frame=index, expected=self.EXPECTED
                 ) from exc
-            return self._cache.get(index)
 
-    def _restart(self) -> None:
+    def _restart(self) -> Iterator[VideoFrame]:
+        """Reopen the clip; returns its frames from the first on."""
         import av
 
         self.close()
         try:
-            self._container = av.open(str(self.path))
-            self._decoded = self._container.decode(video=0)
+            container = self._container = av.open(str(self.path))
+            decoded = self._decoded = container.decode(video=0)
         except (av.error.FFmpegError, IndexError) as exc:
             self.close()
             raise FormatError(f"cannot open video ({exc})", path=self.path, expected=self.EXPECTED) from exc
         self._next_index = 0
+        return decoded
 
     def close(self) -> None:
         if self._container is not None:

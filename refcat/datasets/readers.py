@@ -14,7 +14,7 @@ from refcat.errors import UsageError
 DATASETS = ("davis", "a2d", "demo")
 
 
-def open_reader(dataset: str, root: str | Path, split: str | None = None, **options) -> DatasetReader:
+def open_reader(dataset: str, root: str | Path, split: str | None = None, **options: str) -> DatasetReader:
     if dataset in ("davis", "demo"):
         from refcat.datasets.davis import DavisReader
 

@@ -13,7 +13,7 @@ Conventions (shared by every part of refcat):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -67,12 +67,25 @@ def instance_key(dataset: str, video_id: str, object_id: int, source: str) -> st
     return f"{dataset}/{video_id}/{object_id}/{source}"
 
 
-def referenced_objects(instances: Iterable[Instance]) -> dict[str, set[int]]:
-    """Video id -> the ids of the objects that the instances refer to."""
-    out: dict[str, set[int]] = {}
-    for instance in instances:
-        out.setdefault(instance.video_id, set()).add(instance.object_id)
-    return out
+class ReferencedObjects:
+    """The ids of the objects each video's expressions refer to, read from `instances` on first use and kept.
+
+    A reader lists such an object even when no annotated frame masks it (an ObjectRef without
+    boxes), so that every instance it yields names an object of its video.
+    """
+
+    def __init__(self, instances: Callable[[], Iterable[Instance]]) -> None:
+        self._instances = instances
+        self._by_video: dict[str, set[int]] | None = None
+
+    def unmasked(self, video_id: str, masked: Iterable[int]) -> list[int]:
+        """The ids that expressions of `video_id` refer to and `masked` lacks, ascending."""
+        if self._by_video is None:
+            by_video: dict[str, set[int]] = {}
+            for instance in self._instances():  # kept only once read whole: a bad file raises again next time
+                by_video.setdefault(instance.video_id, set()).add(instance.object_id)
+            self._by_video = by_video
+        return sorted(self._by_video.get(video_id, set()) - set(masked))
 
 
 def collapse_spaces(text: str) -> str:

@@ -23,6 +23,7 @@ import json
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -70,7 +71,7 @@ def decode_polygons(polygons: list[list[float]], height: int, width: int) -> np.
     return np.array(canvas, dtype=bool)
 
 
-def decode_segmentation(segmentation, height: int, width: int) -> np.ndarray:
+def decode_segmentation(segmentation: object, height: int, width: int) -> np.ndarray:
     """A COCO segmentation (polygons, uncompressed or compressed RLE) as a bool (H, W) mask."""
     if isinstance(segmentation, list):
         return decode_polygons(segmentation, height, width)
@@ -116,7 +117,8 @@ class RefCocoReader:
         if split is not None and split not in splits:
             raise UsageError(f"no refs in split {split!r}", expected=" / ".join(splits))
         self._refs = [r for r in refs if split is None or r["split"] == split]
-        self._images = {str(im["id"]): im for im in coco["images"]}
+        # the COCO records as json gives them: image {id, file_name, height, width}, annotation {id, image_id, ...}
+        self._images: dict[str, dict[str, Any]] = {str(im["id"]): im for im in coco["images"]}
         self._anns = {a["id"]: a for a in coco["annotations"]}
         categories = {c["id"]: c["name"] for c in coco.get("categories", [])}
         self._ann_category = {a["id"]: categories.get(a.get("category_id")) for a in coco["annotations"]}
@@ -128,7 +130,7 @@ class RefCocoReader:
             if ref["ann_id"] not in anns:
                 anns.append(ref["ann_id"])
 
-    def _image(self, video_id: str) -> dict:
+    def _image(self, video_id: str) -> dict[str, Any]:
         if video_id not in self._image_anns:
             raise MissingDataError(f"image {video_id} has no refs in this split", path=self.root)
         return self._images[video_id]

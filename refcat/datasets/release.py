@@ -37,6 +37,7 @@ HEADER = TEXT_COLUMNS + RELEASE_CATEGORY_ORDER
 CELL_VALUES = {"": None, "0": 0, "1": 1, "0.0": 0, "1.0": 1}
 STYLES = {"float": ("0.0", "1.0"), "int": ("0", "1")}
 FORMAT_KEY = "release_format"
+RowKey = tuple[str, int, str]  # (video_id, instance_id, ref_exp): with its occurrence count, a row's identity
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, str, bool]:
@@ -66,7 +67,9 @@ def read_release(path: str | Path) -> pd.DataFrame:
             line=1,
             expected=";".join(HEADER) + ", then optional extra columns with other, distinct names",
         )
-    records, raw_cells, seen = [], {}, {}
+    records: list[list[object]] = []
+    raw_cells: dict[tuple[str, int, str, int], tuple[str, ...]] = {}  # RowKey + occurrence -> category cells
+    seen: dict[RowKey, int] = {}
     for cells in reader:
         line = reader.line_num
         if not cells:
@@ -153,7 +156,7 @@ def write_release(df: pd.DataFrame, path: str | Path) -> None:
     writer = csv.writer(out, delimiter=";", lineterminator=fmt.get("newline", "\r\n"))
     extra = [c for c in fmt.get("extra_columns", []) if c in df.columns]
     writer.writerow(HEADER + tuple(extra))
-    seen: dict[tuple, int] = {}
+    seen: dict[RowKey, int] = {}
     for n, row in enumerate(df[list(HEADER) + extra].itertuples(index=False, name=None)):
         video_id, instance_id, ref_exp, difficulty, information = row[:5]
         key = (str(video_id), int(instance_id), str(ref_exp))

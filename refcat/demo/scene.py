@@ -1,31 +1,13 @@
-"""Scene model of the demo dataset: what is in each video, how it moves, and what its REs claim.
+"""Scene model of the demo dataset: what is in each video and how it moves.
 
-`plan_videos` turns a seed into video plans (objects with a class, a named colour, a size,
-a motion or a static pose, and a foot-point trajectory). After the masks are drawn, the
-object boxes measured on them feed `describe_video`, which writes the two annotators'
-referring expressions from claims that are checked against those boxes. The claims,
-their categories and the thresholds are written to `demo_scene.json` (schema in
-`refcat.demo.generator`).
+`plan_videos` turns a seed into video plans: objects with a class, a named colour, a size,
+a motion or a static pose, and a foot-point trajectory, following the twelve scene
+templates of `TEMPLATES`. Plans say where objects stand, not what is seen: the frames and
+masks are drawn from them (`refcat.demo.render`), and the REs are checked against the
+boxes measured on those masks (`refcat.demo.expressions`).
 
-Claim semantics (F = the frames an RE describes: [0] for first-frame files, every frame
-where the object is present for full-video files; boxes are mask boxes, inclusive):
-- category: the object's class.
-- colour: the object's named colour.
-- size "big"/"small": the object's median box height over F is >= SIZE_RATIO times
-  (big) / <= 1/SIZE_RATIO times (small) that of every other object of its class.
-- hpos "left"/"middle"/"right": the box centre x is in the left, middle or right third
-  of the frame in every frame of F where the object is present.
-- depth "back"/"front": the box bottom y2 is smaller (back) / larger (front) by at least
-  DEPTH_MARGIN * height than that of every other object of its class, in every frame of F
-  where both are present; only between objects on the ground (no flying birds).
-- next_to <id>: in every frame of F where both are present, the horizontal gap between
-  the two boxes is <= NEXT_TO_GAP * width and their vertical extents overlap; the other
-  object is the only one of its class, so "next to the <class>" names it.
-- static <pose>: the object does not move (same foot point in every frame) and its pose
-  is <pose> (standing, sitting, parked, lying).
-- motion [<verb>, <direction>]: full-video only; the object moves with that verb and its
-  box centre x moves by >= MOTION_MIN * width from its first to its last present frame,
-  in that direction.
+Coordinates are pixels, y grows downwards; an object's anchor is its foot point, the origin
+its sprite is drawn around (`refcat.demo.sprites`); frames are 0-based.
 """
 
 from __future__ import annotations
@@ -36,21 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from refcat.datasets.records import Box
-
-# Thresholds of the claims (fractions of the frame height or width).
-SIZE_RATIO = 1.2
-DEPTH_MARGIN = 0.03
-NEXT_TO_GAP = 0.06
-MOTION_MIN = 0.1
 HORIZON = 0.42  # the horizon line, as a fraction of the height
-
-THRESHOLDS = {
-    "size_ratio": SIZE_RATIO,
-    "depth_margin": DEPTH_MARGIN,
-    "next_to_gap": NEXT_TO_GAP,
-    "motion_min": MOTION_MIN,
-}
 
 # Named colours (RGB) and which ones each class is drawn in.
 COLOURS: dict[str, tuple[int, int, int]] = {
@@ -123,16 +91,16 @@ class VideoTemplate:
     deliberate: tuple[tuple[int, str, str, tuple[str, ...]], ...] = ()
 
 
-O = ObjectTemplate
+Obj = ObjectTemplate  # short, for the table below
 TEMPLATES: tuple[VideoTemplate, ...] = (
     VideoTemplate(
         "dog-walk",
         "train",
         "park",
         (
-            O("person", "walking", "right", depth="mid"),
-            O("dog", "running", "right", depth="front", colour="cream"),
-            O("car", start="right", depth="back", size="small"),
+            Obj("person", "walking", "right", depth="mid"),
+            Obj("dog", "running", "right", depth="front", colour="cream"),
+            Obj("car", start="right", depth="back", size="small"),
         ),
     ),
     VideoTemplate(
@@ -140,9 +108,9 @@ TEMPLATES: tuple[VideoTemplate, ...] = (
         "train",
         "park",
         (
-            O("dog", "running", "left", depth="front", size="big"),
-            O("dog", start="left", depth="back", size="small"),
-            O("ball", start="middle", depth="mid"),
+            Obj("dog", "running", "left", depth="front", size="big"),
+            Obj("dog", start="left", depth="back", size="small"),
+            Obj("ball", start="middle", depth="mid"),
         ),
     ),
     VideoTemplate(
@@ -150,10 +118,10 @@ TEMPLATES: tuple[VideoTemplate, ...] = (
         "val",
         "street",
         (
-            O("car", start="left", depth="back"),
-            O("car", start="right", depth="back", colour="=1"),
-            O("car", "driving", "right", depth="front", size="big"),
-            O("person", depth="back", near=2),
+            Obj("car", start="left", depth="back"),
+            Obj("car", start="right", depth="back", colour="=1"),
+            Obj("car", "driving", "right", depth="front", size="big"),
+            Obj("person", depth="back", near=2),
         ),
         void_ring=True,
         deliberate=((1, "annot2", "no-re", ("colour", "static")),),
@@ -163,9 +131,9 @@ TEMPLATES: tuple[VideoTemplate, ...] = (
         "train",
         "park",
         (
-            O("person", start="left", depth="mid"),
-            O("ball", "rolling", "right", depth="front"),
-            O("dog", "running", "right", depth="back", size="small"),
+            Obj("person", start="left", depth="mid"),
+            Obj("ball", "rolling", "right", depth="front"),
+            Obj("dog", "running", "right", depth="back", size="small"),
         ),
     ),
     VideoTemplate(
@@ -173,9 +141,9 @@ TEMPLATES: tuple[VideoTemplate, ...] = (
         "train",
         "park",
         (
-            O("bird", "flying", "right"),
-            O("bird", start="left", depth="front"),
-            O("cat", start="right", depth="mid"),
+            Obj("bird", "flying", "right"),
+            Obj("bird", start="left", depth="front"),
+            Obj("cat", start="right", depth="mid"),
         ),
     ),
     VideoTemplate(
@@ -183,9 +151,9 @@ TEMPLATES: tuple[VideoTemplate, ...] = (
         "val",
         "street",
         (
-            O("person", "walking", "left", depth="front"),
-            O("person", start="left", depth="mid", size="small"),
-            O("car", "driving", "right", depth="back"),
+            Obj("person", "walking", "left", depth="front"),
+            Obj("person", start="left", depth="mid", size="small"),
+            Obj("car", "driving", "right", depth="back"),
         ),
         deliberate=((2, "annot2", "wrong-object", ()),),
     ),
@@ -194,9 +162,9 @@ TEMPLATES: tuple[VideoTemplate, ...] = (
         "train",
         "park",
         (
-            O("cat", "walking", "right", depth="front", size="big"),
-            O("cat", start="right", depth="back", size="small"),
-            O("ball", start="left", depth="mid"),
+            Obj("cat", "walking", "right", depth="front", size="big"),
+            Obj("cat", start="right", depth="back", size="small"),
+            Obj("ball", start="left", depth="mid"),
         ),
     ),
     VideoTemplate(
@@ -204,10 +172,10 @@ TEMPLATES: tuple[VideoTemplate, ...] = (
         "train",
         "park",
         (
-            O("person", "running", "right", depth="mid", size="small"),
-            O("person", start="right", depth="back"),
-            O("ball", "rolling", "right", depth="front"),
-            O("person", "walking", "left", depth="front", size="big"),
+            Obj("person", "running", "right", depth="mid", size="small"),
+            Obj("person", start="right", depth="back"),
+            Obj("ball", "rolling", "right", depth="front"),
+            Obj("person", "walking", "left", depth="front", size="big"),
         ),
     ),
     VideoTemplate(
@@ -215,9 +183,9 @@ TEMPLATES: tuple[VideoTemplate, ...] = (
         "val",
         "street",
         (
-            O("car", "driving", "right", depth="back"),
-            O("car", "driving", "left", depth="front", size="big"),
-            O("person", start="left", depth="front"),
+            Obj("car", "driving", "right", depth="back"),
+            Obj("car", "driving", "left", depth="front", size="big"),
+            Obj("person", start="left", depth="front"),
         ),
     ),
     VideoTemplate(
@@ -225,9 +193,9 @@ TEMPLATES: tuple[VideoTemplate, ...] = (
         "train",
         "park",
         (
-            O("dog", "running", "right", depth="mid"),
-            O("cat", "running", "right", depth="front", size="small"),
-            O("bird", "flying", "left"),
+            Obj("dog", "running", "right", depth="mid"),
+            Obj("cat", "running", "right", depth="front", size="small"),
+            Obj("bird", "flying", "left"),
         ),
     ),
     VideoTemplate(
@@ -235,10 +203,10 @@ TEMPLATES: tuple[VideoTemplate, ...] = (
         "train",
         "park",
         (
-            O("bird", "flying", "left"),
-            O("bird", "flying", "right", size="big"),
-            O("bird", start="middle", depth="front"),
-            O("person", start="right", depth="back"),
+            Obj("bird", "flying", "left"),
+            Obj("bird", "flying", "right", size="big"),
+            Obj("bird", start="middle", depth="front"),
+            Obj("person", start="right", depth="back"),
         ),
     ),
     VideoTemplate(
@@ -246,16 +214,16 @@ TEMPLATES: tuple[VideoTemplate, ...] = (
         "val",
         "park",
         (
-            O("dog", start="left", depth="mid", size="big"),
-            O("cat", start="middle", depth="front"),
-            O("dog", "walking", "right", depth="back", size="small", colour="=1"),
-            O("person", start="right", depth="mid"),
+            Obj("dog", start="left", depth="mid", size="big"),
+            Obj("cat", start="middle", depth="front"),
+            Obj("dog", "walking", "right", depth="back", size="small", colour="=1"),
+            Obj("person", start="right", depth="mid"),
         ),
         void_ring=True,
         deliberate=((3, "annot2_full_video", "no-re", ("colour",)),),
     ),
 )
-del O
+del Obj
 
 
 @dataclass
@@ -303,7 +271,11 @@ def mirrored(template: VideoTemplate) -> VideoTemplate:
     """The template seen in a mirror: left and right swapped in start thirds and directions."""
     swap = {"left": "right", "right": "left"}
     objects = tuple(
-        replace(o, start=swap.get(o.start, o.start), direction=swap.get(o.direction, o.direction))
+        replace(
+            o,
+            start=swap.get(o.start, o.start),
+            direction=None if o.direction is None else swap.get(o.direction, o.direction),
+        )
         for o in template.objects
     )
     return replace(template, objects=objects)
@@ -330,8 +302,18 @@ def plan_videos(
 
 
 def plan_video(
-    name, template: VideoTemplate, rng, seed, min_frames, max_frames, width, height, split: str, may_mirror: bool
+    name: str,
+    template: VideoTemplate,
+    rng: np.random.Generator,
+    seed: tuple[int, int],
+    min_frames: int,
+    max_frames: int,
+    width: int,
+    height: int,
+    split: str,
+    may_mirror: bool,
 ) -> VideoPlan:
+    """One candidate plan of `template`; `seed` is recorded with it (it seeds the renderer's background)."""
     if may_mirror and rng.random() < 0.5:
         template = mirrored(template)
     n = int(rng.integers(min_frames, max_frames + 1))
@@ -353,7 +335,17 @@ def plan_video(
     )
 
 
-def _plan_object(object_id, spec: ObjectTemplate, colour, rng, n, width, height, earlier) -> ObjectPlan:
+def _plan_object(
+    object_id: int,
+    spec: ObjectTemplate,
+    colour: str,
+    rng: np.random.Generator,
+    n: int,
+    width: int,
+    height: int,
+    earlier: list[ObjectPlan],
+) -> ObjectPlan:
+    """An object's size and trajectory over `n` frames; `earlier` are the video's objects planned before it."""
     horizon = HORIZON * height
     if spec.near:
         y0 = earlier[spec.near - 1].anchors[0][1]
@@ -401,318 +393,3 @@ def _plan_object(object_id, spec: ObjectTemplate, colour, rng, n, width, height,
         [(float(x), float(y)) for x, y in zip(xs, ys)],
         [float(p) for p in phases],
     )
-
-
-# ---------------------------------------------------------------- claims on measured boxes
-
-
-@dataclass
-class Track:
-    """An object as its REs see it: its plan and its mask box in each frame (None if absent)."""
-
-    plan: ObjectPlan
-    boxes: list[Box | None]
-    areas: list[int] = field(default_factory=list)  # visible mask pixels per frame
-
-    @property
-    def object_id(self) -> int:
-        return self.plan.object_id
-
-    def present(self, frames: list[int]) -> list[int]:
-        return [f for f in frames if self.boxes[f] is not None]
-
-
-def described_frames(track: Track, full_video: bool) -> list[int]:
-    return track.present(range(len(track.boxes))) if full_video else track.present([0])
-
-
-def _centre_x(box: Box) -> float:
-    return (box[0] + box[2]) / 2
-
-
-def _height(box: Box) -> int:
-    return box[3] - box[1] + 1
-
-
-def attribute(track: Track, key: str, tracks: list[Track], frames: list[int], width: int, height: int):
-    """The value `key` takes for `track` over `frames` (see the module docstring), or None."""
-    plan = track.plan
-    own = track.present(frames)
-    if not own:
-        return None
-    rivals = [t for t in tracks if t is not track and t.plan.cls == plan.cls]
-    if key == "category":
-        return plan.cls
-    if key == "colour":
-        return plan.colour
-    if key == "size":
-        if not rivals:
-            return None
-        mine = float(np.median([_height(track.boxes[f]) for f in own]))
-        theirs = [
-            float(np.median([_height(t.boxes[f]) for f in t.present(frames)])) for t in rivals if t.present(frames)
-        ]
-        if len(theirs) != len(rivals):
-            return None
-        if all(mine >= SIZE_RATIO * h for h in theirs):
-            return "big"
-        if all(mine * SIZE_RATIO <= h for h in theirs):
-            return "small"
-        return None
-    if key == "hpos":
-        thirds = {min(int(3 * _centre_x(track.boxes[f]) / width), 2) for f in own}
-        return ("left", "middle", "right")[thirds.pop()] if len(thirds) == 1 else None
-    if key == "depth":
-        if not rivals or plan.flying or any(t.plan.flying for t in rivals):
-            return None
-        margin = DEPTH_MARGIN * height
-        for word, sign in (("back", 1), ("front", -1)):
-            ok = all(
-                sign * (t.boxes[f][3] - track.boxes[f][3]) >= margin
-                for t in rivals
-                for f in own
-                if t.boxes[f] is not None
-            ) and all(t.present(own) for t in rivals)
-            if ok:
-                return word
-        return None
-    if key == "next_to":
-        for other in sorted(tracks, key=lambda t: _gap(track, t, own)):
-            if other is track or other.plan.cls == plan.cls:
-                continue
-            if sum(t.plan.cls == other.plan.cls for t in tracks) == 1 and is_next_to(track, other, own, width):
-                return other.object_id
-        return None
-    if key == "static":
-        return plan.pose if plan.motion == "static" else None
-    if key == "motion":
-        if plan.motion == "static" or len(own) < 2:
-            return None
-        dx = _centre_x(track.boxes[own[-1]]) - _centre_x(track.boxes[own[0]])
-        direction = "right" if dx > 0 else "left"
-        if abs(dx) >= MOTION_MIN * width and direction == plan.direction:
-            return [plan.motion, direction]
-        return None
-    raise KeyError(key)
-
-
-def _gap(a: Track, b: Track, frames: list[int]) -> float:
-    gaps = [_box_gap(a.boxes[f], b.boxes[f]) for f in frames if a.boxes[f] is not None and b.boxes[f] is not None]
-    return max(gaps) if gaps else float("inf")
-
-
-def _box_gap(a: Box, b: Box) -> float:
-    return max(a[0] - b[2], b[0] - a[2], 0)
-
-
-def is_next_to(a: Track, b: Track, frames: list[int], width: int) -> bool:
-    both = [f for f in frames if a.boxes[f] is not None and b.boxes[f] is not None]
-    return bool(both) and all(
-        _box_gap(a.boxes[f], b.boxes[f]) <= NEXT_TO_GAP * width
-        and a.boxes[f][1] <= b.boxes[f][3]
-        and b.boxes[f][1] <= a.boxes[f][3]
-        for f in both
-    )
-
-
-def satisfies(track: Track, claims: dict, tracks: list[Track], full_video: bool, width: int, height: int) -> bool:
-    frames = described_frames(track, full_video)
-    for key, value in claims.items():
-        if key == "next_to":
-            other = next(t for t in tracks if t.object_id == value)
-            if other is track or not is_next_to(track, other, frames, width):
-                return False
-        elif attribute(track, key, tracks, frames, width, height) != value:
-            return False
-    return True
-
-
-# ---------------------------------------------------------------- the two annotators
-
-CLAIM_CATEGORY = {
-    "category": "category",
-    "colour": "appearance",
-    "size": "appearance",
-    "hpos": "location",
-    "depth": "location",
-    "next_to": "location",
-    "static": "static",
-    "motion": "motion",
-}
-# Attribute sets each annotator tries, in order; the first that is true and picks out the
-# referent alone is written. Annotator 1 is terse (shortest description that works);
-# annotator 2 says more than needed (colour, pose or motion, and location when they hold).
-_A1_FIRST = (
-    (),
-    ("hpos",),
-    ("depth",),
-    ("next_to",),
-    ("colour",),
-    ("size",),
-    ("static",),
-    ("colour", "hpos"),
-    ("size", "hpos"),
-    ("static", "hpos"),
-    ("colour", "depth"),
-    ("size", "colour"),
-    ("colour", "static", "hpos"),
-    ("colour", "size", "hpos"),
-    ("colour", "size", "depth"),
-)
-_A1_FULL = (
-    (),
-    ("motion",),
-    ("static",),
-    ("hpos",),
-    ("depth",),
-    ("next_to",),
-    ("colour",),
-    ("size",),
-    ("motion", "colour"),
-    ("static", "colour"),
-    ("motion", "size"),
-    ("colour", "hpos"),
-    ("size", "colour"),
-    ("static", "hpos"),
-    ("motion", "colour", "size"),
-    ("colour", "size", "depth"),
-)
-_A2_FIRST = (
-    ("colour", "static", "next_to"),
-    ("colour", "size", "static", "hpos"),
-    ("colour", "static", "hpos"),
-    ("colour", "size", "hpos"),
-    ("colour", "size", "static", "depth"),
-    ("colour", "static", "depth"),
-    ("colour", "hpos"),
-    ("colour", "size", "static"),
-    ("colour", "size", "depth"),
-    ("colour", "static"),
-    ("colour", "size"),
-    ("colour", "depth"),
-    ("colour",),
-    ("size", "hpos"),
-)
-_A2_FULL = (
-    ("colour", "size", "motion", "hpos"),
-    ("colour", "motion", "hpos"),
-    ("colour", "size", "motion"),
-    ("colour", "motion", "depth"),
-    ("colour", "motion"),
-    *_A2_FIRST,
-)
-SOURCES = ("annot1", "annot1_full_video", "annot2", "annot2_full_video")
-_ORDERS = {"annot1": _A1_FIRST, "annot1_full_video": _A1_FULL, "annot2": _A2_FIRST, "annot2_full_video": _A2_FULL}
-
-
-def _true_claims(track: Track, keys, tracks, full_video, width, height) -> dict | None:
-    frames = described_frames(track, full_video)
-    claims = {"category": track.plan.cls}
-    for key in keys:
-        value = attribute(track, key, tracks, frames, width, height)
-        if value is None:
-            return None
-        claims[key] = value
-    return claims
-
-
-def _matches(claims, tracks, full_video, width, height) -> list[int]:
-    return [t.object_id for t in tracks if satisfies(t, claims, tracks, full_video, width, height)]
-
-
-def _choose(track: Track, source: str, tracks, width, height, orders):
-    """The first attribute set of `orders` that is true of `track` and picks it out alone.
-
-    When none does, the true set that fits the fewest objects (the annotator's best try).
-    """
-    full_video = source.endswith("full_video")
-    best = None
-    for keys in orders:
-        claims = _true_claims(track, keys, tracks, full_video, width, height)
-        if claims is None:
-            continue
-        matches = _matches(claims, tracks, full_video, width, height)
-        if matches == [track.object_id]:
-            return claims, matches
-        if best is None or len(matches) < len(best[1]):
-            best = claims, matches
-    return best
-
-
-def describe_video(plan: VideoPlan, tracks: list[Track]) -> list[dict]:
-    """Four REs per object (annotator 1/2 x first-frame/full-video), with their claims."""
-    width, height = plan.width, plan.height
-    deliberate = {(oid, source): (kind, keys) for oid, source, kind, keys in plan.deliberate}
-    expressions = []
-    for track in tracks:
-        for source in SOURCES:
-            full_video = source.endswith("full_video")
-            kind, keys = deliberate.get((track.object_id, source), ("valid", ()))
-            described = track
-            if kind == "wrong-object":
-                described = next(t for t in tracks if t is not track and t.plan.cls == track.plan.cls)
-            orders = [keys] if kind == "no-re" else _ORDERS[source]
-            claims, matches = _choose(described, source, tracks, width, height, orders)
-            if track.object_id not in matches:
-                kind = "wrong-object"
-            else:
-                kind = "valid" if matches == [track.object_id] else "no-re"
-            expressions.append(
-                {
-                    "source": source,
-                    "object_id": track.object_id,
-                    "text": realise(claims, source, {t.object_id: t.plan.cls for t in tracks}),
-                    "intended": kind,
-                    "described_object": described.object_id,
-                    "matches": matches,
-                    "frames": "all" if full_video else "first",
-                    "claims": claims,
-                    "categories": sorted({CLAIM_CATEGORY[k] for k in claims}),
-                }
-            )
-    return expressions
-
-
-def _article(phrase: str) -> str:
-    return ("an " if phrase[0] in "aeiou" else "a ") + phrase
-
-
-def realise(claims: dict, source: str, classes: dict[int, str]) -> str:
-    """The RE text for `claims` in the style of annotator 1 (terse) or 2 (wordy, Latin-1)."""
-    first = source.startswith("annot1")
-    cls = claims["category"]
-    colour = claims.get("colour")
-    size = claims.get("size")
-    words = []
-    if size:
-        words.append(size if first else {"big": "large", "small": "little"}[size])
-    if colour and cls != "person":
-        words.append(colour if first or colour != "cream" else "crème")
-    if claims.get("static") == "parked":
-        words.append("parked")
-    words.append(cls)
-    if colour and cls == "person":
-        words.append(f"in {colour}" if first else f"in {_article(colour)} shirt")
-    static = claims.get("static")
-    if static and static != "parked":
-        words.append(
-            static
-            if first
-            else {"standing": "standing still", "sitting": "sitting down", "lying": "lying still"}[static]
-        )
-    if "motion" in claims:
-        verb, direction = claims["motion"]
-        words.append(f"{verb} {direction}" if first else f"{verb} towards the {direction}")
-    if "hpos" in claims:
-        hpos = claims["hpos"]
-        if first:
-            words.append("in the middle" if hpos == "middle" else f"on the {hpos}")
-        else:
-            words.append("in the centre of the picture" if hpos == "middle" else f"on the {hpos} side of the picture")
-    if "depth" in claims:
-        depth = claims["depth"]
-        words.append(f"in the {depth}" if first else {"back": "in the background", "front": "in the foreground"}[depth])
-    if "next_to" in claims:
-        words.append(f"next to the {classes[claims['next_to']]}")
-    text = " ".join(words)
-    return text if first else _article(text)

@@ -33,6 +33,9 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 REFCOCO_DATASETS = ("refcoco", "refcoco+")
 
+Item = tuple[torch.Tensor, torch.Tensor, str, int]  # image (3, H, W), target (H, W) long, RE, sample index
+Batch = tuple[torch.Tensor, torch.Tensor, list[str], torch.Tensor]  # the items stacked by `collate`
+
 
 def open_dataset(dataset: str, root: str, split: str | None) -> DatasetReader:
     """A reader for any dataset the model trains or predicts on (RefCOCO family included)."""
@@ -59,7 +62,8 @@ def select_instances(reader: DatasetReader, sources: Sequence[str] = ()) -> list
 def a2dre_plus_instances(
     directory: str, categories: Sequence[str] = (), polarities: Sequence[str] = (), dataset: str = "a2d"
 ) -> list[Instance]:
-    """A2Dre+ variants as instances of `dataset` with source `a2dre+:{category}:{polarity}` (refcat.datasets.a2dre_plus)."""
+    """A2Dre+ variants (refcat.datasets.a2dre_plus) as instances of `dataset`, with source
+    `a2dre+:{category}:{polarity}`."""
     from refcat.datasets import a2dre_plus
 
     df = a2dre_plus.read_a2dre_plus(directory)
@@ -92,7 +96,7 @@ def training_samples(reader: DatasetReader, instances: Iterable[Instance], frame
     texts: dict[tuple[str, int], list[str]] = {}
     for inst in instances:
         texts.setdefault((inst.video_id, inst.object_id), []).append(inst.text)
-    samples = []
+    samples: list[FrameSample] = []
     for video_id in sorted({v for v, _ in texts}):
         for obj in reader.objects(video_id):
             if (video_id, obj.object_id) in texts:
@@ -107,7 +111,7 @@ def evaluation_samples(
     reader: DatasetReader, instances: Iterable[Instance], *, present_only: bool = True, frame_step: int = 1
 ) -> list[FrameSample]:
     """One sample per expression and annotated frame (only frames showing the referent if `present_only`)."""
-    samples = []
+    samples: list[FrameSample] = []
     objects: dict[str, dict[int, list[int]]] = {}
     for inst in instances:
         if inst.video_id not in objects:
@@ -141,7 +145,8 @@ def resized_size(height: int, width: int, base_size: int) -> tuple[int, int]:
 
 
 def _resize_pair(image: torch.Tensor, target: torch.Tensor, base_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    size = resized_size(*image.shape[-2:], base_size)
+    height, width = image.shape[-2:]
+    size = resized_size(height, width, base_size)
     image = F.interpolate(image[None], size=size, mode="bilinear", align_corners=False, antialias=True)[0]
     target = F.interpolate(target[None, None].float(), size=size, mode="nearest")[0, 0].long()
     return image, target
@@ -173,7 +178,7 @@ def transform(
     return img[:, top : top + crop_size, left : left + crop_size], tgt[top : top + crop_size, left : left + crop_size]
 
 
-class ReferringFrames(Dataset):
+class ReferringFrames(Dataset[Item]):
     """Items: (image (3, H, W), target (H, W) long, text, sample index)."""
 
     def __init__(
@@ -198,7 +203,7 @@ class ReferringFrames(Dataset):
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, index: int):
+    def __getitem__(self, index: int) -> Item:
         s = self.samples[index]
         rng = np.random.default_rng((self.seed, self.epoch, index)) if self.train else None
         text = s.texts[int(rng.integers(len(s.texts)))] if rng is not None else s.texts[0]
@@ -208,7 +213,7 @@ class ReferringFrames(Dataset):
         return img, tgt, text, index
 
 
-def collate(batch):
+def collate(batch: Sequence[Item]) -> Batch:
     """Stack items, padding to the largest size in the batch (image 0, target 255)."""
     h = max(item[0].shape[-2] for item in batch)
     w = max(item[0].shape[-1] for item in batch)

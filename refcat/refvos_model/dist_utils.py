@@ -1,22 +1,30 @@
 """Distributed set-up for `refcat train`: one process, or N under torchrun.
 
 torchrun sets RANK, LOCAL_RANK and WORLD_SIZE; the process group uses NCCL on GPUs and
-Gloo on CPUs. Helpers reduce sums and gather Python objects across processes (no-ops alone).
+Gloo on CPUs. Helpers reduce sums, averages and flags and gather Python objects across processes
+(alone, they return their input). Every process must call a helper at the same point: each is a
+collective.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
 
 from refcat.errors import UsageError
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class DistInfo:
+    """This process's place: rank (0 is the main process, the one that writes files), process count,
+    rank on this machine, and the device it computes on."""
+
     rank: int
     world_size: int
     local_rank: int
@@ -51,16 +59,28 @@ def init_distributed(device: str = "auto") -> DistInfo:
 
 
 def all_reduce_sum(values: torch.Tensor, info: DistInfo) -> torch.Tensor:
+    """The element-wise sum of `values` over the processes, on the CPU."""
     if info.distributed:
         values = values.to(info.device) if info.device.type == "cuda" else values
         dist.all_reduce(values)
     return values.cpu()
 
 
-def gather_objects(obj, info: DistInfo) -> list:
+def mean_over_processes(value: float, info: DistInfo) -> float:
+    """`value` averaged over the processes (summed in float64)."""
+    return float(all_reduce_sum(torch.tensor([value], dtype=torch.float64), info)[0]) / info.world_size
+
+
+def any_process(flag: bool, info: DistInfo) -> bool:
+    """True on every process when `flag` is true on at least one."""
+    return bool(all_reduce_sum(torch.tensor([float(flag)]), info)[0] > 0)
+
+
+def gather_objects(obj: T, info: DistInfo) -> list[T]:
+    """Every process's `obj` (picklable), in rank order."""
     if not info.distributed:
         return [obj]
-    out = [None] * info.world_size
+    out: list[Any] = [None] * info.world_size
     dist.all_gather_object(out, obj)
     return out
 

@@ -5,7 +5,7 @@ Masks go to the expression layout of the shared contract,
 at each frame's original size: logits are computed at the checkpoint's `base_size`
 (shorter side) and upsampled bilinearly before the argmax. Frames where the referent is
 absent are predicted too, so the table can score false positives. A run resumes: masks
-already on disk are kept. The per-sample table comes from `refcat.analysis.evaluate`.
+already on disk are kept. The per-sample table comes from `refcat.analysis.per_sample`.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def predict(
     )
     result = {"instances": len(instances), "written": written, "kept": kept, "table": None}
     if table:
-        from refcat.analysis.evaluate import per_sample_table, write_table
+        from refcat.analysis.per_sample import per_sample_table, write_table
 
         samples = per_sample_table(out, reader, instances, layout="expression")
         write_table(samples, table)

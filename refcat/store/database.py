@@ -14,15 +14,13 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from refcat.errors import StoreError
-from refcat.store.schema import (
-    SCHEMA_VERSION,
-    Base,
-    Meta,
-)
+from refcat.store.schema import SCHEMA_VERSION, Base, Meta
 
 DEFAULT_DB = "sqlite:///refcat.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -38,7 +36,7 @@ def normalize_url(url_or_path: str | Path) -> str:
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")

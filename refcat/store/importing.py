@@ -1,25 +1,24 @@
 """Bring a dataset reader's records into the store, and released label files' REs with them.
 
 Importing decodes every annotated mask once (to derive per-frame boxes); frames are never
-decoded here. Re-importing the same data changes nothing (natural keys, see store.py).
+decoded here. Re-importing the same data changes nothing (natural keys, see refcat.store.schema).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
 
 import pandas as pd
 from sqlalchemy import select
 
-from refcat.datasets.records import DatasetReader, Instance, text_key
+from refcat.datasets.records import DatasetReader, Instance, Video, text_key
 from refcat.store.database import Store
 from refcat.store.instances import ImportCounts, list_instances, upsert_records
 from refcat.store.schema import ObjectRow, VideoRow
 
-T = TypeVar("T")
-Progress = Callable[[Iterable[T]], Iterable[T]]
+# Wraps the videos being imported, e.g. in a progress bar; `iter` shows nothing.
+Progress = Callable[[list[Video]], Iterable[Video]]
 
 
 def import_reader(store: Store, reader: DatasetReader, progress: Progress = iter) -> ImportCounts:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from refcat.datasets.records import Instance, ObjectRef, Video
 from refcat.errors import StoreError
@@ -21,11 +21,11 @@ from refcat.store.schema import BoxRow, InstanceRow, ObjectRow, VideoRow
 
 @dataclass
 class ImportCounts:
-    """What an import did, per kind of record ('videos', 'objects', 'instances', 'boxes')."""
+    """What an import did, per kind of record ('videos', 'objects', 'instances')."""
 
-    added: Counter = field(default_factory=Counter)
-    updated: Counter = field(default_factory=Counter)
-    unchanged: Counter = field(default_factory=Counter)
+    added: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> str:
         kinds = ("videos", "objects", "instances")
@@ -34,14 +34,23 @@ class ImportCounts:
             for kind in kinds
         )
 
+    def count(self, kind: str, *, new: bool, changed: bool) -> None:
+        """Count one record of `kind`: added when `new`, else updated when `changed`, else unchanged."""
+        tally = self.added if new else self.updated if changed else self.unchanged
+        tally[kind] += 1
 
-def _set_if_changed(row: object, values: dict) -> bool:
+
+def _set_if_changed(row: object, values: dict[str, object]) -> bool:
     changed = False
     for name, value in values.items():
         if getattr(row, name) != value:
             setattr(row, name, value)
             changed = True
     return changed
+
+
+VideoKey = tuple[str, str]  # (dataset, video_id)
+ObjectKey = tuple[str, str, int]  # (dataset, video_id, object_id)
 
 
 def upsert_records(
@@ -58,75 +67,84 @@ def upsert_records(
     """
     counts = ImportCounts()
     with store.session() as session:
-        video_rows = {(r.dataset, r.video_id): r for r in session.scalars(select(VideoRow))}
-        for video in videos:
-            values = dict(
-                split=video.split,
-                n_frames=video.n_frames,
-                width=video.width,
-                height=video.height,
-                fps=video.fps,
-                source=video.source,
-            )
-            row = video_rows.get((video.dataset, video.video_id))
-            if row is None:
-                row = VideoRow(dataset=video.dataset, video_id=video.video_id, **values)
-                session.add(row)
-                video_rows[(video.dataset, video.video_id)] = row
-                counts.added["videos"] += 1
-            elif _set_if_changed(row, values):
-                counts.updated["videos"] += 1
-            else:
-                counts.unchanged["videos"] += 1
-        session.flush()
-
-        object_rows = {
-            (r.video.dataset, r.video.video_id, r.object_id): r
-            for r in session.scalars(
-                select(ObjectRow).options(selectinload(ObjectRow.video), selectinload(ObjectRow.boxes))
-            )
-        }
-        for obj in objects:
-            video_row = video_rows.get((obj.dataset, obj.video_id))
-            if video_row is None:
-                raise StoreError(
-                    f"object {obj.object_id} of unknown video {obj.dataset}/{obj.video_id}",
-                    expected="its video imported first",
-                )
-            key = (obj.dataset, obj.video_id, obj.object_id)
-            row = object_rows.get(key)
-            is_new = row is None
-            if is_new:
-                row = ObjectRow(video=video_row, object_id=obj.object_id, category=obj.category)
-                session.add(row)
-                object_rows[key] = row
-            changed = _set_if_changed(row, {"category": obj.category})
-            boxes = {f: tuple(b) for f, b in obj.boxes.items()}
-            if {b.frame: (b.x1, b.y1, b.x2, b.y2) for b in row.boxes} != boxes:
-                row.boxes = [BoxRow(frame=f, x1=b[0], y1=b[1], x2=b[2], y2=b[3]) for f, b in sorted(boxes.items())]
-                changed = True
-            kind = counts.added if is_new else counts.updated if changed else counts.unchanged
-            kind["objects"] += 1
-        session.flush()
-
-        instance_rows = {r.key: r for r in session.scalars(select(InstanceRow))}
-        for inst in instances:
-            row = instance_rows.get(inst.key)
-            if row is None:
-                object_row = object_rows.get((inst.dataset, inst.video_id, inst.object_id))
-                if object_row is None:
-                    raise StoreError(
-                        f"instance {inst.key} refers to an unknown object", expected="its object imported first"
-                    )
-                row = InstanceRow(key=inst.key, object_pk=object_row.id, source=inst.source, text=inst.text)
-                session.add(row)
-                instance_rows[inst.key] = row
-                counts.added["instances"] += 1
-            elif _set_if_changed(row, {"text": inst.text}):
-                counts.updated["instances"] += 1
-            else:
-                counts.unchanged["instances"] += 1
+        video_rows = _upsert_videos(session, videos, counts)
+        object_rows = _upsert_objects(session, video_rows, objects, counts)
+        _upsert_instances(session, object_rows, instances, counts)
     return counts
+
+
+def _upsert_videos(session: Session, videos: Iterable[Video], counts: ImportCounts) -> dict[VideoKey, VideoRow]:
+    """Every stored video by its key, those of `videos` added or updated."""
+    rows = {(r.dataset, r.video_id): r for r in session.scalars(select(VideoRow))}
+    for video in videos:
+        values: dict[str, object] = dict(
+            split=video.split,
+            n_frames=video.n_frames,
+            width=video.width,
+            height=video.height,
+            fps=video.fps,
+            source=video.source,
+        )
+        row = rows.get((video.dataset, video.video_id))
+        if row is not None:
+            counts.count("videos", new=False, changed=_set_if_changed(row, values))
+            continue
+        rows[(video.dataset, video.video_id)] = VideoRow(dataset=video.dataset, video_id=video.video_id, **values)
+        session.add(rows[(video.dataset, video.video_id)])
+        counts.count("videos", new=True, changed=False)
+    session.flush()
+    return rows
+
+
+def _upsert_objects(
+    session: Session, video_rows: dict[VideoKey, VideoRow], objects: Iterable[ObjectRef], counts: ImportCounts
+) -> dict[ObjectKey, ObjectRow]:
+    """Every stored object by its key, those of `objects` (of videos in `video_rows`) added or updated."""
+    rows = {
+        (r.video.dataset, r.video.video_id, r.object_id): r
+        for r in session.scalars(
+            select(ObjectRow).options(selectinload(ObjectRow.video), selectinload(ObjectRow.boxes))
+        )
+    }
+    for obj in objects:
+        video_row = video_rows.get((obj.dataset, obj.video_id))
+        if video_row is None:
+            raise StoreError(
+                f"object {obj.object_id} of unknown video {obj.dataset}/{obj.video_id}",
+                expected="its video imported first",
+            )
+        key = (obj.dataset, obj.video_id, obj.object_id)
+        row = rows.get(key)
+        is_new = row is None
+        if row is None:
+            row = rows[key] = ObjectRow(video=video_row, object_id=obj.object_id, category=obj.category)
+            session.add(row)
+        changed = _set_if_changed(row, {"category": obj.category})
+        boxes = {f: tuple(b) for f, b in obj.boxes.items()}
+        if {b.frame: (b.x1, b.y1, b.x2, b.y2) for b in row.boxes} != boxes:
+            row.boxes = [BoxRow(frame=f, x1=b[0], y1=b[1], x2=b[2], y2=b[3]) for f, b in sorted(boxes.items())]
+            changed = True
+        counts.count("objects", new=is_new, changed=changed)
+    session.flush()
+    return rows
+
+
+def _upsert_instances(
+    session: Session, object_rows: dict[ObjectKey, ObjectRow], instances: Iterable[Instance], counts: ImportCounts
+) -> None:
+    """Add or update `instances`, each of an object in `object_rows`; only an instance's text is ever updated."""
+    rows = {r.key: r for r in session.scalars(select(InstanceRow))}
+    for inst in instances:
+        row = rows.get(inst.key)
+        if row is not None:
+            counts.count("instances", new=False, changed=_set_if_changed(row, {"text": inst.text}))
+            continue
+        object_row = object_rows.get((inst.dataset, inst.video_id, inst.object_id))
+        if object_row is None:
+            raise StoreError(f"instance {inst.key} refers to an unknown object", expected="its object imported first")
+        rows[inst.key] = InstanceRow(key=inst.key, object_pk=object_row.id, source=inst.source, text=inst.text)
+        session.add(rows[inst.key])
+        counts.count("instances", new=True, changed=False)
 
 
 def list_instances(store: Store, dataset: str | None = None, split: str | None = None) -> list[Instance]:
@@ -174,9 +192,9 @@ def list_objects(store: Store, dataset: str, video_id: str) -> list[ObjectRef]:
         ]
 
 
-def dataset_counts(store: Store) -> list[dict]:
+def dataset_counts(store: Store) -> list[dict[str, str | int]]:
     """Counts of videos, objects and instances per (dataset, split)."""
-    rows: dict[tuple[str, str], Counter] = {}
+    rows: dict[tuple[str, str], Counter[str]] = {}
     with store.session() as session:
         for video in session.scalars(
             select(VideoRow).options(selectinload(VideoRow.objects).selectinload(ObjectRow.instances))

@@ -12,6 +12,8 @@ import functools
 import logging
 import random
 import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 
@@ -20,6 +22,8 @@ from refcat.errors import StoreError
 log = logging.getLogger(__name__)
 ATTEMPTS = 8
 TRANSIENT_PGCODES = {"40P01", "40001"}
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def is_transient(exc: DBAPIError) -> bool:
@@ -27,11 +31,11 @@ def is_transient(exc: DBAPIError) -> bool:
     return getattr(orig, "pgcode", None) in TRANSIENT_PGCODES or "database is locked" in str(orig)
 
 
-def retry_transient(fn):
+def retry_transient(fn: Callable[P, R]) -> Callable[P, R]:
     """Run `fn` again (with a short random back-off) while it fails with a transient conflict."""
 
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return fn(*args, **kwargs)

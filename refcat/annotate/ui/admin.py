@@ -111,10 +111,11 @@ def _annotators(db: Store) -> None:
         st.form_submit_button("Add account", on_click=add)
 
 
-def _filters() -> dict:
-    """The instance filters of the new-campaign form, as `select_instances` keyword arguments."""
+def _matching_instances(db: Store) -> list[str]:
+    """The keys of the instances that the filters of the new-campaign form select."""
     split = st.session_state["camp_split"]
-    return dict(
+    return select_instances(
+        db,
         dataset=st.session_state["camp_dataset"],
         split=None if split == ANY else split,
         min_objects=int(st.session_state["camp_min_objects"]),
@@ -135,7 +136,7 @@ def _campaigns(db: Store, user: User) -> None:
         "Split", [ANY] + sorted({row["split"] for row in counts if row["dataset"] == dataset}), key="camp_split"
     )
     right.number_input("Videos with at least this many objects", min_value=1, value=1, step=1, key="camp_min_objects")
-    st.caption(f"{len(select_instances(db, **_filters()))} instances match.")
+    st.caption(f"{len(_matching_instances(db))} instances match.")
     annotator_names = [u.name for u in list_users(db) if u.role == "annotator"]
     st.text_input("Campaign name", key="camp_name")
     st.multiselect("Annotators", annotator_names, default=annotator_names, key="camp_annotators")
@@ -167,7 +168,7 @@ def _campaigns(db: Store, user: User) -> None:
     def create() -> None:
         state = st.session_state
         name = state["camp_name"].strip()
-        keys = select_instances(db, **_filters())
+        keys = _matching_instances(db)
         widgets.attempt(
             lambda: create_campaign(
                 db,
@@ -191,6 +192,10 @@ def _progress(db: Store, user: User) -> None:
     if not campaigns:
         st.info("No campaigns yet.")
         return
+
+    def close(name: str) -> None:
+        widgets.attempt(lambda: close_round(db, name, user), success=f"Closed a round of {name!r}.")
+
     for campaign in campaigns:
         st.subheader(f"{campaign.name} · {campaign.status}")
         table = progress(db, campaign.name)
@@ -207,9 +212,8 @@ def _progress(db: Store, user: User) -> None:
             f"Close round of {campaign.name}",
             key=f"close:{campaign.name}",
             disabled=not sure,
-            on_click=lambda c=campaign.name: widgets.attempt(
-                lambda: close_round(db, c, user), success=f"Closed a round of {c!r}."
-            ),
+            on_click=close,
+            args=(campaign.name,),
         )
 
 

@@ -7,6 +7,7 @@ temporary folder when the download button is pressed, and handed to the browser.
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -47,11 +48,15 @@ def render(db: Store, user: User) -> None:
     stem = "labels" if campaign is None else f"{campaign}_labels"
     st.subheader("Answers: the long table")
     st.caption("One row per event: instance, annotator, round, question, answer, time.")
+
+    def write(path: Path) -> int:
+        return write_labels(db, path, campaign=campaign)
+
     with st.container(horizontal=True):
         for suffix, mime in ((".csv", "text/csv"), (".parquet", "application/vnd.apache.parquet")):
             st.download_button(
                 f"Download {suffix[1:].upper()}",
-                data=lambda s=suffix: file_bytes(lambda p: write_labels(db, p, campaign=campaign), stem + s),
+                data=functools.partial(file_bytes, write, stem + suffix),
                 file_name=stem + suffix,
                 mime=mime,
                 key=f"export{suffix}",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from itertools import pairwise
 
 import streamlit as st
 
@@ -71,7 +72,7 @@ def highlighted_html(text: str, spans: dict[str, list[tuple[int, int]]]) -> str:
     names the categories it supports (a span of several categories takes the first one's colour)."""
     cuts = sorted({0, len(text), *(i for ranges in spans.values() for span in ranges for i in span)})
     parts = []
-    for start, end in zip(cuts, cuts[1:]):
+    for start, end in pairwise(cuts):
         piece = html.escape(text[start:end])
         cats = [c for c in CATEGORY_NAMES if any(a <= start and end <= b for a, b in spans.get(c, []))]
         if cats:

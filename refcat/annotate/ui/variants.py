@@ -22,8 +22,9 @@ from refcat.annotate.variants import (
     review,
     variant_table,
 )
-from refcat.categorize.augment import A2DRE_PLUS_CATEGORIES, PENDING, other_side
+from refcat.categorize.augment import PENDING, other_side
 from refcat.store.database import Store
+from refcat.taxonomy import A2DRE_PLUS_CATEGORIES
 
 ALL = "(all)"
 STATUSES = ("pending", "accepted", "edited", "written", "rejected", "imported")

@@ -33,7 +33,7 @@ from PIL import Image
 
 from refcat.datasets.media import LRU, draw_box
 from refcat.datasets.readers import open_reader
-from refcat.datasets.records import Box, parse_instance_key
+from refcat.datasets.records import Box, DatasetReader, parse_instance_key
 from refcat.errors import MissingDataError, UsageError
 from refcat.store.database import Store
 from refcat.store.instances import list_objects, list_videos
@@ -127,7 +127,9 @@ function show(i) {{
   index = i; img.src = frames[i]; scrub.value = i;
   label.textContent = "frame " + (i + 1) + "/" + frames.length + (boxed.has(i) ? " \\u00b7 box" : " \\u00b7 no box");
 }}
-function start() {{ timer = setInterval(() => show((index + 1) % frames.length), {delay}); play.textContent = "Pause"; }}
+function start() {{
+  timer = setInterval(() => show((index + 1) % frames.length), {delay}); play.textContent = "Pause";
+}}
 function stop() {{ clearInterval(timer); timer = null; play.textContent = "Play"; }}
 play.onclick = () => (timer ? stop() : start());
 scrub.oninput = () => {{ stop(); show(parseInt(scrub.value, 10)); }};
@@ -170,13 +172,13 @@ class ViewCache:
         self.quality = quality
         self._frames: LRU[tuple[str, str], list[np.ndarray]] = LRU(videos)
         self._views: LRU[str, InstanceView] = LRU(instances)
-        self._readers: dict[str, object] = {}
+        self._readers: dict[str, DatasetReader] = {}
         self._lock = threading.Lock()
-        self._building: dict[str, Future] = {}
+        self._building: dict[str, Future[InstanceView]] = {}
         self._video_locks: dict[tuple[str, str], threading.Lock] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refcat-prefetch")
 
-    def reader(self, dataset: str):
+    def reader(self, dataset: str) -> DatasetReader:
         with self._lock:
             reader = self._readers.get(dataset)
             if reader is None:
@@ -209,7 +211,7 @@ class ViewCache:
             frame = reader.frame(video_id, index)
             if frame.shape[1] > self.max_width:
                 height = round(frame.shape[0] * self.max_width / frame.shape[1])
-                frame = np.asarray(Image.fromarray(frame).resize((self.max_width, height), Image.BILINEAR))
+                frame = np.asarray(Image.fromarray(frame).resize((self.max_width, height), Image.Resampling.BILINEAR))
             frames.append(frame)
         return frames
 
@@ -244,31 +246,32 @@ class ViewCache:
             return cached
         if pending is not None:
             return pending.result()
-        view = self.build(key)
-        with self._lock:
-            self._views.put(key, view)
-        return view
+        return self._build_into_cache(key)
 
     def cached(self, key: str) -> bool:
         with self._lock:
             return self._views.get(key) is not None
 
-    def prefetch(self, key: str) -> Future | None:
+    def prefetch(self, key: str) -> Future[InstanceView] | None:
         """Build an instance's view in the background unless it is cached or under way; returns
         the background job (None when there is nothing to do). Errors surface in `view`."""
         with self._lock:
             if self._views.get(key) is not None or key in self._building:
                 return None
-            future = self._pool.submit(self._build_into_cache, key)
+            future = self._pool.submit(self._prefetched, key)
             self._building[key] = future
             return future
 
     def _build_into_cache(self, key: str) -> InstanceView:
+        view = self.build(key)
+        with self._lock:
+            self._views.put(key, view)
+        return view
+
+    def _prefetched(self, key: str) -> InstanceView:
+        """`_build_into_cache` in the background, the build no longer under way once it ends."""
         try:
-            view = self.build(key)
-            with self._lock:
-                self._views.put(key, view)
-            return view
+            return self._build_into_cache(key)
         finally:
             with self._lock:
                 self._building.pop(key, None)

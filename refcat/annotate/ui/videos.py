@@ -52,7 +52,7 @@ def render(db: Store, user: User) -> None:
         f"{len(objects[i.object_id].boxes)} annotated frames) · {i.source}: {i.text}"
         for i in instances
     }
-    key = st.selectbox("Object and RE", list(labels), format_func=labels.get, key="videos_instance")
+    key = st.selectbox("Object and RE", list(labels), format_func=labels.__getitem__, key="videos_instance")
     widgets.expression(next(i.text for i in instances if i.key == key))
     clip, _ = st.columns([3, 2])  # the clip at the Annotate page's size
     with clip:

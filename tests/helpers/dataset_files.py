@@ -117,7 +117,6 @@ def build_davis(
 # ---------------------------------------------------------------- A2D
 
 A2D_W, A2D_H = 64, 48
-A2D_N_FRAMES = 8
 
 
 def a2d_mask(x1: int, y1: int, x2: int, y2: int) -> np.ndarray:
@@ -219,3 +218,35 @@ def build_a2d(root: Path) -> Path:
     )
     write_a2d_h5(h5 / "95Nq6fQoP2o/00032.h5", [0], [a2d_mask(2, 2, 4, 4), a2d_mask(8, 8, 9, 9)], [61, 61])
     return root
+
+
+# ---------------------------------------------------------------- A2Dre+
+
+# category file stem -> (rows of the file with the category, rows of the file without); commas in queries
+A2DRE_PLUS_PAIRS = {
+    "appearance": (
+        [
+            "XQ2WJo8sLEw;2;the person in gray is walking",
+            "-abc_DEF12;0;a blue, red and white car is jumping on the air",
+            "-abc_DEF12;0; the  car ; on the road ",
+        ],
+        [
+            "XQ2WJo8sLEw;2;the person in the left is walking",
+            "-abc_DEF12;0;a car is jumping on the air",
+            "-abc_DEF12;0;car",
+        ],
+    ),
+    "spatial": (["v1;1;dog on the left"], ["v1;1;dog"]),
+    "verb_motion": (["v2;0;man running"], ["v2;0;man"]),
+    "verb_static": (["v3;3;parked car"], ["v3;3;car"]),
+}
+
+
+def write_a2dre_plus_files(folder: Path, pairs: dict[str, tuple[list[str], list[str]]] = A2DRE_PLUS_PAIRS) -> Path:
+    """The with/without file of each category in `pairs` (its rows, `;`-separated under a comma header)."""
+    folder.mkdir(exist_ok=True)
+    for name, (with_rows, without_rows) in pairs.items():
+        for prefix, rows in (("", with_rows), ("no_", without_rows)):
+            path = folder / f"A2D_{prefix}{name}_new_format_all_non_trivial.txt"
+            path.write_bytes(("\n".join(["video_id,instance_id,query", *rows]) + "\n").encode())
+    return folder

@@ -1,4 +1,4 @@
-"""A tiny DAVIS-format dataset for the RefVOS tests (imported by tests/test_refvos_*.py).
+"""A tiny DAVIS-format dataset for the RefVOS tests (the `tiny_davis` fixture of conftest.py writes it).
 
 Each video has two objects on a grey background: a red square on the left (object 1) and a
 blue square on the right (object 2), moving a pixel a frame; a void (255) border ring around
@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
+
+from helpers.dataset_files import write_palette_png
 
 W, H = 48, 32
 SPLITS = {"train": ["v0", "v1", "v2", "v3"], "val": ["v4", "v5"]}
@@ -38,7 +39,6 @@ def write_tiny_davis(root: Path) -> Path:
         sets = root / "ImageSets" / "2017"
         sets.mkdir(parents=True, exist_ok=True)
         (sets / f"{split}.txt").write_text("".join(s + "\n" for s in seqs))
-    palette = [0, 0, 0, 128, 0, 0, 0, 128, 0] + [0, 0, 0] * 252 + [224, 224, 192]
     for seq in SPLITS["train"] + SPLITS["val"]:
         v = int(seq[1:])
         for f in range(N_FRAMES):
@@ -48,29 +48,10 @@ def write_tiny_davis(root: Path) -> Path:
             rgb[labels == 2] = (30, 30, 220)
             (root / "JPEGImages" / "480p" / seq).mkdir(parents=True, exist_ok=True)
             Image.fromarray(rgb).save(root / "JPEGImages" / "480p" / seq / f"{f:05d}.jpg", quality=95)
-            png = Image.fromarray(labels, mode="P")
-            png.putpalette(palette)
-            (root / "Annotations" / "480p" / seq).mkdir(parents=True, exist_ok=True)
-            png.save(root / "Annotations" / "480p" / seq / f"{f:05d}.png")
+            write_palette_png(root / "Annotations" / "480p" / seq / f"{f:05d}.png", labels)
     text_dir = root / "davis_text_annotations"
     text_dir.mkdir(parents=True, exist_ok=True)
     for source, name, enc in (("annot1", "Davis17_annot1.txt", "utf-8"), ("annot2", "Davis17_annot2.txt", "latin-1")):
         lines = [f'{seq} {obj} "{REs[source, obj]}"\n' for seq in SPLITS["train"] + SPLITS["val"] for obj in (1, 2)]
         (text_dir / name).write_bytes("".join(lines).encode(enc))
     return root
-
-
-@pytest.fixture(scope="session")
-def tiny_davis(tmp_path_factory) -> Path:
-    return write_tiny_davis(tmp_path_factory.mktemp("tiny_davis"))
-
-
-@pytest.fixture(scope="session", autouse=True)
-def one_torch_thread():
-    """One intra-op thread: on the shared 2-core machine, spinning OpenMP threads slow tiny models tenfold."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
