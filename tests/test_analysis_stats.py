@@ -11,8 +11,8 @@ from refcat.analysis.stats import (
     difficulty_proportions,
     redundancy,
 )
+from refcat.annotate.label_sources import read_labels
 from refcat.cli import main
-from refcat.cli.analysis import read_labels
 
 A2D_ROWS = [
     "-7EE9T3Z0qk;0;the child is crawling up onto the sofa;Non-trivial;Redundant Information;"

@@ -93,11 +93,11 @@ def select_instances(
         return list(session.scalars(query))
 
 
-def _admin_row(session: Session, user: User | str, action: str) -> User:
-    row = stored_user(session, user)
-    if row.role != "admin":
-        raise PermissionDenied(f"{row.name} is not an admin; only admins may {action}")
-    return row
+def _stored_admin(session: Session, user: User | str, action: str) -> User:
+    admin = stored_user(session, user)
+    if not admin.is_admin:
+        raise PermissionDenied(f"{admin.name} is not an admin; only admins may {action}")
+    return admin
 
 
 def create_campaign(
@@ -130,7 +130,7 @@ def create_campaign(
     with store.session() as session:
         if session.scalar(select(CampaignRow.id).where(CampaignRow.name == name)) is not None:
             raise UsageError(f"campaign {name!r} already exists")
-        creator = None if created_by is None else _admin_row(session, created_by, "create campaigns")
+        creator = None if created_by is None else _stored_admin(session, created_by, "create campaigns")
         users = []
         for n in names:
             row = session.scalar(select(UserRow).where(UserRow.name == n))
@@ -213,7 +213,7 @@ def close_round(store: Store, campaign: Campaign | str, admin_user: User | str) 
     """Close the open round. Closing round 1 opens and returns round 2 (revision); closing
     round 2 finishes the campaign and returns the closed round."""
     with store.session() as session:
-        admin = _admin_row(session, admin_user, "close rounds")
+        admin = _stored_admin(session, admin_user, "close rounds")
         row = campaign_row(session, campaign)
         last = round_rows(session, row.id)[-1]
         if last.closed_at is not None:

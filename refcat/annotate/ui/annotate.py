@@ -40,11 +40,10 @@ KEY_HELP = (
 
 @dataclass(frozen=True)
 class AnnotateState:
-    """Everything the annotate page shows of the instance at `place` besides the clip, read from the store
-    in one place. The annotator's own answers are read by the answer panel itself (nobody else's are
-    read: the round is blind)."""
+    """Everything the annotate page shows of an instance besides the clip, read from the store in one
+    place. The annotator's own answers are read by the answer panel itself (nobody else's are read:
+    the round is blind)."""
 
-    place: navigation.Place
     text: str
     fields: list[str]  # questions asked (automatic ones left out)
     automatic: dict[str, str]
@@ -53,9 +52,7 @@ class AnnotateState:
 def load_page(db: Store, place: navigation.Place) -> AnnotateState:
     """The page's store reads for the instance at `place`."""
     campaign, key = place.campaign.name, place.key
-    return AnnotateState(
-        place, instance_text(db, key), questions_for(db, campaign, key), automatic_answers(db, campaign, key)
-    )
+    return AnnotateState(instance_text(db, key), questions_for(db, campaign, key), automatic_answers(db, campaign, key))
 
 
 def blind_round_closed(campaign: Campaign) -> str | None:

@@ -22,12 +22,12 @@ from refcat.annotate.variants import (
     review,
     variant_table,
 )
-from refcat.categorize.augment import PENDING, other_side
+from refcat.categorize.augment import ACCEPTED, EDITED, IMPORTED, PENDING, REJECTED, WRITTEN, other_side
 from refcat.store.database import Store
 from refcat.taxonomy import A2DRE_PLUS_CATEGORIES
 
 ALL = "(all)"
-STATUSES = ("pending", "accepted", "edited", "written", "rejected", "imported")
+STATUSES = (PENDING, ACCEPTED, EDITED, WRITTEN, REJECTED, IMPORTED)
 
 
 def side_label(category: str, side: str) -> str:
