@@ -172,8 +172,7 @@ class HelpFormatter(argparse.HelpFormatter):
         text = action.help or ""
         default = action.default
         if (
-            text is argparse.SUPPRESS
-            or default is None
+            default is None
             or default is argparse.SUPPRESS
             or action.nargs == 0
             or (not action.option_strings and action.nargs not in ("?", "*"))
