@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from refcat.categorize.rules import categorize, tokenize
+from refcat.categorize.rules import categorize
+from refcat.categorize.words import tokenize
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 REPEAT = 20

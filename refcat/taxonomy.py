@@ -6,7 +6,9 @@ One source for the pages, the analysis and the exports. Label fields and values:
 - information: "redundant" | "minimal"
 - one field per semantic category: "yes" | "no"
 The released label files (`*_RE_categorization.csv`) merge difficulty and correctness
-in one column; `release_difficulty` / `from_release_difficulty` translate.
+in one column: `RELEASE_DIFFICULTY` maps a released value to (difficulty, correctness),
+`release_difficulty` goes the other way; `RELEASE_INFORMATION` / `release_information` do
+the same for information.
 """
 
 from __future__ import annotations
@@ -115,11 +117,6 @@ RELEASE_INFORMATION = {
     "Minimum Information": "minimal",
     "Not Applicable": None,
 }
-
-
-def from_release_difficulty(value: str) -> tuple[str | None, str]:
-    """Released `ref_exp_difficulty` -> (difficulty, correctness). Raises KeyError on unknown values."""
-    return RELEASE_DIFFICULTY[value]
 
 
 def release_difficulty(difficulty: str | None, correctness: str | None, automatic: bool = False) -> str:

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from refcat.analysis.agreement import cohen_kappa
-from refcat.categorize.rules import categorize, information_label, tokenize, verb_lemma
+from refcat.categorize.rules import categorize, information_label
+from refcat.categorize.words import tokenize, verb_lemma
 from refcat.taxonomy import CATEGORY_NAMES
 
 DATA = Path(__file__).parent / "data"

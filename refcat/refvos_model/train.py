@@ -177,7 +177,7 @@ def checkpoint_to_resume(
     options and number of processes; None for a new run, which refuses to overwrite a checkpoint."""
     if not resume:
         if path.exists():
-            raise UsageError(f"{path} exists", expected="--resume to continue it, or another --out folder")
+            raise UsageError(f"{path} exists", expected="--resume to continue it, or another --out-dir folder")
         return None
     state = ckpt.load_checkpoint(path)
     diff = differences(state["train_config"], config_to_dict(train_cfg))
