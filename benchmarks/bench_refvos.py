@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -94,27 +95,35 @@ def summarise(iu: np.ndarray) -> tuple[float, float]:
     return float(np.mean(iu[:, 0] / np.maximum(iu[:, 1], 1))), float(iu[:, 0].sum() / max(iu[:, 1].sum(), 1))
 
 
-def inference_times(backbones, size, device, reps: int) -> list[tuple[str, float, float]]:
+def seconds_a_call(run: Callable[[], object], device: torch.device, reps: int) -> float:
+    """Mean wall time of `run()` over `reps` calls after one warm-up call, without autograd."""
+    with torch.no_grad():
+        run()  # warm-up
+        sync(device)
+        began = time.perf_counter()
+        for _ in range(reps):
+            run()
+        sync(device)
+    return (time.perf_counter() - began) / reps
+
+
+def backbone_times(name: str, x: torch.Tensor, device: torch.device, reps: int) -> tuple[float, float]:
+    """(RefVOS seconds a frame, plain DeepLabv3 seconds a frame) for one backbone, random weights."""
+    torch.manual_seed(0)
+    refvos = RefVOS(ModelConfig(backbone=name, text_encoder="minilm"), weights_backbone="none").to(device).eval()
+    plain = PLAIN[name](weights=None, weights_backbone=None, num_classes=2, aux_loss=False).to(device).eval()
+    return (
+        seconds_a_call(lambda: refvos(x, ["the red car on the left"]), device, reps),
+        seconds_a_call(lambda: plain(x)["out"], device, reps),
+    )
+
+
+def inference_times(
+    backbones: list[str], size: tuple[int, int], device: torch.device, reps: int
+) -> list[tuple[str, float, float]]:
     """(backbone, RefVOS seconds a frame, plain DeepLabv3 seconds a frame), batch 1, random weights."""
-    rows = []
     x = torch.randn(1, 3, *size, device=device)
-    for name in backbones:
-        torch.manual_seed(0)
-        refvos = RefVOS(ModelConfig(backbone=name, text_encoder="minilm"), weights_backbone="none").to(device).eval()
-        plain = PLAIN[name](weights=None, weights_backbone=None, num_classes=2, aux_loss=False).to(device).eval()
-        timings = []
-        for run in (lambda: refvos(x, ["the red car on the left"]), lambda: plain(x)["out"]):
-            with torch.no_grad():
-                run()  # warm-up
-                sync(device)
-                began = time.perf_counter()
-                for _ in range(reps):
-                    run()
-                sync(device)
-            timings.append((time.perf_counter() - began) / reps)
-        rows.append((name, *timings))
-        del refvos, plain
-    return rows
+    return [(name, *backbone_times(name, x, device, reps)) for name in backbones]
 
 
 def main() -> int:
@@ -255,7 +264,8 @@ def main() -> int:
     samples_seen = state["global_step"] * cfg["batch_size"]
     print(
         f"\ntraining: {len(epochs)} of {cfg['epochs']} epochs, {state['global_step']} steps of {cfg['batch_size']}, "
-        f"{cfg['optimizer']} lr {cfg['lr']}, input {cfg['base_size']}px shorter side, referent weight {cfg['referent_weight']}, "
+        f"{cfg['optimizer']} lr {cfg['lr']}, input {cfg['base_size']}px shorter side, "
+        f"referent weight {cfg['referent_weight']}, "
         f"PreciseBN {cfg['precise_bn']} batches, "
         f"backbone weights: {state['backbone_origin']}"
     )

@@ -125,6 +125,11 @@ class FieldAgreement:
     n_items: int  # pairable items (two or more answers)
     n_single: int  # items with exactly one answer, left out
     n_annotators: int  # annotators with at least one answer
+    gwet_ac1: Estimate
+    brennan_prediger: Estimate
+    percent_agreement: Estimate
+    krippendorff_ordinal: Estimate | None  # None for a nominal-only field
+    warnings: tuple[str, ...] = ()  # "interval unreliable: ..." and the like
     positives: dict[str, int] = field(default_factory=dict)  # annotator -> answers equal to `positive`
     positive: str | None = None
 
@@ -387,6 +392,24 @@ def _krippendorff_spec(counts: Codes) -> _Spec:
     )
 
 
+def _chance_spec(name: str, counts: Codes, chance: str) -> _Spec:
+    """Percent agreement (chance "zero"), Brennan & Prediger (chance "uniform": 1/q) or Gwet's
+    AC1 (chance "ac1": sum_k pi_k (1 - pi_k) / (q - 1)), pi_k the pooled proportions."""
+    n_i = _row_sums(counts).astype(float)[:, None]
+    p_i = _pair_agreement(counts, n_i)
+    k = counts.shape[1]
+
+    def f(m: Means) -> Means:
+        if chance == "zero":
+            return m[:, 0]
+        if chance == "uniform":
+            return _kappa(m[:, 0], np.full(len(m), 1 / k))
+        p = m[:, 1 : k + 1] / m[:, k + 1 : k + 2]
+        return _kappa(m[:, 0], (p * (1 - p)).sum(axis=1) / (k - 1))
+
+    return _Spec(name, np.hstack([p_i, counts, n_i]), f, "one category in the scale")
+
+
 def _cohen_spec(name: str, a: Codes, b: Codes, k: int) -> _Spec:
     """Cohen (1960): over the items both raters answered, p_o the proportion of equal
     labels, p_e = sum_j p_aj p_bj, kappa = (p_o - p_e) / (1 - p_e)."""
@@ -522,6 +545,10 @@ def field_agreement(
             null,
             null,
             _pairwise_frame([], []),
+            null,
+            null,
+            null,
+            None,
         )
 
     pair_rows, pair_specs = _cohen_pairs(prep)
@@ -531,6 +558,9 @@ def field_agreement(
         *_category_specs(prep.counts, prep.categories),
         _davies_fleiss_spec(prep.codes, len(prep.categories)),
         _krippendorff_spec(prep.counts),
+        _chance_spec("gwet_ac1", prep.counts, "ac1"),
+        _chance_spec("brennan_prediger", prep.counts, "uniform"),
+        _chance_spec("percent_agreement", prep.counts, "zero"),
         *cohen,
     ]
     mean = _MeanOf("mean_cohen_kappa", tuple(s.name for s in cohen), "no annotator pair has a defined Cohen's kappa")
@@ -553,6 +583,10 @@ def field_agreement(
         est["krippendorff_alpha"],
         mean_cohen,
         _pairwise_frame(pair_rows, pair_estimates),
+        est["gwet_ac1"],
+        est["brennan_prediger"],
+        est["percent_agreement"],
+        None,
     )
 
 

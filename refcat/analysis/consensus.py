@@ -1,8 +1,12 @@
 """Consensus labels by vote: keep a label when at least k annotators gave it.
 
 Input: a long table with columns item, annotator, field, label (one answer per item,
-field and annotator; missing labels are NaN/None/""). Per item and field, with n answers
-and the most voted label having v votes, the status is decided in this order:
+field and annotator; missing labels are NaN/None/""). The votes needed, k, are a strict
+majority of the panel by default (`strict_majority`: panel // 2 + 1, 2 of 3, 3 of 4 or 5),
+the panel being the annotators asked per item (a campaign's per-instance count) or, for a
+plain table, the annotators with a row for that item (answered or not); a fixed k can be
+given instead. Per item and field, with n answers and the most voted label having v votes,
+the status is decided in this order:
 - "too-few-answers": n < k, so no label can reach k votes;
 - "tie": two or more labels share the most votes (no label is kept);
 - "no-majority": the most voted label has fewer than k votes;
@@ -11,7 +15,8 @@ A semantic category is a yes/no field, so "per category" is the same rule. Nothi
 guessed: only "ok" rows carry a label.
 
 For the RE fields (refcat.taxonomy), `release_frame` turns the consensus
-into the paper's released label format (`*_RE_categorization.csv`).
+into the paper's released label format (`*_RE_categorization.csv`); `consensus_summary`
+counts and lists what was not decided (ties, other statuses, items left out of the release).
 """
 
 from __future__ import annotations
@@ -46,12 +51,24 @@ RELEASE_COLUMNS = [
 ]
 
 
-def consensus(long: pd.DataFrame, min_votes: int = 2, source: str = "label table") -> pd.DataFrame:
+def strict_majority(panel: int) -> int:
+    """The fewest votes that are more than half of `panel` annotators: panel // 2 + 1."""
+    return panel // 2 + 1
+
+
+def consensus(
+    long: pd.DataFrame, min_votes: int | None = None, source: str = "label table", panel: int | None = None
+) -> pd.DataFrame:
     """Long answers -> one row per (item, field): item, field, label ("" unless status is
     "ok"), votes (of the most voted label), n_answers, status. Rows are sorted by item, then
-    field in order of first appearance."""
-    if min_votes < 1:
+    field in order of first appearance.
+
+    Votes needed: `min_votes` when given, else `strict_majority(panel)`, else the strict
+    majority of each item's own annotators (see the module doc)."""
+    if min_votes is not None and min_votes < 1:
         raise UsageError(f"--min-votes must be at least 1, got {min_votes}")
+    if min_votes is None and panel is not None and panel < 1:
+        raise UsageError(f"the panel must hold at least one annotator, got {panel}")
     for column in ("item", "annotator", "field", "label"):
         if column not in long.columns:
             raise FormatError(
@@ -83,8 +100,9 @@ def consensus(long: pd.DataFrame, min_votes: int = 2, source: str = "label table
     votes["n_answers"] = groups.transform("sum")
     votes["n_top"] = votes.groupby(["item", "field"], sort=False)["is_top"].transform("sum")
     out = votes.drop_duplicates(["item", "field"]).reset_index(drop=True)
+    needed = _votes_needed(long, out["item"], min_votes, panel)
     status = np.select(
-        [out["n_answers"] < min_votes, out["n_top"] > 1, out["votes"] < min_votes],
+        [out["n_answers"] < needed, out["n_top"] > 1, out["votes"] < needed],
         [TOO_FEW, TIE, NO_MAJORITY],
         OK,
     )
@@ -93,6 +111,47 @@ def consensus(long: pd.DataFrame, min_votes: int = 2, source: str = "label table
     out["_order"] = out["field"].map(field_order)
     out = out.sort_values(["item", "_order"], kind="stable").reset_index(drop=True)
     return out[CONSENSUS_COLUMNS].astype({"votes": int, "n_answers": int})
+
+
+def votes_rule(min_votes: int | None = None, panel: int | None = None) -> str:
+    """In words, the votes `consensus` needs with these arguments."""
+    if min_votes is not None:
+        return f"{min_votes} (given)"
+    if panel is not None:
+        return f"{strict_majority(panel)}, a strict majority of {panel} annotators per item"
+    return "a strict majority of each item's annotators"
+
+
+def _votes_needed(long: pd.DataFrame, items: pd.Series, min_votes: int | None, panel: int | None) -> pd.Series:
+    """The votes each of `items` needs (see `consensus`)."""
+    if min_votes is not None:
+        return pd.Series(min_votes, index=items.index)
+    if panel is not None:
+        return pd.Series(strict_majority(panel), index=items.index)
+    panels = long.drop_duplicates(["item", "annotator"]).groupby("item", sort=False).size()
+    return items.map(panels).floordiv(2).add(1)
+
+
+def consensus_summary(table: pd.DataFrame, skipped: pd.DataFrame | None = None) -> dict[str, object]:
+    """What `consensus` decided, for a report: {"counts": {status: rows}, "ties": [{item,
+    field, votes, n_answers}], "undecided": [the same for "no-majority" and "too-few-answers"
+    rows], "left_out": [{item, reason}] (release_frame's skipped items; empty without them)}."""
+    columns = ["item", "field", "votes", "n_answers"]
+    counts = {status: int((table["status"] == status).sum()) for status in (OK, TIE, NO_MAJORITY, TOO_FEW)}
+    undecided = table[table["status"].isin([NO_MAJORITY, TOO_FEW])]
+    return {
+        "counts": counts,
+        "ties": _records(table.loc[table["status"] == TIE, columns]),
+        "undecided": _records(undecided[[*columns, "status"]]),
+        "left_out": [] if skipped is None else _records(skipped[["item", "reason"]]),
+    }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """Rows as dicts of plain Python values (JSON-ready)."""
+    return [
+        {k: v.item() if isinstance(v, np.generic) else v for k, v in row.items()} for row in frame.to_dict("records")
+    ]
 
 
 def is_re_fields(fields: Iterable[str]) -> bool:

@@ -4,7 +4,9 @@ paper's released format (`*_RE_categorization.csv`, FORMATS.md).
 - `write_labels` writes every event (answers, undos, automatic answers, adjudications) as
   CSV or Parquet, chosen by the file suffix; times are UTC.
 - `write_consensus_release` writes `final_labels` (adjudication, else automatic answer, else
-  2-of-3 majority of the revised answers) with refcat.analysis.consensus.release_frame. An
+  a strict majority of the campaign's per-instance panel, 2 of 3, among the revised answers)
+  with refcat.analysis.consensus.release_frame, ref_exp from the stored instances' texts
+  (`instance_texts`). An
   automatic trivial label is written "Trivial (Single Object Category)", as the release
   marks labels given because the referent is the only object of its video. Instances whose
   correctness (or, for a valid RE, difficulty or information) has no final label are left
@@ -13,6 +15,7 @@ paper's released format (`*_RE_categorization.csv`, FORMATS.md).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +56,14 @@ def write_labels(store: Store, path: str | Path, campaign: Campaign | str | None
     return len(table)
 
 
+def instance_texts(store: Store, keys: Iterable[str]) -> dict[str, str]:
+    """instance key -> its RE text, for the keys the store holds (others are left out)."""
+    wanted = list(dict.fromkeys(keys))
+    with store.session() as session:
+        query = select(InstanceRow.key, InstanceRow.text).where(InstanceRow.key.in_(wanted))
+        return dict(session.execute(query).tuples().all())
+
+
 def consensus_release(store: Store, campaign: Campaign | str) -> ReleaseLabels:
     """The campaign's final labels as released-format rows (see module doc)."""
     final = final_labels(store, campaign)
@@ -62,13 +73,7 @@ def consensus_release(store: Store, campaign: Campaign | str) -> ReleaseLabels:
         status=[OK if label is not None else status for label, status in zip(final["label"], final["status"])],
         label=final["label"].fillna(""),
     )
-    with store.session() as session:
-        texts = dict(
-            session.execute(
-                select(InstanceRow.key, InstanceRow.text).where(InstanceRow.key.in_(list(table["item"].unique())))
-            ).all()
-        )
-    release, skipped = release_frame(table[["item", "field", "label", "status"]], texts)
+    release, skipped = release_frame(table[["item", "field", "label", "status"]], instance_texts(store, table["item"]))
     automatic = set(final.loc[(final["field"] == "difficulty") & (final["source"] == "auto"), "item"])
     kept = [item for item in sorted(table["item"].unique()) if item not in set(skipped["item"])]
     release["ref_exp_difficulty"] = [

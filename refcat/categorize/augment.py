@@ -228,7 +228,7 @@ def build_variant(re_: LabelledRE, category: str, facts: dict[str, Fact]) -> Var
     if text is None:
         flags.append(NEEDS_PERSON)
     else:
-        malformed = malformations(re_.text, text, None if label else fact.phrase, cat)
+        malformed = malformations(re_.text, text, None if fact is None else fact.phrase, cat)
         if malformed:
             flags.append(MALFORMED)
             notes.append("malformed: " + "; ".join(malformed))

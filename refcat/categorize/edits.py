@@ -30,15 +30,16 @@ on those spans), and the builder flags a variant it objects to.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
 from refcat.categorize import lexicon as lx
 from refcat.categorize.rules import Categorization, categorize
+from refcat.categorize.words import BE
 
 _TOKEN_RE = re.compile(r"[\w'\u2019-]+|[^\s\w'\u2019-]")
-_BE = frozenset("is are was were be been being am 's".split())
-_AUX_CHAIN = _BE | frozenset("that who which".split())
+_AUX_CHAIN = BE | frozenset("that who which".split())
 _SEPARATORS = frozenset({",", "and", "or", "&", ";"})
 _END_PUNCT = frozenset(".!?")
 _DANGLING_END = (
@@ -180,7 +181,7 @@ def _runs(gone: list[bool]) -> list[tuple[int, int]]:
 def _merge_separated_runs(toks: list[_Tok], gone: list[bool]) -> None:
     """Remove separators that stand only between two removed runs ("blue , red and white")."""
     runs = _runs(gone)
-    for (_, end), (start, _) in zip(runs, runs[1:]):
+    for (_, end), (start, _) in itertools.pairwise(runs):
         if all(toks[k].low in _SEPARATORS for k in range(end, start)):
             for k in range(end, start):
                 gone[k] = True
@@ -251,13 +252,18 @@ def _repair(toks: list[_Tok], gone: list[bool]) -> None:
             right = min((i for i in kept if i >= end), default=None)
             lw = toks[left].low if left is not None else None
             rw = toks[right].low if right is not None else None
-            if lw in _SEPARATORS and (rw is None or rw in _SEPARATORS or rw in _END_PUNCT or rw in _BE):
+            if (
+                left is not None
+                and lw in _SEPARATORS
+                and (rw is None or rw in _SEPARATORS or rw in _END_PUNCT or rw in BE)
+            ):
                 gone[left] = changed = True
-            elif rw in _SEPARATORS and (lw is None or _starts_predicate(toks, right + 1)):
+            elif right is not None and rw in _SEPARATORS and (lw is None or _starts_predicate(toks, right + 1)):
                 gone[right] = changed = True
             elif (
-                lw in lx.LOCATIVE_PREPOSITIONS | {"with"}
-                and (rw is None or rw in _SEPARATORS or rw in _BE)
+                left is not None
+                and lw in lx.LOCATIVE_PREPOSITIONS | {"with"}
+                and (rw is None or rw in _SEPARATORS or rw in BE)
                 and not (_is_particle(toks, left))
             ):
                 gone[left] = changed = True
@@ -326,7 +332,7 @@ def add_phrase(text: str, category: str, phrase: str, *, prenominal: bool = Fals
     at = _referent_end(text, cat)
     before, after = text[:at].rstrip(), text[at:].strip()
     after_words = after.split()
-    if category in VERB_CATEGORIES and after_words and after_words[0].lower() in _BE:
+    if category in VERB_CATEGORIES and after_words and after_words[0].lower() in BE:
         # "the man is standing" + walking -> "the man is walking and standing"
         return join_tokens([before, after_words[0], phrase, "and", *after_words[1:]]) + tail_punct
     return join_tokens([before, phrase, after] if after else [before, phrase]) + tail_punct
@@ -351,7 +357,7 @@ def _dangling(toks: list[_Tok]) -> list[str]:
         last -= 1
     if last >= 0 and toks[last].low in _DANGLING_END and not _is_particle(toks, last):
         out.append(f"{toks[last].text!r} dangling at the end")
-    for a, b in zip(toks, toks[1:]):
+    for a, b in itertools.pairwise(toks):
         if a.low in _SEPARATORS and b.low in _SEPARATORS and not (a.low == "," and b.low in lx.CONJUNCTIONS):
             out.append(f"{a.text!r} before {b.text!r}")
         elif a.low in lx.DETERMINERS - lx.RELATIVES and (b.low in _SEPARATORS or b.low in _END_PUNCT):

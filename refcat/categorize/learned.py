@@ -61,6 +61,8 @@ class LearnedCategorizer:
         if fit:
             self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
             text = self.vectorizer.fit_transform(texts)
+        elif self.vectorizer is None:
+            raise UsageError("the categorizer has no model", expected="fit() or load() before predict()")
         else:
             text = self.vectorizer.transform(texts)
         return sparse.hstack([text, sparse.csr_matrix(rules)]).tocsr()

@@ -142,7 +142,8 @@ hair beard moustache mustache tail tails ears ear eyes horns horn spots stripes 
 feathers wings legs mane beak tattoo tattoos skin paws whiskers antlers hump shell wheels roof
 logo number numbers letters writing pattern patterns color colour colors colours spot ponytail
 braids braid bun dreadlocks freckles markings mark marks patch patches sticker stickers decals
-bangs curls lipstick makeup paint pigtails pigtail mohawk afro cornrows lights headlights siren sirens tongue door doors hood bonnet
+bangs curls lipstick makeup paint pigtails pigtail mohawk afro cornrows lights headlights siren
+sirens tongue door doors hood bonnet
 trunk bumper spoiler windows windshield
 """.split()
 )
@@ -298,7 +299,7 @@ backflip breakdance twist whirl slip skid taxi back swoop hurtle plunge bolt dar
 scramble clamber scale canter jet flit zigzag weave rappel abseil bungee parachute paraglide
 kitesurf windsurf wakeboard sled sledge toboggan hitchhike migrate emerge disappear reappear
 return retreat advance proceed plough plow mow fight wrestle spar dribble
-rollerblade rollerskate skydive zipline freefall bobsled toboggan sled snowshoe     pass wobble  
+rollerblade rollerskate skydive zipline freefall bobsled toboggan sled snowshoe     pass wobble
 """.split()
 )
 
@@ -314,9 +315,9 @@ shoot film photograph record face block guard hide sunbathe hold touch grab grip
 operate open close listen play pray beg sulk frown hunch curl nap doze snooze sniffle chat
 converse wink pout preen nibble gnaw munch swallow sip suck lap nurse dig   pause
 remain linger perform catch teach flap flutter smoke text give shave
-sign sew knit fold pack unpack search inspect examine check work sunbathe lounge sulk 
+sign sew knit fold pack unpack search inspect examine check work sunbathe lounge sulk
 smoke vape whistle sneeze cough groan moan purr hiss chirp tweet sing quack moo neigh explain gesture salute
-bow      
+bow
 """.split()
 )
 
@@ -325,7 +326,7 @@ OBJ_STATIC_VERBS = frozenset(
     """
 hold touch grab grip hug embrace pet stroke kiss lick eat drink bite chew sniff smell play use
 operate shoot aim film photograph read brush comb wash clean cut fix repair type paint press
-pat feed nibble gnaw munch sip suck peck   strum tap knock scratch    
+pat feed nibble gnaw munch sip suck peck   strum tap knock scratch
 open close peel nurse sew knit dig catch
 """.split()
 )
@@ -492,7 +493,8 @@ building ceiling clothing king ring rings wing wings string thing things somethi
 nothing everything morning evening pudding railing railings painting sibling earring earrings
 stocking stockings darling swing swings ping bing sing spring sling sting wedding awning
 viking duckling ducklings gosling seedling sapling icing offspring stuffing lightning dumpling
-pudding herring sterling inkling ceiling bedding bedding shilling lining kingfisher amazing interesting boring matching striking
+pudding herring sterling inkling ceiling bedding bedding shilling lining kingfisher amazing
+interesting boring matching striking
 charming loving missing remaining surrounding living dining frightening exciting
 during according including regarding notwithstanding
 """.split()
@@ -510,7 +512,7 @@ teacher mother mom mum father dad son daughter brother sister husband wife teen 
 teenagers someone somebody human individual performer paraglider parachutist pilot jockey cowboy
 chef cook doctor nurse referee goalkeeper goalie boxer fighter wrestler gymnast singer musician
 guitarist drummer fisherman farmer passenger pedestrian spectator infant youngster grandma
-grandpa grandmother grandfather dude fellow male female bride groom couple    
+grandpa grandmother grandfather dude fellow male female bride groom couple
 motorcyclist motorist jogger hiker walker dancer kickboxer karateka ballerina juggler acrobat
 magician actor actress artist photographer cameraman   shooter archer horseman horsewoman
 equestrian kiter kitesurfer windsurfer parkour breakdancer bmxer snowboarder rower kayaker

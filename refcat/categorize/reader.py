@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from refcat.categorize import lexicon as lx
 from refcat.categorize.words import (
     ALL_VERBS,
+    BE,
     DO_VERBS,
     NOUNS,
     NUMBERS,
@@ -59,7 +60,6 @@ _COMPOUND_PREPS = sorted((p.split() for p in lx.COMPOUND_PREPOSITIONS), key=len,
 _WEAR_VERBS = frozenset("wearing wears wore worn dressed sporting dons donning".split())
 # Where a moved object goes, after "throwing a ball": not the referent's place.
 _GOAL_PREPS = frozenset("to into towards toward through onto at over across in".split())
-_BE = frozenset("is are was were be been being am".split())
 _PASSIVE_AGENT = "by"
 _MOUNT_PREPS = ("on", "upon", "atop", "onto")  # "a woman on a horse": the horse is ridden
 _POSSESSIVES = ("his", "her", "its", "their")
@@ -82,7 +82,8 @@ class _PrepPhrase:
     start: token index of the preposition; obj: its object (empty when none follows), which
     starts right after the preposition; end: token index after the phrase. head: the object's
     head noun, or a nominal adjective when it has none ("in the dark", "with a light").
-    is_position: the head is a position noun without a look ("in the front", not "in front white").
+    is_position: the head is a position noun and no word of the object a look ("in the front",
+    not "with a white front").
     looks: the phrase describes how someone looks ("in a red coat", "in black", "with blue handles").
     owner, last_verb, passive, after_agent: the reader's state before the phrase.
     """
@@ -153,6 +154,7 @@ class Reader:
         return self.words[i] if 0 <= i < len(self.words) else ""
 
     def hit(self, category: str, i: int, j: int) -> None:
+        """Tokens [i, j) are evidence of `category` for the referent."""
         self.hits[category].append((i, j))
 
     def match_prep(self, i: int) -> int:
@@ -372,9 +374,9 @@ class Reader:
         return i + 1
 
     def _step_conjunction(self, i: int) -> int | None:
-        """A conjunction ("and", "or", "&", "/"): a verb after it has the same subject ("running and jumping"); a
-        noun phrase after it continues a list of clothes ("wearing a pink jacket and blue jeans")
-        or names another actor ("a woman and her child walking": both walk)."""
+        """A conjunction ("and", "or", "&", "/"): a verb after it has the same subject ("running and
+        jumping"); a noun phrase after it continues a list of clothes ("wearing a pink jacket and
+        blue jeans") or names another actor ("a woman and her child walking": both walk)."""
         w = self.words[i]
         if w not in lx.CONJUNCTIONS and w not in ("&", "/"):
             return None
@@ -412,11 +414,11 @@ class Reader:
         w = self.words[i]
         if w not in lx.AUXILIARIES:
             return None
-        if not self.in_relative and w in _BE | {"'s"}:
+        if not self.in_relative and w in BE:
             self.owner_is_referent, self.after_agent = True, False
         if w in ("being", "been"):
             self.passive = True
-        self.after_be = w in _BE or w == "'s"
+        self.after_be = w in BE
         return i + 1
 
     def _step_negation(self, i: int) -> int | None:
@@ -561,8 +563,8 @@ class Reader:
         )
 
     def _prep_looks(self, pp: _PrepPhrase) -> int | None:
-        """Looks ("in a yellow dress", "in black", "with long hair"): appearance (after a companion, "with"
-        describes the companion: "next to the girl with red hair")."""
+        """Looks ("in a yellow dress", "in black", "with long hair"): appearance (after a companion,
+        "with" describes the companion: "next to the girl with red hair")."""
         if pp.prep not in ("in", "with") or not pp.looks:
             return None
         if pp.owner and not (pp.prep == "with" and pp.after_agent):

@@ -32,6 +32,7 @@ ALL_VERBS = (
 )
 NOUNS = lx.CATEGORY_NOUNS | lx.CLOTHING | lx.FEATURES | lx.BODY_PARTS
 NUMBERS = frozenset("one two three four five six seven eight nine ten".split())
+BE = frozenset("is are was were be been being am 's".split())  # "'s" as in "the dog's running"
 _APPEARANCE = lx.COLOURS | lx.PATTERNS | lx.SIZES | lx.LOOKS
 _FUNCTION_WORDS = (
     lx.LOCATIVE_PREPOSITIONS

@@ -5,29 +5,35 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from refcat.cli.common import OUTPUT_DIR, OUTPUT_FILE, Renamed, db_parent
-from refcat.errors import UsageError
+from refcat.errors import FormatError, UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from refcat.annotate.state import Campaign
     from refcat.cli.common import Subparsers
+    from refcat.store.database import Store
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--input",
         metavar="FILE.csv",
-        help="label table with columns item,annotator,field,label (and optionally text); "
-        "an empty label is a missing answer; yes/no fields also take 1/0, 1.0/0.0 and "
-        "true/false (any case), read as yes/no; other labels of taxonomy fields must be "
-        "taxonomy values",
+        help="label table with columns item,annotator,field,label (and optionally text, and round: 1 for "
+        "the first answers, 2 for the answers after revision); an empty label is a missing answer; "
+        "yes/no fields also take 1/0, 1.0/0.0 and true/false (any case), read as yes/no; other labels "
+        "of taxonomy fields must be taxonomy values",
     )
     parser.add_argument("--campaign", help="read the labels of this campaign from the store (instead of --input)")
     parser.add_argument(
-        "--round", type=int, help="round number of the campaign (with --campaign; default: its current round)"
+        "--round",
+        type=int,
+        help="round to read: 1 first answers, 2 after revision (default: the campaign's current round, "
+        "or the last round of the --input table)",
     )
 
 
@@ -37,22 +43,26 @@ def register(subparsers: Subparsers) -> None:
         "agreement",
         parents=[db],
         help="inter-annotator agreement per label field",
-        description="Fleiss', Davies & Fleiss' and pairwise Cohen's kappas and Krippendorff's "
-        "alpha per field, with standard errors and confidence intervals.",
+        description="Fleiss', Conger's (Davies & Fleiss') and pairwise Cohen's kappas, Krippendorff's alpha, "
+        "Gwet's AC1, Brennan-Prediger and percent agreement per field, with standard errors and confidence "
+        "intervals; with both rounds, the change from the first answers to the revised ones.",
     )
     _add_input_options(p)
     p.add_argument(
         "--out-dir",
         type=OUTPUT_DIR,
         metavar="DIR",
-        help="write agreement.csv, agreement.md and agreement_pairwise.csv here",
+        help="write agreement.md, agreement.json, agreement.csv, agreement_pairwise.csv and the forest plot "
+        "agreement_forest.png here",
     )
-    p.add_argument("--json", action="store_true", help="print one JSON object per field instead of the table")
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object per field (everything the table shows) instead"
+    )
     p.add_argument(
         "--n-boot",
         type=int,
         default=1000,
-        help="bootstrap resamples of items for the intervals; 0 for analytic (Wald) intervals only",
+        help="bootstrap resamples of items for the intervals; 0 for analytic intervals only",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
     p.add_argument("--confidence", type=float, default=0.95, help="confidence level of the intervals")
@@ -61,12 +71,18 @@ def register(subparsers: Subparsers) -> None:
     c = subparsers.add_parser(
         "consensus",
         parents=[db],
-        help="consensus labels: keep a label given by at least K annotators",
-        description="Per item and field, keep the most voted label when it has at least K votes; "
-        "ties and items with too few answers get a status, not a label.",
+        help="consensus labels: keep a label given by a majority of the annotators",
+        description="Per item and field, keep the most voted label when it has enough votes (by default a "
+        "strict majority of the panel); ties and items with too few answers get a status, not a label.",
     )
     _add_input_options(c)
-    c.add_argument("--min-votes", type=int, default=2, metavar="K", help="votes needed to keep a label")
+    c.add_argument(
+        "--min-votes",
+        type=int,
+        metavar="K",
+        help="votes needed to keep a label (default: a strict majority of the panel: of the campaign's "
+        "annotators per instance, or of each item's annotators in an --input table)",
+    )
     c.add_argument(
         "--output",
         required=True,
@@ -82,63 +98,123 @@ def register(subparsers: Subparsers) -> None:
         metavar="OUT_release.csv",
         help="also write the paper's released label format (RE fields only; items must be instance keys)",
     )
+    c.add_argument(
+        "--report-output",
+        type=OUTPUT_FILE,
+        metavar="OUT.json",
+        help="also write the counts per status and the list of ties, other undecided rows and items left out "
+        "of the release",
+    )
     c.set_defaults(func=cmd_consensus)
 
 
-def load_label_table(args: argparse.Namespace) -> pd.DataFrame:
-    """The long label table (item, annotator, field, label[, text]) from `--input` or the store."""
+@dataclass(frozen=True)
+class Labels:
+    """The answers a command reads, and where they come from."""
+
+    table: pd.DataFrame  # item, annotator, field, label[, text] of the round read
+    source: str  # the CSV path or "campaign NAME"
+    round: int | None  # the round of `table`; None for a table without rounds
+    rounds: dict[int, pd.DataFrame]  # every round there is, `table` among them (empty without rounds)
+    store: Store | None = None
+    campaign: Campaign | None = None
+
+
+def load_labels(args: argparse.Namespace) -> Labels:
+    """The label table (item, annotator, field, label[, text]) from `--input` or the store."""
     if args.input and args.campaign:
         raise UsageError("give either --input or --campaign, not both")
     if args.input:
         from refcat.analysis.agreement_layouts import read_label_csv
 
-        return read_label_csv(args.input)
+        return _csv_rounds(read_label_csv(args.input), args.input, args.round)
     if not args.campaign:
         raise UsageError("give --input FILE.csv, or --campaign NAME (and --round N) to read the store")
+    from refcat.annotate.campaigns import current_round, get_campaign
     from refcat.annotate.labels import label_table
+    from refcat.annotate.state import LABEL_ROUND, REVISION_ROUND
     from refcat.store.database import open_store
 
-    return label_table(open_store(args.db), args.campaign, args.round)
+    store = open_store(args.db, create=False)
+    campaign = get_campaign(store, args.campaign)
+    last = current_round(store, campaign).number
+    number = last if args.round is None else args.round
+    if number not in (LABEL_ROUND, REVISION_ROUND) or number > last:
+        raise UsageError(f"campaign {campaign.name!r} has no round {number}", expected=f"a round from 1 to {last}")
+    rounds = {n: label_table(store, campaign, n) for n in range(LABEL_ROUND, last + 1)}
+    return Labels(rounds[number], f"campaign {campaign.name}", number, rounds, store, campaign)
+
+
+def _csv_rounds(table: pd.DataFrame, path: str, wanted: int | None) -> Labels:
+    """A CSV table split by its optional `round` column (positive integers)."""
+    if "round" not in table.columns:
+        if wanted is not None:
+            raise UsageError(f"--round {wanted} needs a campaign, or a round column in {path}")
+        return Labels(table, path, None, {})
+    numbers = table["round"].str.strip()
+    if not numbers.str.fullmatch(r"[1-9][0-9]*").all():
+        bad = numbers[~numbers.str.fullmatch(r"[1-9][0-9]*")].iloc[0]
+        raise FormatError(f"round {bad!r} is not a round number", path=path, expected="1, 2, ...")
+    rounds = {int(n): part.drop(columns="round") for n, part in table.groupby(numbers.astype(int), sort=True)}
+    number = max(rounds) if wanted is None else wanted
+    if number not in rounds:
+        raise UsageError(f"{path} has no round {number}", expected=", ".join(map(str, rounds)))
+    return Labels(rounds[number], path, number, rounds)
 
 
 def cmd_agreement(args: argparse.Namespace) -> int:
-    from refcat.analysis.agreement_report import (
-        agreement_by_field,
-        report_json,
-        report_markdown,
-        write_report,
-    )
+    from refcat.analysis.agreement_report import ReportSettings, build_report, report_lines, write_report
 
-    table = load_label_table(args)
-    source = args.input or f"campaign {args.campaign}"
-    results = agreement_by_field(table, n_boot=args.n_boot, seed=args.seed, confidence=args.confidence, source=source)
+    labels = load_labels(args)
+    settings = ReportSettings(
+        source=labels.source,
+        campaign=labels.campaign.name if labels.campaign else None,
+        round=labels.round,
+        n_boot=args.n_boot,
+        seed=args.seed,
+        confidence=args.confidence,
+    )
+    report = build_report(labels.table, settings, labels.rounds)
     if args.json:
-        for obj in report_json(results):
+        for obj in report_lines(report):
             print(json.dumps(obj))
     else:
-        print(report_markdown(results, args.confidence))
+        from refcat.analysis.agreement_report import report_markdown
+
+        print(report_markdown(report.results, report=report))
     if args.out_dir:
-        for path in write_report(results, args.out_dir, args.confidence):
+        for path in write_report(report, args.out_dir):
             print(f"wrote {path}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
 def cmd_consensus(args: argparse.Namespace) -> int:
-    from refcat.analysis.consensus import consensus, release_frame
+    from refcat.analysis.consensus import consensus, consensus_summary, release_frame, votes_rule
+    from refcat.annotate.export import instance_texts
     from refcat.annotate.label_sources import item_texts
     from refcat.datasets.release import write_release
 
-    table = load_label_table(args)
-    source = args.input or f"campaign {args.campaign}"
-    result = consensus(table, args.min_votes, source=source)
+    labels = load_labels(args)
+    panel = labels.campaign.per_instance if labels.campaign else None
+    result = consensus(labels.table, args.min_votes, source=labels.source, panel=panel)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(args.output, index=False)
     counts = result["status"].value_counts()
     print(f"wrote {args.output}: {len(result)} item-field rows, " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    rule = votes_rule(args.min_votes, panel)
+    print(f"votes needed: {rule}")
+    skipped = None
     if args.release_output:
-        release, skipped = release_frame(result, item_texts(table))
+        texts = instance_texts(labels.store, result["item"]) if labels.store else item_texts(labels.table)
+        release, skipped = release_frame(result, texts)
         write_release(release, args.release_output)
-        print(f"wrote {args.release_output}: {len(release)} instances; {len(skipped)} skipped for lack of consensus")
+        print(f"wrote {args.release_output}: {len(release)} instances; {len(skipped)} left out for lack of consensus")
         for item, reason in skipped.itertuples(index=False):
             print(f"  skipped {item}: {reason}")
+    if args.report_output:
+        summary = {"source": labels.source, "round": labels.round, "votes_needed": rule}
+        summary |= consensus_summary(result, skipped)
+        args.report_output.parent.mkdir(parents=True, exist_ok=True)
+        args.report_output.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.report_output}: the ties, undecided rows and items left out")
     return 0

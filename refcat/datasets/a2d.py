@@ -25,11 +25,14 @@ Choices documented here:
   frame (objects without a mask have none).
 - Known bad frames (a repeated instance, more masks than instances) keep the first mask of each
   instance and the first N masks; each is logged and listed in `problems`.
+- Refused with FormatError (refcat.datasets.files): index files that are folders, bytes that are
+  not UTF-8, a CSV field over csv's field size limit, an empty videoset.csv, a video id that is
+  not a plain name (it becomes a path), an .h5 key that is a group rather than a dataset, an
+  instance id or code that is not a finite integer, and a mask whose size is not the frame size.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 import re
 from collections.abc import Iterator
@@ -37,13 +40,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
+from refcat.datasets.files import (
+    PLAIN_NAME_EXPECTED,
+    csv_rows,
+    name_problem,
+    optional_file,
+    read_text,
+    require_file,
+)
 from refcat.datasets.media import ClipPool, box_from_mask, image_size, numbered_frames, read_rgb_image
 from refcat.datasets.records import (
     Box,
     Instance,
+    Mask,
     ObjectMasks,
     ObjectRef,
+    Pixels,
     ReferencedObjects,
     Video,
     collapse_spaces,
@@ -69,6 +83,7 @@ VIDEOSET_EXPECTED = "9 columns: vid, label, start, end, height, width, frames, a
 H5_KEYS = ("instance", "reMask", "reBBox", "id")
 H5_EXPECTED = "HDF5 keys instance (N,), reMask (N, W, H) or (W, H), reBBox (4, N) or (4,), id (1, N)"
 SENTENCES_HEADER = ["video_id", "instance_id", "query"]
+SENTENCES_EXPECTED = "CSV video_id,instance_id,query[,short_query]"
 COPY_ROW = re.compile(r"^\d+ \(copy\)$")
 
 
@@ -92,23 +107,26 @@ class VideosetRow:
 
 
 def read_videoset(path: Path) -> dict[str, VideosetRow]:
-    if not path.is_file():
-        raise MissingDataError("videoset file not found", path=path, expected=VIDEOSET_EXPECTED)
     rows: dict[str, VideosetRow] = {}
-    with path.open(newline="", encoding="utf-8") as f:
-        for line_no, cells in enumerate(csv.reader(f), start=1):
-            if not cells:
-                continue
-            cells = [c.strip() for c in cells]
-            if len(cells) != 9 or cells[8] not in SUBSETS:
-                raise FormatError(f"bad row {','.join(cells)!r}", path=path, line=line_no, expected=VIDEOSET_EXPECTED)
-            try:
-                label, height, width, n_frames, n_annotated = (int(float(cells[i])) for i in (1, 4, 5, 6, 7))
-            except ValueError:
-                raise FormatError(
-                    f"non-numeric cell in {','.join(cells)!r}", path=path, line=line_no, expected=VIDEOSET_EXPECTED
-                ) from None
-            rows[cells[0]] = VideosetRow(cells[0], label, height, width, n_frames, n_annotated, SUBSETS[cells[8]])
+    text = read_text(path, "utf-8", VIDEOSET_EXPECTED, what="videoset file")
+    for line_no, cells in csv_rows(path, text, VIDEOSET_EXPECTED):
+        if not cells:
+            continue
+        cells = [c.strip() for c in cells]
+        if len(cells) != 9 or cells[8] not in SUBSETS:
+            raise FormatError(f"bad row {','.join(cells)!r}", path=path, line=line_no, expected=VIDEOSET_EXPECTED)
+        problem = name_problem(cells[0])
+        if problem is not None:
+            raise FormatError(f"video id: {problem}", path=path, line=line_no, expected=PLAIN_NAME_EXPECTED)
+        try:
+            label, height, width, n_frames, n_annotated = (int(float(cells[i])) for i in (1, 4, 5, 6, 7))
+        except (ValueError, OverflowError):
+            raise FormatError(
+                f"non-numeric cell in {','.join(cells)!r}", path=path, line=line_no, expected=VIDEOSET_EXPECTED
+            ) from None
+        rows[cells[0]] = VideosetRow(cells[0], label, height, width, n_frames, n_annotated, SUBSETS[cells[8]])
+    if not rows:
+        raise FormatError("the videoset file lists no videos", path=path, expected=VIDEOSET_EXPECTED)
     return rows
 
 
@@ -116,7 +134,7 @@ def read_videoset(path: Path) -> dict[str, VideosetRow]:
 class A2DFrame:
     """One annotated frame of A2D Sentences, masks transposed to (H, W)."""
 
-    masks: dict[int, np.ndarray]  # instance id -> bool (H, W)
+    masks: dict[int, Mask]  # instance id -> bool (H, W)
     codes: dict[int, int]  # instance id -> actor-action code
     file_boxes: dict[int, tuple[float, ...]]  # instance id -> reBBox (x1, y1, x2, y2) as stored
     problems: tuple[str, ...]
@@ -126,20 +144,30 @@ def read_a2d_h5(path: Path, frame: int | None = None) -> A2DFrame:
     """Read one A2D Sentences .h5 file (`frame` is only used in messages)."""
     import h5py
 
-    if not path.is_file():
-        raise MissingDataError("annotation file not found", path=path, frame=frame, expected=H5_EXPECTED)
-    try:
-        with h5py.File(path, "r") as f:
-            for key in H5_KEYS:
-                if key not in f:
-                    raise FormatError(f"missing key {key!r}", path=path, frame=frame, expected=H5_EXPECTED)
-            data = {key: np.asarray(f[key][()]) for key in H5_KEYS}
-    except OSError as exc:
-        raise FormatError(f"cannot read HDF5 file ({exc})", path=path, frame=frame, expected=H5_EXPECTED) from exc
+    require_file(path, H5_EXPECTED, what="annotation file", frame=frame)
 
     def bad(message: str) -> FormatError:
         return FormatError(message, path=path, frame=frame, expected=H5_EXPECTED)
 
+    try:
+        with h5py.File(path, "r") as f:
+            data: dict[str, npt.NDArray[np.generic]] = {}
+            for key in H5_KEYS:
+                if key not in f:
+                    raise bad(f"missing key {key!r}")
+                if not isinstance(f[key], h5py.Dataset):
+                    raise bad(f"key {key!r} is a {type(f[key]).__name__.lower()}, not a dataset")
+                data[key] = np.asarray(f[key][()])
+    except OSError as exc:
+        raise FormatError(f"cannot read HDF5 file ({exc})", path=path, frame=frame, expected=H5_EXPECTED) from exc
+    for key, values in data.items():
+        if values.dtype.kind not in "biuf":
+            raise bad(f"{key} holds {values.dtype} values, not numbers")
+    for key in ("instance", "id"):
+        values = data[key]
+        if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)) or np.any(values < 0):
+            shown = next(v for v in values.reshape(-1).tolist() if not (v >= 0 and v == round(v)))
+            raise bad(f"{key} holds {shown}, not a whole number >= 0")
     instances = [int(v) for v in data["instance"].reshape(-1)]
     masks = data["reMask"]
     if masks.ndim == 2:  # N = 1 is stored without its first axis
@@ -161,7 +189,7 @@ def read_a2d_h5(path: Path, frame: int | None = None) -> A2DFrame:
     problems = []
     if masks.shape[0] > n:
         problems.append(f"{where}: {masks.shape[0]} masks for {n} instances; the extra masks are ignored")
-    by_instance: dict[int, np.ndarray] = {}
+    by_instance: dict[int, Mask] = {}
     by_code: dict[int, int] = {}
     file_boxes: dict[int, tuple[float, ...]] = {}
     for i, instance in enumerate(instances):

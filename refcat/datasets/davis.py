@@ -17,6 +17,11 @@ Choices documented here:
   to (with no boxes, and a warning); masks are decoded on the first `objects()` call for a
   video and the result is cached.
 - Expression text is kept as written, with its surrounding double quotes removed.
+- Refused with FormatError (refcat.datasets.files): an index file that is a folder, bytes that
+  are not UTF-8 in an ImageSets file, an ImageSets file that lists nothing or a line that is not
+  a plain sequence name (no '/', '..' or leading dot: the name becomes a path and part of instance
+  keys), a class in davis_semantics.json that is not a string, and a mask whose size is not its
+  video's frame size (the size of the first frame).
 """
 
 from __future__ import annotations
@@ -26,8 +31,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-
+from refcat.datasets.files import PLAIN_NAME_EXPECTED, name_problem, optional_file, read_text
 from refcat.datasets.media import (
     box_from_mask,
     image_size,
@@ -41,6 +45,7 @@ from refcat.datasets.records import (
     Instance,
     ObjectMasks,
     ObjectRef,
+    Pixels,
     ReferencedObjects,
     Video,
 )
@@ -61,6 +66,8 @@ RE_FILES = (
 # Sequence names misspelled in the RE files -> the names of the frame folders.
 SEQUENCE_TYPOS = {"clasic-car": "classic-car", "dog-scale": "dogs-scale", "motor-bike": "motorbike"}
 RE_LINE_EXPECTED = '<seq> <obj_id> "<expression>"'
+SPLIT_EXPECTED = "one sequence name a line"
+SEMANTICS_EXPECTED = '{"<seq>": {"<obj id>": "<class>"}}'
 
 
 class DavisReader:
@@ -82,6 +89,7 @@ class DavisReader:
             raise MissingDataError("frames folder not found", path=self.frames_dir, expected="JPEGImages/480p/<seq>/")
         self._splits = self._read_splits()
         self._semantics = self._read_semantics()
+        self._sizes: dict[str, tuple[int, int]] = {}
         self._objects: dict[str, list[ObjectRef]] = {}
         self._referenced = ReferencedObjects(self.instances)
 
@@ -90,7 +98,11 @@ class DavisReader:
     def _read_splits(self) -> dict[str, str]:
         """Sequence -> split, for the sequences this reader covers (file order kept)."""
         sets_dir = self.root / "ImageSets" / "2017"
-        files = {name: sets_dir / f"{name}.txt" for name in SPLITS if (sets_dir / f"{name}.txt").is_file()}
+        files = {
+            name: sets_dir / f"{name}.txt"
+            for name in SPLITS
+            if optional_file(sets_dir / f"{name}.txt", SPLIT_EXPECTED, what="split file")
+        }
         if not files:
             if self.split is not None:
                 raise UsageError(
@@ -103,25 +115,40 @@ class DavisReader:
         for name, path in files.items():
             if self.split is not None and name != self.split:
                 continue
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    splits.setdefault(line.strip(), name)
+            listed = 0
+            for line_no, line in enumerate(read_text(path, "utf-8", SPLIT_EXPECTED).splitlines(), start=1):
+                seq = line.strip()
+                if not seq:
+                    continue
+                problem = name_problem(seq)
+                if problem is not None:
+                    raise FormatError(f"sequence {problem}", path=path, line=line_no, expected=PLAIN_NAME_EXPECTED)
+                splits.setdefault(seq, name)
+                listed += 1
+            if not listed:
+                raise FormatError("the split file lists no sequences", path=path, expected=SPLIT_EXPECTED)
         return splits
 
     def _read_semantics(self) -> dict[str, dict[str, str]]:
         path = self.root / "davis_semantics.json"
-        if not path.is_file():
+        if not optional_file(path, SEMANTICS_EXPECTED, what="semantics file"):
             return {}
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            data = json.loads(read_text(path, "utf-8", SEMANTICS_EXPECTED))
+        except json.JSONDecodeError as exc:
             raise FormatError(
-                f"invalid JSON ({exc})", path=path, expected='{"<seq>": {"<obj id>": "<class>"}}'
+                f"invalid JSON ({exc.msg})", path=path, line=exc.lineno, expected=SEMANTICS_EXPECTED
             ) from exc
         if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-            raise FormatError(
-                "not a mapping of sequences to {id: class}", path=path, expected='{"<seq>": {"<obj id>": "<class>"}}'
-            )
+            raise FormatError("not a mapping of sequences to {id: class}", path=path, expected=SEMANTICS_EXPECTED)
+        for seq, classes in data.items():
+            for object_id, name in classes.items():
+                if not isinstance(name, str):
+                    raise FormatError(
+                        f"the class of object {object_id!r} of {seq!r} is {name!r}",
+                        path=path,
+                        expected="each class a string, " + SEMANTICS_EXPECTED,
+                    )
         return data
 
     # ----- reader protocol
@@ -137,15 +164,27 @@ class DavisReader:
                 expected="a sequence of the selected split",
             )
 
+    def _frames(self, video_id: str) -> list[Path]:
+        folder = self.frames_dir / video_id
+        frames = sorted(folder.glob("*.jpg")) if folder.is_dir() else []
+        if not frames:
+            raise MissingDataError("no frames for a listed sequence", path=folder, expected="%05d.jpg frames")
+        return frames
+
+    def frame_size(self, video_id: str) -> tuple[int, int]:
+        """(width, height) of the video's first frame, read from its header once."""
+        if video_id not in self._sizes:
+            self._sizes[video_id] = image_size(self._frames(video_id)[0])
+        return self._sizes[video_id]
+
     def videos(self) -> list[Video]:
         result = []
         for seq, split in self._splits.items():
-            folder = self.frames_dir / seq
-            frames = sorted(folder.glob("*.jpg")) if folder.is_dir() else []
-            if not frames:
-                raise MissingDataError("no frames for a listed sequence", path=folder, expected="%05d.jpg frames")
-            width, height = image_size(frames[0])
-            result.append(Video(self.dataset, seq, split, len(frames), width, height, DAVIS_FPS, str(folder)))
+            width, height = self.frame_size(seq)
+            n_frames = len(self._frames(seq))
+            result.append(
+                Video(self.dataset, seq, split, n_frames, width, height, DAVIS_FPS, str(self.frames_dir / seq))
+            )
         return result
 
     def frame_path(self, video_id: str, index: int) -> Path:
@@ -154,7 +193,7 @@ class DavisReader:
     def mask_path(self, video_id: str, index: int) -> Path:
         return self.masks_dir / video_id / f"{index:05d}.png"
 
-    def frame(self, video_id: str, index: int) -> np.ndarray:
+    def frame(self, video_id: str, index: int) -> Pixels:
         self._check_video(video_id)
         return read_rgb_image(self.frame_path(video_id, index), frame=index)
 
@@ -162,10 +201,20 @@ class DavisReader:
         self._check_video(video_id)
         return numbered_frames(self.masks_dir / video_id, ".png", 0, "mask file name is not a frame number")
 
-    def labels(self, video_id: str, index: int) -> np.ndarray:
-        """The raw mask index values (H, W) uint8 of one annotated frame."""
+    def labels(self, video_id: str, index: int) -> Pixels:
+        """The raw mask index values (H, W) uint8 of one annotated frame, the size of the video's frames."""
         self._check_video(video_id)
-        return read_label_png(self.mask_path(video_id, index), frame=index)
+        path = self.mask_path(video_id, index)
+        labels = read_label_png(path, frame=index)
+        width, height = self.frame_size(video_id)
+        if labels.shape != (height, width):
+            raise FormatError(
+                f"mask of {labels.shape[1]}x{labels.shape[0]} pixels on frames of {width}x{height}",
+                path=path,
+                frame=index,
+                expected="a mask the size of its video's frames",
+            )
+        return labels
 
     def object_masks(self, video_id: str, index: int) -> ObjectMasks:
         labels = self.labels(video_id, index)
@@ -200,7 +249,7 @@ class DavisReader:
         folder = self.root / "davis_text_annotations"
         for source, name, encoding in RE_FILES:
             path = folder / name
-            if not path.is_file():
+            if not optional_file(path, RE_LINE_EXPECTED, what="referring expressions file"):
                 log.info("%s: no referring expressions file %s, skipping source %s", self.dataset, path, source)
                 continue
             seen: set[tuple[str, int]] = set()
@@ -221,12 +270,7 @@ def read_re_file(path: Path, encoding: str) -> Iterator[tuple[int, str, int, str
 
     Sequence names go through SEQUENCE_TYPOS; the expression loses its surrounding double quotes.
     """
-    try:
-        text = path.read_bytes().decode(encoding)
-    except UnicodeDecodeError as exc:
-        bad_line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise FormatError(f"not valid {encoding} text", path=path, line=bad_line, expected=f"{encoding} text") from exc
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    for line_no, line in enumerate(read_text(path, encoding, RE_LINE_EXPECTED).splitlines(), start=1):
         if not line.strip():
             continue
         parts = line.split(maxsplit=2)

@@ -13,13 +13,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from refcat.datasets.records import Box
+from refcat.datasets.files import require_file
+from refcat.datasets.records import Box, Mask, Pixels
 from refcat.errors import FormatError, MissingDataError
 
 if TYPE_CHECKING:  # PyAV is imported when a clip is first read
@@ -61,11 +63,6 @@ class LRU(Generic[K, V]):
                 self._on_evict(dropped)
 
 
-def _require_file(path: Path, expected: str, frame: int | None = None) -> None:
-    if not path.is_file():
-        raise MissingDataError("file not found", path=path, frame=frame, expected=expected)
-
-
 def numbered_frames(folder: Path, suffix: str, first: int, message: str) -> list[int]:
     """The 0-based frame indices, ascending, of the files `%05d<suffix>` in `folder`, numbered from `first`.
 
@@ -81,55 +78,62 @@ def numbered_frames(folder: Path, suffix: str, first: int, message: str) -> list
     return sorted(indices)
 
 
-def read_label_png(path: str | Path, *, frame: int | None = None, allow_grayscale: bool = False) -> np.ndarray:
+@contextmanager
+def _open_image(path: Path, action: str, expected: str, frame: int | None) -> Iterator[Image.Image]:
+    """The opened image, once it is known to be a file of at most `Image.MAX_IMAGE_PIXELS` pixels.
+
+    Errors raised while the caller decodes it inside the block become FormatError("cannot ACTION (...)").
+    """
+    require_file(path, expected, frame=frame)
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            if width * height > Image.MAX_IMAGE_PIXELS:
+                raise FormatError(
+                    f"image of {width}x{height} pixels, refused as a possible decompression bomb",
+                    path=path,
+                    frame=frame,
+                    expected=f"at most {Image.MAX_IMAGE_PIXELS} pixels (PIL.Image.MAX_IMAGE_PIXELS)",
+                )
+            yield image
+    except FormatError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise FormatError(f"cannot {action} ({exc})", path=path, frame=frame, expected=expected) from exc
+
+
+def read_label_png(path: str | Path, *, frame: int | None = None, allow_grayscale: bool = False) -> Pixels:
     """The index values of a palette PNG as uint8 (H, W).
 
     `allow_grayscale` also accepts 8-bit grayscale (mode L) files, whose values are read
     the same way (predictions may be written either way). Raises MissingDataError when the
-    file is absent and FormatError when it is not a PNG, not a palette image, or truncated.
+    file is absent and FormatError when it is not a file, not a PNG, not a palette image,
+    truncated, or larger than `Image.MAX_IMAGE_PIXELS`.
     """
     path = Path(path)
-    _require_file(path, PALETTE_EXPECTED, frame)
     modes = ("P", "L") if allow_grayscale else ("P",)
-    try:
-        with Image.open(path) as image:
-            if image.format != "PNG":
-                raise FormatError(f"not a PNG file ({image.format})", path=path, frame=frame, expected=PALETTE_EXPECTED)
-            if image.mode not in modes:
-                raise FormatError(
-                    f"PNG in mode {image.mode}, not a palette image", path=path, frame=frame, expected=PALETTE_EXPECTED
-                )
-            image.load()
-            return np.array(image, dtype=np.uint8)
-    except FormatError:
-        raise
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise FormatError(f"cannot decode PNG ({exc})", path=path, frame=frame, expected=PALETTE_EXPECTED) from exc
+    with _open_image(path, "decode PNG", PALETTE_EXPECTED, frame) as image:
+        if image.format != "PNG":
+            raise FormatError(f"not a PNG file ({image.format})", path=path, frame=frame, expected=PALETTE_EXPECTED)
+        if image.mode not in modes:
+            raise FormatError(
+                f"PNG in mode {image.mode}, not a palette image", path=path, frame=frame, expected=PALETTE_EXPECTED
+            )
+        image.load()
+        return np.array(image, dtype=np.uint8)
 
 
-def read_rgb_image(path: str | Path, *, frame: int | None = None) -> np.ndarray:
+def read_rgb_image(path: str | Path, *, frame: int | None = None) -> Pixels:
     """An image file (JPEG, PNG...) as RGB uint8 (H, W, 3)."""
-    path = Path(path)
-    _require_file(path, "an image file", frame)
-    try:
-        with Image.open(path) as image:
-            image.load()
-            return np.array(image.convert("RGB"))
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise FormatError(
-            f"cannot decode image ({exc})", path=path, frame=frame, expected="a JPEG or PNG image"
-        ) from exc
+    with _open_image(Path(path), "decode image", "a JPEG or PNG image", frame) as image:
+        image.load()
+        return np.array(image.convert("RGB"))
 
 
 def image_size(path: str | Path) -> tuple[int, int]:
     """(width, height) from the image header, without decoding pixels."""
-    path = Path(path)
-    _require_file(path, "an image file")
-    try:
-        with Image.open(path) as image:
-            return image.size
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise FormatError(f"cannot read image header ({exc})", path=path, expected="a JPEG or PNG image") from exc
+    with _open_image(Path(path), "read image header", "a JPEG or PNG image", None) as image:
+        return image.size
 
 
 class VideoClip:
@@ -144,8 +148,8 @@ class VideoClip:
 
     def __init__(self, path: str | Path, cache_size: int = 32) -> None:
         self.path = Path(path)
-        _require_file(self.path, self.EXPECTED)
-        self._cache: LRU[int, np.ndarray] = LRU(cache_size)
+        require_file(self.path, self.EXPECTED)
+        self._cache: LRU[int, Pixels] = LRU(cache_size)
         self._lock = threading.Lock()
         self._container: InputContainer | None = None
         self._decoded: Iterator[VideoFrame] | None = None  # frames from `_next_index` on
@@ -163,7 +167,7 @@ class VideoClip:
         except (av.error.FFmpegError, IndexError) as exc:
             raise FormatError(f"cannot read video header ({exc})", path=self.path, expected=self.EXPECTED) from exc
 
-    def frame(self, index: int) -> np.ndarray:
+    def frame(self, index: int) -> Pixels:
         """Frame `index` as a read-only RGB uint8 (H, W, 3) array."""
         import av
 
@@ -241,7 +245,7 @@ class ClipPool:
             self._clips.clear()
 
 
-def box_from_mask(mask: np.ndarray) -> Box | None:
+def box_from_mask(mask: Mask) -> Box | None:
     """Inclusive (x1, y1, x2, y2) of the nonzero pixels of a 2-D mask; None when it is empty."""
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
@@ -250,19 +254,19 @@ def box_from_mask(mask: np.ndarray) -> Box | None:
     return int(cols[0]), int(rows[0]), int(cols[-1]), int(rows[-1])
 
 
-def masks_from_labels(labels: np.ndarray, void_value: int | None = 255) -> dict[int, np.ndarray]:
+def masks_from_labels(labels: Pixels, void_value: int | None = 255) -> dict[int, Mask]:
     """Object id -> bool mask for every id present in a label image (0 and `void_value` excluded)."""
     ids = [int(v) for v in np.unique(labels) if v != 0 and v != void_value]
     return {i: labels == i for i in ids}
 
 
 def draw_box(
-    frame: np.ndarray,
+    frame: Pixels,
     box: Box,
     label: str | None = None,
     color: tuple[int, int, int] = (255, 64, 64),
     width: int = 3,
-) -> np.ndarray:
+) -> Pixels:
     """A copy of an RGB frame with an inclusive box outlined and an optional label above it."""
     image = Image.fromarray(np.ascontiguousarray(frame, dtype=np.uint8)).convert("RGB")
     draw = ImageDraw.Draw(image)

@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 Box = tuple[int, int, int, int]
+Mask = npt.NDArray[np.bool_]  # (H, W): True where the object is
+Pixels = npt.NDArray[np.uint8]  # an RGB frame (H, W, 3) or a label image (H, W)
 
 
 @dataclass(frozen=True)
@@ -105,8 +108,8 @@ def parse_instance_key(key: str) -> tuple[str, str, int, str]:
 
 
 class ObjectMasks(NamedTuple):
-    masks: dict[int, np.ndarray]  # object id -> bool (H, W); objects absent from the frame are left out
-    void: np.ndarray | None  # bool (H, W): pixels excluded from evaluation (DAVIS 255), or None
+    masks: dict[int, Mask]  # object id -> bool (H, W); objects absent from the frame are left out
+    void: Mask | None  # bool (H, W): pixels excluded from evaluation (DAVIS 255), or None
 
 
 class DatasetReader(Protocol):
@@ -120,7 +123,7 @@ class DatasetReader(Protocol):
 
     def instances(self) -> Iterable[Instance]: ...
 
-    def frame(self, video_id: str, index: int) -> np.ndarray:
+    def frame(self, video_id: str, index: int) -> Pixels:
         """RGB uint8 (H, W, 3)."""
         ...
 

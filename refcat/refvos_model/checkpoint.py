@@ -75,7 +75,9 @@ def load_model_state(model: nn.Module, state: dict, path: str | Path) -> None:
 
 def rng_state() -> dict:
     """torch, numpy and Python RNG states as tensors and plain values (loadable with weights_only)."""
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    np_state = np.random.get_state()
+    assert isinstance(np_state, tuple)  # the legacy form of numpy's global MT19937 generator
+    _, keys, pos, has_gauss, cached = np_state
     version, internal, gauss = random.getstate()
     state = {
         "torch": torch.get_rng_state(),

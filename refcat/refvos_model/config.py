@@ -10,6 +10,7 @@ to 256 and multiplied with the ASPP output, SGD momentum 0.9 with polynomial dec
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any, TypeVar
 
 from refcat.errors import FormatError, UsageError
 
@@ -29,7 +30,7 @@ class ModelConfig:
     text_model: str = "bert-base-uncased"  # bert: a local folder or a hub id; unused otherwise
     text_max_tokens: int = 20  # the released code truncates REs to 20 tokens
     train_text_encoder: bool = True
-    aspp_rates: tuple[int, int, int] = (12, 24, 36)
+    aspp_rates: tuple[int, ...] = (12, 24, 36)
     fused_dim: int = 256
     word_dim: int = 300  # bilstm: word-vector size (taken from the GloVe file when one is given)
     lstm_hidden: int = 256  # bilstm: hidden size a direction; the sentence feature is twice this
@@ -86,13 +87,18 @@ class TrainConfig:
             raise UsageError("accumulate, epochs and frame step must be positive")
 
 
-def config_to_dict(config: ModelConfig | TrainConfig) -> dict:
+Config = TypeVar("Config", ModelConfig, TrainConfig)
+
+
+def config_to_dict(config: ModelConfig | TrainConfig) -> dict[str, Any]:
+    """The config as plain values (tuples as lists), as saved in checkpoints."""
     data = asdict(config)
     return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
 
-def config_from_dict(cls: type, data: dict, *, where: str) -> ModelConfig | TrainConfig:
-    """Rebuild a config saved by `config_to_dict`; unknown or missing keys are named in the error."""
+def config_from_dict(cls: type[Config], data: dict[str, Any], *, where: str) -> Config:
+    """Rebuild a config saved by `config_to_dict`: unknown keys are named in the error, missing ones take
+    their defaults."""
     names = {f.name for f in fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown:
@@ -100,7 +106,7 @@ def config_from_dict(cls: type, data: dict, *, where: str) -> ModelConfig | Trai
     return cls(**data)
 
 
-def differences(saved: dict, current: dict) -> list[str]:
+def differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """The option names whose values differ, written `name: saved -> current`."""
     out = []
     for key in sorted(set(saved) | set(current)):

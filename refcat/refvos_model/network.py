@@ -1,8 +1,8 @@
 """The RefVOS network (Bellver et al., section 3; released code built on torchvision's DeepLabv3).
 
-image -> backbone -> ASPP (256 channels) --+
-                                           fusion -> 1x1 conv -> 3x3 conv -> 1x1 conv (2 classes) -> bilinear to input size
-RE -> text encoder -> Linear + BatchNorm1d (256) --+
+image -> backbone -> ASPP (256 channels) ----------+
+                                                   +-> fusion -> 1x1 conv -> 3x3 conv -> 1x1 conv (2 classes)
+RE -> text encoder -> Linear + BatchNorm1d (256) --+             -> bilinear upsampling to the input size
 
 Backbones: ResNet-101 / ResNet-50 dilated to output stride 8 (replace_stride_with_dilation
 [False, True, True]), or MobileNetV3-Large dilated to output stride 16 (torchvision's choice
@@ -86,8 +86,10 @@ def build_backbone(name: str, weights: str | None) -> tuple[nn.Module, int, str]
                 path=origin,
             )
     if name == "mobilenet_v3_large":
-        features = net.features
-        return IntermediateLayerGetter(features, {str(len(features) - 1): "out"}), features[-1].out_channels, origin
+        features = net.get_submodule("features")
+        last = str(len(list(features.children())) - 1)  # the final 1x1 convolution block
+        channels = [m for m in features.modules() if isinstance(m, nn.Conv2d)][-1].out_channels
+        return IntermediateLayerGetter(features, {last: "out"}), channels, origin
     return IntermediateLayerGetter(net, {"layer4": "out"}), 2048, origin
 
 

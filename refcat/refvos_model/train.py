@@ -217,11 +217,13 @@ class TrainingData:
         return iter(self.loader)
 
     def bn_batches(self, epoch: int) -> DataLoader[Item]:
+        """PreciseBN's batches for the epoch."""
         self.bn_sampler.set_epoch(epoch)
         return self.bn_loader
 
 
 def build_data(cfg: TrainConfig, info: DistInfo, workers: int) -> TrainingData:
+    """The recipe's samples and loaders; refuses a shard too small for one optimizer step."""
     train_set, val_set, texts = build_datasets(
         cfg.dataset,
         cfg.root,
@@ -498,7 +500,7 @@ def optimizer_step(learner: Learner, batches: Iterator[Batch], cfg: TrainConfig,
     learner.scaler.step(learner.optimizer)
     learner.scaler.update()
     learner.optimizer.zero_grad(set_to_none=True)
-    lr = learner.scheduler.get_last_lr()[0]
+    lr = float(learner.scheduler.get_last_lr()[0])
     learner.scheduler.step()
     return lr, mean_over_processes(loss_sum, info)
 

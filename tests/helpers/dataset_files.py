@@ -1,4 +1,4 @@
-"""Builders of small datasets in the real on-disk formats (FORMATS.md), for tests/test_datasets_*.py.
+"""Builders of small datasets in the real on-disk formats (docs/formats.md), for tests/test_datasets_*.py.
 
 Each builder writes into a folder the test gives (tmp_path) and returns what the test needs to
 check values by hand.
