@@ -545,10 +545,10 @@ def field_agreement(
             null,
             null,
             _pairwise_frame([], []),
-            null,
-            null,
-            null,
-            None,
+            gwet_ac1=null,
+            brennan_prediger=null,
+            percent_agreement=null,
+            krippendorff_ordinal=None,
         )
 
     pair_rows, pair_specs = _cohen_pairs(prep)
@@ -583,10 +583,10 @@ def field_agreement(
         est["krippendorff_alpha"],
         mean_cohen,
         _pairwise_frame(pair_rows, pair_estimates),
-        est["gwet_ac1"],
-        est["brennan_prediger"],
-        est["percent_agreement"],
-        None,
+        gwet_ac1=est["gwet_ac1"],
+        brennan_prediger=est["brennan_prediger"],
+        percent_agreement=est["percent_agreement"],
+        krippendorff_ordinal=None,
     )
 
 

@@ -2,6 +2,9 @@
 
 `build_demo_store` is the one way to make a demo store from a demo dataset folder
 (`refcat demo-data`): `refcat demo-store`, the app's tests and the benchmarks call it.
+The demo accounts have published passwords, so they are marked as demo accounts in the store
+(refcat.annotate.accounts refuses them at login once the store holds any other account), and
+a store that already holds another account is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -9,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TypedDict
 
-from refcat.annotate.accounts import create_user, list_users
+from refcat.annotate.accounts import create_user, list_accounts
 from refcat.annotate.campaigns import create_campaign, get_campaign, list_campaigns, select_instances
 from refcat.datasets.readers import open_reader
-from refcat.errors import StoreError
+from refcat.errors import StoreError, UsageError
 from refcat.store.database import Store, open_store
 from refcat.store.importing import Progress, import_reader
 from refcat.store.instances import ImportCounts
@@ -35,15 +38,29 @@ class DemoProject(TypedDict):
     created: list[str]  # what was new, e.g. "user ann1", "campaign demo"
 
 
+def refuse_real_accounts(store: Store) -> None:
+    """Refuse (UsageError) a store that holds any account that is not a demo account."""
+    real = [account.name for account in list_accounts(store) if not account.demo]
+    if real:
+        shown = ", ".join(real[:3]) + (f" and {len(real) - 3} more" if len(real) > 3 else "")
+        raise UsageError(
+            f"the store holds accounts that are not demo accounts ({shown}); demo accounts have published "
+            "passwords and are not added to it",
+            path=store.url,
+            expected="a new store (--db) for the demo",
+        )
+
+
 def create_demo_project(store: Store) -> DemoProject:
     """Demo accounts (admin/admin, ann1/ann1, ann2/ann2, ann3/ann3: demo passwords only) and a
     campaign "demo" over every stored instance of the "demo" dataset. Idempotent: what exists is kept.
-    Returns what it did (DemoProject)."""
+    Refused for a store with any other account (`refuse_real_accounts`). Returns what it did (DemoProject)."""
+    refuse_real_accounts(store)
     created = []
-    existing = {user.name for user in list_users(store)}
+    existing = {account.name for account in list_accounts(store)}
     for name, (password, role) in DEMO_USERS.items():
         if name not in existing:
-            create_user(store, name, password, role=role)
+            create_user(store, name, password, role=role, demo=True)
             created.append(f"user {name}")
     if DEMO_CAMPAIGN not in {campaign.name for campaign in list_campaigns(store)}:
         keys = select_instances(store, dataset="demo")
@@ -68,8 +85,14 @@ def build_demo_store(
 ) -> tuple[Store, ImportCounts, DemoProject]:
     """Import the demo dataset at `data` into the store at `url` and add the demo project.
 
-    Returns the open store, what the import did and `create_demo_project`'s summary.
+    Returns the open store, what the import did and `create_demo_project`'s summary. A store
+    with accounts other than the demo ones is refused before the import.
     """
     store = open_store(url)
+    try:
+        refuse_real_accounts(store)
+    except UsageError:
+        store.dispose()
+        raise
     counts = import_reader(store, open_reader("demo", data), progress)
     return store, counts, create_demo_project(store)

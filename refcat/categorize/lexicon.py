@@ -1,4 +1,4 @@
-"""Word lists behind the rule-based RE categorizer (refcat.categorize.rules).
+"""Word lists behind the rule-based RE categorizer (refcat.categorize.rules, read by refcat.categorize.reader).
 
 Every list is lower-case English. The readings follow the paper's annotators
 (Bellver et al., Table 1) as documented in refcat.taxonomy:

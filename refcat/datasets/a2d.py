@@ -34,6 +34,7 @@ Choices documented here:
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -84,6 +85,7 @@ H5_KEYS = ("instance", "reMask", "reBBox", "id")
 H5_EXPECTED = "HDF5 keys instance (N,), reMask (N, W, H) or (W, H), reBBox (4, N) or (4,), id (1, N)"
 SENTENCES_HEADER = ["video_id", "instance_id", "query"]
 SENTENCES_EXPECTED = "CSV video_id,instance_id,query[,short_query]"
+MISSED_EXPECTED = "one video id a line"
 COPY_ROW = re.compile(r"^\d+ \(copy\)$")
 
 
@@ -140,6 +142,10 @@ class A2DFrame:
     problems: tuple[str, ...]
 
 
+def _whole_number(value: float) -> bool:
+    return math.isfinite(value) and value >= 0 and value == int(value)
+
+
 def read_a2d_h5(path: Path, frame: int | None = None) -> A2DFrame:
     """Read one A2D Sentences .h5 file (`frame` is only used in messages)."""
     import h5py
@@ -151,30 +157,29 @@ def read_a2d_h5(path: Path, frame: int | None = None) -> A2DFrame:
 
     try:
         with h5py.File(path, "r") as f:
-            data: dict[str, npt.NDArray[np.generic]] = {}
+            data: dict[str, npt.NDArray[np.float64]] = {}
             for key in H5_KEYS:
                 if key not in f:
                     raise bad(f"missing key {key!r}")
                 if not isinstance(f[key], h5py.Dataset):
                     raise bad(f"key {key!r} is a {type(f[key]).__name__.lower()}, not a dataset")
-                data[key] = np.asarray(f[key][()])
+                values = np.asarray(f[key][()])
+                if values.dtype.kind not in "biuf":
+                    raise bad(f"{key} holds {values.dtype} values, not numbers")
+                data[key] = values.astype(np.float64, copy=False)
     except OSError as exc:
         raise FormatError(f"cannot read HDF5 file ({exc})", path=path, frame=frame, expected=H5_EXPECTED) from exc
-    for key, values in data.items():
-        if values.dtype.kind not in "biuf":
-            raise bad(f"{key} holds {values.dtype} values, not numbers")
     for key in ("instance", "id"):
-        values = data[key]
-        if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)) or np.any(values < 0):
-            shown = next(v for v in values.reshape(-1).tolist() if not (v >= 0 and v == round(v)))
-            raise bad(f"{key} holds {shown}, not a whole number >= 0")
+        wrong = [v for v in data[key].reshape(-1).tolist() if not _whole_number(v)]
+        if wrong:
+            raise bad(f"{key} holds {wrong[0]}, not a whole number >= 0")
     instances = [int(v) for v in data["instance"].reshape(-1)]
-    masks = data["reMask"]
-    if masks.ndim == 2:  # N = 1 is stored without its first axis
-        masks = masks[np.newaxis]
-    if masks.ndim != 3:
-        raise bad(f"reMask has shape {masks.shape}")
-    masks = masks.transpose(0, 2, 1) > 0  # stored (N, W, H) by MATLAB -> (N, H, W)
+    stored = data["reMask"]
+    if stored.ndim == 2:  # N = 1 is stored without its first axis
+        stored = stored[np.newaxis]
+    if stored.ndim != 3:
+        raise bad(f"reMask has shape {stored.shape}")
+    masks = stored.transpose(0, 2, 1) > 0  # stored (N, W, H) by MATLAB -> (N, H, W)
     boxes = data["reBBox"]
     if boxes.ndim == 1:
         boxes = boxes.reshape(-1, 1)
@@ -217,55 +222,47 @@ class SentenceRow:
 
 def read_a2d_sentences(path: Path) -> Iterator[SentenceRow]:
     """The rows of a2d_annotation.txt, parsed as CSV, with the `1 (copy)` row dropped (logged)."""
-    if not path.is_file():
-        raise MissingDataError("sentences file not found", path=path, expected="CSV video_id,instance_id,query")
+    text = read_text(path, "utf-8", SENTENCES_EXPECTED, what="sentences file")
+    rows = csv_rows(path, text, SENTENCES_EXPECTED)
     counts: dict[tuple[str, int], int] = {}
-    try:
-        with path.open(newline="", encoding="utf-8") as f:
-            reader = csv.reader(f)
-            header = [c.strip() for c in next(reader, [])]
-            if header[:3] != SENTENCES_HEADER or header[3:] not in ([], ["short_query"]):
-                raise FormatError(
-                    f"header {','.join(header)!r}",
-                    path=path,
-                    line=1,
-                    expected="video_id,instance_id,query[,short_query]",
-                )
-            for cells in reader:
-                line = reader.line_num
-                if not any(c.strip() for c in cells):
-                    continue
-                if len(cells) > len(header) and len(header) == 3:
-                    cells = cells[:2] + [",".join(cells[2:])]  # an unquoted comma inside the last column
-                if not 3 <= len(cells) <= len(header):
-                    raise FormatError(
-                        f"{len(cells)} columns in {','.join(cells)!r}",
-                        path=path,
-                        line=line,
-                        expected=f"{len(header)} columns: {','.join(header)}",
-                    )
-                video_id, instance_cell, query = cells[0].strip(), cells[1].strip(), cells[2]
-                if COPY_ROW.match(instance_cell):
-                    log.warning(
-                        "%s, line %d: dropped row with instance_id %r (video %s)", path, line, instance_cell, video_id
-                    )
-                    continue
-                if not instance_cell.isdigit():
-                    raise FormatError(
-                        f"instance_id {instance_cell!r}", path=path, line=line, expected="a 0-based integer instance id"
-                    )
-                instance_id = int(instance_cell)
-                k = counts.get((video_id, instance_id), 0)
-                counts[(video_id, instance_id)] = k + 1
-                yield SentenceRow(line, video_id, instance_id, f"sentence{k}", collapse_spaces(query))
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"not UTF-8 text ({exc})", path=path, expected="UTF-8 CSV") from exc
+    header = [c.strip() for c in next(rows, (1, []))[1]]
+    if header[:3] != SENTENCES_HEADER or header[3:] not in ([], ["short_query"]):
+        raise FormatError(
+            f"header {','.join(header)!r}",
+            path=path,
+            line=1,
+            expected="video_id,instance_id,query[,short_query]",
+        )
+    for line, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(header) and len(header) == 3:
+            cells = cells[:2] + [",".join(cells[2:])]  # an unquoted comma inside the last column
+        if not 3 <= len(cells) <= len(header):
+            raise FormatError(
+                f"{len(cells)} columns in {','.join(cells)!r}",
+                path=path,
+                line=line,
+                expected=f"{len(header)} columns: {','.join(header)}",
+            )
+        video_id, instance_cell, query = cells[0].strip(), cells[1].strip(), cells[2]
+        if COPY_ROW.match(instance_cell):
+            log.warning("%s, line %d: dropped row with instance_id %r (video %s)", path, line, instance_cell, video_id)
+            continue
+        if not instance_cell.isdecimal():
+            raise FormatError(
+                f"instance_id {instance_cell!r}", path=path, line=line, expected="a 0-based integer instance id"
+            )
+        instance_id = int(instance_cell)
+        k = counts.get((video_id, instance_id), 0)
+        counts[(video_id, instance_id)] = k + 1
+        yield SentenceRow(line, video_id, instance_id, f"sentence{k}", collapse_spaces(query))
 
 
 def read_missed_videos(path: Path) -> set[str]:
-    if not path.is_file():
+    if not optional_file(path, MISSED_EXPECTED, what="missed videos file"):
         return set()
-    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    return {line.strip() for line in read_text(path, "utf-8", MISSED_EXPECTED).splitlines() if line.strip()}
 
 
 class A2DReader:
@@ -290,6 +287,7 @@ class A2DReader:
         self._objects: dict[str, list[ObjectRef]] = {}
         self._referenced = ReferencedObjects(self.instances)
         self._actions: dict[str, dict[int, str]] = {}
+        self._sizes: dict[str, tuple[int, int, float | None]] = {}
         self._clips = ClipPool()
 
     def _check_video(self, video_id: str) -> None:
@@ -320,19 +318,28 @@ class A2DReader:
                 return path
         return folder / f"{index + 1:05d}.png"
 
+    def _source(self, video_id: str) -> Path:
+        """The folder of extracted frames when there is one, else the clip."""
+        return self._frames_dir(video_id) or self.clip_path(video_id)
+
+    def _header(self, video_id: str) -> tuple[int, int, float | None]:
+        """(width, height, fps) of the video's frames, read once (module doc)."""
+        if video_id not in self._sizes:
+            folder = self._frames_dir(video_id)
+            if folder is not None:
+                self._sizes[video_id] = (*image_size(self._extracted_frame(folder, 0)), None)
+            else:
+                self._sizes[video_id] = self._clips.clip(self.clip_path(video_id)).info()
+        return self._sizes[video_id]
+
     def videos(self) -> list[Video]:
         result = []
         for vid, row in self._videoset.items():
-            folder = self._frames_dir(vid)
-            if folder is not None:
-                (width, height), fps, source = image_size(self._extracted_frame(folder, 0)), None, folder
-            else:
-                width, height, fps = self._clips.clip(self.clip_path(vid)).info()
-                source = self.clip_path(vid)
-            result.append(Video(self.dataset, vid, row.split, row.n_frames, width, height, fps, str(source)))
+            width, height, fps = self._header(vid)
+            result.append(Video(self.dataset, vid, row.split, row.n_frames, width, height, fps, str(self._source(vid))))
         return result
 
-    def frame(self, video_id: str, index: int) -> np.ndarray:
+    def frame(self, video_id: str, index: int) -> Pixels:
         self._check_video(video_id)
         folder = self._frames_dir(video_id)
         if folder is not None:
@@ -347,8 +354,21 @@ class A2DReader:
         return numbered_frames(self.h5_dir / video_id, ".h5", 1, "annotation file name is not a 1-based frame number")
 
     def read_frame_annotation(self, video_id: str, index: int) -> A2DFrame:
+        """The frame's .h5, its masks checked against the frame size when the video has frames or a clip."""
         self._check_video(video_id)
-        annotation = read_a2d_h5(self.h5_path(video_id, index), frame=index)
+        path = self.h5_path(video_id, index)
+        annotation = read_a2d_h5(path, frame=index)
+        if self._frames_dir(video_id) is not None or self.clip_path(video_id).is_file():
+            width, height, _ = self._header(video_id)
+            for instance, mask in annotation.masks.items():
+                if mask.shape != (height, width):
+                    raise FormatError(
+                        f"mask of instance {instance} is {mask.shape[1]}x{mask.shape[0]} pixels, "
+                        f"the frames {width}x{height}",
+                        path=path,
+                        frame=index,
+                        expected="masks the size of the video's frames (stored transposed, (N, W, H))",
+                    )
         self._report(annotation.problems)
         return annotation
 
@@ -387,7 +407,7 @@ class A2DReader:
 
     def instances(self) -> Iterator[Instance]:
         path = self.root / "a2d_annotation.txt"
-        if not path.is_file():
+        if not optional_file(path, SENTENCES_EXPECTED, what="sentences file"):
             log.warning("a2d: no sentences file %s, so no instances", path)
             return
         skipped: set[str] = set()

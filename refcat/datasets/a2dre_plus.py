@@ -9,6 +9,9 @@ name in appearance, spatial (the location category), verb_motion, verb_static.
   read loses nothing; `a2dre_plus_instances` normalises whitespace as the A2D reader does.
 - The with/without files of a category hold the same keys in the same order; a mismatch raises
   FormatError naming both files and the first differing line.
+- `read_a2dre_plus` keeps where each row came from in `df.attrs["a2dre_plus_source"]` (the folder,
+  and per (category, polarity) the file line of each `row`), which `row_location` reads, so that a
+  later check of a row can name its file and line.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from refcat.datasets.files import optional_file, read_text
 from refcat.datasets.records import Instance, collapse_spaces
 from refcat.errors import FormatError, MissingDataError, RefcatError, UsageError
 from refcat.taxonomy import A2DRE_PLUS_CATEGORIES
@@ -26,6 +30,8 @@ HEADER = "video_id,instance_id,query"
 POLARITIES = ("with", "without")
 COLUMNS = ["category", "polarity", "video_id", "instance_id", "query", "row"]
 ROW_EXPECTED = "video_id;instance_id;query"
+FILES_EXPECTED = "A2D_{appearance,no_appearance,...}_new_format_all_non_trivial.txt"
+SOURCE_KEY = "a2dre_plus_source"
 
 
 def file_name(category: str, polarity: str) -> str:
@@ -36,10 +42,7 @@ def file_name(category: str, polarity: str) -> str:
 
 def _read_file(path: Path) -> list[tuple[int, str, int, str]]:
     """(line number, video_id, instance_id, query) for each data row."""
-    try:
-        lines = path.read_text(encoding="utf-8").split("\n")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"not UTF-8 text ({exc})", path=path, expected="UTF-8 text") from exc
+    lines = read_text(path, "utf-8", FILES_EXPECTED, what="A2Dre+ file").split("\n")
     if lines[0].rstrip("\r").strip() != HEADER:
         raise FormatError(f"header {lines[0]!r}", path=path, line=1, expected=HEADER)
     rows = []
@@ -48,7 +51,7 @@ def _read_file(path: Path) -> list[tuple[int, str, int, str]]:
         if not line.strip():
             continue
         parts = line.split(";", 2)
-        if len(parts) != 3 or not parts[1].strip().isdigit():
+        if len(parts) != 3 or not parts[1].strip().isdecimal():
             raise FormatError(f"row {line!r}", path=path, line=line_no, expected=ROW_EXPECTED)
         rows.append((line_no, parts[0], int(parts[1]), parts[2]))
     return rows
@@ -89,9 +92,10 @@ def read_a2dre_plus(directory: str | Path) -> pd.DataFrame:
     """All A2Dre+ files found in `directory`; a category needs both of its files."""
     directory = Path(directory)
     frames = []
+    lines: dict[tuple[str, str], list[int]] = {}
     for category in A2DRE_PLUS_CATEGORIES:
         paths = {p: directory / file_name(category, p) for p in POLARITIES}
-        present = [p for p in POLARITIES if paths[p].is_file()]
+        present = [p for p in POLARITIES if optional_file(paths[p], FILES_EXPECTED, what="A2Dre+ file")]
         if not present:
             continue
         if len(present) == 1:
@@ -104,6 +108,7 @@ def read_a2dre_plus(directory: str | Path) -> pd.DataFrame:
         rows = {p: _read_file(paths[p]) for p in POLARITIES}
         _check_pair(paths["with"], rows["with"], paths["without"], rows["without"])
         for polarity in POLARITIES:
+            lines[(category, polarity)] = [line for line, *_ in rows[polarity]]
             frames.append(
                 pd.DataFrame(
                     [(category, polarity, vid, iid, query, n) for n, (_, vid, iid, query) in enumerate(rows[polarity])],
@@ -114,10 +119,22 @@ def read_a2dre_plus(directory: str | Path) -> pd.DataFrame:
         raise MissingDataError(
             "no A2Dre+ files",
             path=directory,
-            expected="A2D_{appearance,no_appearance,...}_new_format_all_non_trivial.txt",
+            expected=FILES_EXPECTED,
         )
     df = pd.concat(frames, ignore_index=True)
-    return df.astype({"video_id": str, "instance_id": "int64", "query": str, "row": "int64"})
+    df = df.astype({"video_id": str, "instance_id": "int64", "query": str, "row": "int64"})
+    df.attrs[SOURCE_KEY] = {"directory": directory, "lines": lines}
+    return df
+
+
+def row_location(df: pd.DataFrame, category: str, polarity: str, row: int) -> tuple[Path | None, int | None]:
+    """(file, line) of a row of a table from `read_a2dre_plus`; (None, None) for a table made otherwise."""
+    source = df.attrs.get(SOURCE_KEY)
+    if source is None:
+        return None, None
+    line_of_row: list[int] = source["lines"].get((category, polarity), [])
+    path: Path = source["directory"] / file_name(category, polarity)
+    return path, line_of_row[row] if row < len(line_of_row) else None
 
 
 def write_a2dre_plus(df: pd.DataFrame, directory: str | Path) -> list[Path]:

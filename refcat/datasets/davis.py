@@ -274,7 +274,7 @@ def read_re_file(path: Path, encoding: str) -> Iterator[tuple[int, str, int, str
         if not line.strip():
             continue
         parts = line.split(maxsplit=2)
-        if len(parts) < 3 or not parts[1].isdigit():
+        if len(parts) < 3 or not parts[1].isdecimal():
             raise FormatError(f"malformed line {line.strip()!r}", path=path, line=line_no, expected=RE_LINE_EXPECTED)
         seq, object_id, expression = parts
         expression = expression.strip()

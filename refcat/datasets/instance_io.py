@@ -5,6 +5,8 @@ Every format holds the columns key, dataset, video_id, object_id, source, text. 
 against the other fields, so a file edited by hand cannot silently re-key an instance.
 Text is stored exactly (commas, quotes, line breaks, unicode), so export, import, export
 gives the same file. CSV is UTF-8 (a BOM is accepted on import) with minimal quoting.
+On import, dataset, video_id and source may not hold '/' (the key's separator), and bad bytes,
+unreadable CSV rows (refcat.datasets.files) and bad cells raise FormatError naming the line.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from refcat.datasets.files import csv_rows, read_text, require_file
 from refcat.datasets.records import Instance, instance_key
-from refcat.errors import FormatError, MissingDataError, UsageError
+from refcat.errors import FormatError, UsageError
 
 COLUMNS = ("key", "dataset", "video_id", "object_id", "source", "text")
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
@@ -81,9 +84,11 @@ def _instance(row: Mapping[str, object], path: Path, line: int | None, where: st
         value = row[name]
         if not isinstance(value, str):
             raise bad(f"{name} is {value!r}", f"{name} as text")
+        if name in ("dataset", "video_id", "source") and ("/" in value or not value):
+            raise bad(f"{name} {value!r}", f"a non-empty {name} without '/'")
         fields[name] = value
     object_id = row["object_id"]
-    if isinstance(object_id, str) and object_id.strip().lstrip("-").isdigit():
+    if isinstance(object_id, str) and object_id.strip().lstrip("-").isdecimal():
         object_id = int(object_id)
     if not isinstance(object_id, int) or isinstance(object_id, bool):
         raise bad(f"object_id is {row['object_id']!r}", "an integer object id")
@@ -100,25 +105,24 @@ def read_instances(path: str | Path) -> list[Instance]:
     """Read instances written by `write_instances` (or by hand in the same columns)."""
     path = Path(path)
     kind = _format(path)
-    if not path.is_file():
-        raise MissingDataError("instance file not found", path=path, expected=f"a {kind} file of instances")
+    expected = f"a {kind} file of instances"
     if kind == "csv":
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            header = reader.fieldnames or []
-            if any(c not in header for c in COLUMNS):
-                raise FormatError(f"header {','.join(header)!r}", path=path, line=1, expected=",".join(COLUMNS))
-            result = []
-            for row in reader:
-                if None in row or any(v is None for v in row.values()):
-                    raise FormatError(
-                        "wrong number of cells", path=path, line=reader.line_num, expected=f"{len(header)} cells"
-                    )
-                result.append(_instance(row, path, reader.line_num))
-            return result
+        rows = csv_rows(path, read_text(path, "utf-8-sig", expected, what="instance file"), expected)
+        header = next(rows, (1, []))[1]
+        if any(c not in header for c in COLUMNS):
+            raise FormatError(f"header {','.join(header)!r}", path=path, line=1, expected=",".join(COLUMNS))
+        result = []
+        for line_no, cells in rows:
+            if not cells:
+                continue
+            if len(cells) != len(header):
+                raise FormatError("wrong number of cells", path=path, line=line_no, expected=f"{len(header)} cells")
+            result.append(_instance(dict(zip(header, cells)), path, line_no))
+        return result
     if kind == "jsonl":
         result = []
-        for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        text = read_text(path, "utf-8", expected, what="instance file")
+        for line_no, line in enumerate(text.split("\n"), start=1):  # not splitlines: a text may hold U+2028
             if not line.strip():
                 continue
             try:
@@ -131,6 +135,7 @@ def read_instances(path: str | Path) -> list[Instance]:
                 raise FormatError("not a JSON object", path=path, line=line_no, expected="one JSON object a line")
             result.append(_instance(row, path, line_no))
         return result
+    require_file(path, expected, what="instance file")
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from refcat.datasets.media import box_from_mask, read_rgb_image
-from refcat.datasets.records import Instance, ObjectMasks, ObjectRef, Video
+from refcat.datasets.records import Instance, Mask, ObjectMasks, ObjectRef, Pixels, Video
 from refcat.errors import FormatError, MissingDataError, UsageError
 
 
@@ -53,7 +53,7 @@ def rle_counts_from_string(text: str) -> list[int]:
     return counts
 
 
-def decode_rle(counts: list[int], height: int, width: int) -> np.ndarray:
+def decode_rle(counts: list[int], height: int, width: int) -> Mask:
     """Bool (H, W) mask from run lengths (background first, column-major)."""
     if sum(counts) != height * width:
         raise FormatError(f"RLE runs cover {sum(counts)} pixels", expected=f"{height}x{width} = {height * width}")
@@ -62,7 +62,7 @@ def decode_rle(counts: list[int], height: int, width: int) -> np.ndarray:
     return np.repeat(values, counts).reshape(width, height).T
 
 
-def decode_polygons(polygons: list[list[float]], height: int, width: int) -> np.ndarray:
+def decode_polygons(polygons: list[list[float]], height: int, width: int) -> Mask:
     canvas = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(canvas)
     for poly in polygons:
@@ -71,7 +71,7 @@ def decode_polygons(polygons: list[list[float]], height: int, width: int) -> np.
     return np.array(canvas, dtype=bool)
 
 
-def decode_segmentation(segmentation: object, height: int, width: int) -> np.ndarray:
+def decode_segmentation(segmentation: object, height: int, width: int) -> Mask:
     """A COCO segmentation (polygons, uncompressed or compressed RLE) as a bool (H, W) mask."""
     if isinstance(segmentation, list):
         return decode_polygons(segmentation, height, width)
@@ -154,7 +154,7 @@ class RefCocoReader:
             )
         return out
 
-    def _mask(self, ann_id: int) -> np.ndarray:
+    def _mask(self, ann_id: int) -> Mask:
         ann = self._anns[ann_id]
         im = self._images[str(ann["image_id"])]
         return decode_segmentation(ann["segmentation"], im["height"], im["width"])
@@ -173,7 +173,7 @@ class RefCocoReader:
                 text = sentence.get("sent") or sentence.get("raw", "")
                 yield Instance(self.dataset, str(ref["image_id"]), ref["ann_id"], f"ref{ref['ref_id']}s{k}", text)
 
-    def frame(self, video_id: str, index: int) -> np.ndarray:
+    def frame(self, video_id: str, index: int) -> Pixels:
         if index != 0:
             raise MissingDataError("a RefCOCO image has only frame 0", path=self.root, frame=index)
         return read_rgb_image(self.images_dir / self._image(video_id)["file_name"], frame=index)

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from refcat.errors import FormatError, MissingDataError, UsageError
+from refcat.datasets.files import csv_rows, require_file
+from refcat.errors import FormatError, UsageError
 from refcat.taxonomy import (
     RELEASE_CATEGORY_ORDER,
     RELEASE_DIFFICULTY,
@@ -37,6 +38,7 @@ HEADER = TEXT_COLUMNS + RELEASE_CATEGORY_ORDER
 CELL_VALUES = {"": None, "0": 0, "1": 1, "0.0": 0, "1.0": 1}
 STYLES = {"float": ("0.0", "1.0"), "int": ("0", "1")}
 FORMAT_KEY = "release_format"
+RELEASE_EXPECTED = "a *_RE_categorization.csv file"
 RowKey = tuple[str, int, str]  # (video_id, instance_id, ref_exp): with its occurrence count, a row's identity
 
 
@@ -52,12 +54,11 @@ def _decode(path: Path, data: bytes) -> tuple[str, str, bool]:
 
 def read_release(path: str | Path) -> pd.DataFrame:
     path = Path(path)
-    if not path.is_file():
-        raise MissingDataError("label file not found", path=path, expected="a *_RE_categorization.csv file")
+    require_file(path, RELEASE_EXPECTED, what="label file")
     text, encoding, bom = _decode(path, path.read_bytes())
     newline = "\r\n" if "\r\n" in text else "\n"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
-    header = next(reader, [])
+    rows = csv_rows(path, text, RELEASE_EXPECTED, delimiter=";")
+    header = next(rows, (1, []))[1]
     extra = header[len(HEADER) :]
     bad_extra = any(c in HEADER or not c for c in extra) or len(set(extra)) < len(extra)
     if tuple(header[: len(HEADER)]) != HEADER or bad_extra:
@@ -70,8 +71,7 @@ def read_release(path: str | Path) -> pd.DataFrame:
     records: list[list[object]] = []
     raw_cells: dict[tuple[str, int, str, int], tuple[str, ...]] = {}  # RowKey + occurrence -> category cells
     seen: dict[RowKey, int] = {}
-    for cells in reader:
-        line = reader.line_num
+    for line, cells in rows:
         if not cells:
             continue
         if len(cells) != len(header):
@@ -79,7 +79,7 @@ def read_release(path: str | Path) -> pd.DataFrame:
                 f"{len(cells)} cells", path=path, line=line, expected=f"{len(header)} cells separated by ';'"
             )
         video_id, instance_cell, ref_exp, difficulty, information = cells[:5]
-        if not instance_cell.strip().isdigit():
+        if not instance_cell.strip().isdecimal():
             raise FormatError(f"instance_id {instance_cell!r}", path=path, line=line, expected="an integer instance id")
         if difficulty not in RELEASE_DIFFICULTY:
             raise FormatError(

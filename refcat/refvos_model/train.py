@@ -459,7 +459,8 @@ def train_one_epoch(
     stop: StopRequest,
     progress: bool,
 ) -> list[float]:
-    """Optimizer steps from the position to the epoch's end, or until a stop; their losses."""
+    """Optimizer steps from the position to the epoch's end, or until a stop, each advancing the position
+    and logged; their losses."""
     batches = data.batches(position)
     losses: list[float] = []
     bar = tqdm(
@@ -482,6 +483,7 @@ def optimizer_step(learner: Learner, batches: Iterator[Batch], cfg: TrainConfig,
     """One optimizer step over `cfg.accumulate` batches, gradients synchronised across processes at the
     last; the learning rate it used and its loss, averaged over processes."""
     use_amp = info.device.type == "cuda"
+    net = learner.net
     loss_sum = 0.0
     for micro in range(cfg.accumulate):
         images, targets, texts, _ = next(batches)
@@ -490,7 +492,6 @@ def optimizer_step(learner: Learner, batches: Iterator[Batch], cfg: TrainConfig,
         if use_amp:
             images = images.contiguous(memory_format=torch.channels_last)
         last = micro == cfg.accumulate - 1
-        net = learner.net
         sync = net.no_sync() if isinstance(net, DistributedDataParallel) and not last else nullcontext()
         with sync:
             with torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):

@@ -11,6 +11,8 @@ Conventions:
   deleted. An undo is an event whose `retracts` names the answer it takes back; an
   adjudication is an event by an admin with a reason; automatic answers have no user.
 - Session tokens are kept only as SHA-256 digests; passwords only as argon2 hashes.
+- `login_failures` holds the failed logins of the last minutes (per account name and per
+  client address), for the login throttle of refcat.annotate.accounts.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: users.disabled, users.demo, login_failures
 
 
 def utcnow() -> datetime:
@@ -105,6 +107,8 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(16))  # "admin" | "annotator"
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)  # cannot log in; has no sessions
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)  # a demo account with a published password
 
 
 class AuthSessionRow(Base):
@@ -113,6 +117,18 @@ class AuthSessionRow(Base):
     user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LoginFailureRow(Base):
+    """One failed login, counted against its account name (scope "account", the name as typed)
+    and its client address (scope "address"): one row per scope."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_subject", "scope", "subject", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))  # "account" | "address"
+    subject: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
 class CampaignRow(Base):
