@@ -38,6 +38,7 @@ import pandas as pd
 
 from refcat.analysis.agreement import Estimate, FieldAgreement, field_agreement
 from refcat.analysis.agreement_layouts import RaterTable, split_fields
+from refcat.analysis.plots import forest_plot, png_bytes
 from refcat.taxonomy import CATEGORY_NAMES, FIELD_VALUES, YES
 
 # The label counted as "positive" per annotator: presence for a category; for the other
@@ -226,8 +227,12 @@ def is_perfect(result: FieldAgreement) -> bool:
 
 
 def has_few_positives(result: FieldAgreement) -> bool:
-    """No annotator gave the positive label `FEW_POSITIVES` times (see the module doc)."""
-    return bool(result.positives) and max(result.positives.values()) < FEW_POSITIVES
+    """No annotator gave the positive label `FEW_POSITIVES` times, nor for half of the items
+    (see the module doc)."""
+    if not result.positives:
+        return False
+    most = max(result.positives.values())
+    return most < FEW_POSITIVES and most < (result.n_items + result.n_single) / 2
 
 
 def field_notes(result: FieldAgreement) -> list[str]:
@@ -238,9 +243,12 @@ def field_notes(result: FieldAgreement) -> list[str]:
         why = f" (kappa undefined: {kappa.reason})" if not math.isfinite(kappa.value) else ""
         notes.append(f"Perfect agreement: every pair of answers agrees{why}.")
     if has_few_positives(result):
+        most = max(result.positives.values())
         notes.append(
-            f"Very few positives: at most {max(result.positives.values())} `{result.positive}` answers per "
-            f"annotator ({_positives_text(result)}), so the kappas rest on a handful of answers."
+            f"Very few positives: no `{result.positive}` answer from any annotator."
+            if most == 0
+            else f"Very few positives: at most {most} `{result.positive}` answers per annotator "
+            f"({_positives_text(result)}), so the kappas rest on a handful of answers."
         )
     return notes
 
@@ -423,7 +431,7 @@ def report_lines(report: AgreementReport) -> list[dict[str, object]]:
     revision: dict[str, dict[str, object]] = {}
     if report.revision is not None:
         frame = revision_frame(*report.revision)
-        revision = {row["field"]: row for row in _records(frame)}
+        revision = {str(row["field"]): row for row in _records(frame)}
     return [
         {**obj, "report": header, "revision": revision.get(str(obj["field"]))} for obj in report_json(report.results)
     ]
@@ -499,7 +507,7 @@ def _estimate_columns(e: Estimate) -> dict[str, float | str | None]:
 
 
 def _number(x: float) -> str:
-    return "—" if not math.isfinite(x) else f"{x:.3f}"
+    return "—" if not math.isfinite(x) else f"{round(x, 3) + 0.0:.3f}"  # + 0.0: no "-0.000"
 
 
 def _signed(x: float, percent: bool = False) -> str:
@@ -535,9 +543,12 @@ def summary_line(results: Mapping[str, FieldAgreement]) -> str:
     clauses = []
     if in_range:
         ordered = sorted(in_range, key=in_range.__getitem__)
+        low, high = ordered[0], ordered[-1]
         clauses.append(
-            f"{HEADLINE_NAME} between {in_range[ordered[0]]:.2f} ({ordered[0]}) and "
-            f"{in_range[ordered[-1]]:.2f} ({ordered[-1]}) over {len(in_range)} fields"
+            f"{HEADLINE_NAME} {in_range[low]:.2f} ({low}), the only field with a defined kappa"
+            if len(ordered) == 1
+            else f"{HEADLINE_NAME} between {in_range[low]:.2f} ({low}) and {in_range[high]:.2f} ({high}) "
+            f"over {len(in_range)} fields"
         )
     else:
         clauses.append(f"{HEADLINE_NAME} is undefined for every field")
@@ -723,10 +734,8 @@ def full_markdown(report: AgreementReport, plot: str | None = None) -> str:
 def write_report(report: AgreementReport, out_dir: str | Path) -> list[Path]:
     """Writes into `out_dir`: agreement.md (`full_markdown`), agreement.json (`report_lines`,
     one array), agreement.csv (`report_frame`), agreement_pairwise.csv (Cohen's kappa and
-    percent agreement per annotator pair and field) and agreement_forest.png (`forest_plot`)."""
-    from refcat.analysis.agreement_plots import forest_plot
-    from refcat.analysis.plots import png_bytes
-
+    percent agreement per annotator pair and field) and agreement_forest.png (`forest_frame`
+    drawn by plots.forest_plot)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     names = ["agreement.md", "agreement.json", "agreement.csv", "agreement_pairwise.csv", "agreement_forest.png"]
@@ -737,8 +746,25 @@ def write_report(report: AgreementReport, out_dir: str | Path) -> list[Path]:
     pairwise = [r.pairwise_cohen.assign(field=f) for f, r in report.results.items()]
     frame = pd.concat(pairwise, ignore_index=True) if pairwise else pd.DataFrame(columns=PAIRWISE_COLUMNS + ["field"])
     frame[["field", *PAIRWISE_COLUMNS]].to_csv(paths[3], index=False)
-    paths[4].write_bytes(png_bytes(forest_plot(report.series())))
+    paths[4].write_bytes(png_bytes(forest_plot(forest_frame(report), HEADLINE_NAME)))
     return paths
+
+
+def forest_frame(report: AgreementReport) -> pd.DataFrame:
+    """The forest plot's points: the headline kappa per field and series (`AgreementReport.series`).
+    Columns: field, series, value, ci_low, ci_high, ci_method, percent_agreement, reason."""
+    rows = [
+        {
+            "field": name,
+            "series": series,
+            **_estimate_columns(_headline(r)),
+            "percent_agreement": r.percent_agreement.value,
+        }
+        for series, results in report.series().items()
+        for name, r in results.items()
+    ]
+    columns = ["field", "series", "value", "ci_low", "ci_high", "ci_method", "percent_agreement", "reason"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def header_frame(report: AgreementReport) -> pd.DataFrame:

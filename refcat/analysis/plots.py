@@ -1,5 +1,6 @@
 """Matplotlib figures of the analysis (Agg, no pyplot state): each function takes the table its
-counterpart in `stats` / `ablation` / `per_sample` returns and gives a Figure; `png_bytes` renders one."""
+counterpart in `stats` / `ablation` / `per_sample` / `agreement_report` returns and gives a Figure;
+`png_bytes` renders one."""
 
 from __future__ import annotations
 
@@ -131,4 +132,52 @@ def precision_curves(
     ax.set_ylim(0, 1)
     ax.legend(frameon=False, fontsize="small")
     ax.set_title(f"precision@K ({convention})")
+    return fig
+
+
+def forest_plot(forest: pd.DataFrame, statistic: str = "kappa") -> Figure:
+    """Kappa with its interval per field, one marker per series (e.g. before and after revision),
+    fields top to bottom in order of first appearance (`agreement_report.forest_frame`: columns
+    field, series, value, ci_low, ci_high, percent_agreement). An undefined value is written
+    "undefined" at 0, with the series' percent agreement; every row shows percent agreement on
+    the right."""
+    fields = list(dict.fromkeys(forest["field"]))
+    series = list(dict.fromkeys(forest["series"]))
+    fig = Figure(figsize=(7, 0.45 * len(fields) * max(len(series), 1) + 1.4), layout="constrained")
+    ax = fig.add_subplot()
+    step = 0.8 / max(len(series), 1)
+    markers = "osD^v"
+    for i, name in enumerate(series):
+        part = forest[forest["series"] == name].set_index("field").reindex(fields)
+        y = np.arange(len(fields)) + (i - (len(series) - 1) / 2) * step
+        value = part["value"].to_numpy(dtype=float)
+        low, high = part["ci_low"].to_numpy(dtype=float), part["ci_high"].to_numpy(dtype=float)
+        error = np.vstack([value - low, high - value])
+        shown = np.isfinite(value)
+        ax.errorbar(
+            value[shown],
+            y[shown],
+            xerr=np.nan_to_num(error[:, shown]).clip(min=0),
+            fmt=markers[i % len(markers)],
+            capsize=3,
+            label=str(name),
+            color=f"C{i}",
+        )
+        for yy, v, pct in zip(y, value, part["percent_agreement"].to_numpy(dtype=float)):
+            if not np.isfinite(v):
+                ax.text(0, yy, "undefined", va="center", ha="center", fontsize="x-small", color=f"C{i}")
+            text = "—" if not np.isfinite(pct) else f"{pct:.0%}"
+            ax.text(1.01, yy, text, va="center", fontsize="x-small", color=f"C{i}", transform=ax.get_yaxis_transform())
+    ax.axvline(0, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_yticks(np.arange(len(fields)))
+    ax.set_yticklabels(fields)
+    ax.set_ylim(len(fields) - 0.5, -0.5)  # first field on top
+    lows = forest["ci_low"].to_numpy(dtype=float)
+    left = min(-0.1, float(np.nanmin(lows)) - 0.05) if np.isfinite(lows).any() else -0.1
+    ax.set_xlim(left, 1.05)
+    ax.set_xlabel(statistic)
+    ax.text(1.01, 1.0, "% agr.", fontsize="x-small", va="bottom", transform=ax.transAxes)
+    if len(series) > 1:
+        fig.legend(frameon=False, fontsize="small", loc="outside lower center", ncol=len(series))
+    ax.set_title(f"{statistic} per field with its interval")
     return fig

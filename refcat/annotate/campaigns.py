@@ -15,6 +15,9 @@ Conventions:
   answers, so they are never shown unless asked for, and never recorded as answers.
 - Round 1 (blind labelling) is open from creation; closing it opens round 2 (revision);
   closing round 2 finishes the campaign. Only admins close rounds.
+- A campaign name becomes part of export file names, so it is a plain name
+  (refcat.datasets.files: ASCII letters, digits, '-', '_', '.', no leading dot) of at most
+  128 characters (the store's column), refused with UsageError otherwise.
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ from refcat.annotate.state import (
     to_campaign,
     to_round,
 )
+from refcat.datasets.files import PLAIN_NAME_EXPECTED, name_problem
 from refcat.errors import PermissionDenied, StoreError, UsageError
-from refcat.store.database import Store
+from refcat.store.database import Store, text_limit
 from refcat.store.retry import retry_transient
 from refcat.store.schema import (
     AssignmentRow,
@@ -117,6 +121,10 @@ def create_campaign(
     sets = tuple(dict.fromkeys(question_sets))
     if not name.strip():
         raise UsageError("empty campaign name")
+    limit = text_limit(CampaignRow.name)
+    problem = name_problem(name, limit)
+    if problem is not None:
+        raise UsageError(f"campaign name: {problem}", expected=f"{PLAIN_NAME_EXPECTED}, at most {limit} characters")
     if not keys:
         raise UsageError(f"campaign {name!r} has no instances", expected="at least one instance key")
     unknown_sets = [s for s in sets if s not in QUESTION_SETS]

@@ -38,7 +38,7 @@ class DemoProject(TypedDict):
     created: list[str]  # what was new, e.g. "user ann1", "campaign demo"
 
 
-def refuse_real_accounts(store: Store) -> None:
+def _refuse_real_accounts(store: Store) -> None:
     """Refuse (UsageError) a store that holds any account that is not a demo account."""
     real = [account.name for account in list_accounts(store) if not account.demo]
     if real:
@@ -54,8 +54,8 @@ def refuse_real_accounts(store: Store) -> None:
 def create_demo_project(store: Store) -> DemoProject:
     """Demo accounts (admin/admin, ann1/ann1, ann2/ann2, ann3/ann3: demo passwords only) and a
     campaign "demo" over every stored instance of the "demo" dataset. Idempotent: what exists is kept.
-    Refused for a store with any other account (`refuse_real_accounts`). Returns what it did (DemoProject)."""
-    refuse_real_accounts(store)
+    Refused for a store with any other account (`_refuse_real_accounts`). Returns what it did (DemoProject)."""
+    _refuse_real_accounts(store)
     created = []
     existing = {account.name for account in list_accounts(store)}
     for name, (password, role) in DEMO_USERS.items():
@@ -90,7 +90,7 @@ def build_demo_store(
     """
     store = open_store(url)
     try:
-        refuse_real_accounts(store)
+        _refuse_real_accounts(store)
     except UsageError:
         store.dispose()
         raise

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from refcat.analysis.consensus import OK, release_frame
 from refcat.annotate.labels import events_table, final_labels
 from refcat.annotate.state import Campaign, campaign_name
+from refcat.datasets.files import PLAIN_NAME_EXPECTED, name_problem
 from refcat.datasets.release import write_release
 from refcat.errors import UsageError
 from refcat.store.database import Store
@@ -32,6 +33,18 @@ from refcat.store.schema import InstanceRow
 from refcat.taxonomy import release_difficulty
 
 LABEL_SUFFIXES = (".csv", ".parquet")
+
+
+def download_file_name(name: str) -> str:
+    """`name` when it is a plain file name (refcat.datasets.files.name_problem), else UsageError.
+
+    A download's file name is made from a campaign name; checking it keeps the file inside the
+    folder it is written to, even for a campaign named before campaign names were checked.
+    """
+    problem = name_problem(name)
+    if problem is not None:
+        raise UsageError(f"export file name: {problem}", expected=PLAIN_NAME_EXPECTED)
+    return name
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from refcat.categorize import augment as aug
 from refcat.categorize.edits import normalise_spaces
 from refcat.errors import PermissionDenied, StoreError, UsageError
 from refcat.store.database import Store
+from refcat.store.instances import stored_objects
 from refcat.store.schema import UserRow, utcnow
 from refcat.store.variant_schema import VariantEventRow, VariantRow
 
@@ -252,10 +253,25 @@ def import_a2dre_plus(store: Store, directory: str | Path, dataset: str = "a2d")
     share across categories (the original appears in every category's pair, the written
     ones in one). When no phrase is shared (one category only), the "with" side is taken as
     the original and the variant's note says so.
+
+    Every row's object must be in the store (its dataset imported first): otherwise StoreError
+    names the file and line of the first such row, and nothing is imported.
     """
-    from refcat.datasets.a2dre_plus import a2dre_plus_instances, read_a2dre_plus
+    from refcat.datasets.a2dre_plus import a2dre_plus_instances, read_a2dre_plus, row_location
 
     table = read_a2dre_plus(directory)
+    known = stored_objects(store, dataset)
+    unknown = [r for r in table.itertuples() if (r.video_id, int(r.instance_id)) not in known]
+    if unknown:
+        first = unknown[0]
+        path, line = row_location(table, first.category, first.polarity, first.row)
+        others = f" ({len(unknown) - 1} more rows of objects not in the store)" if len(unknown) > 1 else ""
+        raise StoreError(
+            f"object {first.instance_id} of {dataset} video {first.video_id!r} is not in the store{others}",
+            path=path,
+            line=line,
+            expected=f"the videos of the A2Dre+ files imported first (`refcat import {dataset}`)",
+        )
     pairs: dict[tuple[str, str, int, int], dict[str, str]] = {}
     for inst in a2dre_plus_instances(table, dataset):
         _, category, polarity, *rest = inst.source.split(":")

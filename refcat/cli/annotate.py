@@ -16,9 +16,11 @@ if TYPE_CHECKING:
 
 def register(sub: Subparsers) -> None:
     db = db_parent()
-    p = sub.add_parser("annotators", help="add or list annotator and admin accounts")
+    p = sub.add_parser("annotators", help="annotator and admin accounts: add, list, passwords, disable, sessions")
     acts = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    a = acts.add_parser("add", parents=[db], help="add an account (password from a file or typed at a prompt)")
+    a = acts.add_parser(
+        "add", parents=[db], help="add an account (password of 12 or more characters, from a file or typed at a prompt)"
+    )
     a.add_argument("name", help="user name (no spaces, '/' or ',')")
     a.add_argument(
         "--admin", action="store_true", help="an admin account (creates campaigns, closes rounds, adjudicates)"
@@ -30,8 +32,28 @@ def register(sub: Subparsers) -> None:
         help="read the password from the first line of this file (default: prompt)",
     )
     a.set_defaults(func=cmd_annotators_add)
-    a = acts.add_parser("list", parents=[db], help="list accounts")
+    a = acts.add_parser("list", parents=[db], help="list accounts (name, role, then 'disabled' or 'demo' if so)")
     a.set_defaults(func=cmd_annotators_list)
+    a = acts.add_parser(
+        "passwd", parents=[db], help="set an account's password (a demo account becomes a real one); ends its sessions"
+    )
+    a.add_argument("name", help="user name")
+    a.add_argument(
+        "--password-file",
+        type=Path,
+        default=None,
+        help="read the new password from the first line of this file (default: prompt)",
+    )
+    a.set_defaults(func=cmd_annotators_passwd)
+    a = acts.add_parser("disable", parents=[db], help="disable an account: it cannot log in, its sessions end")
+    a.add_argument("name", help="user name")
+    a.set_defaults(func=cmd_annotators_disable)
+    a = acts.add_parser("enable", parents=[db], help="let a disabled account log in again")
+    a.add_argument("name", help="user name")
+    a.set_defaults(func=cmd_annotators_enable)
+    a = acts.add_parser("revoke-sessions", parents=[db], help="end every session of an account (it logs in again)")
+    a.add_argument("name", help="user name")
+    a.set_defaults(func=cmd_annotators_revoke_sessions)
 
     p = sub.add_parser("campaign", help="create annotation campaigns, close their rounds, follow their progress")
     acts = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -129,11 +151,53 @@ def cmd_annotators_add(args: argparse.Namespace) -> int:
 
 
 def cmd_annotators_list(args: argparse.Namespace) -> int:
-    from refcat.annotate.accounts import list_users
+    from refcat.annotate.accounts import list_accounts
     from refcat.store.database import open_store
 
-    for user in list_users(open_store(args.db, create=False)):
-        print(f"{user.name}\t{user.role}")
+    for account in list_accounts(open_store(args.db, create=False)):
+        flags = [flag for flag, on in (("disabled", account.disabled), ("demo", account.demo)) if on]
+        print("\t".join([account.name, account.role, *flags]))
+    return 0
+
+
+def _sessions(n: int) -> str:
+    return f"{n} session{'' if n == 1 else 's'}"
+
+
+def cmd_annotators_passwd(args: argparse.Namespace) -> int:
+    from refcat.annotate.accounts import check_password, get_user, set_password
+    from refcat.store.database import open_store
+
+    store = open_store(args.db, create=False)
+    get_user(store, args.name)  # an unknown name is refused before the prompt
+    password = _read_password(args)
+    check_password(password)
+    print(f"password of {args.name} set; {_sessions(set_password(store, args.name, password))} ended")
+    return 0
+
+
+def cmd_annotators_disable(args: argparse.Namespace) -> int:
+    from refcat.annotate.accounts import disable_user
+    from refcat.store.database import open_store
+
+    print(f"{args.name} disabled; {_sessions(disable_user(open_store(args.db, create=False), args.name))} ended")
+    return 0
+
+
+def cmd_annotators_enable(args: argparse.Namespace) -> int:
+    from refcat.annotate.accounts import enable_user
+    from refcat.store.database import open_store
+
+    enable_user(open_store(args.db, create=False), args.name)
+    print(f"{args.name} enabled")
+    return 0
+
+
+def cmd_annotators_revoke_sessions(args: argparse.Namespace) -> int:
+    from refcat.annotate.accounts import revoke_sessions
+    from refcat.store.database import open_store
+
+    print(f"{_sessions(revoke_sessions(open_store(args.db, create=False), args.name))} of {args.name} ended")
     return 0
 
 

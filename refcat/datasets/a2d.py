@@ -39,6 +39,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -157,7 +158,7 @@ def read_a2d_h5(path: Path, frame: int | None = None) -> A2DFrame:
 
     try:
         with h5py.File(path, "r") as f:
-            data: dict[str, npt.NDArray[np.float64]] = {}
+            data: dict[str, npt.NDArray[Any]] = {}  # any numeric dtype (checked): MATLAB writes doubles or uint8
             for key in H5_KEYS:
                 if key not in f:
                     raise bad(f"missing key {key!r}")
@@ -166,7 +167,7 @@ def read_a2d_h5(path: Path, frame: int | None = None) -> A2DFrame:
                 values = np.asarray(f[key][()])
                 if values.dtype.kind not in "biuf":
                     raise bad(f"{key} holds {values.dtype} values, not numbers")
-                data[key] = values.astype(np.float64, copy=False)
+                data[key] = values
     except OSError as exc:
         raise FormatError(f"cannot read HDF5 file ({exc})", path=path, frame=frame, expected=H5_EXPECTED) from exc
     for key in ("instance", "id"):

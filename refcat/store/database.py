@@ -1,9 +1,16 @@
-"""Open the store: the engine, sessions and the schema-version check.
+"""Open the store: the engine, sessions, the schema-version check and the checks of every value written.
 
 The store is any SQLAlchemy URL; a bare path means a SQLite file. SQLite stores run in
 WAL mode with foreign keys on and a busy timeout, so that several annotators' processes
-can write at once. A store created by another schema version is refused, never migrated
-silently.
+can write at once, and with `synchronous=FULL`, so that a commit that returned survives a
+power loss or an OS crash (NORMAL would lose the last commits then; docs/store.md gives the
+choice and its cost). A store created by another schema version is refused, never migrated
+silently; a file that is not a SQLite database is refused with a StoreError naming it.
+
+Every session checks the rows it is about to write (`check_row`, before SQL is sent): a text
+longer than its `String(n)` column or holding a NUL character is refused with a StoreError.
+PostgreSQL would refuse both itself and SQLite neither, so the same data is accepted or
+refused alike on both.
 """
 
 from __future__ import annotations
@@ -11,12 +18,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import String, create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
+from sqlalchemy.orm.unitofwork import UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from refcat.errors import StoreError
@@ -24,6 +33,7 @@ from refcat.store.schema import SCHEMA_VERSION, Base, Meta
 
 DEFAULT_DB = "sqlite:///refcat.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_SYNCHRONOUS = "FULL"  # durable across power loss; see docs/store.md for NORMAL's trade
 
 
 def normalize_url(url_or_path: str | Path) -> str:
@@ -41,16 +51,62 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
         cursor.close()
 
 
+def text_limit(attribute: QueryableAttribute[Any]) -> int:
+    """The most characters a `String(n)` column takes, e.g. `text_limit(CampaignRow.name) == 128`."""
+    length = getattr(attribute.expression.type, "length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{attribute} is not a String(n) column")
+    return length
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 40 else value[:40] + "...")
+
+
+def check_row(row: object, what: str = "") -> None:
+    """Refuse (StoreError) a value set on ORM `row` that the database should not see: a text longer
+    than its String(n) column, a NUL character in any text column, a non-text value in a String column.
+    `what` (e.g. "instance 'a2d/v/0/x'") starts the message."""
+    state = inspect(row)
+    table = state.mapper.local_table.name
+    where = f"{what}: " if what else ""
+    for prop in state.mapper.column_attrs:
+        column = prop.columns[0]
+        if prop.key not in state.dict or not isinstance(column.type, String):
+            continue  # not set or not loaded here: nothing new to check
+        value = state.dict[prop.key]
+        name = f"{where}{table}.{column.name}"
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise StoreError(f"{name} is {value!r}", expected="text")
+        if "\x00" in value:
+            raise StoreError(f"{name} {_shown(value)} holds a NUL character", expected="text without NUL characters")
+        limit = column.type.length
+        if limit is not None and len(value) > limit:
+            raise StoreError(
+                f"{name} {_shown(value)} is {len(value)} characters long",
+                expected=f"at most {limit} characters, on SQLite as on PostgreSQL",
+            )
+
+
+def _check_flushed_rows(session: Session, _context: UOWTransaction, _instances: object) -> None:
+    for row in (*session.new, *session.dirty):
+        check_row(row)
+
+
 class Store:
-    """A connection to one store. `session()` commits on success and rolls back on error."""
+    """A connection to one store. `session()` commits on success and rolls back on error; every
+    row it writes goes through `check_row` first."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        event.listen(self._sessions, "before_flush", _check_flushed_rows)
 
     @property
     def url(self) -> str:
@@ -90,8 +146,13 @@ def open_store(url_or_path: str | Path, *, create: bool = True) -> Store:
     store = Store(engine)
     try:
         _check_or_create_schema(store, create=create)
-    except OperationalError as exc:
-        raise StoreError(f"cannot open store: {exc.orig}", path=store.url) from exc
+    except DBAPIError as exc:  # OperationalError (cannot connect), DatabaseError (not a SQLite file)...
+        store.dispose()
+        raise StoreError(
+            f"cannot open store: {' '.join(str(exc.orig).split())}",
+            path=store.url,
+            expected="a refcat store: a SQLite file or a server URL",
+        ) from exc
     return store
 
 

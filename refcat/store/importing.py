@@ -10,12 +10,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import select
 
 from refcat.datasets.records import DatasetReader, Instance, Video, text_key
 from refcat.store.database import Store
-from refcat.store.instances import ImportCounts, list_instances, upsert_records
-from refcat.store.schema import ObjectRow, VideoRow
+from refcat.store.instances import ImportCounts, list_instances, stored_objects, upsert_records
 
 # Wraps the videos being imported, e.g. in a progress bar; `iter` shows nothing.
 Progress = Callable[[list[Video]], Iterable[Video]]
@@ -42,12 +40,7 @@ def release_instances(store: Store, dataset: str, release: pd.DataFrame) -> Rele
     that was not imported: the release files carry no frames, sizes or splits) are
     skipped and listed with their line (the header is line 1).
     """
-    with store.session() as session:
-        objects = set(
-            session.execute(
-                select(VideoRow.video_id, ObjectRow.object_id).join(ObjectRow.video).where(VideoRow.dataset == dataset)
-            ).all()
-        )
+    objects = stored_objects(store, dataset)
     by_text = {(i.video_id, i.object_id, text_key(i.text)): i for i in list_instances(store, dataset=dataset)}
     instances, skipped = [], []
     for row_number, row in enumerate(release.itertuples(index=False)):

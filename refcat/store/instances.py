@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from refcat.datasets.records import Instance, ObjectRef, Video
 from refcat.errors import StoreError
-from refcat.store.database import Store
+from refcat.store.database import Store, check_row
 from refcat.store.schema import BoxRow, InstanceRow, ObjectRow, VideoRow
 
 
@@ -89,8 +89,9 @@ def _upsert_videos(session: Session, videos: Iterable[Video], counts: ImportCoun
         if row is not None:
             counts.count("videos", new=False, changed=_set_if_changed(row, values))
             continue
-        rows[(video.dataset, video.video_id)] = VideoRow(dataset=video.dataset, video_id=video.video_id, **values)
-        session.add(rows[(video.dataset, video.video_id)])
+        row = rows[(video.dataset, video.video_id)] = VideoRow(dataset=video.dataset, video_id=video.video_id, **values)
+        check_row(row, f"video {video.dataset}/{video.video_id}")
+        session.add(row)
         counts.count("videos", new=True, changed=False)
     session.flush()
     return rows
@@ -120,6 +121,7 @@ def _upsert_objects(
             row = rows[key] = ObjectRow(video=video_row, object_id=obj.object_id, category=obj.category)
             session.add(row)
         changed = _set_if_changed(row, {"category": obj.category})
+        check_row(row, f"object {obj.object_id} of video {obj.dataset}/{obj.video_id}")
         boxes = {f: tuple(b) for f, b in obj.boxes.items()}
         if {b.frame: (b.x1, b.y1, b.x2, b.y2) for b in row.boxes} != boxes:
             row.boxes = [BoxRow(frame=f, x1=b[0], y1=b[1], x2=b[2], y2=b[3]) for f, b in sorted(boxes.items())]
@@ -138,13 +140,22 @@ def _upsert_instances(
         row = rows.get(inst.key)
         if row is not None:
             counts.count("instances", new=False, changed=_set_if_changed(row, {"text": inst.text}))
+            check_row(row, f"instance {inst.key}")
             continue
         object_row = object_rows.get((inst.dataset, inst.video_id, inst.object_id))
         if object_row is None:
             raise StoreError(f"instance {inst.key} refers to an unknown object", expected="its object imported first")
-        rows[inst.key] = InstanceRow(key=inst.key, object_pk=object_row.id, source=inst.source, text=inst.text)
-        session.add(rows[inst.key])
+        row = rows[inst.key] = InstanceRow(key=inst.key, object_pk=object_row.id, source=inst.source, text=inst.text)
+        check_row(row, f"instance {inst.key}")
+        session.add(row)
         counts.count("instances", new=True, changed=False)
+
+
+def stored_objects(store: Store, dataset: str) -> set[tuple[str, int]]:
+    """(video_id, object_id) of every stored object of `dataset`."""
+    query = select(VideoRow.video_id, ObjectRow.object_id).join(ObjectRow.video).where(VideoRow.dataset == dataset)
+    with store.session() as session:
+        return {(video_id, object_id) for video_id, object_id in session.execute(query)}
 
 
 def list_instances(store: Store, dataset: str | None = None, split: str | None = None) -> list[Instance]:

@@ -16,7 +16,7 @@ import streamlit as st
 
 from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import list_campaigns
-from refcat.annotate.export import write_consensus_release, write_labels
+from refcat.annotate.export import download_file_name, write_consensus_release, write_labels
 from refcat.annotate.ui import widgets
 from refcat.store.database import Store
 
@@ -26,7 +26,7 @@ ALL = "(all campaigns)"
 def file_bytes(write: Callable[[Path], object], name: str) -> bytes:
     """Run a writer into a temporary folder and return the file's bytes."""
     with tempfile.TemporaryDirectory(prefix="refcat-export-") as folder:
-        path = Path(folder) / name
+        path = Path(folder) / download_file_name(name)
         write(path)
         return path.read_bytes()
 

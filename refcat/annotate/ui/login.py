@@ -1,9 +1,15 @@
-"""The login page: user name and password; nothing else is reachable before it."""
+"""The login page: user name and password; nothing else is reachable before it.
+
+A refusal (wrong name or password, too many failed attempts, a disabled or demo account) is
+shown as the library words it: never with what was typed. After a logout, this page's run
+also asks the server to clear the login cookie (`session.sync_cookie`).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from refcat.annotate.accounts import MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH
 from refcat.annotate.ui import session
 from refcat.errors import PermissionDenied
 from refcat.store.database import Store
@@ -11,12 +17,12 @@ from refcat.store.database import Store
 
 def render(db: Store) -> None:
     st.title("refcat: referring expression annotation")
-    notice = st.session_state.pop("login_notice", None)
+    notice = st.session_state.pop(session.LOGIN_NOTICE, None)
     if notice:
         st.warning(notice)
     with st.form("login"):
-        name = st.text_input("User name", key="login_name")
-        password = st.text_input("Password", type="password", key="login_password")
+        name = st.text_input("User name", key="login_name", max_chars=MAX_NAME_LENGTH)
+        password = st.text_input("Password", type="password", key="login_password", max_chars=MAX_PASSWORD_LENGTH)
         submitted = st.form_submit_button("Log in", type="primary")
     if submitted:
         try:
