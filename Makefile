@@ -22,8 +22,11 @@ $(VENV)/.core: pyproject.toml | $(BIN)/python
 	touch $@
 
 # Everything: the model extra (torch from local disk) and the test tools.
+# irrCAC (Gwet's reference implementation, a test-only cross-check of refcat.analysis.agreement) pins
+# scipy==1.12 and pandas<3 although it runs on the current ones: installed without its pins.
 $(VENV)/.all: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[model,test]'
+	$(BIN)/pip install -q --no-deps irrCAC==0.4.4
 	touch $@ $(VENV)/.core
 
 install: $(VENV)/.core

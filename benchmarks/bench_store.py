@@ -57,7 +57,7 @@ def main() -> None:
             [Instance("demo", "v", 1, f"s{i:04d}", f"expression {i}") for i in range(args.instances)],
         )
         for name in ANNOTATORS:
-            create_user(store, name, name)
+            create_user(store, name, name, demo=True)
         keys = [f"demo/v/1/s{i:04d}" for i in range(args.instances)]
         campaign = create_campaign(store, "bench", keys, list(ANNOTATORS))
         answers = [(user, key, field) for key in keys for field in campaign.fields for user in ANNOTATORS]

@@ -56,10 +56,11 @@ def test_agreement_writes_csv_and_markdown(tmp_path, capsys):
     assert "## obj-static" in printed and "Davies & Fleiss' kappa between" in printed
     frame = pd.read_csv(tmp_path / "out" / "agreement.csv")
     assert set(frame["field"]) == set(FIELD_VALUES)
-    # correctness has three categories: four statistics and three category kappas.
-    assert (frame["field"] == "correctness").sum() == 7
-    assert (frame["field"] == "motion").sum() == 4
-    assert (frame["ci_method"] == "wald").all()
+    # correctness has three categories: seven statistics (issue 18 added AC1, Brennan-Prediger
+    # and percent agreement to the four) and three category kappas.
+    assert (frame["field"] == "correctness").sum() == 10
+    assert (frame["field"] == "motion").sum() == 7
+    assert (frame["ci_method"] == "t").all()  # issue 18: analytic intervals are t(n-1)
     markdown = (tmp_path / "out" / "agreement.md").read_text()
     assert markdown.count("| davies_fleiss_kappa |") == 10
     pairwise = pd.read_csv(tmp_path / "out" / "agreement_pairwise.csv")
@@ -111,7 +112,11 @@ def test_yes_no_fields_take_numbers_and_booleans(tmp_path, capsys):
         printed[name] = capsys.readouterr().out
         assert main(["consensus", "--input", str(path), "--output", str(tmp_path / f"{name}_consensus.csv")]) == 0
         capsys.readouterr()
-    assert printed["spelled"] == printed["words"]
+    # issue 18: each object carries the report header, whose source names the file read
+    lines = {name: [json.loads(line) for line in text.splitlines()] for name, text in printed.items()}
+    assert [o.pop("report")["source"] for o in lines["spelled"]] == [str(paths["spelled"])] * len(FIELD_VALUES)
+    assert [o.pop("report")["source"] for o in lines["words"]] == [str(paths["words"])] * len(FIELD_VALUES)
+    assert lines["spelled"] == lines["words"]
     consensus = {name: pd.read_csv(tmp_path / f"{name}_consensus.csv", keep_default_na=False) for name in paths}
     pd.testing.assert_frame_equal(consensus["spelled"], consensus["words"])
     motion = consensus["spelled"][consensus["spelled"]["field"] == "motion"]

@@ -55,9 +55,9 @@ def test_perfect_agreement_is_one_with_zero_se():
         assert est.se == pytest.approx(0.0, abs=1e-12), name
         assert est.reason is None
         assert (est.ci_low, est.ci_high) == pytest.approx((1.0, 1.0))
-    # With 4 items, about 1 resample in 8 holds one category only: the Wald interval is kept, with the reason.
+    # With 4 items, about 1 resample in 8 holds one category only: the t interval is kept, with the reason.
     boot = field_agreement(table_of(codes), n_boot=100, seed=0).krippendorff
-    assert boot.ci_method == "wald" and "bootstrap resamples undefined" in boot.reason
+    assert boot.ci_method == "t" and "bootstrap resamples undefined" in boot.reason
 
 
 def test_one_annotator_is_undefined_with_reason():
@@ -67,13 +67,19 @@ def test_one_annotator_is_undefined_with_reason():
     assert result.pairwise_cohen.empty
 
 
-def test_items_with_one_answer_are_left_out_and_counted():
+def test_items_with_one_answer_count_for_chance_agreement_only():
+    """Gwet (2014): p_a over the items with two or more answers, the category shares over every
+    answered item. Here p_a = (1 + 1 + 1/3) / 3 = 7/9 either way; the shares are (7/15, 8/15) with the
+    two single answers and (4/9, 5/9) without, so kappa is 62/112 and 22/40. Krippendorff's alpha
+    pools pairable values only, so single answers change nothing there."""
     codes = np.array([[0, 0, -1], [1, 1, 1], [0, -1, -1], [-1, -1, 1], [1, 0, 1]])
     with_singles = field_agreement(table_of(codes), n_boot=0)
     without = field_agreement(table_of(codes[[0, 1, 4]]), n_boot=0)
     assert with_singles.n_single == 2 and with_singles.n_items == 3
     assert with_singles.krippendorff.value == pytest.approx(without.krippendorff.value)
-    assert with_singles.fleiss.kappa.value == pytest.approx(without.fleiss.kappa.value)
+    assert with_singles.percent_agreement.value == pytest.approx(7 / 9)
+    assert with_singles.fleiss.kappa.value == pytest.approx(62 / 112)
+    assert without.fleiss.kappa.value == pytest.approx(22 / 40)
 
 
 def test_only_single_answers_is_undefined_with_reason():

@@ -134,7 +134,7 @@ def test_cli_workflow(tmp_path, capsys):
     populate(store, annotators=(), admin=None)
     store.dispose()
     for name in ("boss", "ann1", "ann2", "ann3"):
-        (tmp_path / f"{name}.pw").write_text(f"{name}-pw\nignored second line\n")
+        (tmp_path / f"{name}.pw").write_text(f"{name}-password\nignored second line\n")
     assert main(["annotators", "add", "boss", "--admin", "--password-file", str(tmp_path / "boss.pw"), "--db", db]) == 0
     for name in ("ann1", "ann2", "ann3"):
         assert main(["annotators", "add", name, "--password-file", str(tmp_path / f"{name}.pw"), "--db", db]) == 0
@@ -174,7 +174,7 @@ def test_cli_workflow(tmp_path, capsys):
     from refcat.annotate.accounts import authenticate
 
     store = open_store(db)
-    authenticate(store, "ann1", "ann1-pw")  # the password is the file's first line
+    authenticate(store, "ann1", "ann1-password")  # the password is the file's first line
     record_answer(store, "ann1", "two", DUO_A, "difficulty", "trivial")
     record_answer(store, "ann1", "two", DUO_A, "correctness", "valid")
     store.dispose()

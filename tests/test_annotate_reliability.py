@@ -45,7 +45,7 @@ def _setup(store, n_users, n_instances):
     )
     names = [f"w{i:02d}" for i in range(n_users)]
     for name in names:
-        create_user(store, name, name)
+        create_user(store, name, name, demo=True)
     keys = [f"demo/duo/1/s{i:03d}" for i in range(n_instances)]
     campaign = create_campaign(store, "c", keys, names, per_instance=n_users)
     return names, keys, campaign.fields

@@ -292,13 +292,13 @@ def test_admin_adds_an_annotator_and_creates_a_campaign(demo):
     at = page("admin", "admin")
     assert not at.exception
     at.text_input(key="new_user_name").input("ann4")
-    at.text_input(key="new_user_password").input("pw4")
+    at.text_input(key="new_user_password").input("pw4-long-enough")
     next(b for b in at.button if b.label == "Add account").click()
     at.run()
     from refcat.annotate.accounts import authenticate, list_users
 
     assert ("ann4", "annotator") in [(u.name, u.role) for u in list_users(store)]
-    assert authenticate(store, "ann4", "pw4")
+    assert authenticate(store, "ann4", "pw4-long-enough")
     at.number_input(key="camp_min_objects").set_value(2)
     at.text_input(key="camp_name").input("two-plus")
     at.multiselect(key="camp_annotators").set_value(["ann1", "ann4"])
@@ -420,13 +420,18 @@ def test_pages_per_role_and_the_a2dre_review_page():
         return [spec[2] for specs in page_specs(role).values() for spec in specs]
 
     assert paths("annotator") == ["annotate", "revise", "videos"]
-    assert paths("admin") == ["annotate", "revise", "videos", "admin", "adjudicate", "export", "a2dre-review"]
+    admin_pages = ["admin", "accounts", "adjudicate", "export", "a2dre-review"]
+    assert paths("admin") == ["annotate", "revise", "videos", *admin_pages]
     assert page_specs("admin")["Admin"][-1][:2] == ("refcat.annotate.ui.variants", "A2Dre+ review")
 
 
 def test_an_unknown_or_revoked_session_token_shows_the_login(demo):
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params["s"] = "not-a-token"
+    from refcat.annotate.accounts import revoke_sessions
+
+    store, _ = demo
+    at = logged_in("ann1")
+    assert texts(at.title) != ["refcat: referring expression annotation"]
+    revoke_sessions(store, "ann1")
     at.run()
     assert texts(at.title) == ["refcat: referring expression annotation"]
     assert any("unknown session" in w for w in texts(at.warning))

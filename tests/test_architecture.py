@@ -27,7 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "cli": {"errors", "taxonomy", "datasets", "demo", "store", "categorize", "analysis", "annotate", "refvos_model"},
 }
 # modules of refcat/annotate/ui that are not pages; `pages` is the router that imports the pages
-UI_PAGE_HELPERS = {"session", "navigation", "shortcuts", "widgets", "video_view", "suggestions", "pages"}
+UI_PAGE_HELPERS = {"session", "navigation", "shortcuts", "widgets", "video_view", "suggestions", "pages", "text"}
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:

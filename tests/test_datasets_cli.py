@@ -8,7 +8,10 @@ from helpers.dataset_files import build_a2d, build_davis, write_a2dre_plus_files
 from helpers.release import write_release_lines
 
 from refcat.cli import main
+from refcat.datasets.records import ObjectRef, Video
 from refcat.demo.generator import write_demo_dataset
+from refcat.store.database import open_store
+from refcat.store.instances import upsert_records
 
 
 def run(capsys, *argv):
@@ -125,6 +128,12 @@ def test_error_during_import_is_a_line_of_its_own(tmp_path, capsys):
 def test_import_a2dre_plus_files(tmp_path, capsys):
     folder = write_a2dre_plus_files(tmp_path / "plus")
     db = tmp_path / "s.db"
+    objects = [("XQ2WJo8sLEw", 2), ("-abc_DEF12", 0), ("v1", 1), ("v2", 0), ("v3", 3)]  # imported first
+    upsert_records(
+        open_store(db),
+        [Video("a2d", video_id, "test", 8, 64, 48) for video_id, _ in objects],
+        [ObjectRef("a2d", video_id, object_id) for video_id, object_id in objects],
+    )
     code, out, err = run(capsys, "import", "a2dre-plus", folder, "--db", db)
     assert code == 0, err
     # 3 appearance pairs (two share a key: a second RE of that object) + 1 pair in each other category.

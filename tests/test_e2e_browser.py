@@ -1,4 +1,4 @@
-"""End to end in a real Chromium (Playwright): `streamlit run app.py` over a small demo store.
+"""End to end in a real Chromium (Playwright): `streamlit run serve.py` over a small demo store.
 
 Two annotators label in two browser contexts with the keyboard, a reload keeps their answers,
 the admin closes the blind round, an annotator revises, the admin adjudicates and exports.
@@ -64,7 +64,7 @@ def server(tmp_path):
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "app.py"),
+            str(ROOT / "serve.py"),
             "--server.port",
             str(port),
             "--server.address",
@@ -114,14 +114,19 @@ def wait_until(page, check, what: str, wait_s: float = WAIT_S):
         page.wait_for_timeout(150)
 
 
+def session_cookie(page) -> str | None:
+    return next((c["value"] for c in page.context.cookies() if c["name"] == "refcat_session"), None)
+
+
 def log_in(page, base: str, name: str) -> str:
-    """Log in and return the session token from the URL."""
+    """Log in and return the session token, from the browser's login cookie (never in the URL)."""
     page.goto(base + "/")
     page.get_by_label("User name").fill(name)
     page.get_by_label("Password", exact=True).fill(name)
     page.get_by_role("button", name="Log in").click()
-    wait_until(page, lambda: "s=" in page.url, f"{name}'s login")
-    return parse_qs(urlparse(page.url).query)["s"][0]
+    token = wait_until(page, lambda: session_cookie(page), f"{name}'s login cookie")
+    assert token not in page.url
+    return token
 
 
 def shown_instance(page) -> str | None:
@@ -257,15 +262,15 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     shot(p1, screens, "04_after_reload")
 
     # A bad request: an instance that is not in the queue is refused with a message.
-    p2.goto(f"{base}/?s={tokens['ann2']}&instance=demo/nope/1/annot1")  # Annotate is the main page
+    p2.goto(f"{base}/?instance=demo/nope/1/annot1")  # Annotate is the main page
     p2.get_by_text("is not in your queue").wait_for()
     assert p2.get_by_text("Page not found").count() == 0
     wait_until(p2, lambda: shown_instance(p2) == first, "the fallback to ann2's own place")
     shot(p2, screens, "05_refused_instance")
 
     # The admin closes the blind round.
-    admin_token = log_in(pa, base, "admin")
-    pa.goto(f"{base}/?s={admin_token}")  # the admin's main page is Admin
+    log_in(pa, base, "admin")
+    pa.goto(f"{base}/")  # the admin's main page is Admin
     pa.get_by_role("tab", name="Progress and rounds").click()
     pa.get_by_text("I want to close the blind round").click()
     pa.get_by_role("button", name="Close round of demo").click()
@@ -278,11 +283,11 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     pa.get_by_text("First answers").wait_for()
     shot(pa, screens, "07_admin_agreement")
 
-    p2.goto(f"{base}/?s={tokens['ann2']}")
+    p2.goto(f"{base}/")
     p2.get_by_text("The blind round of campaign 'demo' is closed").wait_for()
 
     # Revision: ann1 sees the others' answers and revises appearance with the keyboard.
-    p1.goto(f"{base}/revise?s={tokens['ann1']}")
+    p1.goto(f"{base}/revise")
     p1.get_by_text("Answers: ann2: no").first.wait_for()
     shot(p1, screens, "08_revise")
     # First answers are marked as such until confirmed or changed, not shown as chosen.
@@ -297,7 +302,7 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     assert answers(store, "ann1", "demo", first, round=1)["appearance"] == "yes"  # first answer kept
 
     # Adjudication: location stays in dispute (ann1 no, ann2 yes); the admin decides.
-    pa.goto(f"{base}/adjudicate?s={admin_token}")
+    pa.goto(f"{base}/adjudicate")
     pa.get_by_role("button", name="Set final label").wait_for()
     idle(pa)
     picker = pa.locator('[data-testid="stSelectbox"]').nth(1)
@@ -319,7 +324,7 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     assert (final["label"], final["reason"]) == ("yes", "the RE says where the person stands")
 
     # Export: the long table and the consensus release file.
-    pa.goto(f"{base}/export?s={admin_token}")
+    pa.goto(f"{base}/export")
     pa.get_by_text("Answers: the long table").wait_for()
     pa.locator('[data-testid="stSelectbox"]').first.click()
     pa.get_by_role("option", name="demo", exact=True).click()
@@ -351,9 +356,11 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     assert (row["ref_exp_difficulty"], row["ref_exp_information"]) == (expected, "Minimum Information")
     assert (row["location"], row["appearance"]) == (1, 0)  # adjudicated yes; majority no after revision
 
-    # Logging out revokes the session: the same URL now asks for a login.
-    p1.goto(f"{base}/logout?s={tokens['ann1']}")
+    # Logging out revokes the session and clears the cookie: the old token, put back, is refused.
+    p1.goto(f"{base}/logout")
     p1.get_by_role("button", name="Log in").wait_for()
-    p1.goto(f"{base}/?s={tokens['ann1']}")
+    wait_until(p1, lambda: session_cookie(p1) is None, "the cookie cleared")
+    p1.context.add_cookies([{"name": "refcat_session", "value": tokens["ann1"], "url": base}])
+    p1.goto(f"{base}/")
     p1.get_by_text("not logged in (unknown session)").wait_for()
     shot(p1, screens, "11_after_logout")

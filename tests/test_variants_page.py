@@ -27,8 +27,8 @@ def db(tmp_path, monkeypatch):
     store = open_store(tmp_path / "store.db")
     monkeypatch.setenv("REFCAT_DB", store.url)  # the page's clip player reads the store named here
     monkeypatch.setenv("REFCAT_DATA", str(tmp_path))
-    create_user(store, "ada", "pw-ada-1", role="admin")
-    create_user(store, "bob", "pw-bob-1")
+    create_user(store, "ada", "pw-ada-1-long", role="admin")
+    create_user(store, "bob", "pw-bob-1-long")
     re_ = labelled("the person in gray is walking", appearance=True, location=False, motion=True, static=None)
     sv.save_generated(store, aug.build_variants([re_]))
     yield store

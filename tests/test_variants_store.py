@@ -14,12 +14,14 @@ from refcat.annotate.accounts import create_user
 from refcat.categorize import augment as aug
 from refcat.cli import main
 from refcat.datasets.a2dre_plus import read_a2dre_plus, write_a2dre_plus
+from refcat.datasets.records import ObjectRef, Video
 from refcat.errors import PermissionDenied, StoreError, UsageError
+from refcat.store.instances import upsert_records
 
 
 @pytest.fixture
 def people(store):
-    return create_user(store, "ada", "pw-ada-1", role="admin"), create_user(store, "bob", "pw-bob-1")
+    return create_user(store, "ada", "pw-ada-1-long", role="admin"), create_user(store, "bob", "pw-bob-1-long")
 
 
 def built():
@@ -118,6 +120,12 @@ def test_import_released_files_finds_the_original_side(store, people, tmp_path, 
     write_a2dre_plus(
         pd.DataFrame(rows, columns=["category", "polarity", "video_id", "instance_id", "query", "row"]),
         tmp_path / "released",
+    )
+    videos = {(video_id, object_id) for _, _, video_id, object_id, _, _ in rows}  # imported first: known objects
+    upsert_records(
+        store,
+        [Video("a2d", video_id, "test", 8, 64, 48) for video_id, _ in sorted(videos)],
+        [ObjectRef("a2d", video_id, object_id) for video_id, object_id in sorted(videos)],
     )
     assert sv.import_a2dre_plus(store, tmp_path / "released") == 3
     assert sv.import_a2dre_plus(store, tmp_path / "released") == 0

@@ -173,11 +173,18 @@ class _Units:
 
 
 def _units(codes: Codes, n_categories: int) -> _Units:
+    """Groups the items with at least one answer by their answer row. Rows are told apart by a
+    mixed-radix integer key (digit c + 1 per rater), renumbered densely whenever the next
+    digit would overflow int64."""
     answered = codes[(codes >= 0).any(axis=1)]
-    if len(answered) == 0:
-        return _Units(answered, np.zeros(0), n_categories)
-    rows, weight = np.unique(answered, axis=0, return_counts=True)
-    return _Units(rows, weight.astype(float), n_categories)
+    radix = n_categories + 1
+    key = np.zeros(len(answered), dtype=np.int64)
+    for column in answered.T:
+        if key.size and key.max() > np.iinfo(np.int64).max // radix - radix:
+            key = np.unique(key, return_inverse=True)[1].astype(np.int64)
+        key = key * radix + column + 1
+    _, first, weight = np.unique(key, return_index=True, return_counts=True)
+    return _Units(answered[first], weight.astype(float), n_categories)
 
 
 # --- the estimation engine -------------------------------------------------------------

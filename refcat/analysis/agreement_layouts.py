@@ -79,8 +79,8 @@ def counts_to_rater(counts: npt.ArrayLike) -> Codes:
 
     Row i gets its answers in category order in the first `counts[i].sum()` columns and -1
     after them; the number of columns is the largest row total. Rater-specific statistics
-    (Davies & Fleiss, Cohen) are meaningless on such a table: only use it where raters are
-    exchangeable (Fleiss, Krippendorff).
+    (Conger / Davies & Fleiss, Cohen) are meaningless on such a table: only use it where raters
+    are exchangeable (Fleiss, Gwet's AC1, Brennan-Prediger, percent agreement, Krippendorff).
     """
     count_array = np.asarray(counts, dtype=np.int64)
     n_items, k = count_array.shape

@@ -14,6 +14,9 @@ obj-static, kappa = .35, which has only 5 positively labelled instances"). Conve
 - A field has "very few positives" when no annotator gave its positive label
   (`POSITIVE_LABELS`) `FEW_POSITIVES` times or more: its kappa rests on a handful of
   answers and is left out of the summary range, as the paper leaves out obj-static.
+- A field where one answer dominates, with a chance agreement of its kappa of `SKEWED_CHANCE`
+  or more, is noted too (low kappa despite high percent agreement, where Gwet's AC1 stays
+  high) and is also left out of the summary range.
 - A field whose answers all agree has "perfect agreement" (percent agreement 100%), even
   where its kappa is undefined because a single category was used.
 - The revision table compares round 1 (first, blind answers) with round 2 (answers after
@@ -50,6 +53,7 @@ POSITIVE_LABELS: dict[str, str] = {
     **dict.fromkeys(CATEGORY_NAMES, YES),
 }
 FEW_POSITIVES = 10  # a field is noted when no annotator gave its positive label this often
+SKEWED_CHANCE = 0.9  # a field is noted when its kappa's chance agreement is this high or higher
 HEADLINE = "davies_fleiss_kappa"
 HEADLINE_NAME = "Davies & Fleiss' kappa"
 ROUND_NAMES = {1: "round 1 (first answers)", 2: "round 2 (after revision)"}
@@ -159,19 +163,26 @@ def build_report(
 
 def _interval_text(settings: ReportSettings, results: Mapping[str, FieldAgreement]) -> str:
     level = f"{settings.confidence:.0%}"
-    methods = {e.ci_method for r in results.values() for e in _statistics(r).values() if math.isfinite(e.ci_low)}
     if settings.n_boot:
-        text = f"{level} bootstrap percentile intervals, B = {settings.n_boot} resamples of items, seed {settings.seed}"
+        methods = {e.ci_method for r in results.values() for e in _statistics(r).values() if math.isfinite(e.ci_low)}
+        text = (
+            f"{level} bootstrap percentile intervals, B = {settings.n_boot} resamples of items, seed "
+            f"{settings.seed}; standard errors analytic"
+        )
         if methods - {"bootstrap"}:
-            text += " (t intervals kept where too many resamples were undefined: see the notes)"
+            text += "; t intervals kept where too many resamples were undefined (see the notes)"
         return text
-    return f"{level} t(N-1) intervals from the delta-method standard error, no bootstrap (B = 0, seed unused)"
+    return (
+        f"{level} t(n-1) intervals on the linearisation standard error (Gwet 2008, 2014, as irrCAC computes "
+        "it), upper end capped at 1; no bootstrap"
+    )
 
 
 METHODS = (
-    "Fleiss' kappa, Conger's kappa (Davies & Fleiss), Krippendorff's alpha (nominal; ordinal for ordered "
-    "fields), Gwet's AC1, Brennan-Prediger and percent agreement over the items with two or more answers; "
-    "Cohen's kappa per annotator pair over their common items"
+    "Fleiss' kappa and Conger's kappa (Davies & Fleiss) as Gwet (2014) defines them with missing answers, "
+    "Krippendorff's alpha (nominal; ordinal where the field is ordered), Gwet's AC1, Brennan-Prediger and "
+    "percent agreement; Cohen's kappa per annotator pair over the items both answered, and its mean over the "
+    "pairs where it is defined"
 )
 
 
@@ -235,8 +246,21 @@ def has_few_positives(result: FieldAgreement) -> bool:
     return most < FEW_POSITIVES and most < (result.n_items + result.n_single) / 2
 
 
+def chance_agreement(result: FieldAgreement) -> float:
+    """The chance agreement p_e of the headline kappa, from kappa = (p_a - p_e) / (1 - p_e) with
+    p_a the percent agreement; NaN where kappa is undefined or 1."""
+    p_a, kappa = result.percent_agreement.value, _headline(result).value
+    return (p_a - kappa) / (1 - kappa) if math.isfinite(kappa) and kappa < 1 else math.nan
+
+
+def is_skewed(result: FieldAgreement) -> bool:
+    """One answer dominates: the headline kappa's chance agreement is `SKEWED_CHANCE` or more."""
+    return chance_agreement(result) >= SKEWED_CHANCE
+
+
 def field_notes(result: FieldAgreement) -> list[str]:
-    """The field's notes, one sentence each: perfect agreement, very few positives."""
+    """The field's notes, one sentence each: perfect agreement, very few positives, one answer
+    dominating (low kappa despite high agreement)."""
     notes = []
     if is_perfect(result):
         kappa = result.davies_fleiss
@@ -249,6 +273,12 @@ def field_notes(result: FieldAgreement) -> list[str]:
             if most == 0
             else f"Very few positives: at most {most} `{result.positive}` answers per annotator "
             f"({_positives_text(result)}), so the kappas rest on a handful of answers."
+        )
+    if is_skewed(result):
+        notes.append(
+            f"One answer dominates: chance agreement {chance_agreement(result):.2f} against "
+            f"{_percent(result.percent_agreement.value)} observed, so kappa is low although the answers "
+            f"mostly agree (Gwet's AC1 {_number(result.gwet_ac1.value)})."
         )
     return notes
 
@@ -440,8 +470,8 @@ def report_lines(report: AgreementReport) -> list[dict[str, object]]:
 def report_frame(results: Mapping[str, FieldAgreement]) -> pd.DataFrame:
     """One row per field and statistic (`_statistics`). Fields with more than two categories
     also get a row per category kappa (`fleiss_kappa[<category>]`); Fleiss rows carry the null
-    test (se_null, z, p_value), which other rows leave empty. percent_agreement is the field's,
-    on every row of the field; warnings are joined with "; "."""
+    test (se_null, z, p_value), which other rows leave empty. percent_agreement, notes
+    (`field_notes`) and warnings (joined with "; ") are the field's, on every row of the field."""
     rows = []
     for name, r in results.items():
         common = dict(
@@ -452,6 +482,7 @@ def report_frame(results: Mapping[str, FieldAgreement]) -> pd.DataFrame:
             positive=r.positive,
             positives="; ".join(f"{a}: {n}" for a, n in r.positives.items()),
             percent_agreement=r.percent_agreement.value,
+            notes=" ".join(field_notes(r)),
             warnings="; ".join(r.warnings),
         )
         null = dict(se_null=r.fleiss.se_null, z=r.fleiss.z, p_value=r.fleiss.p_value)
@@ -494,6 +525,7 @@ def report_frame(results: Mapping[str, FieldAgreement]) -> pd.DataFrame:
         "positive",
         "positives",
         "reason",
+        "notes",
         "warnings",
     ]
     return pd.DataFrame(rows, columns=columns)
@@ -506,8 +538,9 @@ def _estimate_columns(e: Estimate) -> dict[str, float | str | None]:
 # --- Markdown -------------------------------------------------------------------------------
 
 
-def _number(x: float) -> str:
-    return "—" if not math.isfinite(x) else f"{round(x, 3) + 0.0:.3f}"  # + 0.0: no "-0.000"
+def _number(x: float, digits: int = 3) -> str:
+    """x to `digits` decimals ("—" for NaN), never "-0.000"."""
+    return "—" if not math.isfinite(x) else f"{round(x, digits) + 0.0:.{digits}f}"
 
 
 def _signed(x: float, percent: bool = False) -> str:
@@ -535,11 +568,13 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 def summary_line(results: Mapping[str, FieldAgreement]) -> str:
     """The paper-style sentence: the range of the headline kappa over the fields, then the
-    exceptions: fields with very few positives (with their kappa), fields with perfect
-    agreement, fields where kappa is undefined (with the reason)."""
+    exceptions, with their kappa: fields with very few positives, fields where one answer
+    dominates; then fields with perfect agreement and fields where kappa is undefined (with the
+    reason)."""
     values = {f: _headline(r).value for f, r in results.items() if math.isfinite(_headline(r).value)}
-    few = {f for f in values if has_few_positives(results[f])}
-    in_range = {f: v for f, v in values.items() if f not in few} or values
+    few = [f for f in values if has_few_positives(results[f])]
+    skewed = [f for f in values if f not in few and is_skewed(results[f])]
+    in_range = {f: v for f, v in values.items() if f not in few and f not in skewed} or values
     clauses = []
     if in_range:
         ordered = sorted(in_range, key=in_range.__getitem__)
@@ -552,16 +587,15 @@ def summary_line(results: Mapping[str, FieldAgreement]) -> str:
         )
     else:
         clauses.append(f"{HEADLINE_NAME} is undefined for every field")
-    exceptions = [f for f in values if f not in in_range]
-    if exceptions:
-        clauses.append(
-            "except "
-            + ", ".join(
-                f"{values[f]:.2f} ({f}), which has at most {max(results[f].positives.values())} "
-                f"positive answers per annotator"
-                for f in exceptions
-            )
-        )
+    groups = []
+    if few and values.keys() - in_range.keys():
+        most = ", ".join(str(max(results[f].positives.values())) for f in few)
+        groups.append(f"{_kappas(values, few)} with very few positives (at most {most} positive answers per annotator)")
+    if skewed and values.keys() - in_range.keys():
+        chance = ", ".join(f"{chance_agreement(results[f]):.2f}" for f in skewed)
+        groups.append(f"{_kappas(values, skewed)} where one answer dominates (chance agreement {chance})")
+    if groups:
+        clauses.append("except " + " and ".join(groups))
     perfect = [f for f, r in results.items() if f not in values and is_perfect(r)]
     if perfect:
         clauses.append(f"perfect agreement (100%, kappa undefined) on {', '.join(perfect)}")
@@ -569,6 +603,10 @@ def summary_line(results: Mapping[str, FieldAgreement]) -> str:
     if undefined and in_range:
         clauses.append("undefined for " + ", ".join(f"{f} ({_headline(results[f]).reason})" for f in undefined))
     return "; ".join(clauses) + "."
+
+
+def _kappas(values: Mapping[str, float], fields: Sequence[str]) -> str:
+    return ", ".join(f"{values[f]:.2f} ({f})" for f in fields)
 
 
 def _overview(results: Mapping[str, FieldAgreement]) -> list[str]:
@@ -606,7 +644,7 @@ def _field_section(name: str, r: FieldAgreement, level: str) -> list[str]:
     ]
     notes = field_notes(r)
     if notes or r.warnings:
-        lines += [*(f"- {n}" for n in notes), *(f"- Warning: {w}" for w in r.warnings), ""]
+        lines += [*(f"- {n}" for n in notes), *(f"- {_sentences([f'warning: {w}'])}" for w in r.warnings), ""]
     stats = list(_statistics(r).items())
     if len(r.fleiss.per_category) > 2:
         stats += [(f"fleiss_kappa[{c}]", k.estimate) for c, k in r.fleiss.per_category.items()]
@@ -615,11 +653,11 @@ def _field_section(name: str, r: FieldAgreement, level: str) -> list[str]:
     for statistic, e in stats:
         parts: list[str | None] = [e.reason]
         if statistic == "fleiss_kappa" and math.isfinite(r.fleiss.z):
-            parts.append(f"null test: z = {r.fleiss.z:.2f}, p = {r.fleiss.p_value:.2g}")
+            parts.append(f"null test: z = {_number(r.fleiss.z, 2)}, p = {r.fleiss.p_value:.2g}")
         if statistic.startswith("fleiss_kappa["):
             category = r.fleiss.per_category[statistic[len("fleiss_kappa[") : -1]]
             if math.isfinite(category.z):
-                parts.append(f"null test: z = {category.z:.2f}, p = {category.p_value:.2g}")
+                parts.append(f"null test: z = {_number(category.z, 2)}, p = {category.p_value:.2g}")
         if statistic == "mean_cohen_kappa":
             parts.append(f"mean over the {defined} of {total} annotator pairs whose kappa is defined")
         rows.append([statistic, _number(e.value), _ci(e), _number(e.se), _sentences(parts)])
@@ -731,6 +769,13 @@ def full_markdown(report: AgreementReport, plot: str | None = None) -> str:
     return "\n".join(lines[:2] + _header_lines(report) + lines[2:])
 
 
+def pairwise_frame(results: Mapping[str, FieldAgreement]) -> pd.DataFrame:
+    """Cohen's kappa and percent agreement per field and annotator pair: field, then `PAIRWISE_COLUMNS`."""
+    frames = [r.pairwise_cohen.assign(field=f) for f, r in results.items()]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["field", *PAIRWISE_COLUMNS])
+    return frame[["field", *PAIRWISE_COLUMNS]]
+
+
 def write_report(report: AgreementReport, out_dir: str | Path) -> list[Path]:
     """Writes into `out_dir`: agreement.md (`full_markdown`), agreement.json (`report_lines`,
     one array), agreement.csv (`report_frame`), agreement_pairwise.csv (Cohen's kappa and
@@ -743,9 +788,7 @@ def write_report(report: AgreementReport, out_dir: str | Path) -> list[Path]:
     paths[0].write_text(full_markdown(report, plot=names[4]) + "\n", encoding="utf-8")
     paths[1].write_text(json.dumps(report_lines(report), indent=1) + "\n", encoding="utf-8")
     report_frame(report.results).to_csv(paths[2], index=False)
-    pairwise = [r.pairwise_cohen.assign(field=f) for f, r in report.results.items()]
-    frame = pd.concat(pairwise, ignore_index=True) if pairwise else pd.DataFrame(columns=PAIRWISE_COLUMNS + ["field"])
-    frame[["field", *PAIRWISE_COLUMNS]].to_csv(paths[3], index=False)
+    pairwise_frame(report.results).to_csv(paths[3], index=False)
     paths[4].write_bytes(png_bytes(forest_plot(forest_frame(report), HEADLINE_NAME)))
     return paths
 

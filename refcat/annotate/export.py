@@ -74,7 +74,7 @@ def instance_texts(store: Store, keys: Iterable[str]) -> dict[str, str]:
     wanted = list(dict.fromkeys(keys))
     with store.session() as session:
         query = select(InstanceRow.key, InstanceRow.text).where(InstanceRow.key.in_(wanted))
-        return dict(session.execute(query).tuples().all())
+        return dict(session.execute(query).all())
 
 
 def consensus_release(store: Store, campaign: Campaign | str) -> ReleaseLabels:

@@ -8,18 +8,25 @@ questions or the taxonomy). A refused request writes nothing. Writes run as one 
 each, retried whole on a transient conflict (refcat.store.retry); an answer re-reads its
 round inside its own transaction, so one racing a round close is refused, not misfiled.
 
+Answers and undos sent by a page carry where they come from (`Sent`: the page's id and the
+press's number there). A page's presses are filed in press order, each at most once: one whose
+number is not above the page's last filed press in the campaign is refused (StoreError). The
+round the page shows is passed as `round`, so a page left open across a round close can neither
+answer in the next round nor undo an answer given there.
+
 Automatic answers (author "auto") are excluded from `label_table` and `disagreements`,
 so agreement is measured on annotators' answers only; `final_labels` uses them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
 import pandas as pd
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from refcat.analysis.consensus import OK, TOO_FEW, consensus
@@ -54,6 +61,7 @@ from refcat.taxonomy import FIELD_VALUES
 
 __all__ = [
     "QueueItem",
+    "Sent",
     "Undone",
     "adjudicate",
     "answers",
@@ -69,6 +77,20 @@ __all__ = [
     "revision_questions",
     "undo_last",
 ]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Where an answer or undo comes from: the page that sent it (`client`: an id the page drew
+    when it was loaded, 1 to 32 letters, digits, `-` or `_`) and the number of the press there
+    (`seq`: 1 and up, increasing with each press on that page)."""
+
+    client: str
+    seq: int
+
+
+_CLIENT = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_MAX_SEQ = 2**31 - 1  # client_seq is a 32-bit integer column on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -169,12 +191,16 @@ def record_answer(
     field: str,
     value: str,
     round: int | None = None,
+    sent: Sent | None = None,
 ) -> int:
     """Append the user's answer to a question in the open round; returns the event id.
 
     `round`, when given, is the round the page was showing: an answer meant for a round that
-    has been closed since is refused rather than filed in the next one.
+    has been closed since is refused rather than filed in the next one. `sent`, when given, is
+    the page and press it comes from (see the module's docstring for the order rule).
     """
+    if sent is not None:
+        _check_sent(sent)
     with store.session() as session:
         account = stored_user(session, user)
         facts = _facts(store, session, campaign, instance_key)
@@ -192,6 +218,7 @@ def record_answer(
                     f"instance {instance_key!r} is not in {account.name}'s revision queue (no disagreement there)"
                 )
         _check_value(field, value, list(facts.asked), instance_key)
+        _check_order(session, facts.campaign_pk, account.id, sent)
         event_id = _append_event(
             session,
             campaign_pk=facts.campaign_pk,
@@ -201,6 +228,7 @@ def record_answer(
             kind="answer",
             field=field,
             value=value,
+            **_sent_columns(sent),
         )
         # Re-read the round inside the writing transaction: a close that won the race wins.
         _check_open(facts.campaign, last_round(session, facts.campaign_pk, lock=True), number)
@@ -212,6 +240,35 @@ def _append_event(session: Session, **values: object) -> int:
     return session.execute(
         insert(LabelEventRow).returning(LabelEventRow.id), {**values, "created_at": utcnow()}
     ).scalar_one()
+
+
+def _check_sent(sent: Sent) -> None:
+    if not _CLIENT.fullmatch(sent.client):
+        raise UsageError("a page id is 1 to 32 letters, digits, '-' or '_'")
+    if not 1 <= sent.seq <= _MAX_SEQ:
+        raise UsageError(f"a press number is 1 to {_MAX_SEQ}", expected="a number from the page's press counter")
+
+
+def _check_order(session: Session, campaign_pk: int, user_pk: int, sent: Sent | None) -> None:
+    """Refuse a press that is not later than the last press of the same page filed in the campaign."""
+    if sent is None:
+        return
+    last = session.scalar(
+        select(func.max(LabelEventRow.client_seq)).where(
+            LabelEventRow.campaign_pk == campaign_pk,
+            LabelEventRow.user_pk == user_pk,
+            LabelEventRow.client == sent.client,
+        )
+    )
+    if last is not None and sent.seq <= last:
+        raise StoreError(
+            f"press {sent.seq} of this page arrived after its press {last}: "
+            "a page's answers are filed in the order they were pressed, each once"
+        )
+
+
+def _sent_columns(sent: Sent | None) -> dict[str, object]:
+    return {} if sent is None else {"client": sent.client, "client_seq": sent.seq}
 
 
 def _check_open(name: str, last: Round, expected: int | None) -> int:
@@ -234,12 +291,21 @@ def _check_value(field: str, value: str, asked: list[str], instance_key: str) ->
 
 
 @retry_transient
-def undo_last(store: Store, user: User | str, campaign: Campaign | str) -> Undone:
-    """Retract the user's latest standing answer in the open round by appending an undo event."""
+def undo_last(
+    store: Store, user: User | str, campaign: Campaign | str, round: int | None = None, sent: Sent | None = None
+) -> Undone:
+    """Retract the user's latest standing answer in the open round by appending an undo event.
+
+    `round` and `sent` as in `record_answer`: an undo from a page showing a round that has been
+    closed since is refused, so it never takes back an answer of the next round.
+    """
+    if sent is not None:
+        _check_sent(sent)
     with store.session() as session:
         account = stored_user(session, user)
         crow = campaign_row(session, campaign)
-        number = _check_open(crow.name, last_round(session, crow.id), None)
+        number = _check_open(crow.name, last_round(session, crow.id), round)
+        _check_order(session, crow.id, account.id, sent)
         state = load_state(session, crow.name, user_pk=account.id, with_others=False)
         taken_back = retracted(state.events)
         mine = [
@@ -260,6 +326,7 @@ def undo_last(store: Store, user: User | str, campaign: Campaign | str) -> Undon
             field=last.field,
             value=last.value,
             retracts=last.id,
+            **_sent_columns(sent),
         )
         _check_open(crow.name, last_round(session, crow.id, lock=True), number)
         return Undone(event_id, last.id, last.instance, last.field, last.value)

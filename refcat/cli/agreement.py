@@ -163,7 +163,13 @@ def _csv_rounds(table: pd.DataFrame, path: str, wanted: int | None) -> Labels:
 
 
 def cmd_agreement(args: argparse.Namespace) -> int:
-    from refcat.analysis.agreement_report import ReportSettings, build_report, report_lines, write_report
+    from refcat.analysis.agreement_report import (
+        ReportSettings,
+        build_report,
+        full_markdown,
+        report_lines,
+        write_report,
+    )
 
     labels = load_labels(args)
     settings = ReportSettings(
@@ -179,9 +185,7 @@ def cmd_agreement(args: argparse.Namespace) -> int:
         for obj in report_lines(report):
             print(json.dumps(obj))
     else:
-        from refcat.analysis.agreement_report import report_markdown
-
-        print(report_markdown(report.results, report=report))
+        print(full_markdown(report))
     if args.out_dir:
         for path in write_report(report, args.out_dir):
             print(f"wrote {path}", file=sys.stderr if args.json else sys.stdout)
@@ -212,7 +216,7 @@ def cmd_consensus(args: argparse.Namespace) -> int:
         for item, reason in skipped.itertuples(index=False):
             print(f"  skipped {item}: {reason}")
     if args.report_output:
-        summary = {"source": labels.source, "round": labels.round, "votes_needed": rule}
+        summary: dict[str, object] = {"source": labels.source, "round": labels.round, "votes_needed": rule}
         summary |= consensus_summary(result, skipped)
         args.report_output.parent.mkdir(parents=True, exist_ok=True)
         args.report_output.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -18,7 +18,8 @@ Choices documented here:
   video and the result is cached.
 - Expression text is kept as written, with its surrounding double quotes removed.
 - Refused with FormatError (refcat.datasets.files): an index file that is a folder, bytes that
-  are not UTF-8 in an ImageSets file, an ImageSets file that lists nothing or a line that is not
+  are not UTF-8 in an ImageSets file, ImageSets files of the split(s) read that list nothing (one
+  empty split beside a full one is fine: the demo writes such files), a line that is not
   a plain sequence name (no '/', '..' or leading dot: the name becomes a path and part of instance
   keys), a class in davis_semantics.json that is not a string, and a mask whose size is not its
   video's frame size (the size of the first frame).
@@ -112,10 +113,8 @@ class DavisReader:
         if self.split is not None and self.split not in files:
             raise UsageError(f"unknown split {self.split!r}", path=sets_dir, expected=" or ".join(sorted(files)))
         splits: dict[str, str] = {}
-        for name, path in files.items():
-            if self.split is not None and name != self.split:
-                continue
-            listed = 0
+        read = [(name, path) for name, path in files.items() if self.split is None or name == self.split]
+        for name, path in read:
             for line_no, line in enumerate(read_text(path, "utf-8", SPLIT_EXPECTED).splitlines(), start=1):
                 seq = line.strip()
                 if not seq:
@@ -124,9 +123,12 @@ class DavisReader:
                 if problem is not None:
                     raise FormatError(f"sequence {problem}", path=path, line=line_no, expected=PLAIN_NAME_EXPECTED)
                 splits.setdefault(seq, name)
-                listed += 1
-            if not listed:
-                raise FormatError("the split file lists no sequences", path=path, expected=SPLIT_EXPECTED)
+        if not splits:
+            raise FormatError(
+                "the split file lists no sequences" if len(read) == 1 else "the split files list no sequences",
+                path=read[0][1] if len(read) == 1 else sets_dir,
+                expected=SPLIT_EXPECTED,
+            )
         return splits
 
     def _read_semantics(self) -> dict[str, dict[str, str]]:

@@ -82,6 +82,8 @@ def numbered_frames(folder: Path, suffix: str, first: int, message: str) -> list
 def _open_image(path: Path, action: str, expected: str, frame: int | None) -> Iterator[Image.Image]:
     """The opened image, once it is known to be a file of at most `Image.MAX_IMAGE_PIXELS` pixels.
 
+    PIL only warns between that limit and twice it; here both are refused (a FormatError naming the file).
+
     Errors raised while the caller decodes it inside the block become FormatError("cannot ACTION (...)").
     """
     require_file(path, expected, frame=frame)
@@ -99,7 +101,14 @@ def _open_image(path: Path, action: str, expected: str, frame: int | None) -> It
             yield image
     except FormatError:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:  # over twice the limit: PIL refuses to open it
+        raise FormatError(
+            f"refused as a possible decompression bomb ({exc})",
+            path=path,
+            frame=frame,
+            expected=f"at most {Image.MAX_IMAGE_PIXELS} pixels (PIL.Image.MAX_IMAGE_PIXELS)",
+        ) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
         raise FormatError(f"cannot {action} ({exc})", path=path, frame=frame, expected=expected) from exc
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm.unitofwork import UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from refcat.errors import StoreError
+from refcat.store import variant_schema  # noqa: F401  (its tables belong to every store, created with the rest)
 from refcat.store.schema import SCHEMA_VERSION, Base, Meta
 
 DEFAULT_DB = "sqlite:///refcat.db"
@@ -176,3 +177,5 @@ def _check_or_create_schema(store: Store, *, create: bool) -> None:
             path=store.url,
             expected=f"version {SCHEMA_VERSION}; create a new store or use a matching refcat",
         )
+    if set(Base.metadata.tables) - tables:  # a store made before variant_schema was always registered
+        Base.metadata.create_all(store.engine)

@@ -10,6 +10,8 @@ Conventions:
 - Label answers are append-only `label_events`: rows are inserted, never updated or
   deleted. An undo is an event whose `retracts` names the answer it takes back; an
   adjudication is an event by an admin with a reason; automatic answers have no user.
+  An answer or undo sent by a page carries the page (`client`) and the press's number there
+  (`client_seq`), increasing with each press (refcat.annotate.labels).
 - Session tokens are kept only as SHA-256 digests; passwords only as argon2 hashes.
 - `login_failures` holds the failed logins of the last minutes (per account name and per
   client address), for the login throttle of refcat.annotate.accounts.
@@ -32,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 2  # 2: users.disabled, users.demo, login_failures
+SCHEMA_VERSION = 3  # 2: users.disabled, users.demo, login_failures; 3: label_events.client, client_seq
 
 
 def utcnow() -> datetime:
@@ -192,3 +194,5 @@ class LabelEventRow(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     retracts: Mapped[int | None] = mapped_column(ForeignKey("label_events.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    client: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None: not sent by a page
+    client_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)

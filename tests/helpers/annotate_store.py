@@ -30,9 +30,9 @@ def populate(store, annotators=("ann1", "ann2", "ann3"), admin="boss"):
         ],
     )
     for name in annotators:
-        create_user(store, name, name)
+        create_user(store, name, name, demo=True)
     if admin:
-        create_user(store, admin, admin, role="admin")
+        create_user(store, admin, admin, role="admin", demo=True)
 
 
 def event_count(store):

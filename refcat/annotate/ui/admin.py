@@ -6,6 +6,9 @@ admin role again; a refused request shows its reason and writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
@@ -21,8 +24,13 @@ from refcat.annotate.campaigns import (
 from refcat.annotate.labels import label_table
 from refcat.annotate.state import LABEL_ROUND, QUESTION_SETS, REVISION_ROUND
 from refcat.annotate.ui import widgets
+from refcat.annotate.ui.text import plain
 from refcat.store.database import Store
 from refcat.store.instances import dataset_counts
+
+if TYPE_CHECKING:
+    from refcat.analysis.agreement import FieldAgreement
+    from refcat.analysis.agreement_report import AgreementReport
 
 ANY = "(any)"
 
@@ -59,17 +67,28 @@ def campaigns_frame(campaigns: list[Campaign]) -> pd.DataFrame:
     )
 
 
-def agreement_frame(long: pd.DataFrame) -> pd.DataFrame:
-    """Field x statistic (the four kappa/alpha of agreement_report), point values, no bootstrap."""
-    from refcat.analysis.agreement_report import agreement_by_field, report_frame
+def agreement_frame(results: Mapping[str, FieldAgreement]) -> pd.DataFrame:
+    """Field x statistic (the field-level statistics of agreement_report), point values, with
+    the number of pairable items."""
+    from refcat.analysis.agreement_report import report_frame
 
-    if long.empty:
+    if not results:
         return pd.DataFrame()
-    frame = report_frame(agreement_by_field(long, n_boot=0))
+    frame = report_frame(results)
     frame = frame[~frame["statistic"].str.contains(r"\[")]
-    table = frame.pivot(index="field", columns="statistic", values="value")
+    table = frame.pivot(index="field", columns="statistic", values="value").reindex(list(results))
     items = frame.drop_duplicates("field").set_index("field")["n_items"]
-    return table.assign(n_items=items).reset_index()
+    return table[list(dict.fromkeys(frame["statistic"]))].assign(n_items=items).reset_index()
+
+
+def campaign_report(db: Store, campaign: Campaign) -> AgreementReport:
+    """The agreement report of a campaign past its blind round: round 2 (the answers after
+    revision so far), with round 1 for the revision table; analytic intervals, no bootstrap."""
+    from refcat.analysis.agreement_report import ReportSettings, build_report
+
+    rounds = {n: label_table(db, campaign.name, n) for n in (LABEL_ROUND, REVISION_ROUND)}
+    settings = ReportSettings(f"campaign {campaign.name}", campaign=campaign.name, round=REVISION_ROUND)
+    return build_report(rounds[REVISION_ROUND], settings, rounds)
 
 
 def render(db: Store, user: User) -> None:
@@ -197,7 +216,7 @@ def _progress(db: Store, user: User) -> None:
         widgets.attempt(lambda: close_round(db, name, user), success=f"Closed a round of {name!r}.")
 
     for campaign in campaigns:
-        st.subheader(f"{campaign.name} · {campaign.status}")
+        st.subheader(f"{plain(campaign.name)} · {campaign.status}")
         table = progress(db, campaign.name)
         total = table[table["annotator"] == "total"].iloc[0]
         share = total["complete"] / total["assigned"] if total["assigned"] else 1.0
@@ -209,7 +228,7 @@ def _progress(db: Store, user: User) -> None:
         # The key names the round, so the confirmation does not carry over to the next round.
         sure = st.checkbox(f"I want to close {what}", key=f"close_ok:{campaign.name}:{campaign.status}")
         st.button(
-            f"Close round of {campaign.name}",
+            f"Close round of {plain(campaign.name)}",
             key=f"close:{campaign.name}",
             disabled=not sure,
             on_click=close,
@@ -218,12 +237,36 @@ def _progress(db: Store, user: User) -> None:
 
 
 def _agreement(db: Store) -> None:
+    from refcat.analysis.agreement_report import (
+        HEADLINE_NAME,
+        annotator_frame,
+        forest_frame,
+        header_frame,
+        pairwise_frame,
+        report_frame,
+        revision_frame,
+        summary_line,
+    )
+    from refcat.analysis.plots import forest_plot, png_bytes
+
     campaigns = [c for c in list_campaigns(db) if c.status != "label"]
     if not campaigns:
         st.info("Agreement is shown once a campaign's blind round is closed.")
         return
     for campaign in campaigns:
-        st.subheader(campaign.name)
+        st.subheader(plain(campaign.name))
+        report = campaign_report(db, campaign)
+        st.markdown(summary_line(report.results))
+        st.dataframe(header_frame(report), hide_index=True)
         for number, title in ((LABEL_ROUND, "first answers"), (REVISION_ROUND, "after revision")):
-            st.markdown(f"**{title.capitalize()}** (Fleiss, Davies & Fleiss, Krippendorff, mean Cohen)")
-            st.dataframe(agreement_frame(label_table(db, campaign.name, number)), hide_index=True)
+            st.markdown(f"**{title.capitalize()}** (point values; percent agreement as a share)")
+            st.dataframe(agreement_frame(report.rounds[number]), hide_index=True)
+        if report.revision is not None:
+            st.markdown(f"**Revision**: {HEADLINE_NAME} and percent agreement, round 1 and round 2")
+            st.dataframe(revision_frame(*report.revision), hide_index=True)
+        st.markdown("**Each annotator's agreement with the others** (mean Cohen's kappa over the defined pairs)")
+        st.dataframe(annotator_frame(report.results), hide_index=True)
+        st.image(png_bytes(forest_plot(forest_frame(report), HEADLINE_NAME)), caption="Forest plot")
+        with st.expander("Every statistic with its interval, notes and warnings; the annotator pairs"):
+            st.dataframe(report_frame(report.results), hide_index=True)
+            st.dataframe(pairwise_frame(report.results), hide_index=True)

@@ -17,18 +17,17 @@ import streamlit as st
 from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import Campaign
 from refcat.annotate.labels import (
+    Undone,
     answers,
     automatic_answers,
     instance_text,
     questions_for,
     queue,
-    record_answer,
-    undo_last,
 )
 from refcat.annotate.state import LABEL_ROUND
 from refcat.annotate.ui import navigation, session, widgets
 from refcat.annotate.ui.shortcuts import CATEGORY_KEYS
-from refcat.errors import RefcatError
+from refcat.annotate.ui.text import plain
 from refcat.store.database import Store
 
 KEY_HELP = (
@@ -69,9 +68,11 @@ def render(db: Store, user: User) -> None:
     place = navigation.open_queue(
         db,
         user,
+        page="annotate",
+        round=LABEL_ROUND,
         no_campaign="You are not an annotator of any campaign yet. An admin adds you to one.",
         closed=blind_round_closed,
-        empty=lambda campaign: st.info(f"Your queue in campaign {campaign.name!r} is empty."),
+        empty=lambda campaign: st.info(plain(f"Your queue in campaign {campaign.name!r} is empty.")),
     )
     if place is None:
         return
@@ -82,26 +83,20 @@ def render(db: Store, user: User) -> None:
             "You have answered every instance of this campaign. You can still change answers until the round closes."
         )
 
-    def answer(field: str, value: str) -> None:
-        widgets.attempt(lambda: record_answer(db, user, campaign.name, key, field, value, round=LABEL_ROUND))
+    def undone(what: Undone) -> str:
+        widgets.flash("info", f"Undid {what.field} = {what.value} on {what.instance_key}.")
+        return what.instance_key  # shown next
 
-    def undo() -> None:
-        try:
-            undone = undo_last(db, user, campaign.name)
-        except RefcatError as exc:
-            widgets.flash("error", f"Refused: {exc}")
-            return
-        widgets.flash("info", f"Undid {undone.field} = {undone.value} on {undone.instance_key}.")
-        navigation.go_to(undone.instance_key)
-
-    navigation.nav_bar(place.items, place.index, on_undo=undo)
+    handlers = navigation.store_handlers(db, user, place, undone)
+    navigation.nav_bar(place, handlers)
     with navigation.instance_columns(db, place, page.text):
         widgets.answer_panel(
             page.fields,
             lambda: answers(db, user, campaign.name, key),
-            answer,
+            navigation.answer_click(place, handlers),
             status=lambda: navigation.progress_bar(queue(db, user, campaign.name), place.index),
             automatic=page.automatic,
+            end=navigation.listener(place, handlers, page.fields),
         )
     st.caption(KEY_HELP)
     if place.next_key is not None:

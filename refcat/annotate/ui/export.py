@@ -18,6 +18,7 @@ from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import list_campaigns
 from refcat.annotate.export import download_file_name, write_consensus_release, write_labels
 from refcat.annotate.ui import widgets
+from refcat.annotate.ui.text import plain
 from refcat.store.database import Store
 
 ALL = "(all campaigns)"
@@ -68,7 +69,7 @@ def render(db: Store, user: User) -> None:
         return
     st.caption("Adjudicated labels, then automatic ones, then the majority of the revised answers.")
     st.download_button(
-        f"Download {release_name(campaign)}",
+        f"Download {plain(release_name(campaign))}",
         data=lambda: file_bytes(lambda p: write_consensus_release(db, campaign, p), release_name(campaign)),
         file_name=release_name(campaign),
         mime="text/csv",

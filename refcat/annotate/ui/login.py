@@ -11,6 +11,7 @@ import streamlit as st
 
 from refcat.annotate.accounts import MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH
 from refcat.annotate.ui import session
+from refcat.annotate.ui.text import plain
 from refcat.errors import PermissionDenied
 from refcat.store.database import Store
 
@@ -19,7 +20,7 @@ def render(db: Store) -> None:
     st.title("refcat: referring expression annotation")
     notice = st.session_state.pop(session.LOGIN_NOTICE, None)
     if notice:
-        st.warning(notice)
+        st.warning(plain(notice))
     with st.form("login"):
         name = st.text_input("User name", key="login_name", max_chars=MAX_NAME_LENGTH)
         password = st.text_input("Password", type="password", key="login_password", max_chars=MAX_PASSWORD_LENGTH)
@@ -28,6 +29,6 @@ def render(db: Store) -> None:
         try:
             session.log_in(db, name, password)
         except PermissionDenied as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return
         st.rerun()

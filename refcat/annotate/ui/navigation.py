@@ -1,15 +1,24 @@
-"""Where an annotator is in a queue, kept in the URL and the store rather than in page state,
-and the frame that the two queue pages (annotate, revise) share.
+"""Where an annotator is in a queue, what their presses do there, and the frame that the two
+queue pages (annotate, revise) share.
 
-The URL carries `campaign` (a campaign name) and `instance` (an instance key). Without an
-`instance`, the page starts at the stored resume position (the first incomplete item), so
-closing the tab and logging in again resumes at the same place. A requested campaign or
-instance that is not the annotator's is refused with a message, and the page falls back to
-their own resume position; nothing is written.
+The URL carries `campaign` (a campaign name) and `instance` (an instance key). A page that is
+loaded shows the URL's `instance`, or without one the stored resume position (the first
+incomplete item), so closing the tab and logging in again resumes at the same place. A requested
+campaign or instance that is not the annotator's is refused with a message, and the page falls
+back to their own resume position; nothing is written. From then on the instance shown is kept
+in the page's session (per queue page and campaign) and copied to the URL: a request whose URL
+was sent before the page's last move reached the browser does not move the page back.
+
+Presses (refcat.annotate.ui.shortcuts: keys through the page's key listener, in the order they
+were pressed; clicks on the page's buttons) are applied by `apply_presses`, one after the other:
+Previous and Next move from the instance shown; an answer is filed only when it was pressed on
+the instance shown, and refused otherwise (it was pressed before the page showed the instance
+that a press before it moved to); an answer or undo carries the page's round, so a page left
+open across a round close writes nothing (refcat.annotate.labels).
 
 A queue page starts with `open_queue` (messages of the last run, the choice of campaign, the
 page's own refusal of the campaign's state, the queue and the instance shown), then shows
-`nav_bar` and `instance_columns`; `progress_bar` heads its answer panel.
+`nav_bar` and `instance_columns`; `progress_bar` heads its answer panel and `listener` ends it.
 """
 
 from __future__ import annotations
@@ -22,13 +31,29 @@ from streamlit.delta_generator import DeltaGenerator
 
 from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import Campaign, list_campaigns
-from refcat.annotate.labels import queue, resume_position
+from refcat.annotate.labels import Undone, queue, record_answer, resume_position, undo_last
 from refcat.annotate.state import QueueItem
 from refcat.annotate.ui import session, suggestions, widgets
-from refcat.annotate.ui.shortcuts import NEXT, PREVIOUS, UNDO
+from refcat.annotate.ui.shortcuts import (
+    ANSWER,
+    MOVE_BACK,
+    MOVE_ON,
+    NEXT,
+    PREVIOUS,
+    TAKE_BACK,
+    UNDO,
+    Press,
+    key_listener,
+    parse_presses,
+    presses,
+    with_key,
+)
+from refcat.annotate.ui.text import error_message, plain
+from refcat.errors import RefcatError
 from refcat.store.database import Store
 
 CAMPAIGN_PARAM, INSTANCE_PARAM = "campaign", "instance"
+_SHOWN, _ACKED = "shown", "keys_acked"  # session keys: the instance shown; the last key press handled
 
 
 def locate(items: Sequence[QueueItem], requested: str | None, resume: int) -> tuple[int, str | None]:
@@ -53,32 +78,40 @@ def neighbour(n_items: int, index: int, step: int) -> int:
 
 @dataclass(frozen=True)
 class Place:
-    """The instance shown from an annotator's queue in the open round of `campaign`: `items[index]`;
+    """The instance shown from an annotator's queue in the open round of `campaign`: `items[index]`,
+    on the queue page `page` ("annotate" or "revise"), whose answers belong to round `round`;
     `refusal` says why a requested instance was not shown (None when none was refused)."""
 
     campaign: Campaign
     items: list[QueueItem]
     index: int
     refusal: str | None
+    page: str
+    round: int
 
     @property
     def key(self) -> str:
         return self.items[self.index].instance_key
 
     @property
+    def keys(self) -> list[str]:
+        return [item.instance_key for item in self.items]
+
+    @property
     def next_key(self) -> str | None:
         return self.items[self.index + 1].instance_key if self.index + 1 < len(self.items) else None
 
 
-def find_place(db: Store, user: User, campaign: Campaign, requested: str | None) -> Place | None:
-    """The user's place in their queue for `requested` (an instance key, or None to resume); None
-    when the queue is empty. The resume position is read only when it is needed."""
+def find_place(db: Store, user: User, campaign: Campaign, requested: str | None, page: str, round: int) -> Place | None:
+    """The user's place on queue page `page` (answering in round `round`) for `requested` (an
+    instance key, or None to resume); None when the queue is empty. The resume position is read
+    only when it is needed."""
     items = queue(db, user, campaign.name)
     if not items:
         return None
     shown = requested in {item.instance_key for item in items}
     index, refusal = locate(items, requested, 0 if shown else resume_position(db, user, campaign.name))
-    return Place(campaign, items, index, refusal)
+    return Place(campaign, items, index, refusal, page, round)
 
 
 def choose_campaign(campaigns: Sequence[Campaign], requested: str | None) -> tuple[Campaign, str | None]:
@@ -95,7 +128,7 @@ def campaign_selector(campaigns: Sequence[Campaign]) -> Campaign:
     """The campaign named in the URL (or chosen in the sidebar), refusing one that is not the user's."""
     chosen, refusal = choose_campaign(campaigns, st.query_params.get(CAMPAIGN_PARAM))
     if refusal:
-        st.error(refusal)
+        st.error(plain(refusal))
     names = [c.name for c in campaigns]
     if len(names) > 1:
         picked = st.selectbox("Campaign", names, index=names.index(chosen.name), key="campaign_pick")
@@ -110,12 +143,15 @@ def open_queue(
     db: Store,
     user: User,
     *,
+    page: str,
+    round: int,
     no_campaign: str,
     closed: Callable[[Campaign], str | None],
     empty: Callable[[Campaign], object],
 ) -> Place | None:
-    """The start of a queue page, after its header: the messages of the last run, the choice among
-    the user's campaigns, and the place of the instance to show, which the URL then names.
+    """The start of queue page `page` (answering in round `round`), after its header: the messages
+    of the last run, the choice among the user's campaigns, and the place of the instance to show
+    (the one the session keeps, else the URL's), which the session and the URL then name.
 
     None when there is nothing to show, after saying why: `no_campaign` when the user annotates no
     campaign, `closed(campaign)` (None while the page's round is open) or, when the queue is
@@ -124,54 +160,168 @@ def open_queue(
     widgets.show_flash()
     mine = [c for c in list_campaigns(db) if user.name in c.annotators]
     if not mine:
-        st.info(no_campaign)
+        st.info(plain(no_campaign))
         return None
     campaign = campaign_selector(mine)
     refusal = closed(campaign)
     if refusal:
-        st.info(refusal)
+        st.info(plain(refusal))
         return None
-    place = find_place(db, user, campaign, st.query_params.get(INSTANCE_PARAM))
+    kept = st.session_state.get(_shown_key(page, campaign.name))
+    place = find_place(db, user, campaign, kept or st.query_params.get(INSTANCE_PARAM), page, round)
     if place is None:
         empty(campaign)
         return None
     if place.refusal:
-        st.error(place.refusal)
-    go_to(place.key)
+        st.error(plain(place.refusal))
+    show(place, place.key)
     return place
 
 
-def go_to(key: str) -> None:
+def _shown_key(page: str, campaign: str) -> str:
+    return f"{_SHOWN}:{page}:{campaign}"
+
+
+def shown(place: Place) -> str:
+    """The instance the page shows now: `place.key`, unless a press since the page was drawn moved it."""
+    kept = st.session_state.get(_shown_key(place.page, place.campaign.name))
+    return kept if kept in place.keys else place.key
+
+
+def show(place: Place, key: str) -> None:
+    """Make `key` the instance that the page of `place` shows, in the session and the URL."""
+    st.session_state[_shown_key(place.page, place.campaign.name)] = key
     st.query_params[INSTANCE_PARAM] = key
 
 
-def nav_bar(items: Sequence[QueueItem], index: int, on_undo: Callable[[], None], key_prefix: str = "nav") -> None:
-    """Previous / Next (Left / Right arrows) and Undo (U)."""
+@dataclass(frozen=True)
+class Handlers:
+    """What a queue page does with a press: `answer(press)` files `press.field` = `press.value` on
+    `press.instance` (checked to be the instance shown); `undo(press)` takes back the annotator's
+    last answer and returns the instance to show then (None: stay). Both raise RefcatError to
+    refuse, and say what they did with `widgets.flash`."""
+
+    answer: Callable[[Press], object]
+    undo: Callable[[Press], str | None]
+
+
+def store_handlers(db: Store, user: User, place: Place, undone: Callable[[Undone], str | None]) -> Handlers:
+    """Handlers that file a press's answer or undo in the store, in the page's round and with the
+    press's number (refcat.annotate.labels refuses it when the round closed since or the press
+    arrives out of order); `undone(what)` says what an undo took back and returns the instance to
+    show then (None: stay)."""
+
+    def answer(press: Press) -> None:
+        record_answer(
+            db, user, place.campaign.name, press.instance, press.field, press.value, round=place.round, sent=press.sent
+        )
+
+    def undo(press: Press) -> str | None:
+        return undone(undo_last(db, user, place.campaign.name, round=place.round, sent=press.sent))
+
+    return Handlers(answer, undo)
+
+
+def apply_presses(
+    keys: Sequence[str],
+    current: str,
+    pressed: Sequence[Press],
+    handlers: Handlers,
+    say: Callable[[str, str], None],
+) -> str:
+    """Apply `pressed`, in their order, to a page of the queue `keys` that shows `current` (one of
+    `keys`); returns the instance shown after them. A refusal is said (`say("error", text)`) and
+    the next press goes on. Moving is relative to the instance shown, whatever the press's
+    `instance`; an answer pressed on another instance than the one shown is refused."""
+    for press in pressed:
+        try:
+            if press.action in (MOVE_BACK, MOVE_ON):
+                step = -1 if press.action == MOVE_BACK else 1
+                current = keys[neighbour(len(keys), keys.index(current), step)]
+            elif press.action == TAKE_BACK:
+                current = handlers.undo(press) or current
+            elif press.instance != current:
+                say(
+                    "error",
+                    f"Refused: an answer pressed before the page showed {current}; nothing was written. "
+                    "Press it again to answer here.",
+                )
+            else:
+                handlers.answer(press)
+        except RefcatError as exc:
+            say("error", f"Refused: {exc}")
+        except Exception as exc:  # said with an error id, the traceback goes to the log (ui.text)
+            say("error", error_message(exc))
+    return current
+
+
+def receive(place: Place, handlers: Handlers, pressed: Sequence[Press]) -> None:
+    """Apply presses made on the page of `place` (those made on another queue page are refused),
+    from the instance it shows now; the instance shown after them is kept for the next run."""
+    mine = [p for p in pressed if p.page == place.page]
+    if len(mine) < len(pressed):
+        widgets.flash("error", "Refused: a key pressed on another page than this one; nothing was written.")
+    show(place, apply_presses(place.keys, shown(place), mine, handlers, widgets.flash))
+
+
+def click(place: Place, handlers: Handlers, action: str, field: str = "", value: str = "") -> None:
+    """A button's click: a press, without a number, on the instance the button was drawn for."""
+    receive(place, handlers, [Press(action, place.page, place.key, field, value)])
+
+
+def nav_bar(place: Place, handlers: Handlers, key_prefix: str = "nav") -> None:
+    """Previous / Next and Undo, their keys in their labels (the key listener handles the keys)."""
+    last = len(place.items) - 1
     with st.container(horizontal=True):
-        st.button(
-            "Previous",
-            key=f"{key_prefix}:prev",
-            shortcut=PREVIOUS,
-            disabled=index == 0,
-            on_click=go_to,
-            args=(items[neighbour(len(items), index, -1)].instance_key,),
-        )
-        st.button(
-            "Next",
-            key=f"{key_prefix}:next",
-            shortcut=NEXT,
-            disabled=index == len(items) - 1,
-            on_click=go_to,
-            args=(items[neighbour(len(items), index, 1)].instance_key,),
-        )
-        st.button("Undo last answer", key=f"{key_prefix}:undo", shortcut=UNDO, on_click=on_undo)
+        for label, key, action, name, disabled in (
+            ("Previous", PREVIOUS, MOVE_BACK, "prev", place.index == 0),
+            ("Next", NEXT, MOVE_ON, "next", place.index == last),
+            ("Undo last answer", UNDO, TAKE_BACK, "undo", False),
+        ):
+            st.button(
+                with_key(label, key),
+                key=f"{key_prefix}:{name}",
+                disabled=disabled,
+                on_click=click,
+                args=(place, handlers, action),
+            )
+
+
+def answer_click(place: Place, handlers: Handlers) -> Callable[[str, str], None]:
+    """The `on_answer(field, value)` of the page's answer buttons."""
+    return lambda field, value: click(place, handlers, ANSWER, field, value)
+
+
+def listener(place: Place, handlers: Handlers, fields: Sequence[str]) -> Callable[[], None]:
+    """What ends the page's answer panel (a fragment): a rerun of the whole page when a press
+    moved it to another instance, else the page's key listener for the instance shown."""
+    key = f"keys:{place.page}"
+
+    def received() -> None:
+        parsed = parse_presses(presses(key))
+        if parsed is None:
+            widgets.flash("error", "Refused: key presses that this app's page does not send; nothing was written.")
+            return
+        client, pressed = parsed
+        acked_client, acked = st.session_state.get(_ACKED, ("", 0))
+        new = [p for p in pressed if p.sent is not None and (client != acked_client or p.sent.seq > acked)]
+        if new and new[-1].sent is not None:
+            st.session_state[_ACKED] = (client, new[-1].sent.seq)
+            receive(place, handlers, new)
+
+    def mount() -> None:
+        if shown(place) != place.key:
+            st.rerun()
+        key_listener(key, place.page, place.key, fields, st.session_state.get(_ACKED), received)
+
+    return mount
 
 
 def instance_columns(db: Store, place: Place, text: str) -> DeltaGenerator:
     """The instance shown: campaign and key, the RE `text` large, and in the left column its clip,
     with the automatic suggestions in a pre-annotated campaign; returns the right column, for the
     questions."""
-    st.caption(f"{place.campaign.name} · {place.key}")
+    st.caption(f"{plain(place.campaign.name)} · {plain(place.key)}")
     widgets.expression(text)
     left, right = st.columns([1, 1], gap="medium")
     with left:
@@ -182,5 +332,7 @@ def instance_columns(db: Store, place: Place, text: str) -> DeltaGenerator:
 
 
 def progress_bar(items: Sequence[QueueItem], index: int, what: str = "instances") -> None:
+    if not items:  # the round closed while the page was open (the answer was refused): nothing to count
+        return
     done = sum(item.complete for item in items)
     st.progress(done / len(items), text=f"{done} of {len(items)} {what} complete · showing {index + 1} of {len(items)}")

@@ -1,9 +1,10 @@
 """The app's pages and who sees them; `main()` is what `app.py` runs on every rerun.
 
-Annotators see Annotate, Revise and Videos; admins see those and the admin pages (Admin,
+Annotators see Annotate, Revise and Videos; admins see those and the admin pages (Admin, Accounts,
 Adjudicate, Export, A2Dre+ review). A page function takes (store, user); the admin
 pages check the role again themselves (`widgets.require_admin`). The main page, at the app's
 root URL, is Annotate for annotators and Admin for admins; the others are at /<url_path>.
+Nothing a page raises reaches the browser as a traceback (`text.show_errors` around `main`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from refcat.annotate.accounts import User
-from refcat.annotate.ui import session
+from refcat.annotate.ui import session, text
 from refcat.store.database import Store
 
 PageFn = Callable[[Store, User], None]
@@ -41,6 +42,7 @@ def page_specs(role: str) -> dict[str, list[tuple[str, str, str, str]]]:
     if role == "admin":
         admin = [
             ("refcat.annotate.ui.admin", "Admin", "admin", ":material/admin_panel_settings:"),
+            ("refcat.annotate.ui.accounts", "Accounts", "accounts", ":material/manage_accounts:"),
             ("refcat.annotate.ui.adjudicate", "Adjudicate", "adjudicate", ":material/gavel:"),
             ("refcat.annotate.ui.export", "Export", "export", ":material/download:"),
             ("refcat.annotate.ui.variants", "A2Dre+ review", "a2dre-review", ":material/compare:"),
@@ -49,6 +51,7 @@ def page_specs(role: str) -> dict[str, list[tuple[str, str, str, str]]]:
     return specs
 
 
+@text.show_errors
 def main() -> None:
     st.set_page_config(page_title="refcat annotation", layout="wide")
     db = session.store()

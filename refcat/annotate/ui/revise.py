@@ -15,14 +15,13 @@ import streamlit as st
 from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import Campaign
 from refcat.annotate.labels import (
+    Undone,
     answers,
     instance_text,
     others_answers,
     queue,
-    record_answer,
     revised_answers,
     revision_questions,
-    undo_last,
 )
 from refcat.annotate.state import LABEL_ROUND, REVISION_ROUND
 from refcat.annotate.ui import navigation, session, widgets
@@ -43,6 +42,8 @@ def render(db: Store, user: User) -> None:
     place = navigation.open_queue(
         db,
         user,
+        page="revise",
+        round=REVISION_ROUND,
         no_campaign="You are not an annotator of any campaign yet.",
         closed=revision_closed,
         empty=lambda _: st.success("You agreed with the others everywhere: nothing to revise."),
@@ -51,13 +52,12 @@ def render(db: Store, user: User) -> None:
         return
     campaign, key = place.campaign, place.key
 
-    def answer(field: str, value: str) -> None:
-        widgets.attempt(lambda: record_answer(db, user, campaign.name, key, field, value, round=REVISION_ROUND))
+    def undone(_: Undone) -> None:
+        widgets.flash("success", "Undid your last revision.")
 
-    def undo() -> None:
-        widgets.attempt(lambda: undo_last(db, user, campaign.name), success="Undid your last revision.")
-
-    navigation.nav_bar(place.items, place.index, on_undo=undo, key_prefix="revnav")
+    handlers = navigation.store_handlers(db, user, place, undone)
+    fields = revision_questions(db, user, campaign.name, key)
+    navigation.nav_bar(place, handlers, key_prefix="revnav")
     first = answers(db, user, campaign.name, key, round=LABEL_ROUND)
     others = others_answers(db, user, campaign.name, key)
     with navigation.instance_columns(db, place, instance_text(db, key)):
@@ -66,13 +66,14 @@ def render(db: Store, user: User) -> None:
             "Press an answer to revise, or your first answer again to keep it."
         )
         widgets.answer_panel(
-            revision_questions(db, user, campaign.name, key),
+            fields,
             lambda: revised_answers(db, user, campaign.name, key),
-            answer,
+            navigation.answer_click(place, handlers),
             status=lambda: navigation.progress_bar(queue(db, user, campaign.name), place.index, what="disagreements"),
             others={"you (first)": first, **others},
             first=first,
             key_prefix="revise",
+            end=navigation.listener(place, handlers, fields),
         )
     if place.next_key is not None:
         session.views().prefetch(place.next_key)

@@ -73,7 +73,8 @@ def client_address() -> str | None:
         forwarded = (st.context.headers.get(header) or "").split(",")[-1].strip()
         if forwarded:
             return forwarded
-    return st.context.ip_address
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None  # not a string under AppTest, which has no client
 
 
 def token() -> str | None:
@@ -81,8 +82,8 @@ def token() -> str | None:
     value = st.session_state.get(_TOKEN)
     if value:
         return str(value)
-    cookie = st.context.cookies.get(COOKIE)
-    if cookie and cookie != st.session_state.get(_REFUSED_COOKIE):
+    cookie = st.context.cookies.get(COOKIE)  # not a string under AppTest, which has no client
+    if isinstance(cookie, str) and cookie and cookie != st.session_state.get(_REFUSED_COOKIE):
         return cookie
     return None
 

@@ -11,12 +11,12 @@ sharpens its redundant / minimal suggestion).
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from itertools import pairwise
 
 import streamlit as st
 
+from refcat.annotate.ui.text import html_text, plain
 from refcat.annotate.ui.widgets import FIELD_TITLES, VALUE_LABELS
 from refcat.categorize.difficulty import decide_difficulty
 from refcat.categorize.rules import categorize
@@ -68,12 +68,12 @@ def suggestions(db: Store, key: str, text: str) -> Suggestions:
 
 
 def highlighted_html(text: str, spans: dict[str, list[tuple[int, int]]]) -> str:
-    """`text` HTML-escaped, each evidence span in a <mark> of its category's colour whose title
+    """`text` as HTML text (`html_text`), each evidence span in a <mark> of its category's colour whose title
     names the categories it supports (a span of several categories takes the first one's colour)."""
     cuts = sorted({0, len(text), *(i for ranges in spans.values() for span in ranges for i in span)})
     parts = []
     for start, end in pairwise(cuts):
-        piece = html.escape(text[start:end])
+        piece = html_text(text[start:end])
         cats = [c for c in CATEGORY_NAMES if any(a <= start and end <= b for a, b in spans.get(c, []))]
         if cats:
             parts.append(
@@ -95,7 +95,7 @@ def show(found: Suggestions) -> None:
         )
         lines = []
         for cat in CATEGORY_NAMES:
-            words = ", ".join(f"“{html.escape(w)}”" for w in found.evidence.get(cat, []))
+            words = ", ".join(f"“{html_text(w)}”" for w in found.evidence.get(cat, []))
             swatch = (
                 f'<span style="background:{COLOURS[cat]};padding:0 0.3em;border-radius:0.2em">'
                 f"{FIELD_TITLES[cat]}</span>"
@@ -105,7 +105,7 @@ def show(found: Suggestions) -> None:
             lines.append(f"{swatch} {'yes' if found.labels[cat] else 'no'}" + (f" · {words}" if words else ""))
         lines.append(f"Information: {VALUE_LABELS[found.information]}")
         difficulty = "undecided" if found.difficulty is None else VALUE_LABELS[found.difficulty]
-        lines.append(f"Difficulty: {difficulty} ({html.escape(found.difficulty_reason)})")
+        lines.append(f"Difficulty: {difficulty} ({html_text(found.difficulty_reason)})")
         st.markdown(
             f'<div style="font-size:1.15rem;line-height:1.7">{highlighted_html(found.text, found.spans)}</div>'
             + "<br>".join(lines),
@@ -118,6 +118,6 @@ def panel(db: Store, key: str, text: str) -> None:
     try:
         found = suggestions(db, key, text)
     except RefcatError as exc:
-        st.warning(f"No automatic suggestions: {exc}")
+        st.warning(plain(f"No automatic suggestions: {exc}"))
         return
     show(found)

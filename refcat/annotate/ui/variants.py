@@ -13,6 +13,7 @@ import streamlit as st
 
 from refcat.annotate.accounts import User
 from refcat.annotate.ui import session, widgets
+from refcat.annotate.ui.text import plain
 from refcat.annotate.variants import (
     ACCEPT,
     EDIT,
@@ -70,10 +71,12 @@ def render(db: Store, user: User) -> None:
     key, cat = row["key"], row["category"]
     left, right = st.columns(2)
     with left:
-        st.markdown(f"**Original** ({side_label(cat, row['original_side'])})")
+        st.markdown(f"**Original** ({plain(side_label(cat, row['original_side']))})")
         widgets.expression(row["original"])
     with right:
-        st.markdown(f"**Variant** ({side_label(cat, other_side(row['original_side']))}) · {row['status']}")
+        st.markdown(
+            f"**Variant** ({plain(side_label(cat, other_side(row['original_side'])))}) · {plain(row['status'])}"
+        )
         if row["text"] is None or pd.isna(row["text"]):
             st.warning("No phrase yet: write one.")
         else:
@@ -81,9 +84,9 @@ def render(db: Store, user: User) -> None:
     with st.expander("The clip (referent boxed)", expanded=True):
         widgets.instance_player(session.views(), row["instance"])
     if row["flags"]:
-        st.warning(f"Flags: {row['flags']}")
+        st.warning(plain(f"Flags: {row['flags']}"))
     if row["note"]:
-        st.caption(row["note"])
+        st.caption(plain(row["note"]))
     has_text = isinstance(row["text"], str)
     with st.container(horizontal=True):
         if st.button("Accept", type="primary", disabled=not has_text, key="var_accept"):

@@ -1,21 +1,22 @@
 """Pieces the annotation pages share: the RE shown large, the player, the answer buttons,
 messages carried over a rerun, and the refusal of bad requests.
 
-Answers are written in button callbacks, which run before the page is drawn again; a refused
-request (closed round, not your instance...) is kept in `st.session_state` and shown as an
-error on the next run, and nothing is written. The answer panel is a Streamlit fragment: an
-answer reruns only the panel, so the player (every frame of the clip) is not sent again.
+Answers are written in callbacks (of the buttons, and of the page's key listener), which run
+before the page is drawn again; a refused request (closed round, not your instance...) is kept
+in `st.session_state` and shown as an error on the next run, and nothing is written. The answer
+panel is a Streamlit fragment: an answer reruns only the panel, so the player (every frame of
+the clip) is not sent again.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 
 import streamlit as st
 
 from refcat.annotate.accounts import User
-from refcat.annotate.ui.shortcuts import ANSWER_KEYS
+from refcat.annotate.ui.shortcuts import ANSWER_KEYS, with_key
+from refcat.annotate.ui.text import error_message, html_text, plain, show_errors
 from refcat.annotate.ui.video_view import InstanceView, ViewCache
 from refcat.errors import RefcatError
 from refcat.taxonomy import FIELD_QUESTIONS, FIELD_VALUES
@@ -61,7 +62,7 @@ def flash(kind: str, text: str) -> None:
 
 def show_flash() -> None:
     for kind, text in st.session_state.pop(FLASH, []):
-        getattr(st, kind)(text)
+        getattr(st, kind)(plain(text))
 
 
 def attempt(action: Callable[[], object], success: str | None = None) -> bool:
@@ -70,6 +71,9 @@ def attempt(action: Callable[[], object], success: str | None = None) -> bool:
         action()
     except RefcatError as exc:
         flash("error", f"Refused: {exc}")
+        return False
+    except Exception as exc:
+        flash("error", error_message(exc))
         return False
     if success:
         flash("success", success)
@@ -80,7 +84,7 @@ def expression(text: str) -> None:
     """The RE, large."""
     st.markdown(
         f'<div class="refcat-re" style="font-size:2.1rem;font-weight:600;line-height:1.25;margin:0.2em 0 0.5em">'
-        f"&ldquo;{html.escape(text)}&rdquo;</div>",
+        f"&ldquo;{html_text(text)}&rdquo;</div>",
         unsafe_allow_html=True,
     )
 
@@ -95,12 +99,13 @@ def instance_player(views: ViewCache, key: str) -> None:
     try:
         view = views.view(key)
     except RefcatError as exc:
-        st.error(f"Cannot show the clip: {exc}")
+        st.error(plain(f"Cannot show the clip: {exc}"))
         return
     player(view)
 
 
 @st.fragment
+@show_errors
 def answer_panel(
     fields: list[str],
     read_current: Callable[[], dict[str, str]],
@@ -111,15 +116,19 @@ def answer_panel(
     others: dict[str, dict[str, str]] | None = None,
     first: dict[str, str] | None = None,
     key_prefix: str = "answer",
+    end: Callable[[], None] | None = None,
 ) -> None:
     """`answer_buttons` over the answers `read_current()` reads from the store on each run,
-    after the messages of the last answer and `status()` (e.g. a progress bar)."""
+    after the messages of the last answer and `status()` (e.g. a progress bar), and then `end()`
+    (the page's key listener)."""
     show_flash()
     if status is not None:
         status()
     answer_buttons(
         fields, read_current(), on_answer, automatic=automatic, others=others, first=first, key_prefix=key_prefix
     )
+    if end is not None:
+        end()
 
 
 def answer_buttons(
@@ -135,7 +144,7 @@ def answer_buttons(
 ) -> None:
     """One row per question: the paper's question and a button per value, the chosen one highlighted.
 
-    Each button carries its keyboard shortcut (shortcuts.py) and calls `on_answer(field, value)`.
+    Each button shows its keyboard shortcut (shortcuts.py) and calls `on_answer(field, value)`.
     `automatic` answers are shown as such, without buttons; `others` (revision) lists the
     other annotators' answers under each question; `first` (revision) are the user's first
     answers, marked with a badge and an icon on their button while the question has no
@@ -158,16 +167,15 @@ def answer_buttons(
         text.markdown(f"**{FIELD_TITLES[field]}** {status}  \n{FIELD_QUESTIONS[field]}")
         if others:
             said = ", ".join(f"{name}: {given.get(field, '-')}" for name, given in sorted(others.items()))
-            text.caption(f"Answers: {said}")
+            text.caption(plain(f"Answers: {said}"))
         with buttons.container(horizontal=True, gap="small"):
             for value in FIELD_VALUES[field]:
                 st.button(
-                    VALUE_LABELS[value],
+                    with_key(VALUE_LABELS[value], ANSWER_KEYS[(field, value)]),
                     key=f"{key_prefix}:{field}:{value}",
                     type="primary" if chosen == value else "secondary",
                     icon=":material/history:" if earlier == value else None,
                     help="your first answer: press to keep it" if earlier == value else None,
-                    shortcut=ANSWER_KEYS[(field, value)],
                     on_click=on_answer,
                     args=(field, value),
                     disabled=disabled,
