@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+# where `make run` listens: this machine only (ADDRESS=0.0.0.0: every interface; see README, Security)
+ADDRESS ?= 127.0.0.1
 DEMO_DIR ?= data/demo
 DEMO_DB ?= data/demo.db
 export HF_HUB_OFFLINE := 1
@@ -48,8 +50,8 @@ demo: $(DEMO_DB)
 
 run: $(VENV)/.core $(DEMO_DB)
 	REFCAT_DB=sqlite:///$(abspath $(DEMO_DB)) REFCAT_DATA=$(abspath $(DEMO_DIR)) \
-	  $(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false \
-	  --server.fileWatcherType none --client.toolbarMode viewer
+	  $(BIN)/streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true \
+	  --browser.gatherUsageStats false --server.fileWatcherType none --client.toolbarMode viewer
 
 lint: $(VENV)/.all
 	$(BIN)/ruff check .

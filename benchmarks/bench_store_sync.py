@@ -1,6 +1,7 @@
 """SQLite's `synchronous` level and what it costs: answers per second through `record_answer` with
 synchronous=NORMAL and with synchronous=FULL (the store's setting, refcat.store.database), measured
-in the same run on the same disk, one writer, each answer its own transaction as in the app.
+in the same run on the same disk, one writer, each answer its own transaction as in the app; and,
+to show the sync alone, bare one-row commits per second at each level.
 
 In WAL mode NORMAL syncs the log only at checkpoints, so the last commits before a power loss or an
 OS crash can be lost (never on a crash of the process alone); FULL syncs the log at every commit.
@@ -57,6 +58,21 @@ def answers_per_second(folder: Path, level: str, n_answers: int) -> float:
     return (len(answers) - 1) / elapsed
 
 
+def commits_per_second(folder: Path, level: str, n_commits: int) -> float:
+    """A fresh store at `level`; `n_commits` transactions of one tiny insert each; commits/s."""
+    database.SQLITE_SYNCHRONOUS = level
+    store = database.open_store(folder / f"commits-{level}.db")
+    with store.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE bench_commits (n INTEGER)"))
+    start = time.perf_counter()
+    for n in range(n_commits):
+        with store.engine.begin() as conn:
+            conn.execute(text("INSERT INTO bench_commits VALUES (:n)"), {"n": n})
+    elapsed = time.perf_counter() - start
+    store.dispose()
+    return n_commits / elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=600, help="answers timed per run (default %(default)s)")
@@ -65,18 +81,21 @@ def main() -> None:
     args = parser.parse_args()
 
     rates: dict[str, list[float]] = {level: [] for level in LEVELS}
+    commits: dict[str, list[float]] = {level: [] for level in LEVELS}
     with tempfile.TemporaryDirectory(prefix="bench-sync-", dir=args.dir) as tmp:
         for repeat in range(args.repeats):
             for level in LEVELS:
                 run = Path(tmp) / f"run{repeat}"
                 run.mkdir(exist_ok=True)
                 rates[level].append(answers_per_second(run, level, args.answers))
-    print(f"{args.answers} answers a run, {args.repeats} runs a level, store files in {args.dir}")
-    for level in LEVELS:
-        values = ", ".join(f"{r:.0f}" for r in rates[level])
-        print(f"synchronous={level:<6}  median {statistics.median(rates[level]):7.1f} answers/s  (runs: {values})")
-    ratio = statistics.median(rates["FULL"]) / statistics.median(rates["NORMAL"])
-    print(f"FULL / NORMAL: {ratio:.2f}")
+                commits[level].append(commits_per_second(run, level, args.answers))
+    print(f"{args.answers} answers (and bare commits) a run, {args.repeats} runs a level, store files in {args.dir}")
+    for name, table in (("answers", rates), ("bare commits", commits)):
+        for level in LEVELS:
+            values = ", ".join(f"{r:.0f}" for r in table[level])
+            print(f"synchronous={level:<6}  median {statistics.median(table[level]):8.1f} {name}/s  (runs: {values})")
+        ratio = statistics.median(table["FULL"]) / statistics.median(table["NORMAL"])
+        print(f"  {name}: FULL / NORMAL = {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -94,6 +94,17 @@ def test_failures_older_than_the_window_do_not_count(store, clock, hasher):
     assert attempt(store, clock, "ann1", PW) == "ok"  # 1 failure in the window, not 5
 
 
+def test_the_cool_down_runs_from_the_last_failure_even_as_the_first_leave_the_window(store, clock, hasher):
+    create_user(store, "ann1", PW)
+    for minutes in (0, 1, 1, 1, 11):  # failures at 9:00, 9:01, 9:02, 9:03 and 9:14
+        clock.tick(minutes=minutes)
+        attempt(store, clock, "ann1", "wrong password!")
+    clock.tick(minutes=9)  # 9:23: one failure within the last 15 minutes, but the lock holds until 9:24
+    assert attempt(store, clock, "ann1", PW).endswith("try again in 1 minute (after 09:24 UTC)")
+    clock.tick(minutes=1)
+    assert attempt(store, clock, "ann1", PW) == "ok"
+
+
 def test_one_address_trying_many_names_is_throttled(store, clock, hasher):
     create_user(store, "ann1", PW)
     for i in range(5):

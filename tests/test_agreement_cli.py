@@ -35,7 +35,7 @@ def re_labels(n_items=40, seed=0, annotators="abc", p_agree=0.85):
 def test_agreement_json_has_one_object_per_field(tmp_path, capsys):
     path = tmp_path / "labels.csv"
     re_labels().to_csv(path, index=False)
-    assert main(["agreement", "--input", str(path), "--json", "--n-boot", "100"]) == 0
+    assert main(["agreement", "--input", str(path), "--json", "--bootstrap", "100"]) == 0
     objects = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [o["field"] for o in objects] == list(FIELD_VALUES)
     for o in objects:
@@ -51,7 +51,7 @@ def test_agreement_json_has_one_object_per_field(tmp_path, capsys):
 def test_agreement_writes_csv_and_markdown(tmp_path, capsys):
     path = tmp_path / "labels.csv"
     re_labels().to_csv(path, index=False)
-    assert main(["agreement", "--input", str(path), "--n-boot", "0", "--out-dir", str(tmp_path / "out")]) == 0
+    assert main(["agreement", "--input", str(path), "--bootstrap", "0", "--out-dir", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out
     assert "## obj-static" in printed and "Davies & Fleiss' kappa between" in printed
     frame = pd.read_csv(tmp_path / "out" / "agreement.csv")
@@ -108,7 +108,7 @@ def test_yes_no_fields_take_numbers_and_booleans(tmp_path, capsys):
     spelled.to_csv(paths["spelled"], index=False)
     printed = {}
     for name, path in paths.items():
-        assert main(["agreement", "--input", str(path), "--json", "--n-boot", "0"]) == 0
+        assert main(["agreement", "--input", str(path), "--json", "--bootstrap", "0"]) == 0
         printed[name] = capsys.readouterr().out
         assert main(["consensus", "--input", str(path), "--output", str(tmp_path / f"{name}_consensus.csv")]) == 0
         capsys.readouterr()
@@ -192,7 +192,7 @@ def test_agreement_from_the_store(tmp_path, capsys):
                 answers[key, user, field] = value
     store.dispose()
     assert (
-        main(["agreement", "--db", f"sqlite:///{db}", "--campaign", "c1", "--round", "1", "--json", "--n-boot", "0"])
+        main(["agreement", "--db", f"sqlite:///{db}", "--campaign", "c1", "--round", "1", "--json", "--bootstrap", "0"])
         == 0
     )
     objects = {o["field"]: o for o in map(json.loads, capsys.readouterr().out.splitlines())}

@@ -126,3 +126,29 @@ def test_admin_page_shows_the_report_and_the_plot(revised, monkeypatch):
     assert header["campaign"] == "c1" and header["round"] == "2"
     assert any("Davies & Fleiss' kappa" in m.value for m in at.markdown)
     assert [image.captions for image in at.get("image")] == [["Forest plot"]]
+
+
+def test_ordinal_field_gets_ordinal_alpha_on_its_numeric_scale(tmp_path, capsys):
+    # Two coders, scale 1 < 2 < 10: u1 (1, 1), u2 (2, 10), u3 (10, 10). Coincidences o(2,10) = o(10,2) = 1;
+    # n_1 = 2, n_2 = 1, n_10 = 3, n = 6. Ordinal distances d^2(c, k) = (sum of n_g from c to k - (n_c + n_k)/2)^2:
+    # d(1,2) = 1.5^2, d(1,10) = 3.5^2, d(2,10) = 2^2. alpha = 1 - (n - 1) * 2 * 4 / (2 * (2*2.25 + 6*12.25 + 3*4))
+    # = 1 - 40/180 = 7/9; nominal alpha = 1 - 5 * 2 / (36 - 14) = 6/11.
+    rows = [
+        (u, c, "quality", v)
+        for u, pair in (("u1", "1 1"), ("u2", "2 10"), ("u3", "10 10"))
+        for c, v in zip("ab", pair.split())
+    ]
+    path = tmp_path / "quality.csv"
+    pd.DataFrame(rows, columns=["item", "annotator", "field", "label"]).to_csv(path, index=False)
+    assert main(["agreement", "--input", str(path), "--n-boot", "0", "--ordinal", "quality", "--json"]) == 0
+    (obj,) = map(json.loads, capsys.readouterr().out.splitlines())
+    assert obj["krippendorff_alpha_ordinal"]["value"] == pytest.approx(7 / 9)
+    assert obj["krippendorff_alpha"]["value"] == pytest.approx(6 / 11)
+    assert obj["report"]["ordinal_fields"] == ["quality"]
+    assert main(["agreement", "--input", str(path), "--n-boot", "0", "--json"]) == 0
+    (obj,) = map(json.loads, capsys.readouterr().out.splitlines())
+    assert obj["krippendorff_alpha_ordinal"] is None
+    words = tmp_path / "words.csv"
+    words.write_text("item,annotator,field,label\nx,a,colour,red\nx,b,colour,blue\n")
+    assert main(["agreement", "--input", str(words), "--ordinal", "colour"]) == 2
+    assert "the ordinal field 'colour' has the label 'red'" in capsys.readouterr().err

@@ -12,7 +12,7 @@ from helpers.tables import A2DRE, labels_frame
 from refcat.analysis import plots
 from refcat.analysis.ablation import table5
 from refcat.analysis.per_sample import write_table
-from refcat.analysis.report import markdown_table, render
+from refcat.analysis.report import build_report, markdown_table, to_html, to_markdown
 from refcat.analysis.stats import category_shares, difficulty_proportions
 from refcat.cli import main
 
@@ -41,7 +41,8 @@ LABELS = labels_frame(
 
 
 def test_html_is_self_contained_with_the_right_numbers():
-    page, md = render(A2DRE, LABELS, None, n_boot=100, title="A <b>test</b>")
+    report = build_report(A2DRE, LABELS, None, n_boot=100, title="A <b>test</b>")
+    page, md = to_html(report), to_markdown(report)
     parser = Resources()
     parser.feed(page)
     assert not {"script", "link", "iframe", "object"} & set(parser.tags)
@@ -54,8 +55,9 @@ def test_html_is_self_contained_with_the_right_numbers():
     assert "url(" not in text and "http" not in text and "//" not in text
     assert "A &lt;b&gt;test&lt;/b&gt;" in page  # the title is escaped
     t5 = table5(A2DRE, n_boot=100)
-    assert f"{19 / 30:.4f}" in page and f"{t5.loc['appearance', 'overall_iou_ci_high']:.4f}" in page
-    assert "| appearance | 2 | 0.6333 | 0.6333 | 0.3667 | 0.3667 |" in md  # pairs, overall/mean with, without
+    # issue 17: percentages with one decimal, Table 5 as one row of +App -App +Loc -Loc ... (was 4-decimal fractions)
+    assert f"{100 * 19 / 30:.1f}" in page and f"{100 * t5.loc['appearance', 'overall_iou_ci_high']:.1f}]" in page
+    assert "| Overall IoU | 63.3 | 36.7 | 30.0 | 10.0 |  |  |  |  |" in md  # overall IoU +App, -App, +Loc, -Loc
     assert "## Trivial vs non-trivial referents" in md and "## Figure 3: RE difficulty (share of all REs)" in md
     # one figure each: precision@K, Table 5, Figure 3, Figure 4
     assert len(parser.links) == 4
@@ -83,7 +85,8 @@ def test_report_command_writes_both_files(tmp_path):
     )
     page = (tmp_path / "out" / "report.html").read_text()
     md = (tmp_path / "out" / "report.md").read_text()
-    assert "Figure 4: categories" in page and "| davis | 0.2500 | 0.5000 | 0.1250 | 0.1250 | 8 |" in md
+    # issue 17: shares as percentages with one decimal (was 4-decimal fractions)
+    assert "Figure 4: categories" in page and "| davis | 25.0 | 50.0 | 12.5 | 12.5 | 8 |" in md
 
 
 def test_markdown_escapes_pipes_and_blank_nans():

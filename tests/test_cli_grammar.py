@@ -48,7 +48,7 @@ def is_output(action: argparse.Action) -> bool:
 
 
 def test_the_walk_sees_every_command():
-    assert len(LEAVES) == 30 and ("campaign", "create") in LEAVES and ("predict",) in LEAVES
+    assert len(LEAVES) == 34 and ("campaign", "create") in LEAVES and ("predict",) in LEAVES
 
 
 def test_no_option_is_named_out():
@@ -184,7 +184,7 @@ def test_help_through_main_shows_defaults(monkeypatch, capsys):
         main(["agreement", "--help"])
     assert exit_.value.code == 0
     lines = capsys.readouterr().out.splitlines()
-    assert any(line.split()[:2] == ["--n-boot", "N_BOOT"] and line.endswith("(default: 1000)") for line in lines)
+    assert any(line.split()[:2] == ["--bootstrap", "B"] and line.endswith("(default: 0)") for line in lines)
     assert any(
         line.split()[:2] == ["--db", "URL"] and line.endswith("(default: sqlite:///refcat.db)") for line in lines
     )
@@ -237,6 +237,7 @@ DEPRECATED = [
         "out_dir",
         Path("d"),
     ),
+    (("agreement",), ["--input", "l.csv", "--n-boot", "100"], "--n-boot", "--bootstrap", "n_boot", 100),
 ]
 
 

@@ -5,6 +5,8 @@ Every case starts from a store that already holds the DAVIS fixture, so that a h
 would show as changed rows. Fixtures are the real formats (helpers/dataset_files.py), spoilt in one place.
 """
 
+import os
+import pickle
 import shutil
 import sqlite3
 
@@ -27,6 +29,7 @@ from helpers.release import write_release_lines
 from PIL import Image
 
 from refcat.cli import main
+from refcat.errors import FormatError
 
 HUGE_FIELD = "x" * 50_000_000  # a 50 MB CSV field, far over csv.field_size_limit()
 
@@ -322,6 +325,30 @@ def test_a2dre_plus_file_with_bytes_that_are_not_utf8(capsys, tmp_path, store):
     path.write_bytes(b"video_id,instance_id,query\nv1;1;dog on the l\xe9ft\n")
     line = refused(capsys, "import", "a2dre-plus", folder, "--db", store)
     assert f"{path}, line 2: " in line and "utf-8" in line
+
+
+class _Planted:
+    """Unpickling this calls os.mkdir(path): what a hostile refs file could do with any function."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return os.mkdir, (self.path,)
+
+
+def test_a_refcoco_refs_pickle_that_would_run_code(tmp_path):
+    from refcat.datasets.refer import RefCocoReader
+
+    root = tmp_path / "refcoco"
+    root.mkdir()
+    (root / "instances.json").write_text('{"images": [], "annotations": [], "categories": []}')
+    marker = tmp_path / "ran"
+    refs = [{"ref_id": 0, "ann_id": 1, "image_id": 2, "split": "train", "sentences": [], "x": _Planted(marker)}]
+    (root / "refs(unc).p").write_bytes(pickle.dumps(refs))
+    with pytest.raises(FormatError, match=r"refs\(unc\)\.p: cannot unpickle: the file names \w+\.mkdir"):
+        RefCocoReader(root)
+    assert not marker.exists()
 
 
 # ----- the store file itself

@@ -68,6 +68,15 @@ def test_nul_characters_and_non_text_are_refused(store):
     assert stored_counts(store) == (0, 0)
 
 
+def test_core_inserts_check_their_values_with_check_values():
+    from refcat.store.database import check_values
+    from refcat.store.schema import LabelEventRow
+
+    check_values(LabelEventRow.__table__, {"field": "motion", "value": "yes", "round": 1})
+    with pytest.raises(StoreError, match=r"answer: label_events\.value 'y{33}' is 33 characters long"):
+        check_values(LabelEventRow.__table__, {"field": "motion", "value": "y" * 33}, "answer")
+
+
 def test_an_update_is_checked_too(store):
     upsert_records(store, [VIDEO], [OBJECT], [Instance("davis", "blackswan", 1, "annot1", "a swan")])
     with pytest.raises(StoreError, match="holds a NUL character"):

@@ -2,17 +2,22 @@
 
 - `difficulty_table`: trivial vs non-trivial referents (the paper's main finding).
 - `table5`: A2Dre+ (sources `a2dre+:{category}:{with|without}[:k]`): IoU with and without each of
-  appearance, location, motion and static, paired by instance (video, object, k), with a paired
-  bootstrap CI of the difference.
+  appearance, location, motion and static, paired by instance (video, object, k), with paired
+  bootstrap CIs of each side and of the difference.
 - `table6`: phrase levels (sources `phrase:{level}[:...]`, see `refcat.analysis.phrases`) for
   trivial / non-trivial / all referents.
 - `category_table`: IoU of the expressions with vs without each category (for the plots).
+
+Sources fall in three families (`source_family`): the dataset's own REs, the A2Dre+ variants and
+the phrase-level variants; `source_group` names a source without the sub-source suffix that only
+tells repetitions apart (the k of A2Dre+, the original source of a full phrase).
 
 Every figure is computed from per-expression sums of the samples a convention keeps
 (`metrics.sample_ious`): overall IoU = sum I / sum U, mean IoU = mean of the sample IoUs.
 Confidence intervals are percentile bootstraps over expressions (or pairs, or referents)
 resampled with replacement, all frames of a resampled unit kept together (Efron &
-Tibshirani 1993, ch. 13; cluster resampling).
+Tibshirani 1993, ch. 13; cluster resampling). A paired interval draws the same units for both
+sides of a comparison in every resample.
 
 Labels join the table per referent (video_id, object_id): difficulty is a property of the
 referent (the only object of its class, or not). Categories are per expression: they join by
@@ -24,6 +29,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -39,11 +46,36 @@ log = logging.getLogger(__name__)
 PHRASE_PREFIX = "phrase:"
 A2DRE_PLUS_PREFIX = "a2dre+:"
 GROUPS = ("trivial", "non-trivial", "all")
+# `source_family` values: the dataset's own REs, then the derived expressions.
+FAMILIES = ("dataset", "a2dre+", "phrase")
+
+
+def source_family(source: str) -> str:
+    """ "a2dre+" for A2Dre+ sources, "phrase" for phrase-level variants, "dataset" for a dataset's own REs."""
+    if source.startswith(A2DRE_PLUS_PREFIX):
+        return "a2dre+"
+    if source.startswith(PHRASE_PREFIX):
+        return "phrase"
+    return "dataset"
 
 
 def is_variant(source: str) -> bool:
     """True for the derived expressions (A2Dre+ and phrase-level variants), False for a dataset's own."""
-    return source.startswith((A2DRE_PLUS_PREFIX, PHRASE_PREFIX))
+    return source_family(source) != "dataset"
+
+
+def source_group(source: str) -> str:
+    """The source without what only tells repetitions apart: `a2dre+:{category}:{polarity}` for
+    `a2dre+:{category}:{polarity}[:k]`, `phrase:{level}` for `phrase:{level}[:...]`; a dataset's
+    own source unchanged."""
+    family = source_family(source)
+    if family == "a2dre+":
+        parsed = parse_a2dre_plus_source(source)
+        assert parsed is not None  # the family says it is an A2Dre+ source
+        return f"{A2DRE_PLUS_PREFIX}{parsed[0]}:{parsed[1]}"
+    if family == "phrase":
+        return f"{PHRASE_PREFIX}{phrase_level(source)}"
+    return source
 
 
 def _originals(table: pd.DataFrame) -> pd.DataFrame:
@@ -63,6 +95,90 @@ def expression_scores(table: pd.DataFrame, convention: str = "mttr") -> pd.DataF
     return scores
 
 
+class Interval(NamedTuple):
+    """An estimate and the bounds of its percentile bootstrap interval (NaN where undefined)."""
+
+    estimate: float
+    low: float
+    high: float
+
+
+UNDEFINED = Interval(math.nan, math.nan, math.nan)
+_Side = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+
+
+def _ratios(weights: npt.NDArray[np.float64], sides: Sequence[_Side]) -> npt.NDArray[np.float64]:
+    """(resamples, sides): sum(w * num) / sum(w * den) of each side under each row of weights; NaN where
+    the weighted denominator is 0."""
+    columns = []
+    for num, den in sides:
+        total = weights @ den
+        with np.errstate(invalid="ignore", divide="ignore"):
+            columns.append(np.where(total > 0, (weights @ num) / np.where(total > 0, total, 1), np.nan))
+    return np.stack(columns, axis=-1)
+
+
+def _interval(estimate: float, draws: npt.NDArray[np.float64], confidence: float) -> Interval:
+    """The percentile interval of the draws that are defined (not NaN)."""
+    draws = draws[~np.isnan(draws)]
+    if draws.size == 0:
+        return Interval(estimate, math.nan, math.nan)
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(draws, [alpha, 1 - alpha])
+    return Interval(estimate, float(low), float(high))
+
+
+def _bootstrap(
+    sides: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]], n_boot: int, seed: int, chunk: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The ratio of each side over all units (sides,) and over `n_boot` resamples of the units
+    (n_boot, sides), every resample drawing the same units for all sides. Resamples are drawn
+    `chunk` at a time (multinomial counts of each unit)."""
+    arrays = [(np.asarray(num, np.float64), np.asarray(den, np.float64)) for num, den in sides]
+    n = len(arrays[0][0])
+    estimates = _ratios(np.ones((1, n)), arrays)[0]
+    rng = np.random.default_rng(seed)
+    chunks = [np.zeros((0, len(arrays)))]
+    for start in range(0, max(n_boot, 0), chunk):
+        size = min(chunk, n_boot - start)
+        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(np.float64)
+        chunks.append(_ratios(weights, arrays))
+    return estimates, np.concatenate(chunks)
+
+
+class PairedIntervals(NamedTuple):
+    """`paired_ratio_intervals` result: each side, and plus - minus, from the same resamples."""
+
+    plus: Interval
+    minus: Interval
+    difference: Interval
+
+
+def paired_ratio_intervals(
+    plus: tuple[npt.ArrayLike, npt.ArrayLike],
+    minus: tuple[npt.ArrayLike, npt.ArrayLike],
+    *,
+    n_boot: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    chunk: int = 250,
+) -> PairedIntervals:
+    """sum(num) / sum(den) of each side (`plus`, `minus`: (num, den) over the same units, unit i
+    of one paired with unit i of the other) and their difference plus - minus, each with a
+    percentile bootstrap interval. Every resample draws the same units for both sides (a paired
+    bootstrap), so the three intervals come from one set of resamples. Resamples where a side's
+    denominator is 0 are left out of that side (and of the difference); everything is NaN when
+    there are no units, and the bounds are NaN when `n_boot` <= 0."""
+    if len(np.asarray(plus[0])) == 0:
+        return PairedIntervals(UNDEFINED, UNDEFINED, UNDEFINED)
+    estimates, draws = _bootstrap([plus, minus], n_boot, seed, chunk)
+    return PairedIntervals(
+        _interval(float(estimates[0]), draws[:, 0], confidence),
+        _interval(float(estimates[1]), draws[:, 1], confidence),
+        _interval(float(estimates[0] - estimates[1]), draws[:, 0] - draws[:, 1], confidence),
+    )
+
+
 def ratio_ci(
     num: npt.ArrayLike,
     den: npt.ArrayLike,
@@ -72,44 +188,21 @@ def ratio_ci(
     seed: int = 0,
     confidence: float = 0.95,
     chunk: int = 250,
-) -> tuple[float, float, float]:
+) -> Interval:
     """sum(num) / sum(den) over units, with a percentile bootstrap CI (units resampled with replacement).
 
     With `minus=(num2, den2)`, paired on the same units, the statistic is the difference of the
-    two ratios and each resample draws the same units for both (a paired bootstrap).
+    two ratios and each resample draws the same units for both (`paired_ratio_intervals`).
     Resamples whose denominator is 0 are left out; NaN when there are no units.
     """
-    sides = [(np.asarray(num, np.float64), np.asarray(den, np.float64))]
     if minus is not None:
-        sides.append((np.asarray(minus[0], np.float64), np.asarray(minus[1], np.float64)))
-
-    def statistic(weights: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        values: list[npt.NDArray[np.float64]] = []
-        for n_, d_ in sides:
-            total = weights @ d_
-            with np.errstate(invalid="ignore", divide="ignore"):
-                values.append(np.where(total > 0, (weights @ n_) / np.where(total > 0, total, 1), np.nan))
-        return values[0] - values[1] if len(values) == 2 else values[0]
-
-    n = len(sides[0][0])
-    if n == 0:
-        return math.nan, math.nan, math.nan
-    estimate = float(statistic(np.ones((1, n)))[0])
-    if n_boot <= 0:
-        return estimate, math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    chunks = []
-    for start in range(0, n_boot, chunk):
-        size = min(chunk, n_boot - start)
-        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(np.float64)
-        chunks.append(statistic(weights))
-    draws = np.concatenate(chunks)
-    draws = draws[~np.isnan(draws)]
-    if draws.size == 0:
-        return estimate, math.nan, math.nan
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(draws, [alpha, 1 - alpha])
-    return estimate, float(low), float(high)
+        return paired_ratio_intervals(
+            (num, den), minus, n_boot=n_boot, seed=seed, confidence=confidence, chunk=chunk
+        ).difference
+    if len(np.asarray(num)) == 0:
+        return UNDEFINED
+    estimates, draws = _bootstrap([(num, den)], n_boot, seed, chunk)
+    return _interval(float(estimates[0]), draws[:, 0], confidence)
 
 
 def _figures(scores: pd.DataFrame, convention: str) -> dict[str, float]:
@@ -222,11 +315,18 @@ def parse_a2dre_plus_source(source: str) -> tuple[str, str, int] | None:
     return parts[0], parts[1], int(parts[2]) if len(parts) == 3 else 0
 
 
+POLARITIES = ("with", "without")
+
+
 def table5(
     table: pd.DataFrame, convention: str = "mttr", *, n_boot: int = 2000, seed: int = 0, confidence: float = 0.95
 ) -> pd.DataFrame:
-    """Table 5: per A2Dre+ category, overall and mean IoU with / without it, their differences
-    (with - without) and paired bootstrap CIs over the pairs (video, object, k) present in both."""
+    """Table 5: per A2Dre+ category (rows, `A2DRE_PLUS_CATEGORIES` order), over the pairs
+    (video, object, k) with samples on both sides: `pairs`; per side `samples_{side}`,
+    `{measure}_{side}` and its interval `{measure}_{side}_ci_low` / `_ci_high`; the difference
+    `{measure}_diff` (with - without) and its interval `{measure}_ci_low` / `_ci_high`; measures
+    overall_iou and mean_iou. The intervals are paired bootstraps over the pairs: every resample
+    draws the same pairs for both sides (`paired_ratio_intervals`)."""
     scores = expression_scores(table, convention)
     parsed = scores["source"].map(parse_a2dre_plus_source)
     scores = scores[parsed.notna()].copy()
@@ -241,22 +341,25 @@ def table5(
             part[part["polarity"] == "without"], on=key, suffixes=("_with", "_without")
         )
         pairs = pairs[(pairs["samples_with"] > 0) & (pairs["samples_without"] > 0)]
-        row = {"category": category, "pairs": len(pairs)}
-        for side in ("with", "without"):
+        row: dict[str, str | float] = {"category": category, "pairs": len(pairs)}
+        for side in POLARITIES:
             side_scores = pairs[[f"samples_{side}", f"iou_sum_{side}", f"I_{side}", f"U_{side}"]]
             side_scores.columns = ["samples", "iou_sum", "I", "U"]
             figures = _figures(side_scores, convention)
+            row[f"samples_{side}"] = figures["samples"]
             row[f"overall_iou_{side}"], row[f"mean_iou_{side}"] = figures["overall_iou"], figures["mean_iou"]
         for name, num, den in (("overall_iou", "I", "U"), ("mean_iou", "iou_sum", "samples")):
-            diff, low, high = ratio_ci(
-                pairs[f"{num}_with"],
-                pairs[f"{den}_with"],
-                minus=(pairs[f"{num}_without"], pairs[f"{den}_without"]),
+            paired = paired_ratio_intervals(
+                (pairs[f"{num}_with"], pairs[f"{den}_with"]),
+                (pairs[f"{num}_without"], pairs[f"{den}_without"]),
                 n_boot=n_boot,
                 seed=seed,
                 confidence=confidence,
             )
-            row.update({f"{name}_diff": diff, f"{name}_ci_low": low, f"{name}_ci_high": high})
+            for side, interval in zip(POLARITIES, (paired.plus, paired.minus)):
+                row.update({f"{name}_{side}_ci_low": interval.low, f"{name}_{side}_ci_high": interval.high})
+            diff = paired.difference
+            row.update({f"{name}_diff": diff.estimate, f"{name}_ci_low": diff.low, f"{name}_ci_high": diff.high})
         rows.append(row)
     return pd.DataFrame(rows).set_index("category")
 
@@ -271,8 +374,9 @@ def phrase_level(source: str) -> str | None:
 def table6(table: pd.DataFrame, labels: pd.DataFrame, convention: str = "mttr") -> pd.DataFrame:
     """Table 6: overall and mean IoU per phrase level (rows) for trivial / non-trivial / all referents.
 
-    Columns `{group}_overall_iou`, `{group}_mean_iou` and `{group}_samples`. Referents without a
-    difficulty label are left out of every group.
+    Columns `{group}_overall_iou`, `{group}_mean_iou`, `{group}_samples` and `{group}_referents`
+    (referents with samples at that level). Referents without a difficulty label are left out
+    of every group.
     """
     from refcat.analysis.phrases import LEVELS
 
@@ -289,6 +393,8 @@ def table6(table: pd.DataFrame, labels: pd.DataFrame, convention: str = "mttr") 
             part = part if group == "all" else part[part["difficulty"] == group]
             figures = _figures(part, convention)
             row.update({f"{group}_{k}": figures[k] for k in ("overall_iou", "mean_iou", "samples")})
+            kept = part[part["samples"] > 0]
+            row[f"{group}_referents"] = len(kept[["video_id", "object_id"]].drop_duplicates())
         rows.append(row)
     return pd.DataFrame(rows).set_index("level")
 

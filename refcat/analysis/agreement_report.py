@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +42,7 @@ import pandas as pd
 from refcat.analysis.agreement import Estimate, FieldAgreement, field_agreement
 from refcat.analysis.agreement_layouts import RaterTable, split_fields
 from refcat.analysis.plots import forest_plot, png_bytes
+from refcat.errors import UsageError
 from refcat.taxonomy import CATEGORY_NAMES, FIELD_VALUES, YES
 
 # The label counted as "positive" per annotator: presence for a category; for the other
@@ -71,22 +72,51 @@ PAIRWISE_COLUMNS = [
 
 
 def agreement_by_field(
-    long: pd.DataFrame, n_boot: int = 0, seed: int = 0, confidence: float = 0.95, source: str = "label table"
+    long: pd.DataFrame,
+    n_boot: int = 0,
+    seed: int = 0,
+    confidence: float = 0.95,
+    source: str = "label table",
+    ordinal: Collection[str] = (),
 ) -> dict[str, FieldAgreement]:
     """`field_agreement` for each field of a long table with columns item, annotator, field, label.
 
     Fields not in the taxonomy count as positive their least frequent label (ties: the
-    first in sorted order). The pairwise Cohen frame gets a `percent_agreement` column."""
+    first in sorted order). The pairwise Cohen frame gets a `percent_agreement` column.
+    The fields named in `ordinal` also get Krippendorff's ordinal alpha, on the scale of
+    `ordinal_scale`."""
+    categories: dict[str, Sequence[str]] = dict(FIELD_VALUES)
+    categories |= {f: ordinal_scale(long, f, source) for f in ordinal}
     out = {}
-    for name, table in split_fields(long, categories=dict(FIELD_VALUES), source=source):
+    for name, table in split_fields(long, categories=categories, source=source):
         positive = POSITIVE_LABELS.get(name)
         if positive is None and table.n_categories:
             used = pd.Series(table.codes[table.codes >= 0]).value_counts()
             rarest = sorted((n, table.categories[c]) for c, n in used.items())
             positive = rarest[0][1]
-        result = field_agreement(table, n_boot=n_boot, seed=seed, confidence=confidence, positive=positive)
+        result = field_agreement(
+            table, n_boot=n_boot, seed=seed, confidence=confidence, positive=positive, ordinal=name in ordinal
+        )
         out[name] = replace(result, pairwise_cohen=_with_pair_agreement(result.pairwise_cohen, table))
     return out
+
+
+def ordinal_scale(long: pd.DataFrame, field: str, source: str = "label table") -> tuple[str, ...]:
+    """The scale of an ordinal field, low to high: a taxonomy field's values in taxonomy order,
+    or the labels of another field, which must all be numbers, in numeric order."""
+    if field in FIELD_VALUES:
+        return FIELD_VALUES[field]
+    labels = long.loc[long["field"].astype(str) == field, "label"].dropna().astype(str).str.strip()
+    labels = labels[labels != ""].unique()
+    if not len(labels):
+        raise UsageError(f"no answers to the ordinal field {field!r}", path=source)
+    values = pd.to_numeric(pd.Series(labels), errors="coerce")
+    if values.isna().any():
+        bad = labels[int(np.flatnonzero(values.isna().to_numpy())[0])]
+        raise UsageError(
+            f"the ordinal field {field!r} has the label {bad!r}", path=source, expected="numbers, to order them"
+        )
+    return tuple(str(label) for _, label in sorted(zip(values, labels)))
 
 
 def _with_pair_agreement(pairs: pd.DataFrame, table: RaterTable) -> pd.DataFrame:
@@ -117,6 +147,7 @@ class ReportSettings:
     n_boot: int = 0  # bootstrap resamples B; 0 for analytic intervals
     seed: int = 0
     confidence: float = 0.95
+    ordinal: tuple[str, ...] = ()  # fields that also get Krippendorff's ordinal alpha
     date: str = field(default_factory=_today)  # ISO date (UTC) the report was made
 
 
@@ -152,7 +183,9 @@ def build_report(
     long tables when there are several (`long` is then `rounds[settings.round]`)."""
 
     def compute(table: pd.DataFrame) -> dict[str, FieldAgreement]:
-        return agreement_by_field(table, settings.n_boot, settings.seed, settings.confidence, settings.source)
+        return agreement_by_field(
+            table, settings.n_boot, settings.seed, settings.confidence, settings.source, settings.ordinal
+        )
 
     results = compute(long)
     by_round = {n: results if n == settings.round else compute(t) for n, t in (rounds or {}).items()}
@@ -180,14 +213,15 @@ def _interval_text(settings: ReportSettings, results: Mapping[str, FieldAgreemen
 
 METHODS = (
     "Fleiss' kappa and Conger's kappa (Davies & Fleiss) as Gwet (2014) defines them with missing answers, "
-    "Krippendorff's alpha (nominal; ordinal where the field is ordered), Gwet's AC1, Brennan-Prediger and "
+    "Krippendorff's alpha (nominal, and ordinal for the ordinal fields), Gwet's AC1, Brennan-Prediger and "
     "percent agreement; Cohen's kappa per annotator pair over the items both answered, and its mean over the "
     "pairs where it is defined"
 )
 
 
 def header_dict(report: AgreementReport) -> dict[str, object]:
-    """The header: campaign, round, source, annotators, items, date, methods, intervals, B, seed."""
+    """The header: campaign, round, source, annotators, items, date, methods, ordinal fields,
+    intervals, confidence, B, seed."""
     s = report.settings
     return {
         "campaign": s.campaign,
@@ -198,6 +232,7 @@ def header_dict(report: AgreementReport) -> dict[str, object]:
         "n_items": report.n_items,
         "date": s.date,
         "methods": METHODS,
+        "ordinal_fields": list(s.ordinal),
         "intervals": _interval_text(s, report.results),
         "confidence": s.confidence,
         "n_boot": s.n_boot,
@@ -704,6 +739,7 @@ def _header_lines(report: AgreementReport) -> list[str]:
         ["items", str(report.n_items)],
         ["date", s.date],
         ["methods", str(h["methods"])],
+        ["ordinal fields", ", ".join(s.ordinal) or "none"],
         ["intervals", str(h["intervals"])],
         ["bootstrap B", str(s.n_boot)],
         ["seed", str(s.seed)],

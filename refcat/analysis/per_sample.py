@@ -13,6 +13,12 @@ similarity (empty vs empty = 1) and F the DAVIS boundary measure (`metrics`). Fr
 the referent is absent are kept (`gt_present` False, ground truth empty), so that each
 convention can decide what to do with them.
 
+`Scoring` holds the choices a named evaluation protocol makes (`protocols`): void pixels kept
+as background, each video's first and last annotated frame left out, the official stop on
+predicted ids that do not match the objects, and the matching of unsupervised proposals to
+objects. A reader may refer one expression to several objects (MeViS): when it offers
+`target_ids(instance)` (`TargetReader`) the ground truth is the union of those objects' masks.
+
 `evaluate_to_file` resumes: a video whose expressions are all in an existing output is not
 evaluated again, and the output is rewritten (atomically) at checkpoints, so an interrupted
 run loses at most the videos since the last checkpoint.
@@ -24,22 +30,20 @@ import logging
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.optimize import linear_sum_assignment
 
-from refcat.analysis.metrics import (
-    DAVIS_BOUND_TH,
-    boundary_f_measure,
-    intersection_union,
-    region_similarity_from_counts,
-)
+from refcat.analysis.metrics import DAVIS_BOUND_TH, RegionBoundary, region_and_boundary
 from refcat.datasets.media import image_size, read_label_png
-from refcat.datasets.records import DatasetReader, Instance, ObjectMasks
+from refcat.datasets.records import DatasetReader, Instance, Mask, ObjectMasks
 from refcat.errors import FormatError, MissingDataError, UsageError
 
 log = logging.getLogger(__name__)
@@ -62,6 +66,40 @@ LAYOUTS = ("expression", "object")
 TABLE_SUFFIXES = (".parquet", ".csv")
 # A prediction frame as read: the PNG's values (uint8), or None for a missing file scored as empty.
 _Frame = npt.NDArray[np.uint8] | None
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How rows are scored; the defaults are refcat's own (void excluded, every annotated frame).
+
+    - `exclude_void`: void pixels (DAVIS 255) are left out of J and F; else they count as background.
+    - `drop_ends`: each video's first and last annotated frame are neither read nor scored.
+    - `ids_must_match` (object layout): the largest id in a video's scored prediction frames must be the
+      largest requested object id (the official semi-supervised DAVIS stop), else FormatError.
+    - `max_proposals` (object layout): predicted ids are proposals, matched one to one to the requested
+      objects with the Hungarian algorithm on mean J&F per pair (the official unsupervised DAVIS
+      evaluation; at most this many ids). The rows of each object are those of its proposal, and their
+      source names it: `proposal<id>`.
+    """
+
+    exclude_void: bool = True
+    drop_ends: bool = False
+    ids_must_match: bool = False
+    max_proposals: int | None = None
+
+
+@runtime_checkable
+class TargetReader(Protocol):
+    """A reader whose expressions may refer to several objects at once (MeViS)."""
+
+    def target_ids(self, instance: Instance) -> Sequence[int]:
+        """The ids of the objects the expression refers to; its ground truth is the union of their masks."""
+        ...
+
+
+def proposal_source(proposal: int) -> str:
+    """The source of the rows scored against unsupervised proposal `proposal` (`Scoring.max_proposals`)."""
+    return f"proposal{proposal}"
 
 
 def check_layout(layout: str) -> None:
@@ -88,15 +126,28 @@ class _VideoScorer:
     """Scores the expressions of one video at a time; holds what a worker process needs."""
 
     def __init__(
-        self, reader: DatasetReader, pred_dir: str | Path, layout: str, missing_as_empty: bool, bound_th: float
+        self,
+        reader: DatasetReader,
+        pred_dir: str | Path,
+        layout: str,
+        missing_as_empty: bool,
+        bound_th: float,
+        scoring: Scoring,
     ) -> None:
         check_layout(layout)
+        if (scoring.ids_must_match or scoring.max_proposals is not None) and layout != "object":
+            raise UsageError("matching predicted ids to objects needs combined label maps", expected="layout 'object'")
         self.reader = reader
         self.pred_dir = Path(pred_dir)
         self.layout = layout
         self.missing_as_empty = missing_as_empty
         self.bound_th = bound_th
+        self.scoring = scoring
         self._sizes: dict[str, tuple[int, int]] | None = None
+
+    def _frames(self, video_id: str) -> list[int]:
+        frames = self.reader.annotated_frames(video_id)
+        return frames[1:-1] if self.scoring.drop_ends else frames
 
     def _frame_shape(self, video_id: str, frame: int, gt: ObjectMasks, instances: list[Instance]) -> tuple[int, int]:
         """The ground truth's size; for a frame without any mask, the first prediction's, else the video's."""
@@ -113,15 +164,15 @@ class _VideoScorer:
             self._sizes = {v.video_id: (v.height, v.width) for v in self.reader.videos()}
         return self._sizes[video_id]
 
-    def _prediction(
-        self, instance: Instance, frame: int, shape: tuple[int, int], cache: dict[Path, _Frame]
-    ) -> npt.NDArray[np.bool_] | None:
-        """The predicted mask, or None for a missing file when `missing_as_empty`."""
+    def _read(self, instance: Instance, frame: int, shape: tuple[int, int], cache: dict[Path, _Frame]) -> _Frame:
+        """The prediction file's values (read once per file), or None for a missing file when `missing_as_empty`."""
         path = prediction_path(self.pred_dir, self.layout, instance, frame)
         if path not in cache:
             if not path.is_file() and self.missing_as_empty:
                 cache[path] = None
             else:
+                if not path.is_file():
+                    self._refuse_other_layout(path, instance, frame)
                 png = read_label_png(path, frame=frame, allow_grayscale=True)
                 if png.shape != shape:
                     raise FormatError(
@@ -131,48 +182,152 @@ class _VideoScorer:
                         expected=f"{shape[1]}x{shape[0]}, the size of the ground truth",
                     )
                 cache[path] = png
-        values = cache[path]
+        return cache[path]
+
+    def _refuse_other_layout(self, path: Path, instance: Instance, frame: int) -> None:
+        """A missing expression-layout file where the folder holds combined label maps: say which layout it is."""
+        if self.layout == "object":
+            return
+        combined = prediction_path(self.pred_dir, "object", instance, frame)
+        if combined.is_file():
+            raise MissingDataError(
+                "prediction not found, but the folder holds combined label maps (one PNG a frame, pixel value = "
+                f"object id, e.g. {combined})",
+                path=path,
+                frame=frame,
+                expected="the object layout for such predictions: `refcat evaluate --layout object`, or a DAVIS "
+                "protocol (`--protocol davis17-semi`)",
+            )
+
+    def _prediction(
+        self, instance: Instance, frame: int, shape: tuple[int, int], cache: dict[Path, _Frame]
+    ) -> Mask | None:
+        """The predicted mask, or None for a missing file when `missing_as_empty`."""
+        values = self._read(instance, frame, shape, cache)
         if values is None:
             return None
-        mask: npt.NDArray[np.bool_] = values == instance.object_id if self.layout == "object" else values != 0
+        mask: Mask = values == instance.object_id if self.layout == "object" else values != 0
         return mask
+
+    def _target_ids(self, instance: Instance) -> tuple[int, ...]:
+        if isinstance(self.reader, TargetReader):
+            return tuple(self.reader.target_ids(instance))
+        return (instance.object_id,)
+
+    @staticmethod
+    def _target(ids: tuple[int, ...], gt: ObjectMasks, shape: tuple[int, int]) -> tuple[Mask, bool]:
+        """The ground truth of an expression referring to `ids` (their union) and whether any is present."""
+        masks = [gt.masks[i] for i in ids if i in gt.masks]
+        if not masks:
+            return np.zeros(shape, dtype=bool), False
+        union: Mask = masks[0] if len(masks) == 1 else np.logical_or.reduce(masks)
+        return union, True
 
     def score(self, video_id: str, instances: list[Instance]) -> pd.DataFrame:
         """The per-sample rows of `instances`, all of video `video_id`, in frame then instance order."""
+        if self.scoring.max_proposals is not None:
+            return self._score_proposals(video_id, instances)
+        targets = [self._target_ids(inst) for inst in instances]
         rows = []
         missing = 0
-        for frame in self.reader.annotated_frames(video_id):
+        largest = 0
+        for frame in self._frames(video_id):
             gt = self.reader.object_masks(video_id, frame)
+            void = gt.void if self.scoring.exclude_void else None
             shape = self._frame_shape(video_id, frame, gt, instances)
             cache: dict[Path, _Frame] = {}
-            for inst in instances:
-                pred = self._prediction(inst, frame, shape, cache)
-                if pred is None:
-                    missing += 1
-                    pred = np.zeros(shape, dtype=bool)
-                mask = gt.masks.get(inst.object_id)
-                present = mask is not None
-                if mask is None:
-                    mask = np.zeros(shape, dtype=bool)
-                inter, union = intersection_union(pred, mask, gt.void)
-                rows.append(
-                    (
-                        inst.key,
-                        inst.dataset,
-                        video_id,
-                        inst.object_id,
-                        inst.source,
-                        frame,
-                        present,
-                        inter,
-                        union,
-                        region_similarity_from_counts(inter, union),
-                        boundary_f_measure(pred, mask, gt.void, self.bound_th),
-                    )
-                )
+            # object layout: expressions of one object share its predicted mask, so its scores too
+            shared: dict[tuple[int, tuple[int, ...]], tuple[bool, RegionBoundary, bool]] = {}
+            for inst, ids in zip(instances, targets):
+                key = (inst.object_id, ids)
+                scored = shared.get(key) if self.layout == "object" else None
+                if scored is None:
+                    pred = self._prediction(inst, frame, shape, cache)
+                    mask, present = self._target(ids, gt, shape)
+                    empty = np.zeros(shape, dtype=bool) if pred is None else pred
+                    scored = present, region_and_boundary(empty, mask, void, self.bound_th), pred is None
+                    shared[key] = scored
+                present, result, was_missing = scored
+                missing += was_missing
+                rows.append(_row(inst, video_id, frame, present, result))
+            if self.scoring.ids_must_match:
+                largest = max([largest] + [int(v.max()) for v in cache.values() if v is not None])
         if missing:
             log.warning("%s: %d missing prediction frames scored as empty masks", video_id, missing)
+        if self.scoring.ids_must_match:
+            self._check_ids(video_id, instances, largest)
         return _typed(pd.DataFrame(rows, columns=list(COLUMNS)))
+
+    def _check_ids(self, video_id: str, instances: list[Instance], largest: int) -> None:
+        objects = max(inst.object_id for inst in instances)
+        if largest != objects:
+            raise FormatError(
+                f"the largest object id in the scored prediction frames is {largest}, but the sequence has "
+                f"{objects} objects",
+                path=self.pred_dir / video_id,
+                expected=f"combined label maps with the ids 1..{objects} (the official DAVIS evaluation stops here)",
+            )
+
+    def _score_proposals(self, video_id: str, instances: list[Instance]) -> pd.DataFrame:
+        """`Scoring.max_proposals`: every proposal against every object on every frame, then the matching."""
+        limit = self.scoring.max_proposals
+        objects = sorted({inst.object_id for inst in instances})
+        by_object = {inst.object_id: inst for inst in instances}
+        frames = self._frames(video_id)
+        truths, predictions = [], []
+        for frame in frames:
+            gt = self.reader.object_masks(video_id, frame)
+            shape = self._frame_shape(video_id, frame, gt, instances)
+            values = self._read(instances[0], frame, shape, {})
+            truths.append((gt, shape))
+            predictions.append(np.zeros(shape, dtype=np.uint8) if values is None else values)
+        found = max((int(v.max()) for v in predictions), default=0)
+        if limit is not None and found > limit:
+            raise FormatError(
+                f"the predictions hold proposal id {found}",
+                path=self.pred_dir / video_id,
+                expected=f"at most {limit} proposals (the official unsupervised DAVIS evaluation stops here)",
+            )
+        n = max(found, len(objects))  # missing proposals are empty masks, as in the official code
+        scores: dict[tuple[int, int, int], RegionBoundary] = {}  # (proposal index, object index, frame index)
+        j, f = np.zeros((n, len(objects), len(frames))), np.zeros((n, len(objects), len(frames)))
+        for k, ((gt, shape), values) in enumerate(zip(truths, predictions)):
+            void = gt.void if self.scoring.exclude_void else None
+            for o, object_id in enumerate(objects):
+                mask, _ = self._target((object_id,), gt, shape)
+                for proposal in range(n):
+                    result = region_and_boundary(values == proposal + 1, mask, void, self.bound_th)
+                    scores[proposal, o, k] = result
+                    j[proposal, o, k], f[proposal, o, k] = result.j, result.f
+        # the official cost: mean J and mean F over the frames of each pair, as (J + F) / 2, maximised
+        proposals, matched = linear_sum_assignment(-((j.mean(axis=2) + f.mean(axis=2)) / 2))
+        rows = []
+        for proposal, o in zip(proposals.tolist(), matched.tolist()):
+            inst = by_object[objects[o]]
+            source = proposal_source(proposal + 1)
+            row_inst = Instance(inst.dataset, video_id, inst.object_id, source, inst.text)
+            for k, frame in enumerate(frames):
+                present = objects[o] in truths[k][0].masks
+                rows.append(_row(row_inst, video_id, frame, present, scores[proposal, o, k]))
+        return _typed(pd.DataFrame(rows, columns=list(COLUMNS)))
+
+
+def _row(
+    inst: Instance, video_id: str, frame: int, present: bool, result: RegionBoundary
+) -> tuple[str, str, str, int, str, int, bool, int, int, float, float]:
+    return (
+        inst.key,
+        inst.dataset,
+        video_id,
+        inst.object_id,
+        inst.source,
+        frame,
+        present,
+        result.inter,
+        result.union,
+        result.j,
+        result.f,
+    )
 
 
 def _typed(table: pd.DataFrame) -> pd.DataFrame:
@@ -209,13 +364,14 @@ def iter_video_tables(
     processes: int = 1,
     missing_as_empty: bool = False,
     bound_th: float = DAVIS_BOUND_TH,
+    scoring: Scoring | None = None,
 ) -> Iterator[pd.DataFrame]:
     """The per-sample rows of each video in turn; `processes` > 1 scores videos in worker processes.
 
     Workers are forked where the platform can fork (they inherit the reader as it is);
     elsewhere they are spawned and receive a pickled copy of the reader.
     """
-    scorer = _VideoScorer(reader, pred_dir, layout, missing_as_empty, bound_th)
+    scorer = _VideoScorer(reader, pred_dir, layout, missing_as_empty, bound_th, scoring or Scoring())
     tasks = list(_by_video(instances).items())
     if processes <= 1 or len(tasks) <= 1:
         for task in tasks:
@@ -237,12 +393,13 @@ def per_sample_table(
     processes: int = 1,
     missing_as_empty: bool = False,
     bound_th: float = DAVIS_BOUND_TH,
+    scoring: Scoring | None = None,
 ) -> pd.DataFrame:
     """One row per expression x annotated frame (`COLUMNS`), sorted by video, object, source, frame.
 
     A missing prediction file raises MissingDataError unless `missing_as_empty`, which
     scores it as an empty mask. A prediction whose size differs from the ground truth
-    raises FormatError.
+    raises FormatError. `scoring` holds a protocol's choices (`Scoring`).
     """
     parts = list(
         iter_video_tables(
@@ -253,6 +410,7 @@ def per_sample_table(
             processes=processes,
             missing_as_empty=missing_as_empty,
             bound_th=bound_th,
+            scoring=scoring,
         )
     )
     return _sorted(parts)
@@ -319,6 +477,7 @@ def evaluate_to_file(
     processes: int = 1,
     missing_as_empty: bool = False,
     bound_th: float = DAVIS_BOUND_TH,
+    scoring: Scoring | None = None,
     restart: bool = False,
     checkpoint_seconds: float = 60.0,
     progress: Callable[..., Iterable[pd.DataFrame]] | None = None,
@@ -344,7 +503,14 @@ def evaluate_to_file(
         log.info("%s: %d videos already evaluated, %d to go", output, len(kept), len(groups))
     todo = [inst for group in groups.values() for inst in group]
     tables: Iterable[pd.DataFrame] = iter_video_tables(
-        pred_dir, reader, todo, layout, processes=processes, missing_as_empty=missing_as_empty, bound_th=bound_th
+        pred_dir,
+        reader,
+        todo,
+        layout,
+        processes=processes,
+        missing_as_empty=missing_as_empty,
+        bound_th=bound_th,
+        scoring=scoring,
     )
     if progress is not None:
         tables = progress(tables, total=len(groups))

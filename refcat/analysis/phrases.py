@@ -13,6 +13,7 @@ Levels, from least to most informative, with their instance sources:
 The first four depend only on the referent, so they are written once per referent. A referent
 without an actor-action code (A2D Sentences refers to it, but no annotated frame has its mask)
 gets no variants: it is logged and listed as skipped, and the other referents go on.
+`LEVEL_NAMES` gives each level the name of its row in the paper's Table 6.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEVELS = ("thing", "actor", "action", "actor+action", "full")
+LEVEL_NAMES = {
+    "thing": "Generic",
+    "actor": "Only Actor",
+    "action": "Only Action",
+    "actor+action": "Actor + Action",
+    "full": "Full phrase",
+}
 ACTOR_NOUNS = {
     "adult": "person",
     "baby": "baby",

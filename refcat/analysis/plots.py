@@ -115,13 +115,14 @@ def difference_bars(table5: pd.DataFrame, measure: str = "mean_iou") -> Figure:
 
 
 def precision_curves(
-    table: pd.DataFrame, convention: str = "mttr", by: str = "source", thresholds: Sequence[float] = CURVE_THRESHOLDS
+    curves: Sequence[tuple[str, pd.DataFrame]], convention: str = "mttr", thresholds: Sequence[float] = CURVE_THRESHOLDS
 ) -> Figure:
-    """precision@K against K, one curve for all samples and one per value of `by` (at most 8)."""
+    """precision@K against K, one curve per (label, part of a per-sample table), in the given order
+    (the caller picks the parts: `report.precision_parts` puts the dataset's own REs first); a part
+    with no sample under `convention` draws no curve."""
     fig = Figure(figsize=(5, 3.5))
     ax = fig.add_subplot()
-    groups = [("all", table)] + list(table.groupby(by, sort=True))[:8]
-    for name, group in groups:
+    for name, group in curves:
         summary = iou_summary(group["I"], group["U"], group["gt_present"], convention, thresholds)
         if summary["samples"] == 0:
             continue

@@ -250,18 +250,19 @@ def _subjects(name: str, address: str | None) -> list[tuple[str, str]]:
 
 
 def _locked_until(session: Session, scope: str, subject: str, policy: AuthPolicy, now: datetime) -> datetime | None:
-    """Until when attempts under (scope, subject) are refused, or None when they are not."""
+    """Until when attempts under (scope, subject) are refused, or None when they are not: the
+    last `max_failures` failures fell within `failure_window`, and `cooldown` has not passed since."""
     recent = session.scalars(
         select(LoginFailureRow.at)
         .where(
             LoginFailureRow.scope == scope,
             LoginFailureRow.subject == subject,
-            LoginFailureRow.at > now - policy.failure_window,
+            LoginFailureRow.at > now - policy.failure_window - policy.cooldown,
         )
         .order_by(LoginFailureRow.at.desc())
         .limit(policy.max_failures)
     ).all()
-    if len(recent) < policy.max_failures:
+    if len(recent) < policy.max_failures or recent[0] - recent[-1] > policy.failure_window:
         return None
     until = recent[0] + policy.cooldown
     return until if until > now else None
@@ -279,7 +280,7 @@ def _throttled(scope: str, until: datetime, now: datetime) -> PermissionDenied:
 def _record_failure(store: Store, subjects: list[tuple[str, str]], policy: AuthPolicy, now: datetime) -> None:
     """Record a failed attempt under each subject, and forget failures too old to count."""
     with store.session() as session:
-        horizon = now - max(policy.failure_window, policy.cooldown)
+        horizon = now - policy.failure_window - policy.cooldown
         session.execute(delete(LoginFailureRow).where(LoginFailureRow.at < horizon))
         session.add_all(LoginFailureRow(scope=scope, subject=subject, at=now) for scope, subject in subjects)
 

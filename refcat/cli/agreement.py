@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from refcat.cli.common import OUTPUT_DIR, OUTPUT_FILE, Renamed, db_parent
+from refcat.cli.common import OUTPUT_DIR, OUTPUT_FILE, ListOption, Renamed, db_parent
 from refcat.errors import FormatError, UsageError
 
 if TYPE_CHECKING:
@@ -59,12 +59,25 @@ def register(subparsers: Subparsers) -> None:
         "--json", action="store_true", help="print one JSON object per field (everything the table shows) instead"
     )
     p.add_argument(
-        "--n-boot",
+        "--bootstrap",
+        dest="n_boot",
+        metavar="B",
         type=int,
-        default=1000,
-        help="bootstrap resamples of items for the intervals; 0 for analytic intervals only",
+        default=0,
+        action=Renamed,
+        renamed_from="--n-boot",
+        help="percentile-bootstrap intervals from B resamples of items; 0 for the analytic intervals "
+        "(irrCAC's variance with a t quantile)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    p.add_argument(
+        "--ordinal",
+        action=ListOption,
+        default=[],
+        metavar="FIELD",
+        help="fields whose labels are ordered (taxonomy order, or numbers in numeric order): they also get "
+        "Krippendorff's ordinal alpha",
+    )
     p.add_argument("--confidence", type=float, default=0.95, help="confidence level of the intervals")
     p.set_defaults(func=cmd_agreement)
 
@@ -179,6 +192,7 @@ def cmd_agreement(args: argparse.Namespace) -> int:
         n_boot=args.n_boot,
         seed=args.seed,
         confidence=args.confidence,
+        ordinal=tuple(args.ordinal),
     )
     report = build_report(labels.table, settings, labels.rounds)
     if args.json:

@@ -164,15 +164,46 @@ def register(subparsers: Subparsers) -> None:
     rp = subparsers.add_parser(
         "report",
         parents=[db],
-        help="write an HTML report (figures embedded) and Markdown tables",
-        description="One self-contained HTML page (figures as embedded PNG) and a Markdown file with the same "
-        "tables: summary by source, precision@K, and the label breakdowns the inputs allow.",
+        help="write the analysis in the paper's layout: HTML (figures embedded), Markdown, LaTeX",
+        description="The analysis of a per-sample table in the paper's layout (percentages with one decimal): "
+        "a provenance block, summaries of the dataset's REs and of each family of variants apart, "
+        "precision@K, Table 5 (A2Dre+, paired bootstrap intervals), Table 6 (phrase levels) and the "
+        "label breakdowns the inputs allow. HTML is one self-contained page with the figures as "
+        "embedded PNG; Markdown and LaTeX hold the tables. The provenance comes from the options "
+        "below and from the summary refcat evaluate wrote beside the table (<TABLE stem>_summary.json).",
     )
     _add_table_options(rp)
     rp.add_argument(
-        "--out-dir", required=True, type=OUTPUT_DIR, metavar="DIR", help="writes report.html and report.md here"
+        "--out-dir",
+        required=True,
+        type=OUTPUT_DIR,
+        metavar="DIR",
+        help="writes report.html, report.md and report.tex (as --format asks) here",
+    )
+    rp.add_argument(
+        "--format",
+        action=ListOption,
+        choices=("html", "md", "latex"),
+        default=["html", "md"],
+        help="the files to write: html (report.html), md (report.md), latex (report.tex)",
     )
     rp.add_argument("--title", default="refcat report", help="page title")
+    rp.add_argument("--model", metavar="TEXT", help="the model the predictions come from, for the provenance block")
+    rp.add_argument(
+        "--checkpoint",
+        type=Path,
+        metavar="FILE",
+        help="the checkpoint the predictions come from: the provenance block gives its path and SHA-256",
+    )
+    rp.add_argument(
+        "--config",
+        metavar="FILE|TEXT",
+        help="the model's configuration: a file (recorded with its SHA-256) or a text such as a preset's name",
+    )
+    rp.add_argument("--split", help="the dataset split the table covers, for the provenance block")
+    rp.add_argument(
+        "--protocol", metavar="TEXT", help="the evaluation protocol the table follows, for the provenance block"
+    )
     rp.set_defaults(func=cmd_report)
 
 
@@ -363,28 +394,36 @@ def analysis_inputs(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFram
 
 
 def cmd_ablation(args: argparse.Namespace) -> int:
-    from refcat.analysis.report import analysis_tables
+    from refcat.analysis.report import analysis_tables, build_report
 
     table, labels, by_expression = analysis_inputs(args)
-    tables = analysis_tables(
-        table, labels, by_expression, args.convention, n_boot=args.n_boot, seed=args.seed, confidence=args.confidence
-    )
+    settings = {"n_boot": args.n_boot, "seed": args.seed, "confidence": args.confidence}
     if args.json:
+        tables = analysis_tables(table, labels, by_expression, args.convention, **settings)
         print(json.dumps({name: json.loads(frame.to_json(orient="index")) for name, frame in tables.items()}, indent=2))
         return 0
-    for name, frame in tables.items():
-        print(f"{name}:")
-        print(frame.to_string(float_format=lambda v: f"{v:.4f}"))
+    for section in build_report(table, labels, by_expression, args.convention, **settings).sections:
+        print(f"{section.title}:")
+        print(section.table.to_string())
+        for note in section.notes:
+            print(note)
         print()
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from refcat.analysis.report import write_report
+    from refcat.analysis.report import build_report, provenance, write_report
 
     table, labels, by_expression = analysis_inputs(args)
-    paths = write_report(
-        args.out_dir,
+    origin = provenance(
+        args.table,
+        model=args.model,
+        checkpoint=args.checkpoint,
+        config=args.config,
+        split=args.split,
+        protocol=args.protocol,
+    )
+    report = build_report(
         table,
         labels,
         by_expression,
@@ -393,7 +432,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         n_boot=args.n_boot,
         seed=args.seed,
         confidence=args.confidence,
+        provenance=origin,
     )
-    for path in paths:
+    for path in write_report(args.out_dir, report, args.format):
         print(path)
     return 0

@@ -15,6 +15,8 @@ RLE runs alternate background / foreground starting with background, in column-m
 the compressed string is pycocotools' LEB128-like code (5 bits a character, offset 48,
 runs after the second stored as a difference to the run two before). Polygons are filled
 with PIL, which can differ from pycocotools' rasterisation by a pixel along edges.
+The refs pickle is read as plain data only (`PlainUnpickler`): a file naming any class or
+function, which unpickling would call, is refused with FormatError.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import json
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -84,6 +86,13 @@ def decode_segmentation(segmentation: object, height: int, width: int) -> Mask:
     raise FormatError(f"unknown segmentation {type(segmentation).__name__}", expected="polygons or RLE")
 
 
+class PlainUnpickler(pickle.Unpickler):
+    """Unpickles lists, dicts, strings and numbers only; refuses any global (class or function)."""
+
+    def find_class(self, module: str, name: str) -> NoReturn:
+        raise pickle.UnpicklingError(f"the file names {module}.{name}; only plain data (lists, dicts, text) is read")
+
+
 class RefCocoReader:
     """RefCOCO-family reader following the DatasetReader protocol (records.py)."""
 
@@ -106,7 +115,7 @@ class RefCocoReader:
                 raise MissingDataError("RefCOCO file not found", path=path)
         try:
             with open(refs_path, "rb") as fh:
-                refs = pickle.load(fh)
+                refs = PlainUnpickler(fh).load()
         except Exception as exc:
             raise FormatError(f"cannot unpickle: {exc}", path=refs_path, expected="a list of ref dicts") from exc
         try:

@@ -1,5 +1,12 @@
 """Checkpoints: one file holding the configs, the model and, for training, everything to resume.
 
+A checkpoint is self-contained: besides the weights it holds the text encoder's configuration
+and tokenizer files ("text_encoder", `TextEncoder.portable`), so loading it needs neither the
+model folder nor the package the text encoder came from. A training run also writes
+"optimizer", "scheduler", "scaler", "rng", the position ("epoch", "step", "global_step",
+"epoch_loss_sum"), "data_fingerprint" (`data.fingerprint`) and "best"; `refcat import-weights`
+writes "imported_from" instead.
+
 Writes are atomic (a temporary file in the same folder, then `os.replace`), so an interrupted
 save never leaves a half-written checkpoint under the real name. Loading names the problem:
 a truncated or corrupt file, a config that differs from the one asked for (option by option),
@@ -8,9 +15,12 @@ or a state dict whose keys or shapes do not fit the network.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
+import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -18,6 +28,11 @@ from torch import nn
 
 from refcat.errors import FormatError, MissingDataError
 from refcat.refvos_model.config import ModelConfig, config_from_dict
+
+if TYPE_CHECKING:
+    from refcat.refvos_model.network import RefVOS
+
+log = logging.getLogger(__name__)
 
 FORMAT = "refcat-refvos-checkpoint-1"
 
@@ -31,6 +46,14 @@ def save_checkpoint(path: str | Path, payload: dict) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def copy_checkpoint(source: str | Path, target: str | Path) -> None:
+    """Copy a checkpoint file, atomically as `save_checkpoint` writes."""
+    target = Path(target)
+    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
 
 
 def load_checkpoint(path: str | Path) -> dict:
@@ -104,11 +127,18 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def load_model(path: str | Path) -> tuple[nn.Module, dict]:
-    """The trained RefVOS network of a checkpoint (on the CPU, eval mode) and the checkpoint's contents."""
+def network_of(data: dict, path: str | Path) -> RefVOS:
+    """The RefVOS network of loaded checkpoint contents, with its weights (on the CPU, train mode)."""
     from refcat.refvos_model.network import RefVOS
 
-    data = load_checkpoint(path)
-    model = RefVOS(model_config_of(data, path), weights_backbone=None)
+    model = RefVOS(model_config_of(data, path), text_saved=data.get("text_encoder"))
     load_model_state(model, data["model"], path)
+    return model
+
+
+def load_model(path: str | Path) -> tuple[nn.Module, dict]:
+    """The trained RefVOS network of a checkpoint (on the CPU, eval mode) and the checkpoint's contents."""
+    data = load_checkpoint(path)
+    model = network_of(data, path)
+    log.info("RefVOS weights from %s", path)
     return model.eval(), data

@@ -4,11 +4,12 @@ Sources: any `refcat.datasets.readers.open_reader` reader (DAVIS with a filter o
 files, A2D Sentences, the demo dataset), RefCOCO / RefCOCO+ (`refcat.datasets.refer`), and
 A2Dre+ variants (an A2D reader plus the A2Dre+ files).
 
-- Training unit: one referent in one annotated frame where it is present. Each time it is
-  drawn, one of its REs is chosen at random, as in the released RefVOS code.
+- Training unit: one referent in one annotated frame where it is present (or in every
+  annotated frame of its video: `absent_frames`, as the authors' loaders do). Each time it is
+  drawn, one of its REs is chosen at random, as in the authors' code.
 - Evaluation unit: one expression in one annotated frame.
 - Target: 1 referent, 0 background, 255 ignored (DAVIS void pixels, padding).
-- Transforms (released code): resize the shorter side to `base_size`, random crop
+- Transforms (the authors'): resize the shorter side to `base_size`, random crop
   `crop_size` (padding with 0 / 255 when smaller), ImageNet normalisation.
 - Randomness comes from a generator seeded with (seed, epoch, sample index), so a sample is
   the same whatever worker or process loads it, and a resumed run sees the same data.
@@ -16,9 +17,12 @@ A2Dre+ variants (an A2D reader plus the A2Dre+ files).
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,7 +31,10 @@ from torch.utils.data import Dataset, Sampler
 
 from refcat.datasets.records import DatasetReader, Instance
 from refcat.errors import MissingDataError, UsageError
+from refcat.refvos_model.config import TrainConfig
 from refcat.refvos_model.network import IGNORE_INDEX
+
+log = logging.getLogger(__name__)
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -60,10 +67,11 @@ def select_instances(reader: DatasetReader, sources: Sequence[str] = ()) -> list
 
 
 def a2dre_plus_instances(
-    directory: str, categories: Sequence[str] = (), polarities: Sequence[str] = (), dataset: str = "a2d"
+    directory: str, reader: DatasetReader, categories: Sequence[str] = (), polarities: Sequence[str] = ()
 ) -> list[Instance]:
-    """A2Dre+ variants (refcat.datasets.a2dre_plus) as instances of `dataset`, with source
-    `a2dre+:{category}:{polarity}`."""
+    """The A2Dre+ variants (refcat.datasets.a2dre_plus) of the reader's videos, as instances of its
+    dataset with source `a2dre+:{category}:{polarity}`; the variants of videos in other splits are
+    skipped (and counted in the log)."""
     from refcat.datasets import a2dre_plus
 
     df = a2dre_plus.read_a2dre_plus(directory)
@@ -71,10 +79,16 @@ def a2dre_plus_instances(
         df = df[df["category"].isin(categories)]
     if polarities:
         df = df[df["polarity"].isin(polarities)]
-    instances = list(a2dre_plus.a2dre_plus_instances(df, dataset=dataset))
-    if not instances:
-        raise MissingDataError("no A2Dre+ expressions left after the category / polarity filter", path=directory)
-    return instances
+    videos = {v.video_id for v in reader.videos()}
+    instances = list(a2dre_plus.a2dre_plus_instances(df, dataset=reader.dataset))
+    kept = [i for i in instances if i.video_id in videos]
+    if len(kept) < len(instances):
+        log.info("A2Dre+: %d expressions of videos outside this split skipped", len(instances) - len(kept))
+    if not kept:
+        raise MissingDataError(
+            "no A2Dre+ expressions left for this split after the category / polarity filter", path=directory
+        )
+    return kept
 
 
 @dataclass(frozen=True)
@@ -91,18 +105,22 @@ def _every(frames: list[int], step: int) -> list[int]:
     return frames[::step]
 
 
-def training_samples(reader: DatasetReader, instances: Iterable[Instance], frame_step: int = 1) -> list[FrameSample]:
-    """One sample per referent and annotated frame where it is present, carrying all its REs."""
+def training_samples(
+    reader: DatasetReader, instances: Iterable[Instance], frame_step: int = 1, absent_frames: bool = False
+) -> list[FrameSample]:
+    """One sample per referent and annotated frame where it is present (every annotated frame of its video
+    with `absent_frames`), carrying all its REs."""
     texts: dict[tuple[str, int], list[str]] = {}
     for inst in instances:
         texts.setdefault((inst.video_id, inst.object_id), []).append(inst.text)
     samples: list[FrameSample] = []
     for video_id in sorted({v for v, _ in texts}):
+        annotated = reader.annotated_frames(video_id) if absent_frames else []
         for obj in reader.objects(video_id):
             if (video_id, obj.object_id) in texts:
                 samples.extend(
                     FrameSample(video_id, f, obj.object_id, tuple(texts[video_id, obj.object_id]))
-                    for f in _every(obj.frames, frame_step)
+                    for f in _every(annotated if absent_frames else obj.frames, frame_step)
                 )
     return samples
 
@@ -258,27 +276,33 @@ class ShardedSampler(Sampler[int]):
         return max(0, len(self._indices()) - self.start)
 
 
-def build_datasets(
-    dataset: str,
-    root: str,
-    split: str,
-    val_split: str | None,
-    sources: Sequence[str],
-    base_size: int,
-    crop_size: int | None,
-    seed: int,
-    frame_step: int = 1,
-) -> tuple[ReferringFrames, ReferringFrames | None, list[str]]:
-    """(training set, validation set or None, training REs) for `refcat train`."""
-    if not root:
+def build_datasets(cfg: TrainConfig) -> tuple[ReferringFrames, ReferringFrames | None, list[str]]:
+    """(training set, validation set or None, training REs) of a recipe, for `refcat train`."""
+    if not cfg.root:
         raise UsageError("no dataset root given", expected="--root DIR")
-    reader = open_dataset(dataset, root, split)
-    instances = select_instances(reader, sources)
-    samples = training_samples(reader, instances, frame_step)
-    train = ReferringFrames(reader, samples, base_size, crop_size, train=True, seed=seed)
+    reader = open_dataset(cfg.dataset, cfg.root, cfg.split)
+    instances = select_instances(reader, cfg.sources)
+    samples = training_samples(reader, instances, cfg.frame_step, cfg.absent_frames)
+    train = ReferringFrames(reader, samples, cfg.base_size, cfg.crop_size, train=True, seed=cfg.seed)
     val = None
-    if val_split:
-        val_reader = open_dataset(dataset, root, val_split)
-        val_samples = evaluation_samples(val_reader, select_instances(val_reader, sources), frame_step=frame_step)
-        val = ReferringFrames(val_reader, val_samples, base_size, train=False)
+    if cfg.val_split:
+        val_reader = open_dataset(cfg.dataset, cfg.root, cfg.val_split)
+        val_instances = select_instances(val_reader, cfg.sources)
+        val_samples = evaluation_samples(val_reader, val_instances, frame_step=cfg.frame_step)
+        val = ReferringFrames(val_reader, val_samples, cfg.val_base_size or cfg.base_size, train=False)
     return train, val, [i.text for i in instances]
+
+
+def fingerprint(train: ReferringFrames, val: ReferringFrames | None) -> dict[str, Any]:
+    """What the samples are, whatever folder holds them: for the training and validation sets, the
+    number of videos and samples and a SHA-256 of every sample's video, frame, object, REs and key."""
+    out: dict[str, Any] = {}
+    for name, dataset in (("train", train), ("val", val)):
+        if dataset is None:
+            continue
+        digest = hashlib.sha256()
+        for s in dataset.samples:
+            digest.update(repr((s.video_id, s.frame, s.object_id, s.texts, s.instance_key)).encode("utf-8"))
+        videos = len({s.video_id for s in dataset.samples})
+        out[name] = {"videos": videos, "samples": len(dataset.samples), "sha256": digest.hexdigest()}
+    return out

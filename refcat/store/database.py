@@ -10,17 +10,17 @@ silently; a file that is not a SQLite database is refused with a StoreError nami
 Every session checks the rows it is about to write (`check_row`, before SQL is sent): a text
 longer than its `String(n)` column or holding a NUL character is refused with a StoreError.
 PostgreSQL would refuse both itself and SQLite neither, so the same data is accepted or
-refused alike on both.
+refused alike on both. Core inserts bypass the session's check: they call `check_values`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, create_engine, event, inspect
+from sqlalchemy import ColumnElement, String, Table, create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -68,31 +68,39 @@ def _shown(value: str) -> str:
     return repr(value if len(value) <= 40 else value[:40] + "...")
 
 
+def check_value(column: ColumnElement[Any], value: object, what: str = "") -> None:
+    """Refuse (StoreError) a value the database should not see in `column`: in a String column, a
+    non-text value, a NUL character, or a text longer than its String(n) length. `what` (e.g.
+    "instance a2d/v/0/x") starts the message."""
+    if value is None or not isinstance(column.type, String):
+        return
+    table = getattr(column, "table", None)
+    name = f"{what}: " if what else ""
+    name += f"{table.name}.{column.name}" if table is not None else str(column.name)
+    if not isinstance(value, str):
+        raise StoreError(f"{name} is {value!r}", expected="text")
+    if "\x00" in value:
+        raise StoreError(f"{name} {_shown(value)} holds a NUL character", expected="text without NUL characters")
+    limit = column.type.length
+    if limit is not None and len(value) > limit:
+        raise StoreError(
+            f"{name} {_shown(value)} is {len(value)} characters long",
+            expected=f"at most {limit} characters, on SQLite as on PostgreSQL",
+        )
+
+
 def check_row(row: object, what: str = "") -> None:
-    """Refuse (StoreError) a value set on ORM `row` that the database should not see: a text longer
-    than its String(n) column, a NUL character in any text column, a non-text value in a String column.
-    `what` (e.g. "instance 'a2d/v/0/x'") starts the message."""
+    """`check_value` on every column value set on ORM `row` (values not loaded are not new: skipped)."""
     state = inspect(row)
-    table = state.mapper.local_table.name
-    where = f"{what}: " if what else ""
     for prop in state.mapper.column_attrs:
-        column = prop.columns[0]
-        if prop.key not in state.dict or not isinstance(column.type, String):
-            continue  # not set or not loaded here: nothing new to check
-        value = state.dict[prop.key]
-        name = f"{where}{table}.{column.name}"
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise StoreError(f"{name} is {value!r}", expected="text")
-        if "\x00" in value:
-            raise StoreError(f"{name} {_shown(value)} holds a NUL character", expected="text without NUL characters")
-        limit = column.type.length
-        if limit is not None and len(value) > limit:
-            raise StoreError(
-                f"{name} {_shown(value)} is {len(value)} characters long",
-                expected=f"at most {limit} characters, on SQLite as on PostgreSQL",
-            )
+        if prop.key in state.dict:
+            check_value(prop.columns[0], state.dict[prop.key], what)
+
+
+def check_values(table: Table, values: Mapping[str, object], what: str = "") -> None:
+    """`check_value` on each value of a Core insert or update of `table` (keys: column names)."""
+    for name, value in values.items():
+        check_value(table.c[name], value, what)
 
 
 def _check_flushed_rows(session: Session, _context: UOWTransaction, _instances: object) -> None:

@@ -2,6 +2,9 @@
 
 Importing decodes every annotated mask once (to derive per-frame boxes); frames are never
 decoded here. Re-importing the same data changes nothing (natural keys, see refcat.store.schema).
+An import completes or leaves the store as it was: every file is read and checked (the readers
+raise refcat.errors exceptions naming the file, line or frame) before the one transaction that
+writes, and a value the store refuses (refcat.store.database.check_row) rolls it all back.
 """
 
 from __future__ import annotations

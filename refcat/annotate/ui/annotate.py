@@ -78,8 +78,9 @@ def render(db: Store, user: User) -> None:
         return
     page = load_page(db, place)
     campaign, key = place.campaign, place.key
+    done = st.container()  # shown or not, it takes one place: the answer panel's place stays the same
     if all(item.complete for item in place.items):
-        st.success(
+        done.success(
             "You have answered every instance of this campaign. You can still change answers until the round closes."
         )
 

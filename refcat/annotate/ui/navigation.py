@@ -157,7 +157,8 @@ def open_queue(
     campaign, `closed(campaign)` (None while the page's round is open) or, when the queue is
     empty, whatever `empty(campaign)` shows.
     """
-    widgets.show_flash()
+    with st.container():  # the messages, however many, take one place: the answer panel's place stays the same
+        widgets.show_flash()
     mine = [c for c in list_campaigns(db) if user.name in c.annotators]
     if not mine:
         st.info(plain(no_campaign))
@@ -293,8 +294,10 @@ def answer_click(place: Place, handlers: Handlers) -> Callable[[str, str], None]
 
 
 def listener(place: Place, handlers: Handlers, fields: Sequence[str]) -> Callable[[], None]:
-    """What ends the page's answer panel (a fragment): a rerun of the whole page when a press
-    moved it to another instance, else the page's key listener for the instance shown."""
+    """What ends the page's answer panel (a fragment): the page's key listener for the instance
+    shown. Presses that move the page to another instance rerun the whole page; others rerun the
+    panel only (Streamlit finds the panel by its place on the page, which therefore must not
+    depend on how many messages are shown above it)."""
     key = f"keys:{place.page}"
 
     def received() -> None:
@@ -308,10 +311,10 @@ def listener(place: Place, handlers: Handlers, fields: Sequence[str]) -> Callabl
         if new and new[-1].sent is not None:
             st.session_state[_ACKED] = (client, new[-1].sent.seq)
             receive(place, handlers, new)
+        if shown(place) != place.key:
+            st.rerun()  # from a callback: the whole page runs next
 
     def mount() -> None:
-        if shown(place) != place.key:
-            st.rerun()
         key_listener(key, place.page, place.key, fields, st.session_state.get(_ACKED), received)
 
     return mount

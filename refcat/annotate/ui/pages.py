@@ -74,7 +74,7 @@ def main() -> None:
         session.log_out(db)
         st.rerun()
 
-    sections[f"{user.name} ({user.role})"] = [
+    sections[f"{text.plain(user.name)} ({user.role})"] = [  # section names are markdown
         st.Page(log_out_page, title="Log out", url_path="logout", icon=":material/logout:")
     ]
     st.navigation(sections, position="top").run()

@@ -101,6 +101,9 @@ def _text(value: object, longest: int) -> str | None:
     return value if isinstance(value, str) and len(value) <= longest else None
 
 
+_PRESS_TEXTS = (("page", None), ("instance", None), ("field", ""), ("value", ""))  # (name, default)
+
+
 def parse_presses(raw: object) -> tuple[str, list[Press]] | None:
     """(browser page id, presses in the order of their numbers) from what the key listener sent
     (`{"client": id, "presses": [{"seq", "action", "page", "instance", "field", "value"}, ...]}`);
@@ -116,7 +119,7 @@ def parse_presses(raw: object) -> tuple[str, list[Press]] | None:
         if not isinstance(item, dict):
             return None
         seq, action = item.get("seq"), item.get("action")
-        texts = [_text(item.get(name, ""), _MAX_TEXT) for name in ("page", "instance", "field", "value")]
+        texts = [_text(item.get(name, default), _MAX_TEXT) for name, default in _PRESS_TEXTS]
         if type(seq) is not int or action not in (ANSWER, MOVE_BACK, MOVE_ON, TAKE_BACK) or None in texts:
             return None
         page, instance, field, value = (str(t) for t in texts)

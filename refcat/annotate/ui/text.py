@@ -22,9 +22,10 @@ The conventions, which the escaping tests check in Chromium:
   times (12:30) stay as they are; the only codes this lets through are the emoji :100: and :1234:.
 - A line ending becomes a hard line break (a blank line stays a blank line, and no line can
   start a markdown block); line endings and blank lines at the end are dropped.
-- `html_text` escapes HTML (`& < > " '`) and turns line endings into `<br>`, so that the
-  HTML block it sits in never ends (in markdown a blank line ends an HTML block, and what
-  follows it would be read as markdown again).
+- `html_text` escapes HTML (`& < > " '`), writes `:` as `&#58;` (Streamlit rewrites the
+  icon code `:material/` in the markdown source, HTML blocks included) and turns line endings
+  into `<br>`, so that the HTML block it sits in never ends (in markdown a blank line ends an
+  HTML block, and what follows it would be read as markdown again).
 
 Errors: a RefcatError shows as its one line (`str(exc)`); any other exception shows as a short
 message with an error id (8 hex digits), and its traceback goes to the server log (the logger
@@ -89,8 +90,9 @@ def plain(text: object) -> str:
 
 
 def html_text(text: object) -> str:
-    """`text` (or `str(text)`) as HTML text: escaped, line endings as `<br>`, no line ending left."""
-    return "<br>".join(html.escape(line, quote=True) for line in _LINE_ENDING.split(str(text)))
+    """`text` (or `str(text)`) as HTML text: escaped, `:` as `&#58;`, line endings as `<br>` (none left)."""
+    lines = _LINE_ENDING.split(str(text))
+    return "<br>".join(html.escape(line, quote=True).replace(":", "&#58;") for line in lines)
 
 
 def error_message(exc: Exception) -> str:
