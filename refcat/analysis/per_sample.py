@@ -97,9 +97,18 @@ class TargetReader(Protocol):
         ...
 
 
+PROPOSAL = "proposal"
+
+
 def proposal_source(proposal: int) -> str:
     """The source of the rows scored against unsupervised proposal `proposal` (`Scoring.max_proposals`)."""
-    return f"proposal{proposal}"
+    return f"{PROPOSAL}{proposal}"
+
+
+def proposal_id(source: str) -> int | None:
+    """The proposal a `proposal_source` names, else None."""
+    number = source.removeprefix(PROPOSAL)
+    return int(number) if source.startswith(PROPOSAL) and number.isdecimal() else None
 
 
 def check_layout(layout: str) -> None:
@@ -185,14 +194,15 @@ class _VideoScorer:
         return cache[path]
 
     def _refuse_other_layout(self, path: Path, instance: Instance, frame: int) -> None:
-        """A missing expression-layout file where the folder holds combined label maps: say which layout it is."""
+        """A missing expression-layout file where the video's folder holds combined label maps instead
+        (`PRED/<video>/<frame>.png`, the official DAVIS results layout): say so."""
         if self.layout == "object":
             return
-        combined = prediction_path(self.pred_dir, "object", instance, frame)
-        if combined.is_file():
+        combined = next((self.pred_dir / instance.video_id).glob("*.png"), None)
+        if combined is not None:
             raise MissingDataError(
-                "prediction not found, but the folder holds combined label maps (one PNG a frame, pixel value = "
-                f"object id, e.g. {combined})",
+                f"prediction not found, but the folder holds combined label maps ({combined.name}: one PNG a "
+                "frame, pixel value = object id)",
                 path=path,
                 frame=frame,
                 expected="the object layout for such predictions: `refcat evaluate --layout object`, or a DAVIS "

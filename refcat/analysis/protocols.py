@@ -39,8 +39,9 @@ official `evaluation_method.py` writes them, so that the files can be diffed wit
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -48,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from refcat.analysis.metrics import CONVENTIONS, davis_statistics
-from refcat.analysis.per_sample import Scoring, proposal_source, write_atomically
+from refcat.analysis.per_sample import Scoring, proposal_id, write_atomically
 from refcat.analysis.summaries import a2d_summary, davis_summary
 from refcat.datasets.records import DatasetReader, Instance
 from refcat.errors import MissingDataError, UsageError
@@ -159,65 +160,53 @@ def protocol_instances(protocol: EvaluationProtocol, reader: DatasetReader) -> l
 
 class DavisResults:
     """The official figures of a DAVIS protocol's per-sample table: `global_row` (GLOBAL_COLUMNS) and
-    `per_sequence` (SEQUENCE_COLUMNS and the recall and decay), in the official order: sequences as
-    listed, within a sequence objects by id, or for matched proposals by proposal id."""
+    `per_sequence` (SEQUENCE_COLUMNS, then the recall and decay), in the official order: sequences as
+    listed, within a sequence objects by id, or for matched proposals by proposal id; the n-th of a
+    sequence is named `<seq>_<n>`. Means over objects run in that order, as the official ones do."""
 
     def __init__(self, table: pd.DataFrame, sequences: Iterable[str]) -> None:
         order = {seq: k for k, seq in enumerate(sequences)}
         unknown = sorted(set(table["video_id"]) - set(order))
         if unknown:
             raise UsageError(f"the table holds sequences outside the split: {', '.join(unknown[:5])}")
-        records = []
+        objects = []
         for (video_id, object_id, source), group in table.groupby(["video_id", "object_id", "source"]):
             frames = group.sort_values("frame")
             j, f = davis_statistics(frames["J"].to_numpy()), davis_statistics(frames["F"].to_numpy())
-            rank = _proposal(str(source)) or int(object_id)
-            records.append((order[str(video_id)], rank, str(video_id), j.mean, j.recall, j.decay, f.mean, f.recall, f.decay))
-        records.sort()
-        rows = []
-        for video_id, group in _by_sequence(records):
-            for n, (*_, jm, jr, jd, fm, fr, fd) in enumerate(group, start=1):
-                rows.append((f"{video_id}_{n}", jm, fm, jr, jd, fr, fd))
+            rank = proposal_id(str(source)) or int(object_id)
+            objects.append((order[str(video_id)], rank, str(video_id), j, f))
+        objects.sort(key=lambda o: (o[0], o[1]))
+        rows, seen = [], dict[str, int]()
+        for _, _, video_id, j, f in objects:
+            seen[video_id] = seen.get(video_id, 0) + 1
+            rows.append((f"{video_id}_{seen[video_id]}", j.mean, f.mean, j.recall, j.decay, f.recall, f.decay))
         self.per_sequence = pd.DataFrame(
             rows, columns=[*SEQUENCE_COLUMNS, "J-Recall", "J-Decay", "F-Recall", "F-Decay"]
         )
-        means = {col: float(np.mean(self.per_sequence[col].to_numpy())) for col in self.per_sequence.columns[1:]}
-        self.global_row = {
-            "J&F-Mean": (means["J-Mean"] + means["F-Mean"]) / 2,
-            **{col: means[col] for col in GLOBAL_COLUMNS[1:]},
+        means = {
+            col: float(np.mean(self.per_sequence[col].to_numpy(dtype=float))) for col in self.per_sequence.columns[1:]
         }
+        self.global_row = {"J&F-Mean": (means["J-Mean"] + means["F-Mean"]) / 2}
+        self.global_row.update({col: means[col] for col in GLOBAL_COLUMNS[1:]})
 
     def write(self, folder: str | Path, split: str) -> list[Path]:
         """`global_results-<split>.csv` and `per-sequence_results-<split>.csv` in `folder`, as the official
         evaluation_method.py writes them."""
         folder = Path(folder)
-        global_path = folder / f"global_results-{split}.csv"
-        sequence_path = folder / f"per-sequence_results-{split}.csv"
-        global_table = pd.DataFrame([self.global_row], columns=list(GLOBAL_COLUMNS))
-        sequence_table = self.per_sequence[list(SEQUENCE_COLUMNS)]
-        for table, path in ((global_table, global_path), (sequence_table, sequence_path)):
-            write_atomically(
-                path, lambda tmp, t=table: t.to_csv(tmp, index=False, float_format=OFFICIAL_FLOAT_FORMAT)
-            )
-        return [global_path, sequence_path]
+        files = {
+            folder / f"global_results-{split}.csv": pd.DataFrame([self.global_row], columns=list(GLOBAL_COLUMNS)),
+            folder / f"per-sequence_results-{split}.csv": self.per_sequence[list(SEQUENCE_COLUMNS)],
+        }
+        for path, frame in files.items():
+            write_atomically(path, partial(_official_csv, frame))
+        return list(files)
 
 
-def _proposal(source: str) -> int | None:
-    """The proposal id of rows scored against a matched proposal (`per_sample.proposal_source`), else None."""
-    prefix = proposal_source(0)[:-1]
-    return int(source[len(prefix) :]) if source.startswith(prefix) and source[len(prefix) :].isdecimal() else None
+def _official_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, float_format=OFFICIAL_FLOAT_FORMAT)
 
 
-def _by_sequence(records: Sequence[tuple[object, ...]]) -> list[tuple[str, list[tuple[object, ...]]]]:
-    groups: dict[str, list[tuple[object, ...]]] = {}
-    for record in records:
-        groups.setdefault(str(record[2]), []).append(record)
-    return list(groups.items())
-
-
-def protocol_results(
-    protocol: EvaluationProtocol, table: pd.DataFrame, sequences: Iterable[str]
-) -> dict[str, object]:
+def protocol_results(protocol: EvaluationProtocol, table: pd.DataFrame, sequences: Iterable[str]) -> dict[str, object]:
     """The protocol's own figures, JSON-ready: DAVIS the official global row and per-sequence rows,
     A2D the IoU figures under its convention, Ref-YouTube-VOS / MeViS J, F and J&F over expressions."""
     if protocol.kind == "davis":

@@ -233,6 +233,14 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
+def _protocol(value: object) -> str | None:
+    """A summary's protocol: `refcat evaluate --protocol` records {name, mirrors, results}, shown as
+    "name (what it mirrors)"; any other value as `_text` writes it."""
+    if isinstance(value, Mapping) and "name" in value:
+        return f"{value['name']} ({value['mirrors']})" if "mirrors" in value else str(value["name"])
+    return _text(value)
+
+
 def _evaluation(document: Mapping[str, object]) -> str | None:
     """The settings of `refcat evaluate` in its summary document: layout, IoU convention, ends."""
     parts = []
@@ -257,7 +265,7 @@ def read_summary_document(path: str | Path) -> dict[str, object]:
     return document
 
 
-def provenance(
+def gather_provenance(
     table_path: str | Path | None = None,
     *,
     model: str | None = None,
@@ -269,7 +277,8 @@ def provenance(
 ) -> Provenance:
     """The provenance of a report: the options given here first, then what the summary beside the
     table (`summaries.summary_path`) records under the same names (model, checkpoint,
-    checkpoint_sha256, config, split, protocol) and its evaluation settings.
+    checkpoint_sha256, config, split, protocol: the one `refcat evaluate --protocol` ran) and
+    its evaluation settings.
 
     A `checkpoint` given here must exist: its SHA-256 is computed from the file. `config` is a
     file (recorded with its SHA-256) or a text such as a preset's name.
@@ -293,7 +302,7 @@ def provenance(
         checkpoint_sha256=checkpoint_hash,
         config=config_text,
         split=split if split is not None else _text(document.get("split")),
-        protocol=protocol if protocol is not None else _text(document.get("protocol")),
+        protocol=protocol if protocol is not None else _protocol(document.get("protocol")),
         evaluation=_evaluation(document),
         table=None if table_path is None else str(table_path),
         summary=None if summary is None else str(summary),
@@ -380,7 +389,7 @@ def table5_layout(t5: pd.DataFrame, measure: str = "overall_iou", confidence: fl
                 count(row["pairs"]),
                 count(row[f"samples_{side}"]),
             ]
-    index = pd.Index([name, level, f"Difference [{level}]", "Pairs", "Samples"], name="")
+    index = pd.Index([name, level, f"Difference [{level}]", "Pairs", "Samples"])
     return pd.DataFrame(columns, index=index)
 
 
@@ -391,7 +400,7 @@ def table6_layout(t6: pd.DataFrame) -> pd.DataFrame:
         [(MEASURE_NAMES[m], GROUP_NAMES[g]) for m in MEASURE_NAMES for g in ablation.GROUPS]
     )
     rows = [[percent(t6.loc[level, f"{g}_{m}"]) for m in MEASURE_NAMES for g in ablation.GROUPS] for level in t6.index]
-    return pd.DataFrame(rows, index=pd.Index([LEVEL_NAMES.get(lv, lv) for lv in t6.index], name=""), columns=columns)
+    return pd.DataFrame(rows, index=pd.Index([LEVEL_NAMES.get(lv, lv) for lv in t6.index]), columns=columns)
 
 
 def _table6_note(t6: pd.DataFrame) -> str:

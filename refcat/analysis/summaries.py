@@ -122,15 +122,56 @@ def a2d_summary(table: pd.DataFrame, convention: str = "mttr") -> dict[str, floa
 
 
 def summary_by_source(
-    table: pd.DataFrame, convention: str = "mttr", *, drop_ends: bool = False, layout: str = "expression"
+    table: pd.DataFrame,
+    convention: str = "mttr",
+    *,
+    drop_ends: bool = False,
+    layout: str = "expression",
+    by_source: bool = True,
 ) -> pd.DataFrame:
-    """One row per expression source and one for all: `davis_summary(...).overall` and the A2D IoU figures."""
-    groups = [("all", table)] + [(source, group) for source, group in table.groupby("source", sort=True)]
+    """One row for all and one per expression source (unless not `by_source`): the per-sample rows
+    (`rows`), `davis_summary(...).overall` and the A2D IoU figures (`samples`: the rows they score)."""
+    groups = [("all", table)]
+    if by_source:
+        groups += [(source, group) for source, group in table.groupby("source", sort=True)]
     rows = []
     for name, group in groups:
         davis = davis_summary(group, drop_ends=drop_ends, layout=layout).overall
-        rows.append({"source": name, **davis, **a2d_summary(group, convention)})
+        rows.append({"source": name, "rows": len(group), **davis, **a2d_summary(group, convention)})
     return pd.DataFrame(rows).set_index("source")
+
+
+def counts(table: pd.DataFrame, convention: str = "mttr", *, drop_ends: bool = False) -> dict[str, int]:
+    """What a summary's figures count: `rows` written (expression x annotated frame), the `jf_rows` J
+    and F average over (all, or without each expression's first and last frame), the `iou_samples`
+    the IoU figures score under `convention` (mttr skips the frames where the referent is absent),
+    the frames where it is absent, and the expressions and objects."""
+    sizes = table.groupby("instance_key").size()
+    return {
+        "rows": len(table),
+        "expressions": len(sizes),
+        "objects": len(table.groupby(["dataset", "video_id", "object_id"])),
+        "referent_absent": int((~table["gt_present"].astype(bool)).sum()),
+        "jf_rows": int(np.maximum(sizes.to_numpy() - 2, 0).sum()) if drop_ends else len(table),
+        "iou_samples": int(a2d_summary(table, convention)["samples"]),
+    }
+
+
+def counts_note(numbers: Mapping[str, int], convention: str) -> str:
+    """`counts` in a sentence that says why the numbers differ."""
+    text = (
+        f"{numbers['rows']} rows written, one per expression x annotated frame ({numbers['expressions']} "
+        f"expressions, {numbers['objects']} objects); J and F average over {numbers['jf_rows']} of them"
+    )
+    if numbers["jf_rows"] != numbers["rows"]:
+        text += " (each expression's first and last frame left out)"
+    text += f"; the IoU figures ({convention}) score {numbers['iou_samples']}"
+    skipped = numbers["rows"] - numbers["iou_samples"]
+    if skipped:
+        text += f": the {skipped} rows where the referent is absent are skipped by that convention"
+    elif numbers["referent_absent"]:
+        text += f", the {numbers['referent_absent']} where the referent is absent scored against an empty mask"
+    return text + "."
 
 
 def summary_path(output: str | Path) -> Path:
@@ -151,26 +192,35 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
 
 
 def summary_document(
-    table: pd.DataFrame, convention: str = "mttr", *, layout: str = "expression", drop_ends: bool = False
+    table: pd.DataFrame,
+    convention: str = "mttr",
+    *,
+    layout: str = "expression",
+    drop_ends: bool = False,
+    by_source: bool = True,
 ) -> dict[str, object]:
     """The summary of a per-sample table as one JSON-ready object (NaN as null):
     `by_source` (`summary_by_source`, keyed by source, "all" first), `per_object` and
-    `per_expression` (`davis_summary` rows), the settings, and `notes` saying what the
-    headline and prefixed J/F columns average over."""
-    by_source = summary_by_source(table, convention, drop_ends=drop_ends, layout=layout)
+    `per_expression` (`davis_summary` rows), the settings, `counts` (`counts`), and `notes`
+    saying what the headline and prefixed J/F columns average over and why the counts differ."""
+    numbers = counts(table, convention, drop_ends=drop_ends)
+    by_source_rows = summary_by_source(table, convention, drop_ends=drop_ends, layout=layout, by_source=by_source)
     davis = davis_summary(table, drop_ends=drop_ends, layout=layout)
     return {
         "layout": layout,
         "convention": convention,
         "drop_ends": drop_ends,
         "davis_average": layout,
+        "counts": numbers,
         "notes": {
             "J_mean..JF_mean": DAVIS_AVERAGE_NOTES[layout],
             **{f"{unit}_J_mean..{unit}_JF_mean": note for unit, note in DAVIS_AVERAGE_NOTES.items()},
             "iou": CONVENTIONS[convention],
+            "counts": counts_note(numbers, convention),
         },
         "by_source": {
-            name: {k: _json_value(v) for k, v in row.items()} for name, row in by_source.to_dict(orient="index").items()
+            name: {k: _json_value(v) for k, v in row.items()}
+            for name, row in by_source_rows.to_dict(orient="index").items()
         },
         "per_object": _records(davis.per_object),
         "per_expression": _records(davis.per_expression),

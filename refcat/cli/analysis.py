@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from refcat.cli.common import OUTPUT_DIR, OUTPUT_FILE, ListOption, Renamed, db_parent, progress_bar
+from refcat.datasets.readers import DATASETS
 from refcat.errors import UsageError
 
 if TYPE_CHECKING:
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
     from refcat.cli.common import Subparsers
     from refcat.datasets.records import Instance
 
-DATASETS = ("davis", "a2d", "demo")
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: Subparsers) -> None:
@@ -32,19 +34,29 @@ def register(subparsers: Subparsers) -> None:
         "summary to <TABLE stem>_summary.json beside the table: figures by source, DAVIS statistics "
         "per object and per expression. J/F columns prefixed object_ average over objects "
         "(DAVIS-2017: each object's mean, recall and decay, then the mean over objects), those "
-        "prefixed expression_ over expressions; the unprefixed ones follow --layout.",
+        "prefixed expression_ over expressions; the unprefixed ones follow --layout. --protocol NAME "
+        "scores as an official evaluation does instead (see docs/evaluation.md): davis17-semi and davis17-unsup "
+        "(davis2017-evaluation, also writing its global_results-<split>.csv and per-sequence_results-<split>.csv "
+        "beside the table), a2d-mttr and a2d-refvos (the two A2D IoU conventions), refytvos and mevis "
+        "(J&F per expression over every annotated frame).",
     )
     p.add_argument("--pred", required=True, type=Path, metavar="DIR", help="folder of predicted PNG masks")
     p.add_argument("--dataset", required=True, choices=DATASETS, help="dataset the predictions are for")
     p.add_argument("--root", required=True, type=Path, metavar="ROOT", help="dataset root folder")
     p.add_argument("--split", help="dataset split (DAVIS: train/val, A2D: train/test); default: all")
     p.add_argument(
+        "--protocol",
+        metavar="NAME",
+        help="score as this official evaluation does (names above) (its layout, frames, void handling and figures); "
+        "davis17-semi and davis17-unsup need --split and read combined label maps (--layout object)",
+    )
+    p.add_argument(
         "--layout",
         choices=("expression", "object"),
-        default="expression",
-        help="expression: PRED/<video>/<object>/<source>/<frame>.png (nonzero = referent); "
-        "object: PRED/<video>/<frame>.png with object ids as pixel values; the summary's "
-        "J/F/J&F then average over objects, as DAVIS-2017 does, else over expressions",
+        help="expression (the default): PRED/<video>/<object>/<source>/<frame>.png (nonzero = referent); "
+        "object: PRED/<video>/<frame>.png with object ids as pixel values (the official DAVIS results layout); "
+        "the summary's J/F/J&F then average over objects, as DAVIS-2017 does, else over expressions. "
+        "A protocol sets its own",
     )
     p.add_argument(
         "--instances",
@@ -68,8 +80,8 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument(
         "--jobs",
         type=int,
-        default=1,
-        help="worker processes, one video at a time each; 0 = all cores",
+        default=0,
+        help="worker processes, one video at a time each; 0 (the default) = all cores",
     )
     p.add_argument(
         "--missing-as-empty",
@@ -80,14 +92,14 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument(
         "--convention",
         choices=("mttr", "refvos"),
-        default="mttr",
-        help="IoU convention of the printed A2D figures",
+        help="IoU convention of the printed A2D figures (default mttr; a protocol sets its own)",
     )
     p.add_argument(
         "--drop-ends",
         action="store_true",
-        help="leave out each expression's first and last frame from J and F, as the semi-supervised "
-        "DAVIS evaluation does",
+        help="leave out each expression's first and last frame from J and F (void pixels stay excluded). "
+        "Deprecated for DAVIS: the official semi-supervised evaluation also keeps void pixels; "
+        "use --protocol davis17-semi",
     )
     p.add_argument(
         "--json",
@@ -257,19 +269,31 @@ def _instances(args: argparse.Namespace) -> list[Instance] | None:
 
 
 def _print_summary(document: dict[str, Any], as_json: bool) -> None:
-    """The summary by source: as JSON (`document["by_source"]`), or a table under a line saying
-    what J/F/J&F average over."""
+    """The summary: as JSON (`document["by_source"]`, with a protocol `{"protocol": ..., "by_source": ...}`),
+    or the protocol's figures and a table by source under a line saying what J/F/J&F average over, and
+    a line saying what the counts count."""
+    protocol = document.get("protocol")
     if as_json:
-        print(json.dumps(document["by_source"], indent=2))
+        shown = (
+            document["by_source"] if protocol is None else {"protocol": protocol, "by_source": document["by_source"]}
+        )
+        print(json.dumps(shown, indent=2))
         return
     import pandas as pd
 
     from refcat.analysis.summaries import DAVIS_AVERAGE_NOTES
 
+    if protocol is not None:
+        print(f"{protocol['name']}: {protocol['mirrors']}")
+        results = protocol["results"]
+        figures = results.get("global", results)
+        print(pd.DataFrame([figures]).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        print()
     summary = pd.DataFrame.from_dict(document["by_source"], orient="index")
     columns = [
         "expressions",
         "objects",
+        "rows",
         "samples",
         "J_mean",
         "F_mean",
@@ -287,19 +311,39 @@ def _print_summary(document: dict[str, Any], as_json: bool) -> None:
         f"(expression_JF_mean: over expressions; object_JF_mean: over objects, as DAVIS-2017)"
     )
     print(summary[columns].apply(pd.to_numeric).to_string(float_format=lambda v: f"{v:.4f}"))
+    print(document["notes"]["counts"])
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from refcat.analysis.per_sample import evaluate_to_file
+    from refcat.analysis.per_sample import Scoring, evaluate_to_file
+    from refcat.analysis.protocols import get_protocol, protocol_instances
     from refcat.analysis.summaries import summary_document, summary_path, write_summary
     from refcat.datasets.readers import open_reader
 
-    reader = open_reader(args.dataset, args.root, split=args.split)
+    protocol = get_protocol(args.protocol) if args.protocol else None
+    if protocol is not None:
+        protocol.check(args.dataset, args.layout)
+        if args.drop_ends or (args.convention and args.convention != protocol.convention):
+            raise UsageError(f"protocol {protocol.name} sets the frames and the IoU convention itself")
+    layout = protocol.layout if protocol else args.layout or "expression"
+    convention = protocol.convention if protocol else args.convention or "mttr"
+    davis = protocol is not None and protocol.kind == "davis"
+    if davis and not args.split:
+        raise UsageError(f"protocol {args.protocol} evaluates one split", expected="--split train or --split val")
+    if args.drop_ends:
+        log.warning(
+            "--drop-ends is deprecated: it keeps void pixels excluded; --protocol davis17-semi is the "
+            "official semi-supervised DAVIS evaluation"
+        )
+    reader = open_reader(args.dataset, args.root, split=args.split, **(protocol.reader_options if protocol else {}))
     instances = _instances(args)
+    if davis and instances is not None:
+        raise UsageError(f"protocol {args.protocol} scores every object of the split, not given expressions")
     if instances is None:
-        instances = list(reader.instances())
+        instances = protocol_instances(protocol, reader) if davis and protocol else list(reader.instances())
     if not instances:
         raise UsageError(f"no expressions to evaluate for {args.dataset}")
+    scoring = protocol.scoring if protocol else Scoring()
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     with progress_bar("evaluate") as progress:
         table = evaluate_to_file(
@@ -307,17 +351,33 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             reader,
             instances,
             args.output,
-            args.layout,
+            layout,
             processes=jobs,
             missing_as_empty=args.missing_as_empty,
-            restart=args.restart,
+            scoring=scoring,
+            # matched proposals are named in the rows, so a video's rows are never those asked for: no resume
+            restart=args.restart or scoring.max_proposals is not None,
             progress=progress,
         )
-    document = summary_document(table, args.convention, layout=args.layout, drop_ends=args.drop_ends)
+    document = summary_document(table, convention, layout=layout, drop_ends=args.drop_ends, by_source=not davis)
+    written = []
+    if protocol is not None:
+        from refcat.analysis.protocols import DavisResults, protocol_results
+
+        sequences = [v.video_id for v in reader.videos()]
+        document["protocol"] = {
+            "name": protocol.name,
+            "mirrors": protocol.mirrors,
+            "results": protocol_results(protocol, table, sequences),
+        }
+        if davis:
+            written = DavisResults(table, sequences).write(Path(args.output).parent, args.split)
     write_summary(document, summary_path(args.output))
     _print_summary(document, args.json)
     if not args.json:
         print(f"{len(table)} rows written to {args.output}, summary to {summary_path(args.output)}")
+        for path in written:
+            print(f"official results: {path}")
     return 0
 
 
@@ -412,10 +472,10 @@ def cmd_ablation(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from refcat.analysis.report import build_report, provenance, write_report
+    from refcat.analysis.report import build_report, gather_provenance, write_report
 
     table, labels, by_expression = analysis_inputs(args)
-    origin = provenance(
+    origin = gather_provenance(
         args.table,
         model=args.model,
         checkpoint=args.checkpoint,

@@ -10,11 +10,15 @@ Layout:
 Each COCO image is a video with one frame (index 0), each referred annotation an object
 (object id = COCO annotation id), each sentence an instance with source `ref<ref_id>s<k>`.
 Segmentations are polygons (lists of x, y coordinates), uncompressed RLE ({"counts": [ints]})
-or compressed RLE ({"counts": "string"}), decoded here without pycocotools:
-RLE runs alternate background / foreground starting with background, in column-major order;
-the compressed string is pycocotools' LEB128-like code (5 bits a character, offset 48,
-runs after the second stored as a difference to the run two before). Polygons are filled
-with PIL, which can differ from pycocotools' rasterisation by a pixel along edges.
+or compressed RLE ({"counts": "string"}); all three are decoded with pycocotools, the reference
+implementation, as the COCO API's `annToRLE` does: polygons through `frPyObjects` and `merge`,
+uncompressed RLE through `frPyObjects`, compressed RLE as it is, then `decode`. Polygons of fewer
+than three points are skipped (they enclose no pixel). RLE runs alternate background /
+foreground starting with background, in column-major order, and must cover the image exactly:
+pycocotools 2.0.11 refuses runs past the image but leaves the pixels after runs that stop short
+undefined, so the run lengths are read here first (`rle_counts_from_string`: pycocotools'
+LEB128-like string code, 5 bits a character, offset 48, runs after the second stored as a
+difference to the run two before) and checked.
 The refs pickle is read as plain data only (`PlainUnpickler`): a file naming any class or
 function, which unpickling would call, is refused with FormatError.
 """
@@ -22,17 +26,20 @@ function, which unpickling would call, is refused with FormatError.
 from __future__ import annotations
 
 import json
+import math
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
-import numpy as np
-from PIL import Image, ImageDraw
+from pycocotools import mask as coco_mask
 
-from refcat.datasets.media import box_from_mask, read_rgb_image
-from refcat.datasets.records import Instance, Mask, ObjectMasks, ObjectRef, Pixels, Video
+from refcat.datasets.media import read_rgb_image
+from refcat.datasets.records import Box, Instance, Mask, ObjectMasks, ObjectRef, Pixels, Video
 from refcat.errors import FormatError, MissingDataError, UsageError
+
+CocoRle = dict[str, Any]  # pycocotools' compressed RLE: {"size": [h, w], "counts": bytes}
+SEGMENTATION_EXPECTED = 'COCO polygons [[x, y, ...]] or RLE {"size": [h, w], "counts": ...}'
 
 
 def rle_counts_from_string(text: str) -> list[int]:
@@ -42,7 +49,11 @@ def rle_counts_from_string(text: str) -> list[int]:
     while p < len(text):
         value, shift, more = 0, 0, True
         while more:
+            if p == len(text):
+                raise FormatError("the RLE string ends inside a run length", expected=SEGMENTATION_EXPECTED)
             c = ord(text[p]) - 48
+            if not 0 <= c < 64:
+                raise FormatError(f"character {text[p]!r} in an RLE string", expected="characters '0' to 'o'")
             value |= (c & 0x1F) << (5 * shift)
             more = bool(c & 0x20)
             p += 1
@@ -55,35 +66,95 @@ def rle_counts_from_string(text: str) -> list[int]:
     return counts
 
 
+def _check_runs(counts: list[int], height: int, width: int) -> None:
+    if any(c < 0 for c in counts) or sum(counts) != height * width:
+        raise FormatError(
+            f"RLE runs cover {sum(counts)} pixels" if all(c >= 0 for c in counts) else "a negative RLE run",
+            expected=f"non-negative runs covering {height}x{width} = {height * width} pixels",
+        )
+
+
+def rle_from_counts(counts: list[int], height: int, width: int) -> CocoRle:
+    """The compressed RLE of run lengths (background first, column-major) that cover the image exactly."""
+    _check_runs(counts, height, width)
+    rle: CocoRle = coco_mask.frPyObjects({"size": [height, width], "counts": counts}, height, width)
+    return rle
+
+
+def _size(segmentation: dict[str, Any], height: int, width: int) -> None:
+    size = segmentation.get("size", [height, width])
+    if not (isinstance(size, (list, tuple)) and len(size) == 2 and all(isinstance(v, int) and v >= 0 for v in size)):
+        raise FormatError(f"RLE size {size!r}", expected="[height, width]")
+    if (size[0], size[1]) != (height, width):
+        raise FormatError(
+            f"an RLE of {size[1]}x{size[0]} pixels on an image of {width}x{height}",
+            expected="the size of its image",
+        )
+
+
+def _polygons(polygons: list[object], height: int, width: int) -> CocoRle:
+    kept: list[list[float]] = []
+    for polygon in polygons:
+        if not isinstance(polygon, list) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in polygon
+        ):
+            raise FormatError("a polygon that is not a list of finite numbers", expected=SEGMENTATION_EXPECTED)
+        if len(polygon) % 2:
+            raise FormatError(f"a polygon of {len(polygon)} coordinates", expected="x, y pairs")
+        if len(polygon) >= 6:
+            kept.append([float(v) for v in polygon])
+    if not kept:
+        return rle_from_counts([height * width], height, width)
+    rle: CocoRle = coco_mask.merge(coco_mask.frPyObjects(kept, height, width))
+    return rle
+
+
+def coco_rle(segmentation: object, height: int, width: int) -> CocoRle:
+    """A COCO segmentation (polygons, uncompressed or compressed RLE) of a `height` x `width` image as a
+    checked compressed RLE (module docstring); FormatError (without a path: the caller adds it) otherwise."""
+    if isinstance(segmentation, list):
+        return _polygons(segmentation, height, width)
+    if not isinstance(segmentation, dict) or "counts" not in segmentation:
+        raise FormatError(f"a segmentation of type {type(segmentation).__name__}", expected=SEGMENTATION_EXPECTED)
+    _size(segmentation, height, width)
+    counts = segmentation["counts"]
+    if isinstance(counts, list):
+        if not all(isinstance(c, int) and not isinstance(c, bool) for c in counts):
+            raise FormatError("RLE counts that are not integers", expected="a list of run lengths")
+        return rle_from_counts(counts, height, width)
+    if isinstance(counts, bytes):
+        try:
+            counts = counts.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise FormatError("an RLE string that is not ASCII", expected=SEGMENTATION_EXPECTED) from exc
+    if not isinstance(counts, str):
+        raise FormatError(f"RLE counts of type {type(counts).__name__}", expected="a string or a list of run lengths")
+    _check_runs(rle_counts_from_string(counts), height, width)
+    return {"size": [height, width], "counts": counts.encode("ascii")}
+
+
+def rle_mask(rle: CocoRle) -> Mask:
+    """The bool (H, W) mask of a checked RLE (`coco_rle`), decoded by pycocotools."""
+    mask: Mask = coco_mask.decode(rle).astype(bool)
+    return mask
+
+
+def rle_box(rle: CocoRle) -> Box | None:
+    """The inclusive box of a checked RLE's foreground, from pycocotools' `toBbox` (no decoding); None if empty."""
+    if int(coco_mask.area(rle)) == 0:
+        return None
+    x, y, w, h = (int(v) for v in coco_mask.toBbox(rle))
+    return x, y, x + w - 1, y + h - 1
+
+
 def decode_rle(counts: list[int], height: int, width: int) -> Mask:
     """Bool (H, W) mask from run lengths (background first, column-major)."""
-    if sum(counts) != height * width:
-        raise FormatError(f"RLE runs cover {sum(counts)} pixels", expected=f"{height}x{width} = {height * width}")
-    values = np.zeros(len(counts), dtype=bool)
-    values[1::2] = True
-    return np.repeat(values, counts).reshape(width, height).T
-
-
-def decode_polygons(polygons: list[list[float]], height: int, width: int) -> Mask:
-    canvas = Image.new("L", (width, height), 0)
-    draw = ImageDraw.Draw(canvas)
-    for poly in polygons:
-        if len(poly) >= 6:
-            draw.polygon([(poly[i], poly[i + 1]) for i in range(0, len(poly) - 1, 2)], fill=1, outline=1)
-    return np.array(canvas, dtype=bool)
+    return rle_mask(rle_from_counts(counts, height, width))
 
 
 def decode_segmentation(segmentation: object, height: int, width: int) -> Mask:
     """A COCO segmentation (polygons, uncompressed or compressed RLE) as a bool (H, W) mask."""
-    if isinstance(segmentation, list):
-        return decode_polygons(segmentation, height, width)
-    if isinstance(segmentation, dict) and "counts" in segmentation:
-        counts = segmentation["counts"]
-        if isinstance(counts, (str, bytes)):
-            counts = rle_counts_from_string(counts.decode("ascii") if isinstance(counts, bytes) else counts)
-        h, w = segmentation.get("size", (height, width))
-        return decode_rle(list(counts), int(h), int(w))
-    raise FormatError(f"unknown segmentation {type(segmentation).__name__}", expected="polygons or RLE")
+    return rle_mask(coco_rle(segmentation, height, width))
 
 
 class PlainUnpickler(pickle.Unpickler):
@@ -163,16 +234,22 @@ class RefCocoReader:
             )
         return out
 
-    def _mask(self, ann_id: int) -> Mask:
+    def _rle(self, ann_id: int) -> CocoRle:
+        """The annotation's segmentation as a checked RLE; FormatError naming instances.json and the annotation."""
         ann = self._anns[ann_id]
         im = self._images[str(ann["image_id"])]
-        return decode_segmentation(ann["segmentation"], im["height"], im["width"])
+        try:
+            return coco_rle(ann.get("segmentation"), im["height"], im["width"])
+        except FormatError as exc:
+            raise FormatError(
+                f"annotation {ann_id}: {exc.message}", path=self.root / "instances.json", expected=exc.expected
+            ) from exc
 
     def objects(self, video_id: str) -> list[ObjectRef]:
         self._image(video_id)
         out = []
         for ann_id in self._image_anns[video_id]:
-            box = box_from_mask(self._mask(ann_id))
+            box = rle_box(self._rle(ann_id))
             out.append(ObjectRef(self.dataset, video_id, ann_id, self._ann_category[ann_id], {0: box} if box else {}))
         return out
 
@@ -195,4 +272,4 @@ class RefCocoReader:
         if index != 0:
             raise MissingDataError("a RefCOCO image has only frame 0", path=self.root, frame=index)
         self._image(video_id)
-        return ObjectMasks({a: self._mask(a) for a in self._image_anns[video_id]}, None)
+        return ObjectMasks({a: rle_mask(self._rle(a)) for a in self._image_anns[video_id]}, None)

@@ -46,7 +46,7 @@ from refcat.refvos_model.presets import PRESETS
 from refcat.refvos_model.text_encoders import minilm_tokenizer, portable_transformer
 
 if TYPE_CHECKING:
-    from transformers import BertConfig
+    from transformers import BertConfig, PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
 
@@ -170,10 +170,11 @@ def import_weights(
             expected="--dataset " + " / ".join(DATASET_PRESETS),
         )
     preset = PRESETS[DATASET_PRESETS[dataset]]
-    if tokenizer:
-        text_tokenizer = AutoTokenizer.from_pretrained(Path(tokenizer).expanduser(), local_files_only=True)
-    else:
-        text_tokenizer = minilm_tokenizer()
+    text_tokenizer: PreTrainedTokenizerBase = (
+        AutoTokenizer.from_pretrained(Path(tokenizer).expanduser(), local_files_only=True)
+        if tokenizer
+        else minilm_tokenizer()
+    )
     hf_config = bert_config(data["bert_model"])
     if len(text_tokenizer) != hf_config.vocab_size:
         raise FormatError(

@@ -6,6 +6,13 @@ at each frame's original size: logits are computed at the checkpoint's `base_siz
 (shorter side) and upsampled bilinearly before the argmax. Frames where the referent is
 absent are predicted too, so the table can score false positives. A run resumes: masks
 already on disk are kept. The per-sample table comes from `refcat.analysis.per_sample`.
+
+Beside OUT, `OUT_combined/<source>/<video_id>/<frame:05d>.png` holds the combined label maps of
+each expression source (mode L, pixel value = object id, 0 elsewhere; where two objects' masks
+overlap the larger id is kept): the results layout the official DAVIS toolkit reads
+(`evaluation_method.py --results_path OUT_combined/annot1`), and `refcat evaluate --protocol
+davis17-semi --pred OUT_combined/annot1`. They are rewritten from the masks on every run, and
+only written when every object id is 1..255 (DAVIS and the demo; A2D's instance ids start at 0).
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ class PredictResult(TypedDict):
     written: int  # masks written by this run
     kept: int  # masks already on disk
     table: str | None  # the per-sample table's path, when one was asked for
+    combined: list[str]  # the folders of combined label maps, one a source (`write_combined`)
     mean_J: NotRequired[float]  # with a table: mean J over the frames that show the referent
 
 
@@ -61,6 +69,43 @@ def referent_mask(logits: torch.Tensor, frame_size: tuple[int, int], base_size: 
 def mask_path(out: str | Path, instance_key: str, frame: int) -> Path:
     _, video_id, object_id, source = parse_instance_key(instance_key)
     return Path(out) / video_id / str(object_id) / source / f"{frame:05d}.png"
+
+
+def combined_dir(out: str | Path, source: str) -> Path:
+    """The folder of `source`'s combined label maps: `OUT_combined/<source>` beside OUT."""
+    out = Path(out)
+    return out.with_name(f"{out.name}_combined") / source
+
+
+def _save_png(array: np.ndarray, path: Path) -> None:
+    """`array` as a mode L PNG at `path`, atomically (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    Image.fromarray(array, mode="L").save(tmp, format="PNG")
+    tmp.replace(path)
+
+
+def write_combined(
+    out: str | Path, reader: DatasetReader, instances: list[Instance], *, progress: bool = True
+) -> list[Path]:
+    """The combined label maps of each source from the masks under `out` (see the module docstring);
+    returns the folders written, none when an object id is outside 1..255."""
+    if any(not 1 <= inst.object_id <= 255 for inst in instances):
+        return []
+    frames: dict[tuple[str, str, int], list[Instance]] = {}
+    by_key = {inst.key: inst for inst in instances}
+    for sample in evaluation_samples(reader, instances, present_only=False):
+        inst = by_key[sample.instance_key]
+        frames.setdefault((inst.source, inst.video_id, sample.frame), []).append(inst)
+    for (source, video_id, frame), group in tqdm(frames.items(), desc="combined maps", disable=not progress):
+        labels: np.ndarray | None = None
+        for inst in sorted(group, key=lambda i: i.object_id):
+            mask = np.array(Image.open(mask_path(out, inst.key, frame))) > 0
+            labels = np.zeros(mask.shape, dtype=np.uint8) if labels is None else labels
+            labels[mask] = inst.object_id
+        if labels is not None:
+            _save_png(labels, combined_dir(out, source) / video_id / f"{frame:05d}.png")
+    return sorted({combined_dir(out, source) for source, _, _ in frames})
 
 
 def write_masks(
@@ -92,11 +137,7 @@ def write_masks(
             for k, index in enumerate(indices.tolist()):
                 s = todo[index]
                 mask = referent_mask(logits[k], sizes[s.video_id], base_size).astype(np.uint8) * 255
-                path = mask_path(out, s.instance_key, s.frame)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(f".{path.name}.tmp")
-                Image.fromarray(mask, mode="L").save(tmp, format="PNG")
-                tmp.replace(path)
+                _save_png(mask, mask_path(out, s.instance_key, s.frame))
     return len(todo), len(samples) - len(todo)
 
 
@@ -139,7 +180,10 @@ def predict(
         workers=workers,
         progress=progress,
     )
-    result = PredictResult(instances=len(instances), written=written, kept=kept, table=None)
+    combined = write_combined(out, reader, instances, progress=progress)
+    result = PredictResult(
+        instances=len(instances), written=written, kept=kept, table=None, combined=[str(c) for c in combined]
+    )
     if table:
         from refcat.analysis.per_sample import per_sample_table, write_table
 

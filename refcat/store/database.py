@@ -10,11 +10,12 @@ silently; a file that is not a SQLite database is refused with a StoreError nami
 Every session checks the rows it is about to write (`check_row`, before SQL is sent): a text
 longer than its `String(n)` column or holding a NUL character is refused with a StoreError.
 PostgreSQL would refuse both itself and SQLite neither, so the same data is accepted or
-refused alike on both. Core inserts bypass the session's check: they call `check_values`.
+refused alike on both. A Core insert bypasses the session's check; `check_values` does it for one.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +25,7 @@ from sqlalchemy import ColumnElement, String, Table, create_engine, event, inspe
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
+from sqlalchemy.orm import Mapper, QueryableAttribute, Session, sessionmaker
 from sqlalchemy.orm.unitofwork import UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -89,12 +90,19 @@ def check_value(column: ColumnElement[Any], value: object, what: str = "") -> No
         )
 
 
+@functools.cache
+def _text_columns(mapper: Mapper[Any]) -> tuple[tuple[str, ColumnElement[Any]], ...]:
+    """(attribute key, column) of each String column of a mapped class, the only ones `check_value` looks at."""
+    props = mapper.column_attrs
+    return tuple((prop.key, prop.columns[0]) for prop in props if isinstance(prop.columns[0].type, String))
+
+
 def check_row(row: object, what: str = "") -> None:
     """`check_value` on every column value set on ORM `row` (values not loaded are not new: skipped)."""
     state = inspect(row)
-    for prop in state.mapper.column_attrs:
-        if prop.key in state.dict:
-            check_value(prop.columns[0], state.dict[prop.key], what)
+    for key, column in _text_columns(state.mapper):
+        if key in state.dict:
+            check_value(column, state.dict[key], what)
 
 
 def check_values(table: Table, values: Mapping[str, object], what: str = "") -> None:

@@ -24,7 +24,7 @@ page's own refusal of the campaign's state, the queue and the instance shown), t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -53,7 +53,7 @@ from refcat.errors import RefcatError
 from refcat.store.database import Store
 
 CAMPAIGN_PARAM, INSTANCE_PARAM = "campaign", "instance"
-_SHOWN, _ACKED = "shown", "keys_acked"  # session keys: the instance shown; the last key press handled
+_VIEW, _ACKED = "view", "keys_acked"  # session keys: what a queue page shows; the last key press handled
 
 
 def locate(items: Sequence[QueueItem], requested: str | None, resume: int) -> tuple[int, str | None]:
@@ -77,10 +77,24 @@ def neighbour(n_items: int, index: int, step: int) -> int:
 
 
 @dataclass(frozen=True)
+class View:
+    """What a queue page shows: the instance `key`, and `number`, which counts the page's moves (one
+    more each time it shows another instance), so that a press made on an earlier view is told
+    apart even when the page has come back to the same instance since."""
+
+    key: str
+    number: int
+
+    def moved(self, key: str) -> View:
+        return self if key == self.key else View(key, self.number + 1)
+
+
+@dataclass(frozen=True)
 class Place:
     """The instance shown from an annotator's queue in the open round of `campaign`: `items[index]`,
-    on the queue page `page` ("annotate" or "revise"), whose answers belong to round `round`;
-    `refusal` says why a requested instance was not shown (None when none was refused)."""
+    on the queue page `page` ("annotate" or "revise"), whose answers belong to round `round`, in
+    the page's view number `view`; `refusal` says why a requested instance was not shown (None
+    when none was refused)."""
 
     campaign: Campaign
     items: list[QueueItem]
@@ -88,6 +102,7 @@ class Place:
     refusal: str | None
     page: str
     round: int
+    view: int = 0
 
     @property
     def key(self) -> str:
@@ -157,8 +172,7 @@ def open_queue(
     campaign, `closed(campaign)` (None while the page's round is open) or, when the queue is
     empty, whatever `empty(campaign)` shows.
     """
-    with st.container():  # the messages, however many, take one place: the answer panel's place stays the same
-        widgets.show_flash()
+    widgets.show_flash()
     mine = [c for c in list_campaigns(db) if user.name in c.annotators]
     if not mine:
         st.info(plain(no_campaign))
@@ -168,31 +182,33 @@ def open_queue(
     if refusal:
         st.info(plain(refusal))
         return None
-    kept = st.session_state.get(_shown_key(page, campaign.name))
-    place = find_place(db, user, campaign, kept or st.query_params.get(INSTANCE_PARAM), page, round)
+    kept = _kept(page, campaign.name)
+    place = find_place(db, user, campaign, kept.key if kept else st.query_params.get(INSTANCE_PARAM), page, round)
     if place is None:
         empty(campaign)
         return None
     if place.refusal:
         st.error(plain(place.refusal))
-    show(place, place.key)
-    return place
+    view = (kept or View(place.key, 0)).moved(place.key)
+    keep(place, view)
+    return replace(place, view=view.number)
 
 
-def _shown_key(page: str, campaign: str) -> str:
-    return f"{_SHOWN}:{page}:{campaign}"
+def _kept(page: str, campaign: str) -> View | None:
+    kept = st.session_state.get(f"{_VIEW}:{page}:{campaign}")
+    return kept if isinstance(kept, View) else None
 
 
-def shown(place: Place) -> str:
-    """The instance the page shows now: `place.key`, unless a press since the page was drawn moved it."""
-    kept = st.session_state.get(_shown_key(place.page, place.campaign.name))
-    return kept if kept in place.keys else place.key
+def shown(place: Place) -> View:
+    """What the page shows now: `place`'s view, unless a press since the page was drawn moved it."""
+    kept = _kept(place.page, place.campaign.name)
+    return kept if kept is not None and kept.key in place.keys else View(place.key, place.view)
 
 
-def show(place: Place, key: str) -> None:
-    """Make `key` the instance that the page of `place` shows, in the session and the URL."""
-    st.session_state[_shown_key(place.page, place.campaign.name)] = key
-    st.query_params[INSTANCE_PARAM] = key
+def keep(place: Place, view: View) -> None:
+    """Make `view` what the page of `place` shows, in the session and (its instance) in the URL."""
+    st.session_state[f"{_VIEW}:{place.page}:{place.campaign.name}"] = view
+    st.query_params[INSTANCE_PARAM] = view.key
 
 
 @dataclass(frozen=True)
@@ -225,27 +241,28 @@ def store_handlers(db: Store, user: User, place: Place, undone: Callable[[Undone
 
 def apply_presses(
     keys: Sequence[str],
-    current: str,
+    view: View,
     pressed: Sequence[Press],
     handlers: Handlers,
     say: Callable[[str, str], None],
-) -> str:
-    """Apply `pressed`, in their order, to a page of the queue `keys` that shows `current` (one of
-    `keys`); returns the instance shown after them. A refusal is said (`say("error", text)`) and
-    the next press goes on. Moving is relative to the instance shown, whatever the press's
-    `instance`; an answer pressed on another instance than the one shown is refused."""
+) -> View:
+    """Apply `pressed`, in their order, to a page of the queue `keys` that shows `view` (its
+    instance one of `keys`); returns what it shows after them. A refusal is said (`say("error",
+    text)`) and the next press goes on. Moving is from the instance shown, whatever the press's
+    `instance`; an answer is filed only when pressed on the view shown (its instance and number)."""
     for press in pressed:
         try:
             if press.action in (MOVE_BACK, MOVE_ON):
                 step = -1 if press.action == MOVE_BACK else 1
-                current = keys[neighbour(len(keys), keys.index(current), step)]
+                view = view.moved(keys[neighbour(len(keys), keys.index(view.key), step)])
             elif press.action == TAKE_BACK:
-                current = handlers.undo(press) or current
-            elif press.instance != current:
+                target = handlers.undo(press)
+                view = view if target is None else view.moved(target)
+            elif (press.instance, press.view) != (view.key, view.number):
                 say(
                     "error",
-                    f"Refused: an answer pressed before the page showed {current}; nothing was written. "
-                    "Press it again to answer here.",
+                    f"Refused: an answer pressed before the page showed {view.key} (it had moved on); "
+                    "nothing was written. Press it again to answer here.",
                 )
             else:
                 handlers.answer(press)
@@ -253,21 +270,21 @@ def apply_presses(
             say("error", f"Refused: {exc}")
         except Exception as exc:  # said with an error id, the traceback goes to the log (ui.text)
             say("error", error_message(exc))
-    return current
+    return view
 
 
 def receive(place: Place, handlers: Handlers, pressed: Sequence[Press]) -> None:
-    """Apply presses made on the page of `place` (those made on another queue page are refused),
-    from the instance it shows now; the instance shown after them is kept for the next run."""
+    """Apply presses made on the page of `place` (those made on another queue page are refused) to
+    what it shows now; what it shows after them is kept for the next run."""
     mine = [p for p in pressed if p.page == place.page]
     if len(mine) < len(pressed):
         widgets.flash("error", "Refused: a key pressed on another page than this one; nothing was written.")
-    show(place, apply_presses(place.keys, shown(place), mine, handlers, widgets.flash))
+    keep(place, apply_presses(place.keys, shown(place), mine, handlers, widgets.flash))
 
 
 def click(place: Place, handlers: Handlers, action: str, field: str = "", value: str = "") -> None:
-    """A button's click: a press, without a number, on the instance the button was drawn for."""
-    receive(place, handlers, [Press(action, place.page, place.key, field, value)])
+    """A button's click: a press, without a number, on the view the button was drawn for."""
+    receive(place, handlers, [Press(action, place.page, place.key, place.view, field, value)])
 
 
 def nav_bar(place: Place, handlers: Handlers, key_prefix: str = "nav") -> None:
@@ -311,11 +328,11 @@ def listener(place: Place, handlers: Handlers, fields: Sequence[str]) -> Callabl
         if new and new[-1].sent is not None:
             st.session_state[_ACKED] = (client, new[-1].sent.seq)
             receive(place, handlers, new)
-        if shown(place) != place.key:
+        if shown(place) != View(place.key, place.view):
             st.rerun()  # from a callback: the whole page runs next
 
     def mount() -> None:
-        key_listener(key, place.page, place.key, fields, st.session_state.get(_ACKED), received)
+        key_listener(key, place.page, View(place.key, place.view), fields, st.session_state.get(_ACKED), received)
 
     return mount
 

@@ -16,6 +16,8 @@ import streamlit as st
 
 from refcat.annotate.accounts import User
 from refcat.annotate.ui import session, text
+from refcat.annotate.ui.text import error_message
+from refcat.errors import RefcatError
 from refcat.store.database import Store
 
 PageFn = Callable[[Store, User], None]
@@ -54,7 +56,11 @@ def page_specs(role: str) -> dict[str, list[tuple[str, str, str, str]]]:
 @text.show_errors
 def main() -> None:
     st.set_page_config(page_title="refcat annotation", layout="wide")
-    db = session.store()
+    try:
+        db = session.store()
+    except RefcatError as exc:  # names the store's path: logged, not shown to anonymous visitors
+        st.error(text.plain(error_message(exc, reveal=False)))
+        return
     user = session.current_user(db)
     if user is None:
         from refcat.annotate.ui import login

@@ -2,11 +2,12 @@
 URL parameters, error messages quoting any of them), made safe to show: it always shows as
 itself, never as markdown or HTML; and errors, shown without a traceback.
 
-Every Streamlit element that shows text renders markdown: st.markdown, st.caption, st.header,
-st.info / st.error / st.warning / st.success, the labels of buttons, checkboxes and progress
-bars. Such text goes through `plain`. Text placed inside an HTML fragment (a page's own
+Most Streamlit elements that show text render markdown: st.markdown, st.caption, st.header,
+st.info / st.error / st.warning / st.success, the labels of buttons, checkboxes, tabs and
+progress bars, tooltips (`help=`), the options of st.radio, the section names of st.navigation.
+Such text goes through `plain`. Text placed inside an HTML fragment (a page's own
 `st.markdown(..., unsafe_allow_html=True)`) goes through `html_text` instead. Text-only
-elements (st.text, st.code, st.dataframe, the options of a selectbox) need neither.
+elements (st.text, st.code, st.dataframe, the options of st.selectbox) need neither.
 
 The conventions, which the escaping tests check in Chromium:
 - `plain` backslash-escapes the characters that start markdown, GitHub-flavoured markdown,
@@ -95,13 +96,14 @@ def html_text(text: object) -> str:
     return "<br>".join(html.escape(line, quote=True).replace(":", "&#58;") for line in lines)
 
 
-def error_message(exc: Exception) -> str:
-    """What a page says of `exc`: a RefcatError's one line; for anything else a message with a new
+def error_message(exc: Exception, *, reveal: bool = True) -> str:
+    """What a page says of `exc`: a RefcatError's one line (unless `reveal` is False, for errors that
+    name server paths to visitors who have not logged in); for anything else a message with a new
     error id, after logging the traceback under that id."""
-    if isinstance(exc, RefcatError):
+    if reveal and isinstance(exc, RefcatError):
         return str(exc)
     error_id = secrets.token_hex(4)
-    LOG.error("error %s: unexpected %s", error_id, type(exc).__name__, exc_info=exc)
+    LOG.error("error %s: %s", error_id, type(exc).__name__, exc_info=exc)
     return f"Unexpected error (error id {error_id}). The server log holds the details under this id."
 
 

@@ -61,8 +61,12 @@ def flash(kind: str, text: str) -> None:
 
 
 def show_flash() -> None:
-    for kind, text in st.session_state.pop(FLASH, []):
-        getattr(st, kind)(plain(text))
+    """The kept messages, in one container: however many there are, they take one place on the page,
+    so the elements after them keep theirs (Streamlit finds a fragment, and keeps a component
+    mounted, by its place)."""
+    with st.container():
+        for kind, text in st.session_state.pop(FLASH, []):
+            getattr(st, kind)(plain(text))
 
 
 def attempt(action: Callable[[], object], success: str | None = None) -> bool:
