@@ -127,15 +127,16 @@ def run(store, place, presses, user="ann1"):
     said = []
     undone = []
     handlers = navigation.store_handlers(store, user, place, lambda what: undone.append(what) or what.instance_key)
-    shown = navigation.apply_presses(place.keys, place.key, presses, handlers, lambda kind, text: said.append(text))
-    return shown, said, undone
+    view = navigation.View(place.key, place.view)
+    shown = navigation.apply_presses(place.keys, view, presses, handlers, lambda kind, text: said.append(text))
+    return shown.key, said, undone
 
 
-AGAIN = "Press it again to answer here."
+AGAIN = "nothing was written. Press it again to answer here."
 
 
-def press(action, instance, field="", value="", seq=None, page="annotate"):
-    return Press(action, page, instance, field, value, None if seq is None else Sent("tab", seq))
+def press(action, instance, field="", value="", seq=None, page="annotate", view=0):
+    return Press(action, page, instance, view, field, value, None if seq is None else Sent("tab", seq))
 
 
 def test_an_answer_pressed_before_the_page_moved_on_is_refused(camp):
@@ -150,17 +151,37 @@ def test_an_answer_pressed_before_the_page_moved_on_is_refused(camp):
             press(ANSWER, DUO_A, "difficulty", "trivial", seq=1),
             press(MOVE_ON, DUO_A, seq=2),
             press(ANSWER, DUO_A, "correctness", "valid", seq=3),
-            press(ANSWER, DUO_B, "difficulty", "non-trivial", seq=4),
+            press(ANSWER, DUO_B, "difficulty", "non-trivial", seq=4, view=1),
         ],
     )
     assert shown == DUO_B
-    assert said == [f"Refused: an answer pressed before the page showed {DUO_B}; nothing was written. " + AGAIN]
+    assert said == [f"Refused: an answer pressed before the page showed {DUO_B} (it had moved on); " + AGAIN]
     assert answers(store, "ann1", "c", DUO_A) == {"difficulty": "trivial"}  # not overwritten, nothing added
     assert answers(store, "ann1", "c", DUO_B) == {"difficulty": "non-trivial"}
     assert [(f, v, s) for _, f, v, _, s in stored(store)] == [
         ("difficulty", "trivial", 1),
         ("difficulty", "non-trivial", 4),
     ]
+
+
+def test_an_answer_pressed_on_an_earlier_view_of_the_same_instance_is_refused(camp):
+    store = camp
+    place = place_of(store)
+    # Right then Left: the page is on A again, in its view 2. A press still carrying view 0 was made
+    # while the page showed something else (B, or A before the moves): refused, though its instance is A.
+    shown, said, _ = run(
+        store,
+        place,
+        [
+            press(MOVE_ON, DUO_A, seq=1),
+            press(MOVE_BACK, DUO_A, seq=2),
+            press(ANSWER, DUO_A, "difficulty", "trivial", seq=3),
+            press(ANSWER, DUO_A, "difficulty", "non-trivial", seq=4, view=2),
+        ],
+    )
+    assert shown == DUO_A and len(said) == 1 and said[0].endswith(AGAIN)
+    assert answers(store, "ann1", "c", DUO_A) == {"difficulty": "non-trivial"}
+    assert [v for _, _, v, _, _ in stored(store)] == ["non-trivial"]
 
 
 def test_moves_are_from_the_instance_shown_and_stay_in_the_queue(camp):
@@ -182,9 +203,9 @@ def test_undo_after_quick_presses_takes_back_the_last_one_and_shows_it(camp):
             press(ANSWER, DUO_A, "difficulty", "trivial", seq=1),
             press(ANSWER, DUO_A, "correctness", "valid", seq=2),
             press(MOVE_ON, DUO_A, seq=3),
-            press(ANSWER, DUO_B, "correctness", "no-re", seq=4),
-            press(MOVE_ON, DUO_B, seq=5),
-            press(TAKE_BACK, DUO_C, seq=6),
+            press(ANSWER, DUO_B, "correctness", "no-re", seq=4, view=1),
+            press(MOVE_ON, DUO_B, seq=5, view=1),
+            press(TAKE_BACK, DUO_C, seq=6, view=2),
         ],
     )
     assert said == [] and shown == DUO_B  # the undone answer's instance is shown
@@ -235,9 +256,17 @@ def test_key_presses_are_read_in_the_order_of_their_numbers():
     raw = {
         "client": "0a1b",
         "presses": [
-            {"seq": 3, "action": "undo", "page": "annotate", "instance": DUO_B},
-            {"seq": 1, "action": "answer", "page": "annotate", "instance": DUO_A, "field": "motion", "value": "yes"},
-            {"seq": 2, "action": "next", "page": "annotate", "instance": DUO_A},
+            {"seq": 3, "action": "undo", "page": "annotate", "instance": DUO_B, "view": 2},
+            {
+                "seq": 1,
+                "action": "answer",
+                "page": "annotate",
+                "instance": DUO_A,
+                "view": 1,
+                "field": "motion",
+                "value": "yes",
+            },
+            {"seq": 2, "action": "next", "page": "annotate", "instance": DUO_A, "view": 1},
         ],
     }
     client, presses = parse_presses(raw)
@@ -247,7 +276,7 @@ def test_key_presses_are_read_in_the_order_of_their_numbers():
         (2, MOVE_ON, DUO_A),
         (3, TAKE_BACK, DUO_B),
     ]
-    assert presses[0] == Press(ANSWER, "annotate", DUO_A, "motion", "yes", Sent("0a1b", 1))
+    assert presses[0] == Press(ANSWER, "annotate", DUO_A, 1, "motion", "yes", Sent("0a1b", 1))
 
 
 @pytest.mark.parametrize(
@@ -257,14 +286,33 @@ def test_key_presses_are_read_in_the_order_of_their_numbers():
         [],
         {"client": 7, "presses": []},
         {"client": "a", "presses": {}},
-        {"client": "a", "presses": [{"seq": "1", "action": "next", "page": "annotate", "instance": DUO_A}]},
-        {"client": "a", "presses": [{"seq": True, "action": "next", "page": "annotate", "instance": DUO_A}]},
-        {"client": "a", "presses": [{"seq": 1, "action": "delete", "page": "annotate", "instance": DUO_A}]},
-        {"client": "a", "presses": [{"seq": 1, "action": "next", "page": "annotate", "instance": "x" * 321}]},
-        {"client": "a", "presses": [{"seq": 1, "action": "next", "page": "annotate"}]},
-        {"client": "a", "presses": [{"seq": n, "action": "next", "page": "a", "instance": "i"} for n in range(257)]},
+        {"client": "a", "presses": [{"seq": "1", "action": "next", "page": "annotate", "instance": DUO_A, "view": 1}]},
+        {"client": "a", "presses": [{"seq": True, "action": "next", "page": "annotate", "instance": DUO_A, "view": 1}]},
+        {"client": "a", "presses": [{"seq": 1, "action": "delete", "page": "annotate", "instance": DUO_A, "view": 1}]},
+        {
+            "client": "a",
+            "presses": [{"seq": 1, "action": "next", "page": "annotate", "instance": "x" * 321, "view": 1}],
+        },
+        {"client": "a", "presses": [{"seq": 1, "action": "next", "page": "annotate", "view": 1}]},
+        {"client": "a", "presses": [{"seq": 1, "action": "next", "page": "annotate", "instance": DUO_A}]},
+        {
+            "client": "a",
+            "presses": [{"seq": n, "action": "next", "page": "a", "instance": "i", "view": 1} for n in range(257)],
+        },
     ],
-    ids=["none", "list", "client", "presses", "seq-text", "seq-bool", "action", "long", "no-instance", "flood"],
+    ids=[
+        "none",
+        "list",
+        "client",
+        "presses",
+        "seq-text",
+        "seq-bool",
+        "action",
+        "long",
+        "no-instance",
+        "no-view",
+        "flood",
+    ],
 )
 def test_what_the_page_does_not_send_is_refused_whole(raw):
     assert parse_presses(raw) is None

@@ -123,5 +123,5 @@ def test_best_checkpoint_is_kept_beside_the_last(tiny_davis, tmp_path):
 def test_weights_only_checkpoints_are_not_resumed(tiny_davis, tmp_path):
     out = tmp_path / "run"
     ckpt.save_checkpoint(out / "checkpoint.pt", {"model_config": {}, "train_config": {}, "model": {}})
-    with pytest.raises(UsageError, match="weights only.*--init-from"):
+    with pytest.raises(UsageError, match=r"weights only.*--init-from"):
         train(ModelConfig(**TINY), recipe(tiny_davis), RunOptions(out=str(out), resume=True, progress=False))

@@ -225,16 +225,12 @@ def checkpoint_to_resume(
 ) -> dict[str, Any] | None:
     """The checkpoint a resumed run continues, once it is known to hold the same training recipe (the
     dataset's folder aside: `check_same_data`), model options and number of processes; None for a new
-    run, which refuses to overwrite a checkpoint."""
+    run, which refuses to overwrite a checkpoint. A resumed fine-tuning run repeats its `init_from`,
+    which gave only the first run's weights."""
     if not run.resume:
         if path.exists():
             raise UsageError(f"{path} exists", expected="--resume to continue it, or another --out-dir folder")
         return None
-    if run.init_from:
-        raise UsageError(
-            "--init-from starts a new run from a checkpoint's weights, --resume continues the run in --out-dir",
-            expected="one of them",
-        )
     state = ckpt.load_checkpoint(path)
     if "optimizer" not in state:
         raise UsageError(f"{path} holds weights only, no training state to resume", expected="--init-from it")

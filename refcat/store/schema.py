@@ -34,7 +34,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 3  # 2: users.disabled, users.demo, login_failures; 3: label_events.client, client_seq
+# 2: users.disabled, users.demo, login_failures; 3: label_events.client, client_seq; 4: round_events
+SCHEMA_VERSION = 4
 
 
 def utcnow() -> datetime:
@@ -173,6 +174,20 @@ class RoundRow(Base):
     opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
+class RoundEventRow(Base):
+    """One append-only change of a campaign's rounds: action "open", "close" or "reopen" of round
+    `number`, by `user_pk` (None: the campaign's creation without a named admin)."""
+
+    __tablename__ = "round_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_pk: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    user_pk: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    incomplete: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a close's incomplete queue items
 
 
 class LabelEventRow(Base):

@@ -43,7 +43,10 @@ from refcat.annotate.ui.shortcuts import (
     TAKE_BACK,
     UNDO,
     Press,
+    button_actions,
+    key_actions,
     key_listener,
+    nav_button_key,
     parse_presses,
     presses,
     with_key,
@@ -298,7 +301,7 @@ def nav_bar(place: Place, handlers: Handlers, key_prefix: str = "nav") -> None:
         ):
             st.button(
                 with_key(label, key),
-                key=f"{key_prefix}:{name}",
+                key=nav_button_key(key_prefix, name),
                 disabled=disabled,
                 on_click=click,
                 args=(place, handlers, action),
@@ -310,12 +313,17 @@ def answer_click(place: Place, handlers: Handlers) -> Callable[[str, str], None]
     return lambda field, value: click(place, handlers, ANSWER, field, value)
 
 
-def listener(place: Place, handlers: Handlers, fields: Sequence[str]) -> Callable[[], None]:
-    """What ends the page's answer panel (a fragment): the page's key listener for the instance
-    shown. Presses that move the page to another instance rerun the whole page; others rerun the
-    panel only (Streamlit finds the panel by its place on the page, which therefore must not
-    depend on how many messages are shown above it)."""
+def listener(
+    place: Place, handlers: Handlers, fields: Sequence[str], *, answer_prefix: str = "answer", nav_prefix: str = "nav"
+) -> Callable[[], None]:
+    """What ends the page's answer panel (a fragment): the page's key listener for the view shown,
+    which also takes the clicks on the answer buttons of `fields` and the navigation bar (their
+    key prefixes `answer_prefix`, `nav_prefix`). Presses that move the page to another instance
+    rerun the whole page; others rerun the panel only (Streamlit finds the panel, and keeps the
+    listener mounted, by their places on the page: those must not depend on how many messages are
+    shown above them)."""
     key = f"keys:{place.page}"
+    buttons = button_actions(fields, answer_prefix, nav_prefix)
 
     def received() -> None:
         parsed = parse_presses(presses(key))
@@ -332,7 +340,8 @@ def listener(place: Place, handlers: Handlers, fields: Sequence[str]) -> Callabl
             st.rerun()  # from a callback: the whole page runs next
 
     def mount() -> None:
-        key_listener(key, place.page, View(place.key, place.view), fields, st.session_state.get(_ACKED), received)
+        acked = st.session_state.get(_ACKED)
+        key_listener(key, place.page, place.key, place.view, key_actions(fields), buttons, acked, received)
 
     return mount
 

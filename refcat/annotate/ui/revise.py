@@ -73,7 +73,7 @@ def render(db: Store, user: User) -> None:
             others={"you (first)": first, **others},
             first=first,
             key_prefix="revise",
-            end=navigation.listener(place, handlers, fields),
+            end=navigation.listener(place, handlers, fields, answer_prefix="revise", nav_prefix="revnav"),
         )
     if place.next_key is not None:
         session.views().prefetch(place.next_key)

@@ -21,6 +21,7 @@ their key in their label; a click on a button goes through its `on_click` callba
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -68,16 +69,34 @@ def with_key(label: str, key: str) -> str:
     return f"{label} `{KEY_SYMBOLS.get(key, key)}`"
 
 
+NAV_BUTTONS = {"prev": MOVE_BACK, "next": MOVE_ON, "undo": TAKE_BACK}  # name in a button's key -> action
+
+
+def answer_button_key(prefix: str, field: str, value: str) -> str:
+    return f"{prefix}:{field}:{value}"
+
+
+def nav_button_key(prefix: str, name: str) -> str:
+    return f"{prefix}:{name}"
+
+
+def button_class(key: str) -> str:
+    """The CSS class Streamlit gives the element of the widget with this key."""
+    return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
+
+
 @dataclass(frozen=True)
 class Press:
     """One press on a queue page: `action` (ANSWER, MOVE_BACK, MOVE_ON or TAKE_BACK), `page` (the
-    queue page it was made on, e.g. "annotate"), `instance` (the key of the instance that page
-    showed when it was pressed), `field` and `value` for an answer, and `sent` (browser page and
-    press number) for a key press; None for a button's click."""
+    queue page it was made on, e.g. "annotate"), `instance` and `view` (the key of the instance
+    that page showed when it was pressed, and its view number, refcat.annotate.ui.navigation.View),
+    `field` and `value` for an answer, and `sent` (browser page and press number) for a press the
+    key listener sent; None for a click that reached the button's own callback."""
 
     action: str
     page: str
     instance: str
+    view: int
     field: str = ""
     value: str = ""
     sent: Sent | None = None
@@ -97,6 +116,19 @@ def key_actions(fields: Sequence[str]) -> dict[str, dict[str, str]]:
     return keys
 
 
+def button_actions(fields: Sequence[str], answer_prefix: str, nav_prefix: str) -> dict[str, dict[str, str]]:
+    """CSS class of a button -> the press a click on it makes, for the answer buttons of `fields`
+    (keys `answer_button_key(answer_prefix, ...)`) and the navigation bar (`nav_button_key(nav_prefix, ...)`)."""
+    buttons = {
+        button_class(nav_button_key(nav_prefix, name)): {"action": action} for name, action in NAV_BUTTONS.items()
+    }
+    for field in fields:
+        for value in FIELD_VALUES[field]:
+            press = {"action": ANSWER, "field": field, "value": value}
+            buttons[button_class(answer_button_key(answer_prefix, field, value))] = press
+    return buttons
+
+
 def _text(value: object, longest: int) -> str | None:
     return value if isinstance(value, str) and len(value) <= longest else None
 
@@ -106,8 +138,8 @@ _PRESS_TEXTS = (("page", None), ("instance", None), ("field", ""), ("value", "")
 
 def parse_presses(raw: object) -> tuple[str, list[Press]] | None:
     """(browser page id, presses in the order of their numbers) from what the key listener sent
-    (`{"client": id, "presses": [{"seq", "action", "page", "instance", "field", "value"}, ...]}`);
-    None when `raw` is not such a value. The id and numbers are checked by
+    (`{"client": id, "presses": [{"seq", "action", "page", "instance", "view", "field", "value"},
+    ...]}`); None when `raw` is not such a value. The id and numbers are checked by
     refcat.annotate.labels when a press is filed."""
     if not isinstance(raw, dict):
         return None
@@ -118,21 +150,28 @@ def parse_presses(raw: object) -> tuple[str, list[Press]] | None:
     for item in items:
         if not isinstance(item, dict):
             return None
-        seq, action = item.get("seq"), item.get("action")
+        seq, view, action = item.get("seq"), item.get("view"), item.get("action")
         texts = [_text(item.get(name, default), _MAX_TEXT) for name, default in _PRESS_TEXTS]
-        if type(seq) is not int or action not in (ANSWER, MOVE_BACK, MOVE_ON, TAKE_BACK) or None in texts:
+        if type(seq) is not int or type(view) is not int or None in texts:
+            return None
+        if action not in (ANSWER, MOVE_BACK, MOVE_ON, TAKE_BACK):
             return None
         page, instance, field, value = (str(t) for t in texts)
-        presses.append(Press(action, page, instance, field, value, Sent(client, seq)))
+        presses.append(Press(action, page, instance, view, field, value, Sent(client, seq)))
     return client, sorted(presses, key=lambda p: p.sent.seq if p.sent else 0)
 
 
+# One state per browser page (globalThis), kept across reruns and remounts: the page id, the press
+# counter, the presses not yet acknowledged, the live mount (its data and sender) or, between an
+# unmount and the next mount, the parked data of the last one.
 _JS = """
 const S = (globalThis.__refcatPresses ??= {
   client: Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join(""),
   seq: 0,
+  sent: 0,
   pending: [],
   live: null,
+  parked: null,
   listening: false,
 });
 const ARROWS = { ArrowLeft: "Left", ArrowRight: "Right" };
@@ -151,28 +190,66 @@ function typing(e) {
   return target instanceof Element && (FIELDS.has(target.tagName) || target.isContentEditable);
 }
 
+function send() {
+  S.sent = S.seq;
+  S.live.send({ client: S.client, presses: S.pending.slice() });
+}
+
+// A press on what the page shows (the live mount's data; between mounts, the last one's, sent at the next mount).
+function record(action) {
+  const data = (S.live ?? S.parked).data;
+  S.seq += 1;
+  S.pending.push({ ...action, seq: S.seq, page: data.page, instance: data.instance, view: data.view,
+                   path: location.pathname });
+  if (S.live) send();
+}
+
 function onKey(e) {
-  const live = S.live;
-  if (!live || e.repeat || e.ctrlKey || e.metaKey || e.altKey || e.isComposing || typing(e)) return;
+  const source = S.live ?? S.parked;
+  if (!source || e.repeat || e.ctrlKey || e.metaKey || e.altKey || e.isComposing || typing(e)) return;
   const name = keyName(e);
-  const action = name && live.data.keys[name];
+  const action = name && source.data.keys[name];
   if (!action) return;
   e.preventDefault();
-  S.seq += 1;
-  S.pending.push({ ...action, seq: S.seq, page: live.data.page, instance: live.data.instance });
-  live.send({ client: S.client, presses: S.pending.slice() });
+  record(action);
+}
+
+function onClick(e) {
+  const source = S.live ?? S.parked;
+  const button = source && e.target instanceof Element ? e.target.closest("button") : null;
+  const box = button && !button.disabled ? button.closest('[class*="st-key-"]') : null;
+  const action = box && [...box.classList].map((name) => source.data.buttons[name]).find(Boolean);
+  if (!action) return;
+  e.preventDefault();
+  e.stopPropagation();  // the press goes in order with the keys, not through the button's own callback
+  record(action);
 }
 
 export default function (component) {
   const { data, setStateValue } = component;
-  if (data.client === S.client) S.pending = S.pending.filter((p) => p.seq > data.acked);
   S.live = { data, send: (value) => setStateValue("presses", value) };
+  S.parked = null;
+  if (data.client === S.client) S.pending = S.pending.filter((p) => p.seq > data.acked);
+  if (S.seq > S.sent) {
+    // Presses made between two mounts go on only if made on this page.
+    const parked = S.pending.filter((p) => p.seq > S.sent);
+    const here = parked.every((p) => p.page === data.page && p.path === location.pathname);
+    if (here) send();
+    else {
+      S.pending = S.pending.filter((p) => p.seq <= S.sent);
+      S.sent = S.seq;
+    }
+  }
   if (!S.listening) {
     document.addEventListener("keydown", onKey);
+    document.addEventListener("click", onClick, true);
     S.listening = true;
   }
   return () => {
-    if (S.live && S.live.data === data) S.live = null;
+    if (S.live && S.live.data === data) {
+      S.parked = { data };
+      S.live = null;
+    }
   };
 }
 """
@@ -183,16 +260,19 @@ def key_listener(
     key: str,
     page: str,
     instance: str,
-    fields: Sequence[str],
+    view: int,
+    keys: dict[str, dict[str, str]],
+    buttons: dict[str, dict[str, str]],
     acked: tuple[str, int] | None,
     on_presses: Callable[[], None],
 ) -> None:
-    """The key listener of queue page `page` showing `instance` (asking `fields`); `acked` is
-    (browser page id, number) of the last press handled. `on_presses` runs (as a Streamlit
-    callback, before the next run) when presses arrive; they are then `parse_presses(presses(key))`."""
+    """The key listener of queue page `page` showing `instance` in view number `view`, with the
+    presses of its `keys` (`key_actions`) and `buttons` (`button_actions`); `acked` is (browser
+    page id, number) of the last press handled. `on_presses` runs (as a Streamlit callback, before
+    the next run) when presses arrive; they are then `parse_presses(presses(key))`."""
     client, last = acked or (None, 0)
-    data = {"page": page, "instance": instance, "keys": key_actions(fields), "client": client, "acked": last}
-    _LISTENER(key=key, data=data, on_presses_change=on_presses)
+    data = {"page": page, "instance": instance, "view": view, "keys": keys, "buttons": buttons}
+    _LISTENER(key=key, data={**data, "client": client, "acked": last}, on_presses_change=on_presses)
 
 
 def presses(key: str) -> object:

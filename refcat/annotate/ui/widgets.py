@@ -15,7 +15,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from refcat.annotate.accounts import User
-from refcat.annotate.ui.shortcuts import ANSWER_KEYS, with_key
+from refcat.annotate.ui.shortcuts import ANSWER_KEYS, answer_button_key, with_key
 from refcat.annotate.ui.text import error_message, html_text, plain, show_errors
 from refcat.annotate.ui.video_view import InstanceView, ViewCache
 from refcat.errors import RefcatError
@@ -176,7 +176,7 @@ def answer_buttons(
             for value in FIELD_VALUES[field]:
                 st.button(
                     with_key(VALUE_LABELS[value], ANSWER_KEYS[(field, value)]),
-                    key=f"{key_prefix}:{field}:{value}",
+                    key=answer_button_key(key_prefix, field, value),
                     type="primary" if chosen == value else "secondary",
                     icon=":material/history:" if earlier == value else None,
                     help="your first answer: press to keep it" if earlier == value else None,
