@@ -44,14 +44,20 @@ $(DEMO_DIR)/.complete: | $(VENV)/.core
 	$(BIN)/refcat demo-data --out-dir $(DEMO_DIR)
 
 $(DEMO_DB): $(DEMO_DIR)/.complete
-	$(BIN)/refcat --verbose demo-store --data $(DEMO_DIR) --db $(DEMO_DB)
+	$(BIN)/refcat demo-store --data $(DEMO_DIR) --db $(DEMO_DB)
 
 demo: $(DEMO_DB)
 
+# Prints the address and the demo accounts, then serves quietly (Streamlit logs errors only).
 run: $(VENV)/.core $(DEMO_DB)
-	REFCAT_DB=sqlite:///$(abspath $(DEMO_DB)) REFCAT_DATA=$(abspath $(DEMO_DIR)) \
+	@echo; echo "refcat annotation app: http://$(ADDRESS):$(PORT)/  (Ctrl-C stops it)"
+	@$(BIN)/python -c "from refcat.annotate.demo_project import DEMO_USERS; \
+	  print('demo accounts (user/password, demo only):', ', '.join(f'{n}/{p} ({r})' for n, (p, r) in DEMO_USERS.items()))"
+	@echo
+	@REFCAT_DB=sqlite:///$(abspath $(DEMO_DB)) REFCAT_DATA=$(abspath $(DEMO_DIR)) \
 	  $(BIN)/streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true \
-	  --browser.gatherUsageStats false --server.fileWatcherType none --client.toolbarMode viewer
+	  --browser.gatherUsageStats false --server.fileWatcherType none --client.toolbarMode viewer \
+	  --logger.level error
 
 lint: $(VENV)/.all
 	$(BIN)/ruff check .
@@ -65,6 +71,7 @@ test-fast: $(VENV)/.all
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 bench: $(VENV)/.all
+	$(BIN)/pip install -q -e '.[bench]'
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

@@ -9,6 +9,9 @@ The released label files (`*_RE_categorization.csv`) merge difficulty and correc
 in one column: `RELEASE_DIFFICULTY` maps a released value to (difficulty, correctness),
 `release_difficulty` goes the other way; `RELEASE_INFORMATION` / `release_information` do
 the same for information.
+What the values mean is `VALUE_DEFINITIONS`; each `Category` has Table 1's question, its
+definition, and REs with and without it; `DECISIONS` are the project's readings of the cases
+the definitions leave open, the one source for the annotators' guidelines and the categorizer.
 """
 
 from __future__ import annotations
@@ -18,10 +21,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Category:
+    """A semantic category of Table 1: its question, its definition, REs that have it (`examples`)
+    and REs that do not (`non_examples`); the automatic categorizer agrees with both lists."""
+
     name: str
     question: str
     definition: str
     examples: tuple[str, ...]
+    non_examples: tuple[str, ...] = ()
 
 
 CATEGORIES: tuple[Category, ...] = (
@@ -30,42 +37,49 @@ CATEGORIES: tuple[Category, ...] = (
         "Does the RE tell you how the referent looks?",
         "Colour, clothing, size, shape, texture or any other visible attribute of the referent.",
         ("a black feathered swan", "girl in a yellow dress", "the small dog"),
+        ("the woman", "a dog on the couch", "man holding a bike"),
     ),
     Category(
         "location",
         "Does the RE tell you where the referent is located?",
         "Any locative phrase relative to the image or to another object.",
         ("the man on the left", "dog on the couch", "the car in the back", "bird near the fence"),
+        ("a dog on a leash", "a bird flying away", "a dog running in circles"),
     ),
     Category(
         "motion",
         "Does the RE tell you if the referent moves or changes its location?",
         "The referent's own displacement: walking, running, flying, jumping, rolling.",
         ("a man walking", "the dog running towards the camera"),
+        ("a parked car", "a dog turning its head", "a car that is not moving"),
     ),
     Category(
         "obj-motion",
         "Does the RE tell you if the referent moves another object?",
         "The referent displaces another object: riding, pushing, carrying, throwing.",
         ("man riding a bike", "girl pushing a stroller"),
+        ("man holding a bike", "a man walking", "a woman walking with a dog"),
     ),
     Category(
         "static",
         "Does the RE tell you what the referent is doing if it is not moving?",
         "What the referent does without moving from its place: standing, sitting, parked, eating.",
         ("a parked car", "the man standing", "woman talking on the phone"),
+        ("a man walking", "man riding a bike", "a woman carrying a bag"),
     ),
     Category(
         "obj-static",
         "Does the RE tell you if the referent acts on another object without moving it?",
         "The referent is in contact with or acts on another object that stays in place: holding, touching.",
         ("man holding a bike", "a girl touching the wall"),
+        ("man riding a bike", "a boy kicking a ball", "a woman walking with a dog"),
     ),
     Category(
         "category",
         "Does the RE tell you the referent's name or category?",
         "A noun naming what the referent is: person, dog, car.",
         ("the dog", "a black swan"),
+        ("the black one", "the one on the left"),
     ),
 )
 CATEGORY_NAMES: tuple[str, ...] = tuple(c.name for c in CATEGORIES)
@@ -104,6 +118,130 @@ FIELD_QUESTIONS: dict[str, str] = {
     "information": "Does the RE say more than is needed to find the referent?",
     **{c.name: c.question for c in CATEGORIES},
 }
+# What each value of difficulty, correctness and information means (the paper's Section 4).
+VALUE_DEFINITIONS: dict[str, str] = {
+    "trivial": "The referent is the only object of its class in the video: its category alone finds it.",
+    "non-trivial": "Another object of the referent's class is in the video: the RE needs more than the category.",
+    "valid": "The RE picks out the referent, and no other object of the video.",
+    "no-re": "Not a referring expression: the RE fits another object of the video too, so it does not tell "
+    "which object is meant (for example 'a dog' with two dogs in the video).",
+    "wrong-object": "Incorrect referring expression: the RE does not match the referent (it describes another "
+    "object, or something the referent is not).",
+    "redundant": "The RE says more than is needed to find the referent: some of what it says could be left out.",
+    "minimal": "The RE says no more than is needed to find the referent.",
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    """An RE and how a decision reads it: the categories it has (`has`) and those it has not (`lacks`)."""
+
+    text: str
+    has: tuple[str, ...] = ()
+    lacks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The project's reading of a case that Table 1's definitions leave open: what it is about
+    (`topic`), the rule, and examples read by it."""
+
+    topic: str
+    rule: str
+    examples: tuple[Example, ...] = ()
+
+
+# The decisions for ambiguous cases, followed by the annotators (the app's Guidelines page) and by the
+# automatic categorizer (refcat.categorize: its word lists and reader implement them, and its tests
+# check every example here).
+DECISIONS: tuple[Decision, ...] = (
+    Decision(
+        "Static, obj-static or obj-motion",
+        "Ask two things: does the referent change its place (motion, else static), and does it act on "
+        "another object that moves (obj-motion) or stays in place (obj-static)? Riding, driving, pushing "
+        "and pulling move both: motion and obj-motion. Throwing, kicking and lifting are done in place: "
+        "static and obj-motion. Holding, touching and playing an instrument: static and obj-static. "
+        "Carrying moves the object and says nothing sure about the referent's own displacement: "
+        "obj-motion only.",
+        (
+            Example("man riding a bike", ("motion", "obj-motion"), ("static", "obj-static")),
+            Example("a boy kicking a ball", ("static", "obj-motion"), ("motion", "obj-static")),
+            Example("man holding a bike", ("static", "obj-static"), ("motion", "obj-motion")),
+            Example("a woman carrying a bag", ("obj-motion",), ("motion", "static", "obj-static")),
+        ),
+    ),
+    Decision(
+        "Moving on the spot",
+        "Whole-body movement is motion even when the referent stays on the same spot (the question is "
+        "'moves or changes its location'): dancing, spinning, swinging, bouncing. Moving only a body part "
+        "is static ('turning its head', 'waving his hand'), and so is a negated motion verb ('not moving'). "
+        "A verb that is neither a displacement nor a whole-body movement ('smoking', 'giving a speech') is "
+        "static.",
+        (
+            Example("a girl dancing", ("motion",), ("static",)),
+            Example("a dog turning its head", ("static",), ("motion",)),
+            Example("a car that is not moving", ("static",), ("motion",)),
+            Example("a man smoking", ("static",), ("motion",)),
+        ),
+    ),
+    Decision(
+        "First frame or full video",
+        "Each RE says where it comes from: written after seeing the first frame only, after watching the "
+        "full video, or a sentence of the dataset (written for the whole clip). The categories are "
+        "answered from the RE's words, whatever its source: a first-frame RE that says 'jumping' has "
+        "motion, and a full-video RE that says nothing of movement has none, even if the referent moves "
+        "in the clip. Correctness is judged against what the RE's writer saw: a first-frame RE on the "
+        "first frame (it may fit another object later in the clip), a full-video RE or a dataset "
+        "sentence on the whole clip.",
+    ),
+    Decision(
+        "Appearance or category",
+        "A noun that says what the referent is (man, woman, girl, puppy, someone) is the category, not "
+        "appearance: gender and kind are the category. Appearance is what can be seen of the referent: "
+        "colour, pattern, size, age and look, material and shape, clothing and accessories, 'with' + a "
+        "visible feature ('with long hair'). 'One', 'thing' and 'object' name nothing: no category.",
+        (
+            Example("the woman", ("category",), ("appearance",)),
+            Example("a young girl", ("appearance", "category")),
+            Example("a man with long hair", ("appearance", "category")),
+            Example("the black one", ("appearance",), ("category",)),
+            Example("someone", ("category",)),
+        ),
+    ),
+    Decision(
+        "'With' another object, person or animal",
+        "'With' + clothing, colour or a visible feature is appearance; 'with' + another object is "
+        "obj-static ('a man with a camera'); 'with' + a person or animal is company, which is no category.",
+        (
+            Example("a man with a camera", ("obj-static",), ("appearance",)),
+            Example("a woman walking with a dog", ("motion",), ("obj-static", "location")),
+        ),
+    ),
+    Decision(
+        "Location relative to another object",
+        "Any locative phrase is location, relative to the image ('on the left', 'in the back') or to "
+        "another object ('on the couch', 'next to the man'), and so are paths and goals of the referent "
+        "('onto the sofa', 'towards the camera') and the object of a verb of traversal ('climbing the "
+        "wall'). Not location: where a thrown object goes ('throwing a ball to the basket'), equipment "
+        "('on a leash'), body parts ('in its mouth'), manner and time ('in circles', 'at night'), and "
+        "directions without a reference object ('flying away', 'moving forward').",
+        (
+            Example("the dog next to the man", ("location",)),
+            Example("the child crawling onto the sofa", ("location", "motion")),
+            Example("a man climbing the wall", ("location", "motion")),
+            Example("a man throwing a ball to the basket", ("obj-motion",), ("location",)),
+            Example("a dog on a leash", (), ("location",)),
+            Example("a bird flying away", ("motion",), ("location",)),
+        ),
+    ),
+    Decision(
+        "Whose action",
+        "Only what the referent does counts. A verb right after a phrase naming another object that can "
+        "act belongs to that object: in 'the dog next to the man walking' the man walks, so the dog has "
+        "location but no motion.",
+        (Example("the dog next to the man walking", ("location", "category"), ("motion",)),),
+    ),
+)
 
 RELEASE_DIFFICULTY = {
     "Trivial": ("trivial", "valid"),

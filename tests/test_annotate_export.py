@@ -181,7 +181,7 @@ def test_cli_workflow(tmp_path, capsys):
     assert main(["campaign", "progress", "two", "--db", db]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].split() == ["ann1", "1", "3", "1", "2"] and lines[-1].split() == ["total", "1", "9", "1", "8"]
-    assert main(["campaign", "close-round", "two", "--db", db]) == 0
+    assert main(["campaign", "close-round", "two", "--force", "--db", db]) == 0
     assert "round 2 (revision) open" in capsys.readouterr().out
     out = tmp_path / "labels.csv"
     assert main(["export", "labels", "--output", str(tmp_path / "all.parquet"), "--db", db]) == 0

@@ -23,9 +23,9 @@ from refcat.annotate.labels import (
     queue,
     record_answer,
 )
+from refcat.annotate.quality import disagreement_rows
 from refcat.annotate.state import QueueItem
 from refcat.annotate.ui import navigation, suggestions
-from refcat.annotate.ui.adjudicate import disagreement_rows
 from refcat.annotate.ui.shortcuts import ANSWER_KEYS, NEXT, PREVIOUS, UNDO
 from refcat.annotate.ui.video_view import BOX_COLOUR, ViewCache, data_roots, scaled_box
 from refcat.datasets.readers import open_reader
@@ -374,9 +374,9 @@ def test_admin_closes_the_round_then_revision_adjudication_and_agreement(demo):
     assert table[["item", "field", "answers", "majority"]].values.tolist() == [
         [key, "static", "ann1: no, ann2: yes, ann3: no", "no"]
     ]
-    assert adjudicate.radio(key="adj_value:0").value == "no"  # the majority is the default
-    adjudicate.radio(key="adj_value:0").set_value("yes")
-    adjudicate.text_input(key="adj_reason:0").input("the person stands still in every frame")
+    assert adjudicate.radio(key=f"adj_value:{key}:static").value == "no"  # the majority is the default
+    adjudicate.radio(key=f"adj_value:{key}:static").set_value("yes")
+    adjudicate.text_input(key=f"adj_reason:{key}:static").input("the person stands still in every frame")
     button(adjudicate, "adj_set").click()
     adjudicate.run()
     final = final_labels(store, "demo").set_index(["item", "field"])
@@ -419,9 +419,9 @@ def test_pages_per_role_and_the_a2dre_review_page():
     def paths(role):
         return [spec[2] for specs in page_specs(role).values() for spec in specs]
 
-    assert paths("annotator") == ["annotate", "revise", "videos"]
-    admin_pages = ["admin", "accounts", "adjudicate", "export", "a2dre-review"]
-    assert paths("admin") == ["annotate", "revise", "videos", *admin_pages]
+    assert paths("annotator") == ["annotate", "revise", "videos", "guidelines"]
+    admin_pages = ["admin", "accounts", "adjudicate", "quality", "export", "a2dre-review"]
+    assert paths("admin") == ["annotate", "revise", "videos", "guidelines", *admin_pages]
     assert page_specs("admin")["Admin"][-1][:2] == ("refcat.annotate.ui.variants", "A2Dre+ review")
 
 

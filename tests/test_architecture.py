@@ -27,7 +27,17 @@ ALLOWED: dict[str, set[str]] = {
     "cli": {"errors", "taxonomy", "datasets", "demo", "store", "categorize", "analysis", "annotate", "refvos_model"},
 }
 # modules of refcat/annotate/ui that are not pages; `pages` is the router that imports the pages
-UI_PAGE_HELPERS = {"session", "navigation", "shortcuts", "widgets", "video_view", "suggestions", "pages", "text"}
+UI_PAGE_HELPERS = {
+    "session",
+    "navigation",
+    "shortcuts",
+    "widgets",
+    "video_view",
+    "suggestions",
+    "pages",
+    "text",
+    "help_overlay",
+}
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:

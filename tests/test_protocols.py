@@ -11,7 +11,7 @@ from helpers.dataset_files import write_palette_png
 from PIL import Image
 
 from refcat.analysis.per_sample import Scoring, per_sample_table, read_table
-from refcat.analysis.protocols import PROTOCOLS, DavisResults, get_protocol, protocol_results
+from refcat.analysis.protocols import PROTOCOLS, DavisResults, get_protocol, summarize
 from refcat.cli import main
 from refcat.datasets.records import Instance, ObjectMasks, ObjectRef, Video
 from refcat.errors import UsageError
@@ -125,6 +125,16 @@ def test_davis17_semi_by_hand_and_official_files(tmp_path, capsys):
     summary = json.loads((tmp_path / "out" / "table_summary.json").read_text())
     assert summary["protocol"]["results"]["global"] == pytest.approx(SEMI_GLOBAL)
     assert list(summary["by_source"]) == ["all"]
+    # the counts say why the IoU figures score fewer rows than were written: b_2 is absent from frame 2
+    assert summary["counts"] == {
+        "rows": 7,
+        "expressions": 3,
+        "objects": 3,
+        "referent_absent": 1,
+        "jf_rows": 7,
+        "iou_samples": 6,
+    }
+    assert "7 rows written" in printed and "1 row where the referent is absent skipped" in printed
     assert (tmp_path / "out" / "global_results-val.csv").read_text() == (
         "J&F-Mean,J-Mean,J-Recall,J-Decay,F-Mean,F-Recall,F-Decay\n0.711,0.700,0.722,0.133,0.722,0.722,0.167\n"
     )
@@ -245,10 +255,10 @@ def test_a2d_protocols_are_the_two_conventions_by_hand():
             "F": 0.0,
         }
     )
-    mttr = protocol_results(get_protocol("a2d-mttr"), rows, [])
+    mttr = summarize(get_protocol("a2d-mttr"), rows, []).section["results"]
     assert mttr["samples"] == 3 and mttr["overall_iou"] == pytest.approx(14 / 20)
     assert mttr["mean_iou"] == pytest.approx((0.5 + 0.9 + 1.0) / 3)  # union 0 scores 1, the absent frame skipped
-    refvos = protocol_results(get_protocol("a2d-refvos"), rows, [])
+    refvos = summarize(get_protocol("a2d-refvos"), rows, []).section["results"]
     assert refvos["samples"] == 4 and refvos["overall_iou"] == pytest.approx(14 / 24)
     assert refvos["mean_iou"] == pytest.approx((0.5 + 0.9) / 4) and refvos["precision@0.5"] == 0.5
 
@@ -300,7 +310,7 @@ def test_mevis_scores_the_union_and_averages_over_expressions(tmp_path):
     by_key = table.set_index(["source", "frame"])
     assert by_key.loc[("both", 0), "U"] == 8 + 9 and by_key.loc[("both", 0), "J"] == 1.0
     assert by_key.loc[("one", 1), "J"] == 0.0 and by_key.loc[("one", 1), "F"] == 0.0
-    results = protocol_results(mevis, table, [])
+    results = summarize(mevis, table, []).section["results"]
     assert results == pytest.approx({"expressions": 2, "J": (1 + 0.5) / 2, "F": (1 + 0.5) / 2, "J&F": 0.75})
     # no void is passed: a prediction on the void row counts against the expression
     assert not mevis.scoring.exclude_void and PROTOCOLS["refytvos"].scoring == Scoring(exclude_void=False)

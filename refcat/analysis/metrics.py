@@ -7,9 +7,9 @@ from evaluation (DAVIS label 255). Every function states its convention; the sou
 - A2D Sentences (Gavrilyuk et al. 2018): overall IoU, mean IoU, precision@K, in the
   two forms found in public code, selectable by name (see `CONVENTIONS`).
 
-Boundary F is computed on packed bits inside the window that holds both masks' boundaries
-(64 pixels of a row to a machine word; see `_disk_dilation`), which gives exactly the
-dilation-based definition at a fraction of its cost.
+J and F are computed on packed bits inside the window that holds both masks (64 pixels of a
+row to a machine word; see `_Packed`), which gives exactly the official full-frame,
+dilation-based results at a fraction of their cost (benchmarks/bench_metrics.py).
 """
 
 from __future__ import annotations

@@ -4,11 +4,12 @@ per expression x annotated frame (the per-sample table). Its summaries are in `s
 Predictions (the shared contract), frame files `%05d.png` named by the 0-based frame index:
 - expression layout: `PRED/<video_id>/<object_id>/<source>/<frame>.png`, mode L or P,
   nonzero = referent; one folder per expression.
-- object layout: `PRED/<video_id>/<frame>.png`, a palette PNG whose value is the object id
-  (as DAVIS results); every expression of an object shares its mask.
+- object layout: `PRED/<video_id>/<frame>.png`, a palette (or grayscale) PNG whose value is
+  the object id (combined label maps, as DAVIS results); every expression of an object shares
+  its mask, and its scores are computed once.
 
 The per-sample table has one row per expression x annotated frame with the columns
-`COLUMNS`: I and U are pixel counts with void pixels excluded, J is DAVIS region
+`COLUMNS`: I and U are pixel counts (void pixels excluded unless a protocol keeps them), J is DAVIS region
 similarity (empty vs empty = 1) and F the DAVIS boundary measure (`metrics`). Frames where
 the referent is absent are kept (`gt_present` False, ground truth empty), so that each
 convention can decide what to do with them.

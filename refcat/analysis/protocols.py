@@ -43,7 +43,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -206,21 +206,29 @@ def _official_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, float_format=OFFICIAL_FLOAT_FORMAT)
 
 
-def protocol_results(protocol: EvaluationProtocol, table: pd.DataFrame, sequences: Iterable[str]) -> dict[str, object]:
-    """The protocol's own figures, JSON-ready: DAVIS the official global row and per-sequence rows,
-    A2D the IoU figures under its convention, Ref-YouTube-VOS / MeViS J, F and J&F over expressions."""
-    if protocol.kind == "davis":
-        results = DavisResults(table, sequences)
-        return {
-            "global": results.global_row,
-            "per_sequence": results.per_sequence.to_dict(orient="records"),
+class ProtocolSummary(NamedTuple):
+    """`summarize`'s result."""
+
+    section: dict[str, object]  # {"name", "mirrors", "results"}: the summary document's "protocol" entry
+    davis: DavisResults | None  # a DAVIS protocol's official figures (`DavisResults.write` writes its files)
+
+
+def summarize(protocol: EvaluationProtocol, table: pd.DataFrame, sequences: Iterable[str]) -> ProtocolSummary:
+    """The protocol's own figures, JSON-ready in `section["results"]`: DAVIS the official global row and
+    per-sequence rows, A2D the IoU figures under its convention, Ref-YouTube-VOS / MeViS J, F and J&F over
+    expressions (with the number of expressions)."""
+    davis = DavisResults(table, sequences) if protocol.kind == "davis" else None
+    results: dict[str, object]
+    if davis is not None:
+        results = {"global": davis.global_row, "per_sequence": davis.per_sequence.to_dict(orient="records")}
+    elif protocol.kind == "iou":
+        results = dict(a2d_summary(table, protocol.convention))
+    else:
+        overall = davis_summary(table, layout="expression").overall
+        results = {
+            "expressions": overall["expressions"],
+            "J": overall["expression_J_mean"],
+            "F": overall["expression_F_mean"],
+            "J&F": overall["expression_JF_mean"],
         }
-    if protocol.kind == "iou":
-        return dict(a2d_summary(table, protocol.convention))
-    overall = davis_summary(table, layout="expression").overall
-    return {
-        "expressions": overall["expressions"],
-        "J": overall["expression_J_mean"],
-        "F": overall["expression_F_mean"],
-        "J&F": overall["expression_JF_mean"],
-    }
+    return ProtocolSummary({"name": protocol.name, "mirrors": protocol.mirrors, "results": results}, davis)

@@ -166,12 +166,16 @@ def counts_note(numbers: Mapping[str, int], convention: str) -> str:
     if numbers["jf_rows"] != numbers["rows"]:
         text += " (each expression's first and last frame left out)"
     text += f"; the IoU figures ({convention}) score {numbers['iou_samples']}"
-    skipped = numbers["rows"] - numbers["iou_samples"]
+    skipped, absent = numbers["rows"] - numbers["iou_samples"], numbers["referent_absent"]
     if skipped:
-        text += f": the {skipped} rows where the referent is absent are skipped by that convention"
-    elif numbers["referent_absent"]:
-        text += f", the {numbers['referent_absent']} where the referent is absent scored against an empty mask"
+        text += f": {_rows(skipped)} where the referent is absent skipped by that convention"
+    elif absent:
+        text += f", {_rows(absent)} where the referent is absent among them, scored against an empty mask"
     return text + "."
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
 
 
 def summary_path(output: str | Path) -> Path:

@@ -14,13 +14,24 @@ Conventions:
   categorizer's and difficulty rule's suggestions beside the questions; they bias blind
   answers, so they are never shown unless asked for, and never recorded as answers.
 - Round 1 (blind labelling) is open from creation; closing it opens round 2 (revision);
-  closing round 2 finishes the campaign. Only admins close rounds.
+  closing round 2 finishes the campaign. Only admins close rounds. Closing a round whose queue
+  items are not all complete is refused (IncompleteRound, naming the incomplete items per
+  annotator) when the caller asks for a complete round, as the CLI (without --force) and the
+  admin page (before its confirmation) do. `reopen_round` takes back the last close: a finished
+  campaign's revision round opens again; in revision, the blind round opens again and the
+  revision round is withdrawn. No answer is ever deleted: revisions already given count again
+  once the blind round is closed anew.
+- Every change of the rounds is a round event (open, close, reopen: round, admin, time; a close
+  also keeps how many queue items were incomplete), `round_history` lists them.
 - A campaign name becomes part of export file names, so it is a plain name
   (refcat.datasets.files: ASCII letters, digits, '-', '_', '.', no leading dot) of at most
   128 characters (the store's column), refused with UsageError otherwise.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -33,6 +44,7 @@ from refcat.annotate.state import (
     REVISION_ROUND,
     Campaign,
     Round,
+    campaign_name,
     campaign_row,
     load_state,
     round_rows,
@@ -50,6 +62,7 @@ from refcat.store.schema import (
     InstanceRow,
     LabelEventRow,
     ObjectRow,
+    RoundEventRow,
     RoundRow,
     UserRow,
     VideoRow,
@@ -58,15 +71,41 @@ from refcat.store.schema import (
 
 __all__ = [
     "Campaign",
+    "IncompleteRound",
     "Round",
+    "RoundEvent",
     "close_round",
     "create_campaign",
     "current_round",
     "get_campaign",
+    "incomplete_items",
     "list_campaigns",
     "progress",
+    "reopen_round",
+    "round_history",
     "select_instances",
 ]
+
+
+class IncompleteRound(UsageError):
+    """A round close refused because queue items are incomplete; `incomplete` is annotator -> count."""
+
+    def __init__(self, campaign: str, number: int, incomplete: dict[str, int]) -> None:
+        self.incomplete = incomplete
+        each = ", ".join(f"{name} {n}" for name, n in incomplete.items())
+        super().__init__(
+            f"round {number} of campaign {campaign!r} has {sum(incomplete.values())} incomplete queue items ({each})",
+            expected="the annotators to finish, or an explicit confirmation to close it anyway",
+        )
+
+
+@dataclass(frozen=True)
+class RoundEvent:
+    action: str  # "open" | "close" | "reopen"
+    round: int
+    by: str | None  # the admin's name; None for a campaign created without one
+    time: datetime
+    incomplete: int | None  # a close's incomplete queue items
 
 
 def select_instances(
@@ -171,6 +210,14 @@ def create_campaign(
             for j in range(per_instance)
         )
         session.add(RoundRow(campaign_pk=campaign.id, number=LABEL_ROUND, kind="label"))
+        session.add(
+            RoundEventRow(
+                campaign_pk=campaign.id,
+                number=LABEL_ROUND,
+                action="open",
+                user_pk=None if creator is None else creator.id,
+            )
+        )
         if auto_trivial and "difficulty" in sets:
             objects_per_video = dict(
                 session.execute(select(ObjectRow.video_pk, func.count(ObjectRow.id)).group_by(ObjectRow.video_pk)).all()
@@ -216,18 +263,44 @@ def current_round(store: Store, campaign: Campaign | str) -> Round:
         return to_round(round_rows(session, campaign_row(session, campaign).id)[-1])
 
 
+def incomplete_items(store: Store, campaign: Campaign | str) -> dict[str, int]:
+    """annotator -> queue items not complete in the current round, for those with any (empty once finished)."""
+    if get_campaign(store, campaign_name(campaign)).finished:
+        return {}
+    table = progress(store, campaign)
+    per_user = table[(table["annotator"] != "total") & (table["remaining"] > 0)]
+    return {str(name): int(n) for name, n in zip(per_user["annotator"], per_user["remaining"])}
+
+
 @retry_transient
-def close_round(store: Store, campaign: Campaign | str, admin_user: User | str) -> Round:
+def close_round(
+    store: Store, campaign: Campaign | str, admin_user: User | str, require_complete: bool = False
+) -> Round:
     """Close the open round. Closing round 1 opens and returns round 2 (revision); closing
-    round 2 finishes the campaign and returns the closed round."""
+    round 2 finishes the campaign and returns the closed round. With `require_complete` (what
+    the CLI and the admin page ask first) a round with incomplete queue items is refused
+    (IncompleteRound); the close's round event keeps how many there were either way."""
+    incomplete = incomplete_items(store, campaign)
     with store.session() as session:
         admin = _stored_admin(session, admin_user, "close rounds")
         row = campaign_row(session, campaign)
-        last = round_rows(session, row.id)[-1]
+        last = round_rows(session, row.id, lock=True)[-1]
         if last.closed_at is not None:
             raise StoreError(f"campaign {row.name!r} is finished: every round is closed")
+        if incomplete and require_complete:
+            raise IncompleteRound(row.name, last.number, incomplete)
         last.closed_at = utcnow()
         last.closed_by = admin.id
+        session.add(
+            RoundEventRow(
+                campaign_pk=row.id,
+                number=last.number,
+                action="close",
+                user_pk=admin.id,
+                created_at=last.closed_at,
+                incomplete=sum(incomplete.values()),
+            )
+        )
         if last.number == REVISION_ROUND:
             session.flush()
             return to_round(last)
@@ -235,6 +308,44 @@ def close_round(store: Store, campaign: Campaign | str, admin_user: User | str) 
         session.add(revision)
         session.flush()
         return to_round(revision)
+
+
+@retry_transient
+def reopen_round(store: Store, campaign: Campaign | str, admin_user: User | str) -> Round:
+    """Open the last closed round again and return it (see the module doc); answers are kept."""
+    with store.session() as session:
+        admin = _stored_admin(session, admin_user, "reopen rounds")
+        row = campaign_row(session, campaign)
+        rounds = round_rows(session, row.id, lock=True)
+        closed = [r for r in rounds if r.closed_at is not None]
+        if not closed:
+            raise UsageError(f"campaign {row.name!r} has no closed round to reopen", expected="a closed round")
+        last_closed = closed[-1]
+        for later in rounds[rounds.index(last_closed) + 1 :]:
+            session.delete(later)  # the revision round, withdrawn; its answers stay in the events
+        last_closed.closed_at = None
+        last_closed.closed_by = None
+        session.add(RoundEventRow(campaign_pk=row.id, number=last_closed.number, action="reopen", user_pk=admin.id))
+        session.flush()
+        return to_round(last_closed)
+
+
+def round_history(store: Store, campaign: Campaign | str) -> list[RoundEvent]:
+    """The campaign's round events, oldest first."""
+    with store.session() as session:
+        query = (
+            select(
+                RoundEventRow.action,
+                RoundEventRow.number,
+                UserRow.name,
+                RoundEventRow.created_at,
+                RoundEventRow.incomplete,
+            )
+            .outerjoin(UserRow, RoundEventRow.user_pk == UserRow.id)
+            .where(RoundEventRow.campaign_pk == campaign_row(session, campaign).id)
+            .order_by(RoundEventRow.id)
+        )
+        return [RoundEvent(*r) for r in session.execute(query)]
 
 
 def progress(store: Store, campaign: Campaign | str) -> pd.DataFrame:

@@ -10,29 +10,41 @@ paper's released format (`*_RE_categorization.csv`, FORMATS.md).
   automatic trivial label is written "Trivial (Single Object Category)", as the release
   marks labels given because the referent is the only object of its video. Instances whose
   correctness (or, for a valid RE, difficulty or information) has no final label are left
-  out and reported, never guessed.
+  out and reported, never guessed. The file carries one extra column after the twelve,
+  `source` (the instance key's last part: annot1, annot1_full_video, ...), which tells apart
+  rows that share video, object and text.
+- Beside it, `left_out_path(path)` (`<stem>_left_out.csv`, comma-separated) names every
+  instance left out: item, video_id, object_id, source, ref_exp, field (the first question
+  without a final label), reason ("tie"; "no majority"; "too few answers"; "round not
+  finished": too few answers while the campaign is still open, so more may come; "no answers":
+  the question has none in the table, as for an automatic answer `refcat consensus` leaves out) and answers
+  (the panel's answers to that question, `name=value` joined by "; ").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import select
 
-from refcat.analysis.consensus import OK, release_frame
+from refcat.analysis.consensus import NO_MAJORITY, OK, TIE, TOO_FEW, release_frame
 from refcat.annotate.labels import events_table, final_labels
-from refcat.annotate.state import Campaign, campaign_name
+from refcat.annotate.state import Campaign, campaign_name, campaign_row, last_round
 from refcat.datasets.files import PLAIN_NAME_EXPECTED, name_problem
-from refcat.datasets.release import write_release
+from refcat.datasets.records import parse_instance_key
+from refcat.datasets.release import FORMAT_KEY, write_release
 from refcat.errors import UsageError
 from refcat.store.database import Store
 from refcat.store.schema import InstanceRow
 from refcat.taxonomy import release_difficulty
 
 LABEL_SUFFIXES = (".csv", ".parquet")
+LEFT_OUT_COLUMNS = ["item", "video_id", "object_id", "source", "ref_exp", "field", "reason", "answers"]
+ROUND_NOT_FINISHED = "round not finished"
+REASONS = {TIE: "tie", NO_MAJORITY: "no majority", TOO_FEW: "too few answers", "no answers": "no answers"}
 
 
 def download_file_name(name: str) -> str:
@@ -50,7 +62,8 @@ def download_file_name(name: str) -> str:
 @dataclass(frozen=True)
 class ReleaseLabels:
     release: pd.DataFrame  # rows in the released format (refcat.datasets.release), one per instance kept
-    skipped: pd.DataFrame  # columns item, reason: instances left out for want of a final label
+    skipped: pd.DataFrame  # columns item, reason ("field: consensus status"): instances left out
+    left_out: pd.DataFrame  # the same instances, LEFT_OUT_COLUMNS (see the module doc)
 
 
 def write_labels(store: Store, path: str | Path, campaign: Campaign | str | None = None) -> int:
@@ -77,6 +90,23 @@ def instance_texts(store: Store, keys: Iterable[str]) -> dict[str, str]:
         return dict(session.execute(query).all())
 
 
+def left_out_path(path: str | Path) -> Path:
+    """Where the list of the instances left out of the release file `path` goes: `<stem>_left_out.csv` beside it."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}_left_out.csv")
+
+
+def kept_items(items: Iterable[str], skipped: pd.DataFrame) -> list[str]:
+    """The items release_frame keeps, in its row order (sorted), given its `skipped` items."""
+    left = set(skipped["item"])
+    return [item for item in sorted(set(items)) if item not in left]
+
+
+def with_sources(release: pd.DataFrame, kept: list[str]) -> pd.DataFrame:
+    """Release rows with the `source` column of their instance keys `kept` (one per row, in order)."""
+    return release.assign(source=[parse_instance_key(item)[3] for item in kept])
+
+
 def consensus_release(store: Store, campaign: Campaign | str) -> ReleaseLabels:
     """The campaign's final labels as released-format rows (see module doc)."""
     final = final_labels(store, campaign)
@@ -86,18 +116,54 @@ def consensus_release(store: Store, campaign: Campaign | str) -> ReleaseLabels:
         status=[OK if label is not None else status for label, status in zip(final["label"], final["status"])],
         label=final["label"].fillna(""),
     )
-    release, skipped = release_frame(table[["item", "field", "label", "status"]], instance_texts(store, table["item"]))
+    texts = instance_texts(store, table["item"])
+    release, skipped = release_frame(table[["item", "field", "label", "status"]], texts)
     automatic = set(final.loc[(final["field"] == "difficulty") & (final["source"] == "auto"), "item"])
-    kept = [item for item in sorted(table["item"].unique()) if item not in set(skipped["item"])]
+    kept = kept_items(table["item"], skipped)
     release["ref_exp_difficulty"] = [
         release_difficulty("trivial", "valid", automatic=True) if item in automatic and value == "Trivial" else value
         for item, value in zip(kept, release["ref_exp_difficulty"])
     ]
-    return ReleaseLabels(release.assign(dataset=[item.split("/", 1)[0] for item in kept]), skipped)
+    release = with_sources(release, kept).assign(dataset=[item.split("/", 1)[0] for item in kept])
+    with store.session() as session:
+        still_open = last_round(session, campaign_row(session, campaign).id).open
+    votes = {(item, f): v for item, f, v in zip(final["item"], final["field"], final["votes"]) if v}
+    return ReleaseLabels(release, skipped, left_out_frame(skipped, texts, votes, still_open))
+
+
+def left_out_frame(
+    skipped: pd.DataFrame,
+    texts: Mapping[str, str],
+    answers: Mapping[tuple[str, str], Mapping[str, str]],
+    still_open: bool,
+) -> pd.DataFrame:
+    """release_frame's skipped items in LEFT_OUT_COLUMNS (see the module doc): `answers` is
+    (item, field) -> {annotator: value}; `still_open` turns "too few answers" into "round not finished"."""
+    rows = []
+    for item, why in skipped.itertuples(index=False):
+        field, _, consensus_status = str(why).partition(": ")
+        reason = REASONS.get(consensus_status, consensus_status)
+        if reason == REASONS[TOO_FEW] and still_open:
+            reason = ROUND_NOT_FINISHED
+        _, video_id, object_id, source = parse_instance_key(item)
+        given = "; ".join(f"{name}={value}" for name, value in sorted(answers.get((item, field), {}).items()))
+        rows.append([item, video_id, object_id, source, texts.get(item, ""), field, reason, given])
+    return pd.DataFrame(rows, columns=LEFT_OUT_COLUMNS)
+
+
+def write_release_files(release: pd.DataFrame, left_out: pd.DataFrame, path: str | Path) -> None:
+    """Write release rows (with their `source` column; a `dataset` column is dropped) to `path`, in
+    the released format with `source` after the twelve columns, and `left_out` beside it
+    (`left_out_path`)."""
+    frame = release.drop(columns=[c for c in ("dataset",) if c in release.columns])
+    frame.attrs[FORMAT_KEY] = {"extra_columns": ["source"]}
+    write_release(frame, path)
+    left_out.to_csv(left_out_path(path), index=False)
 
 
 def write_consensus_release(store: Store, campaign: Campaign | str, path: str | Path) -> ReleaseLabels:
-    """Write the campaign's final labels in the released format (see module doc)."""
+    """Write the campaign's final labels in the released format, with the `source` column, and the
+    instances left out beside it (`left_out_path`; see module doc)."""
     labels = consensus_release(store, campaign)
-    write_release(labels.release.drop(columns="dataset"), path)
+    write_release_files(labels.release, labels.left_out, path)
     return labels

@@ -485,12 +485,17 @@ def _adjudications(state: CampaignState) -> dict[tuple[str, str], tuple[str, str
 
 
 def disagreements(store: Store, campaign: Campaign | str, round: int | None = None) -> pd.DataFrame:
-    """Per item x question (automatic ones left out): answers {annotator: value}, n_answers,
-    majority (the consensus label, 2 of 3; None without one), unanimous (every assigned annotator gave the same
-    answer), adjudication (the admin's final value, or None). Rows in campaign order."""
+    """Per item x question (automatic ones left out): answers {annotator: value} as of the round,
+    n_answers, majority (the consensus label, 2 of 3; None without one), unanimous (every assigned
+    annotator gave the same answer), adjudication (the admin's final value, or None), status (the
+    vote's consensus status: ok, tie, no-majority, too-few-answers), first ({annotator: value} of
+    round 1), revised ({annotator: value} given in round 2 itself, revisions and confirmations;
+    empty as of round 1), annotators (the instance's assigned annotators, sorted). Rows in campaign order."""
     state = _state(store, campaign)
     number = state.round.number if round is None else round
     given = state.answers(number)
+    first = state.answers(LABEL_ROUND)
+    revised = state.round_answers(REVISION_ROUND) if number >= REVISION_ROUND else {}
     auto = state.auto_answers()
     adjudicated = _adjudications(state)
     majorities = _majorities(state, number)
@@ -499,22 +504,25 @@ def disagreements(store: Store, campaign: Campaign | str, round: int | None = No
         raters = state.annotators_of(key)
         for f in state.questions(key, auto):
             votes = _votes(given, raters, key, f)
+            majority, status = majorities.get((key, f), (None, TOO_FEW))
             rows.append(
                 {
                     "item": key,
                     "field": f,
                     "answers": votes,
                     "n_answers": len(votes),
-                    "majority": majorities.get((key, f), (None, TOO_FEW))[0],
+                    "majority": majority,
                     "unanimous": len(votes) == len(raters) and len(set(votes.values())) == 1,
                     "adjudication": adjudicated.get((key, f), (None, None))[0],
+                    "status": status,
+                    "first": _votes(first, raters, key, f),
+                    "revised": _votes(revised, raters, key, f),
+                    "annotators": list(raters),
                 }
             )
-    return _frame(
-        rows,
-        ["item", "field", "answers", "n_answers", "majority", "unanimous", "adjudication"],
-        nullable=("answers", "majority", "adjudication"),
-    )
+    columns = ["item", "field", "answers", "n_answers", "majority", "unanimous", "adjudication", "status"]
+    answered = ("answers", "first", "revised", "annotators")
+    return _frame(rows, [*columns, *answered], nullable=("majority", "adjudication", *answered))
 
 
 @retry_transient

@@ -28,7 +28,9 @@ Every list is lower-case English. The readings follow the paper's annotators
 - category: a noun naming the referent, including "someone"/"somebody" (a
   person). "one", "thing", "object" name nothing.
 
-Further decisions, for cases the definitions leave open:
+Further decisions, for cases the definitions leave open. They are stated for the annotators in
+refcat.taxonomy.DECISIONS (the app's Guidelines page); the lists here implement them, and
+tests/test_guidelines.py checks that the categorizer reads each example there as stated:
 - location covers paths and goals ("onto the sofa", "towards the camera", "to the
   right", "over the bar", "down the street") and image positions used as adjectives
   or adverbs ("the left one", "turning left", "rolling outside", "the first car").

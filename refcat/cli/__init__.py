@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="refcat",
         description="Referring expressions for video object segmentation: annotate, agree, augment, train, analyse.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log refcat's debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         import_module(name).register(sub)
@@ -43,10 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.verbose:  # refcat's own debug messages; the libraries' (PIL, matplotlib...) stay out
+        logging.getLogger("refcat").setLevel(logging.DEBUG)
     try:
         result = args.func(args)
     except RefcatError as exc:

@@ -208,9 +208,15 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 
 def cmd_consensus(args: argparse.Namespace) -> int:
     from refcat.analysis.consensus import consensus, consensus_summary, release_frame, votes_rule
-    from refcat.annotate.export import instance_texts
+    from refcat.annotate.export import (
+        instance_texts,
+        kept_items,
+        left_out_frame,
+        left_out_path,
+        with_sources,
+        write_release_files,
+    )
     from refcat.annotate.label_sources import item_texts
-    from refcat.datasets.release import write_release
 
     labels = load_labels(args)
     panel = labels.campaign.per_instance if labels.campaign else None
@@ -225,10 +231,13 @@ def cmd_consensus(args: argparse.Namespace) -> int:
     if args.release_output:
         texts = instance_texts(labels.store, result["item"]) if labels.store else item_texts(labels.table)
         release, skipped = release_frame(result, texts)
-        write_release(release, args.release_output)
+        still_open = labels.campaign is not None and not labels.campaign.finished
+        left_out = left_out_frame(skipped, texts, {}, still_open)
+        write_release_files(with_sources(release, kept_items(result["item"], skipped)), left_out, args.release_output)
         print(f"wrote {args.release_output}: {len(release)} instances; {len(skipped)} left out for lack of consensus")
-        for item, reason in skipped.itertuples(index=False):
-            print(f"  skipped {item}: {reason}")
+        for (item, reason), why in zip(skipped.itertuples(index=False), left_out["reason"]):
+            print(f"  skipped {item}: {reason} ({why})")
+        print(f"wrote {left_out_path(args.release_output)}: the instances left out and why")
     if args.report_output:
         summary: dict[str, object] = {"source": labels.source, "round": labels.round, "votes_needed": rule}
         summary |= consensus_summary(result, skipped)

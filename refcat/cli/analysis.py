@@ -104,7 +104,8 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument(
         "--json",
         action="store_true",
-        help="print the summary by source as JSON (the same object as by_source in the summary file)",
+        help="print the summary by source as JSON (the same object as by_source in the summary file; "
+        'with --protocol, {"protocol": ..., "by_source": ...})',
     )
     p.set_defaults(func=cmd_evaluate)
 
@@ -316,7 +317,7 @@ def _print_summary(document: dict[str, Any], as_json: bool) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from refcat.analysis.per_sample import Scoring, evaluate_to_file
-    from refcat.analysis.protocols import get_protocol, protocol_instances
+    from refcat.analysis.protocols import get_protocol, protocol_instances, summarize
     from refcat.analysis.summaries import summary_document, summary_path, write_summary
     from refcat.datasets.readers import open_reader
 
@@ -362,16 +363,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     document = summary_document(table, convention, layout=layout, drop_ends=args.drop_ends, by_source=not davis)
     written = []
     if protocol is not None:
-        from refcat.analysis.protocols import DavisResults, protocol_results
-
-        sequences = [v.video_id for v in reader.videos()]
-        document["protocol"] = {
-            "name": protocol.name,
-            "mirrors": protocol.mirrors,
-            "results": protocol_results(protocol, table, sequences),
-        }
-        if davis:
-            written = DavisResults(table, sequences).write(Path(args.output).parent, args.split)
+        summary = summarize(protocol, table, [v.video_id for v in reader.videos()])
+        document["protocol"] = summary.section
+        if summary.davis is not None:
+            written = summary.davis.write(Path(args.output).parent, args.split)
     write_summary(document, summary_path(args.output))
     _print_summary(document, args.json)
     if not args.json:

@@ -85,10 +85,27 @@ def register(sub: Subparsers) -> None:
     a.set_defaults(func=cmd_campaign_create)
     a = acts.add_parser("list", parents=[db], help="list campaigns")
     a.set_defaults(func=cmd_campaign_list)
-    a = acts.add_parser("close-round", parents=[db], help="close the open round (blind -> revision -> finished)")
+    a = acts.add_parser(
+        "close-round",
+        parents=[db],
+        help="close the open round (blind -> revision -> finished); refused (exit 2, the incomplete items per "
+        "annotator) while work is incomplete, unless --force",
+    )
     a.add_argument("name", help="campaign name")
     a.add_argument("--by", default=None, help="admin account closing it (default: the only admin)")
+    a.add_argument("--force", action="store_true", help="close it even though queue items are incomplete")
     a.set_defaults(func=cmd_campaign_close_round)
+    a = acts.add_parser(
+        "reopen",
+        parents=[db],
+        help="reopen the last closed round (finished -> revision, revision -> blind); keeps answers",
+    )
+    a.add_argument("name", help="campaign name")
+    a.add_argument("--by", default=None, help="admin account reopening it (default: the only admin)")
+    a.set_defaults(func=cmd_campaign_reopen)
+    a = acts.add_parser("rounds", parents=[db], help="the campaign's round changes: action, round, admin, time")
+    a.add_argument("name", help="campaign name")
+    a.set_defaults(func=cmd_campaign_rounds)
     a = acts.add_parser("progress", parents=[db], help="items assigned, complete and remaining per annotator")
     a.add_argument("name", help="campaign name")
     a.set_defaults(func=cmd_campaign_progress)
@@ -242,15 +259,42 @@ def cmd_campaign_list(args: argparse.Namespace) -> int:
 
 
 def cmd_campaign_close_round(args: argparse.Namespace) -> int:
-    from refcat.annotate.campaigns import close_round
+    from refcat.annotate.campaigns import IncompleteRound, close_round, incomplete_items
     from refcat.store.database import open_store
 
     store = open_store(args.db, create=False)
-    result = close_round(store, args.name, _admin(store, args.by))
+    incomplete = incomplete_items(store, args.name)
+    try:
+        result = close_round(store, args.name, _admin(store, args.by), require_complete=not args.force)
+    except IncompleteRound as exc:
+        raise UsageError(exc.message, expected="the annotators to finish, or --force to close it anyway") from exc
+    if incomplete:
+        each = ", ".join(f"{name} {n}" for name, n in incomplete.items())
+        print(f"closed with {sum(incomplete.values())} incomplete queue items ({each})")
     if result.open:
         print(f"campaign {args.name}: round {result.number - 1} closed, round {result.number} ({result.kind}) open")
     else:
         print(f"campaign {args.name}: round {result.number} closed, annotation finished")
+    return 0
+
+
+def cmd_campaign_reopen(args: argparse.Namespace) -> int:
+    from refcat.annotate.campaigns import reopen_round
+    from refcat.store.database import open_store
+
+    store = open_store(args.db, create=False)
+    result = reopen_round(store, args.name, _admin(store, args.by))
+    print(f"campaign {args.name}: round {result.number} ({result.kind}) open again; every answer kept")
+    return 0
+
+
+def cmd_campaign_rounds(args: argparse.Namespace) -> int:
+    from refcat.annotate.campaigns import round_history
+    from refcat.store.database import open_store
+
+    for e in round_history(open_store(args.db, create=False), args.name):
+        extra = [] if e.incomplete is None else [f"{e.incomplete} incomplete"]
+        print("\t".join([e.time.strftime("%Y-%m-%dT%H:%M:%SZ"), e.action, f"round {e.round}", e.by or "-", *extra]))
     return 0
 
 
@@ -263,7 +307,7 @@ def cmd_campaign_progress(args: argparse.Namespace) -> int:
 
 
 def cmd_export_labels(args: argparse.Namespace) -> int:
-    from refcat.annotate.export import write_consensus_release, write_labels
+    from refcat.annotate.export import left_out_path, write_consensus_release, write_labels
     from refcat.store.database import open_store
 
     if args.release_output is not None and args.campaign is None:
@@ -274,6 +318,7 @@ def cmd_export_labels(args: argparse.Namespace) -> int:
     if args.release_output is not None:
         result = write_consensus_release(store, args.campaign, args.release_output)
         print(f"{len(result.release)} instances written to {args.release_output}")
-        for item, reason in result.skipped.itertuples(index=False):
-            print(f"left out {item}: no final label for {reason}")
+        for (item, detail), why in zip(result.skipped.itertuples(index=False), result.left_out["reason"]):
+            print(f"left out {item}: no final label for {detail} ({why})")
+        print(f"{len(result.left_out)} instances left out, listed in {left_out_path(args.release_output)}")
     return 0

@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from refcat.cli.annotate import add_export_labels
 from refcat.cli.common import OUTPUT_DIR, OUTPUT_FILE, FormerPositional, db_parent, progress_bar
-from refcat.errors import UsageError
+from refcat.datasets.readers import DATASETS
+from refcat.errors import MissingDataError, UsageError
 
 if TYPE_CHECKING:
     from refcat.cli.common import Subparsers
+    from refcat.datasets.records import DatasetReader
+    from refcat.store.importing import ReleaseMatch
 
 log = logging.getLogger(__name__)
 INSTANCE_SUFFIXES = (".csv", ".jsonl", ".parquet")
@@ -53,14 +57,20 @@ def register(sub: Subparsers) -> None:
 
     p = sub.add_parser("import", help="import a dataset, released labels or instances into the store")
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
-    for name, text in (
-        ("davis", "DAVIS-2017 with Khoreva REs"),
-        ("a2d", "A2D with A2D Sentences"),
-        ("demo", "the demo dataset"),
+    for name, text, splits in (
+        ("davis", "DAVIS-2017 with Khoreva REs", "train or val"),
+        ("a2d", "A2D with A2D Sentences", "train or test"),
+        ("demo", "the demo dataset", "train or val"),
+        (
+            "ref-youtube-vos",
+            "Ref-YouTube-VOS (meta_expressions/, <split>/meta.json, <split>/Annotations/)",
+            "train or valid",
+        ),
+        ("mevis", "MeViS (<split>/meta_expressions.json and mask_dict.json)", "train, valid_u or valid"),
     ):
         k = kinds.add_parser(name, parents=[db], help=text)
         k.add_argument("--root", type=Path, required=True, help="dataset root folder")
-        k.add_argument("--split", default=None, help="only this split (default: all)")
+        k.add_argument("--split", default=None, help=f"only this split, {splits} (default: all)")
         if name == "davis":
             k.add_argument(
                 "--annotations",
@@ -68,12 +78,32 @@ def register(sub: Subparsers) -> None:
                 choices=["Annotations", "Annotations_unsupervised"],
                 help="mask folder",
             )
-        k.set_defaults(func=cmd_import_dataset, dataset=name)
+            k.add_argument(
+                "--expressions",
+                type=Path,
+                default=None,
+                metavar="DIR",
+                help="folder of the Davis17_annot*.txt files (default: davis_text_annotations/ inside the root, "
+                "else beside it)",
+            )
+        k.set_defaults(func=cmd_import_davis if name == "davis" else cmd_import_dataset, dataset=name)
     k = kinds.add_parser(
         "release", parents=[db], help="the paper's *_RE_categorization.csv (REs matched to stored instances)"
     )
     k.add_argument("file", type=Path, help="released label file")
-    k.add_argument("--dataset", required=True, choices=["davis", "a2d", "demo"], help="dataset its rows belong to")
+    k.add_argument("--dataset", required=True, choices=DATASETS, help="dataset its rows belong to")
+    k.add_argument(
+        "--report-output",
+        type=OUTPUT_FILE,
+        default=None,
+        metavar="FILE",
+        help="write every unmatched row and every near match to FILE (CSV)",
+    )
+    k.add_argument(
+        "--skip-unmatched",
+        action="store_true",
+        help="import the rows whose objects are stored and list the others, instead of importing nothing",
+    )
     k.set_defaults(func=cmd_import_release)
     k = kinds.add_parser("a2dre-plus", parents=[db], help="the eight released A2Dre+ files, as variants to review")
     k.add_argument("folder", type=Path, help="folder with A2D_*_new_format_all_non_trivial.txt")
@@ -138,35 +168,120 @@ def cmd_demo_store(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_import_dataset(args: argparse.Namespace) -> int:
-    from refcat.datasets.readers import open_reader
+def _import_reader(args: argparse.Namespace, reader: DatasetReader) -> None:
+    """Import `reader` into the store of `--db` with a progress bar, and print the counts."""
     from refcat.store.database import open_store
     from refcat.store.importing import import_reader
 
-    options = {"annotations": args.annotations} if args.dataset == "davis" else {}
-    reader = open_reader(args.dataset, args.root, split=args.split, **options)
     with progress_bar(args.dataset) as progress:
         counts = import_reader(open_store(args.db), reader, progress)
     print(counts.summary())
+
+
+def cmd_import_dataset(args: argparse.Namespace) -> int:
+    from refcat.datasets.readers import open_reader
+
+    _import_reader(args, open_reader(args.dataset, args.root, split=args.split))
     return 0
+
+
+def cmd_import_davis(args: argparse.Namespace) -> int:
+    """DAVIS: as the other datasets, after checking the RE files give at least one RE (exit 2 otherwise)."""
+    from refcat.datasets.davis import DavisReader
+
+    reader = DavisReader(args.root, split=args.split, annotations=args.annotations, expressions=args.expressions)
+    found = sum(1 for _ in reader.instances())
+    if not found:
+        raise MissingDataError(
+            "no referring expressions found" + (f" for the {args.split} split" if args.split else ""),
+            path=reader.expressions_dir,
+            expected="Davis17_annot*.txt files in davis_text_annotations/ inside or beside --root, "
+            "or in the folder --expressions names",
+        )
+    _import_reader(args, reader)
+    print(f"{found} REs found in {reader.expressions_dir}")
+    return 0
+
+
+SHOWN_ROWS = 5  # rows listed on the terminal; --report-output has them all
+
+
+def _write_release_report(path: Path, file: Path, match: ReleaseMatch) -> None:
+    """CSV, one row per unmatched row or near match: line, status, the row's ids and text, the stored RE."""
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "line", "status", "why", "stored_key", "stored_text", "ref_exp"])
+        for line, why in match.skipped:
+            writer.writerow([file, line, "unmatched", why, "", "", ""])
+        for line, text, instance in match.near:
+            writer.writerow([file, line, "near", "differs from the stored RE", instance.key, instance.text, text])
 
 
 def cmd_import_release(args: argparse.Namespace) -> int:
     from refcat.datasets.release import read_release
     from refcat.store.database import open_store
-    from refcat.store.importing import release_instances
+    from refcat.store.importing import release_dataset_elsewhere, release_instances
     from refcat.store.instances import upsert_records
 
     store = open_store(args.db)
-    match = release_instances(store, args.dataset, read_release(args.file))
+    release = read_release(args.file)
+    elsewhere = release_dataset_elsewhere(store, args.dataset, release)
+    if elsewhere is not None:
+        raise UsageError(
+            f"the file's videos are in the store as {elsewhere} videos, none as {args.dataset}",
+            path=args.file,
+            expected=f"--dataset {elsewhere}, or a label file of {args.dataset}",
+        )
+    match = release_instances(store, args.dataset, release)
+    if args.report_output is not None:
+        _write_release_report(args.report_output, args.file, match)
+    report = (
+        f"the full list is in {args.report_output}"
+        if args.report_output is not None
+        else "--report-output FILE writes the full list"
+    )
+    if match.near:
+        print(
+            f"refcat import release: warning: {len(match.near)} rows matched a stored RE whose text differs "
+            "(case, spacing or up to 2 characters):",
+            file=sys.stderr,
+        )
+        for line, text, instance in match.near[:SHOWN_ROWS]:
+            print(f"  {args.file}, line {line}: {text!r} taken as {instance.key} {instance.text!r}", file=sys.stderr)
+        if len(match.near) > SHOWN_ROWS:
+            print(f"  ... {len(match.near) - SHOWN_ROWS} more: {report}", file=sys.stderr)
+    if match.skipped and not args.skip_unmatched:
+        stored = sum(1 for i in match.instances if not i.source.startswith("release"))
+        print(
+            f"refcat import release: error: {len(match.skipped)} of {len(release)} rows of {args.file} cannot be "
+            "matched: their objects are not in the store; nothing imported",
+            file=sys.stderr,
+        )
+        print(
+            f"  {stored} rows matched a stored RE, {len(match.instances) - stored} would be new REs of stored "
+            f"objects, {len(match.skipped)} unmatched:",
+            file=sys.stderr,
+        )
+        for line, why in match.skipped[:SHOWN_ROWS]:
+            print(f"  {args.file}, line {line}: {why}", file=sys.stderr)
+        if len(match.skipped) > SHOWN_ROWS:
+            print(f"  ... {len(match.skipped) - SHOWN_ROWS} more: {report}", file=sys.stderr)
+        print(
+            f"  import their videos first (`refcat import {args.dataset}` without --split), "
+            "or pass --skip-unmatched to import the other rows",
+            file=sys.stderr,
+        )
+        return 2
     print(upsert_records(store, [], [], match.instances).summary())
     if match.skipped:
-        print(
-            f"{len(match.skipped)} rows skipped (import their videos first, e.g. `refcat import {args.dataset}` "
-            "without --split):"
-        )
-        for line, why in match.skipped:
+        print(f"{len(match.skipped)} rows skipped (their objects are not in the store):")
+        for line, why in match.skipped[:SHOWN_ROWS]:
             print(f"  {args.file}, line {line}: {why}")
+        if len(match.skipped) > SHOWN_ROWS:
+            print(f"  ... {len(match.skipped) - SHOWN_ROWS} more: {report}")
     return 0
 
 

@@ -92,9 +92,15 @@ def _add_data_options(p: argparse.ArgumentParser, split_default: str) -> None:
 
 
 def register(subparsers: Subparsers) -> None:
-    from refcat.refvos_model.config import LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TrainConfig
+    from refcat.refvos_model.config import (
+        BEST_METRICS,
+        LR_SCHEDULES,
+        OPTIMIZERS,
+        PRECISIONS,
+        WANDB_MODES,
+        TrainConfig,
+    )
     from refcat.refvos_model.presets import PRESETS
-    from refcat.refvos_model.train import BEST_METRICS, WANDB_MODES
 
     t = TrainConfig()
     p = subparsers.add_parser(

@@ -17,6 +17,10 @@ Choices documented here:
   to (with no boxes, and a warning); masks are decoded on the first `objects()` call for a
   video and the result is cached.
 - Expression text is kept as written, with its surrounding double quotes removed.
+- The RE files are read from `expressions=` when given (a folder that must exist), else from
+  davis_text_annotations/ inside the root, else from davis_text_annotations/ beside it (the
+  layout of the RefVOS authors' code and of ReferFormer's data preparation); `expressions_dir`
+  says which. A missing RE file gives no instances of its source (logged).
 - Refused with FormatError (refcat.datasets.files): an index file that is a folder, bytes that
   are not UTF-8 in an ImageSets file, ImageSets files of the split(s) read that list nothing (one
   empty split beside a full one is fine: the demo writes such files), a line that is not
@@ -67,6 +71,8 @@ RE_FILES = (
 # Sequence names misspelled in the RE files -> the names of the frame folders.
 SEQUENCE_TYPOS = {"clasic-car": "classic-car", "dog-scale": "dogs-scale", "motor-bike": "motorbike"}
 RE_LINE_EXPECTED = '<seq> <obj_id> "<expression>"'
+RE_FOLDER = "davis_text_annotations"
+RE_FOLDER_EXPECTED = "a folder of Davis17_annot1.txt, Davis17_annot2.txt and their _full_video files"
 SPLIT_EXPECTED = "one sequence name a line"
 SEMANTICS_EXPECTED = '{"<seq>": {"<obj id>": "<class>"}}'
 
@@ -80,12 +86,14 @@ class DavisReader:
         split: str | None = None,
         annotations: str = "Annotations",
         dataset: str = "davis",
+        expressions: str | Path | None = None,
     ) -> None:
         self.root = Path(root)
         self.dataset = dataset
         self.split = split
         self.frames_dir = self.root / "JPEGImages" / "480p"
         self.masks_dir = self.root / annotations / "480p"
+        self.expressions_dir = expressions_folder(self.root, expressions)
         if not self.frames_dir.is_dir():
             raise MissingDataError("frames folder not found", path=self.frames_dir, expected="JPEGImages/480p/<seq>/")
         self._splits = self._read_splits()
@@ -248,7 +256,7 @@ class DavisReader:
         return self._objects[video_id]
 
     def instances(self) -> Iterator[Instance]:
-        folder = self.root / "davis_text_annotations"
+        folder = self.expressions_dir
         for source, name, encoding in RE_FILES:
             path = folder / name
             if not optional_file(path, RE_LINE_EXPECTED, what="referring expressions file"):
@@ -265,6 +273,20 @@ class DavisReader:
                     continue
                 seen.add((seq, object_id))
                 yield Instance(self.dataset, seq, object_id, source, text)
+
+
+def expressions_folder(root: Path, given: str | Path | None) -> Path:
+    """Where the RE files are (module docstring): `given`, else RE_FOLDER inside `root`, else beside it.
+
+    When neither is there, the folder inside `root` (which then yields no instances).
+    """
+    if given is not None:
+        folder = Path(given)
+        if not folder.is_dir():
+            raise MissingDataError("referring expressions folder not found", path=folder, expected=RE_FOLDER_EXPECTED)
+        return folder
+    inside, beside = root / RE_FOLDER, root.parent / RE_FOLDER
+    return beside if not inside.is_dir() and beside.is_dir() else inside
 
 
 def read_re_file(path: Path, encoding: str) -> Iterator[tuple[int, str, int, str]]:

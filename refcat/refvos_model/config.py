@@ -25,6 +25,8 @@ TEXT_ENCODERS = ("minilm", "bert", "bilstm", "tiny-bert")
 TRUNCATIONS = ("keep-sep", "cut")
 LR_SCHEDULES = ("poly", "linear")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+BEST_METRICS = ("mean_iou", "overall_iou")  # validation figures best.pt may be chosen by (higher is better)
+WANDB_MODES = ("offline", "online")
 
 LinearStage = tuple[int, float, float]  # (epochs, learning rate of its first epoch, decrease an epoch)
 
@@ -148,7 +150,10 @@ class TrainConfig:
             raise UsageError("the linear schedule needs its stages", expected="--lr-stages EPOCHS:LR:DECREASE[,...]")
         rates = [lr - decrease * k for epochs, lr, decrease in self.lr_stages for k in range(epochs)]
         if len(rates) != self.epochs:
-            raise UsageError(f"the learning-rate stages cover {len(rates)} epochs, not the {self.epochs} asked for")
+            raise UsageError(
+                f"the learning-rate stages cover {len(rates)} epochs, not the {self.epochs} asked for",
+                expected="--lr-stages EPOCHS:LR:DECREASE[,...] covering --epochs",
+            )
         if min(rates) <= 0:
             raise UsageError(f"the learning-rate stages {list(self.lr_stages)} reach a rate <= 0")
         return rates

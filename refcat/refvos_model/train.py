@@ -60,7 +60,9 @@ from tqdm import tqdm
 from refcat.errors import UsageError
 from refcat.refvos_model import checkpoint as ckpt
 from refcat.refvos_model.config import (
+    BEST_METRICS,
     FINE_TUNABLE,
+    WANDB_MODES,
     ModelConfig,
     TrainConfig,
     config_to_dict,
@@ -97,8 +99,6 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
-BEST_METRICS = ("mean_iou", "overall_iou")
-WANDB_MODES = ("offline", "online")
 STEP_FIELDS = ["global_step", "epoch", "step", "lr", "loss"]
 EPOCH_FIELDS = ["epoch", "global_step", "train_loss", "val_mean_iou", "val_overall_iou", "seconds"]
 

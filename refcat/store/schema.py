@@ -34,8 +34,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-# 2: users.disabled, users.demo, login_failures; 3: label_events.client, client_seq; 4: round_events
-SCHEMA_VERSION = 4
+# 2: users.disabled, users.demo, login_failures; 3: label_events.client, client_seq; 4: round_events;
+# 5: campaign_notes
+SCHEMA_VERSION = 5
 
 
 def utcnow() -> datetime:
@@ -211,3 +212,16 @@ class LabelEventRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     client: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None: not sent by a page
     client_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class CampaignNoteRow(Base):
+    """A note an admin adds to a campaign's guidelines: `body` is plain text, or markdown when
+    `markdown` is true (refcat.annotate.notes)."""
+
+    __tablename__ = "campaign_notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_pk: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    markdown: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

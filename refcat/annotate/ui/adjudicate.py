@@ -1,69 +1,215 @@
-"""The adjudication page: after the blind round, the admin sees where annotators disagree,
-with the majority-vote consensus (2 of 3), and sets a final label with a reason."""
+"""The adjudication page: after the blind round, the admin goes through the cases (a question on an
+instance where annotators disagree) and sets a final label with a reason.
+
+For the case shown: the RE and where it comes from (its source), the clip with the referent's box,
+each annotator's first and revised answers, their flags and comments on the instance, the
+majority (2 of 3, refcat.analysis.consensus) and whether the vote is a tie. Filters: ties only,
+flagged instances only, one question.
+
+Widget keys name the case (`adj_value:<instance>:<field>`, `adj_reason:<instance>:<field>`), never
+a row's position, so nothing typed for one case shows on another; a recorded reason is cleared and
+the next case is shown. The page opens the case a link names (refcat.annotate.quality.case_link:
+`?campaign=C&instance=K&field=F`), once per link.
+"""
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 import streamlit as st
 
+from refcat.analysis.consensus import TIE
 from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import list_campaigns
-from refcat.annotate.labels import adjudicate, disagreements, final_labels
-from refcat.annotate.ui import widgets
+from refcat.annotate.labels import adjudicate, disagreements, final_labels, instance_text
+from refcat.annotate.quality import CASE_PARAMS, disagreement_rows, filter_cases, flags_table, votes_text
+from refcat.annotate.ui import session, widgets
+from refcat.annotate.ui.text import plain
+from refcat.datasets.records import parse_instance_key
 from refcat.store.database import Store
 from refcat.taxonomy import FIELD_VALUES
 
+Case = tuple[str, str]  # (instance key, field)
+# The widgets' keys (the case picker holds the case shown) and the last link opened.
+CAMPAIGN, CASE, FIELD = "adj_campaign", "adj_case", "adj_field"
+TIES, FLAGGED, ALL, _LINK_SEEN = "adj_ties", "adj_flagged", "adj_all", "adj_link_seen"
 
-def votes_text(votes: dict[str, str]) -> str:
-    return ", ".join(f"{name}: {value}" for name, value in sorted(votes.items()))
+
+def value_key(case: Case) -> str:
+    return f"adj_value:{case[0]}:{case[1]}"
 
 
-def disagreement_rows(table: pd.DataFrame, include_adjudicated: bool) -> pd.DataFrame:
-    """Rows of `labels.disagreements` where the annotators gave different answers (questions
-    left unanswered are not disagreements), without the adjudicated ones unless asked, with
-    the answers as text."""
-    rows = table[table["answers"].map(lambda votes: len(set(votes.values())) > 1)]
-    if not include_adjudicated:
-        rows = rows[rows["adjudication"].isna()]
-    return rows.assign(answers=rows["answers"].map(votes_text)).reset_index(drop=True)
+def reason_key(case: Case) -> str:
+    return f"adj_reason:{case[0]}:{case[1]}"
+
+
+def case_label(case: Case) -> str:
+    return f"{case[0]} · {case[1]}"
+
+
+def source_text(source: str) -> str:
+    """Where an RE comes from, by its instance's source: DAVIS's annotators wrote `annotN` from the first
+    frame and `annotN_full_video` after watching the clip; other sources are the dataset's sentences."""
+    if source.endswith("_full_video"):
+        return "written after watching the full video"
+    if re.fullmatch(r"annot\d+", source):
+        return "written from the first frame only"
+    return "a sentence of the dataset (written for the whole clip)"
+
+
+def _linked_case(campaigns: list[str]) -> tuple[str, Case] | None:
+    """The case a link names, the first time this page sees that link (None otherwise)."""
+    values = tuple(st.query_params.get(name) for name in CASE_PARAMS)
+    if any(v is None for v in values) or values == st.session_state.get(_LINK_SEEN):
+        return None
+    st.session_state[_LINK_SEEN] = values
+    campaign, instance, field = (str(v) for v in values)
+    if campaign not in campaigns:
+        widgets.flash("error", f"Refused: no campaign {campaign!r} in adjudication.")
+        return None
+    return campaign, (instance, field)
+
+
+def _open_link(db: Store, campaign: str, case: Case) -> None:
+    """Show the linked case: its campaign and question, the filters that would hide it off."""
+    st.session_state[CAMPAIGN] = campaign
+    st.session_state[FIELD] = case[1]
+    st.session_state[TIES] = st.session_state[FLAGGED] = False
+    table = disagreements(db, campaign)
+    row = table[(table["item"] == case[0]) & (table["field"] == case[1])]
+    if not row.empty and row.iloc[0]["adjudication"] is not None:
+        st.session_state[ALL] = True
+    st.session_state[CASE] = case
+
+
+def _filters(fields: tuple[str, ...]) -> tuple[bool, bool, str | None, bool]:
+    """The filter widgets: (ties only, flagged only, question or None, adjudicated shown too)."""
+    if st.session_state.get(FIELD) not in (None, *fields):
+        st.session_state[FIELD] = None
+    ties, flagged, done = st.columns(3)
+    ties_only = ties.toggle("Ties only", key=TIES)
+    flagged_only = flagged.toggle("Flagged instances only", key=FLAGGED, help="instances with a flag or a comment")
+    include = done.toggle("Show adjudicated questions too", value=False, key=ALL)
+    field = st.pills("Question", list(fields), key=FIELD, format_func=widgets.FIELD_TITLES.__getitem__)
+    return ties_only, flagged_only, field, include
+
+
+def _answers_table(row: pd.Series) -> pd.DataFrame:
+    """Each assigned annotator's first, revised and current answer to the case's question ("—": none)."""
+    first, revised = row["first"], row["revised"]
+    current = {**first, **revised}
+    names = row["annotators"]
+    return pd.DataFrame(
+        {
+            "annotator": names,
+            "first answer": [first.get(n, "—") for n in names],
+            "revised answer": [revised.get(n, "—") for n in names],
+            "current": [current.get(n, "—") for n in names],
+        }
+    )
+
+
+def _case_details(row: pd.Series, flags: pd.DataFrame) -> None:
+    key = row["item"]
+    tie = row["status"] == TIE
+    majority = widgets.VALUE_LABELS[row["majority"]] if row["majority"] is not None else "none"
+    status = ":orange-badge[tie]" if tie else f":gray-badge[{plain(row['status'])}]"
+    st.markdown(f"**Majority**: {plain(majority)} {status}")
+    st.dataframe(_answers_table(row), hide_index=True)
+    mine = flags[flags["item"] == key]
+    if mine.empty:
+        st.caption("No flags or comments on this instance.")
+    else:
+        st.markdown("**Flags and comments**")
+        st.dataframe(mine[["annotator", "kind", "text", "round", "time"]], hide_index=True)
+
+
+def _decision(db: Store, user: User, campaign: str, row: pd.Series, cases: list[Case]) -> None:
+    case: Case = (row["item"], row["field"])
+    values = list(FIELD_VALUES[case[1]])
+    default = values.index(row["majority"]) if row["majority"] in values else None  # a tie suggests nothing
+    st.radio(
+        "Final label",
+        values,
+        index=default,
+        horizontal=True,
+        key=value_key(case),
+        format_func=widgets.VALUE_LABELS.__getitem__,
+    )
+    st.text_input("Reason", key=reason_key(case), placeholder="why this label (e.g. the RE also fits the other dog)")
+    later = cases[cases.index(case) + 1 :]
+
+    def decide() -> None:  # an empty reason is refused by `adjudicate`
+        value, reason = st.session_state[value_key(case)], st.session_state.get(reason_key(case), "")
+        if value is None:
+            widgets.flash("error", "Refused: choose a final label first.")
+            return
+        done = widgets.attempt(
+            lambda: adjudicate(db, user, campaign, case[0], case[1], value, reason),
+            success=f"{case_label(case)} = {widgets.VALUE_LABELS[value]}",
+        )
+        if done:
+            st.session_state.pop(reason_key(case), None)  # never offered again, here or elsewhere
+            if later:
+                st.session_state[CASE] = later[0]
+
+    st.button("Set final label", type="primary", key="adj_set", on_click=decide)
 
 
 def render(db: Store, user: User) -> None:
     st.header("Adjudicate")
     if not widgets.require_admin(user):
         return
-    widgets.show_flash()
     campaigns = [c for c in list_campaigns(db) if c.status != "label"]
     if not campaigns:
+        widgets.show_flash()
         st.info("Adjudication opens once a campaign's blind round is closed.")
         return
     names = [c.name for c in campaigns]
-    name = st.selectbox("Campaign", names, key="adj_campaign")
-    include = st.toggle("Show adjudicated questions too", value=False, key="adj_all")
-    rows = disagreement_rows(disagreements(db, name), include)
+    linked = _linked_case(names)
+    if linked is not None:
+        _open_link(db, *linked)
+    widgets.show_flash()
+    name = st.selectbox("Campaign", names, key=CAMPAIGN)
+    campaign = campaigns[names.index(name)]
+    ties_only, flagged_only, field, include = _filters(campaign.fields)
+    flags = flags_table(db, name)
+    rows = filter_cases(
+        disagreement_rows(disagreements(db, name), include),
+        ties_only=ties_only,
+        flagged=set(flags["item"]) if flagged_only else None,
+        field=field,
+    )
     if rows.empty:
-        st.success("No open disagreements in this campaign.")
+        st.success("No open disagreements here." if not (ties_only or flagged_only or field) else "No case matches.")
     else:
-        st.dataframe(rows[["item", "field", "answers", "majority", "adjudication"]], hide_index=True)
-        choices = [f"{r.item} · {r.field}" for r in rows.itertuples()]
-        picked = st.selectbox(
-            "Question to decide", range(len(choices)), format_func=choices.__getitem__, key="adj_pick"
-        )
-        row = rows.iloc[picked]
-        values = list(FIELD_VALUES[row["field"]])
-        default = values.index(row["majority"]) if row["majority"] in values else 0
-        st.radio("Final label", values, index=default, horizontal=True, key=f"adj_value:{picked}")
-        st.text_input(
-            "Reason", key=f"adj_reason:{picked}", placeholder="why this label (e.g. the RE also fits the other dog)"
-        )
-
-        def decide(item: str = row["item"], field: str = row["field"], picked: int = picked) -> None:
-            value, reason = st.session_state[f"adj_value:{picked}"], st.session_state[f"adj_reason:{picked}"]
-            widgets.attempt(
-                lambda: adjudicate(db, user, name, item, field, value, reason), success=f"{item} · {field} = {value}"
-            )
-
-        st.button("Set final label", type="primary", key="adj_set", on_click=decide)
+        _cases(db, user, name, rows, flags)
     with st.expander("Final labels (adjudication, automatic, or majority)"):
         final = final_labels(db, name)
         st.dataframe(final.assign(votes=final["votes"].map(votes_text)), hide_index=True)
+
+
+def _cases(db: Store, user: User, campaign: str, rows: pd.DataFrame, flags: pd.DataFrame) -> None:
+    flagged = set(flags["item"])
+    shown = rows.assign(
+        tie=rows["status"] == TIE, flagged=rows["item"].isin(flagged), majority=rows["majority"].fillna("—")
+    )
+    st.dataframe(shown[["item", "field", "answers", "majority", "tie", "flagged", "adjudication"]], hide_index=True)
+    cases: list[Case] = list(zip(rows["item"], rows["field"], strict=True))
+    if st.session_state.get(CASE) not in cases:
+        st.session_state[CASE] = cases[0]
+    case = st.selectbox(f"Case ({len(cases)})", cases, format_func=case_label, key=CASE)
+    row = rows.iloc[cases.index(case)]
+    key = row["item"]
+    source = parse_instance_key(key)[3]
+    st.subheader(widgets.FIELD_TITLES[row["field"]])
+    st.caption(f"{plain(campaign)} · {plain(key)}")
+    widgets.expression(instance_text(db, key))
+    st.markdown(f"**Source**: {plain(source_text(source))} ({plain(source)})")
+    clip, facts = st.columns([1, 1], gap="medium")
+    with clip:
+        widgets.instance_player(session.views(), key)
+    with facts:
+        _case_details(row, flags)
+        _decision(db, user, campaign, row, cases)

@@ -17,8 +17,11 @@ from refcat.annotate.campaigns import (
     Campaign,
     close_round,
     create_campaign,
+    incomplete_items,
     list_campaigns,
     progress,
+    reopen_round,
+    round_history,
     select_instances,
 )
 from refcat.annotate.labels import label_table
@@ -206,14 +209,37 @@ def _campaigns(db: Store, user: User) -> None:
     st.button("Create campaign", type="primary", key="camp_create", on_click=create)
 
 
+def rounds_frame(db: Store, campaign: str) -> pd.DataFrame:
+    """The campaign's round changes, oldest first: time (UTC), action, round, by, incomplete items."""
+    return pd.DataFrame(
+        [
+            {"time (UTC)": e.time, "action": e.action, "round": e.round, "by": e.by or "", "incomplete": e.incomplete}
+            for e in round_history(db, campaign)
+        ],
+        columns=["time (UTC)", "action", "round", "by", "incomplete"],
+    )
+
+
 def _progress(db: Store, user: User) -> None:
     campaigns = list_campaigns(db)
     if not campaigns:
         st.info("No campaigns yet.")
         return
 
+    def forget_confirmations(name: str) -> None:
+        """Untick the campaign's close confirmations: a round reached again asks anew."""
+        for key in [k for k in st.session_state if str(k).startswith(f"close_ok:{name}:")]:
+            del st.session_state[key]
+
     def close(name: str) -> None:
+        forget_confirmations(name)
         widgets.attempt(lambda: close_round(db, name, user), success=f"Closed a round of {name!r}.")
+
+    def reopen(name: str) -> None:
+        forget_confirmations(name)
+        widgets.attempt(
+            lambda: reopen_round(db, name, user), success=f"Reopened the last closed round of {name!r}; answers kept."
+        )
 
     for campaign in campaigns:
         st.subheader(f"{plain(campaign.name)} · {campaign.status}")
@@ -222,18 +248,40 @@ def _progress(db: Store, user: User) -> None:
         share = total["complete"] / total["assigned"] if total["assigned"] else 1.0
         st.progress(float(share), text=f"campaign: {total['complete']} of {total['assigned']} queue items complete")
         st.dataframe(table, hide_index=True)
-        if campaign.finished:
-            continue
-        what = "the blind round (opens revision)" if campaign.status == "label" else "the revision round (finishes)"
-        # The key names the round, so the confirmation does not carry over to the next round.
-        sure = st.checkbox(f"I want to close {what}", key=f"close_ok:{campaign.name}:{campaign.status}")
-        st.button(
-            f"Close round of {plain(campaign.name)}",
-            key=f"close:{campaign.name}",
-            disabled=not sure,
-            on_click=close,
-            args=(campaign.name,),
-        )
+        if not campaign.finished:
+            what = "the blind round (opens revision)" if campaign.status == "label" else "the revision round (finishes)"
+            incomplete = incomplete_items(db, campaign.name)
+            if incomplete:
+                each = ", ".join(f"{name}: {n}" for name, n in incomplete.items())
+                st.warning(
+                    plain(
+                        f"{sum(incomplete.values())} queue items are incomplete ({each}). Closing now ends this "
+                        "round for them: their answers so far are kept, the rest stays unanswered unless the "
+                        "round is reopened."
+                    )
+                )
+                what += f", although {sum(incomplete.values())} queue items are incomplete"
+            # The key names the round, so the confirmation does not carry over to the next round.
+            sure = st.checkbox(f"I want to close {what}", key=f"close_ok:{campaign.name}:{campaign.status}")
+            st.button(
+                f"Close round of {plain(campaign.name)}",
+                key=f"close:{campaign.name}",
+                disabled=not sure,
+                on_click=close,
+                args=(campaign.name,),
+            )
+        history = rounds_frame(db, campaign.name)
+        if campaign.status != "label":
+            back = "the revision round" if campaign.finished else "the blind round (withdraws the revision round)"
+            st.button(
+                f"Reopen {back} of {plain(campaign.name)}",
+                key=f"reopen:{campaign.name}:{campaign.status}",
+                help="Every answer is kept; revisions already given count again once the blind round is closed anew.",
+                on_click=reopen,
+                args=(campaign.name,),
+            )
+        with st.expander(f"Round changes ({len(history)})"):
+            st.dataframe(history, hide_index=True)
 
 
 def _agreement(db: Store) -> None:

@@ -32,7 +32,7 @@ from refcat.store.database import Store
 
 KEY_HELP = (
     "Keys: 1 trivial · 2 non-trivial · 3 valid · 4 no RE · 5 wrong object · 6 redundant · 7 minimal · "
-    + " · ".join(f"{k} / Shift+{k} {f} yes / no" for f, k in CATEGORY_KEYS.items())
+    + " · ".join(f"{k} / Shift+{k} {widgets.FIELD_TITLES[f]} yes / no" for f, k in CATEGORY_KEYS.items())
     + " · ← / → previous / next · U undo"
 )
 

@@ -1,5 +1,6 @@
 """The export page: the long table of answers (CSV or Parquet) and the consensus in the
-paper's released format (`*_RE_categorization.csv`), as downloads.
+paper's released format (`*_RE_categorization.csv`), as downloads, with the instances the
+consensus leaves out shown and downloadable beside it (`*_left_out.csv`, and why).
 
 Files are written by refcat.annotate.export (the same code as `refcat export labels`) into a
 temporary folder when the download button is pressed, and handed to the browser.
@@ -16,9 +17,16 @@ import streamlit as st
 
 from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import list_campaigns
-from refcat.annotate.export import download_file_name, write_consensus_release, write_labels
+from refcat.annotate.export import (
+    consensus_release,
+    download_file_name,
+    left_out_path,
+    write_consensus_release,
+    write_labels,
+)
 from refcat.annotate.ui import widgets
 from refcat.annotate.ui.text import plain
+from refcat.errors import RefcatError
 from refcat.store.database import Store
 
 ALL = "(all campaigns)"
@@ -67,12 +75,36 @@ def render(db: Store, user: User) -> None:
     if campaign is None:
         st.info("Pick one campaign for its consensus file.")
         return
-    st.caption("Adjudicated labels, then automatic ones, then the majority of the revised answers.")
-    st.download_button(
-        f"Download {plain(release_name(campaign))}",
-        data=lambda: file_bytes(lambda p: write_consensus_release(db, campaign, p), release_name(campaign)),
-        file_name=release_name(campaign),
-        mime="text/csv",
-        key="export_release",
-        on_click="ignore",
+    st.caption(
+        "Adjudicated labels, then automatic ones, then the majority of the revised answers. The `source` column "
+        "tells apart REs of one object with the same text (first frame, full video, ...)."
     )
+    try:
+        labels = consensus_release(db, campaign)
+    except RefcatError as exc:
+        st.info(plain(exc))
+        return
+    left_name = left_out_path(release_name(campaign)).name
+    st.markdown(
+        plain(f"{len(labels.release)} instances in the file, {len(labels.left_out)} left out")
+        + (" (listed below and in the second download)." if len(labels.left_out) else ".")
+    )
+    with st.container(horizontal=True):
+        st.download_button(
+            f"Download {plain(release_name(campaign))}",
+            data=lambda: file_bytes(lambda p: write_consensus_release(db, campaign, p), release_name(campaign)),
+            file_name=release_name(campaign),
+            mime="text/csv",
+            key="export_release",
+            on_click="ignore",
+        )
+        st.download_button(
+            f"Download {plain(left_name)}",
+            data=lambda: consensus_release(db, campaign).left_out.to_csv(index=False).encode("utf-8"),
+            file_name=left_name,
+            mime="text/csv",
+            key="export_left_out",
+            on_click="ignore",
+        )
+    if len(labels.left_out):
+        st.dataframe(labels.left_out, hide_index=True)

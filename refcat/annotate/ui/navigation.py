@@ -31,9 +31,11 @@ from streamlit.delta_generator import DeltaGenerator
 
 from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import Campaign, list_campaigns
+from refcat.annotate.guidelines import instance_source_label
 from refcat.annotate.labels import Undone, queue, record_answer, resume_position, undo_last
 from refcat.annotate.state import QueueItem
 from refcat.annotate.ui import session, suggestions, widgets
+from refcat.annotate.ui.help_overlay import help_overlay
 from refcat.annotate.ui.shortcuts import (
     ANSWER,
     MOVE_BACK,
@@ -143,13 +145,22 @@ def choose_campaign(campaigns: Sequence[Campaign], requested: str | None) -> tup
 
 
 def campaign_selector(campaigns: Sequence[Campaign]) -> Campaign:
-    """The campaign named in the URL (or chosen in the sidebar), refusing one that is not the user's."""
+    """The campaign named in the URL (or chosen in the sidebar), refusing one that is not the user's.
+    Open campaigns come first (so one is shown when the URL names none), then the finished ones."""
+    campaigns = sorted(campaigns, key=lambda c: c.finished)  # stable: by name within each group
     chosen, refusal = choose_campaign(campaigns, st.query_params.get(CAMPAIGN_PARAM))
     if refusal:
         st.error(plain(refusal))
     names = [c.name for c in campaigns]
+    finished = {c.name for c in campaigns if c.finished}
     if len(names) > 1:
-        picked = st.selectbox("Campaign", names, index=names.index(chosen.name), key="campaign_pick")
+        picked = st.selectbox(
+            "Campaign",
+            names,
+            index=names.index(chosen.name),
+            key="campaign_pick",
+            format_func=lambda name: f"{name} (finished)" if name in finished else name,
+        )
         if picked != chosen.name:
             st.query_params.pop(INSTANCE_PARAM, None)
             chosen = campaigns[names.index(picked)]
@@ -347,11 +358,14 @@ def listener(
 
 
 def instance_columns(db: Store, place: Place, text: str) -> DeltaGenerator:
-    """The instance shown: campaign and key, the RE `text` large, and in the left column its clip,
+    """The instance shown: campaign and key, the RE `text` large with its source under it (and the
+    `?` overlay of keyboard shortcuts), and in the left column its clip,
     with the automatic suggestions in a pre-annotated campaign; returns the right column, for the
     questions."""
     st.caption(f"{plain(place.campaign.name)} · {plain(place.key)}")
     widgets.expression(text)
+    st.caption(plain(f"Source: {instance_source_label(place.key)}"))
+    help_overlay()
     left, right = st.columns([1, 1], gap="medium")
     with left:
         widgets.instance_player(session.views(), place.key)

@@ -1,9 +1,10 @@
 """The app's pages and who sees them; `main()` is what `app.py` runs on every rerun.
 
-Annotators see Annotate, Revise and Videos; admins see those and the admin pages (Admin, Accounts,
-Adjudicate, Export, A2Dre+ review). A page function takes (store, user); the admin
+Annotators see Annotate, Revise, Videos and Guidelines; admins see those and the admin pages (Admin, Accounts,
+Adjudicate, Quality, Export, A2Dre+ review). A page function takes (store, user); the admin
 pages check the role again themselves (`widgets.require_admin`). The main page, at the app's
-root URL, is Annotate for annotators and Admin for admins; the others are at /<url_path>.
+root URL, is Annotate for annotators and Admin for admins; every page is also at /<url_path>
+(/admin, /annotate), before login too (the login form, then the page).
 Nothing a page raises reaches the browser as a traceback (`text.show_errors` around `main`).
 """
 
@@ -21,33 +22,41 @@ from refcat.errors import RefcatError
 from refcat.store.database import Store
 
 PageFn = Callable[[Store, User], None]
+HOME = {"admin": "admin", "annotator": "annotate"}  # role -> url_path of the page at the app's root URL
+HOME_PATH = "home"  # the path of the hidden default page that shows it
 
 
-def _page(db: Store, user: User, module: str, title: str, url_path: str, icon: str, default: bool = False) -> st.Page:
+def _page(db: Store, user: User, module: str, title: str, url_path: str, icon: str, *, home: bool = False) -> st.Page:
+    """The page of `module`; with `home`, the hidden default page at the root URL showing it."""
     render: PageFn = importlib.import_module(module).render
 
     def run() -> None:
         render(db, user)
 
-    return st.Page(run, title=title, url_path=url_path, icon=icon, default=default)
+    if home:
+        return st.Page(run, title=title, url_path=HOME_PATH, icon=icon, default=True, visibility="hidden")
+    return st.Page(run, title=title, url_path=url_path, icon=icon)
 
 
 def page_specs(role: str) -> dict[str, list[tuple[str, str, str, str]]]:
-    """Section -> [(module, title, url_path, icon)] for a role."""
+    """Section -> [(module, title, url_path, icon)] for a role. Icons are emoji: the browser draws
+    them itself, whereas a Material icon as the tab's icon is fetched from an outside server."""
     specs = {
         "Annotate": [
-            ("refcat.annotate.ui.annotate", "Annotate", "annotate", ":material/edit:"),
-            ("refcat.annotate.ui.revise", "Revise", "revise", ":material/rate_review:"),
-            ("refcat.annotate.ui.videos", "Videos", "videos", ":material/movie:"),
+            ("refcat.annotate.ui.annotate", "Annotate", "annotate", "✏️"),
+            ("refcat.annotate.ui.revise", "Revise", "revise", "🔁"),
+            ("refcat.annotate.ui.videos", "Videos", "videos", "🎬"),
+            ("refcat.annotate.ui.guidelines", "Guidelines", "guidelines", "📖"),
         ],
     }
     if role == "admin":
         admin = [
-            ("refcat.annotate.ui.admin", "Admin", "admin", ":material/admin_panel_settings:"),
-            ("refcat.annotate.ui.accounts", "Accounts", "accounts", ":material/manage_accounts:"),
-            ("refcat.annotate.ui.adjudicate", "Adjudicate", "adjudicate", ":material/gavel:"),
-            ("refcat.annotate.ui.export", "Export", "export", ":material/download:"),
-            ("refcat.annotate.ui.variants", "A2Dre+ review", "a2dre-review", ":material/compare:"),
+            ("refcat.annotate.ui.admin", "Admin", "admin", "🛠️"),
+            ("refcat.annotate.ui.accounts", "Accounts", "accounts", "👥"),
+            ("refcat.annotate.ui.adjudicate", "Adjudicate", "adjudicate", "⚖️"),
+            ("refcat.annotate.ui.quality", "Quality", "quality", "📊"),
+            ("refcat.annotate.ui.export", "Export", "export", "📥"),
+            ("refcat.annotate.ui.variants", "A2Dre+ review", "a2dre-review", "🔀"),
         ]
         specs["Admin"] = admin
     return specs
@@ -68,19 +77,25 @@ def main() -> None:
         def log_in_page() -> None:
             login.render(db)
 
-        st.navigation([st.Page(log_in_page, title="Log in", url_path="login", icon=":material/login:")]).run()
+        # Every page's path shows the login form, so a link to /admin or /annotate opens that page
+        # once logged in (the login's rerun keeps the path) instead of "Page not found".
+        paths = [spec[2] for specs in page_specs("admin").values() for spec in specs]
+        pages = [st.Page(log_in_page, title="Log in", url_path="login", icon="🔑", default=True)]
+        pages += [st.Page(log_in_page, title="Log in", url_path=path, visibility="hidden") for path in paths]
+        st.navigation(pages).run()
         return
-    home = "admin" if user.role == "admin" else "annotate"  # the page at the app's root URL
-    sections = {
-        section: [_page(db, user, *spec, default=(spec[2] == home)) for spec in specs]
-        for section, specs in page_specs(user.role).items()
-    }
+    specs_of = page_specs(user.role)
+    home = next(spec for specs in specs_of.values() for spec in specs if spec[2] == HOME[user.role])
+    # The root URL shows the role's main page through a hidden default page, so that the visible
+    # page keeps its own path (a default page is served only at the root: /admin would not be found).
+    sections = {"": [_page(db, user, *home, home=True)]}
+    sections |= {section: [_page(db, user, *spec) for spec in specs] for section, specs in specs_of.items()}
 
     def log_out_page() -> None:
         session.log_out(db)
         st.rerun()
 
     sections[f"{text.plain(user.name)} ({user.role})"] = [  # section names are markdown
-        st.Page(log_out_page, title="Log out", url_path="logout", icon=":material/logout:")
+        st.Page(log_out_page, title="Log out", url_path="logout", icon="🚪")
     ]
     st.navigation(sections, position="top").run()

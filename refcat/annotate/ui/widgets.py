@@ -170,7 +170,10 @@ def answer_buttons(
         text, buttons = st.columns([3, 2], vertical_alignment="center", gap="small")
         text.markdown(f"**{FIELD_TITLES[field]}** {status}  \n{FIELD_QUESTIONS[field]}")
         if others:
-            said = ", ".join(f"{name}: {given.get(field, '-')}" for name, given in sorted(others.items()))
+            said = ", ".join(
+                f"{name}: {VALUE_LABELS[given[field]] if field in given else '-'}"
+                for name, given in sorted(others.items())
+            )
             text.caption(plain(f"Answers: {said}"))
         with buttons.container(horizontal=True, gap="small"):
             for value in FIELD_VALUES[field]:

@@ -1,0 +1,183 @@
+"""The adjudication and quality pages through streamlit's AppTest, on the demo store (refcat demo-store:
+ann1, ann2, ann3 label every instance of campaign "demo"; admin).
+
+The case: on the first instance K1, motion is a tie (ann1 yes, ann2 no, ann3 silent) and static has a
+majority (ann1 yes, ann2 yes, ann3 no); on the second, K2, motion is a tie again (ann1 no, ann2 yes)
+and ann3 leaves a comment. Then the blind round is closed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers.demo import build_demo
+from sqlalchemy import insert, select
+from streamlit.testing.v1 import AppTest
+
+from refcat.annotate.campaigns import close_round
+from refcat.annotate.labels import final_labels, queue, record_answer
+from refcat.annotate.quality import case_link
+from refcat.annotate.state import campaign_row, instance_row
+from refcat.store.database import open_store
+from refcat.store.schema import LabelEventRow, UserRow
+
+TIMEOUT = 60
+ANSWERS = {  # (instance index, field) -> {annotator: value}
+    (0, "motion"): {"ann1": "yes", "ann2": "no"},
+    (0, "static"): {"ann1": "yes", "ann2": "yes", "ann3": "no"},
+    (1, "motion"): {"ann1": "no", "ann2": "yes"},
+}
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory):
+    return build_demo(tmp_path_factory.mktemp("adjudication"))
+
+
+@pytest.fixture
+def case(demo_files, tmp_path, monkeypatch):
+    """A fresh copy of the demo store with the module's answers, the blind round closed; (store, K1, K2)."""
+    url, data = demo_files
+    copy = tmp_path / "demo.db"
+    copy.write_bytes(Path(url.removeprefix("sqlite:///")).read_bytes())
+    url = f"sqlite:///{copy}"
+    monkeypatch.setenv("REFCAT_DB", url)
+    monkeypatch.setenv("REFCAT_DATA", str(data))
+    store = open_store(url)
+    keys = [item.instance_key for item in queue(store, "ann1", "demo")][:2]
+    for (index, field), given in ANSWERS.items():
+        for name, value in given.items():
+            record_answer(store, name, "demo", keys[index], field, value)
+    with store.session() as session:
+        session.execute(
+            insert(LabelEventRow).values(
+                campaign_pk=campaign_row(session, "demo").id,
+                instance_pk=instance_row(session, keys[1]).id,
+                user_pk=session.scalar(select(UserRow.id).where(UserRow.name == "ann3")),
+                round=1,
+                kind="comment",
+                field="",
+                value="",
+                reason="the box jumps to the other person",
+            )
+        )
+    close_round(store, "demo", "admin")
+    yield store, keys[0], keys[1]
+    store.dispose()
+
+
+def page(name: str, query: dict[str, str] | None = None) -> AppTest:
+    def script(page_name):
+        import importlib
+        import os
+
+        from refcat.annotate.accounts import get_user
+        from refcat.store.database import open_store
+
+        db = open_store(os.environ["REFCAT_DB"])
+        importlib.import_module(f"refcat.annotate.ui.{page_name}").render(db, get_user(db, "admin"))
+
+    at = AppTest.from_function(script, args=(name,), default_timeout=TIMEOUT)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def button(at: AppTest, key: str):
+    return next(b for b in at.button if b.key == key)
+
+
+def cases(at: AppTest) -> list[tuple[str, str]]:
+    return list(at.selectbox(key="adj_case").options)
+
+
+def shown_case(at: AppTest) -> tuple[str, str]:
+    return at.selectbox(key="adj_case").value
+
+
+def test_a_case_shows_the_re_source_clip_answers_flags_and_majority(case):
+    store, k1, k2 = case
+    at = page("adjudicate")
+    assert not at.exception
+    assert cases(at) == [f"{k1} · motion", f"{k1} · static", f"{k2} · motion"]
+    assert shown_case(at) == (k1, "motion")
+    re_text = next(m.value for m in at.markdown if "refcat-re" in m.value)
+    from refcat.annotate.labels import instance_text
+
+    assert instance_text(store, k1).split()[0] in re_text
+    source = k1.rsplit("/", 1)[1]
+    assert any(m.value.startswith("**Source**") and source in m.value for m in at.markdown)
+    assert at.get("iframe"), "the clip's player"
+    answers = next(d.value for d in at.dataframe if "first answer" in d.value.columns)
+    assert answers.values.tolist() == [["ann1", "yes", "—", "yes"], ["ann2", "no", "—", "no"], ["ann3", "—", "—", "—"]]
+    assert any("**Majority**: none" in m.value and "tie" in m.value for m in at.markdown)
+    assert "No flags or comments on this instance." in [c.value for c in at.caption]
+
+    at.selectbox(key="adj_case").set_value((k2, "motion")).run()
+    flags = next(d.value for d in at.dataframe if "kind" in d.value.columns)
+    assert flags[["annotator", "kind", "text"]].values.tolist() == [
+        ["ann3", "comment", "the box jumps to the other person"]
+    ]
+
+
+def test_filters_ties_flagged_and_one_question(case):
+    _, k1, k2 = case
+    at = page("adjudicate")
+    at.toggle(key="adj_ties").set_value(True).run()
+    assert cases(at) == [f"{k1} · motion", f"{k2} · motion"]
+    at.toggle(key="adj_flagged").set_value(True).run()
+    assert cases(at) == [f"{k2} · motion"]
+    at.toggle(key="adj_ties").set_value(False)
+    at.toggle(key="adj_flagged").set_value(False).run()
+    at.button_group(key="adj_field").set_value("static").run()
+    assert cases(at) == [f"{k1} · static"]
+
+
+def test_a_reason_is_required_and_never_carried_over(case):
+    store, k1, k2 = case
+    at = page("adjudicate")
+    at.toggle(key="adj_ties").set_value(True).run()
+    assert shown_case(at) == (k1, "motion")
+    assert at.radio(key=f"adj_value:{k1}:motion").value is None  # a tie suggests no label
+    button(at, "adj_set").click().run()
+    assert any("choose a final label" in e.value for e in at.error)
+    at.radio(key=f"adj_value:{k1}:motion").set_value("yes")
+    button(at, "adj_set").click().run()
+    assert any("needs a reason" in e.value for e in at.error)
+    assert final_labels(store, "demo").set_index(["item", "field"]).loc[(k1, "motion"), "source"] == "none"
+
+    at.text_input(key=f"adj_reason:{k1}:motion").input("the person walks to the door")
+    button(at, "adj_set").click().run()
+    final = final_labels(store, "demo").set_index(["item", "field"]).loc[(k1, "motion")]
+    assert (final["label"], final["source"], final["reason"]) == ("yes", "adjudication", "the person walks to the door")
+    # The next tie is shown, its reason box empty; the widget keys name the case.
+    assert shown_case(at) == (k2, "motion")
+    assert [t.key for t in at.text_input] == [f"adj_reason:{k2}:motion"]
+    assert at.text_input(key=f"adj_reason:{k2}:motion").value == ""
+    at.radio(key=f"adj_value:{k2}:motion").set_value("no")
+    button(at, "adj_set").click().run()  # one click does not record the previous reason
+    assert any("needs a reason" in e.value for e in at.error)
+    assert final_labels(store, "demo").set_index(["item", "field"]).loc[(k2, "motion"), "source"] == "none"
+
+
+def test_quality_view_links_each_disagreement_to_its_adjudication(case):
+    _, k1, _ = case
+    at = page("quality")
+    assert not at.exception
+    summary = at.dataframe[0].value.set_index("annotator")
+    assert summary["answers"].tolist() == [3, 3, 1]
+    assert summary["flags"].tolist() == [0, 0, 1]
+    links = {tuple(r) for d in at.dataframe if "link" in d.value.columns for r in d.value[["item", "link"]].values}
+    assert (k1, case_link("demo", k1, "motion")) in links and (k1, case_link("demo", k1, "static")) in links
+    assert len(links) == 3
+
+    link = case_link("demo", k1, "static")
+    query = dict(part.split("=", 1) for part in link.split("?", 1)[1].split("&"))
+    from urllib.parse import unquote_plus
+
+    adjudicate = page("adjudicate", {k: unquote_plus(v) for k, v in query.items()})
+    assert not adjudicate.exception
+    assert shown_case(adjudicate) == (k1, "static")
+    assert adjudicate.button_group(key="adj_field").value == "static"
+    assert adjudicate.radio(key=f"adj_value:{k1}:static").value == "yes"  # the majority is the default

@@ -1,0 +1,149 @@
+"""The consensus download names every instance it leaves out, and why (tie, too few answers, round
+not finished), beside the file; rows that share video, object and text are told apart by their
+source column. Library, CLI and the app's Export page."""
+
+import pandas as pd
+import pytest
+from helpers.annotate_store import DUO_A, DUO_C, SOLO, populate
+from streamlit.testing.v1 import AppTest
+
+from refcat.annotate.campaigns import close_round, create_campaign
+from refcat.annotate.export import LEFT_OUT_COLUMNS, consensus_release, left_out_path, write_consensus_release
+from refcat.annotate.labels import questions_for, record_answer
+from refcat.cli import main
+from refcat.datasets.records import Instance
+from refcat.datasets.release import read_release
+from refcat.store.instances import upsert_records
+from refcat.taxonomy import FIELD_VALUES
+
+FULL = "demo/duo/1/annot1_full_video"  # the same object and text as DUO_A, written after the full video
+
+
+def _answer_all(store, user, key, correctness="valid"):
+    for f in questions_for(store, "c", key):
+        record_answer(store, user, "c", key, f, correctness if f == "correctness" else FIELD_VALUES[f][0])
+
+
+@pytest.fixture
+def labelled(store):
+    populate(store)
+    upsert_records(store, [], [], [Instance("demo", "duo", 1, "annot1_full_video", "the dog on the left")])
+    create_campaign(store, "c", [DUO_A, FULL, DUO_C, SOLO], ["ann1", "ann2", "ann3"], created_by="boss")
+    for user in ("ann1", "ann2", "ann3"):
+        _answer_all(store, user, DUO_A)
+        _answer_all(store, user, FULL, "valid" if user != "ann3" else "no-re")
+        _answer_all(store, user, SOLO)
+    # DUO_C: a tie on correctness (valid, no-re) with ann3 not answering it.
+    _answer_all(store, "ann1", DUO_C, "valid")
+    _answer_all(store, "ann2", DUO_C, "no-re")
+    return store
+
+
+def test_left_out_names_a_tie_with_its_answers(labelled, tmp_path):
+    store = labelled
+    close_round(store, "c", "boss")
+    # In revision, DUO_C has 2 answers of 3 and a 1-1 tie: the tie is named.
+    result = consensus_release(store, "c")
+    assert result.left_out.columns.tolist() == LEFT_OUT_COLUMNS
+    assert result.left_out[["item", "source", "field", "reason", "answers"]].values.tolist() == [
+        [DUO_C, "annot1", "correctness", "tie", "ann1=valid; ann2=no-re"]
+    ]
+
+
+def test_release_file_has_source_and_left_out_file_beside_it(labelled, tmp_path):
+    store = labelled
+    close_round(store, "c", "boss")
+    close_round(store, "c", "boss")
+    path = tmp_path / "c_RE_categorization.csv"
+    result = write_consensus_release(store, "c", path)
+    got = read_release(path)
+    assert got[["video_id", "instance_id", "ref_exp", "source"]].values.tolist() == [
+        ["duo", 1, "the dog on the left", "annot1"],
+        ["duo", 1, "the dog on the left", "annot1_full_video"],
+        ["solo", 1, "a cat", "annot1"],
+    ]
+    assert path.read_bytes().splitlines()[0].endswith(b";static;source")
+    assert left_out_path(path) == tmp_path / "c_RE_categorization_left_out.csv"
+    left = pd.read_csv(left_out_path(path), keep_default_na=False)
+    assert left.to_dict("records") == [
+        {
+            "item": DUO_C,
+            "video_id": "duo",
+            "object_id": 2,
+            "source": "annot1",
+            "ref_exp": "the dog on the right",
+            "field": "correctness",
+            "reason": "tie",
+            "answers": "ann1=valid; ann2=no-re",
+        }
+    ]
+    assert len(result.release) + len(result.left_out) == 4  # every instance is in one file or the other
+
+
+def test_too_few_answers_is_round_not_finished_while_open(store, tmp_path):
+    populate(store)
+    create_campaign(store, "c", [DUO_A, DUO_C], ["ann1", "ann2", "ann3"], created_by="boss")
+    _answer_all(store, "ann1", DUO_A)
+    result = consensus_release(store, "c")
+    assert result.left_out[["item", "reason", "answers"]].values.tolist() == [
+        [DUO_A, "round not finished", "ann1=valid"],
+        [DUO_C, "round not finished", ""],
+    ]
+    close_round(store, "c", "boss")
+    close_round(store, "c", "boss")  # finished: no more answers will come
+    assert consensus_release(store, "c").left_out["reason"].tolist() == ["too few answers", "too few answers"]
+
+
+def test_cli_writes_and_names_what_is_left_out(labelled, tmp_path, capsys):
+    store = labelled
+    if not store.is_sqlite:
+        pytest.skip("the CLI test runs on the SQLite store")
+    rel = tmp_path / "rel.csv"
+    args = ["export", "labels", "--campaign", "c", "--output", str(tmp_path / "ev.csv"), "--release-output", str(rel)]
+    assert main([*args, "--db", store.url]) == 0
+    printed = capsys.readouterr().out
+    assert f"left out {DUO_C}: no final label for correctness: tie (tie)" in printed
+    assert f"1 instances left out, listed in {tmp_path / 'rel_left_out.csv'}" in printed
+    assert pd.read_csv(tmp_path / "rel_left_out.csv")["item"].tolist() == [DUO_C]
+
+
+def test_export_page_lists_what_is_left_out(labelled, monkeypatch):
+    store = labelled
+    if not store.is_sqlite:
+        pytest.skip("the page test runs on the SQLite store")
+    monkeypatch.setenv("REFCAT_DB", store.url)
+
+    def script():
+        import os
+
+        from refcat.annotate.accounts import get_user
+        from refcat.annotate.ui import export
+        from refcat.store.database import open_store
+
+        db = open_store(os.environ["REFCAT_DB"])
+        export.render(db, get_user(db, "boss"))
+
+    at = AppTest.from_function(script, default_timeout=60).run()
+    at.selectbox(key="export_campaign").select("c").run()
+    assert any("3 instances in the file, 1 left out" in m.value for m in at.markdown)
+    shown = next(d.value for d in at.dataframe if "reason" in d.value.columns)
+    assert shown[["item", "reason"]].values.tolist() == [[DUO_C, "tie"]]
+
+
+def test_consensus_command_writes_sources_and_left_out_beside(labelled, tmp_path, capsys):
+    store = labelled
+    if not store.is_sqlite:
+        pytest.skip("the CLI test runs on the SQLite store")
+    rel = tmp_path / "c_release.csv"
+    args = ["consensus", "--campaign", "c", "--output", str(tmp_path / "long.csv"), "--release-output", str(rel)]
+    assert main([*args, "--db", store.url]) == 0
+    printed = capsys.readouterr().out
+    assert f"  skipped {DUO_C}: correctness: tie (tie)" in printed
+    assert f"wrote {tmp_path / 'c_release_left_out.csv'}: the instances left out and why" in printed
+    got = read_release(rel)
+    assert got.loc[got["video_id"] == "duo", "source"].tolist() == ["annot1", "annot1_full_video"]
+    left = pd.read_csv(tmp_path / "c_release_left_out.csv", keep_default_na=False)
+    assert left[["item", "field", "reason"]].values.tolist() == [
+        [DUO_C, "correctness", "tie"],
+        [SOLO, "difficulty", "no answers"],  # automatic, so not among the answers this command counts
+    ]

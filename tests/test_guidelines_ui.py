@@ -1,0 +1,129 @@
+"""The Guidelines page and the RE's source on the annotate page, through streamlit's AppTest.
+
+The fixture is the small demo project (refcat.demo.generator; campaign "demo", annotators ann1,
+ann2, ann3, admin "admin", each with their name as password).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from helpers.demo import build_demo
+from streamlit.testing.v1 import AppTest
+
+from refcat.annotate.guidelines import instance_source_label
+from refcat.annotate.notes import add_note, campaign_notes, safe_markdown
+from refcat.annotate.ui.guidelines import NOTE_ADD, NOTE_BODY, NOTE_MARKDOWN
+from refcat.annotate.ui.pages import page_specs
+from refcat.annotate.ui.text import plain
+from refcat.store.database import open_store
+from refcat.taxonomy import CATEGORIES, DECISIONS
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory):
+    return build_demo(tmp_path_factory.mktemp("guidelines"))
+
+
+@pytest.fixture
+def demo(demo_files, tmp_path, monkeypatch):
+    """A fresh copy of the module's demo store (the dataset folder is shared, read-only)."""
+    url, data = demo_files
+    copy = tmp_path / "demo.db"
+    copy.write_bytes(Path(url.removeprefix("sqlite:///")).read_bytes())
+    url = f"sqlite:///{copy}"
+    monkeypatch.setenv("REFCAT_DB", url)
+    monkeypatch.setenv("REFCAT_DATA", str(data))
+    store = open_store(url)
+    yield store
+    store.dispose()
+
+
+def guidelines_page(user: str) -> AppTest:
+    def script(user_name):
+        import os
+
+        from refcat.annotate.accounts import get_user
+        from refcat.annotate.ui import guidelines
+        from refcat.store.database import open_store
+
+        db = open_store(os.environ["REFCAT_DB"])
+        guidelines.render(db, get_user(db, user_name))
+
+    return AppTest.from_function(script, args=(user,), default_timeout=TIMEOUT).run()
+
+
+def shown(at: AppTest) -> str:
+    return "\n".join(e.value for e in [*at.markdown, *at.caption, *at.subheader])
+
+
+def test_the_guidelines_page_is_on_everyones_menu():
+    for role in ("annotator", "admin"):
+        assert "refcat.annotate.ui.guidelines" in [spec[0] for spec in page_specs(role)["Annotate"]]
+
+
+def test_an_annotator_sees_the_guidelines_without_the_editor(demo):
+    at = guidelines_page("ann1")
+    assert not at.exception
+    page = shown(at)
+    for category in CATEGORIES:
+        assert plain(category.question) in page and plain(category.definition) in page
+        assert all(f"“{plain(example)}”" in page for example in category.examples + category.non_examples)
+    for decision in DECISIONS:
+        assert plain(decision.topic) in page and plain(decision.rule) in page
+    assert "Semantic categories (Table 1)" in page and "Keyboard shortcuts" in page
+    assert "**no RE** `4`" in page and "**wrong object** `5`" in page
+    assert not at.text_area and not [b for b in at.button if b.key == NOTE_ADD]
+    assert [e.value for e in at.info] == ["No campaign notes yet."]
+
+
+def test_an_admin_adds_a_note_that_annotators_then_read(demo):
+    at = guidelines_page("admin")
+    assert not at.exception
+    at.text_area(key=NOTE_BODY).input("Count a dog's reflection as another object.")
+    next(b for b in at.button if b.key == NOTE_ADD).click()
+    at.run()
+    assert [e.value for e in at.success] == ["Note added."]
+    assert at.text_area(key=NOTE_BODY).value == ""
+    assert [(n.author, n.body) for n in campaign_notes(demo, "demo")] == [
+        ("admin", "Count a dog's reflection as another object.")
+    ]
+    annotator = guidelines_page("ann1")
+    assert plain("Count a dog's reflection as another object.") in shown(annotator)
+    assert not [b for b in annotator.button if (b.key or "").startswith("note_remove:")]
+
+
+def test_notes_with_html_or_a_markdown_image_are_shown_safely(demo):
+    hostile = '<img src="http://x.test/a.png" onerror="alert(1)"> ![logo](http://x.test/b.png) **bold**'
+    at = guidelines_page("admin")
+    at.text_area(key=NOTE_BODY).input(hostile)
+    at.checkbox(key=NOTE_MARKDOWN).check()
+    next(b for b in at.button if b.key == NOTE_ADD).click()
+    at.run()
+    add_note(demo, "demo", "admin", hostile)  # the same text as a plain-text note
+    at = guidelines_page("ann1")
+    assert not at.exception
+    notes = [e for e in at.markdown if "x.test" in e.value]
+    assert [e.value for e in notes] == [safe_markdown(hostile), plain(hostile)]
+    for element in notes:
+        assert not element.proto.allow_html
+        assert re.search(r"(?<!\\)<", element.value) is None and "![" not in element.value
+
+
+def test_the_annotate_page_shows_the_re_source(demo):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.text_input(key="login_name").input("ann1")
+    at.text_input(key="login_password").input("ann1")
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    key = at.query_params["instance"]
+    captions = [e.value for e in at.caption]
+    assert plain(f"Source: {instance_source_label(key)}") in captions
+    assert re.fullmatch(r"annotator \d, (from the first frame|after the full video)", instance_source_label(key))
