@@ -70,7 +70,13 @@ def test_adjudicating_a_tie_shows_the_case_and_never_carries_the_reason_over(tmp
                 page.get_by_text("Disagreements per question").wait_for(timeout=WAIT_MS)
                 shot(page, screens, "01_quality")
 
-                page.goto(f"{base}/{case_link('demo', first, 'motion')}")
+                # The first row's link (the table's first column) opens the case in a new tab.
+                grid = page.locator('[data-testid="stDataFrame"]').last
+                box = grid.bounding_box()
+                with page.context.expect_page() as opened:
+                    page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)
+                page = opened.value
+                assert page.url == f"{base}/{case_link('demo', first, 'motion')}"
                 page.get_by_role("button", name="Set final label").wait_for(timeout=WAIT_MS)
                 idle(page)
                 assert page.locator(".refcat-re").first.inner_text().strip("“”") == instance_text(store, first)

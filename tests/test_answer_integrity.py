@@ -135,7 +135,7 @@ def run(store, place, presses, user="ann1"):
 AGAIN = "nothing was written. Press it again to answer here."
 
 
-def press(action, instance, field="", value="", seq=None, page="annotate", view=0):
+def press(action, instance, field="", value="", seq=None, page="annotate:c", view=0):
     return Press(action, page, instance, view, field, value, None if seq is None else Sent("tab", seq))
 
 

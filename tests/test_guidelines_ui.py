@@ -1,4 +1,4 @@
-"""The Guidelines page and the RE's source on the annotate page, through streamlit's AppTest.
+"""The Guidelines page and the RE's source on the annotate and revise pages, through streamlit's AppTest.
 
 The fixture is the small demo project (refcat.demo.generator; campaign "demo", annotators ann1,
 ann2, ann3, admin "admin", each with their name as password).
@@ -13,7 +13,9 @@ import pytest
 from helpers.demo import build_demo
 from streamlit.testing.v1 import AppTest
 
+from refcat.annotate.campaigns import close_round
 from refcat.annotate.guidelines import instance_source_label
+from refcat.annotate.labels import queue, record_answer
 from refcat.annotate.notes import add_note, campaign_notes, safe_markdown
 from refcat.annotate.ui.guidelines import NOTE_ADD, NOTE_BODY, NOTE_MARKDOWN
 from refcat.annotate.ui.pages import page_specs
@@ -127,3 +129,25 @@ def test_the_annotate_page_shows_the_re_source(demo):
     captions = [e.value for e in at.caption]
     assert plain(f"Source: {instance_source_label(key)}") in captions
     assert re.fullmatch(r"annotator \d, (from the first frame|after the full video)", instance_source_label(key))
+
+
+def test_the_revise_page_shows_the_re_source(demo):
+    key = queue(demo, "ann1", "demo")[0].instance_key
+    for user, motion in (("ann1", "yes"), ("ann2", "no"), ("ann3", "no")):
+        record_answer(demo, user, "demo", key, "motion", motion)
+    close_round(demo, "demo", "admin")
+
+    def script():
+        import os
+
+        from refcat.annotate.accounts import get_user
+        from refcat.annotate.ui import revise
+        from refcat.store.database import open_store
+
+        db = open_store(os.environ["REFCAT_DB"])
+        revise.render(db, get_user(db, "ann1"))
+
+    at = AppTest.from_function(script, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.query_params["instance"] == key
+    assert plain(f"Source: {instance_source_label(key)}") in [e.value for e in at.caption]

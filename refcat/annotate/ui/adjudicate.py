@@ -193,7 +193,10 @@ def render(db: Store, user: User) -> None:
 def _cases(db: Store, user: User, campaign: str, rows: pd.DataFrame, flags: pd.DataFrame) -> None:
     flagged = set(flags["item"])
     shown = rows.assign(
-        tie=rows["status"] == TIE, flagged=rows["item"].isin(flagged), majority=rows["majority"].fillna("—")
+        tie=rows["status"] == TIE,
+        flagged=rows["item"].isin(flagged),
+        majority=rows["majority"].fillna("—"),
+        adjudication=rows["adjudication"].fillna("—"),
     )
     st.dataframe(shown[["item", "field", "answers", "majority", "tie", "flagged", "adjudication"]], hide_index=True)
     cases: list[Case] = list(zip(rows["item"], rows["field"], strict=True))

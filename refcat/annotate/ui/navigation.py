@@ -118,6 +118,11 @@ class Place:
         return [item.instance_key for item in self.items]
 
     @property
+    def scope(self) -> str:
+        """The queue page and campaign, as presses name where they were made (e.g. "annotate:demo")."""
+        return f"{self.page}:{self.campaign.name}"
+
+    @property
     def next_key(self) -> str | None:
         return self.items[self.index + 1].instance_key if self.index + 1 < len(self.items) else None
 
@@ -288,9 +293,10 @@ def apply_presses(
 
 
 def receive(place: Place, handlers: Handlers, pressed: Sequence[Press]) -> None:
-    """Apply presses made on the page of `place` (those made on another queue page are refused) to
-    what it shows now; what it shows after them is kept for the next run."""
-    mine = [p for p in pressed if p.page == place.page]
+    """Apply presses made on the page of `place` (those made on another queue page, or on this
+    page for another campaign, are refused) to what it shows now; what it shows after them is kept
+    for the next run."""
+    mine = [p for p in pressed if p.page == place.scope]
     if len(mine) < len(pressed):
         widgets.flash("error", "Refused: a key pressed on another page than this one; nothing was written.")
     keep(place, apply_presses(place.keys, shown(place), mine, handlers, widgets.flash))
@@ -298,7 +304,7 @@ def receive(place: Place, handlers: Handlers, pressed: Sequence[Press]) -> None:
 
 def click(place: Place, handlers: Handlers, action: str, field: str = "", value: str = "") -> None:
     """A button's click: a press, without a number, on the view the button was drawn for."""
-    receive(place, handlers, [Press(action, place.page, place.key, place.view, field, value)])
+    receive(place, handlers, [Press(action, place.scope, place.key, place.view, field, value)])
 
 
 def nav_bar(place: Place, handlers: Handlers, key_prefix: str = "nav") -> None:
@@ -352,7 +358,7 @@ def listener(
 
     def mount() -> None:
         acked = st.session_state.get(_ACKED)
-        key_listener(key, place.page, place.key, place.view, key_actions(fields), buttons, acked, received)
+        key_listener(key, place.scope, place.key, place.view, key_actions(fields), buttons, acked, received)
 
     return mount
 

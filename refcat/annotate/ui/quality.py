@@ -80,7 +80,7 @@ def render(db: Store, user: User) -> None:
             st.dataframe(_case_table(name, rows), hide_index=True, column_config=_CASE_COLUMNS)
 
 
-_CASE_COLUMNS = {"link": st.column_config.LinkColumn("adjudication", display_text="adjudicate")}
+_CASE_COLUMNS = {"link": st.column_config.LinkColumn("case", display_text="adjudicate")}
 
 
 def _field_titles(fields: list[str]) -> dict[str, str]:
@@ -90,11 +90,11 @@ def _field_titles(fields: list[str]) -> dict[str, str]:
 def _case_table(campaign: str, rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
+            "link": [case_link(campaign, item, field) for item, field in zip(rows["item"], rows["field"], strict=True)],
             "item": rows["item"],
             "answers": rows["answers"],
             "majority": rows["majority"].fillna("—"),
             "tie": rows["status"] == TIE,
-            "adjudicated": rows["adjudication"].fillna("—"),
-            "link": [case_link(campaign, item, field) for item, field in zip(rows["item"], rows["field"], strict=True)],
+            "final label": rows["adjudication"].fillna("—"),
         }
     )

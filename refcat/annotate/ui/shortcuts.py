@@ -88,7 +88,7 @@ def button_class(key: str) -> str:
 @dataclass(frozen=True)
 class Press:
     """One press on a queue page: `action` (ANSWER, MOVE_BACK, MOVE_ON or TAKE_BACK), `page` (the
-    queue page it was made on, e.g. "annotate"), `instance` and `view` (the key of the instance
+    queue page and campaign it was made on, e.g. "annotate:demo"), `instance` and `view` (the key of the instance
     that page showed when it was pressed, and its view number, refcat.annotate.ui.navigation.View),
     `field` and `value` for an answer, and `sent` (browser page and press number) for a press the
     key listener sent; None for a click that reached the button's own callback."""
@@ -266,7 +266,8 @@ def key_listener(
     acked: tuple[str, int] | None,
     on_presses: Callable[[], None],
 ) -> None:
-    """The key listener of queue page `page` showing `instance` in view number `view`, with the
+    """The key listener of queue page `page` (page and campaign, as `Press.page`) showing
+    `instance` in view number `view`, with the
     presses of its `keys` (`key_actions`) and `buttons` (`button_actions`); `acked` is (browser
     page id, number) of the last press handled. `on_presses` runs (as a Streamlit callback, before
     the next run) when presses arrive; they are then `parse_presses(presses(key))`."""
