@@ -26,7 +26,7 @@ from helpers.demo import build_demo
 from sqlalchemy import select
 
 from refcat.annotate.labels import queue
-from refcat.annotate.ui.shortcuts import ANSWER_KEYS
+from refcat.annotate.ui.shortcuts import ANSWER_KEYS, button_class
 from refcat.store.database import open_store
 from refcat.store.schema import InstanceRow, LabelEventRow
 
@@ -51,18 +51,19 @@ pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make chromium)"),
 ]
 
-# Put on every page of the context before the app's scripts: records what the caption shows at each key press.
+# Put on every page of the context before the app's scripts: records what the caption shows at each key
+# press and click (and whether the app's key listener was mounted then).
 RECORD_PRESSES = """
 window.__pressed = [];
-window.addEventListener("keydown", (e) => {
-  if (["Shift", "Control", "Alt", "Meta"].includes(e.key)) return;
+const record = (e) => {
+  if (e.type === "keydown" && ["Shift", "Control", "Alt", "Meta"].includes(e.key)) return;
   const caption = [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
     .map((c) => c.innerText).find((t) => t.startsWith("demo · "));
-  window.__pressed.push({ key: e.key, shown: caption ? caption.slice("demo · ".length).trim() : null,
-                          t: performance.now(), trusted: e.isTrusted,
-    live: !!globalThis.__refcatPresses?.live, seq: globalThis.__refcatPresses?.seq,
-    data: globalThis.__refcatPresses?.live?.data?.instance });
-}, true);
+  window.__pressed.push({ shown: caption ? caption.slice("demo · ".length).trim() : null, t: performance.now(),
+                          mounted: !!globalThis.__refcatPresses?.live });
+};
+window.addEventListener("keydown", record, true);
+window.addEventListener("click", record, true);
 """
 
 
@@ -212,7 +213,9 @@ def check_burst(store, pressed: list[dict], before: int) -> dict:
     assert pressed[-1]["key"] == "u" and len(undos) == 1 and answers, events
     assert undos[0]["retracts"] == answers[-1]["id"]
     gaps = [round(b["t"] - a["t"], 1) for a, b in itertools.pairwise(pressed)]
-    return {"filed": filed, "refused": [i for i, _ in by_answer.values() if i not in filed], "gaps_ms": gaps}
+    unmounted = [i for i, p in enumerate(pressed) if not p["mounted"]]
+    refused = [i for i, _ in by_answer.values() if i not in filed]
+    return {"filed": filed, "refused": refused, "unmounted": unmounted, "gaps_ms": gaps}
 
 
 @pytest.mark.parametrize(("gap_ms", "driver"), TIMINGS, ids=TIMING_IDS)
@@ -224,7 +227,6 @@ def test_quick_presses_across_next_land_where_they_were_pressed(app, browser, ga
         open_at(browser, base, start)
         before = last_event_id(store)
         pressed = burst(browser, ACROSS, gap_ms, driver)
-        print("PRESSED", [(p["key"], p["shown"][-20:], p["live"], p["seq"], (p["data"] or "")[-20:]) for p in pressed])
         summary = check_burst(store, pressed, before)
         # The first two answers are pressed on the page as loaded: both are filed.
         assert pressed[0]["shown"] == start and summary["filed"][:2] == [0, 1], summary
@@ -237,7 +239,6 @@ def test_quick_presses_across_next_land_where_they_were_pressed(app, browser, ga
             "obj-static",
             "no",
         )
-        print("FOLLOW", follow, event)
         assert event["client_seq"] == len(ACROSS) + 1
         print(f"across Next, {TIMING_IDS[TIMINGS.index((gap_ms, driver))]}, trial {trial + 1}: {summary}")
 
@@ -256,3 +257,46 @@ def test_undo_after_quick_presses_takes_back_the_last_one(app, browser, gap_ms, 
         undone = events_after(store, before)[-1]
         assert (undone["kind"], undone["field"], undone["value"]) == ("undo", "information", "minimal")
         print(f"in place, {TIMING_IDS[TIMINGS.index((gap_ms, driver))]}, trial {trial + 1}: {summary}")
+
+
+# The buttons clicked, by the keys that make the same press (so check_burst reads them alike).
+BUTTONS = {
+    "3": "answer:correctness:valid",
+    "4": "answer:correctness:no-re",
+    "a": "answer:appearance:yes",
+    "Shift+L": "answer:location:no",
+    "ArrowRight": "nav:next",
+    "u": "nav:undo",
+}
+
+
+def click_burst(page, keys: list[str], gap_ms: int) -> list[dict]:
+    """Click, with the mouse, the buttons that make the presses of `keys`, about `gap_ms` apart (at the
+    places the buttons had before the first click: after Next, the next instance's buttons are there)."""
+    boxes = {}
+    for key in dict.fromkeys(keys):
+        box = page.locator(f".{button_class(BUTTONS[key])} button").bounding_box()
+        boxes[key] = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.evaluate("() => { window.__pressed = []; }")
+    for index, key in enumerate(keys):
+        if index and gap_ms:
+            time.sleep(gap_ms / 1000)
+        page.mouse.click(*boxes[key])
+    wait_until(page, lambda: settled(page), "the clicks to be handled")
+    pressed = page.evaluate("() => window.__pressed")
+    assert len(pressed) == len(keys), pressed
+    return [{**record, "key": key} for record, key in zip(pressed, keys, strict=True)]
+
+
+@pytest.mark.parametrize("gap_ms", [0, 10])
+def test_quick_clicks_go_in_order_with_the_keys(app, browser, gap_ms):
+    """Clicks on the answer buttons, Next and Undo are presses like the keys: numbered, on the instance shown."""
+    base, store = app
+    keys = [item.instance_key for item in queue(store, "ann1", "demo")]
+    for trial in range(TRIALS):
+        open_at(browser, base, keys[10 + trial])
+        before = last_event_id(store)
+        pressed = click_burst(browser, ["3", "a", "ArrowRight", "4", "Shift+L", "u"], gap_ms)
+        summary = check_burst(store, pressed, before)
+        assert summary["filed"][:2] == [0, 1], summary
+        print(f"clicks across Next, {gap_ms} ms, trial {trial + 1}: {summary}")

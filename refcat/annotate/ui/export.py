@@ -1,6 +1,6 @@
 """The export page: the long table of answers (CSV or Parquet) and the consensus in the
 paper's released format (`*_RE_categorization.csv`), as downloads, with the instances the
-consensus leaves out shown and downloadable beside it (`*_left_out.csv`, and why).
+consensus leaves out, and why, shown beside it (the table's toolbar downloads it as CSV).
 
 Files are written by refcat.annotate.export (the same code as `refcat export labels`) into a
 temporary folder when the download button is pressed, and handed to the browser.
@@ -20,7 +20,6 @@ from refcat.annotate.campaigns import list_campaigns
 from refcat.annotate.export import (
     consensus_release,
     download_file_name,
-    left_out_path,
     write_consensus_release,
     write_labels,
 )
@@ -84,27 +83,21 @@ def render(db: Store, user: User) -> None:
     except RefcatError as exc:
         st.info(plain(exc))
         return
-    left_name = left_out_path(release_name(campaign)).name
     st.markdown(
         plain(f"{len(labels.release)} instances in the file, {len(labels.left_out)} left out")
-        + (" (listed below and in the second download)." if len(labels.left_out) else ".")
+        + (
+            " (listed below with the reason; `refcat export labels` writes them beside the file)."
+            if len(labels.left_out)
+            else "."
+        )
     )
-    with st.container(horizontal=True):
-        st.download_button(
-            f"Download {plain(release_name(campaign))}",
-            data=lambda: file_bytes(lambda p: write_consensus_release(db, campaign, p), release_name(campaign)),
-            file_name=release_name(campaign),
-            mime="text/csv",
-            key="export_release",
-            on_click="ignore",
-        )
-        st.download_button(
-            f"Download {plain(left_name)}",
-            data=lambda: consensus_release(db, campaign).left_out.to_csv(index=False).encode("utf-8"),
-            file_name=left_name,
-            mime="text/csv",
-            key="export_left_out",
-            on_click="ignore",
-        )
+    st.download_button(
+        f"Download {plain(release_name(campaign))}",
+        data=lambda: file_bytes(lambda p: write_consensus_release(db, campaign, p), release_name(campaign)),
+        file_name=release_name(campaign),
+        mime="text/csv",
+        key="export_release",
+        on_click="ignore",
+    )
     if len(labels.left_out):
         st.dataframe(labels.left_out, hide_index=True)

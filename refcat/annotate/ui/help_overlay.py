@@ -28,7 +28,8 @@ def hotkey_rows() -> list[tuple[str, str, str]]:
     for key, press in key_actions(list(FIELD_VALUES)).items():
         shown = KEY_SYMBOLS.get(key, key)
         if "field" in press:
-            rows.append((FIELD_TITLES[press["field"]], shown, VALUE_LABELS[press["value"]]))
+            field, value = press["field"], press["value"]
+            rows.append((FIELD_TITLES.get(field, field), shown, VALUE_LABELS.get(value, value)))
         else:
             rows.append((MOVING, shown, _ACTIONS.get(press["action"], press["action"])))
     rows.sort(key=lambda row: row[0] == MOVING)  # answers first, in the taxonomy's order (a stable sort)
