@@ -1,9 +1,9 @@
 """Adjudication in a real Chromium (Playwright), over `streamlit run serve.py` and a small demo store.
 
 Two ties on motion (first and second instance: ann1 and ann2 disagree, ann3 is silent); the blind
-round is closed. The admin opens the quality view, follows the link of the first tie (the URL the
-quality view gives it), sees the RE and the clip, records a final label with a reason, and sees the
-next tie with an empty reason box. Screenshots go to the test's tmp folder (`screens/`).
+round is closed. The admin opens the quality view, clicks the first tie's link there (it opens the
+case in a new tab), sees the RE and the clip, records a final label with a reason, and sees the next
+tie with an empty reason box. Screenshots go to the test's tmp folder (`screens/`).
 """
 
 from __future__ import annotations
@@ -73,8 +73,11 @@ def test_adjudicating_a_tie_shows_the_case_and_never_carries_the_reason_over(tmp
                 # The first row's link (the table's first column) opens the case in a new tab.
                 grid = page.locator('[data-testid="stDataFrame"]').last
                 box = grid.bounding_box()
+                link_cell = (box["x"] + 40, box["y"] + 35 + 17)  # under the header row
+                page.mouse.move(*link_cell)  # the grid draws the link, and takes its click, under the pointer
+                page.wait_for_timeout(500)
                 with page.context.expect_page() as opened:
-                    page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)
+                    page.mouse.click(*link_cell)
                 page = opened.value
                 assert page.url == f"{base}/{case_link('demo', first, 'motion')}"
                 page.get_by_role("button", name="Set final label").wait_for(timeout=WAIT_MS)

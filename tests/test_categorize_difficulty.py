@@ -42,3 +42,13 @@ def test_unknown_classes_are_reported_not_guessed():
 def test_referent_must_belong_to_the_video():
     with pytest.raises(UsageError):
         decide_difficulty(obj(9, "dog"), [obj(1, "dog"), obj(2, "cat")])
+
+
+def test_an_unnamed_referent_gives_no_decision():
+    """Ref-YouTube-VOS / MeViS valid splits name no object: their placeholder is not 'the only object'."""
+    from refcat.datasets.ref_youtube_vos import UNNAMED_OBJECT
+
+    placeholder = ObjectRef("ref-youtube-vos", "v", UNNAMED_OBJECT)
+    decision = decide_difficulty(placeholder, [placeholder])
+    assert decision.difficulty is None and not decision.automatic
+    assert decision.reason == "the split names no referent object in v"

@@ -8,7 +8,9 @@ automatic, which the released files write as "Trivial (Single Object Category)".
 Convention: a video with a single annotated object is trivial whatever its class.
 Otherwise an unknown class (the referent's or another object's, since it could be
 the same) gives no decision: `difficulty` is None and `reason` says why.
-Classes are compared case-insensitively, surrounding spaces ignored.
+Classes are compared case-insensitively, surrounding spaces ignored. The placeholder
+referent of a split that names no object (`UNNAMED_OBJECT`: Ref-YouTube-VOS and MeViS valid)
+gives no decision, however many objects the video has.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from refcat.datasets.records import ObjectRef
+from refcat.datasets.ref_youtube_vos import UNNAMED_OBJECT
 from refcat.errors import UsageError
 
 
@@ -41,6 +44,8 @@ def decide_difficulty(referent: ObjectRef, video_objects: Sequence[ObjectRef]) -
     ids = [o.object_id for o in video_objects]
     if referent.object_id not in ids:
         raise UsageError(f"object {referent.object_id} is not among the objects {ids} of video {referent.video_id}")
+    if referent.object_id == UNNAMED_OBJECT:
+        return DifficultyDecision(None, False, f"the split names no referent object in {referent.video_id}")
     if len(video_objects) == 1:
         return DifficultyDecision("trivial", True, "the only annotated object in the video")
     own = _class(referent)

@@ -9,12 +9,13 @@ back to their own resume position; nothing is written. From then on the instance
 in the page's session (per queue page and campaign) and copied to the URL: a request whose URL
 was sent before the page's last move reached the browser does not move the page back.
 
-Presses (refcat.annotate.ui.shortcuts: keys through the page's key listener, in the order they
-were pressed; clicks on the page's buttons) are applied by `apply_presses`, one after the other:
+What a page shows is a `View`: the instance and a number counting the page's moves. Presses
+(refcat.annotate.ui.shortcuts: keys and clicks on the page's buttons, through the page's key
+listener, in the order they were made) are applied by `apply_presses`, one after the other:
 Previous and Next move from the instance shown; an answer is filed only when it was pressed on
-the instance shown, and refused otherwise (it was pressed before the page showed the instance
-that a press before it moved to); an answer or undo carries the page's round, so a page left
-open across a round close writes nothing (refcat.annotate.labels).
+the view shown, and refused otherwise (it was pressed before the page showed what a press
+before it moved to); an answer or undo carries the page's round, so a page left open across a
+round close writes nothing (refcat.annotate.labels).
 
 A queue page starts with `open_queue` (messages of the last run, the choice of campaign, the
 page's own refusal of the campaign's state, the queue and the instance shown), then shows

@@ -7,16 +7,22 @@ Conventions:
 - each semantic category has a letter: the letter answers "yes", Shift + the letter "no"
   (C and R are reserved by Streamlit, so "category" is N for "name");
 - Left / Right: previous / next instance; U: undo the last answer.
+The buttons show their key in their label.
 
-The listener (`key_listener`, a Streamlit component without a view) is one keydown handler per
-browser page, kept across reruns. Each key it knows becomes a `Press` carrying the instance key
-the page was showing and a number from the page's own counter (`Press.sent`: the page's id,
-drawn when the page is loaded, and that number; refcat.annotate.labels files a page's presses in
-that order only). It sends every press not yet acknowledged with each new press, so a press is
-never lost when Streamlit merges two quick requests into one run; the server acknowledges the
-last press it handled (`acked`), and presses up to it are dropped. Keys typed into a text field,
-with Ctrl, Alt or Meta held, or repeated by holding a key down are left alone. The buttons show
-their key in their label; a click on a button goes through its `on_click` callback instead.
+The listener (`key_listener`, a Streamlit component without a view) is one keydown handler, and
+one click handler for the page's answer and navigation buttons, per browser page, kept across
+reruns. Each key it knows, and each click on one of those buttons, becomes a `Press` that
+carries what the page was showing (queue page and campaign, instance key, view number) and a
+number from the page's own counter (`Press.sent`: the page's id, drawn when the page is loaded,
+and that number; refcat.annotate.labels files a page's presses in that order only). A click so
+taken does not reach the button's own callback; that callback serves where the listener is not
+running (Streamlit's AppTest, or before the listener first mounts). The listener sends every
+press not yet acknowledged with each new press, so a press is never lost when Streamlit merges
+quick requests into one run; the server acknowledges the last press it handled (`acked`), and
+presses up to it are dropped. While Streamlit redraws the panel the listener may be unmounted
+for a moment: presses made then carry what the last mount showed and are sent at the next mount
+if it is the same queue page at the same address (else dropped). Keys typed into a text field,
+with Ctrl, Alt or Meta held, or repeated by holding a key down are left alone.
 """
 
 from __future__ import annotations
