@@ -4,7 +4,8 @@ official davis2017-evaluation code, measured in the same process and run.
 The baseline is the official code's own operations, restated here (`official_j`, `official_f`): J as
 `db_eval_iou` computes it, F as `f_measure` does, full-frame seg2bmap, then OpenCV's `cv2.dilate` with
 scikit-image's `disk` (opencv-python-headless and scikit-image: the `bench` extra, benchmark-only). Both are
-timed on the same pairs, interleaved, and must agree exactly. bench_evaluate.py times whole evaluations.
+timed on the same pairs, interleaved, on one thread each (OpenCV's own threads off), and must agree
+exactly. bench_evaluate.py times whole evaluations.
 
     python benchmarks/bench_metrics.py [--pairs 60] [--repeats 5]
 """
@@ -24,6 +25,7 @@ from skimage.morphology import disk
 from refcat.analysis.metrics import region_and_boundary
 
 SIZES = ((480, 854), (480, 910), (480, 1152))  # DAVIS 480p: most sequences, bike-packing, shooting
+cv2.setNumThreads(1)  # one core for both: refcat's numpy code runs on one thread
 
 
 # ----- the official davis2017-evaluation operations (davis2017/metrics.py), restated
@@ -136,6 +138,9 @@ def bench_pairs(n_pairs: int, repeats: int) -> float:
     print(f"  refcat.analysis.metrics.region_and_boundary     : {ours.mean() * 1e3:7.3f} ms a pair")
     median = np.median(official / ours)
     print(f"  speed ratio {ratio:.1f}x (median per pair {median:.1f}x); largest |difference| {worst}")
+    with_void = np.array([void is not None for _, _, void in pairs])
+    for name, part in (("without void", ~with_void), ("with void", with_void)):
+        print(f"    {name:<12s}: {official[part].sum() / ours[part].sum():5.1f}x ({part.sum()} pairs)")
     if worst != 0:
         raise SystemExit("refcat's J or F differ from the official operations")
     return ratio

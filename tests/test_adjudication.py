@@ -16,9 +16,11 @@ from sqlalchemy import insert, select
 from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.campaigns import close_round
+from refcat.annotate.guidelines import instance_source_label
 from refcat.annotate.labels import final_labels, queue, record_answer
 from refcat.annotate.quality import case_link
 from refcat.annotate.state import campaign_row, instance_row
+from refcat.annotate.ui.text import plain
 from refcat.store.database import open_store
 from refcat.store.schema import LabelEventRow, UserRow
 
@@ -106,8 +108,8 @@ def test_a_case_shows_the_re_source_clip_answers_flags_and_majority(case):
     from refcat.annotate.labels import instance_text
 
     assert instance_text(store, k1).split()[0] in re_text
-    source = k1.rsplit("/", 1)[1]
-    assert any(m.value.startswith("**Source**") and source in m.value for m in at.markdown)
+    source = instance_source_label(k1)
+    assert any(m.value == f"**Source**: {plain(source)}" for m in at.markdown)
     assert at.get("iframe"), "the clip's player"
     answers = next(d.value for d in at.dataframe if "first answer" in d.value.columns)
     assert answers.values.tolist() == [["ann1", "yes", "—", "yes"], ["ann2", "no", "—", "no"], ["ann3", "—", "—", "—"]]
@@ -181,3 +183,13 @@ def test_quality_view_links_each_disagreement_to_its_adjudication(case):
     assert shown_case(adjudicate) == (k1, "static")
     assert adjudicate.button_group(key="adj_field").value == "static"
     assert adjudicate.radio(key=f"adj_value:{k1}:static").value == "yes"  # the majority is the default
+
+
+def test_a_link_to_no_case_says_so(case):
+    _, k1, _ = case
+    at = page("adjudicate", {"campaign": "demo", "instance": k1, "field": "category"})  # nobody answered it
+    assert not at.exception
+    assert [w.value for w in at.warning] == [f"{k1} · category is not a disagreement in campaign 'demo'."]
+    assert shown_case(at) == (k1, "motion")  # the first case instead
+    at = page("adjudicate", {"campaign": "<b>nope</b>", "instance": "x", "field": "y"})
+    assert any("no campaign '<b>nope</b>'" in e.value.replace("\\", "") for e in at.error)

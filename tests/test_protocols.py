@@ -312,6 +312,9 @@ def test_mevis_scores_the_union_and_averages_over_expressions(tmp_path):
     assert by_key.loc[("one", 1), "J"] == 0.0 and by_key.loc[("one", 1), "F"] == 0.0
     results = summarize(mevis, table, []).section["results"]
     assert results == pytest.approx({"expressions": 2, "J": (1 + 0.5) / 2, "F": (1 + 0.5) / 2, "J&F": 0.75})
+    # Ref-YouTube-VOS: the same J&F per expression, one object each: "one" alone -> J = (1 + 0) / 2
+    one = summarize(PROTOCOLS["refytvos"], table[table.source == "one"], []).section["results"]
+    assert one == pytest.approx({"expressions": 1, "J": 0.5, "F": 0.5, "J&F": 0.5})
     # no void is passed: a prediction on the void row counts against the expression
     assert not mevis.scoring.exclude_void and PROTOCOLS["refytvos"].scoring == Scoring(exclude_void=False)
 

@@ -14,7 +14,7 @@ The others' majority is the label both other annotators gave (2 of 2). Kappa (p_
 - correctness, ann1: (R,R) (V,V) on B S: 1.  ann2: (R,R) (W,V) (V,V) on B C S: p_o 2/3, p_e 1/9 + 2/9 = 1/3: 1/2.
 - correctness, ann3: (R,V) (R,R) (V,V) on A B S: p_o 2/3, p_e 2/3*1/3 + 1/3*2/3 = 4/9: 2/5.
 Seconds from first to last answer event per instance: ann1 4 10 2 6 (median 5), ann2 1 3 8 20 (5.5),
-ann3 9 (the undone answer counts) 2 2 7 (4.5).
+ann3 9 (counted from the undone answer; 5 from the first standing one) 2 2 7 (4.5, not 3.5).
 """
 
 from __future__ import annotations
@@ -59,10 +59,12 @@ def labelled(store):
     for index, key in enumerate(KEYS):
         begin = START + timedelta(minutes=10 * index)
         for name in ("ann1", "ann2", "ann3"):
-            set_time(store, record_answer(store, name, "c", key, "difficulty", DIFFICULTY[name][index]), begin)
-            if (name, key) == ("ann3", DUO_A):  # a slip, undone
-                set_time(store, record_answer(store, name, "c", key, "correctness", V), begin + timedelta(seconds=1))
+            slip = (name, key) == ("ann3", DUO_A)
+            if slip:  # pressed first and undone: the time on item still starts there
+                set_time(store, record_answer(store, name, "c", key, "correctness", V), begin)
                 undo_last(store, name, "c")
+            difficulty = record_answer(store, name, "c", key, "difficulty", DIFFICULTY[name][index])
+            set_time(store, difficulty, begin + timedelta(seconds=4 if slip else 0))
             last = record_answer(store, name, "c", key, "correctness", CORRECTNESS[name][index])
             set_time(store, last, begin + timedelta(seconds=SECONDS[name][index]))
     return store

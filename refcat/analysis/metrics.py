@@ -175,25 +175,26 @@ class _Packed(NamedTuple):
     @classmethod
     def of(cls, masks: Sequence[BoolMask], extent: Extent, radius: int) -> _Packed:
         """The masks packed in the window around `extent` (that of all of them together): it holds every
-        boundary pixel (a boundary leans one pixel up and left of its mask), the row below and the column
-        right of them that seg2bmap compares with, and `radius` empty rows above and below. Outside the
-        image a mask is empty, except the row below and the column right of the image, which repeat its
-        last row and column (seg2bmap's rule at the image edge)."""
+        boundary pixel of the image (a boundary leans one pixel up and left of its mask), the row below
+        and the column right of them that seg2bmap compares with, and `radius` empty rows above and below.
+        Outside the image a mask is empty, except the row below and the column right of the image, which
+        repeat its last row and column (seg2bmap's rule at the image edge)."""
         height, width = _shape(masks[0])
         top, bottom, left, right = extent
-        y0, y1, x0 = top - 1 - radius, bottom + 2 + radius, left - 1
-        words = -(-(right + 2 - x0) // 64)
-        canvas = np.zeros((len(masks), y1 - y0, 64 * words), dtype=bool)
-        ya, yb = max(y0, 0), min(y1, height)
-        xa, xb = max(x0, 0), min(x0 + 64 * words, width)
-        inside = (slice(ya - y0, yb - y0), slice(xa - x0, xb - x0))
+        y0, y1, x0 = top - 1 - radius, bottom + 2 + radius, max(left - 1, 0)
+        words = -(-(min(right + 2, width + 1) - x0) // 64)
+        canvas = np.zeros((len(masks), y1 - y0, 8 * words), dtype=np.uint8)
+        ya, yb, xb = max(y0, 0), min(y1, height), min(x0 + 64 * words, width)
+        rows = slice(ya - y0, yb - y0)
         for k, mask in enumerate(masks):
-            canvas[k][inside] = mask[ya:yb, xa:xb]
-        if x0 + 64 * words > width:
-            canvas[:, inside[0], width - x0] = canvas[:, inside[0], width - 1 - x0]
+            row_bits = np.packbits(mask[ya:yb, x0:xb], axis=1, bitorder="little")
+            canvas[k, rows, : row_bits.shape[1]] = row_bits
+        if x0 + 64 * words > width:  # the column right of the image repeats its last column
+            last, past = divmod(width - 1 - x0, 8), divmod(width - x0, 8)
+            canvas[:, rows, past[0]] |= ((canvas[:, rows, last[0]] >> last[1]) & 1) << past[1]
         if y1 > height:
             canvas[:, height - y0] = canvas[:, height - 1 - y0]
-        packed = np.packbits(canvas, axis=2, bitorder="little").view(np.dtype("<u8"))  # (masks, rows, words)
+        packed = canvas.view(np.dtype("<u8"))  # (masks, rows, words)
         bits: PackedBits = np.ascontiguousarray(packed.transpose(2, 0, 1)).reshape(-1)
         return cls(bits, y0, x0, words, len(masks), y1 - y0, (height, width))
 
@@ -216,9 +217,9 @@ class _Packed(NamedTuple):
         by_row = bits.reshape(self.words, self.masks, self.rows)
         by_row[..., : max(0, -self.y0)] = 0
         by_row[..., max(0, height - self.y0) :] = 0
-        if self.x0 < 0 or self.x0 + 64 * self.words > width:
+        if self.x0 + 64 * self.words > width:
             columns = np.zeros(64 * self.words, dtype=bool)
-            columns[max(0, -self.x0) : width - self.x0] = True
+            columns[: width - self.x0] = True
             by_row &= np.packbits(columns, bitorder="little").view(np.dtype("<u8"))[:, None, None]
         return by_row
 

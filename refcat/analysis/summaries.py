@@ -160,7 +160,7 @@ def counts(table: pd.DataFrame, convention: str = "mttr", *, drop_ends: bool = F
 def counts_note(numbers: Mapping[str, int], convention: str) -> str:
     """`counts` in a sentence that says why the numbers differ."""
     text = (
-        f"{numbers['rows']} rows written, one per expression x annotated frame ({numbers['expressions']} "
+        f"{numbers['rows']} rows written, one per expression x scored frame ({numbers['expressions']} "
         f"expressions, {numbers['objects']} objects); J and F average over {numbers['jf_rows']} of them"
     )
     if numbers["jf_rows"] != numbers["rows"]:

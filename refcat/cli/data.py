@@ -7,16 +7,19 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
-from refcat.cli.annotate import add_export_labels
-from refcat.cli.common import OUTPUT_DIR, OUTPUT_FILE, FormerPositional, db_parent, progress_bar
+from refcat.cli.annotate import _admin, add_export_labels
+from refcat.cli.common import OUTPUT_DIR, OUTPUT_FILE, FormerPositional, ListOption, db_parent, progress_bar
 from refcat.datasets.readers import DATASETS
 from refcat.errors import MissingDataError, UsageError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from refcat.cli.common import Subparsers
     from refcat.datasets.records import DatasetReader
+    from refcat.store.database import Store
     from refcat.store.importing import ReleaseMatch
 
 log = logging.getLogger(__name__)
@@ -104,6 +107,14 @@ def register(sub: Subparsers) -> None:
         action="store_true",
         help="import the rows whose objects are stored and list the others, instead of importing nothing",
     )
+    k.add_argument(
+        "--as-campaign",
+        default=None,
+        metavar="NAME",
+        help="also import the file's labels as the finished campaign NAME, answered by the account `release` "
+        "(a label source, not a person), to compare with a team's labels (`refcat export final-labels`)",
+    )
+    k.add_argument("--by", default=None, help="admin account creating that campaign (default: the only admin)")
     k.set_defaults(func=cmd_import_release)
     k = kinds.add_parser("a2dre-plus", parents=[db], help="the eight released A2Dre+ files, as variants to review")
     k.add_argument("folder", type=Path, help="folder with A2D_*_new_format_all_non_trivial.txt")
@@ -126,6 +137,21 @@ def register(sub: Subparsers) -> None:
     k.add_argument("--split", default=None, help="only this split")
     k.set_defaults(func=cmd_export_instances)
     add_export_labels(kinds)
+    k = kinds.add_parser(
+        "final-labels",
+        parents=[db],
+        help="final labels of campaigns side by side, as a long label table for `refcat agreement --input`",
+    )
+    k.add_argument(
+        "--campaign",
+        action=ListOption,
+        default=[],
+        required=True,
+        metavar="NAME",
+        help="two campaigns or more, each one annotator of the table (named after the campaign)",
+    )
+    k.add_argument("--output", type=OUTPUT_FILE, required=True, help="CSV: item,annotator,field,label")
+    k.set_defaults(func=cmd_export_final_labels)
 
     p = sub.add_parser("info", parents=[db], help="counts of videos, objects and instances by dataset and split")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -220,6 +246,14 @@ def _write_release_report(path: Path, file: Path, match: ReleaseMatch) -> None:
             writer.writerow([file, line, "near", "differs from the stored RE", instance.key, instance.text, text])
 
 
+def _print_rows(rows: list[str], report: str, out: TextIO) -> None:
+    """The first SHOWN_ROWS of `rows`, indented, then how many more there are and where (`report`)."""
+    for row in rows[:SHOWN_ROWS]:
+        print(f"  {row}", file=out)
+    if len(rows) > SHOWN_ROWS:
+        print(f"  ... {len(rows) - SHOWN_ROWS} more: {report}", file=out)
+
+
 def cmd_import_release(args: argparse.Namespace) -> int:
     from refcat.datasets.release import read_release
     from refcat.store.database import open_store
@@ -243,16 +277,21 @@ def cmd_import_release(args: argparse.Namespace) -> int:
         if args.report_output is not None
         else "--report-output FILE writes the full list"
     )
+    unmatched = [f"{args.file}, line {line}: {why}" for line, why in match.skipped]
     if match.near:
         print(
             f"refcat import release: warning: {len(match.near)} rows matched a stored RE whose text differs "
             "(case, spacing or up to 2 characters):",
             file=sys.stderr,
         )
-        for line, text, instance in match.near[:SHOWN_ROWS]:
-            print(f"  {args.file}, line {line}: {text!r} taken as {instance.key} {instance.text!r}", file=sys.stderr)
-        if len(match.near) > SHOWN_ROWS:
-            print(f"  ... {len(match.near) - SHOWN_ROWS} more: {report}", file=sys.stderr)
+        _print_rows(
+            [
+                f"{args.file}, line {line}: {text!r} taken as {instance.key} {instance.text!r}"
+                for line, text, instance in match.near
+            ],
+            report,
+            sys.stderr,
+        )
     if match.skipped and not args.skip_unmatched:
         stored = sum(1 for i in match.instances if not i.source.startswith("release"))
         print(
@@ -265,24 +304,44 @@ def cmd_import_release(args: argparse.Namespace) -> int:
             f"objects, {len(match.skipped)} unmatched:",
             file=sys.stderr,
         )
-        for line, why in match.skipped[:SHOWN_ROWS]:
-            print(f"  {args.file}, line {line}: {why}", file=sys.stderr)
-        if len(match.skipped) > SHOWN_ROWS:
-            print(f"  ... {len(match.skipped) - SHOWN_ROWS} more: {report}", file=sys.stderr)
+        _print_rows(unmatched, report, sys.stderr)
         print(
             f"  import their videos first (`refcat import {args.dataset}` without --split), "
             "or pass --skip-unmatched to import the other rows",
             file=sys.stderr,
         )
         return 2
+    admin = None if args.as_campaign is None else _release_campaign_admin(store, args.as_campaign, args.by)
     print(upsert_records(store, [], [], match.instances).summary())
     if match.skipped:
         print(f"{len(match.skipped)} rows skipped (their objects are not in the store):")
-        for line, why in match.skipped[:SHOWN_ROWS]:
-            print(f"  {args.file}, line {line}: {why}")
-        if len(match.skipped) > SHOWN_ROWS:
-            print(f"  ... {len(match.skipped) - SHOWN_ROWS} more: {report}")
+        _print_rows(unmatched, report, sys.stdout)
+    if admin is not None:
+        _import_release_campaign(store, args.as_campaign, admin, release, match)
     return 0
+
+
+def _release_campaign_admin(store: Store, name: str, by: str | None) -> str:
+    """The admin who creates the release campaign `name`, checked before anything is written."""
+    from refcat.annotate.campaigns import list_campaigns
+
+    if any(c.name == name for c in list_campaigns(store)):
+        raise UsageError(f"campaign {name!r} already exists", expected="--as-campaign with a new name")
+    return _admin(store, by)
+
+
+def _import_release_campaign(store: Store, name: str, admin: str, release: pd.DataFrame, match: ReleaseMatch) -> None:
+    """The finished campaign of the matched rows' labels (refcat.annotate.release_campaign)."""
+    from refcat.annotate.release_campaign import RELEASE_ACCOUNT, import_release_campaign, release_answers
+
+    skipped_lines = {line for line, _ in match.skipped}
+    answers = [a for n, a in enumerate(release_answers(release)) if n + 2 not in skipped_lines]  # line = row + 2
+    result = import_release_campaign(store, name, [i.key for i in match.instances], answers, admin)
+    print(
+        f"campaign {name!r} (finished): {result.campaign.n_instances} instances answered by {RELEASE_ACCOUNT!r}, "
+        f"{result.answers} answers; {result.unlabelled} questions the file leaves unlabelled"
+        + (f"; {result.replaced} rows relabel an earlier row's RE (the later row stands)" if result.replaced else "")
+    )
 
 
 def cmd_import_a2dre_plus(args: argparse.Namespace) -> int:
@@ -319,6 +378,22 @@ def cmd_export_instances(args: argparse.Namespace) -> int:
     instances = list_instances(open_store(args.db, create=False), dataset=args.dataset, split=args.split)
     write_instances(instances, args.output)
     print(f"{len(instances)} instances written to {args.output}")
+    return 0
+
+
+def cmd_export_final_labels(args: argparse.Namespace) -> int:
+    from refcat.annotate.release_campaign import compared_labels
+    from refcat.store.database import open_store
+
+    table = compared_labels(open_store(args.db, create=False), args.campaign)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.output, index=False)
+    counts = table.groupby("annotator", sort=False)["item"].nunique()
+    print(
+        f"{len(table)} labels written to {args.output}: "
+        + ", ".join(f"{name} {n} items" for name, n in counts.items())
+        + f"; {table['item'].nunique()} items in all"
+    )
     return 0
 
 

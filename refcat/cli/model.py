@@ -91,6 +91,21 @@ def _add_data_options(p: argparse.ArgumentParser, split_default: str) -> None:
     )
 
 
+def _add_out_dir(p: argparse.ArgumentParser, what: str) -> None:
+    """`--out-dir DIR` (formerly `--out`), required; `what` is its help."""
+    p.add_argument(
+        "--out-dir", action=Renamed, renamed_from="--out", required=True, type=OUTPUT_DIR, metavar="DIR", help=what
+    )
+
+
+def _add_device_options(p: argparse.ArgumentParser) -> None:
+    """`--device` (auto, cpu or cuda) and `--workers`, of the commands that run the model over a dataset."""
+    p.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when available, else the CPU"
+    )
+    p.add_argument("--workers", type=int, default=0, help="data-loading worker processes")
+
+
 def register(subparsers: Subparsers) -> None:
     from refcat.refvos_model.config import (
         BEST_METRICS,
@@ -204,15 +219,7 @@ def register(subparsers: Subparsers) -> None:
         help="SyncBatchNorm across the processes of a torchrun run (CUDA only) " + _unless_preset(t.sync_bn),
     )
     p.add_argument("--seed", type=int, help="random seed " + _unless_preset(t.seed))
-    p.add_argument(
-        "--out-dir",
-        action=Renamed,
-        renamed_from="--out",
-        required=True,
-        type=OUTPUT_DIR,
-        metavar="DIR",
-        help="folder for checkpoint.pt, best.pt, steps.csv, epochs.csv, tensorboard/",
-    )
+    _add_out_dir(p, "folder for checkpoint.pt, best.pt, steps.csv, epochs.csv, tensorboard/")
     p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out-dir exactly")
     p.add_argument("--stop-after", type=int, help="write the checkpoint and stop after this many optimizer steps")
     p.add_argument(
@@ -228,10 +235,7 @@ def register(subparsers: Subparsers) -> None:
         choices=WANDB_MODES,
         help="also log to Weights & Biases (needs the wandb package): offline when given alone",
     )
-    p.add_argument(
-        "--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when available, else the CPU"
-    )
-    p.add_argument("--workers", type=int, default=0, help="data-loading worker processes")
+    _add_device_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train)
 
@@ -247,15 +251,7 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("--max-tokens", type=int, default=20, help="RE length limit in tokens")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="device to train on")
-    p.add_argument(
-        "--out-dir",
-        action=Renamed,
-        renamed_from="--out",
-        required=True,
-        type=OUTPUT_DIR,
-        metavar="DIR",
-        help="folder to save the model and tokenizer in",
-    )
+    _add_out_dir(p, "folder to save the model and tokenizer in")
     p.set_defaults(func=cmd_pretrain_text)
 
     p = subparsers.add_parser("predict", help="RefVOS masks (DAVIS PNG expression layout) and the per-sample table")
@@ -280,19 +276,8 @@ def register(subparsers: Subparsers) -> None:
     )
     p.add_argument("--base-size", type=int, help="shorter side at inference (default: the training one)")
     p.add_argument("--batch-size", type=int, default=4, help="samples a batch")
-    p.add_argument(
-        "--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when available, else the CPU"
-    )
-    p.add_argument("--workers", type=int, default=0, help="data-loading worker processes")
-    p.add_argument(
-        "--out-dir",
-        action=Renamed,
-        renamed_from="--out",
-        required=True,
-        type=OUTPUT_DIR,
-        metavar="DIR",
-        help="predictions folder",
-    )
+    _add_device_options(p)
+    _add_out_dir(p, "predictions folder")
     p.add_argument(
         "--output",
         action=Renamed,

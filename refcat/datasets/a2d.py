@@ -52,7 +52,7 @@ from refcat.datasets.files import (
     read_text,
     require_file,
 )
-from refcat.datasets.media import ClipPool, box_from_mask, image_size, numbered_frames, read_rgb_image
+from refcat.datasets.media import ClipPool, add_boxes, image_size, numbered_frames, read_rgb_image
 from refcat.datasets.records import (
     Box,
     Instance,
@@ -384,12 +384,9 @@ class A2DReader:
             codes: dict[int, int] = {}
             for index in self.annotated_frames(video_id):
                 annotation = self.read_frame_annotation(video_id, index)
-                for instance, mask in annotation.masks.items():
+                for instance in annotation.masks:
                     codes.setdefault(instance, annotation.codes[instance])
-                    object_boxes = boxes.setdefault(instance, {})
-                    box = box_from_mask(mask)
-                    if box is not None:
-                        object_boxes[index] = box
+                add_boxes(boxes, index, annotation.masks)
             for instance in self._referenced.unmasked(video_id, boxes):
                 self._report((f"{self.h5_dir / video_id}: instance {instance} has sentences but no mask",))
                 boxes[instance] = {}

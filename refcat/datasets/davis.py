@@ -38,7 +38,8 @@ from pathlib import Path
 
 from refcat.datasets.files import PLAIN_NAME_EXPECTED, name_problem, optional_file, read_text
 from refcat.datasets.media import (
-    box_from_mask,
+    add_boxes,
+    frame_sized,
     image_size,
     masks_from_labels,
     numbered_frames,
@@ -216,15 +217,7 @@ class DavisReader:
         self._check_video(video_id)
         path = self.mask_path(video_id, index)
         labels = read_label_png(path, frame=index)
-        width, height = self.frame_size(video_id)
-        if labels.shape != (height, width):
-            raise FormatError(
-                f"mask of {labels.shape[1]}x{labels.shape[0]} pixels on frames of {width}x{height}",
-                path=path,
-                frame=index,
-                expected="a mask the size of its video's frames",
-            )
-        return labels
+        return frame_sized(labels, self.frame_size(video_id), path, index)
 
     def object_masks(self, video_id: str, index: int) -> ObjectMasks:
         labels = self.labels(video_id, index)
@@ -235,10 +228,7 @@ class DavisReader:
         if video_id not in self._objects:
             boxes: dict[int, dict[int, Box]] = {}
             for index in self.annotated_frames(video_id):
-                for object_id, mask in masks_from_labels(self.labels(video_id, index), VOID).items():
-                    box = box_from_mask(mask)
-                    if box is not None:  # always: a label present in the frame has pixels
-                        boxes.setdefault(object_id, {})[index] = box
+                add_boxes(boxes, index, masks_from_labels(self.labels(video_id, index), VOID))
             for object_id in self._referenced.unmasked(video_id, boxes):
                 log.warning(
                     "%s: object %d of %s has expressions but no mask in %s",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -146,6 +146,19 @@ def image_size(path: str | Path) -> tuple[int, int]:
         return image.size
 
 
+def frame_sized(labels: Pixels, size: tuple[int, int], path: Path, frame: int) -> Pixels:
+    """`labels` (H, W) of the mask file `path` when they cover a frame of `size` (width, height), else FormatError."""
+    width, height = size
+    if labels.shape != (height, width):
+        raise FormatError(
+            f"mask of {labels.shape[1]}x{labels.shape[0]} pixels on frames of {width}x{height}",
+            path=path,
+            frame=frame,
+            expected="a mask the size of its video's frames",
+        )
+    return labels
+
+
 class VideoClip:
     """Frames of a video file decoded with PyAV, by 0-based index, with an LRU cache of RGB frames.
 
@@ -262,6 +275,16 @@ def box_from_mask(mask: Mask) -> Box | None:
         return None
     cols = np.flatnonzero(mask.any(axis=0))
     return int(cols[0]), int(rows[0]), int(cols[-1]), int(rows[-1])
+
+
+def add_boxes(boxes: dict[int, dict[int, Box]], frame: int, masks: Mapping[int, Mask]) -> None:
+    """Adds each object of `masks` to `boxes` (object id -> frame -> box), with its box on `frame`
+    where its mask there has pixels (an object whose mask is empty is listed without that box)."""
+    for object_id, mask in masks.items():
+        object_boxes = boxes.setdefault(object_id, {})
+        box = box_from_mask(mask)
+        if box is not None:
+            object_boxes[frame] = box
 
 
 def masks_from_labels(labels: Pixels, void_value: int | None = 255) -> dict[int, Mask]:

@@ -43,7 +43,8 @@ from typing import Any
 
 from refcat.datasets.files import PLAIN_NAME_EXPECTED, name_problem, optional_file, require_file
 from refcat.datasets.media import (
-    box_from_mask,
+    add_boxes,
+    frame_sized,
     image_size,
     masks_from_labels,
     read_label_png,
@@ -337,15 +338,7 @@ class RefYouTubeVOSReader(ExpressionVideos):
         """The raw mask values (H, W) uint8 of one annotated frame, the size of the video's frames."""
         path = self.mask_path(video_id, index)
         labels = read_label_png(path, frame=index)
-        width, height = self.frame_size(video_id)
-        if labels.shape != (height, width):
-            raise FormatError(
-                f"mask of {labels.shape[1]}x{labels.shape[0]} pixels on frames of {width}x{height}",
-                path=path,
-                frame=index,
-                expected="a mask the size of its video's frames",
-            )
-        return labels
+        return frame_sized(labels, self.frame_size(video_id), path, index)
 
     def object_masks(self, video_id: str, index: int) -> ObjectMasks:
         return ObjectMasks(masks_from_labels(self.labels(video_id, index), None), None)
@@ -358,10 +351,7 @@ class RefYouTubeVOSReader(ExpressionVideos):
         if video_id not in self._objects:
             boxes: dict[int, dict[int, Box]] = {}
             for index in self.annotated_frames(video_id):
-                for oid, mask in masks_from_labels(self.labels(video_id, index), None).items():
-                    box = box_from_mask(mask)
-                    if box is not None:  # always: a value present in the frame has pixels
-                        boxes.setdefault(oid, {})[index] = box
+                add_boxes(boxes, index, masks_from_labels(self.labels(video_id, index), None))
             categories = self.categories(video_id)
             for oid in categories:
                 boxes.setdefault(oid, {})

@@ -16,3 +16,14 @@ def build_demo(folder: Path, n_videos: int = 2, frames: int = 6) -> tuple[str, P
     url = f"sqlite:///{folder / 'demo.db'}"
     build_demo_store(url, data)[0].dispose()
     return url, Path(data)
+
+
+def use_demo_copy(files: tuple[str, Path], folder: Path, monkeypatch) -> str:
+    """Points the app ($REFCAT_DB, $REFCAT_DATA) at a fresh copy in `folder` of the demo store
+    `files` (from `build_demo`; the dataset folder is shared, read-only); returns the copy's URL."""
+    url, data = files
+    copy = folder / "demo.db"
+    copy.write_bytes(Path(url.removeprefix("sqlite:///")).read_bytes())
+    monkeypatch.setenv("REFCAT_DB", f"sqlite:///{copy}")
+    monkeypatch.setenv("REFCAT_DATA", str(data))
+    return f"sqlite:///{copy}"

@@ -14,19 +14,17 @@ the next case is shown. The page opens the case a link names (refcat.annotate.qu
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
 from refcat.analysis.consensus import TIE
 from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import list_campaigns
+from refcat.annotate.guidelines import instance_source_label
 from refcat.annotate.labels import adjudicate, disagreements, final_labels, instance_text
 from refcat.annotate.quality import CASE_PARAMS, disagreement_rows, filter_cases, flags_table, votes_text
 from refcat.annotate.ui import session, widgets
 from refcat.annotate.ui.text import plain
-from refcat.datasets.records import parse_instance_key
 from refcat.store.database import Store
 from refcat.taxonomy import FIELD_VALUES
 
@@ -48,16 +46,6 @@ def case_label(case: Case) -> str:
     return f"{case[0]} · {case[1]}"
 
 
-def source_text(source: str) -> str:
-    """Where an RE comes from, by its instance's source: DAVIS's annotators wrote `annotN` from the first
-    frame and `annotN_full_video` after watching the clip; other sources are the dataset's sentences."""
-    if source.endswith("_full_video"):
-        return "written after watching the full video"
-    if re.fullmatch(r"annot\d+", source):
-        return "written from the first frame only"
-    return "a sentence of the dataset (written for the whole clip)"
-
-
 def _linked_case(campaigns: list[str]) -> tuple[str, Case] | None:
     """The case a link names, the first time this page sees that link (None otherwise)."""
     values = tuple(st.query_params.get(name) for name in CASE_PARAMS)
@@ -72,14 +60,17 @@ def _linked_case(campaigns: list[str]) -> tuple[str, Case] | None:
 
 
 def _open_link(db: Store, campaign: str, case: Case) -> None:
-    """Show the linked case: its campaign and question, the filters that would hide it off."""
+    """Show the linked case: its campaign and question, the filters that would hide it off; or say
+    that it is not a case (no disagreement there, or no such instance or question)."""
     st.session_state[CAMPAIGN] = campaign
-    st.session_state[FIELD] = case[1]
     st.session_state[TIES] = st.session_state[FLAGGED] = False
-    table = disagreements(db, campaign)
-    row = table[(table["item"] == case[0]) & (table["field"] == case[1])]
-    if not row.empty and row.iloc[0]["adjudication"] is not None:
-        st.session_state[ALL] = True
+    cases = disagreement_rows(disagreements(db, campaign), include_adjudicated=True)
+    row = cases[(cases["item"] == case[0]) & (cases["field"] == case[1])]
+    if row.empty:
+        widgets.flash("warning", f"{case_label(case)} is not a disagreement in campaign {campaign!r}.")
+        return
+    st.session_state[FIELD] = case[1]
+    st.session_state[ALL] = row.iloc[0]["adjudication"] is not None or st.session_state.get(ALL, False)
     st.session_state[CASE] = case
 
 
@@ -205,11 +196,10 @@ def _cases(db: Store, user: User, campaign: str, rows: pd.DataFrame, flags: pd.D
     case = st.selectbox(f"Case ({len(cases)})", cases, format_func=case_label, key=CASE)
     row = rows.iloc[cases.index(case)]
     key = row["item"]
-    source = parse_instance_key(key)[3]
     st.subheader(widgets.FIELD_TITLES[row["field"]])
     st.caption(f"{plain(campaign)} · {plain(key)}")
     widgets.expression(instance_text(db, key))
-    st.markdown(f"**Source**: {plain(source_text(source))} ({plain(source)})")
+    st.markdown(f"**Source**: {plain(instance_source_label(key))}")
     clip, facts = st.columns([1, 1], gap="medium")
     with clip:
         widgets.instance_player(session.views(), key)
