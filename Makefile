@@ -43,7 +43,9 @@ chromium:
 $(DEMO_DIR)/.complete: | $(VENV)/.core
 	$(BIN)/refcat demo-data --out-dir $(DEMO_DIR)
 
-$(DEMO_DB): $(DEMO_DIR)/.complete
+# The demo store is rebuilt when the schema changes (a store of another schema version is refused).
+$(DEMO_DB): $(DEMO_DIR)/.complete refcat/store/schema.py
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(BIN)/refcat demo-store --data $(DEMO_DIR) --db $(DEMO_DB)
 
 demo: $(DEMO_DB)

@@ -1,6 +1,7 @@
 """Shared fixtures (pytest finds them here, no import needed).
 
 `store`: an empty store on SQLite and, when REFCAT_TEST_PG_URL is set, on PostgreSQL.
+`clock`: a clock the test moves by hand (helpers/clock.py).
 `tiny_davis`: the RefVOS tests' dataset (helpers/tiny_davis.py), written once a session.
 `one_torch_thread`: for the model tests, which request it with `pytest.mark.usefixtures`.
 Plain helpers shared by several modules are in the `helpers` package.
@@ -10,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers.clock import Clock
 from helpers.tiny_davis import write_tiny_davis
 
 from refcat.store.database import open_store
@@ -47,6 +49,11 @@ def fast_password_hashing(monkeypatch):
     from refcat.annotate import accounts
 
     monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
 
 
 @pytest.fixture(scope="session")

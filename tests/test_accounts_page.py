@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from helpers.app_test import page_as
 from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.accounts import authenticate, create_user, list_accounts
@@ -23,17 +24,7 @@ def db(tmp_path, monkeypatch):
 
 
 def page(user: str) -> AppTest:
-    def script(user_name):
-        import os
-
-        from refcat.annotate.accounts import get_user
-        from refcat.annotate.ui import accounts
-        from refcat.store.database import open_store
-
-        db = open_store(os.environ["REFCAT_DB"])
-        accounts.render(db, get_user(db, user_name))
-
-    return AppTest.from_function(script, args=(user,), default_timeout=60).run()
+    return page_as("refcat.annotate.ui.accounts", user)
 
 
 def state(store):

@@ -3,7 +3,7 @@ of a login: one argon2 verification whether the name exists or not, none while t
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
@@ -15,17 +15,6 @@ from refcat.store.database import open_store
 
 PW = "correct horse battery"
 POLICY = AuthPolicy(max_failures=5, failure_window=timedelta(minutes=15), cooldown=timedelta(minutes=10))
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 9, 0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class CountingHasher(PasswordHasher):
@@ -43,11 +32,6 @@ class CountingHasher(PasswordHasher):
     def hash(self, password, *, salt=None):
         self.hashed += 1
         return super().hash(password, salt=salt)
-
-
-@pytest.fixture
-def clock():
-    return Clock()
 
 
 @pytest.fixture

@@ -96,7 +96,11 @@ def wait_until(page, check, what: str):
     deadline = time.monotonic() + WAIT_S
     while not (value := check()):
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            state = page.evaluate(
+                "() => { const s = globalThis.__refcatPresses; return s && JSON.stringify({pending: s.pending,"
+                " seq: s.seq, sent: s.sent, live: s.live && s.live.data.instance, parked: !!s.parked}); }"
+            )
+            raise AssertionError(f"timed out waiting for {what}; key listener: {state}")
         page.wait_for_timeout(50)
     return value
 

@@ -7,10 +7,10 @@ ann2, ann3, admin "admin", each with their name as password).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from helpers.demo import build_demo
+from helpers.app_test import logged_in, page_as
+from helpers.demo import build_demo, use_demo_copy
 from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.campaigns import close_round
@@ -23,9 +23,6 @@ from refcat.annotate.ui.text import plain
 from refcat.store.database import open_store
 from refcat.taxonomy import CATEGORIES, DECISIONS
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT = 60
-
 
 @pytest.fixture(scope="module")
 def demo_files(tmp_path_factory):
@@ -35,29 +32,13 @@ def demo_files(tmp_path_factory):
 @pytest.fixture
 def demo(demo_files, tmp_path, monkeypatch):
     """A fresh copy of the module's demo store (the dataset folder is shared, read-only)."""
-    url, data = demo_files
-    copy = tmp_path / "demo.db"
-    copy.write_bytes(Path(url.removeprefix("sqlite:///")).read_bytes())
-    url = f"sqlite:///{copy}"
-    monkeypatch.setenv("REFCAT_DB", url)
-    monkeypatch.setenv("REFCAT_DATA", str(data))
-    store = open_store(url)
+    store = open_store(use_demo_copy(demo_files, tmp_path, monkeypatch))
     yield store
     store.dispose()
 
 
 def guidelines_page(user: str) -> AppTest:
-    def script(user_name):
-        import os
-
-        from refcat.annotate.accounts import get_user
-        from refcat.annotate.ui import guidelines
-        from refcat.store.database import open_store
-
-        db = open_store(os.environ["REFCAT_DB"])
-        guidelines.render(db, get_user(db, user_name))
-
-    return AppTest.from_function(script, args=(user,), default_timeout=TIMEOUT).run()
+    return page_as("refcat.annotate.ui.guidelines", user)
 
 
 def shown(at: AppTest) -> str:
@@ -118,12 +99,7 @@ def test_notes_with_html_or_a_markdown_image_are_shown_safely(demo):
 
 
 def test_the_annotate_page_shows_the_re_source(demo):
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.text_input(key="login_name").input("ann1")
-    at.text_input(key="login_password").input("ann1")
-    at.button[0].click()
-    at.run()
+    at = logged_in("ann1")
     assert not at.exception
     key = at.query_params["instance"]
     captions = [e.value for e in at.caption]
@@ -136,18 +112,7 @@ def test_the_revise_page_shows_the_re_source(demo):
     for user, motion in (("ann1", "yes"), ("ann2", "no"), ("ann3", "no")):
         record_answer(demo, user, "demo", key, "motion", motion)
     close_round(demo, "demo", "admin")
-
-    def script():
-        import os
-
-        from refcat.annotate.accounts import get_user
-        from refcat.annotate.ui import revise
-        from refcat.store.database import open_store
-
-        db = open_store(os.environ["REFCAT_DB"])
-        revise.render(db, get_user(db, "ann1"))
-
-    at = AppTest.from_function(script, default_timeout=TIMEOUT).run()
+    at = page_as("refcat.annotate.ui.revise", "ann1")
     assert not at.exception
     assert at.query_params["instance"] == key
     assert plain(f"Source: {instance_source_label(key)}") in [e.value for e in at.caption]

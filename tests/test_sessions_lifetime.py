@@ -3,7 +3,7 @@ password or has its sessions revoked; the limits come from the environment. Time
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -22,24 +22,6 @@ from refcat.errors import PermissionDenied, UsageError
 
 PW = "correct horse battery"
 POLICY = AuthPolicy(idle_timeout=timedelta(minutes=30), max_age=timedelta(hours=8))
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 9, 0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock():
-    return Clock()
 
 
 def login(store, clock, name="ann1", policy=POLICY):

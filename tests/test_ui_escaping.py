@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 import pytest
-from helpers.demo import build_demo
+from helpers.app_test import TIMEOUT, logged_in
+from helpers.demo import build_demo, use_demo_copy
 from helpers.markup import ANNOTATOR, CAMPAIGN, add_payload_instance, payload
 from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.ui.text import WORD_JOINER, html_text, plain
 from refcat.store.database import open_store
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT = 60
 NOWHERE = "http://127.0.0.1:9"  # the discard port: nothing is served there
 PAYLOAD = payload(NOWHERE)
 # What GitHub-flavoured markdown and Streamlit find in text after escapes are resolved (the
@@ -116,22 +114,8 @@ def payload_files(tmp_path_factory):
 @pytest.fixture
 def payload_store(payload_files, tmp_path, monkeypatch):
     url, data, key = payload_files
-    copy = tmp_path / "demo.db"
-    copy.write_bytes(Path(url.removeprefix("sqlite:///")).read_bytes())
-    monkeypatch.setenv("REFCAT_DB", f"sqlite:///{copy}")
-    monkeypatch.setenv("REFCAT_DATA", str(data))
+    use_demo_copy((url, data), tmp_path, monkeypatch)
     return key
-
-
-def logged_in(user: str, query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.text_input(key="login_name").input(user)
-    at.text_input(key="login_password").input(user)
-    at.button[0].click()
-    for name, value in query.items():
-        at.query_params[name] = value
-    return at.run()
 
 
 def shown_texts(node) -> list[tuple[str, str, bool]]:

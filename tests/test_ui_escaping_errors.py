@@ -14,15 +14,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers.demo import build_demo
+from helpers.app_test import APP, TIMEOUT, logged_in
+from helpers.demo import build_demo, use_demo_copy
 from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.ui import annotate, navigation, text
 from refcat.errors import StoreError
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
-TIMEOUT = 60
 ERROR_ID = re.compile(r"error id ([0-9a-f]{8})\b")
 
 
@@ -56,20 +55,7 @@ def demo_files(tmp_path_factory):
 
 @pytest.fixture
 def demo(demo_files, tmp_path, monkeypatch):
-    url, data = demo_files
-    copy = tmp_path / "demo.db"
-    copy.write_bytes(Path(url.removeprefix("sqlite:///")).read_bytes())
-    monkeypatch.setenv("REFCAT_DB", f"sqlite:///{copy}")
-    monkeypatch.setenv("REFCAT_DATA", str(data))
-
-
-def logged_in(user: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.text_input(key="login_name").input(user)
-    at.text_input(key="login_password").input(user)
-    at.button[0].click()
-    return at.run()
+    use_demo_copy(demo_files, tmp_path, monkeypatch)
 
 
 def page_texts(at: AppTest) -> str:

@@ -3,12 +3,20 @@
 Input: a label table in the released format (`refcat.datasets.release.read_release`, or
 `refcat.analysis.consensus.release_frame` from the store's consensus), optionally with a
 `dataset` column; `label_table` turns it into one row per RE with the taxonomy fields.
+A dataset nobody has labelled (Ref-YouTube-VOS, MeViS, ...) gives its label table with
+`class_label_table`: difficulty from the object classes (refcat.categorize.difficulty), every RE
+taken as valid (the dataset's REs were written for their referent and nobody judged them, so
+the no-RE and wrong-object shares are 0), no information or categories; `with_categorizer`
+adds the automatic categorizer's categories and information (what `refcat categorize` writes).
 
 Denominators (each output says how many REs it counts):
 - Figure 3, `difficulty_proportions`: all REs of a dataset; each is trivial, non-trivial,
-  "no RE" (fits another object too) or wrong object (does not match the referent).
-- Figure 4, `category_shares`: valid REs (trivial or non-trivial) with category labels;
-  a category's share is over the REs where that category is labelled. The release leaves
+  "no RE" (fits another object too) or wrong object (does not match the referent). A valid RE
+  without a difficulty (classes that decide nothing: `class_label_table`'s unknown classes and
+  unnamed referents) is `undecided`, a column present only when some RE is.
+- Figure 4, `category_shares`: valid REs (trivial, non-trivial or undecided) with category labels;
+  a category's share is over the REs where that category is labelled; undecided REs count in the
+  "all" rows only. The release leaves
   the categories of some REs empty: those are counted in `unlabelled`, not in the shares.
 - `redundancy`: valid REs whose information is labelled (redundant or minimal).
 - `cooccurrence`: valid REs with all seven categories labelled.
@@ -16,17 +24,26 @@ Denominators (each output says how many REs it counts):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
+from refcat.datasets.records import Instance, ObjectRef
 from refcat.errors import UsageError
 from refcat.taxonomy import (
     CATEGORY_NAMES,
     CORRECTNESS,
-    DIFFICULTY,
     RELEASE_CATEGORY_ORDER,
+    RELEASE_INFORMATION,
+    release_difficulty,
 )
 
+if TYPE_CHECKING:
+    from refcat.categorize.learned import LearnedCategorizer
+
 KINDS = ("trivial", "non-trivial", "no-re", "wrong-object")
+UNDECIDED = "undecided"
 LABEL_COLUMNS = (
     "dataset",
     "video_id",
@@ -78,20 +95,90 @@ def label_table(release: pd.DataFrame, dataset: str | None = None) -> pd.DataFra
     return out.reset_index(drop=True)
 
 
+def class_label_table(
+    dataset: str, instances: Iterable[Instance], objects: Mapping[str, Sequence[ObjectRef]]
+) -> pd.DataFrame:
+    """`LABEL_COLUMNS` of REs nobody labelled, named `dataset`, plus `difficulty_reason`: difficulty
+    decided from the classes of `objects` (video id -> all its objects, the referents among them) by
+    refcat.categorize.difficulty (None where they decide nothing, and the reason), correctness
+    "valid", information and categories missing (see the module doc)."""
+    from refcat.categorize.difficulty import decide_difficulty
+
+    rows = []
+    for instance in instances:
+        video_objects = objects.get(instance.video_id, ())
+        referent = next((o for o in video_objects if o.object_id == instance.object_id), None)
+        if referent is None:
+            raise UsageError(
+                f"instance {instance.key} names object {instance.object_id}, not an object of its video",
+                expected="the objects of every video the instances name",
+            )
+        decision = decide_difficulty(referent, video_objects)
+        rows.append(
+            {
+                "dataset": dataset,
+                "video_id": instance.video_id,
+                "object_id": instance.object_id,
+                "text": instance.text,
+                "difficulty": decision.difficulty,
+                "correctness": "valid",
+                "information": None,
+                **dict.fromkeys(CATEGORY_NAMES, pd.NA),
+                "difficulty_reason": decision.reason,
+            }
+        )
+    table = pd.DataFrame(rows, columns=[*LABEL_COLUMNS, "difficulty_reason"])
+    return table.astype(
+        {**dict.fromkeys(("difficulty", "information"), object), **dict.fromkeys(CATEGORY_NAMES, "boolean")}
+    )
+
+
+def with_categorizer(labels: pd.DataFrame, model: LearnedCategorizer | None = None) -> pd.DataFrame:
+    """`labels` (valid REs, e.g. `class_label_table`'s) with the categories and information of the
+    automatic categorizer (refcat.categorize.table.categorize_table: the rules, or `model`), as
+    `refcat categorize` predicts them; an RE's difficulty, where known, informs its information."""
+    from refcat.categorize.table import categorize_table
+
+    release = pd.DataFrame(
+        {
+            "video_id": labels["video_id"],
+            "instance_id": labels["object_id"],
+            "ref_exp": labels["text"],
+            "ref_exp_difficulty": [
+                release_difficulty(d, "valid", automatic=True) if isinstance(d, str) else UNDECIDED
+                for d in labels["difficulty"]
+            ],
+            "ref_exp_information": "Not Applicable",
+        }
+    ).reset_index(drop=True)
+    predicted = categorize_table(release, model)
+    out = labels.reset_index(drop=True).copy()
+    out["information"] = predicted["ref_exp_information"].map(RELEASE_INFORMATION).astype(object)
+    for name in CATEGORY_NAMES:
+        out[name] = predicted[name].astype("boolean")
+    return out
+
+
 def _kind(labels: pd.DataFrame) -> pd.Series:
-    return labels["difficulty"].where(labels["correctness"] == "valid", labels["correctness"])
+    valid = labels["correctness"] == "valid"
+    return (
+        labels["difficulty"].where(valid, labels["correctness"]).where(~valid | labels["difficulty"].notna(), UNDECIDED)
+    )
 
 
 def _valid(labels: pd.DataFrame) -> pd.DataFrame:
-    return labels[(labels["correctness"] == "valid") & labels["difficulty"].isin(DIFFICULTY)]
+    return labels[labels["correctness"] == "valid"]
 
 
 def difficulty_proportions(labels: pd.DataFrame) -> pd.DataFrame:
-    """Figure 3: per dataset, the share of all its REs in each of `KINDS`, and `n` (all REs)."""
+    """Figure 3: per dataset, the share of all its REs in each of `KINDS` (and `UNDECIDED` when some
+    RE is), and `n` (all REs)."""
     unknown = set(labels["correctness"].dropna()) - set(CORRECTNESS)
     if unknown:
         raise UsageError(f"unknown correctness labels {sorted(unknown)}", expected=", ".join(CORRECTNESS))
-    counts = pd.crosstab(labels["dataset"], _kind(labels)).reindex(columns=list(KINDS), fill_value=0)
+    kinds = _kind(labels)
+    columns = [*KINDS, UNDECIDED] if (kinds == UNDECIDED).any() else list(KINDS)
+    counts = pd.crosstab(labels["dataset"], kinds).reindex(columns=columns, fill_value=0)
     counts.columns.name = None
     n = counts.sum(axis=1)
     shares = counts.div(n, axis=0)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from refcat.cli.common import Subparsers
-    from refcat.datasets.records import Instance
+    from refcat.datasets.records import Instance, ObjectRef
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,24 @@ def register(subparsers: Subparsers) -> None:
         action=ListOption,
         metavar="NAME",
         help="campaigns of the store (--db) whose final labels to use",
+    )
+    s.add_argument(
+        "--dataset",
+        default=None,
+        choices=DATASETS,
+        help="also a dataset's own REs, unlabelled: difficulty from its object classes, every RE taken as valid; "
+        "read with --root, else from the store (--db)",
+    )
+    s.add_argument("--root", type=Path, default=None, help="the --dataset's root folder (default: read the store)")
+    s.add_argument("--split", default=None, help="only this split of the --dataset (default: all)")
+    s.add_argument(
+        "--categorize",
+        action="store_true",
+        help="categories and information of the --dataset's REs from the automatic categorizer (as `refcat "
+        "categorize` predicts them), for Figure 4 (default: none, so Figure 4 counts them unlabelled)",
+    )
+    s.add_argument(
+        "--model", type=Path, default=None, help="with --categorize, a learned model from `refcat categorize-train`"
     )
     s.add_argument("--json", action="store_true", help="print all statistics as one JSON object")
     s.set_defaults(func=cmd_stats)
@@ -388,6 +406,8 @@ def _percent_table(
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from refcat.analysis.stats import (
         category_shares,
         cooccurrence,
@@ -397,12 +417,21 @@ def cmd_stats(args: argparse.Namespace) -> int:
     )
     from refcat.annotate.label_sources import read_labels
 
-    labels = read_labels(args.release, args.db, args.campaign)
+    tables = [read_labels(args.release, args.db, args.campaign)] if args.release or args.campaign else []
+    if args.dataset is not None:
+        tables.append(_dataset_labels(args))
+    elif args.root is not None or args.split is not None or args.categorize:
+        raise UsageError("--root, --split and --categorize describe a --dataset", expected="--dataset NAME")
+    if not tables:
+        raise UsageError("no labels given", expected="--release FILE, --campaign NAME or --dataset NAME")
+    labels = pd.concat(tables, ignore_index=True)
     if args.json:
         print(json.dumps(dataset_statistics(labels), indent=2))
         return 0
     print("Difficulty (Figure 3), share of all REs:")
     print(_percent_table(difficulty_proportions(labels)))
+    if "difficulty_reason" in labels:
+        _print_undecided(labels)
     print("\nCategories (Figure 4), share of valid REs with category labels:")
     print(_percent_table(category_shares(labels)))
     print("\nRedundancy, valid REs with an information label:")
@@ -411,6 +440,52 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(f"\nCo-occurrence in {dataset} (REs with both categories; diagonal: REs with the category):")
         print(cooccurrence(labels, dataset).to_string())
     return 0
+
+
+def _dataset_labels(args: argparse.Namespace) -> pd.DataFrame:
+    """`--dataset`'s REs as a label table (refcat.analysis.stats.class_label_table), from `--root` or the store."""
+    from refcat.analysis.stats import class_label_table, with_categorizer
+
+    objects: dict[str, list[ObjectRef]] = {}
+    if args.root is not None:
+        from refcat.datasets.readers import open_reader
+
+        reader = open_reader(args.dataset, args.root, split=args.split)
+        instances = list(reader.instances())
+        for video_id in dict.fromkeys(i.video_id for i in instances):
+            objects[video_id] = reader.objects(video_id)
+    else:
+        from refcat.store.database import open_store
+        from refcat.store.instances import list_instances, list_objects
+
+        store = open_store(args.db, create=False)
+        instances = list_instances(store, dataset=args.dataset, split=args.split)
+        for video_id in dict.fromkeys(i.video_id for i in instances):
+            objects[video_id] = list_objects(store, args.dataset, video_id)
+    if not instances:
+        raise UsageError(
+            f"no REs of {args.dataset}" + (f" in the {args.split} split" if args.split else ""),
+            expected="--root with the dataset, or a store it was imported into",
+        )
+    labels = class_label_table(args.dataset, instances, objects)
+    if not args.categorize:
+        return labels
+    model = None
+    if args.model is not None:
+        from refcat.categorize.learned import LearnedCategorizer
+        from refcat.cli.categorize import _embed
+
+        model = LearnedCategorizer.load(args.model)
+        model.embed = _embed(model.features)
+    return with_categorizer(labels, model)
+
+
+def _print_undecided(labels: pd.DataFrame) -> None:
+    """How many REs the classes leave undecided, per dataset, with the first few reasons."""
+    undecided = labels[labels["difficulty_reason"].notna() & labels["difficulty"].isna()]
+    for dataset, group in undecided.groupby("dataset", sort=True):
+        examples = "; ".join(group["difficulty_reason"].drop_duplicates().head(3))
+        print(f"{dataset}: {len(group)} of {int((labels['dataset'] == dataset).sum())} REs undecided, e.g. {examples}")
 
 
 def cmd_phrases(args: argparse.Namespace) -> int:

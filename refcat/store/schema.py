@@ -35,8 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # 2: users.disabled, users.demo, login_failures; 3: label_events.client, client_seq; 4: round_events;
-# 5: campaign_notes
-SCHEMA_VERSION = 5
+# 5: campaign_notes; 6: campaigns.skip_after_invalid
+SCHEMA_VERSION = 6
 
 
 def utcnow() -> datetime:
@@ -143,6 +143,8 @@ class CampaignRow(Base):
     per_instance: Mapped[int] = mapped_column(Integer)
     auto_trivial: Mapped[bool] = mapped_column(Boolean)
     pre_annotate: Mapped[bool] = mapped_column(Boolean, default=False)  # show the automatic suggestions
+    # "no RE" / "wrong object" skips the category questions (refcat.annotate.state)
+    skip_after_invalid: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from refcat.annotate.demo_project import build_demo_store
 from refcat.demo.generator import write_demo_dataset
 
@@ -18,7 +20,7 @@ def build_demo(folder: Path, n_videos: int = 2, frames: int = 6) -> tuple[str, P
     return url, Path(data)
 
 
-def use_demo_copy(files: tuple[str, Path], folder: Path, monkeypatch) -> str:
+def use_demo_copy(files: tuple[str, Path], folder: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """Points the app ($REFCAT_DB, $REFCAT_DATA) at a fresh copy in `folder` of the demo store
     `files` (from `build_demo`; the dataset folder is shared, read-only); returns the copy's URL."""
     url, data = files
