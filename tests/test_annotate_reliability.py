@@ -47,7 +47,8 @@ def _setup(store, n_users, n_instances):
     for name in names:
         create_user(store, name, name, demo=True)
     keys = [f"demo/duo/1/s{i:03d}" for i in range(n_instances)]
-    campaign = create_campaign(store, "c", keys, names, per_instance=n_users)
+    # every question answered, whatever the correctness: no question is skipped after "no RE"
+    campaign = create_campaign(store, "c", keys, names, per_instance=n_users, skip_after_invalid=False)
     return names, keys, campaign.fields
 
 

@@ -9,35 +9,17 @@ Screenshots of every page are written to the test's tmp folder (`screens/`).
 from __future__ import annotations
 
 import io
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
-from urllib.request import urlopen
 
 import pandas as pd
 import pytest
+from helpers.app_server import CHROMIUM, CHROMIUM_ARGS, WAIT_S, serve_app, wait_until
 from helpers.demo import build_demo
 
 from refcat.annotate.labels import answers, final_labels, questions_for, queue
 from refcat.annotate.state import instance_row
 from refcat.store.database import open_store
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ROOT = Path(__file__).resolve().parents[1]
-WAIT_S = 20
 
 pytestmark = [
     pytest.mark.browser,
@@ -46,72 +28,13 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path):
     url, data = build_demo(tmp_path, n_videos=2, frames=6)
-    port = free_port()
-    log = open(tmp_path / "streamlit.log", "w")
-    env = {**os.environ, "REFCAT_DB": url, "REFCAT_DATA": str(data), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "serve.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text()) from None
-            time.sleep(0.3)
-    store = open_store(url)
-    yield base, store, tmp_path
-    store.dispose()
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-
-
-def wait_until(page, check, what: str, wait_s: float = WAIT_S):
-    """Poll `check` while letting Playwright process the page's events (a bare sleep would not)."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        page.wait_for_timeout(150)
+    with serve_app(tmp_path, url, data) as base:
+        store = open_store(url)
+        yield base, store, tmp_path
+        store.dispose()
 
 
 def session_cookie(page) -> str | None:

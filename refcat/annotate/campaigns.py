@@ -13,6 +13,8 @@ Conventions:
 - With `pre_annotate` (off by default), the annotate and revise pages show the automatic
   categorizer's and difficulty rule's suggestions beside the questions; they bias blind
   answers, so they are never shown unless asked for, and never recorded as answers.
+- With `skip_after_invalid` (on by default), an annotator whose correctness answer is "no RE"
+  or "wrong object" is not asked the categories and information there (refcat.annotate.state).
 - Round 1 (blind labelling) is open from creation; closing it opens round 2 (revision);
   closing round 2 finishes the campaign. Only admins close rounds. Closing a round whose queue
   items are not all complete is refused (IncompleteRound, naming the incomplete items per
@@ -152,6 +154,7 @@ def create_campaign(
     question_sets: tuple[str, ...] = ("difficulty", "semantics"),
     auto_trivial: bool = True,
     pre_annotate: bool = False,
+    skip_after_invalid: bool = True,
     created_by: User | str | None = None,
 ) -> Campaign:
     """Create a campaign, assign its instances and open its blind round (see module doc)."""
@@ -194,6 +197,7 @@ def create_campaign(
             per_instance=per_instance,
             auto_trivial=auto_trivial,
             pre_annotate=pre_annotate,
+            skip_after_invalid=skip_after_invalid,
             created_by=None if creator is None else creator.id,
         )
         session.add(campaign)

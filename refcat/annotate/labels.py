@@ -121,26 +121,34 @@ def resume_position(store: Store, user: User | str, campaign: Campaign | str) ->
     return next((item.position for item in items if not item.complete), len(items))
 
 
-def questions_for(store: Store, campaign: Campaign | str, instance_key: str) -> list[str]:
-    """The fields asked for this instance, in page order; automatic ones are left out."""
+def questions_for(
+    store: Store, campaign: Campaign | str, instance_key: str, user: User | str | None = None
+) -> list[str]:
+    """The fields asked for this instance, in page order; automatic ones are left out, and with
+    `user` those skipped after the user's current answers (a "no RE" skips the categories when
+    the campaign's skip_after_invalid is on; refcat.annotate.state)."""
     with store.session() as session:
         inst = instance_row(session, instance_key)
-        state = load_state(session, campaign, instance_pk=inst.id)
+        reader = None if user is None else stored_user(session, user)
+        user_pk = None if reader is None else reader.id
+        state = load_state(session, campaign, instance_pk=inst.id, user_pk=user_pk, with_others=reader is None)
     if not state.annotators_of(instance_key):
         raise StoreError(f"instance {instance_key!r} is not in campaign {state.campaign.name!r}")
-    return state.questions(instance_key)
+    mine = {} if reader is None else state.answers(state.round.number).get((reader.name, instance_key), {})
+    return state.questions(instance_key, given=mine)
 
 
 def revision_questions(store: Store, user: User | str, campaign: Campaign | str, instance_key: str) -> list[str]:
-    """The fields where the user's round 1 answer differs from another annotator's (empty
-    while round 1 is open, since nobody may compare answers yet)."""
+    """The fields where the user's round 1 answer differs from another annotator's, and those their
+    revised correctness asks anew (CampaignState.revision_questions); empty while round 1 is open,
+    since nobody may compare answers yet."""
     with store.session() as session:
         name = stored_user(session, user).name
         inst = instance_row(session, instance_key)
         state = load_state(session, campaign, instance_pk=inst.id)
     if state.round.number == LABEL_ROUND:
         return []
-    return state.revision_fields(state.round_answers(LABEL_ROUND), name, instance_key)
+    return state.revision_questions(state.answers(LABEL_ROUND), state.answers(state.round.number), name, instance_key)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,13 @@ Conventions:
   annotator did not revise, their round 1 answer carries over.
 - Automatic answers (author "auto", e.g. trivial for the only object of a video) are kept
   apart from annotators' answers: they are not asked, and they take no part in agreement.
+- Skipping after an invalid RE (the campaign's `skip_after_invalid`, on by default): once an
+  annotator's current correctness answer on an instance is "no-re" or "wrong-object", the
+  category questions and information (the "semantics" set) are not asked of them there, and
+  answers they gave to those before are not counted (not in their answers, queue, agreement or
+  consensus). Changing correctness back to "valid" asks them again and counts those answers
+  again. The questions of an annotator on an instance are therefore `CampaignState.questions`
+  with their answers; without answers (an instance not yet seen) every question is asked.
 - An annotator's revision queue is the instances where, for at least one question, their
   round 1 answer differs from another annotator's round 1 answer; an instance there is
   complete once they have answered (revised or confirmed) each of those questions in round 2.
@@ -35,7 +42,7 @@ from refcat.store.schema import (
     RoundRow,
     UserRow,
 )
-from refcat.taxonomy import CATEGORY_NAMES
+from refcat.taxonomy import CATEGORY_NAMES, CORRECTNESS
 
 AUTO = "auto"
 LABEL_ROUND, REVISION_ROUND = 1, 2
@@ -45,8 +52,26 @@ QUESTION_SETS: dict[str, tuple[str, ...]] = {
 }
 
 
+INVALID = tuple(v for v in CORRECTNESS if v != "valid")  # correctness answers after which questions are skipped
+SKIPPED_AFTER_INVALID = QUESTION_SETS["semantics"]
+
+
 def fields_of(question_sets: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(f for s in question_sets for f in QUESTION_SETS[s])
+
+
+def skipped(skip_after_invalid: bool, given: dict[str, str]) -> tuple[str, ...]:
+    """The questions not asked of an annotator whose answers on an instance are `given` (see the
+    module's conventions): the semantics set after an invalid correctness answer, else none."""
+    if skip_after_invalid and given.get("correctness") in INVALID:
+        return SKIPPED_AFTER_INVALID
+    return ()
+
+
+def counted(skip_after_invalid: bool, given: dict[str, str]) -> dict[str, str]:
+    """`given` less the answers to questions that are skipped after it (`skipped`)."""
+    left_out = skipped(skip_after_invalid, given)
+    return {f: v for f, v in given.items() if f not in left_out}
 
 
 @dataclass(frozen=True)
@@ -66,6 +91,7 @@ class Campaign:
     per_instance: int
     auto_trivial: bool
     pre_annotate: bool  # the pages show the automatic suggestions (refcat.annotate.ui.suggestions)
+    skip_after_invalid: bool  # "no RE" / "wrong object" skips the semantics questions (module doc)
     annotators: tuple[str, ...]
     n_instances: int
     created_by: str | None
@@ -173,6 +199,7 @@ def to_campaign(session: Session, row: CampaignRow) -> Campaign:
         per_instance=row.per_instance,
         auto_trivial=row.auto_trivial,
         pre_annotate=bool(row.pre_annotate),
+        skip_after_invalid=row.skip_after_invalid,
         annotators=tuple(members),
         n_instances=len(list(positions)),
         created_by=creator,
@@ -251,36 +278,63 @@ class CampaignState:
     def auto_answers(self) -> dict[str, dict[str, str]]:
         return auto_answers(self.events)
 
-    def questions(self, key: str, auto: dict[str, dict[str, str]] | None = None) -> list[str]:
+    def questions(
+        self, key: str, auto: dict[str, dict[str, str]] | None = None, given: dict[str, str] | None = None
+    ) -> list[str]:
+        """The questions asked on instance `key`, in page order: the campaign's less the automatic
+        ones, and less those skipped after an annotator's answers `given` there (module doc)."""
         auto = self.auto_answers() if auto is None else auto
-        return asked(self.campaign.fields, auto.get(key, {}))
+        left_out = skipped(self.campaign.skip_after_invalid, given or {})
+        return [f for f in asked(self.campaign.fields, auto.get(key, {})) if f not in left_out]
 
     def round_answers(self, number: int) -> dict[tuple[str, str], dict[str, str]]:
-        """(annotator, instance) -> {field: value} given in round `number` itself (no carry-over)."""
+        """(annotator, instance) -> {field: value} given in round `number` itself (no carry-over),
+        as they were pressed (skipped questions included: `answers` leaves those out)."""
         return round_answers(self.events, number)
 
     def answers(self, number: int) -> dict[tuple[str, str], dict[str, str]]:
-        """Current answers as of round `number`: round 2 revisions over round 1 answers."""
+        """Current answers as of round `number`: round 2 revisions over round 1 answers, less the
+        answers to questions skipped after them (module doc)."""
         out = {k: dict(v) for k, v in self.round_answers(LABEL_ROUND).items()}
         for later in range(LABEL_ROUND + 1, number + 1):
             for k, v in self.round_answers(later).items():
                 out.setdefault(k, {}).update(v)
-        return out
+        return {k: counted(self.campaign.skip_after_invalid, v) for k, v in out.items()}
 
     def revision_fields(self, first: dict[tuple[str, str], dict[str, str]], user: str, key: str) -> list[str]:
         """Questions where `user`'s round 1 answer on `key` differs from another annotator's."""
         return revision_fields(self.campaign.fields, first, self.annotators_of(key), user, key)
 
+    def revision_questions(
+        self,
+        first: dict[tuple[str, str], dict[str, str]],
+        current: dict[tuple[str, str], dict[str, str]],
+        user: str,
+        key: str,
+    ) -> list[str]:
+        """`user`'s questions on `key` in the revision round, in page order: empty when their round 1
+        answers (`first`: `answers(1)`) agree with every other annotator's; else those where they
+        differ, and those their current answers (`current`: `answers(2)`) ask that their round 1
+        answers did not hold (categories asked again after correctness was revised to "valid")."""
+        disputed = self.revision_fields(first, user, key)
+        if not disputed:
+            return []
+        before = first.get((user, key), {})
+        return [f for f in self.questions(key, given=current.get((user, key))) if f in disputed or f not in before]
+
     def queue(self, user: str) -> list[QueueItem]:
-        """`user`'s queue in the current round (the last round once the campaign is finished)."""
+        """`user`'s queue in the current round (the last round once the campaign is finished); an
+        item is complete once each of its questions (`questions` with the user's answers; in the
+        revision round `revision_questions`) is answered in that round."""
         keys = self.assigned.get(user, [])
-        first = self.round_answers(LABEL_ROUND)
+        first = self.answers(LABEL_ROUND)
         if self.round.number == LABEL_ROUND:
             auto = self.auto_answers()
-            todo = {k: self.questions(k, auto) for k in keys}
+            todo = {k: self.questions(k, auto, first.get((user, k))) for k in keys}
             given = first
         else:
-            todo = {k: self.revision_fields(first, user, k) for k in keys}
+            current = self.answers(self.round.number)
+            todo = {k: self.revision_questions(first, current, user, k) for k in keys}
             todo = {k: fields for k, fields in todo.items() if fields}
             given = self.round_answers(self.round.number)
         return [

@@ -81,6 +81,12 @@ def register(sub: Subparsers) -> None:
         help="show annotators the automatic suggestions (categorizer, difficulty rule) beside the "
         "questions; off by default, since they bias blind answers",
     )
+    a.add_argument(
+        "--no-skip-after-invalid",
+        action="store_true",
+        help="ask the category questions and information even after correctness 'no RE' or 'wrong object' "
+        "(skipped by default)",
+    )
     a.add_argument("--by", default=None, help="admin account creating it (default: the only admin)")
     a.set_defaults(func=cmd_campaign_create)
     a = acts.add_parser("list", parents=[db], help="list campaigns")
@@ -239,12 +245,14 @@ def cmd_campaign_create(args: argparse.Namespace) -> int:
         question_sets=tuple(args.questions),
         auto_trivial=not args.no_auto_trivial,
         pre_annotate=args.pre_annotate,
+        skip_after_invalid=not args.no_skip_after_invalid,
         created_by=_admin(store, args.by),
     )
     print(
         f"campaign {campaign.name}: {campaign.n_instances} instances, {campaign.per_instance} annotators each "
         f"({', '.join(campaign.annotators)}), questions: {', '.join(campaign.fields)}"
         + (", automatic suggestions shown" if campaign.pre_annotate else "")
+        + ("" if campaign.skip_after_invalid else ", categories asked after an invalid RE")
     )
     return 0
 

@@ -2,7 +2,8 @@
 
 `serve_app` starts it over a store and a dataset folder, waits for its health check, yields
 the base URL and stops it; the server's output goes to `streamlit.log` in the given folder.
-CHROMIUM and CHROMIUM_ARGS are how the browser tests launch Debian's Chromium.
+CHROMIUM and CHROMIUM_ARGS are how the browser tests launch Debian's Chromium; `wait_until`
+polls a condition on a Playwright page.
 """
 
 from __future__ import annotations
@@ -28,6 +29,21 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+WAIT_S = 20  # how long `wait_until` waits by default, in seconds
+
+
+def wait_until(page, check, what: str, wait_s: float = WAIT_S):
+    """Poll `check` while letting Playwright process the page's events (a bare sleep would not)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        page.wait_for_timeout(150)
 
 
 def free_port() -> int:
