@@ -72,7 +72,7 @@ def app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("timing")
     url, data = build_demo(folder, n_videos=3, frames=4)
     store = open_store(url)
-    with serve_app(folder, url, data, env={"STREAMLIT_GLOBAL_MIN_CACHED_MESSAGE_SIZE": "1e12"}) as base:
+    with serve_app(folder, url, data) as base:
         yield base, store
     store.dispose()
 
@@ -100,8 +100,6 @@ def wait_until(page, check, what: str):
                 "() => { const s = globalThis.__refcatPresses; return s && JSON.stringify({pending: s.pending,"
                 " seq: s.seq, sent: s.sent, live: s.live && s.live.data.instance, parked: !!s.parked}); }"
             )
-            print("BODY", page.inner_text("body")[:3000])
-            page.screenshot(path="/tmp/timing_fail.png", full_page=True)
             raise AssertionError(f"timed out waiting for {what}; key listener: {state}")
         page.wait_for_timeout(50)
     return value

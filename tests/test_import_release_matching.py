@@ -9,9 +9,10 @@ from helpers.dataset_files import build_davis
 from helpers.release import write_release_lines
 
 from refcat.cli import main
+from refcat.datasets.records import Instance, ObjectRef, Video
 from refcat.store.database import open_store
-from refcat.store.importing import edit_distance
-from refcat.store.instances import list_instances
+from refcat.store.importing import edit_distance, release_instances
+from refcat.store.instances import list_instances, upsert_records
 
 EMPTY = "Trivial;Not Applicable;;;;;;;"  # the label cells of a row, none set
 
@@ -127,3 +128,19 @@ def test_the_file_must_be_of_the_dataset_named(db, tmp_path, capsys):
     code, _, err = run(capsys, "import", "release", file, "--dataset", "a2d", "--db", db)
     assert code == 2 and err.count("\n") == 1
     assert f"{file}: the file's videos are in the store as davis videos, none as a2d (expected --dataset davis" in err
+
+
+def test_rows_sharing_a_text_claim_the_stored_res_of_that_text_one_each(tmp_path):
+    """DAVIS: an annotator's first-frame and full-video REs of one object may be the same words; two
+    released rows with those words go to the two stored REs, a third reuses the first (by key)."""
+    store = open_store(tmp_path / "s.db")
+    upsert_records(
+        store,
+        [Video("davis", "v", "val", 3, 8, 6)],
+        [ObjectRef("davis", "v", 1)],
+        [Instance("davis", "v", 1, "annot1", "the dog"), Instance("davis", "v", 1, "annot1_full_video", "The dog ")],
+    )
+    rows = pd.DataFrame({"video_id": ["v", "v", "v"], "instance_id": [1, 1, 1], "ref_exp": ["the dog"] * 3})
+    match = release_instances(store, "davis", rows)
+    assert [i.source for i in match.instances] == ["annot1", "annot1_full_video", "annot1"]
+    assert match.skipped == []

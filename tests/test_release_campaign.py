@@ -10,7 +10,7 @@ import pytest
 from helpers.annotate_store import DUO_A, DUO_B, DUO_C, KEYS, SOLO, populate
 from helpers.release import write_release_lines
 
-from refcat.annotate.accounts import authenticate, create_user, list_accounts
+from refcat.annotate.accounts import authenticate, create_user, enable_user, list_accounts, set_password
 from refcat.annotate.campaigns import close_round, create_campaign, get_campaign
 from refcat.annotate.labels import label_table, questions_for, record_answer
 from refcat.annotate.release_campaign import RELEASE_ACCOUNT, SOURCE_ROLE, compared_labels, release_answers
@@ -81,6 +81,10 @@ def test_import_as_campaign_makes_a_finished_campaign_of_the_release_account(tmp
     assert account.role == SOURCE_ROLE and account.disabled
     with pytest.raises(PermissionDenied):
         authenticate(store, RELEASE_ACCOUNT, "")
+    with pytest.raises(UsageError, match="is a source account, not a person's"):
+        set_password(store, RELEASE_ACCOUNT, "a long enough password")
+    with pytest.raises(UsageError, match="is a source account, not a person's"):
+        enable_user(store, RELEASE_ACCOUNT)
     table = label_table(store, "paper")
     assert set(table["annotator"]) == {RELEASE_ACCOUNT} and len(table) == 30
     labels = {(r.item, r.field): r.label for r in table.itertuples()}
@@ -148,3 +152,11 @@ def test_the_team_consensus_and_the_release_side_by_side(tmp_path, db, capsys):
         2 / 3
     )  # DUO_A differs; DUO_C: no release label
     assert fields["location"]["percent_agreement"]["value"] == 1.0
+
+
+def test_the_campaign_needs_an_admin_before_anything_is_written(tmp_path, db, capsys):
+    file = release_file(tmp_path, [*ROWS, "duo;2;the second dog;Non-trivial;Minimum Information;0;0;1;0;0;0;0"])
+    argv = ("import", "release", file, "--dataset", "demo", "--db", db, "--as-campaign", "paper")
+    code, _, err = run(capsys, *argv, "--by", "ann1")
+    assert code == 2 and "ann1 is not an admin" in err
+    assert len(list_instances(open_store(db))) == 4

@@ -21,17 +21,18 @@ rows it holds, and which figures summarise it:
 - `a2d-mttr` and `a2d-refvos`: the two A2D Sentences IoU conventions in public code
   (`metrics.CONVENTIONS`): overall IoU, mean IoU and precision@0.5..0.9, per expression x
   annotated frame.
-- `refytvos` and `mevis`: J&F per expression as the Ref-YouTube-VOS / MeViS evaluation code
-  computes it (MeViS `tools/eval_mevis.py`, which the Ref-YouTube-VOS servers' figures match):
-  per expression, J and F averaged over every annotated frame of its video (no frame left out,
-  no void), then J and F averaged over expressions, J&F = (J + F) / 2. A MeViS expression that
-  refers to several objects is scored against the union of their masks (a reader offering
-  `target_ids`). One difference remains: the MeViS script scores an expression whose video
-  folder is missing as J = F = 0, refcat stops on the missing file (or scores empty masks with
-  `missing_as_empty`).
+- `refytvos` and `mevis`: J&F per expression, as MeViS's public evaluation script computes it
+  (`tools/eval_mevis.py`): per expression, J and F averaged over every annotated frame of its
+  video (no frame left out, no void), then J and F averaged over expressions, J&F = (J + F) / 2.
+  A MeViS expression that refers to several objects is scored against the union of their masks
+  (a reader offering `target_ids`). Ref-YouTube-VOS's valid split is scored by its evaluation
+  server, whose code is not public; `refytvos` applies the same per-expression J&F to the
+  annotated frames (every fifth) of a split with masks. One difference remains: the MeViS
+  script scores an expression whose video folder is missing as J = F = 0, refcat stops on the
+  missing file (or scores empty masks with `missing_as_empty`).
 
 Every DAVIS protocol also writes the official result files beside the per-sample table
-(`write_official_results`): `global_results-<split>.csv` (`J&F-Mean,J-Mean,J-Recall,J-Decay,
+(`DavisResults.write`): `global_results-<split>.csv` (`J&F-Mean,J-Mean,J-Recall,J-Decay,
 F-Mean,F-Recall,F-Decay`) and `per-sequence_results-<split>.csv` (`Sequence,J-Mean,F-Mean`,
 sequences named `<seq>_<n>`), numbers written with pandas' `float_format="%.3f"` as the
 official `evaluation_method.py` writes them, so that the files can be diffed with its own.
@@ -114,7 +115,8 @@ PROTOCOLS = {
         ),
         EvaluationProtocol(
             "refytvos",
-            "Ref-YouTube-VOS: J and F of each expression over every annotated frame, then the mean over expressions",
+            "Ref-YouTube-VOS: J and F of each expression over every annotated frame, then the mean over "
+            "expressions (as MeViS's script; the server's own code is not public)",
             "expression",
             ("ref-youtube-vos",),
             "expression",

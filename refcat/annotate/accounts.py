@@ -400,12 +400,23 @@ def _end_sessions(session: Session, row: UserRow) -> int:
     return int(count or 0)
 
 
+def _person(row: UserRow) -> UserRow:
+    """`row`, refused when it is no person's account (e.g. the `release` label source): such an
+    account never logs in, so it gets no password and stays disabled."""
+    if row.role not in ROLES:
+        raise UsageError(
+            f"{row.name!r} is a {row.role} account, not a person's: it never logs in",
+            expected="an annotator or admin account",
+        )
+    return row
+
+
 def set_password(store: Store, name: str, password: str, *, by: User | str | None = None) -> int:
     """Give an account a new password (the full length rules: the account is no demo account
     afterwards), clear its failed logins and end its sessions; returns how many ended."""
     check_password(password)
     with store.session() as session:
-        row = _account(session, name, by, "set passwords")
+        row = _person(_account(session, name, by, "set passwords"))
         row.password_hash = _hasher.hash(password)
         row.demo = False
         session.execute(
@@ -428,7 +439,7 @@ def disable_user(store: Store, name: str, *, by: User | str | None = None) -> in
 def enable_user(store: Store, name: str, *, by: User | str | None = None) -> None:
     """Let a disabled account log in again (with its old password)."""
     with store.session() as session:
-        _account(session, name, by, "enable accounts").disabled = False
+        _person(_account(session, name, by, "enable accounts")).disabled = False
 
 
 def revoke_sessions(store: Store, name: str, *, by: User | str | None = None) -> int:

@@ -32,10 +32,14 @@ from sqlalchemy.orm import Session
 from refcat.analysis.consensus import OK, TOO_FEW, consensus
 from refcat.annotate.accounts import User, stored_user
 from refcat.annotate.state import (
+    COMMENT,
     LABEL_ROUND,
     REVISION_ROUND,
+    UNSURE,
+    VIEW,
     Campaign,
     CampaignState,
+    Event,
     QueueItem,
     Round,
     asked,
@@ -60,6 +64,7 @@ from refcat.store.schema import CampaignRow, LabelEventRow, RoundRow, utcnow
 from refcat.taxonomy import FIELD_VALUES
 
 __all__ = [
+    "InstanceFlags",
     "QueueItem",
     "Sent",
     "Undone",
@@ -68,14 +73,18 @@ __all__ = [
     "disagreements",
     "events_table",
     "final_labels",
+    "flag",
+    "instance_flags",
     "label_table",
     "others_answers",
     "questions_for",
     "queue",
     "record_answer",
+    "record_view",
     "resume_position",
     "revision_questions",
     "undo_last",
+    "unflag",
 ]
 
 
@@ -640,3 +649,157 @@ def revised_answers(store: Store, user: User, campaign: Campaign | str, instance
             with_others=False,
         )
     return state.round_answers(REVISION_ROUND).get((user.name, instance_key), {})
+
+
+MAX_COMMENT = 2000  # characters of one comment
+
+
+@dataclass(frozen=True)
+class InstanceFlags:
+    """An annotator's own flags on one instance (refcat.annotate.state, Flags): whether it stands
+    marked unsure, and their comments in the order written."""
+
+    unsure: bool
+    comments: tuple[str, ...]
+
+
+def _standing_flags(state: CampaignState, name: str, key: str) -> list[Event]:
+    taken_back = retracted(state.events)
+    return [
+        e
+        for e in state.events
+        if e.kind in (UNSURE, COMMENT) and e.annotator == name and e.instance == key and e.id not in taken_back
+    ]
+
+
+def _own_instance(
+    store: Store, session: Session, user: User | str, campaign: Campaign | str, instance_key: str, round: int | None
+) -> tuple[User, _InstanceFacts, int]:
+    """The account, instance facts and open round for a flag or view by `user` on `instance_key`: refused
+    unless the instance is theirs and the round they see (`round`, when given) is open."""
+    account = stored_user(session, user)
+    facts = _facts(store, session, campaign, instance_key)
+    number = _check_open(facts.campaign, last_round(session, facts.campaign_pk), round)
+    if account.name not in facts.raters:
+        raise PermissionDenied(
+            f"instance {instance_key!r} is not assigned to {account.name} in campaign {facts.campaign!r}"
+        )
+    return account, facts, number
+
+
+@retry_transient
+def flag(
+    store: Store,
+    user: User | str,
+    campaign: Campaign | str,
+    instance_key: str,
+    kind: str,
+    text: str = "",
+    round: int | None = None,
+) -> int:
+    """Append the user's flag on one of their instances in the open round; returns the event id.
+
+    kind UNSURE marks the instance unsure (`text` optional; a second mark while one stands is
+    refused), COMMENT adds a comment (`text` required, at most MAX_COMMENT characters). `round`
+    as in `record_answer`."""
+    if kind not in (UNSURE, COMMENT):
+        raise UsageError(f"unknown flag {kind!r}", expected=f"{UNSURE!r} or {COMMENT!r}")
+    text = text.strip()
+    if kind == COMMENT and not text:
+        raise UsageError("an empty comment", expected="some text")
+    if len(text) > MAX_COMMENT:
+        raise UsageError(f"a comment of {len(text)} characters", expected=f"at most {MAX_COMMENT}")
+    with store.session() as session:
+        account, facts, number = _own_instance(store, session, user, campaign, instance_key, round)
+        if kind == UNSURE:
+            state = load_state(
+                session, facts.campaign, instance_pk=facts.instance_pk, user_pk=account.id, with_others=False
+            )
+            if any(e.kind == UNSURE for e in _standing_flags(state, account.name, instance_key)):
+                raise UsageError(f"{instance_key!r} is already marked unsure by {account.name}")
+        event_id = _append_event(
+            session,
+            campaign_pk=facts.campaign_pk,
+            instance_pk=facts.instance_pk,
+            user_pk=account.id,
+            round=number,
+            kind=kind,
+            field="",
+            value="",
+            reason=text or None,
+        )
+        _check_open(facts.campaign, last_round(session, facts.campaign_pk, lock=True), number)
+        return event_id
+
+
+@retry_transient
+def unflag(
+    store: Store, user: User | str, campaign: Campaign | str, instance_key: str, round: int | None = None
+) -> int:
+    """Take back the user's standing "unsure" mark on an instance (an undo event that retracts it);
+    returns the undo's event id. Refused (UsageError) when none stands."""
+    with store.session() as session:
+        account, facts, number = _own_instance(store, session, user, campaign, instance_key, round)
+        state = load_state(
+            session, facts.campaign, instance_pk=facts.instance_pk, user_pk=account.id, with_others=False
+        )
+        marks = [e for e in _standing_flags(state, account.name, instance_key) if e.kind == UNSURE]
+        if not marks:
+            raise UsageError(f"{instance_key!r} is not marked unsure by {account.name}")
+        event_id = _append_event(
+            session,
+            campaign_pk=facts.campaign_pk,
+            instance_pk=facts.instance_pk,
+            user_pk=account.id,
+            round=number,
+            kind="undo",
+            field="",
+            value="",
+            retracts=marks[-1].id,
+        )
+        _check_open(facts.campaign, last_round(session, facts.campaign_pk, lock=True), number)
+        return event_id
+
+
+def instance_flags(store: Store, user: User | str, campaign: Campaign | str, instance_key: str) -> InstanceFlags:
+    """The user's own standing flags on one instance (every round)."""
+    with store.session() as session:
+        account = stored_user(session, user)
+        inst = instance_row(session, instance_key)
+        state = load_state(session, campaign, instance_pk=inst.id, user_pk=account.id, with_others=False)
+    mine = _standing_flags(state, account.name, instance_key)
+    return InstanceFlags(any(e.kind == UNSURE for e in mine), tuple(e.reason or "" for e in mine if e.kind == COMMENT))
+
+
+@retry_transient
+def record_view(
+    store: Store, user: User | str, campaign: Campaign | str, instance_key: str, round: int | None = None
+) -> int | None:
+    """Append a VIEW event when the user opens one of their instances for the first time in the
+    open round (the start of its time on item, refcat.annotate.state); returns its id, or None
+    when they have opened it in this round before. `round` as in `record_answer`."""
+    with store.session() as session:
+        account, facts, number = _own_instance(store, session, user, campaign, instance_key, round)
+        seen = session.scalar(
+            select(LabelEventRow.id)
+            .where(
+                LabelEventRow.campaign_pk == facts.campaign_pk,
+                LabelEventRow.instance_pk == facts.instance_pk,
+                LabelEventRow.user_pk == account.id,
+                LabelEventRow.round == number,
+                LabelEventRow.kind == VIEW,
+            )
+            .limit(1)
+        )
+        if seen is not None:
+            return None
+        return _append_event(
+            session,
+            campaign_pk=facts.campaign_pk,
+            instance_pk=facts.instance_pk,
+            user_pk=account.id,
+            round=number,
+            kind=VIEW,
+            field="",
+            value="",
+        )

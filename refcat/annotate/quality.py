@@ -4,11 +4,11 @@ how often they agree with the others, what they flagged; per question, where the
 Conventions:
 - Answers given: an annotator's standing (not undone) answers of the blind round, one per question
   answered on an instance; `revisions` counts their standing answers given in the revision round.
-- Time on item: the store records no viewing time yet, so it is computed from the event timestamps:
-  per instance, the seconds from the annotator's first to their last answer event of the blind round
-  (undone answers included, since they were pressed). An instance answered with one press counts 0 s,
-  and the time spent reading before the first answer is not seen. The median is over the instances
-  they answered.
+- Time on item: refcat.annotate.state.time_on_item in the blind round, per instance answered: from
+  the annotator's first view of it (or, for an instance answered without a recorded view, their
+  first answer) to their last answer event (undone answers included, since they were pressed),
+  with idle gaps (over state.IDLE_SECONDS) and time on other instances left out. Without a view an
+  instance answered with one press counts 0 s. The median is over the instances they answered.
 - Agreement with the majority of the others, per annotator a and question f, in a round (the blind
   round by default): over the instances a answered, the others' majority is the label given by more
   than half of the instance's other assigned annotators (2 of 2 with 3 per instance; refcat.analysis.
@@ -16,7 +16,7 @@ Conventions:
   kappa (refcat.analysis.agreement.cohen_kappa) between a's answers and those majorities (NaN when it
   is undefined, e.g. one label throughout), `agreement` the share of equal labels, `n` the instances
   compared.
-- Flags: events of any kind other than "answer", "undo", "auto" and "adjudication" (an "unsure"
+- Flags: events of any kind other than "answer", "undo", "auto", "adjudication" and "view" (an "unsure"
   flag, a comment), unless an undo takes them back. Their text is the event's reason, else its value.
 - Case links: a question on an instance is adjudicated at `adjudicate?campaign=C&instance=K&field=F`
   (relative to the app's pages; `case_link`), which the adjudication page opens.
@@ -34,7 +34,17 @@ import pandas as pd
 
 from refcat.analysis.agreement import cohen_kappa
 from refcat.analysis.consensus import TIE, strict_majority
-from refcat.annotate.state import LABEL_ROUND, REVISION_ROUND, Campaign, CampaignState, Event, load_state, retracted
+from refcat.annotate.state import (
+    LABEL_ROUND,
+    REVISION_ROUND,
+    VIEW,
+    Campaign,
+    CampaignState,
+    Event,
+    load_state,
+    retracted,
+    time_on_item,
+)
 from refcat.store.database import Store
 
 __all__ = [
@@ -50,7 +60,7 @@ __all__ = [
     "votes_text",
 ]
 
-ANSWER_KINDS = frozenset({"answer", "undo", "auto", "adjudication"})
+ANSWER_KINDS = frozenset({"answer", "undo", "auto", "adjudication", VIEW})  # the kinds that are not flags
 CASE_PARAMS = ("campaign", "instance", "field")  # the query parameters of a case link
 ADJUDICATE_PATH = "adjudicate"
 
@@ -118,15 +128,11 @@ def flags_table(store: Store, campaign: Campaign | str) -> pd.DataFrame:
 
 
 def _seconds_on_items(state: CampaignState) -> dict[str, list[float]]:
-    """annotator -> seconds from first to last blind-round answer event, one per instance answered."""
-    spans: dict[tuple[str, str], list[Event]] = {}
-    for e in state.events:
-        if e.kind == "answer" and e.round == LABEL_ROUND:
-            spans.setdefault((e.annotator, e.instance), []).append(e)
+    """annotator -> their blind-round time on item (module doc), one per instance answered."""
     out: dict[str, list[float]] = {}
-    for (name, _key), events in spans.items():
-        times = [e.time for e in events]
-        out.setdefault(name, []).append((max(times) - min(times)).total_seconds())
+    for item in time_on_item(state.events):
+        if item.round == LABEL_ROUND:
+            out.setdefault(item.annotator, []).append(item.seconds)
     return out
 
 

@@ -18,6 +18,16 @@ Conventions:
 - An annotator's revision queue is the instances where, for at least one question, their
   round 1 answer differs from another annotator's round 1 answer; an instance there is
   complete once they have answered (revised or confirmed) each of those questions in round 2.
+- Flags: an annotator marks an instance "unsure" (an event of kind UNSURE, taken back by an
+  "undo" event that retracts it) or comments on it (kind COMMENT, the text in `reason`); both
+  carry the open round's number and an empty field, and neither is an answer.
+- Views: the first time an annotator opens one of their instances in a round, a VIEW event is
+  appended (empty field and value).
+- Time on item (`time_on_item`), per annotator, instance and round: from the first view (or,
+  without one, the first answer) to the last answer, the sum of the gaps between consecutive
+  events of that annotator in that round (views, answers, undos, flags; by time) that are both
+  on the instance, leaving out each gap over IDLE_SECONDS (120 s: idle, not working) and the
+  time spent on other instances in between. Undone answers count as presses.
 - Queue positions are 0-based, in campaign order (instances sorted by key, so a video's
   instances come together).
 """
@@ -27,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -45,6 +56,9 @@ from refcat.store.schema import (
 from refcat.taxonomy import CATEGORY_NAMES, CORRECTNESS
 
 AUTO = "auto"
+UNSURE, COMMENT = "unsure", "comment"  # the kinds of an annotator's flags (module doc)
+VIEW = "view"  # an annotator's first opening of an instance in a round
+IDLE_SECONDS = 120.0  # a longer gap between two events of an annotator is idle time (module doc)
 LABEL_ROUND, REVISION_ROUND = 1, 2
 QUESTION_SETS: dict[str, tuple[str, ...]] = {
     "difficulty": ("difficulty", "correctness"),
@@ -121,7 +135,7 @@ class Event:
     instance: str
     annotator: str  # user name, or "auto"
     round: int
-    kind: str  # "answer" | "undo" | "auto" | "adjudication"
+    kind: str  # "answer" | "undo" | "auto" | "adjudication" | UNSURE | COMMENT | VIEW
     field: str
     value: str
     reason: str | None
@@ -246,6 +260,46 @@ def revision_fields(
     return [f for f in fields if f in mine and any(f in o and o[f] != mine[f] for o in others)]
 
 
+@dataclass(frozen=True)
+class ItemTime:
+    """An annotator's time on one instance in one round (module doc): `start` is the first view (or
+    the first answer), `end` the last answer, `seconds` the time worked between, idle gaps left out."""
+
+    annotator: str
+    instance: str
+    round: int
+    start: datetime
+    end: datetime
+    seconds: float
+
+
+def time_on_item(events: list[Event]) -> list[ItemTime]:
+    """The time on item of every (annotator, instance, round) with an answer (undone or not), by
+    annotator, round and start (see the module's conventions)."""
+    by_user: dict[tuple[str, int], list[Event]] = {}
+    for e in events:
+        if e.annotator != AUTO and e.kind != "adjudication":
+            by_user.setdefault((e.annotator, e.round), []).append(e)
+    out = []
+    for (name, number), mine in sorted(by_user.items()):
+        mine.sort(key=lambda e: (e.time, e.id))
+        start: dict[str, datetime] = {}
+        end: dict[str, datetime] = {}
+        for e in mine:
+            if e.kind in (VIEW, "answer"):
+                start.setdefault(e.instance, e.time)
+            if e.kind == "answer":
+                end[e.instance] = e.time
+        worked = dict.fromkeys(end, 0.0)
+        for a, b in pairwise(mine):
+            gap = (b.time - a.time).total_seconds()
+            key = a.instance
+            if b.instance == key and key in end and start[key] <= a.time and b.time <= end[key] and gap <= IDLE_SECONDS:
+                worked[key] += gap
+        out += [ItemTime(name, key, number, start[key], end[key], worked[key]) for key in end]
+    return sorted(out, key=lambda t: (t.annotator, t.round, t.start))
+
+
 @dataclass
 class CampaignState:
     """Everything needed to derive answers, queues and agreement, for a whole campaign or a
@@ -314,13 +368,13 @@ class CampaignState:
     ) -> list[str]:
         """`user`'s questions on `key` in the revision round, in page order: empty when their round 1
         answers (`first`: `answers(1)`) agree with every other annotator's; else those where they
-        differ, and those their current answers (`current`: `answers(2)`) ask that their round 1
-        answers did not hold (categories asked again after correctness was revised to "valid")."""
+        differ, and those skipped after their round 1 answers that their current answers (`current`:
+        `answers(2)`) ask (the categories, once correctness is revised to "valid")."""
         disputed = self.revision_fields(first, user, key)
         if not disputed:
             return []
-        before = first.get((user, key), {})
-        return [f for f in self.questions(key, given=current.get((user, key))) if f in disputed or f not in before]
+        before = skipped(self.campaign.skip_after_invalid, first.get((user, key), {}))
+        return [f for f in self.questions(key, given=current.get((user, key))) if f in disputed or f in before]
 
     def queue(self, user: str) -> list[QueueItem]:
         """`user`'s queue in the current round (the last round once the campaign is finished); an

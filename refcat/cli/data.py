@@ -323,11 +323,15 @@ def cmd_import_release(args: argparse.Namespace) -> int:
 
 def _release_campaign_admin(store: Store, name: str, by: str | None) -> str:
     """The admin who creates the release campaign `name`, checked before anything is written."""
+    from refcat.annotate.accounts import get_user
     from refcat.annotate.campaigns import list_campaigns
 
     if any(c.name == name for c in list_campaigns(store)):
         raise UsageError(f"campaign {name!r} already exists", expected="--as-campaign with a new name")
-    return _admin(store, by)
+    admin = _admin(store, by)
+    if not get_user(store, admin).is_admin:
+        raise UsageError(f"{admin} is not an admin", expected="--by an admin account")
+    return admin
 
 
 def _import_release_campaign(store: Store, name: str, admin: str, release: pd.DataFrame, match: ReleaseMatch) -> None:

@@ -289,7 +289,7 @@ def add_boxes(boxes: dict[int, dict[int, Box]], frame: int, masks: Mapping[int, 
 
 def masks_from_labels(labels: Pixels, void_value: int | None = 255) -> dict[int, Mask]:
     """Object id -> bool mask for every id present in a label image (0 and `void_value` excluded)."""
-    ids = [int(v) for v in np.unique(labels) if v != 0 and v != void_value]
+    ids = [int(v) for v in np.flatnonzero(np.bincount(labels.ravel())) if v != 0 and v != void_value]
     return {i: labels == i for i in ids}
 
 

@@ -58,7 +58,8 @@ def release_instances(store: Store, dataset: str, release: pd.DataFrame) -> Rele
     """Match each row of a released label file to a stored instance of the same object and text.
 
     A row's text matches a stored RE of its object that is the same up to case and spacing
-    (`text_key`); a row without such a match takes the stored RE of its object at most
+    (`text_key`; stored REs of one object that share a text are claimed one row each, in file
+    order, by key); a row without such a match takes the stored RE of its object at most
     `NEAR_EDITS` character edits away (the closest, then the first by key) that no other row
     matched. Every match whose text is not identical is listed in `near`. Rows left without a
     match become new instances with source `release{row}` (the 0-based row in the file). Rows
@@ -68,16 +69,26 @@ def release_instances(store: Store, dataset: str, release: pd.DataFrame) -> Rele
     """
     objects = stored_objects(store, dataset)
     stored = list_instances(store, dataset=dataset)
-    by_text = {(i.video_id, i.object_id, text_key(i.text)): i for i in stored}
+    by_text: dict[tuple[str, int, str], list[Instance]] = {}
     by_object: dict[tuple[str, int], list[Instance]] = {}
-    for instance in stored:
+    for instance in sorted(stored, key=lambda i: i.key):
+        by_text.setdefault((instance.video_id, instance.object_id, text_key(instance.text)), []).append(instance)
         by_object.setdefault((instance.video_id, instance.object_id), []).append(instance)
     rows = [
         (row_number, str(row.video_id), int(row.instance_id), str(row.ref_exp))
         for row_number, row in enumerate(release.itertuples(index=False))
     ]
-    exact = {n: by_text.get((video_id, object_id, text_key(text))) for n, video_id, object_id, text in rows}
-    claimed = {found.key for found in exact.values() if found is not None}
+    # Two stored REs of one object may share a text (DAVIS: an annotator's first-frame and full-video
+    # REs): rows with that text claim them in file order, one each; a further row reuses the first.
+    exact: dict[int, Instance | None] = {}
+    claimed: set[str] = set()
+    for n, video_id, object_id, text in rows:
+        same = by_text.get((video_id, object_id, text_key(text)), [])
+        free = [candidate for candidate in same if candidate.key not in claimed]
+        pick = free[0] if free else (same[0] if same else None)
+        if pick is not None:
+            claimed.add(pick.key)
+        exact[n] = pick
     instances, skipped, near = [], [], []
     for row_number, video_id, object_id, text in rows:
         line = row_number + 2

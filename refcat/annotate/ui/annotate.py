@@ -25,7 +25,7 @@ from refcat.annotate.labels import (
     queue,
 )
 from refcat.annotate.state import LABEL_ROUND
-from refcat.annotate.ui import navigation, session, widgets
+from refcat.annotate.ui import flags, navigation, session, widgets
 from refcat.annotate.ui.shortcuts import CATEGORY_KEYS
 from refcat.annotate.ui.text import plain
 from refcat.store.database import Store
@@ -100,5 +100,6 @@ def render(db: Store, user: User) -> None:
             end=navigation.listener(place, handlers, page.fields),
         )
     st.caption(KEY_HELP)
+    flags.flag_panel(db, user, campaign.name, key, LABEL_ROUND)
     if place.next_key is not None:
         session.views().prefetch(place.next_key)

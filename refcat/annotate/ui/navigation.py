@@ -345,7 +345,6 @@ def listener(
 
     def received() -> None:
         parsed = parse_presses(presses(key))
-        import sys; print("DEBUG received", place.key, place.view, [(p.sent.seq if p.sent else None, p.action, p.view) for p in parsed[1]] if parsed else parsed, st.session_state.get(_ACKED), file=sys.stderr, flush=True)
         if parsed is None:
             widgets.flash("error", "Refused: key presses that this app's page does not send; nothing was written.")
             return
@@ -359,7 +358,6 @@ def listener(
             st.rerun()  # from a callback: the whole page runs next
 
     def mount() -> None:
-        import sys; print("DEBUG mount", place.key, place.view, st.session_state.get(_ACKED), file=sys.stderr, flush=True)
         acked = st.session_state.get(_ACKED)
         key_listener(key, place.scope, place.key, place.view, key_actions(fields), buttons, acked, received)
 

@@ -24,7 +24,7 @@ from refcat.annotate.labels import (
     revision_questions,
 )
 from refcat.annotate.state import LABEL_ROUND, REVISION_ROUND
-from refcat.annotate.ui import navigation, session, widgets
+from refcat.annotate.ui import flags, navigation, session, widgets
 from refcat.store.database import Store
 
 
@@ -75,5 +75,6 @@ def render(db: Store, user: User) -> None:
             key_prefix="revise",
             end=navigation.listener(place, handlers, fields, answer_prefix="revise", nav_prefix="revnav"),
         )
+    flags.flag_panel(db, user, campaign.name, key, REVISION_ROUND)
     if place.next_key is not None:
         session.views().prefetch(place.next_key)

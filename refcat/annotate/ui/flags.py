@@ -1,0 +1,133 @@
+"""The flags of an instance on the annotate and revise pages: "Unsure" and comments.
+
+`flag_panel` shows, under the answers, a toggle "Unsure" and the annotator's own comments on the
+instance with a box to add one. Each change is written at once (refcat.annotate.labels `flag`,
+`unflag`) as a label event, never an answer: the admin sees them on the adjudication and quality
+pages, and `refcat export labels` exports them (kind, and the text in `reason`).
+
+Keys (`FLAG_KEYS`, listed by the `?` overlay): F turns "Unsure" on or off; W puts the cursor in
+the comment box, a form that Ctrl+Enter (Streamlit's own key there) submits. Both
+are left alone while typing in a text field or with Ctrl, Alt or Meta held. Their handler is one
+per browser page, kept across reruns, and acts on the panel mounted last.
+
+Widget keys name the campaign and the instance, so nothing typed for one instance is carried to
+another. Refused changes (a closed round, a comment too long) are shown, not raised.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from refcat.annotate.accounts import User
+from refcat.annotate.labels import MAX_COMMENT, flag, instance_flags, unflag
+from refcat.annotate.state import COMMENT, UNSURE
+from refcat.annotate.ui.shortcuts import button_class
+from refcat.annotate.ui.text import error_message, plain
+from refcat.annotate.ui.widgets import flash
+from refcat.errors import RefcatError
+from refcat.store.database import Store
+
+UNSURE_KEY, COMMENT_KEY = "F", "W"
+FLAG_KEYS = {UNSURE_KEY: 'Turn "Unsure" on or off', COMMENT_KEY: "Write a comment (Ctrl+Enter adds it)"}
+
+
+def widget_keys(campaign: str, instance: str) -> tuple[str, str, str]:
+    """The keys of the panel's unsure toggle, comment box and comment form for one instance."""
+    where = f"{campaign}:{instance}"
+    return f"flag-unsure:{where}", f"flag-text:{where}", f"flag-form:{where}"
+
+
+_JS = """
+const F = (globalThis.__refcatFlags ??= { data: null, listening: false });
+const FIELDS = new Set(["INPUT", "TEXTAREA", "SELECT"]);
+
+function onKey(e) {
+  if (!F.data || e.repeat || e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || e.isComposing) return;
+  const target = e.composedPath()[0];
+  if (target instanceof Element && (FIELDS.has(target.tagName) || target.isContentEditable)) return;
+  const key = typeof e.key === "string" ? e.key.toUpperCase() : "";
+  if (key === F.data.unsureKey) {
+    const box = document.querySelector("." + F.data.unsure + " input[type=checkbox]");
+    if (!box) return;
+    e.preventDefault();
+    box.click();
+  } else if (key === F.data.commentKey) {
+    const text = document.querySelector("." + F.data.text + " textarea");
+    if (!text) return;
+    e.preventDefault();
+    text.focus();
+  }
+}
+
+export default function (component) {
+  F.data = component.data;
+  if (!F.listening) {
+    document.addEventListener("keydown", onKey);
+    F.listening = true;
+  }
+  return () => {
+    if (F.data === component.data) F.data = null;
+  };
+}
+"""
+_KEYS = st.components.v2.component("refcat_flag_keys", js=_JS, isolate_styles=False)
+
+
+def _report(exc: RefcatError) -> None:
+    flash("error", error_message(exc))
+
+
+def _toggle_unsure(db: Store, user: User, campaign: str, instance: str, round: int) -> None:
+    on = bool(st.session_state[widget_keys(campaign, instance)[0]])
+    try:
+        if on:
+            flag(db, user, campaign, instance, UNSURE, round=round)
+        else:
+            unflag(db, user, campaign, instance, round=round)
+    except RefcatError as exc:
+        _report(exc)
+
+
+def _add_comment(db: Store, user: User, campaign: str, instance: str, round: int) -> None:
+    text_key = widget_keys(campaign, instance)[1]
+    try:
+        flag(db, user, campaign, instance, COMMENT, str(st.session_state.get(text_key, "")), round=round)
+    except RefcatError as exc:
+        _report(exc)  # the text stays in the box
+    else:
+        st.session_state[text_key] = ""
+
+
+def flag_panel(db: Store, user: User, campaign: str, instance: str, round: int) -> None:
+    """The unsure toggle and the comments of `user` on `instance` in round `round` of `campaign`."""
+    unsure_key, text_key, form_key = widget_keys(campaign, instance)
+    mine = instance_flags(db, user, campaign, instance)
+    st.session_state[unsure_key] = mine.unsure  # the store decides, also after a refused change
+    args = (db, user, campaign, instance, round)
+    st.toggle(
+        f"Unsure `{UNSURE_KEY}`",
+        key=unsure_key,
+        on_change=_toggle_unsure,
+        args=args,
+        help="Mark this instance for the admin: a wrong box, a broken clip, a case the guidelines do not settle",
+    )
+    for text in mine.comments:
+        st.caption(plain(f"Your comment: {text}"))
+    with st.form(form_key, border=False):
+        st.text_area(
+            f"Comment `{COMMENT_KEY}`",
+            key=text_key,
+            max_chars=MAX_COMMENT,
+            height=68,
+            placeholder="What the admin should know about this instance",
+        )
+        st.form_submit_button("Add comment", on_click=_add_comment, args=args)
+    _KEYS(
+        key="flag_keys",
+        data={
+            "unsure": button_class(unsure_key),
+            "text": button_class(text_key),
+            "unsureKey": UNSURE_KEY,
+            "commentKey": COMMENT_KEY,
+        },
+    )

@@ -1,0 +1,240 @@
+"""The annotator's loop in the library: questions skipped after an invalid RE (the campaign's
+skip_after_invalid), and the "unsure" flag and comments (refcat.annotate.state, labels).
+
+Hand-checked counts, on the annotate store (refcat/tests/helpers/annotate_store.py: DUO_A, DUO_B,
+DUO_C on a video of two objects, SOLO the only object of its video, so difficulty is automatic):
+- a campaign with both question sets asks 10 questions: difficulty, correctness, the 7
+  categories, information; SOLO 9 (difficulty is automatic).
+- a valid RE takes 10 answers; a "no RE" 2 (difficulty, correctness), so 3 keys with Next; a
+  "wrong object" on SOLO 1. Without the setting a "no RE" takes all 10.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from helpers.annotate_store import DUO_A, DUO_B, DUO_C, SOLO, populate
+
+from refcat.annotate.campaigns import close_round, create_campaign, get_campaign, progress
+from refcat.annotate.export import write_labels
+from refcat.annotate.labels import (
+    disagreements,
+    events_table,
+    final_labels,
+    flag,
+    instance_flags,
+    label_table,
+    questions_for,
+    queue,
+    record_answer,
+    revision_questions,
+    unflag,
+)
+from refcat.annotate.quality import annotator_summary, flags_table
+from refcat.annotate.state import COMMENT, UNSURE
+from refcat.cli import main
+from refcat.errors import PermissionDenied, StoreError, UsageError
+from refcat.store.database import open_store
+from refcat.taxonomy import CATEGORY_NAMES
+
+KEYS = [DUO_A, DUO_B, DUO_C, SOLO]
+ALL = ["difficulty", "correctness", *CATEGORY_NAMES, "information"]
+SEMANTICS = [*CATEGORY_NAMES, "information"]
+VALID = {
+    "difficulty": "non-trivial",
+    "correctness": "valid",
+    **dict.fromkeys(CATEGORY_NAMES, "no"),
+    "information": "minimal",
+}
+
+
+def answer_all(store, user, campaign, key, given):
+    for field, value in given.items():
+        record_answer(store, user, campaign, key, field, value)
+
+
+def complete(store, user, campaign):
+    return {item.instance_key: item.complete for item in queue(store, user, campaign)}
+
+
+@pytest.fixture
+def loop(store):
+    populate(store, annotators=("ann1", "ann2", "ann3", "ann4"))
+    create_campaign(store, "c", KEYS, ["ann1", "ann2", "ann3"])
+    return store
+
+
+def test_the_setting_is_on_by_default_and_can_be_turned_off(loop):
+    assert get_campaign(loop, "c").skip_after_invalid
+    create_campaign(loop, "c2", KEYS, ["ann1"], per_instance=1, skip_after_invalid=False)
+    assert not get_campaign(loop, "c2").skip_after_invalid
+
+
+def test_keys_per_instance_valid_no_re_and_wrong_object(loop):
+    assert questions_for(loop, "c", DUO_A) == ALL
+    assert questions_for(loop, "c", SOLO) == ALL[1:]
+    assert questions_for(loop, "c", DUO_A, user="ann1") == ALL  # nothing answered yet: everything is asked
+
+    # "no RE": 2 answers complete the instance (3 keys with Next).
+    answer_all(loop, "ann1", "c", DUO_A, {"difficulty": "non-trivial", "correctness": "no-re"})
+    assert questions_for(loop, "c", DUO_A, user="ann1") == ["difficulty", "correctness"]
+    assert questions_for(loop, "c", DUO_A, user="ann2") == ALL  # another annotator's answer skips nothing
+    assert complete(loop, "ann1", "c")[DUO_A]
+
+    # valid: 9 answers leave it incomplete, the 10th completes it.
+    answer_all(loop, "ann1", "c", DUO_B, dict(list(VALID.items())[:9]))
+    assert not complete(loop, "ann1", "c")[DUO_B]
+    record_answer(loop, "ann1", "c", DUO_B, "information", "minimal")
+    assert complete(loop, "ann1", "c")[DUO_B]
+
+    # "wrong object" where difficulty is automatic: 1 answer.
+    record_answer(loop, "ann1", "c", SOLO, "correctness", "wrong-object")
+    assert questions_for(loop, "c", SOLO, user="ann1") == ["correctness"]
+    assert complete(loop, "ann1", "c") == {DUO_A: True, DUO_B: True, DUO_C: False, SOLO: True}
+
+    table = progress(loop, "c")
+    assert table[["annotator", "assigned", "complete", "remaining"]].values.tolist() == [
+        ["ann1", 4, 3, 1],
+        ["ann2", 4, 0, 4],
+        ["ann3", 4, 0, 4],
+        ["total", 12, 3, 9],
+    ]
+
+
+def test_without_the_setting_a_no_re_takes_every_question(loop):
+    create_campaign(loop, "c2", KEYS, ["ann1"], per_instance=1, skip_after_invalid=False)
+    answer_all(loop, "ann1", "c2", DUO_A, {"difficulty": "non-trivial", "correctness": "no-re"})
+    assert questions_for(loop, "c2", DUO_A, user="ann1") == ALL
+    assert not complete(loop, "ann1", "c2")[DUO_A]
+    answer_all(loop, "ann1", "c2", DUO_A, {f: VALID[f] for f in SEMANTICS})
+    assert complete(loop, "ann1", "c2")[DUO_A]
+    assert len(label_table(loop, "c2")) == 10
+
+
+def test_category_answers_before_a_no_re_are_not_counted_until_valid_again(loop):
+    answer_all(loop, "ann1", "c", DUO_A, {"difficulty": "non-trivial", "correctness": "valid", "motion": "yes"})
+    record_answer(loop, "ann1", "c", DUO_A, "correctness", "no-re")
+    mine = label_table(loop, "c").query("annotator == 'ann1'")
+    assert dict(zip(mine["field"], mine["label"])) == {"difficulty": "non-trivial", "correctness": "no-re"}
+    record_answer(loop, "ann1", "c", DUO_A, "correctness", "valid")
+    mine = label_table(loop, "c").query("annotator == 'ann1'")
+    assert dict(zip(mine["field"], mine["label"])) == {
+        "difficulty": "non-trivial",
+        "correctness": "valid",
+        "motion": "yes",
+    }
+    assert not complete(loop, "ann1", "c")[DUO_A]  # valid again: the other categories are asked
+
+
+def test_consensus_counts_only_the_questions_asked(loop):
+    # ann1 pressed motion "no", then said "no RE": their motion answer is not a vote.
+    answer_all(loop, "ann1", "c", DUO_A, {"motion": "no", "difficulty": "non-trivial", "correctness": "no-re"})
+    for name in ("ann2", "ann3"):
+        answer_all(loop, name, "c", DUO_A, {**VALID, "motion": "yes"})
+    rows = disagreements(loop, "c").set_index(["item", "field"])
+    motion = rows.loc[(DUO_A, "motion")]
+    assert motion["answers"] == {"ann2": "yes", "ann3": "yes"}
+    assert motion["n_answers"] == 2 and motion["majority"] == "yes" and not motion["unanimous"]
+    correctness = rows.loc[(DUO_A, "correctness")]
+    assert correctness["answers"] == {"ann1": "no-re", "ann2": "valid", "ann3": "valid"}
+    final = final_labels(loop, "c").set_index(["item", "field"])
+    assert final.loc[(DUO_A, "motion"), "label"] == "yes"
+    assert final.loc[(DUO_A, "correctness"), "label"] == "valid"
+
+
+def test_revising_a_no_re_to_valid_asks_the_categories(loop):
+    answer_all(loop, "ann1", "c", DUO_A, {"difficulty": "non-trivial", "correctness": "no-re"})
+    for name in ("ann2", "ann3"):
+        answer_all(loop, name, "c", DUO_A, VALID)
+    close_round(loop, "c", "boss")
+    # Only correctness differs (ann1 answered no category: nothing else to compare).
+    assert revision_questions(loop, "ann1", "c", DUO_A) == ["correctness"]
+    assert revision_questions(loop, "ann2", "c", DUO_A) == ["correctness"]
+    assert [item.instance_key for item in queue(loop, "ann1", "c")] == [DUO_A]
+    record_answer(loop, "ann1", "c", DUO_A, "correctness", "valid", round=2)
+    assert revision_questions(loop, "ann1", "c", DUO_A) == ["correctness", *SEMANTICS]
+    assert not complete(loop, "ann1", "c")[DUO_A]
+    answer_all(loop, "ann1", "c", DUO_A, {f: VALID[f] for f in SEMANTICS})
+    assert complete(loop, "ann1", "c")[DUO_A]
+    # ann2 confirms valid: complete with one answer.
+    record_answer(loop, "ann2", "c", DUO_A, "correctness", "valid", round=2)
+    assert complete(loop, "ann2", "c")[DUO_A]
+
+
+def test_unsure_and_comments_are_events_shown_and_exported(loop, tmp_path):
+    first = flag(loop, "ann1", "c", DUO_A, UNSURE)
+    with pytest.raises(UsageError, match="already marked unsure"):
+        flag(loop, "ann1", "c", DUO_A, UNSURE)
+    flag(loop, "ann1", "c", DUO_A, COMMENT, "  the box is off by a few pixels ")
+    assert instance_flags(loop, "ann1", "c", DUO_A).unsure
+    assert instance_flags(loop, "ann1", "c", DUO_A).comments == ("the box is off by a few pixels",)
+    assert instance_flags(loop, "ann2", "c", DUO_A) == instance_flags(loop, "ann1", "c", DUO_B)  # nothing
+    assert not instance_flags(loop, "ann2", "c", DUO_A).unsure
+
+    undo = unflag(loop, "ann1", "c", DUO_A)
+    assert not instance_flags(loop, "ann1", "c", DUO_A).unsure
+    with pytest.raises(UsageError, match="not marked unsure"):
+        unflag(loop, "ann1", "c", DUO_A)
+    flag(loop, "ann1", "c", DUO_A, UNSURE, "broken clip")
+    flag(loop, "ann2", "c", DUO_B, COMMENT, "static or obj-static?")
+
+    flags = flags_table(loop, "c")
+    assert flags[["item", "annotator", "kind", "text"]].values.tolist() == [
+        [DUO_A, "ann1", COMMENT, "the box is off by a few pixels"],
+        [DUO_A, "ann1", UNSURE, "broken clip"],
+        [DUO_B, "ann2", COMMENT, "static or obj-static?"],
+    ]
+    summary = annotator_summary(loop, "c").set_index("annotator")
+    assert summary["flags"].to_dict() == {"ann1": 2, "ann2": 1, "ann3": 0}
+    assert summary["answers"].sum() == 0  # flags are not answers
+    assert complete(loop, "ann1", "c")[DUO_A] is False
+
+    events = events_table(loop, "c").query("kind != 'auto'")  # SOLO's automatic difficulty comes first
+    assert events["kind"].tolist() == [UNSURE, COMMENT, "undo", UNSURE, COMMENT]
+    assert events.loc[events["event_id"] == undo, "retracts"].item() == first
+    assert events.loc[events["event_id"] == first, "retracted"].item()
+    path = tmp_path / "labels.csv"
+    assert write_labels(loop, path, "c") == 6
+    exported = pd.read_csv(path, keep_default_na=False).query("kind != 'auto'")
+    assert exported[["annotator", "kind", "reason"]].values.tolist() == [
+        ["ann1", UNSURE, ""],
+        ["ann1", COMMENT, "the box is off by a few pixels"],
+        ["ann1", "undo", ""],
+        ["ann1", UNSURE, "broken clip"],
+        ["ann2", COMMENT, "static or obj-static?"],
+    ]
+
+
+def test_flags_are_refused_where_answers_are(loop):
+    with pytest.raises(UsageError, match="empty comment"):
+        flag(loop, "ann1", "c", DUO_A, COMMENT, "   ")
+    with pytest.raises(UsageError, match="at most"):
+        flag(loop, "ann1", "c", DUO_A, COMMENT, "x" * 2001)
+    with pytest.raises(UsageError, match="unknown flag"):
+        flag(loop, "ann1", "c", DUO_A, "answer")
+    with pytest.raises(PermissionDenied, match="not assigned"):
+        flag(loop, "ann4", "c", DUO_A, COMMENT, "not mine")
+    close_round(loop, "c", "boss")
+    with pytest.raises(StoreError, match=r"round 1 .* is closed"):
+        flag(loop, "ann1", "c", DUO_A, UNSURE, round=1)
+    flag(loop, "ann1", "c", DUO_A, UNSURE, round=2)  # flags are taken in the revision round too
+    close_round(loop, "c", "boss")
+    with pytest.raises(StoreError, match="finished"):
+        flag(loop, "ann1", "c", DUO_A, COMMENT, "too late")
+    assert events_table(loop, "c")["kind"].tolist() == ["auto", UNSURE]
+
+
+def test_cli_create_option(tmp_path, capsys):
+    db = str(tmp_path / "cli.db")
+    store = open_store(db)
+    populate(store)
+    store.dispose()
+    args = ["campaign", "create", "--dataset", "demo", "--annotators", "ann1,ann2,ann3", "--by", "boss", "--db", db]
+    assert main([*args[:2], "on", *args[2:]]) == 0
+    assert main([*args[:2], "off", *args[2:], "--no-skip-after-invalid"]) == 0
+    out = capsys.readouterr().out
+    assert "categories asked after an invalid RE" in out.splitlines()[-1]
+    assert "categories asked" not in out.splitlines()[0]
+    store = open_store(db, create=False)
+    assert get_campaign(store, "on").skip_after_invalid and not get_campaign(store, "off").skip_after_invalid
+    store.dispose()

@@ -1,0 +1,93 @@
+"""The flag panel (refcat.annotate.ui.flags) through streamlit's AppTest: "Unsure" and comments are
+written to the store as events at once, shown back, and refused changes are shown, not raised."""
+
+from __future__ import annotations
+
+import pytest
+from helpers.annotate_store import DUO_A, DUO_B, populate
+from streamlit.testing.v1 import AppTest
+
+from refcat.annotate.campaigns import close_round, create_campaign
+from refcat.annotate.labels import events_table, instance_flags
+from refcat.annotate.state import COMMENT, UNSURE
+from refcat.annotate.ui.flags import FLAG_KEYS, widget_keys
+from refcat.annotate.ui.help_overlay import hotkey_rows
+from refcat.annotate.ui.shortcuts import ANSWER_KEYS, key_actions
+from refcat.store.database import open_store
+from refcat.taxonomy import FIELD_VALUES
+
+TIMEOUT = 60
+
+
+@pytest.fixture
+def db_path(tmp_path, monkeypatch):
+    path = str(tmp_path / "flags.db")
+    store = open_store(path)
+    populate(store)
+    create_campaign(store, "c", [DUO_A, DUO_B], ["ann1", "ann2", "ann3"])
+    store.dispose()
+    monkeypatch.setenv("REFCAT_DB", path)
+    return path
+
+
+def panel(instance: str) -> AppTest:
+    def script(key):
+        import os
+
+        from refcat.annotate.accounts import get_user
+        from refcat.annotate.ui import flags, widgets
+        from refcat.store.database import open_store
+
+        db = open_store(os.environ["REFCAT_DB"], create=False)
+        widgets.show_flash()
+        flags.flag_panel(db, get_user(db, "ann1"), "c", key, 1)
+
+    return AppTest.from_function(script, args=(instance,), default_timeout=TIMEOUT).run()
+
+
+def test_unsure_and_a_comment_are_written_and_shown(db_path):
+    unsure, text, _ = widget_keys("c", DUO_A)
+    at = panel(DUO_A)
+    assert not at.exception
+    assert at.toggle(key=unsure).value is False and at.text_area(key=text).value == ""
+
+    at.toggle(key=unsure).set_value(True).run()
+    store = open_store(db_path, create=False)
+    assert instance_flags(store, "ann1", "c", DUO_A).unsure
+    assert at.toggle(key=unsure).value is True
+
+    at.text_area(key=text).input("the box is on the wrong dog")
+    at.button[0].click().run()
+    assert instance_flags(store, "ann1", "c", DUO_A).comments == ("the box is on the wrong dog",)
+    assert "Your comment: the box is on the wrong dog" in [c.value for c in at.caption]
+    assert at.text_area(key=text).value == ""  # the form is cleared for the next comment
+
+    at.toggle(key=unsure).set_value(False).run()
+    assert not instance_flags(store, "ann1", "c", DUO_A).unsure
+    assert events_table(store, "c").query("kind != 'auto'")["kind"].tolist() == [UNSURE, COMMENT, "undo"]
+
+    # Another instance's panel starts clear: nothing is carried over.
+    other = panel(DUO_B)
+    assert other.toggle(key=widget_keys("c", DUO_B)[0]).value is False
+    assert not [c.value for c in other.caption]
+    store.dispose()
+
+
+def test_a_refused_flag_is_shown_and_the_toggle_follows_the_store(db_path):
+    unsure, _, _ = widget_keys("c", DUO_A)
+    at = panel(DUO_A)
+    store = open_store(db_path, create=False)
+    close_round(store, "c", "boss")
+    at.toggle(key=unsure).set_value(True).run()
+    assert not at.exception
+    assert any("round 1" in e.value and "closed" in e.value for e in at.error)
+    assert at.toggle(key=unsure).value is False
+    assert events_table(store, "c").query("kind != 'auto'").empty
+    store.dispose()
+
+
+def test_the_flag_keys_are_free_and_in_the_overlay():
+    taken = set(key_actions(list(FIELD_VALUES))) | {k.removeprefix("Shift+") for k in ANSWER_KEYS.values()}
+    assert not set(FLAG_KEYS) & (taken | {"C", "R"})  # Streamlit keeps C and R
+    listed = [key for _, key, _ in hotkey_rows()]
+    assert all(key in listed for key in FLAG_KEYS)
