@@ -1,5 +1,6 @@
 """The annotator's loop in the library: questions skipped after an invalid RE (the campaign's
-skip_after_invalid), and the "unsure" flag and comments (refcat.annotate.state, labels).
+skip_after_invalid), the "unsure" flag and comments, views and time on item (refcat.annotate.state,
+labels, export).
 
 Hand-checked counts, on the annotate store (refcat/tests/helpers/annotate_store.py: DUO_A, DUO_B,
 DUO_C on a video of two objects, SOLO the only object of its video, so difficulty is automatic):
@@ -11,12 +12,15 @@ DUO_C on a video of two objects, SOLO the only object of its video, so difficult
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pandas as pd
 import pytest
 from helpers.annotate_store import DUO_A, DUO_B, DUO_C, SOLO, populate
+from sqlalchemy import select, update
 
 from refcat.annotate.campaigns import close_round, create_campaign, get_campaign, progress
-from refcat.annotate.export import write_labels
+from refcat.annotate.export import time_on_item_path, time_on_item_table, write_labels
 from refcat.annotate.labels import (
     disagreements,
     events_table,
@@ -27,17 +31,20 @@ from refcat.annotate.labels import (
     questions_for,
     queue,
     record_answer,
+    record_view,
     revision_questions,
     unflag,
 )
 from refcat.annotate.quality import annotator_summary, flags_table
-from refcat.annotate.state import COMMENT, UNSURE
+from refcat.annotate.state import COMMENT, IDLE_SECONDS, UNSURE, VIEW
 from refcat.cli import main
 from refcat.errors import PermissionDenied, StoreError, UsageError
 from refcat.store.database import open_store
+from refcat.store.schema import LabelEventRow
 from refcat.taxonomy import CATEGORY_NAMES
 
 KEYS = [DUO_A, DUO_B, DUO_C, SOLO]
+START = datetime(2026, 1, 5, 9, 0, 0)
 ALL = ["difficulty", "correctness", *CATEGORY_NAMES, "information"]
 SEMANTICS = [*CATEGORY_NAMES, "information"]
 VALID = {
@@ -238,3 +245,68 @@ def test_cli_create_option(tmp_path, capsys):
     store = open_store(db, create=False)
     assert get_campaign(store, "on").skip_after_invalid and not get_campaign(store, "off").skip_after_invalid
     store.dispose()
+
+
+# ------------------------------------------------------------------ time on item
+
+
+def at(store, event_id, seconds):
+    with store.session() as session:
+        session.execute(
+            update(LabelEventRow)
+            .where(LabelEventRow.id == event_id)
+            .values(created_at=START + timedelta(seconds=seconds))
+        )
+
+
+def test_time_on_item_from_first_view_to_last_answer_without_idle_gaps(loop, tmp_path):
+    """ann1 (seconds after START): DUO_A view 0, answers 5 and 8: 8 s. DUO_B view 10, answers 15 and
+    315 (a 300 s gap: idle, left out), a comment 320, an answer 325: 5 + 5 + 5 = 15 s. DUO_C view 400,
+    answer 410: 10 s; then DUO_A again at 420: the 10 s between are DUO_C's, DUO_A stays at 8 s
+    (its end moves to 420). ann2 answers DUO_A at 0 and 30 with no view: 30 s from the first answer.
+    Medians: ann1 of 8, 15, 10: 10; ann2 30."""
+    assert record_view(loop, "ann1", "c", DUO_A) is not None
+    assert record_view(loop, "ann1", "c", DUO_A) is None  # once per round
+    with loop.session() as session:
+        view_a = session.scalar(select(LabelEventRow.id).where(LabelEventRow.kind == VIEW))
+    at(loop, view_a, 0)
+    at(loop, record_answer(loop, "ann1", "c", DUO_A, "difficulty", "non-trivial"), 5)
+    at(loop, record_answer(loop, "ann1", "c", DUO_A, "correctness", "no-re"), 8)
+    at(loop, record_view(loop, "ann1", "c", DUO_B), 10)
+    at(loop, record_answer(loop, "ann1", "c", DUO_B, "difficulty", "trivial"), 15)
+    at(loop, record_answer(loop, "ann1", "c", DUO_B, "correctness", "valid"), 315)
+    at(loop, flag(loop, "ann1", "c", DUO_B, COMMENT, "long clip"), 320)
+    at(loop, record_answer(loop, "ann1", "c", DUO_B, "motion", "yes"), 325)
+    at(loop, record_view(loop, "ann1", "c", DUO_C), 400)
+    at(loop, record_answer(loop, "ann1", "c", DUO_C, "difficulty", "trivial"), 410)
+    at(loop, record_answer(loop, "ann1", "c", DUO_A, "correctness", "valid"), 420)
+    at(loop, record_answer(loop, "ann2", "c", DUO_A, "difficulty", "trivial"), 0)
+    at(loop, record_answer(loop, "ann2", "c", DUO_A, "correctness", "valid"), 30)
+
+    path = tmp_path / "labels.csv"
+    write_labels(loop, path, "c")
+    times = pd.read_csv(time_on_item_path(path))
+    assert time_on_item_path(path).name == "labels_time_on_item.csv"
+    assert list(times.columns) == ["campaign", "instance", "annotator", "round", "start", "end", "seconds"]
+    assert times[["instance", "annotator", "round", "seconds"]].values.tolist() == [
+        [DUO_A, "ann1", 1, 8.0],
+        [DUO_B, "ann1", 1, 15.0],
+        [DUO_C, "ann1", 1, 10.0],
+        [DUO_A, "ann2", 1, 30.0],
+    ]
+    assert times["start"].tolist()[:2] == ["2026-01-05T09:00:00.000000Z", "2026-01-05T09:00:10.000000Z"]
+    assert times["end"].tolist()[0] == "2026-01-05T09:07:00.000000Z"
+    assert IDLE_SECONDS == 120
+    assert time_on_item_table(loop)["seconds"].tolist() == times["seconds"].tolist()  # all campaigns: one here
+
+    summary = annotator_summary(loop, "c").set_index("annotator")
+    assert summary["median_seconds"].to_dict() == {
+        "ann1": 10.0,
+        "ann2": 30.0,
+        "ann3": pytest.approx(float("nan"), nan_ok=True),
+    }
+    assert summary["flags"].to_dict() == {"ann1": 1, "ann2": 0, "ann3": 0}  # views are not flags
+    assert flags_table(loop, "c")["kind"].tolist() == [COMMENT]
+
+    close_round(loop, "c", "boss")
+    assert record_view(loop, "ann1", "c", DUO_A, round=2) is not None  # a new round, a new first view

@@ -1,7 +1,11 @@
 """The flag panel (refcat.annotate.ui.flags) through streamlit's AppTest: "Unsure" and comments are
-written to the store as events at once, shown back, and refused changes are shown, not raised."""
+written to the store as events at once, shown back, and refused changes are shown, not raised; the
+first showing of an instance in a round records one view. The flag and player keys are free and
+listed in the `?` overlay."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from helpers.annotate_store import DUO_A, DUO_B, populate
@@ -9,10 +13,11 @@ from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.campaigns import close_round, create_campaign
 from refcat.annotate.labels import events_table, instance_flags
-from refcat.annotate.state import COMMENT, UNSURE
+from refcat.annotate.state import COMMENT, UNSURE, VIEW
 from refcat.annotate.ui.flags import FLAG_KEYS, widget_keys
 from refcat.annotate.ui.help_overlay import hotkey_rows
 from refcat.annotate.ui.shortcuts import ANSWER_KEYS, key_actions
+from refcat.annotate.ui.video_view import PLAYER_KEYS, player_html
 from refcat.store.database import open_store
 from refcat.taxonomy import FIELD_VALUES
 
@@ -64,7 +69,7 @@ def test_unsure_and_a_comment_are_written_and_shown(db_path):
 
     at.toggle(key=unsure).set_value(False).run()
     assert not instance_flags(store, "ann1", "c", DUO_A).unsure
-    assert events_table(store, "c").query("kind != 'auto'")["kind"].tolist() == [UNSURE, COMMENT, "undo"]
+    assert events_table(store, "c").query("kind != 'auto'")["kind"].tolist() == [VIEW, UNSURE, COMMENT, "undo"]
 
     # Another instance's panel starts clear: nothing is carried over.
     other = panel(DUO_B)
@@ -82,7 +87,7 @@ def test_a_refused_flag_is_shown_and_the_toggle_follows_the_store(db_path):
     assert not at.exception
     assert any("round 1" in e.value and "closed" in e.value for e in at.error)
     assert at.toggle(key=unsure).value is False
-    assert events_table(store, "c").query("kind != 'auto'").empty
+    assert events_table(store, "c").query("kind != 'auto'")["kind"].tolist() == [VIEW]  # the first showing
     store.dispose()
 
 
@@ -91,3 +96,16 @@ def test_the_flag_keys_are_free_and_in_the_overlay():
     assert not set(FLAG_KEYS) & (taken | {"C", "R"})  # Streamlit keeps C and R
     listed = [key for _, key, _ in hotkey_rows()]
     assert all(key in listed for key in FLAG_KEYS)
+
+
+def test_the_player_keys_are_handled_by_the_player_and_listed_in_the_overlay():
+    html = player_html("demo/duo/1/annot1", [b"a", b"b", b"c"], {0}, 10.0, 64, 48)
+    handled = json.loads(html.split("const ACTIONS = ", 1)[1].split(", FIELDS", 1)[0])
+    assert {("Space" if k == " " else k) for k in handled} == set(PLAYER_KEYS)
+    assert sorted(handled.values()) == ["back", "faster", "forward", "slower", "toggle"]
+    assert [float(v) for v in html.split("SPEEDS = ", 1)[1].split(";", 1)[0].strip("[]").split(",")] == [0.5, 1, 2]
+    assert '<option value="1" selected>1x</option>' in html
+    rows = [(group, key) for group, key, _ in hotkey_rows()]
+    assert all(("Player", key) in rows for key in PLAYER_KEYS)
+    listed = [key for _, key in rows]
+    assert len(listed) == len(set(listed))  # no key does two things

@@ -37,6 +37,7 @@ UI_PAGE_HELPERS = {
     "pages",
     "text",
     "help_overlay",
+    "flags",
 }
 
 

@@ -1,8 +1,13 @@
 """Exports of a store's labels: the long event table, and a campaign's final labels in the
 paper's released format (`*_RE_categorization.csv`, FORMATS.md).
 
-- `write_labels` writes every event (answers, undos, automatic answers, adjudications) as
-  CSV or Parquet, chosen by the file suffix; times are UTC.
+- `write_labels` writes every event (answers, undos, automatic answers, adjudications, the
+  annotators' views, "unsure" flags and comments, the comment's text in `reason`) as CSV or
+  Parquet, chosen by the file suffix; times are UTC. Beside it, in the same format,
+  `time_on_item_path(path)` (`<stem>_time_on_item.<suffix>`) holds `time_on_item_table`: one row
+  per annotator, instance and round answered, with the seconds worked on it
+  (refcat.annotate.state.time_on_item: first view to last answer, idle gaps over
+  IDLE_SECONDS left out).
 - `write_consensus_release` writes `final_labels` (adjudication, else automatic answer, else
   a strict majority of the campaign's per-instance panel, 2 of 3, among the revised answers)
   with refcat.analysis.consensus.release_frame, ref_exp from the stored instances' texts
@@ -32,7 +37,7 @@ from sqlalchemy import select
 
 from refcat.analysis.consensus import NO_MAJORITY, OK, TIE, TOO_FEW, release_frame
 from refcat.annotate.labels import events_table, final_labels
-from refcat.annotate.state import Campaign, campaign_name, campaign_row, last_round
+from refcat.annotate.state import Campaign, campaign_name, campaign_row, last_round, load_state, time_on_item
 from refcat.datasets.files import PLAIN_NAME_EXPECTED, name_problem
 from refcat.datasets.records import parse_instance_key
 from refcat.datasets.release import FORMAT_KEY, write_release
@@ -42,6 +47,7 @@ from refcat.store.schema import InstanceRow
 from refcat.taxonomy import release_difficulty
 
 LABEL_SUFFIXES = (".csv", ".parquet")
+TIME_ON_ITEM_COLUMNS = ["campaign", "instance", "annotator", "round", "start", "end", "seconds"]
 LEFT_OUT_COLUMNS = ["item", "video_id", "object_id", "source", "ref_exp", "field", "reason", "answers"]
 ROUND_NOT_FINISHED = "round not finished"
 REASONS = {TIE: "tie", NO_MAJORITY: "no majority", TOO_FEW: "too few answers", "no answers": "no answers"}
@@ -66,19 +72,50 @@ class ReleaseLabels:
     left_out: pd.DataFrame  # the same instances, LEFT_OUT_COLUMNS (see the module doc)
 
 
+def time_on_item_table(store: Store, campaign: Campaign | str | None = None) -> pd.DataFrame:
+    """The time on item of one campaign, or all (refcat.annotate.state.time_on_item): columns
+    TIME_ON_ITEM_COLUMNS, start and end in UTC, by campaign, annotator, round and start."""
+    from refcat.annotate.campaigns import list_campaigns
+
+    names = [c.name for c in list_campaigns(store)] if campaign is None else [campaign_name(campaign)]
+    rows = []
+    for name in names:
+        with store.session() as session:
+            events = load_state(session, name).events
+        rows += [[name, t.instance, t.annotator, t.round, t.start, t.end, t.seconds] for t in time_on_item(events)]
+    table = pd.DataFrame(rows, columns=TIME_ON_ITEM_COLUMNS)
+    for column in ("start", "end"):
+        table[column] = pd.to_datetime(table[column], utc=True)
+    return table.astype({"seconds": float})
+
+
+def time_on_item_path(path: str | Path) -> Path:
+    """Where `write_labels` puts the time on item of the events it writes to `path`: beside it."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}_time_on_item{path.suffix}")
+
+
+def _write_table(table: pd.DataFrame, path: Path, times: tuple[str, ...]) -> None:
+    """`table` as CSV (its `times` columns as ISO 8601 UTC with a Z) or Parquet, by `path`'s suffix."""
+    if path.suffix.lower() == ".csv":
+        out = table.copy()
+        for column in times:
+            out[column] = out[column].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        out.to_csv(path, index=False)
+    else:
+        table.to_parquet(path, index=False)
+
+
 def write_labels(store: Store, path: str | Path, campaign: Campaign | str | None = None) -> int:
-    """Write the event table (one campaign, or all) to `path` (.csv or .parquet); returns its row count."""
+    """Write the event table (one campaign, or all) to `path` (.csv or .parquet), and its time on
+    item beside it (`time_on_item_path`); returns the event table's row count."""
     path = Path(path)
     if path.suffix.lower() not in LABEL_SUFFIXES:
         raise UsageError(f"cannot tell the format of {path.name}", path=path, expected="a .csv or .parquet file")
     table = events_table(store, campaign)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".csv":
-        out = table.copy()
-        out["time"] = out["time"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        out.to_csv(path, index=False)
-    else:
-        table.to_parquet(path, index=False)
+    _write_table(table, path, ("time",))
+    _write_table(time_on_item_table(store, campaign), time_on_item_path(path), ("start", "end"))
     return len(table)
 
 

@@ -15,7 +15,12 @@ round the page shows is passed as `round`, so a page left open across a round cl
 answer in the next round nor undo an answer given there.
 
 Automatic answers (author "auto") are excluded from `label_table` and `disagreements`,
-so agreement is measured on annotators' answers only; `final_labels` uses them.
+so agreement is measured on annotators' answers only; `final_labels` uses them. Answers
+to questions skipped after an annotator's "no RE" or "wrong object" are left out of every
+table (refcat.annotate.state, skip_after_invalid).
+
+Flags and views (`flag`, `unflag`, `record_view`) are taken from an instance's own annotators
+while a round is open, as answers are; they are events, never answers.
 """
 
 from __future__ import annotations
@@ -459,7 +464,8 @@ EVENT_COLUMNS = [
 def events_table(store: Store, campaign: Campaign | str | None = None) -> pd.DataFrame:
     """Every event, in order: columns event_id, campaign, instance, annotator ("auto" for
     automatic answers), round, question, answer, time (UTC), kind ("answer", "undo", "auto",
-    "adjudication"), reason, retracts (the event an undo takes back), retracted (bool).
+    "adjudication", and the annotators' "view", "unsure" and "comment": refcat.annotate.state), reason
+    (an adjudication's reason, a flag's text), retracts (the event an undo takes back), retracted (bool).
     All campaigns when `campaign` is None."""
     from refcat.annotate.campaigns import list_campaigns
 

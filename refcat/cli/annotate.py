@@ -315,14 +315,14 @@ def cmd_campaign_progress(args: argparse.Namespace) -> int:
 
 
 def cmd_export_labels(args: argparse.Namespace) -> int:
-    from refcat.annotate.export import left_out_path, write_consensus_release, write_labels
+    from refcat.annotate.export import left_out_path, time_on_item_path, write_consensus_release, write_labels
     from refcat.store.database import open_store
 
     if args.release_output is not None and args.campaign is None:
         raise UsageError("--release-output needs --campaign")
     store = open_store(args.db, create=False)
     n = write_labels(store, args.output, args.campaign)
-    print(f"{n} label events written to {args.output}")
+    print(f"{n} label events written to {args.output}, time on item to {time_on_item_path(args.output)}")
     if args.release_output is not None:
         result = write_consensus_release(store, args.campaign, args.release_output)
         print(f"{len(result.release)} instances written to {args.release_output}")

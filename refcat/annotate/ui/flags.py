@@ -10,6 +10,9 @@ the comment box, a form that Ctrl+Enter (Streamlit's own key there) submits. Bot
 are left alone while typing in a text field or with Ctrl, Alt or Meta held. Their handler is one
 per browser page, kept across reruns, and acts on the panel mounted last.
 
+Showing the panel also records the annotator's first view of the instance in the round
+(refcat.annotate.labels `record_view`, the start of its time on item), once per browser session.
+
 Widget keys name the campaign and the instance, so nothing typed for one instance is carried to
 another. Refused changes (a closed round, a comment too long) are shown, not raised.
 """
@@ -19,7 +22,7 @@ from __future__ import annotations
 import streamlit as st
 
 from refcat.annotate.accounts import User
-from refcat.annotate.labels import MAX_COMMENT, flag, instance_flags, unflag
+from refcat.annotate.labels import MAX_COMMENT, flag, instance_flags, record_view, unflag
 from refcat.annotate.state import COMMENT, UNSURE
 from refcat.annotate.ui.shortcuts import button_class
 from refcat.annotate.ui.text import error_message, plain
@@ -28,6 +31,7 @@ from refcat.errors import RefcatError
 from refcat.store.database import Store
 
 UNSURE_KEY, COMMENT_KEY = "F", "W"
+_VIEWED = "flags_viewed"  # session state: the (campaign, instance, round) whose first view is recorded
 FLAG_KEYS = {UNSURE_KEY: 'Turn "Unsure" on or off', COMMENT_KEY: "Write a comment (Ctrl+Enter adds it)"}
 
 
@@ -101,6 +105,10 @@ def _add_comment(db: Store, user: User, campaign: str, instance: str, round: int
 def flag_panel(db: Store, user: User, campaign: str, instance: str, round: int) -> None:
     """The unsure toggle and the comments of `user` on `instance` in round `round` of `campaign`."""
     unsure_key, text_key, form_key = widget_keys(campaign, instance)
+    viewed = st.session_state.setdefault(_VIEWED, set())
+    if (campaign, instance, round) not in viewed:
+        record_view(db, user, campaign, instance, round=round)
+        viewed.add((campaign, instance, round))
     mine = instance_flags(db, user, campaign, instance)
     st.session_state[unsure_key] = mine.unsure  # the store decides, also after a refused change
     args = (db, user, campaign, instance, round)

@@ -15,6 +15,7 @@ import streamlit as st
 
 from refcat.annotate.ui.flags import FLAG_KEYS
 from refcat.annotate.ui.shortcuts import KEY_SYMBOLS, MOVE_BACK, MOVE_ON, TAKE_BACK, key_actions
+from refcat.annotate.ui.video_view import PLAYER_KEYS
 from refcat.annotate.ui.widgets import FIELD_TITLES, VALUE_LABELS
 from refcat.taxonomy import FIELD_VALUES
 
@@ -35,6 +36,7 @@ def hotkey_rows() -> list[tuple[str, str, str]]:
             rows.append((MOVING, shown, _ACTIONS.get(press["action"], press["action"])))
     rows.sort(key=lambda row: row[0] == MOVING)  # answers first, in the taxonomy's order (a stable sort)
     rows += [("Flags", key, what) for key, what in FLAG_KEYS.items()]
+    rows += [("Player", key, what) for key, what in PLAYER_KEYS.items()]
     rows += [("This list", HELP_KEY, "Show or hide the keyboard shortcuts"), ("This list", "Esc", "Close it")]
     return rows
 

@@ -2,8 +2,12 @@
 
 The page payload of an instance is one self-contained HTML player (`InstanceView.html`): every
 frame of the clip as a JPEG data URI, the referent's box drawn on each frame where the store has
-one, a play/pause button and a frame slider. Playing and scrubbing run in the browser, so they
-cost no round trip to the server.
+one, a play/pause button, a frame slider and a speed (0.5x, 1x, 2x of the clip's play rate).
+Playing, scrubbing and the player keys (`PLAYER_KEYS`: Space play/pause, `,` / `.` one frame
+back / forward, which pause, `<` / `>` slower / faster) run in the browser, so they cost no round
+trip to the server. The keys work wherever the focus is on the page (the player listens on the
+page around its frame, and stops listening when its frame goes), except while typing in a text
+field or with Ctrl, Alt or Meta held.
 
 Caching (`ViewCache`, one per app process, shared by all sessions):
 - decoded frames, downscaled to at most `max_width` pixels wide, in an LRU of a few videos
@@ -39,6 +43,16 @@ from refcat.store.database import Store
 from refcat.store.instances import list_objects, list_videos
 
 DEFAULT_PLAY_FPS = 10.0
+SPEEDS = (0.5, 1.0, 2.0)  # the player's speeds, times the play rate
+# key as listed (the `?` overlay) -> what it does; the player's script handles these keys
+PLAYER_KEYS = {
+    "Space": "Play or pause the clip",
+    ",": "One frame back (pauses)",
+    ".": "One frame forward (pauses)",
+    "<": "Slower (2x, 1x, 0.5x)",
+    ">": "Faster (0.5x, 1x, 2x)",
+}
+_PLAYER_ACTIONS = {" ": "toggle", ",": "back", ".": "forward", "<": "slower", ">": "faster"}  # KeyboardEvent.key
 BOX_COLOUR = (255, 40, 40)
 
 
@@ -94,7 +108,8 @@ def _jpeg(frame: np.ndarray, quality: int) -> bytes:
 def player_html(
     key: str, jpegs: list[bytes], boxed: set[int], fps: float, width: int, height: int, max_height: int = 480
 ) -> str:
-    """A self-contained HTML player: play/pause, a frame slider, the frame number and box state.
+    """A self-contained HTML player: play/pause, a frame slider, the speed, the frame number and
+    box state, and the player keys (module doc).
 
     The frame is scaled (CSS, up or down) to the full width of the page column, keeping its
     aspect ratio (the img's width/height attributes give it before the first frame loads); a
@@ -106,8 +121,9 @@ def player_html(
     """
     frames = json.dumps(["data:image/jpeg;base64," + base64.b64encode(j).decode("ascii") for j in jpegs])
     boxed_json = json.dumps(sorted(boxed))
-    delay = max(20, int(1000 / fps))
+    delay = 1000 / fps
     last = len(jpegs) - 1
+    speeds = "".join(f'<option value="{v:g}"{" selected" if v == 1.0 else ""}>{v:g}x</option>' for v in SPEEDS)
     return f"""<style>body{{margin:0}}</style>
 <div id="player" data-key="{html.escape(key)}" style="font-family:sans-serif">
 <img id="frame" width="{width}" height="{height}"
@@ -116,23 +132,51 @@ def player_html(
 <div style="display:flex;align-items:center;gap:8px;margin-top:6px">
 <button id="play" type="button" style="width:5.5em">Pause</button>
 <input id="scrub" type="range" min="0" max="{last}" value="0" style="flex:1">
+<select id="speed" title="speed" style="font-size:13px">{speeds}</select>
 <span id="label" style="min-width:13em;font-size:13px"></span>
 </div></div>
 <script>
-const frames = {frames}, boxed = new Set({boxed_json});
+const frames = {frames}, boxed = new Set({boxed_json}), SPEEDS = {json.dumps(list(SPEEDS))};
+const ACTIONS = {json.dumps(_PLAYER_ACTIONS)}, FIELDS = new Set(["INPUT", "TEXTAREA", "SELECT"]);
 const img = document.getElementById("frame"), scrub = document.getElementById("scrub");
 const label = document.getElementById("label"), play = document.getElementById("play");
+const speed = document.getElementById("speed");
 let index = 0, timer = null;
 function show(i) {{
-  index = i; img.src = frames[i]; scrub.value = i;
-  label.textContent = "frame " + (i + 1) + "/" + frames.length + (boxed.has(i) ? " \\u00b7 box" : " \\u00b7 no box");
+  index = Math.max(0, Math.min(frames.length - 1, i)); img.src = frames[index]; scrub.value = index;
+  const box = boxed.has(index) ? " \\u00b7 box" : " \\u00b7 no box";
+  label.textContent = "frame " + (index + 1) + "/" + frames.length + box;
 }}
 function start() {{
-  timer = setInterval(() => show((index + 1) % frames.length), {delay}); play.textContent = "Pause";
+  clearInterval(timer);
+  timer = setInterval(() => show((index + 1) % frames.length), Math.max(20, {delay} / parseFloat(speed.value)));
+  play.textContent = "Pause";
 }}
 function stop() {{ clearInterval(timer); timer = null; play.textContent = "Play"; }}
+function setSpeed(step) {{
+  const at = SPEEDS.indexOf(parseFloat(speed.value));
+  speed.value = String(SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, at + step))]);
+  if (timer) start();
+}}
 play.onclick = () => (timer ? stop() : start());
 scrub.oninput = () => {{ stop(); show(parseInt(scrub.value, 10)); }};
+speed.onchange = () => {{ if (timer) start(); }};
+const RUN = {{ toggle: () => (timer ? stop() : start()), back: () => {{ stop(); show(index - 1); }},
+              forward: () => {{ stop(); show(index + 1); }}, slower: () => setSpeed(-1), faster: () => setSpeed(1) }};
+// The player keys, heard on the page around the frame (keys pressed in the frame are passed there below).
+function onPageKey(e) {{
+  if (!window.frameElement || !window.frameElement.isConnected) return;
+  if (e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
+  const target = e.composedPath()[0];
+  if (target && (FIELDS.has(target.tagName) || target.isContentEditable)) return;
+  const action = ACTIONS[e.key];
+  if (!action) return;
+  e.preventDefault();
+  RUN[action]();
+}}
+let page = null;
+try {{ page = window.parent.document; page.addEventListener("keydown", onPageKey); }} catch (err) {{ page = null; }}
+window.addEventListener("pagehide", () => {{ if (page) page.removeEventListener("keydown", onPageKey); }});
 document.addEventListener("keydown", (e) => {{
   try {{
     window.parent.document.dispatchEvent(new KeyboardEvent("keydown", {{
