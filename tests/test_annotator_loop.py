@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 from helpers.annotate_store import DUO_A, DUO_B, DUO_C, SOLO, populate
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from refcat.annotate.campaigns import close_round, create_campaign, get_campaign, progress
 from refcat.annotate.export import time_on_item_path, time_on_item_table, write_labels
@@ -36,11 +36,11 @@ from refcat.annotate.labels import (
     unflag,
 )
 from refcat.annotate.quality import annotator_summary, flags_table
-from refcat.annotate.state import COMMENT, IDLE_SECONDS, UNSURE, VIEW
+from refcat.annotate.state import COMMENT, IDLE_SECONDS, UNSURE
 from refcat.cli import main
 from refcat.errors import PermissionDenied, StoreError, UsageError
 from refcat.store.database import open_store
-from refcat.store.schema import LabelEventRow
+from refcat.store.schema import InstanceViewRow, LabelEventRow
 from refcat.taxonomy import CATEGORY_NAMES
 
 KEYS = [DUO_A, DUO_B, DUO_C, SOLO]
@@ -250,13 +250,10 @@ def test_cli_create_option(tmp_path, capsys):
 # ------------------------------------------------------------------ time on item
 
 
-def at(store, event_id, seconds):
+def at(store, event_id, seconds, table=LabelEventRow):
+    """Set the time of a label event (or, with table InstanceViewRow, of a view) to START + seconds."""
     with store.session() as session:
-        session.execute(
-            update(LabelEventRow)
-            .where(LabelEventRow.id == event_id)
-            .values(created_at=START + timedelta(seconds=seconds))
-        )
+        session.execute(update(table).where(table.id == event_id).values(created_at=START + timedelta(seconds=seconds)))
 
 
 def test_time_on_item_from_first_view_to_last_answer_without_idle_gaps(loop, tmp_path):
@@ -265,19 +262,18 @@ def test_time_on_item_from_first_view_to_last_answer_without_idle_gaps(loop, tmp
     answer 410: 10 s; then DUO_A again at 420: the 10 s between are DUO_C's, DUO_A stays at 8 s
     (its end moves to 420). ann2 answers DUO_A at 0 and 30 with no view: 30 s from the first answer.
     Medians: ann1 of 8, 15, 10: 10; ann2 30."""
-    assert record_view(loop, "ann1", "c", DUO_A) is not None
+    view_a = record_view(loop, "ann1", "c", DUO_A)
+    assert view_a is not None
     assert record_view(loop, "ann1", "c", DUO_A) is None  # once per round
-    with loop.session() as session:
-        view_a = session.scalar(select(LabelEventRow.id).where(LabelEventRow.kind == VIEW))
-    at(loop, view_a, 0)
+    at(loop, view_a, 0, InstanceViewRow)
     at(loop, record_answer(loop, "ann1", "c", DUO_A, "difficulty", "non-trivial"), 5)
     at(loop, record_answer(loop, "ann1", "c", DUO_A, "correctness", "no-re"), 8)
-    at(loop, record_view(loop, "ann1", "c", DUO_B), 10)
+    at(loop, record_view(loop, "ann1", "c", DUO_B), 10, InstanceViewRow)
     at(loop, record_answer(loop, "ann1", "c", DUO_B, "difficulty", "trivial"), 15)
     at(loop, record_answer(loop, "ann1", "c", DUO_B, "correctness", "valid"), 315)
     at(loop, flag(loop, "ann1", "c", DUO_B, COMMENT, "long clip"), 320)
     at(loop, record_answer(loop, "ann1", "c", DUO_B, "motion", "yes"), 325)
-    at(loop, record_view(loop, "ann1", "c", DUO_C), 400)
+    at(loop, record_view(loop, "ann1", "c", DUO_C), 400, InstanceViewRow)
     at(loop, record_answer(loop, "ann1", "c", DUO_C, "difficulty", "trivial"), 410)
     at(loop, record_answer(loop, "ann1", "c", DUO_A, "correctness", "valid"), 420)
     at(loop, record_answer(loop, "ann2", "c", DUO_A, "difficulty", "trivial"), 0)
@@ -307,6 +303,7 @@ def test_time_on_item_from_first_view_to_last_answer_without_idle_gaps(loop, tmp
     }
     assert summary["flags"].to_dict() == {"ann1": 1, "ann2": 0, "ann3": 0}  # views are not flags
     assert flags_table(loop, "c")["kind"].tolist() == [COMMENT]
+    assert "view" not in set(events_table(loop, "c")["kind"])  # views are kept apart from the label events
 
     close_round(loop, "c", "boss")
     assert record_view(loop, "ann1", "c", DUO_A, round=2) is not None  # a new round, a new first view

@@ -12,8 +12,9 @@ from helpers.annotate_store import DUO_A, DUO_B, populate
 from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.campaigns import close_round, create_campaign
-from refcat.annotate.labels import events_table, instance_flags
-from refcat.annotate.state import COMMENT, UNSURE, VIEW
+from refcat.annotate.export import time_on_item_table
+from refcat.annotate.labels import events_table, instance_flags, record_answer, record_view
+from refcat.annotate.state import COMMENT, UNSURE
 from refcat.annotate.ui.flags import FLAG_KEYS, widget_keys
 from refcat.annotate.ui.help_overlay import hotkey_rows
 from refcat.annotate.ui.shortcuts import ANSWER_KEYS, key_actions
@@ -69,7 +70,8 @@ def test_unsure_and_a_comment_are_written_and_shown(db_path):
 
     at.toggle(key=unsure).set_value(False).run()
     assert not instance_flags(store, "ann1", "c", DUO_A).unsure
-    assert events_table(store, "c").query("kind != 'auto'")["kind"].tolist() == [VIEW, UNSURE, COMMENT, "undo"]
+    assert events_table(store, "c").query("kind != 'auto'")["kind"].tolist() == [UNSURE, COMMENT, "undo"]
+    assert record_view(store, "ann1", "c", DUO_A) is None  # the panel's first showing recorded the view
 
     # Another instance's panel starts clear: nothing is carried over.
     other = panel(DUO_B)
@@ -87,7 +89,8 @@ def test_a_refused_flag_is_shown_and_the_toggle_follows_the_store(db_path):
     assert not at.exception
     assert any("round 1" in e.value and "closed" in e.value for e in at.error)
     assert at.toggle(key=unsure).value is False
-    assert events_table(store, "c").query("kind != 'auto'")["kind"].tolist() == [VIEW]  # the first showing
+    assert events_table(store, "c").query("kind != 'auto'").empty
+    assert time_on_item_table(store, "c").empty  # a view without an answer is no time on item
     store.dispose()
 
 
@@ -109,3 +112,38 @@ def test_the_player_keys_are_handled_by_the_player_and_listed_in_the_overlay():
     assert all(("Player", key) in rows for key in PLAYER_KEYS)
     listed = [key for _, key in rows]
     assert len(listed) == len(set(listed))  # no key does two things
+
+
+def test_the_answer_panel_drops_the_categories_after_no_re(db_path):
+    """On the Annotate page's panel, "no RE" leaves difficulty and correctness only; "valid" asks again."""
+
+    def script(key):
+        import os
+
+        from refcat.annotate.accounts import get_user
+        from refcat.annotate.labels import answers, questions_for, record_answer
+        from refcat.annotate.ui import widgets
+        from refcat.store.database import open_store
+
+        db = open_store(os.environ["REFCAT_DB"], create=False)
+        user = get_user(db, "ann1")
+        widgets.answer_panel(
+            questions_for(db, "c", key),
+            lambda: answers(db, user, "c", key),
+            lambda field, value: record_answer(db, user, "c", key, field, value),
+            read_fields=lambda: questions_for(db, "c", key, user),
+        )
+
+    def shown(at: AppTest) -> set[str]:
+        return {b.key.split(":")[1] for b in at.button if b.key and b.key.startswith("answer:")}
+
+    at = AppTest.from_function(script, args=(DUO_A,), default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    assert "appearance" in shown(at) and "information" in shown(at)
+    store = open_store(db_path)
+    record_answer(store, "ann1", "c", DUO_A, "correctness", "no-re")
+    at.run()
+    assert shown(at) == {"difficulty", "correctness"}
+    record_answer(store, "ann1", "c", DUO_A, "correctness", "valid")
+    at.run()
+    assert "appearance" in shown(at)

@@ -39,8 +39,10 @@ def _as_mask(values: npt.ArrayLike) -> BoolMask:
     return np.asarray(values).astype(bool, copy=False)
 
 
-def _non_void(pred: npt.ArrayLike, gt: npt.ArrayLike, void: npt.ArrayLike | None) -> tuple[BoolMask, BoolMask]:
-    """The prediction and ground truth as bool masks of one 2-D shape, void pixels cleared in both."""
+def _pair(
+    pred: npt.ArrayLike, gt: npt.ArrayLike, void: npt.ArrayLike | None
+) -> tuple[BoolMask, BoolMask, BoolMask | None]:
+    """The prediction, the ground truth and the void pixels (or None) as bool masks of one 2-D shape."""
     pred_mask, gt_mask = _as_mask(pred), _as_mask(gt)
     if pred_mask.ndim != 2 or pred_mask.shape != gt_mask.shape:
         raise UsageError(
@@ -48,18 +50,16 @@ def _non_void(pred: npt.ArrayLike, gt: npt.ArrayLike, void: npt.ArrayLike | None
             expected="two 2-D masks of one shape",
         )
     if void is None:
-        return pred_mask, gt_mask
+        return pred_mask, gt_mask, None
     void_mask = _as_mask(void)
     if void_mask.shape != gt_mask.shape:
         raise UsageError(f"void mask {void_mask.shape} differs from ground truth {gt_mask.shape}")
-    if not void_mask.any():
-        return pred_mask, gt_mask
-    return pred_mask & ~void_mask, gt_mask & ~void_mask
+    return pred_mask, gt_mask, void_mask
 
 
 def intersection_union(pred: npt.ArrayLike, gt: npt.ArrayLike, void: npt.ArrayLike | None = None) -> tuple[int, int]:
     """Pixel counts |pred & gt| and |pred | gt|, void pixels excluded from both."""
-    packed = _packed_pair(*_non_void(pred, gt, void), radius=0)
+    packed = _packed_pair(*_pair(pred, gt, void), radius=0)
     return (0, 0) if packed is None else packed.region_counts()
 
 
@@ -153,12 +153,30 @@ def _shape(mask: BoolMask) -> tuple[int, int]:
 
 def _extent(mask: BoolMask) -> Extent | None:
     """The rows and columns that hold the mask's pixels, or None when it has none."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
+    rows = _rows_with_pixels(mask)
+    if rows is None:
         return None
-    top, bottom = int(rows[0]), int(rows[-1])
+    top, bottom = rows
     cols = np.flatnonzero(mask[top : bottom + 1].any(axis=0))
     return top, bottom, int(cols[0]), int(cols[-1])
+
+
+def _rows_with_pixels(mask: BoolMask) -> tuple[int, int] | None:
+    """The first and last row with a pixel, or None. Rows are tested eight at a time where the mask is
+    C-ordered: eight rows are `width` whole 64-bit words, ORed together; then rows one by one in the first
+    and last such group, and in the rows past the last group."""
+    height, width = mask.shape
+    grouped = 8 * (height // 8) if mask.flags.c_contiguous else 0
+    words = mask[:grouped].reshape(-1).view(np.uint64).reshape(-1, width)
+    groups = np.flatnonzero(np.bitwise_or.reduce(words, axis=1)) if grouped else np.zeros(0, dtype=np.intp)
+    rest = np.flatnonzero(mask[grouped:].any(axis=1)) + grouped
+    if groups.size == 0 and rest.size == 0:
+        return None
+    first = 8 * int(groups[0]) if groups.size else int(rest[0])
+    last = int(rest[-1]) if rest.size else 8 * int(groups[-1]) + 7
+    top = first + int(np.flatnonzero(mask[first : first + 8].any(axis=1))[0]) if groups.size else first
+    bottom = last if rest.size else last - 7 + int(np.flatnonzero(mask[last - 7 : last + 1].any(axis=1))[-1])
+    return top, bottom
 
 
 class _Packed(NamedTuple):
@@ -173,12 +191,13 @@ class _Packed(NamedTuple):
     image: tuple[int, int]  # (height, width) of the image
 
     @classmethod
-    def of(cls, masks: Sequence[BoolMask], extent: Extent, radius: int) -> _Packed:
+    def of(cls, masks: Sequence[BoolMask], extent: Extent, radius: int, void: BoolMask | None = None) -> _Packed:
         """The masks packed in the window around `extent` (that of all of them together): it holds every
         boundary pixel of the image (a boundary leans one pixel up and left of its mask), the row below
         and the column right of them that seg2bmap compares with, and `radius` empty rows above and below.
         Outside the image a mask is empty, except the row below and the column right of the image, which
-        repeat its last row and column (seg2bmap's rule at the image edge)."""
+        repeat its last row and column (seg2bmap's rule at the image edge). `void` pixels are cleared
+        from every mask first."""
         height, width = _shape(masks[0])
         top, bottom, left, right = extent
         y0, y1, x0 = top - 1 - radius, bottom + 2 + radius, max(left - 1, 0)
@@ -186,8 +205,10 @@ class _Packed(NamedTuple):
         canvas = np.zeros((len(masks), y1 - y0, 8 * words), dtype=np.uint8)
         ya, yb, xb = max(y0, 0), min(y1, height), min(x0 + 64 * words, width)
         rows = slice(ya - y0, yb - y0)
+        keep = None if void is None else ~void[ya:yb, x0:xb]
         for k, mask in enumerate(masks):
-            row_bits = np.packbits(mask[ya:yb, x0:xb], axis=1, bitorder="little")
+            inside = mask[ya:yb, x0:xb] if keep is None else mask[ya:yb, x0:xb] & keep
+            row_bits = np.packbits(inside, axis=1, bitorder="little")
             canvas[k, rows, : row_bits.shape[1]] = row_bits
         if x0 + 64 * words > width:  # the column right of the image repeats its last column
             last, past = divmod(width - 1 - x0, 8), divmod(width - x0, 8)
@@ -206,6 +227,11 @@ class _Packed(NamedTuple):
     def like(self, bits: PackedBits) -> _Packed:
         return self._replace(bits=bits)
 
+    def by_row(self) -> PackedBits:
+        """`bits` as (words, masks, rows)."""
+        by_row: PackedBits = self.bits.reshape(self.words, self.masks, self.rows)
+        return by_row
+
     def one(self, k: int) -> PackedBits:
         """Mask k's words as (words, rows)."""
         one: PackedBits = self.bits.reshape(self.words, self.masks, self.rows)[:, k]
@@ -223,50 +249,45 @@ class _Packed(NamedTuple):
             by_row &= np.packbits(columns, bitorder="little").view(np.dtype("<u8"))[:, None, None]
         return by_row
 
+    def _inside(self) -> bool:
+        """Whether the window lies inside the image (no row or column of it is outside)."""
+        height, width = self.image
+        return self.y0 >= 0 and self.y0 + self.rows <= height and self.x0 + 64 * self.words <= width
+
     def region_counts(self) -> tuple[int, int]:
         """|mask 0 & mask 1| and |mask 0 | mask 1| over the image (the window holds every pixel of both)."""
-        by_row = self._clip_to_image(self.bits.copy())
-        first, second = by_row[:, 0], by_row[:, 1]
-        return _popcount(first & second), _popcount(first | second)
+        by_row = self.by_row() if self._inside() else self._clip_to_image(self.bits.copy())
+        inter = _popcount(by_row[:, 0] & by_row[:, 1])
+        first, second = _counts(by_row)
+        return inter, first + second - inter
 
     def boundaries(self) -> _Packed:
         """seg2bmap of each mask: a pixel differing from its right, lower or lower-right neighbour. Only
-        pixels of the image can be boundaries; the window's last row has none (nothing is below it)."""
+        pixels of the image can be boundaries (the window's last row is empty, so is its last element's)."""
         bits = self.bits
         right = bits >> _ONE
         right[: -self.block] |= bits[self.block :] << _63
-        edges = np.zeros_like(bits)
-        edges[:-1] = (bits[:-1] ^ right[:-1]) | (bits[:-1] ^ bits[1:])
+        edges = bits ^ right
+        edges[:-1] |= bits[:-1] ^ bits[1:]
         edges[:-1] |= bits[:-1] ^ right[1:]
-        self._clip_to_image(edges)
+        if not self._inside():
+            self._clip_to_image(edges)
         return self.like(edges)
-
-    def spread(self, step: int) -> _Packed:
-        """Each pixel ORed with the pixels `step` columns either side (0 < step < 64): within a word a
-        shift, across words a carry from the neighbouring word; what leaves the window is lost."""
-        bits, block = self.bits, self.block
-        shift, carry = np.uint64(step), np.uint64(64 - step)
-        out = bits << shift
-        out |= bits >> shift
-        out |= bits
-        out[block:] |= bits[:-block] >> carry
-        out[:-block] |= bits[block:] << carry
-        return self.like(out)
 
     def disk_dilation(self, radius: int) -> _Packed:
         """Dilation by the disk of `radius` (skimage `disk`: offsets with dy^2 + dx^2 <= radius^2), as
         davis2017-evaluation applies it with OpenCV: each row offset dy dilated by +-isqrt(radius^2 - dy^2)
         columns. A dilation by h columns grows to h + s by spreading it s columns (s <= 2h + 1 leaves no
-        gap), so each half-width costs a step or a few. Needs `radius` empty rows above and below."""
+        gap, `_spread`), so each half-width costs a step or a few. Needs `radius` empty rows above and below."""
         halves = [math.isqrt(radius * radius - dy * dy) for dy in range(radius + 1)]
         by_half: dict[int, PackedBits] = {}
-        grown, reach = self, 0
+        grown, reach = self.bits, 0
         for half in sorted(set(halves)):
             while reach < half:
                 step = min(half - reach, 2 * reach + 1, 63)
-                grown = grown.spread(step)
+                grown = _spread(grown, step, self.block)
                 reach += step
-            by_half[half] = grown.bits
+            by_half[half] = grown
         out = by_half[halves[0]].copy()
         for dy in range(1, radius + 1):
             rows = by_half[halves[dy]]
@@ -275,8 +296,26 @@ class _Packed(NamedTuple):
         return self.like(out)
 
 
+def _spread(bits: PackedBits, step: int, block: int) -> PackedBits:
+    """Each pixel ORed with the pixels `step` columns either side (0 < step < 64): within a word a shift,
+    across words a carry from the neighbouring word, `block` away; what leaves the window is lost."""
+    shift, carry = np.uint64(step), np.uint64(64 - step)
+    out = bits << shift
+    out |= bits >> shift
+    out |= bits
+    out[block:] |= bits[:-block] >> carry
+    out[:-block] |= bits[block:] << carry
+    return out
+
+
 def _popcount(bits: PackedBits) -> int:
     return int(np.bitwise_count(bits).sum())
+
+
+def _counts(by_row: PackedBits) -> tuple[int, int]:
+    """The pixels of each of two masks given as (words, masks, rows)."""
+    first, second = np.bitwise_count(by_row).sum(axis=(0, 2))
+    return int(first), int(second)
 
 
 class _BoundaryCounts(NamedTuple):
@@ -298,31 +337,32 @@ class _BoundaryCounts(NamedTuple):
         return self.pred_matched / self.pred, self.gt_matched / self.gt
 
 
-def _packed_pair(pred: BoolMask, gt: BoolMask, radius: int) -> _Packed | None:
-    """Both masks packed in the window around their pixels (None when both are empty)."""
+def _packed_pair(pred: BoolMask, gt: BoolMask, void: BoolMask | None, radius: int) -> _Packed | None:
+    """Both masks, void pixels cleared, packed in the window around their pixels (None when both are
+    empty; the window is found before void is cleared, as it only has to hold every pixel)."""
     extent = _extent(pred | gt)
-    return None if extent is None else _Packed.of([pred, gt], extent, radius)
+    return None if extent is None else _Packed.of([pred, gt], extent, radius, void)
 
 
 def _boundary_counts(packed: _Packed | None, radius: int) -> _BoundaryCounts:
     if packed is None:
         return _BoundaryCounts(0, 0, 0, 0)
     edges = packed.boundaries()
-    pred_edges, gt_edges = edges.one(0), edges.one(1)
-    n_pred, n_gt = _popcount(pred_edges), _popcount(gt_edges)
+    n_pred, n_gt = _counts(edges.by_row())
     if n_pred == 0 or n_gt == 0:
         return _BoundaryCounts(n_pred, n_gt, 0, 0)
-    near = edges.disk_dilation(radius)
-    return _BoundaryCounts(n_pred, n_gt, _popcount(pred_edges & near.one(1)), _popcount(gt_edges & near.one(0)))
+    near = edges.disk_dilation(radius).by_row()[:, ::-1]  # at mask k, what lies near the other's boundary
+    pred_matched, gt_matched = _counts(edges.by_row() & near)
+    return _BoundaryCounts(n_pred, n_gt, pred_matched, gt_matched)
 
 
 def boundary_precision_recall(
     pred: npt.ArrayLike, gt: npt.ArrayLike, void: npt.ArrayLike | None = None, bound_th: float = DAVIS_BOUND_TH
 ) -> tuple[float, float]:
     """Boundary precision and recall of DAVIS F (see `boundary_f_measure`)."""
-    pred_mask, gt_mask = _non_void(pred, gt, void)
+    pred_mask, gt_mask, void_mask = _pair(pred, gt, void)
     radius = boundary_tolerance(_shape(gt_mask), bound_th)
-    return _boundary_counts(_packed_pair(pred_mask, gt_mask, radius), radius).precision_recall()
+    return _boundary_counts(_packed_pair(pred_mask, gt_mask, void_mask, radius), radius).precision_recall()
 
 
 def _f_from(precision: float, recall: float) -> float:
@@ -361,9 +401,9 @@ def region_and_boundary(
     pred: npt.ArrayLike, gt: npt.ArrayLike, void: npt.ArrayLike | None = None, bound_th: float = DAVIS_BOUND_TH
 ) -> RegionBoundary:
     """`intersection_union` and `boundary_f_measure` of one pair at once (the masks are packed once)."""
-    pred_mask, gt_mask = _non_void(pred, gt, void)
+    pred_mask, gt_mask, void_mask = _pair(pred, gt, void)
     radius = boundary_tolerance(_shape(gt_mask), bound_th)
-    packed = _packed_pair(pred_mask, gt_mask, radius)
+    packed = _packed_pair(pred_mask, gt_mask, void_mask, radius)
     inter, union = (0, 0) if packed is None else packed.region_counts()
     return RegionBoundary(inter, union, _f_from(*_boundary_counts(packed, radius).precision_recall()))
 

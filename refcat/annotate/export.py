@@ -2,7 +2,7 @@
 paper's released format (`*_RE_categorization.csv`, FORMATS.md).
 
 - `write_labels` writes every event (answers, undos, automatic answers, adjudications, the
-  annotators' views, "unsure" flags and comments, the comment's text in `reason`) as CSV or
+  annotators' "unsure" flags and comments, a flag's text in `reason`) as CSV or
   Parquet, chosen by the file suffix; times are UTC. Beside it, in the same format,
   `time_on_item_path(path)` (`<stem>_time_on_item.<suffix>`) holds `time_on_item_table`: one row
   per annotator, instance and round answered, with the seconds worked on it
@@ -37,7 +37,7 @@ from sqlalchemy import select
 
 from refcat.analysis.consensus import NO_MAJORITY, OK, TIE, TOO_FEW, release_frame
 from refcat.annotate.labels import events_table, final_labels
-from refcat.annotate.state import Campaign, campaign_name, campaign_row, last_round, load_state, time_on_item
+from refcat.annotate.state import Campaign, campaign_name, campaign_row, last_round, load_state
 from refcat.datasets.files import PLAIN_NAME_EXPECTED, name_problem
 from refcat.datasets.records import parse_instance_key
 from refcat.datasets.release import FORMAT_KEY, write_release
@@ -81,8 +81,8 @@ def time_on_item_table(store: Store, campaign: Campaign | str | None = None) -> 
     rows = []
     for name in names:
         with store.session() as session:
-            events = load_state(session, name).events
-        rows += [[name, t.instance, t.annotator, t.round, t.start, t.end, t.seconds] for t in time_on_item(events)]
+            times = load_state(session, name).time_on_item()
+        rows += [[name, t.instance, t.annotator, t.round, t.start, t.end, t.seconds] for t in times]
     table = pd.DataFrame(rows, columns=TIME_ON_ITEM_COLUMNS)
     for column in ("start", "end"):
         table[column] = pd.to_datetime(table[column], utc=True)

@@ -20,7 +20,7 @@ to questions skipped after an annotator's "no RE" or "wrong object" are left out
 table (refcat.annotate.state, skip_after_invalid).
 
 Flags and views (`flag`, `unflag`, `record_view`) are taken from an instance's own annotators
-while a round is open, as answers are; they are events, never answers.
+while a round is open, as answers are; neither is an answer.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from weakref import WeakKeyDictionary
 
 import pandas as pd
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from refcat.analysis.consensus import OK, TOO_FEW, consensus
@@ -41,7 +42,6 @@ from refcat.annotate.state import (
     LABEL_ROUND,
     REVISION_ROUND,
     UNSURE,
-    VIEW,
     Campaign,
     CampaignState,
     Event,
@@ -65,7 +65,7 @@ from refcat.annotate.state import (
 from refcat.errors import PermissionDenied, StoreError, UsageError
 from refcat.store.database import Store
 from refcat.store.retry import retry_transient
-from refcat.store.schema import CampaignRow, LabelEventRow, RoundRow, utcnow
+from refcat.store.schema import CampaignRow, InstanceViewRow, LabelEventRow, RoundRow, utcnow
 from refcat.taxonomy import FIELD_VALUES
 
 __all__ = [
@@ -464,7 +464,7 @@ EVENT_COLUMNS = [
 def events_table(store: Store, campaign: Campaign | str | None = None) -> pd.DataFrame:
     """Every event, in order: columns event_id, campaign, instance, annotator ("auto" for
     automatic answers), round, question, answer, time (UTC), kind ("answer", "undo", "auto",
-    "adjudication", and the annotators' "view", "unsure" and "comment": refcat.annotate.state), reason
+    "adjudication", and the annotators' "unsure" and "comment": refcat.annotate.state), reason
     (an adjudication's reason, a flag's text), retracts (the event an undo takes back), retracted (bool).
     All campaigns when `campaign` is None."""
     from refcat.annotate.campaigns import list_campaigns
@@ -781,31 +781,17 @@ def instance_flags(store: Store, user: User | str, campaign: Campaign | str, ins
 def record_view(
     store: Store, user: User | str, campaign: Campaign | str, instance_key: str, round: int | None = None
 ) -> int | None:
-    """Append a VIEW event when the user opens one of their instances for the first time in the
-    open round (the start of its time on item, refcat.annotate.state); returns its id, or None
-    when they have opened it in this round before. `round` as in `record_answer`."""
+    """Record the user's first view of one of their instances in the open round (the start of its
+    time on item, refcat.annotate.state); returns the view's id, or None when they have opened it
+    in this round before. `round` as in `record_answer`."""
     with store.session() as session:
         account, facts, number = _own_instance(store, session, user, campaign, instance_key, round)
-        seen = session.scalar(
-            select(LabelEventRow.id)
-            .where(
-                LabelEventRow.campaign_pk == facts.campaign_pk,
-                LabelEventRow.instance_pk == facts.instance_pk,
-                LabelEventRow.user_pk == account.id,
-                LabelEventRow.round == number,
-                LabelEventRow.kind == VIEW,
-            )
-            .limit(1)
-        )
-        if seen is not None:
+        where = {"campaign_pk": facts.campaign_pk, "instance_pk": facts.instance_pk, "user_pk": account.id}
+        try:
+            with session.begin_nested():  # a view recorded at the same time by another page wins
+                return session.execute(
+                    insert(InstanceViewRow).returning(InstanceViewRow.id),
+                    {**where, "round": number, "created_at": utcnow()},
+                ).scalar_one()
+        except IntegrityError:
             return None
-        return _append_event(
-            session,
-            campaign_pk=facts.campaign_pk,
-            instance_pk=facts.instance_pk,
-            user_pk=account.id,
-            round=number,
-            kind=VIEW,
-            field="",
-            value="",
-        )

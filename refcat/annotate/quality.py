@@ -16,7 +16,7 @@ Conventions:
   kappa (refcat.analysis.agreement.cohen_kappa) between a's answers and those majorities (NaN when it
   is undefined, e.g. one label throughout), `agreement` the share of equal labels, `n` the instances
   compared.
-- Flags: events of any kind other than "answer", "undo", "auto", "adjudication" and "view" (an "unsure"
+- Flags: events of any kind other than "answer", "undo", "auto" and "adjudication" (an "unsure"
   flag, a comment), unless an undo takes them back. Their text is the event's reason, else its value.
 - Case links: a question on an instance is adjudicated at `adjudicate?campaign=C&instance=K&field=F`
   (relative to the app's pages; `case_link`), which the adjudication page opens.
@@ -37,13 +37,11 @@ from refcat.analysis.consensus import TIE, strict_majority
 from refcat.annotate.state import (
     LABEL_ROUND,
     REVISION_ROUND,
-    VIEW,
     Campaign,
     CampaignState,
     Event,
     load_state,
     retracted,
-    time_on_item,
 )
 from refcat.store.database import Store
 
@@ -60,7 +58,7 @@ __all__ = [
     "votes_text",
 ]
 
-ANSWER_KINDS = frozenset({"answer", "undo", "auto", "adjudication", VIEW})  # the kinds that are not flags
+ANSWER_KINDS = frozenset({"answer", "undo", "auto", "adjudication"})
 CASE_PARAMS = ("campaign", "instance", "field")  # the query parameters of a case link
 ADJUDICATE_PATH = "adjudicate"
 
@@ -130,7 +128,7 @@ def flags_table(store: Store, campaign: Campaign | str) -> pd.DataFrame:
 def _seconds_on_items(state: CampaignState) -> dict[str, list[float]]:
     """annotator -> their blind-round time on item (module doc), one per instance answered."""
     out: dict[str, list[float]] = {}
-    for item in time_on_item(state.events):
+    for item in state.time_on_item():
         if item.round == LABEL_ROUND:
             out.setdefault(item.annotator, []).append(item.seconds)
     return out

@@ -95,6 +95,7 @@ def import_release_campaign(
         [RELEASE_ACCOUNT],
         per_instance=1,
         question_sets=QUESTION_SETS,
+        skip_after_invalid=False,  # the file's labels are taken as they are
         auto_trivial=False,
         created_by=admin,
     )

@@ -21,8 +21,10 @@ Conventions:
 - Flags: an annotator marks an instance "unsure" (an event of kind UNSURE, taken back by an
   "undo" event that retracts it) or comments on it (kind COMMENT, the text in `reason`); both
   carry the open round's number and an empty field, and neither is an answer.
-- Views: the first time an annotator opens one of their instances in a round, a VIEW event is
-  appended (empty field and value).
+- Views: the first time an annotator opens one of their instances in a round, a view is
+  recorded (refcat.store.schema.InstanceViewRow, one per annotator, instance and round; kept apart
+  from the label events, so it is in no answer table). `CampaignState.views` holds them as Events
+  of kind VIEW.
 - Time on item (`time_on_item`), per annotator, instance and round: from the first view (or,
   without one, the first answer) to the last answer, the sum of the gaps between consecutive
   events of that annotator in that round (views, answers, undos, flags; by time) that are both
@@ -49,6 +51,7 @@ from refcat.store.schema import (
     CampaignMemberRow,
     CampaignRow,
     InstanceRow,
+    InstanceViewRow,
     LabelEventRow,
     RoundRow,
     UserRow,
@@ -57,7 +60,7 @@ from refcat.taxonomy import CATEGORY_NAMES, CORRECTNESS
 
 AUTO = "auto"
 UNSURE, COMMENT = "unsure", "comment"  # the kinds of an annotator's flags (module doc)
-VIEW = "view"  # an annotator's first opening of an instance in a round
+VIEW = "view"  # the kind of the Events made of views (module doc)
 IDLE_SECONDS = 120.0  # a longer gap between two events of an annotator is idle time (module doc)
 LABEL_ROUND, REVISION_ROUND = 1, 2
 QUESTION_SETS: dict[str, tuple[str, ...]] = {
@@ -135,7 +138,7 @@ class Event:
     instance: str
     annotator: str  # user name, or "auto"
     round: int
-    kind: str  # "answer" | "undo" | "auto" | "adjudication" | UNSURE | COMMENT | VIEW
+    kind: str  # "answer" | "undo" | "auto" | "adjudication" | UNSURE | COMMENT; VIEW in CampaignState.views
     field: str
     value: str
     reason: str | None
@@ -274,15 +277,15 @@ class ItemTime:
 
 
 def time_on_item(events: list[Event]) -> list[ItemTime]:
-    """The time on item of every (annotator, instance, round) with an answer (undone or not), by
-    annotator, round and start (see the module's conventions)."""
+    """The time on item of every (annotator, instance, round) with an answer (undone or not) in
+    `events` (label events and views), by annotator, round and start (module doc)."""
     by_user: dict[tuple[str, int], list[Event]] = {}
     for e in events:
         if e.annotator != AUTO and e.kind != "adjudication":
             by_user.setdefault((e.annotator, e.round), []).append(e)
     out = []
     for (name, number), mine in sorted(by_user.items()):
-        mine.sort(key=lambda e: (e.time, e.id))
+        mine.sort(key=lambda e: (e.time, e.kind != VIEW, e.id))  # a view first at equal times
         start: dict[str, datetime] = {}
         end: dict[str, datetime] = {}
         for e in mine:
@@ -310,6 +313,7 @@ class CampaignState:
     assigned: dict[str, list[str]]  # annotator -> instance keys in queue order
     events: list[Event]
     positions: dict[str, int] = field(default_factory=dict)  # instance key -> campaign position
+    views: list[Event] = field(default_factory=list)  # first views, as Events of kind VIEW (module doc)
     raters: dict[str, list[str]] = field(init=False)  # instance key -> its annotators, sorted
 
     def __post_init__(self) -> None:
@@ -331,6 +335,9 @@ class CampaignState:
 
     def auto_answers(self) -> dict[str, dict[str, str]]:
         return auto_answers(self.events)
+
+    def time_on_item(self) -> list[ItemTime]:
+        return time_on_item([*self.events, *self.views])
 
     def questions(
         self, key: str, auto: dict[str, dict[str, str]] | None = None, given: dict[str, str] | None = None
@@ -482,5 +489,20 @@ def load_state(
         assigned.setdefault(name, []).append(key)
         positions[key] = position
     events = to_events(session.execute(event_q.order_by(LabelEventRow.id)))
+    view_q = (
+        select(InstanceViewRow.id, InstanceRow.key, UserRow.name, InstanceViewRow.round, InstanceViewRow.created_at)
+        .join(InstanceRow, InstanceViewRow.instance_pk == InstanceRow.id)
+        .join(UserRow, InstanceViewRow.user_pk == UserRow.id)
+        .where(InstanceViewRow.campaign_pk == row.id)
+        .order_by(InstanceViewRow.id)
+    )
+    if instance_pk is not None:
+        view_q = view_q.where(InstanceViewRow.instance_pk == instance_pk)
+    if user_pk is not None and not with_others:
+        view_q = view_q.where(InstanceViewRow.user_pk == user_pk)
+    views = [
+        Event(i, key, name, number, VIEW, "", "", None, None, at)
+        for i, key, name, number, at in session.execute(view_q)
+    ]
     rounds = [to_round(r) for r in round_rows(session, row.id)]
-    return CampaignState(info, rounds, assigned, events, positions)
+    return CampaignState(info, rounds, assigned, events, positions, views)

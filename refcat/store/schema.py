@@ -35,8 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # 2: users.disabled, users.demo, login_failures; 3: label_events.client, client_seq; 4: round_events;
-# 5: campaign_notes; 6: campaigns.skip_after_invalid
-SCHEMA_VERSION = 6
+# 5: campaign_notes; 6: campaigns.skip_after_invalid; 7: instance_views
+SCHEMA_VERSION = 7
 
 
 def utcnow() -> datetime:
@@ -191,6 +191,20 @@ class RoundEventRow(Base):
     user_pk: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     incomplete: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a close's incomplete queue items
+
+
+class InstanceViewRow(Base):
+    """An annotator's first opening of an instance in a round of a campaign (the start of its time
+    on item, refcat.annotate.state); one per (campaign, instance, user, round), never updated."""
+
+    __tablename__ = "instance_views"
+    __table_args__ = (UniqueConstraint("campaign_pk", "instance_pk", "user_pk", "round"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_pk: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    instance_pk: Mapped[int] = mapped_column(ForeignKey("instances.id"))
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class LabelEventRow(Base):

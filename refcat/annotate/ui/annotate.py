@@ -98,6 +98,7 @@ def render(db: Store, user: User) -> None:
             status=lambda: navigation.progress_bar(queue(db, user, campaign.name), place.index),
             automatic=page.automatic,
             end=navigation.listener(place, handlers, page.fields),
+            read_fields=lambda: questions_for(db, campaign.name, key, user),
         )
     st.caption(KEY_HELP)
     flags.flag_panel(db, user, campaign.name, key, LABEL_ROUND)

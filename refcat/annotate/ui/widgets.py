@@ -121,15 +121,18 @@ def answer_panel(
     first: dict[str, str] | None = None,
     key_prefix: str = "answer",
     end: Callable[[], None] | None = None,
+    read_fields: Callable[[], list[str]] | None = None,
 ) -> None:
     """`answer_buttons` over the answers `read_current()` reads from the store on each run,
     after the messages of the last answer and `status()` (e.g. a progress bar), and then `end()`
-    (the page's key listener)."""
+    (the page's key listener). `read_fields()`, when given, reads on each run which of `fields`
+    are asked now (e.g. none of the categories after "no RE")."""
     show_flash()
     if status is not None:
         status()
+    asked = fields if read_fields is None else read_fields()
     answer_buttons(
-        fields, read_current(), on_answer, automatic=automatic, others=others, first=first, key_prefix=key_prefix
+        asked, read_current(), on_answer, automatic=automatic, others=others, first=first, key_prefix=key_prefix
     )
     if end is not None:
         end()
