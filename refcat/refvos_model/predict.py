@@ -41,7 +41,7 @@ from refcat.refvos_model.data import (
     resized_size,
     select_instances,
 )
-from refcat.refvos_model.dist_utils import init_distributed
+from refcat.refvos_model.dist_utils import init_distributed, log_from_main_only
 
 CPU = torch.device("cpu")
 
@@ -162,6 +162,7 @@ def predict(
     """Masks for a dataset split (or A2Dre+ variants over an A2D reader) and, if `table` is given, the
     per-sample table."""
     info = init_distributed(device)
+    log_from_main_only(info)
     model, data = load_model(checkpoint)
     base_size = base_size or data["train_config"]["base_size"]
     reader = open_dataset(dataset, root, split)
