@@ -1,0 +1,234 @@
+"""Next instance in a real Chromium (Playwright): key press to the next RE and first frame visible.
+
+The app is served (`streamlit run serve.py`, tests/helpers/app_server.py) over the demo store,
+written to a temporary folder. Each annotator logs in through the form, then presses ArrowRight
+N times; per press the benchmark measures
+
+- the time from `page.keyboard.press("ArrowRight")` until the next instance's RE text is shown
+  (the `.refcat-re` element) and the player of that instance (its iframe, `#player[data-key]`)
+  has its first frame loaded (`img#frame` complete with a natural width), polled each animation frame;
+- of that, the time until the RE alone is shown, with the instance's key in its caption ("RE p50/p95");
+- the bytes received for it, from the press until the page is idle again: CDP
+  `Network.loadingFinished` encodedDataLength (of http requests: a data: URL is not on the wire)
+  plus the websocket frames' payloads (`Network.webSocketFrameReceived`; binary frames are
+  counted decoded from their base64).
+
+Once with one annotator (ann1 in the demo campaign), then with five at once (five browser
+contexts in one Chromium, driven concurrently with asyncio; five demo-marked accounts bench1..5
+in a campaign "bench" over the demo instances). Targets (issue 14): p95 < 300 ms with one
+annotator, < 500 ms with five.
+Run: .venv/bin/python benchmarks/bench_next_instance_browser.py [--one N] [--five N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from helpers.app_server import CHROMIUM, CHROMIUM_ARGS, serve_app  # noqa: E402
+
+from refcat.annotate.accounts import create_user  # noqa: E402
+from refcat.annotate.campaigns import create_campaign, get_campaign  # noqa: E402
+from refcat.annotate.demo_project import build_demo_store  # noqa: E402
+from refcat.annotate.labels import instance_text, queue  # noqa: E402
+from refcat.demo.generator import write_demo_dataset  # noqa: E402
+from refcat.store.database import open_store  # noqa: E402
+
+WAIT_MS = 20_000
+FIVE = [f"bench{i}" for i in range(1, 6)]
+
+# True once the RE of `key` is shown and its player's first frame has loaded.
+RE_SHOWN = """([key, text]) => {
+  const re = document.querySelector('.refcat-re');
+  return !!re && re.textContent.includes(text) && document.body.innerText.includes(key);
+}"""
+SHOWN = """([key, text]) => {
+  const re = document.querySelector('.refcat-re');
+  if (!re || !re.textContent.includes(text)) return false;
+  for (const f of document.querySelectorAll('iframe')) {
+    let d = null;
+    try { d = f.contentDocument; } catch (e) { continue; }
+    const p = d && d.getElementById('player');
+    if (p && p.dataset.key === key) {
+      const img = d.getElementById('frame');
+      return !!img && img.complete && img.naturalWidth > 0;
+    }
+  }
+  return false;
+}"""
+IDLE = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'"
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    """(p50, p95) by linear interpolation between order statistics."""
+    if len(values) < 2:
+        return (values[0], values[0]) if values else (float("nan"), float("nan"))
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[49], cuts[94]
+
+
+def demo(folder: Path, n_videos: int) -> tuple[str, Path]:
+    """The demo dataset and store, plus five demo accounts in a campaign "bench" over the demo instances."""
+    data = write_demo_dataset(folder / "demo", n_videos=n_videos)
+    url = f"sqlite:///{folder / 'demo.db'}"
+    store, _, _ = build_demo_store(url, data)
+    try:
+        for name in FIVE:
+            create_user(store, name, name, demo=True)
+        keys = [item.instance_key for item in queue(store, "ann1", "demo")]
+        create_campaign(store, "bench", keys, FIVE, per_instance=len(FIVE), created_by="admin")
+        assert get_campaign(store, "bench").n_instances == len(keys)
+    finally:
+        store.dispose()
+    return url, Path(data)
+
+
+def shown_instance(url: str) -> str | None:
+    return parse_qs(urlparse(url).query).get("instance", [None])[0]
+
+
+class Meter:
+    """Bytes received by one page, from CDP network events."""
+
+    def __init__(self) -> None:
+        self.bytes = 0  # everything received
+        self.ws = 0  # of which websocket payloads
+
+        self.http: set[str] = set()  # requests of http URLs (not the player's data: URLs, never on the wire)
+
+    def sent(self, event: dict) -> None:
+        if event.get("request", {}).get("url", "").startswith("http"):
+            self.http.add(event.get("requestId"))
+
+    def finished(self, event: dict) -> None:
+        if event.get("requestId") in self.http:
+            self.bytes += int(event.get("encodedDataLength") or 0)
+
+    def frame(self, event: dict) -> None:
+        response = event.get("response") or {}
+        payload = response.get("payloadData") or ""
+        size = len(payload) * 3 // 4 if response.get("opcode") == 2 else len(payload.encode())
+        self.bytes += size
+        self.ws += size
+
+
+async def annotator(browser, base: str, name: str, campaign: str, steps: int, texts: dict, start: asyncio.Barrier):
+    """Log `name` in, wait at `start` for the others, press Next `steps` times.
+
+    Returns the ms and the bytes of each Next, and how many presses showed nothing within WAIT_MS."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    meter = Meter()
+    cdp = await context.new_cdp_session(page)
+    cdp.on("Network.requestWillBeSent", meter.sent)
+    cdp.on("Network.loadingFinished", meter.finished)
+    cdp.on("Network.webSocketFrameReceived", meter.frame)
+    await cdp.send("Network.enable")
+    await page.goto(base + "/")
+    await page.get_by_label("User name").fill(name)
+    await page.get_by_label("Password", exact=True).fill(name)
+    await page.get_by_role("button", name="Log in").click()
+    await page.locator(".refcat-re").first.wait_for(timeout=WAIT_MS)
+    await page.wait_for_function(IDLE, timeout=WAIT_MS)
+    keys = texts[name]
+    times, re_times, sizes, ws_sizes, misses = [], [], [], [], 0
+    await start.wait()
+    for _ in range(steps):
+        await page.wait_for_function(IDLE, timeout=WAIT_MS)
+        await page.wait_for_timeout(500)  # the annotator's moment before pressing (and wiring of the shortcuts)
+        current = shown_instance(page.url) or keys[0]
+        index = keys.index(current) if current in keys else 0
+        if index + 1 >= len(keys):
+            break
+        key = keys[index + 1]
+        before, ws_before = meter.bytes, meter.ws
+        t0 = time.perf_counter()
+        await page.keyboard.press("ArrowRight")
+        try:
+            await page.wait_for_function(RE_SHOWN, arg=[key, texts["text"][key]], polling="raf", timeout=WAIT_MS)
+            re_ms = (time.perf_counter() - t0) * 1000
+            await page.wait_for_function(SHOWN, arg=[key, texts["text"][key]], polling="raf", timeout=WAIT_MS)
+        except Exception:  # the press went unheard or the page was too slow: counted, not timed
+            misses += 1
+            continue
+        times.append((time.perf_counter() - t0) * 1000)
+        re_times.append(re_ms)
+        await page.wait_for_function(IDLE, timeout=WAIT_MS)
+        await page.wait_for_timeout(200)  # the run's last messages
+        sizes.append(meter.bytes - before)
+        ws_sizes.append(meter.ws - ws_before)
+    await context.close()
+    return times, re_times, sizes, ws_sizes, misses
+
+
+async def run_case(base: str, names: list[str], campaign: str, steps: int, texts: dict):
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            start = asyncio.Barrier(len(names))  # the logins run concurrently; the Nexts start together
+            results = await asyncio.gather(*(annotator(browser, base, n, campaign, steps, texts, start) for n in names))
+        finally:
+            await browser.close()
+    return tuple([v for r in results for v in r[i]] for i in range(4)) + (sum(r[4] for r in results),)
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--one", type=int, default=20, help="Nexts with one annotator (default %(default)s)")
+    parser.add_argument("--five", type=int, default=10, help="Nexts per annotator with five (default %(default)s)")
+    parser.add_argument("--videos", type=int, default=12, help="demo videos (default %(default)s)")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="refcat-bench-browser-") as tmp:
+        folder = Path(tmp)
+        url, data = demo(folder, args.videos)
+        store = open_store(url)
+        texts: dict = {}
+        for name, campaign in [("ann1", "demo"), *((n, "bench") for n in FIVE)]:
+            texts[name] = [item.instance_key for item in queue(store, name, campaign)]
+        texts["text"] = {key: instance_text(store, key) for key in texts["ann1"] + texts[FIVE[0]]}
+        store.dispose()
+        with serve_app(folder, url, data) as base:
+            for label, names, campaign, steps in (
+                ("1 annotator", ["ann1"], "demo", args.one),
+                ("5 annotators", FIVE, "bench", args.five),
+            ):
+                wall = time.perf_counter()
+                times, re_times, sizes, ws_sizes, misses = asyncio.run(run_case(base, names, campaign, steps, texts))
+                rows.append((label, times, re_times, sizes, ws_sizes, misses, time.perf_counter() - wall, load()))
+    print(f"demo data: {args.videos} videos, {len(texts['ann1'])} instances in ann1's queue; {os.cpu_count()} CPUs")
+    print(f"{'':14s}{'Nexts':>6s}{'missed':>7s}{'p50 ms':>9s}{'p95 ms':>9s}{'max ms':>9s}", end="")
+    print(f"{'RE p50':>8s}{'RE p95':>8s}{'KiB/Next':>10s}{'ws KiB':>8s}{'wall s':>8s}  load 1/5/15 at the end")
+    targets = {"1 annotator": 300, "5 annotators": 500}
+    for label, times, re_times, sizes, ws_sizes, misses, wall, after in rows:
+        p50, p95 = percentiles(times)
+        r50, r95 = percentiles(re_times)
+        ws = statistics.mean(ws_sizes) / 1024 if ws_sizes else float("nan")
+        kib = statistics.mean(sizes) / 1024 if sizes else float("nan")
+        top = max(times) if times else float("nan")
+        print(f"{label:14s}{len(times):6d}{misses:7d}{p50:9.1f}{p95:9.1f}{top:9.1f}{r50:8.1f}{r95:8.1f}", end="")
+        print(f"{kib:10.1f}{ws:8.1f}{wall:8.0f}  {after}")
+    for label, times, *_ in rows:
+        p95 = percentiles(times)[1]
+        verdict = "met" if p95 < targets[label] else "NOT met"
+        print(f"target p95 < {targets[label]} ms with {label}: {verdict} ({p95:.0f} ms)")
+
+
+if __name__ == "__main__":
+    main()
