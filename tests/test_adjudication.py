@@ -8,10 +8,8 @@ and ann3 leaves a comment. Then the blind round is closed.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from helpers.demo import build_demo
+from helpers.demo import build_demo, use_demo_copy
 from sqlalchemy import insert, select
 from streamlit.testing.v1 import AppTest
 
@@ -40,13 +38,7 @@ def demo_files(tmp_path_factory):
 @pytest.fixture
 def case(demo_files, tmp_path, monkeypatch):
     """A fresh copy of the demo store with the module's answers, the blind round closed; (store, K1, K2)."""
-    url, data = demo_files
-    copy = tmp_path / "demo.db"
-    copy.write_bytes(Path(url.removeprefix("sqlite:///")).read_bytes())
-    url = f"sqlite:///{copy}"
-    monkeypatch.setenv("REFCAT_DB", url)
-    monkeypatch.setenv("REFCAT_DATA", str(data))
-    store = open_store(url)
+    store = open_store(use_demo_copy(demo_files, tmp_path, monkeypatch))
     keys = [item.instance_key for item in queue(store, "ann1", "demo")][:2]
     for (index, field), given in ANSWERS.items():
         for name, value in given.items():

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers.demo import build_demo
+from helpers.demo import build_demo, use_demo_copy
 from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.campaigns import close_round, get_campaign
@@ -45,13 +45,8 @@ def demo_files(tmp_path_factory):
 @pytest.fixture
 def demo(demo_files, tmp_path, monkeypatch):
     """A fresh copy of the module's demo store (the dataset folder is shared, read-only)."""
-    url, data = demo_files
-    copy = tmp_path / "demo.db"
-    copy.write_bytes(Path(url.removeprefix("sqlite:///")).read_bytes())
-    url = f"sqlite:///{copy}"
-    monkeypatch.setenv("REFCAT_DB", url)
-    monkeypatch.setenv("REFCAT_DATA", str(data))
-    store = open_store(url)
+    data = demo_files[1]
+    store = open_store(use_demo_copy(demo_files, tmp_path, monkeypatch))
     yield store, data
     store.dispose()
 
