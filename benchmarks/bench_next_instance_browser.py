@@ -9,9 +9,11 @@ N times; per press the benchmark measures
   has its first frame loaded (`img#frame` complete with a natural width), polled each animation frame;
 - of that, the time until the RE alone is shown, with the instance's key in its caption ("RE p50/p95");
 - the bytes received for it, from the press until the page is idle again: CDP
-  `Network.loadingFinished` encodedDataLength (of http requests: a data: URL is not on the wire)
-  plus the websocket frames' payloads (`Network.webSocketFrameReceived`; binary frames are
-  counted decoded from their base64).
+  `Network.loadingFinished` encodedDataLength (of http requests: a data: URL is not on the wire,
+  and an answer from the browser's cache counts 0) plus the websocket frames' payloads
+  (`Network.webSocketFrameReceived`; binary frames are counted decoded from their base64);
+  of those, the clip route's (the player's frames, refcat/annotate/ui/clips.py), also apart
+  for the Nexts that stay on the same object, whose clip the browser has already.
 
 Once with one annotator (ann1 in the demo campaign), then with five at once (five browser
 contexts in one Chromium, driven concurrently with asyncio; five demo-marked accounts bench1..5
@@ -103,16 +105,23 @@ class Meter:
     def __init__(self) -> None:
         self.bytes = 0  # everything received
         self.ws = 0  # of which websocket payloads
-
-        self.http: set[str] = set()  # requests of http URLs (not the player's data: URLs, never on the wire)
+        self.clip = 0  # of which the clip route's answers
+        self.http: set[str] = set()  # requests of http URLs (not data: URLs, never on the wire)
+        self.clips: set[str] = set()  # of which the clip route's
 
     def sent(self, event: dict) -> None:
-        if event.get("request", {}).get("url", "").startswith("http"):
+        url = event.get("request", {}).get("url", "")
+        if url.startswith("http"):
             self.http.add(event.get("requestId"))
+        if "/refcat-clip/" in url:
+            self.clips.add(event.get("requestId"))
 
     def finished(self, event: dict) -> None:
+        size = int(event.get("encodedDataLength") or 0)
         if event.get("requestId") in self.http:
-            self.bytes += int(event.get("encodedDataLength") or 0)
+            self.bytes += size
+        if event.get("requestId") in self.clips:
+            self.clip += size
 
     def frame(self, event: dict) -> None:
         response = event.get("response") or {}
@@ -125,7 +134,9 @@ class Meter:
 async def annotator(browser, base: str, name: str, campaign: str, steps: int, texts: dict, start: asyncio.Barrier):
     """Log `name` in, wait at `start` for the others, press Next `steps` times.
 
-    Returns the ms and the bytes of each Next, and how many presses showed nothing within WAIT_MS."""
+    Returns the ms to the RE and first frame, to the RE, the bytes, of which websocket and clip
+    route, and whether the Next stayed on the same object, of each Next; and how many presses showed
+    nothing within WAIT_MS."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
     meter = Meter()
@@ -141,7 +152,7 @@ async def annotator(browser, base: str, name: str, campaign: str, steps: int, te
     await page.locator(".refcat-re").first.wait_for(timeout=WAIT_MS)
     await page.wait_for_function(IDLE, timeout=WAIT_MS)
     keys = texts[name]
-    times, re_times, sizes, ws_sizes, misses = [], [], [], [], 0
+    times, re_times, sizes, ws_sizes, clip_sizes, same, misses = [], [], [], [], [], [], 0
     await start.wait()
     for _ in range(steps):
         await page.wait_for_function(IDLE, timeout=WAIT_MS)
@@ -151,7 +162,7 @@ async def annotator(browser, base: str, name: str, campaign: str, steps: int, te
         if index + 1 >= len(keys):
             break
         key = keys[index + 1]
-        before, ws_before = meter.bytes, meter.ws
+        before, ws_before, clip_before = meter.bytes, meter.ws, meter.clip
         t0 = time.perf_counter()
         await page.keyboard.press("ArrowRight")
         try:
@@ -167,8 +178,10 @@ async def annotator(browser, base: str, name: str, campaign: str, steps: int, te
         await page.wait_for_timeout(200)  # the run's last messages
         sizes.append(meter.bytes - before)
         ws_sizes.append(meter.ws - ws_before)
+        clip_sizes.append(meter.clip - clip_before)
+        same.append(key.rsplit("/", 1)[0] == current.rsplit("/", 1)[0])
     await context.close()
-    return times, re_times, sizes, ws_sizes, misses
+    return times, re_times, sizes, ws_sizes, clip_sizes, same, misses
 
 
 async def run_case(base: str, names: list[str], campaign: str, steps: int, texts: dict):
@@ -181,7 +194,7 @@ async def run_case(base: str, names: list[str], campaign: str, steps: int, texts
             results = await asyncio.gather(*(annotator(browser, base, n, campaign, steps, texts, start) for n in names))
         finally:
             await browser.close()
-    return tuple([v for r in results for v in r[i]] for i in range(4)) + (sum(r[4] for r in results),)
+    return tuple([v for r in results for v in r[i]] for i in range(6)) + (sum(r[6] for r in results),)
 
 
 def load() -> str:
@@ -210,20 +223,23 @@ def main() -> None:
                 ("5 annotators", FIVE, "bench", args.five),
             ):
                 wall = time.perf_counter()
-                times, re_times, sizes, ws_sizes, misses = asyncio.run(run_case(base, names, campaign, steps, texts))
-                rows.append((label, times, re_times, sizes, ws_sizes, misses, time.perf_counter() - wall, load()))
+                case = asyncio.run(run_case(base, names, campaign, steps, texts))
+                rows.append((label, *case, time.perf_counter() - wall, load()))
     print(f"demo data: {args.videos} videos, {len(texts['ann1'])} instances in ann1's queue; {os.cpu_count()} CPUs")
     print(f"{'':14s}{'Nexts':>6s}{'missed':>7s}{'p50 ms':>9s}{'p95 ms':>9s}{'max ms':>9s}", end="")
-    print(f"{'RE p50':>8s}{'RE p95':>8s}{'KiB/Next':>10s}{'ws KiB':>8s}{'wall s':>8s}  load 1/5/15 at the end")
+    print(f"{'RE p50':>8s}{'RE p95':>8s}{'KiB/Next':>10s}{'ws KiB':>8s}{'clip KiB':>9s}{'same obj':>9s}", end="")
+    print(f"{'wall s':>8s}  load 1/5/15 at the end")
     targets = {"1 annotator": 300, "5 annotators": 500}
-    for label, times, re_times, sizes, ws_sizes, misses, wall, after in rows:
+    for label, times, re_times, sizes, ws_sizes, clip_sizes, same, misses, wall, after in rows:
         p50, p95 = percentiles(times)
         r50, r95 = percentiles(re_times)
-        ws = statistics.mean(ws_sizes) / 1024 if ws_sizes else float("nan")
-        kib = statistics.mean(sizes) / 1024 if sizes else float("nan")
+        ws, kib, clip = (statistics.mean(v) / 1024 if v else float("nan") for v in (ws_sizes, sizes, clip_sizes))
+        kept = [size for size, stays in zip(clip_sizes, same) if stays]  # Nexts to another RE of the same object
+        same_kib = statistics.mean(kept) / 1024 if kept else float("nan")
         top = max(times) if times else float("nan")
         print(f"{label:14s}{len(times):6d}{misses:7d}{p50:9.1f}{p95:9.1f}{top:9.1f}{r50:8.1f}{r95:8.1f}", end="")
-        print(f"{kib:10.1f}{ws:8.1f}{wall:8.0f}  {after}")
+        print(f"{kib:10.1f}{ws:8.1f}{clip:9.1f}{same_kib:9.1f}{wall:8.0f}  {after}")
+    print("clip KiB: the clip route's bytes a Next; same obj: the same, over the Nexts that stay on one object")
     for label, times, *_ in rows:
         p95 = percentiles(times)[1]
         verdict = "met" if p95 < targets[label] else "NOT met"

@@ -158,16 +158,22 @@ DECISIONS: tuple[Decision, ...] = (
     Decision(
         "Static, obj-static or obj-motion",
         "Ask two things: does the referent change its place (motion, else static), and does it act on "
-        "another object that moves (obj-motion) or stays in place (obj-static)? Riding, driving, pushing "
-        "and pulling move both: motion and obj-motion. Throwing, kicking and lifting are done in place: "
-        "static and obj-motion. Holding, touching and playing an instrument: static and obj-static. "
-        "Carrying moves the object and says nothing sure about the referent's own displacement: "
-        "obj-motion only.",
+        "another object that moves (obj-motion) or stays in place (obj-static)? Table 1 asks for obj-motion "
+        "when the referent 'moves or changes another object's location'. Riding, driving, pushing "
+        "and pulling move both: motion and obj-motion. Throwing, kicking, catching, lifting, shooting a "
+        "ball and playing with a ball or a toy are done in place: static and obj-motion. Holding, touching, "
+        "shooting a gun and playing an instrument: static and obj-static. Carrying moves the object and "
+        "says nothing sure about the referent's own displacement: obj-motion only. Moving oneself is no "
+        "object: 'rolling itself' is motion.",
         (
             Example("man riding a bike", ("motion", "obj-motion"), ("static", "obj-static")),
             Example("a boy kicking a ball", ("static", "obj-motion"), ("motion", "obj-static")),
             Example("man holding a bike", ("static", "obj-static"), ("motion", "obj-motion")),
             Example("a woman carrying a bag", ("obj-motion",), ("motion", "static", "obj-static")),
+            Example("a man catching a frisbee", ("static", "obj-motion"), ("obj-static",)),
+            Example("a man shooting a football", ("static", "obj-motion"), ("obj-static",)),
+            Example("a dog playing with a toy", ("obj-motion",), ("obj-static",)),
+            Example("a brown cat is rolling itself on the carpet", ("motion",), ("static", "obj-motion")),
         ),
     ),
     Decision(
@@ -211,9 +217,12 @@ DECISIONS: tuple[Decision, ...] = (
     Decision(
         "'With' another object, person or animal",
         "'With' + clothing, colour or a visible feature is appearance; 'with' + another object is "
-        "obj-static ('a man with a camera'); 'with' + a person or animal is company, which is no category.",
+        "obj-static ('a man with a camera'); 'with' + a person or animal is company, which is no category. "
+        "A thing does not act: what 'with' adds to a referent that is an object is none of the obj- "
+        "categories ('the glass with water').",
         (
             Example("a man with a camera", ("obj-static",), ("appearance",)),
+            Example("the glass with water", ("category",), ("obj-static", "obj-motion")),
             Example("a woman walking with a dog", ("motion",), ("obj-static", "location")),
         ),
     ),
@@ -222,9 +231,10 @@ DECISIONS: tuple[Decision, ...] = (
         "Any locative phrase is location, relative to the image ('on the left', 'in the back') or to "
         "another object ('on the couch', 'next to the man'), and so are paths and goals of the referent "
         "('onto the sofa', 'towards the camera') and the object of a verb of traversal ('climbing the "
-        "wall'). Not location: where a thrown object goes ('throwing a ball to the basket'), equipment "
-        "('on a leash'), body parts ('in its mouth'), manner and time ('in circles', 'at night'), and "
-        "directions without a reference object ('flying away', 'moving forward').",
+        "wall', 'climbing very steep stairs'). Not location: where a thrown object goes ('throwing a ball to "
+        "the basket'), equipment ('on a leash'), body parts ('in its mouth'), manner and time ('in circles', "
+        "'at night', 'at the beginning of the clip'), and directions without a reference object ('flying "
+        "away', 'moving forward').",
         (
             Example("the dog next to the man", ("location",)),
             Example("the child crawling onto the sofa", ("location", "motion")),
@@ -232,14 +242,24 @@ DECISIONS: tuple[Decision, ...] = (
             Example("a man throwing a ball to the basket", ("obj-motion",), ("location",)),
             Example("a dog on a leash", (), ("location",)),
             Example("a bird flying away", ("motion",), ("location",)),
+            Example("girl climbing very steep stairs", ("location", "motion")),
+            Example("a man walking at the beginning of the clip", ("motion",), ("location", "static")),
         ),
     ),
     Decision(
         "Whose action",
         "Only what the referent does counts. A verb right after a phrase naming another object that can "
         "act belongs to that object: in 'the dog next to the man walking' the man walks, so the dog has "
-        "location but no motion.",
-        (Example("the dog next to the man walking", ("location", "category"), ("motion",)),),
+        "location but no motion. So does a relative clause on another object: in 'a hand is petting the "
+        "dog which is running' the dog runs, not the hand. A word after a verb is its object only when it "
+        "names a thing: in 'a small bird flying fastest towards the right' nothing is flown.",
+        (
+            Example("the dog next to the man walking", ("location", "category"), ("motion",)),
+            Example("a hand is petting the dog which is running", ("static", "obj-static"), ("motion",)),
+            Example(
+                "a small bird flying fastest towards the right", ("motion", "location"), ("static", "obj-motion")
+            ),
+        ),
     ),
 )
 

@@ -1,7 +1,7 @@
 """The flag panel (refcat.annotate.ui.flags) through streamlit's AppTest: "Unsure" and comments are
 written to the store as events at once, shown back, and refused changes are shown, not raised; the
-first showing of an instance in a round records one view. The flag and player keys are free and
-listed in the `?` overlay."""
+first showing of an instance in a round records one view. The flag and player keys are free,
+routed by the page's key listener, and the `?` overlay lists exactly the keys the listener routes."""
 
 from __future__ import annotations
 
@@ -15,9 +15,19 @@ from refcat.annotate.campaigns import close_round, create_campaign
 from refcat.annotate.export import time_on_item_table
 from refcat.annotate.labels import events_table, instance_flags, record_answer, record_view
 from refcat.annotate.state import COMMENT, UNSURE
-from refcat.annotate.ui.flags import FLAG_KEYS, widget_keys
-from refcat.annotate.ui.help_overlay import hotkey_rows
-from refcat.annotate.ui.shortcuts import ANSWER_KEYS, key_actions
+from refcat.annotate.ui.flags import widget_keys
+from refcat.annotate.ui.help_overlay import OWN_KEYS, hotkey_rows
+from refcat.annotate.ui.shortcuts import (
+    ANSWER_KEYS,
+    BROWSER_KEYS,
+    FLAG,
+    KEY_SYMBOLS,
+    NEXT,
+    PLAYER,
+    PREVIOUS,
+    UNDO,
+    key_actions,
+)
 from refcat.annotate.ui.video_view import PLAYER_KEYS, player_html
 from refcat.store.database import open_store
 from refcat.taxonomy import FIELD_VALUES
@@ -94,18 +104,39 @@ def test_a_refused_flag_is_shown_and_the_toggle_follows_the_store(db_path):
     store.dispose()
 
 
-def test_the_flag_keys_are_free_and_in_the_overlay():
-    taken = set(key_actions(list(FIELD_VALUES))) | {k.removeprefix("Shift+") for k in ANSWER_KEYS.values()}
-    assert not set(FLAG_KEYS) & (taken | {"C", "R"})  # Streamlit keeps C and R
+def test_the_flag_keys_are_free_and_routed_by_the_listener():
+    flag_keys = {key for key, (action, _, _) in BROWSER_KEYS.items() if action == FLAG}
+    assert flag_keys == {"F", "W"}
+    taken = {PREVIOUS, NEXT, UNDO} | {k.removeprefix("Shift+") for k in ANSWER_KEYS.values()}
+    assert not flag_keys & (taken | {"C", "R"})  # Streamlit keeps C and R
+    routed = key_actions(["difficulty"])  # on every queue page, whatever it asks
+    assert routed["F"] == {"action": FLAG, "command": "unsure"}
+    assert routed["W"] == {"action": FLAG, "command": "comment"}
+    assert routed["Space"] == {"action": PLAYER, "command": "toggle"}
+    assert {routed[k]["command"] for k in PLAYER_KEYS} == {"toggle", "back", "forward", "slower", "faster"}
+
+
+def test_the_overlay_lists_exactly_the_keys_the_listener_routes():
+    """One source: every key of `key_actions` (all questions asked) is listed once, and the overlay
+    lists nothing else but its own keys."""
+    routed = {KEY_SYMBOLS.get(key, key) for key in key_actions(list(FIELD_VALUES))}
     listed = [key for _, key, _ in hotkey_rows()]
-    assert all(key in listed for key in FLAG_KEYS)
+    assert len(listed) == len(set(listed))
+    assert set(listed) - set(OWN_KEYS) == routed
+    assert len(routed) == 2 + 3 + 2 + 2 * 7 + 3 + 2 + 5  # answers to 10 questions, 3 moves, 2 flags, 5 player
+    groups = {key: group for group, key, _ in hotkey_rows()}
+    assert [groups[k] for k in ("F", "W", "Space", ",", ".", "<", ">")] == ["Flags"] * 2 + ["Player"] * 5
 
 
-def test_the_player_keys_are_handled_by_the_player_and_listed_in_the_overlay():
-    html = player_html("demo/duo/1/annot1", [b"a", b"b", b"c"], {0}, 10.0, 64, 48)
+def test_the_player_has_the_controls_the_listener_works_and_its_own_keys_are_the_same():
+    html = player_html("demo/duo/1/annot1", ["a.jpg", "b.jpg", "c.jpg"], {0}, 10.0, 64, 48)
+    for control in ('id="player"', 'id="play"', 'id="scrub"', 'id="speed"'):  # shortcuts.py's browser keys
+        assert control in html
+    # The player's own handler (pages without the key listener) knows the same keys, doing the same.
     handled = json.loads(html.split("const ACTIONS = ", 1)[1].split(", FIELDS", 1)[0])
-    assert {("Space" if k == " " else k) for k in handled} == set(PLAYER_KEYS)
-    assert sorted(handled.values()) == ["back", "faster", "forward", "slower", "toggle"]
+    assert {("Space" if k == " " else k): command for k, command in handled.items()} == {
+        key: command for key, (_, command, _) in BROWSER_KEYS.items() if key in PLAYER_KEYS
+    }
     assert [float(v) for v in html.split("SPEEDS = ", 1)[1].split(";", 1)[0].strip("[]").split(",")] == [0.5, 1, 2]
     assert '<option value="1" selected>1x</option>' in html
     rows = [(group, key) for group, key, _ in hotkey_rows()]

@@ -10,16 +10,21 @@ from helpers.release import CATEGORY_COLUMNS, RELEASE_ROWS, labelled, write_rele
 
 from refcat.categorize import augment as aug
 from refcat.categorize.edits import malformations
-from refcat.categorize.grounding import Fact
+from refcat.categorize.grounding import Fact, ObjectFacts
 from refcat.cli import main
 from refcat.datasets.a2dre_plus import file_name, read_a2dre_plus, write_a2dre_plus
 from refcat.datasets.release import read_release, write_release
 
 
+def known(facts, attributes=None, rivals=None):
+    """What a video tells of an object: hand-made facts, no other object of its class unless given."""
+    return lambda re_: ObjectFacts(facts, attributes or {}, rivals or {})
+
+
 def test_original_goes_on_the_side_of_its_label():
     re_ = labelled("the person in gray is walking", appearance=True, location=False, motion=True, static=False)
     facts = {"location": Fact("location", "left", "on the left", "hand-made")}
-    variants = {v.category: v for v in aug.build_variants([re_], lambda r: facts)}
+    variants = {v.category: v for v in aug.build_variants([re_], known(facts))}
     assert variants["appearance"].original_side == "with" and variants["appearance"].text == "the person is walking"
     assert variants["motion"].text == "the person in gray" and not variants["motion"].flags
     assert variants["location"].original_side == "without"
@@ -44,7 +49,7 @@ def test_categorizer_check_flags_bad_edits():
     assert v.text == "man on the left" and v.flags == (aug.CHECK_FAILED,) and "obj-motion" in v.note
     # a "fact" whose phrase is not a location phrase: the target is not flipped and motion appears
     bad = {"location": Fact("location", "left", "walking", "wrong on purpose")}
-    (v,) = aug.build_variants([labelled("a black swan", location=False)], lambda r: bad)
+    (v,) = aug.build_variants([labelled("a black swan", location=False)], known(bad))
     assert v.flags == (aug.CHECK_FAILED,) and "location, motion" in v.note
     # the categorizer finds no appearance words although the label says yes: a person writes it
     (v,) = aug.build_variants([labelled("a dog", appearance=True)])
@@ -60,7 +65,7 @@ def test_a_malformed_edit_is_flagged_and_never_written(monkeypatch):
     )
     facts = {"static": Fact("static", "still", "that is not moving", "hand-made")}
     re_ = labelled("a little crème dog sitting down", static=False)
-    (v,) = aug.build_variants([re_], lambda r: facts)
+    (v,) = aug.build_variants([re_], known(facts))
     assert v.flags == (aug.MALFORMED,) and "'cr' is not a word of the original" in v.note
     table = aug.variant_table([v])
     assert aug.a2dre_plus_table(table).empty
@@ -117,7 +122,6 @@ def test_cli_writes_the_eight_files_that_reread_identically(tmp_path, capsys):
             "with": "player in blue shirt passing a basketball on left",
             "without": "player in blue shirt passing a basketball",
         },
-        {"with": "player on left", "without": "player"},
         {"with": "the dog that is sitting on the couch", "without": "the dog that is sitting"},
     ]
     static = table[(table.category == "static")].pivot(index="row", columns="polarity", values="query")
@@ -129,9 +133,12 @@ def test_cli_writes_the_eight_files_that_reread_identically(tmp_path, capsys):
         "-7EE9T3Z0qk;0;a blue, red and white car is jumping on the air\n"
     )
     # static: "passing" loses its object too, so that variant is flagged and left out of the files
-    tidy = pd.read_csv(out / aug.TIDY_FILE, keep_default_na=False)
+    tidy = pd.read_csv(out / aug.tidy_file("a2d"), keep_default_na=False)
     static = tidy[(tidy.category == "static") & (tidy.instance == "a2d/-0cOo0cRVZU/0/re0")]
     assert static.set_index("polarity")["flags"].to_dict() == {"with": "", "without": aug.CHECK_FAILED}
+    # "player on left" without location is the bare noun "player": flagged, left out of the files
+    bare = tidy[(tidy.category == "location") & (tidy.phrase == "player")]
+    assert list(bare["flags"]) == [aug.NOT_IDENTIFIABLE]
     assert set(tidy["origin"]) == {"original", "generated", ""}
     assert list(tidy.columns) == ["instance", "matched", "category", "polarity", "phrase", "origin", "flags"]
     assert tidy["matched"].astype(str).eq("False").all()  # made-up keys, and the table says so
@@ -260,10 +267,10 @@ def test_every_generated_fact_holds_in_the_demo_scene(demo):
     for v in variants:
         if v.text is None:
             continue
-        problems = malformations(v.original, v.text, v.fact.phrase if v.fact else None)
+        problems = malformations(v.original, v.text, v.added)
         assert (aug.MALFORMED in v.flags) == bool(problems), (v, problems)
         if not v.flags:
-            assert_whole_words_of(v.original, v.text, v.fact.phrase if v.fact else "")
+            assert_whole_words_of(v.original, v.text, v.added or "")
     # removals flip their category and keep the others (the categorizer check), or are flagged
     for v in variants:
         if v.original_side == "with" and v.text is not None and not v.flags:
@@ -279,7 +286,7 @@ def test_cli_on_the_demo_data_reports(demo, tmp_path, capsys):
     )
     printed = capsys.readouterr().out
     table = read_a2dre_plus(out)
-    tidy = pd.read_csv(out / aug.TIDY_FILE, keep_default_na=False)
+    tidy = pd.read_csv(out / aug.tidy_file("demo"), keep_default_na=False)
     report = {
         line.rsplit(None, 1)[0].strip(): int(line.rsplit(None, 1)[1])
         for line in printed.split("wrote ", 1)[1].splitlines()[1:]
@@ -352,7 +359,7 @@ def test_tidy_table_names_the_real_instances_from_root(demo, tmp_path, capsys):
     n = (df["ref_exp_difficulty"] == "Non-trivial").sum()
     assert f"{n - 1} of {n} non-trivial REs matched to an instance (--root); 1 with a made-up key" in printed
     assert re.search(r"^REs with a made-up key +1$", printed, re.M)
-    check_matched_tidy(pd.read_csv(out / aug.TIDY_FILE, keep_default_na=False), scene, df, i, j)
+    check_matched_tidy(pd.read_csv(out / aug.tidy_file("demo"), keep_default_na=False), scene, df, i, j)
 
 
 @pytest.mark.slow
@@ -369,4 +376,4 @@ def test_tidy_table_names_the_real_instances_from_the_store(demo, tmp_path, caps
     assert main(["augment", "--input", str(path), "--out-dir", str(out), "--dataset", "demo", "--db", str(db)]) == 0
     n = (df["ref_exp_difficulty"] == "Non-trivial").sum()
     assert f"{n - 1} of {n} non-trivial REs matched to an instance (the store)" in capsys.readouterr().out
-    check_matched_tidy(pd.read_csv(out / aug.TIDY_FILE, keep_default_na=False), scene, df, i, j)
+    check_matched_tidy(pd.read_csv(out / aug.tidy_file("demo"), keep_default_na=False), scene, df, i, j)

@@ -28,7 +28,7 @@ REMOVALS = [
     ("a man walking and holding a phone", "motion", "a man holding a phone"),
     ("the red car parked in the back", "static", "the red car in the back"),
     ("the red car parked in the back", "location", "the red car parked"),
-    ("person wearing a red hat walking", "appearance", "person walking"),
+    ("person wearing a red hat", "appearance", "person"),
     ("the man on the left is walking", "location", "the man is walking"),
     (
         "a person in a blue shirt standing still on the right side of the picture",

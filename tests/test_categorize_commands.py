@@ -133,12 +133,12 @@ def test_with_a_model_the_rules_run_once_a_row(release_file, tmp_path, monkeypat
     model = LearnedCategorizer().fit(read_expressions(train))
     calls = []
 
-    def counting(text):
-        calls.append(text)
-        return rules.categorize(text)
+    def counting_all(texts, reader=rules.DEFAULT_READER):
+        calls.extend(texts)
+        return rules.categorize_all(texts, reader)
 
-    monkeypatch.setattr(table, "categorize", counting)
-    monkeypatch.setattr(learned, "categorize", counting)
+    monkeypatch.setattr(table, "categorize_all", counting_all)
+    monkeypatch.setattr(learned, "categorize_all", counting_all)
     labels = read_expressions(release_file)
     out = table.categorize_table(labels, model)
     assert sorted(calls) == sorted(labels["ref_exp"])

@@ -6,15 +6,17 @@ import pandas as pd
 import pytest
 
 from refcat.analysis.agreement import cohen_kappa
-from refcat.categorize.rules import categorize, information_label
+from refcat.categorize.confidence import CONFIDENCE, KINDS, reading_kind
+from refcat.categorize.rules import DEFAULT_READER, READERS, categorize, categorize_all, information_label
 from refcat.categorize.words import tokenize, verb_lemma
+from refcat.errors import UsageError
 from refcat.taxonomy import CATEGORY_NAMES
 
 DATA = Path(__file__).parent / "data"
 
 
-def positives(text):
-    return {c for c, v in categorize(text).labels.items() if v}
+def positives(text, reader=DEFAULT_READER):
+    return {c for c, v in categorize(text, reader=reader).labels.items() if v}
 
 
 # (RE, the categories that must be positive; all others must be negative)
@@ -220,14 +222,142 @@ CONVENTION_CASES = [
 ]
 
 
+@pytest.mark.parametrize("reader", READERS)
 @pytest.mark.parametrize("text,expected", CONVENTION_CASES)
-def test_released_label_conventions(text, expected):
-    assert positives(text) == expected
+def test_released_label_conventions(text, expected, reader):
+    assert positives(text, reader) == expected
 
 
+@pytest.mark.parametrize("reader", READERS)
 @pytest.mark.parametrize("text,expected", CASES)
-def test_rules_on_real_looking_res(text, expected):
-    assert positives(text) == expected
+def test_rules_on_real_looking_res(text, expected, reader):
+    assert positives(text, reader) == expected
+
+
+# The defect classes of issue 16, each by the issue's phrase and a second phrase of the same class
+# (hand-checked against Table 1 and refcat.taxonomy.DECISIONS): (RE, categories the parse reader gives,
+# categories the word reader gives where it still misreads, else None).
+DEFECT_CASES = [
+    # a word after a motion verb is not its object: no static, no obj-motion, the location kept
+    (
+        "a small bird flying fastest towards the right",
+        {"appearance", "category", "location", "motion"},
+        {"appearance", "category", "static", "obj-motion"},
+    ),
+    ("a horse galloping fastest along the fence", {"category", "location", "motion"}, None),
+    (
+        "a brown cat is rolling itself on the carpet",
+        {"appearance", "category", "location", "motion"},
+        {"appearance", "category", "location", "static", "obj-motion"},
+    ),
+    (
+        "a boy rolling himself on the grass",
+        {"category", "location", "motion"},
+        {"category", "location", "static", "obj-motion"},
+    ),
+    # an intensifier does not break the phrase climbed
+    ("girl climbing very steep stairs", {"category", "location", "motion"}, {"category", "motion"}),
+    ("a cat climbing extremely tall trees", {"category", "location", "motion"}, None),
+    # an -ing noun is no verb; "at the beginning of the clip" is a time
+    ("a man walking at the beginning of the clip", {"category", "motion"}, {"category", "motion", "static"}),
+    ("a woman dancing at the start of the video", {"category", "motion"}, None),
+    # another object's verb is not the referent's
+    (
+        "a hand is petting the dog which is running",
+        {"category", "static", "obj-static"},
+        {"category", "motion", "static", "obj-static"},
+    ),
+    (
+        "a man feeding the horse that is galloping",
+        {"category", "static", "obj-static"},
+        {"category", "motion", "static", "obj-static"},
+    ),
+    # verb senses by Table 1's wording: obj-motion when another object's place changes
+    ("a man shooting a football", {"category", "static", "obj-motion"}, None),
+    ("a man shooting a gun", {"category", "static", "obj-static"}, None),
+    ("a man throwing a football", {"category", "static", "obj-motion"}, None),
+    ("a man catching a frisbee", {"category", "static", "obj-motion"}, None),
+    ("a man kicking a ball", {"category", "static", "obj-motion"}, None),
+    ("a woman pushing a cart", {"category", "motion", "obj-motion"}, None),
+    ("a man pulling a sled", {"category", "motion", "obj-motion"}, None),
+    ("a boy carrying a box", {"category", "obj-motion"}, None),
+    ("a man riding a horse", {"category", "motion", "obj-motion"}, None),
+    ("a boy playing with a ball", {"category", "static", "obj-motion"}, None),
+    ("a dog playing with a toy", {"category", "static", "obj-motion"}, None),
+    # a thing does not act on what it holds
+    ("the glass with water", {"category"}, None),
+    ("the bottle with milk", {"category"}, None),
+    ("a man with a camera", {"category", "obj-static"}, None),
+]
+
+
+@pytest.mark.parametrize("text,parsed,worded", DEFECT_CASES)
+def test_defect_classes(text, parsed, worded):
+    assert positives(text, "parse") == parsed
+    assert positives(text, "words") == (parsed if worded is None else worded)
+
+
+def test_the_parse_reader_is_the_default():
+    assert DEFAULT_READER == "parse"
+    assert positives("girl climbing very steep stairs") == {"category", "location", "motion"}
+
+
+def test_unknown_reader_is_a_usage_error():
+    with pytest.raises(UsageError, match="unknown reader"):
+        categorize("a dog", reader="lstm")
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_categorize_all_is_categorize_of_each(reader):
+    texts = [t for t, _ in CASES[:20]] + [t for t, _, _ in DEFECT_CASES]
+    for text, batch in zip(texts, categorize_all(texts, reader)):
+        one = categorize(text, reader=reader)
+        assert (batch.labels, batch.evidence, batch.confidence) == (one.labels, one.evidence, one.confidence)
+
+
+# --- confidence -----------------------------------------------------------------------------------------
+
+
+def test_confidence_is_the_calibrated_value_of_each_reading_kind():
+    for text in ("a man walking", "the dog next to the man walking", "a small bird flying fastest towards the right"):
+        for reader in READERS:
+            result = categorize(text, reader=reader)
+            assert set(result.confidence) == set(CATEGORY_NAMES)
+            for c in CATEGORY_NAMES:
+                kind = reading_kind(result.labels[c], result.doubts[c])
+                assert result.confidence[c] == CONFIDENCE[reader][c][kind]
+                assert 0.0 <= result.confidence[c] <= 1.0
+
+
+def test_plain_readings_are_surer_than_doubted_ones():
+    for reader in READERS:
+        for c in CATEGORY_NAMES:
+            table = CONFIDENCE[reader][c]
+            assert set(table) == set(KINDS)
+            assert table["no"] >= table["no?"], (reader, c)
+
+
+def test_doubts_name_what_the_reading_hinged_on():
+    walking = categorize("a man walking", reader="parse")
+    assert all(d == [] for d in walking.doubts.values())  # a plain reading: nothing to doubt
+    assert walking.needs_review(0.5) == []
+    dog = categorize("the dog next to the man walking", reader="words")
+    assert dog.doubts["motion"] == ["attachment"] and not dog.labels["motion"]  # the man walks: the dog's "no?"
+    assert categorize("a hand is petting the dog which is running", reader="parse").doubts["motion"] == [
+        "attachment",
+        "readers",
+    ]  # the parse gave the running to the dog, where the words alone give it to the hand
+    assert categorize("a man with a camera").doubts["obj-static"] == ["with-phrase"]
+
+
+def test_needs_review_lists_categories_below_the_threshold():
+    result = categorize("the dog next to the man walking", reader="words")
+    motion = result.confidence["motion"]
+    assert motion < min(v for c, v in result.confidence.items() if c != "motion")  # the one doubted reading
+    assert result.needs_review(motion) == []  # strictly below
+    assert result.needs_review(motion + 1e-9) == ["motion"]
+    assert result.needs_review(0.0) == []
+    assert result.needs_review(1.01) == list(CATEGORY_NAMES)
 
 
 @pytest.mark.parametrize(

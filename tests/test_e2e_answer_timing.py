@@ -11,7 +11,9 @@ burst, the events it wrote are read from the store and checked against those rec
 made while the page still showed the instance it was leaving carry that instance and are
 refused (the page had moved on); which ones depends on timing, so the test checks the rule, and
 that the answers pressed on the page as loaded are all filed. TRIALS trials per timing; the
-summaries (filed and refused presses, measured gaps) are printed (pytest -s).
+summaries (filed and refused presses, measured gaps) are printed (pytest -s). The annotator's
+auto-advance is off here (the bursts check where presses land while the page moves only by Next);
+with it on, test_e2e_auto_advance.py.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from pathlib import Path
 import pytest
 from helpers.app_server import CHROMIUM, CHROMIUM_ARGS, serve_app
 from helpers.demo import build_demo
+from helpers.queue_page import PRESS_IN_PAGE, log_in, open_at, settled
 from sqlalchemy import select
 
 from refcat.annotate.labels import queue, record_answer
+from refcat.annotate.settings import set_auto_advance
 from refcat.annotate.ui.shortcuts import ANSWER_KEYS, button_class
 from refcat.store.database import open_store
 from refcat.store.schema import InstanceRow, LabelEventRow
@@ -72,6 +76,7 @@ def app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("timing")
     url, data = build_demo(folder, n_videos=3, frames=4)
     store = open_store(url)
+    set_auto_advance(store, "ann1", False)
     with serve_app(folder, url, data) as base:
         yield base, store
     store.dispose()
@@ -112,38 +117,6 @@ def idle(page) -> None:
     )
 
 
-def log_in(page, base: str, name: str) -> None:
-    page.goto(base + "/")
-    page.get_by_label("User name").fill(name)
-    page.get_by_label("Password", exact=True).fill(name)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_text("Correctness").first.wait_for(timeout=WAIT_S * 1000)
-
-
-def settled(page) -> bool:
-    """The app has handled every key press and drawn the page since (its key listener has nothing pending)."""
-    state = page.evaluate(
-        "() => { const s = globalThis.__refcatPresses; return s ? [s.pending.length, !!s.live] : null; }"
-    )
-    script = page.evaluate(
-        "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state')"
-    )
-    return state is not None and state == [0, True] and script == "notRunning"
-
-
-def open_at(page, base: str, key: str) -> None:
-    """Load the Annotate page on `key` (a new tab session) and wait until its key listener is live."""
-    page.goto(f"{base}/?instance={key}")
-    wait_until(page, lambda: settled(page) and caption(page) == key, f"the page on {key}")
-
-
-def caption(page) -> str | None:
-    return page.evaluate(
-        """() => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
-             .map((c) => c.innerText).find((t) => t.startsWith("demo · "))?.slice("demo · ".length).trim() ?? null"""
-    )
-
-
 def last_event_id(store) -> int:
     with store.session() as session:
         return session.scalar(select(LabelEventRow.id).order_by(LabelEventRow.id.desc()).limit(1)) or 0
@@ -161,25 +134,6 @@ def events_after(store, event_id: int) -> list[dict]:
         )
         names = ("id", "kind", "instance", "field", "value", "retracts", "client", "client_seq")
         return [dict(zip(names, row, strict=True)) for row in rows]
-
-
-# Presses `keys` (Playwright's names) in the page, key i at `gap` * i ms after the first, each scheduled on its
-# own (so the browser draws and talks to the server in between, as between a person's key presses).
-PRESS_IN_PAGE = """
-([keys, gap]) => new Promise((resolve) => {
-  const fire = (name) => {
-    const shift = name.startsWith("Shift+");
-    const key = shift ? name.slice(6) : name;
-    const code = /^[0-9]$/.test(key) ? "Digit" + key : /^[a-z]$/i.test(key) ? "Key" + key.toUpperCase() : key;
-    for (const type of ["keydown", "keyup"]) {
-      const init = { key, code, shiftKey: shift, bubbles: true, cancelable: true };
-      document.body.dispatchEvent(new KeyboardEvent(type, init));
-    }
-  };
-  keys.forEach((name, i) => (gap === 0 ? fire(name) : setTimeout(() => fire(name), i * gap)));
-  setTimeout(resolve, keys.length * gap + 1);
-})
-"""
 
 
 def burst(page, keys: list[str], gap_ms: int, driver: bool = False) -> list[dict]:

@@ -16,7 +16,20 @@ A variant is flagged when it needs a person:
 - `check-failed`: the categorizer, run on the edited phrase, does not see the target category
   flipped (present on the "with" side, absent on the "without" side) or sees another of the
   seven categories change against the original ("man riding a bike" without motion loses its
-  obj-motion too).
+  obj-motion too);
+- `not-identifiable`: a generated "without" that may no longer pick out the referent: no cue is
+  left besides the category noun ("the kid": every RE here is non-trivial, so the video holds
+  another object of its class), or, where the video is known (grounding facts), some other object
+  of the referent's class that no cue left in the "without" tells apart
+  (refcat.categorize.grounding.tells_apart; a cue the video does not measure, such as what the
+  referent holds, cannot confirm it);
+- `from-another-re`: the added phrase was taken from another RE of the same object that carries
+  the category (DAVIS has four REs an object), because the video gives no fact for it; a person
+  confirms that it fits.
+
+Edits change only the referent's phrases (refcat.categorize.edits: "man standing between a man
+in red and a man in blue" has no appearance of the referent to remove); when every phrase of the
+category belongs to another object, the variant needs a person and its note names the phrases.
 
 Tables (pandas), shared with the store (refcat.annotate.variants):
 - the variant table, one row a variant: VARIANT_COLUMNS; `text` is the current other side,
@@ -24,6 +37,9 @@ Tables (pandas), shared with the store (refcat.annotate.variants):
   `status` "pending" for a fresh variant or a person's decision (accepted, edited, rejected,
   written, imported);
 - the A2Dre+ table (refcat.datasets.a2dre_plus columns) of the variants that are written;
+- the left-out table (LEFT_OUT_COLUMNS), one row an input row that gave no variant, with the
+  reason: its difficulty (trivial, not an RE, incorrect), no A2Dre+ category labelled, or it
+  repeats an earlier RE of the same object (the variants are that RE's);
 - the tidy long table, one row a side: instance, matched (False where the instance key is
   made up: a release row that matched no real instance, see `res_from_release`), category,
   polarity, phrase, origin (original / generated / human), flags.
@@ -42,17 +58,21 @@ import pandas as pd
 
 from refcat.categorize.edits import (
     add_phrase,
+    category_phrases,
     malformations,
     normalise_spaces,
+    parse,
+    referent,
+    removal_tokens,
     remove_category,
 )
-from refcat.categorize.grounding import Fact, VideoGrounding
+from refcat.categorize.grounding import Fact, ObjectFacts, VideoGrounding, tells_apart
 from refcat.categorize.rules import categorize
 from refcat.datasets.a2dre_plus import COLUMNS as A2DRE_COLUMNS
 from refcat.datasets.a2dre_plus import HEADER as A2DRE_HEADER
-from refcat.datasets.a2dre_plus import POLARITIES, file_name, write_a2dre_plus
+from refcat.datasets.a2dre_plus import POLARITIES, file_name, file_prefix, write_a2dre_plus
 from refcat.datasets.records import Instance, instance_key, parse_instance_key, text_key
-from refcat.errors import MissingDataError
+from refcat.errors import MissingDataError, UsageError
 from refcat.taxonomy import A2DRE_PLUS_CATEGORIES, CATEGORY_NAMES
 
 log = logging.getLogger(__name__)
@@ -60,6 +80,11 @@ log = logging.getLogger(__name__)
 NEEDS_PERSON = "needs-person"
 MALFORMED = "malformed"
 CHECK_FAILED = "check-failed"
+NOT_IDENTIFIABLE = "not-identifiable"
+FROM_ANOTHER_RE = "from-another-re"
+FLAGS = (NEEDS_PERSON, MALFORMED, CHECK_FAILED, NOT_IDENTIFIABLE, FROM_ANOTHER_RE)
+# The cue categories a "without" can still pick out its referent by (the category noun aside).
+CUES = ("appearance", "location", "motion", "static", "obj-motion", "obj-static")
 PENDING, ACCEPTED, EDITED, REJECTED = "pending", "accepted", "edited", "rejected"
 WRITTEN, IMPORTED = "written", "imported"
 VARIANT_COLUMNS = [
@@ -79,8 +104,19 @@ VARIANT_COLUMNS = [
     "note",
 ]
 TIDY_COLUMNS = ["instance", "matched", "category", "polarity", "phrase", "origin", "flags"]
+LEFT_OUT_COLUMNS = ["line", "video_id", "instance_id", "ref_exp", "reason"]
 MADE_UP_PREFIX = "re"
-TIDY_FILE = "a2dre_plus_variants.csv"
+REPEATED = "repeats an earlier RE of the same object"
+UNLABELLED = "non-trivial, no A2Dre+ category labelled"
+
+
+def tidy_file(dataset: str) -> str:
+    """The tidy table's file name, after the dataset: A2D_a2dre_plus_variants.csv, DAVIS17_..."""
+    return f"{file_prefix(dataset)}_a2dre_plus_variants.csv"
+
+
+def left_out_file(dataset: str) -> str:
+    return f"{file_prefix(dataset)}_a2dre_plus_left_out.csv"
 
 
 @dataclass(frozen=True)
@@ -114,6 +150,7 @@ class Variant:
     flags: tuple[str, ...]
     note: str
     fact: Fact | None = None  # the grounded fact an added phrase rests on
+    added: str | None = None  # the phrase an addition inserted (the fact's, or another RE's)
 
     @property
     def key(self) -> str:
@@ -134,35 +171,70 @@ def other_side(side: str) -> str:
 # ---------------------------------------------------------------- labelled REs in
 
 
-def res_from_release(df: pd.DataFrame, dataset: str, instances: Iterable[Instance] | None = None) -> list[LabelledRE]:
-    """Non-trivial valid REs of a released label table (refcat.datasets.release.read_release).
-
-    Rows carry no expression source: each row takes the source of the instance of `instances` (a
-    dataset reader's or the store's) with its video, object and text (`text_key`: case and spaces
-    aside), repeated rows the next such instance in order while there is one. A row without a
-    match gets a made-up source, `re{k}` for the k-th RE of its object in the file (0-based);
-    `is_made_up` tells such keys.
-    """
+def _release_rows(df: pd.DataFrame, dataset: str, instances: Iterable[Instance] | None):
+    """(file line, row, LabelledRE or None, reason left out or None) for each row of a release table."""
     by_text: dict[tuple[str, int, str], list[Instance]] = {}
     for inst in instances or ():
         by_text.setdefault((inst.video_id, inst.object_id, text_key(inst.text)), []).append(inst)
     used: dict[tuple[str, int, str], int] = {}
     seen: dict[tuple[str, int], int] = {}
-    out = []
-    for row in df.to_dict("records"):
+    for n, row in enumerate(df.to_dict("records")):
         key = (row["video_id"], int(row["instance_id"]))
         k = seen.get(key, -1) + 1
         seen[key] = k
         text = (*key, text_key(row["ref_exp"]))
-        n = used.get(text, -1) + 1
-        used[text] = n
+        m = used.get(text, -1) + 1
+        used[text] = m
         if row["ref_exp_difficulty"] != "Non-trivial":
+            yield n + 2, row, None, str(row["ref_exp_difficulty"])
+            continue
+        labels = {c: None if pd.isna(row[c]) else bool(row[c]) for c in CATEGORY_NAMES}
+        if all(labels[c] is None for c in A2DRE_PLUS_CATEGORIES):
+            yield n + 2, row, None, UNLABELLED
             continue
         matches = by_text.get(text, [])
-        source = matches[min(n, len(matches) - 1)].source if matches else f"{MADE_UP_PREFIX}{k}"
-        labels = {c: None if pd.isna(row[c]) else bool(row[c]) for c in CATEGORY_NAMES}
-        out.append(LabelledRE(dataset, key[0], key[1], source, row["ref_exp"], labels))
-    return out
+        source = matches[min(m, len(matches) - 1)].source if matches else f"{MADE_UP_PREFIX}{k}"
+        yield n + 2, row, LabelledRE(dataset, key[0], key[1], source, row["ref_exp"], labels), None
+
+
+def res_from_release(df: pd.DataFrame, dataset: str, instances: Iterable[Instance] | None = None) -> list[LabelledRE]:
+    """Non-trivial valid REs with an A2Dre+ category labelled, of a released label table
+    (refcat.datasets.release.read_release); the other rows are in `left_out_of_release`.
+
+    Rows carry no expression source: each row takes the source of the instance of `instances` (a
+    dataset reader's or the store's) with its video, object and text (`text_key`: case and spaces
+    aside), repeated rows the next such instance in order while there is one. A row without a
+    match gets a made-up source, `re{k}` for the k-th RE of its object in the file (0-based, all
+    rows counted); `is_made_up` tells such keys.
+    """
+    return [re_ for _, _, re_, _ in _release_rows(df, dataset, instances) if re_ is not None]
+
+
+def left_out_of_release(df: pd.DataFrame, res: list[LabelledRE], dataset: str) -> pd.DataFrame:
+    """The rows of a release table that give no variant (LEFT_OUT_COLUMNS; `line` is the file line,
+    the header being line 1): those `res_from_release` leaves out, and those of `res` that repeat an
+    earlier RE of the same object (`repeated`)."""
+    rows = [
+        (line, row["video_id"], int(row["instance_id"]), row["ref_exp"], reason)
+        for line, row, _, reason in _release_rows(df, dataset, None)
+        if reason is not None
+    ]
+    lines = [line for line, _, re_, _ in _release_rows(df, dataset, None) if re_ is not None]
+    for line, re_ in zip(lines, res, strict=True):
+        if repeated(re_, res):
+            rows.append((line, re_.video_id, re_.object_id, re_.text, REPEATED))
+    return pd.DataFrame(sorted(rows), columns=LEFT_OUT_COLUMNS)
+
+
+def _words_key(re_: LabelledRE) -> tuple[str, str, int, str]:
+    """The object and the words of an RE, as `variant_key` normalises them."""
+    return re_.dataset, re_.video_id, re_.object_id, normalise_spaces(re_.text).lower()
+
+
+def repeated(re_: LabelledRE, res: list[LabelledRE]) -> bool:
+    """Whether an earlier RE of `res` has the same object and words (its variants are that RE's)."""
+    key = _words_key(re_)
+    return next(r for r in res if _words_key(r) == key) is not re_
 
 
 def is_made_up(instance: str) -> bool:
@@ -202,33 +274,98 @@ def check_variant(original: str, phrase: str, category: str, phrase_side: str) -
     return problems
 
 
-FactSource = Callable[[LabelledRE], dict[str, Fact]]
+# The video's facts about an RE's object: None when the video is not known.
+FactSource = Callable[[LabelledRE], ObjectFacts | None]
 
 
-def build_variant(re_: LabelledRE, category: str, facts: dict[str, Fact]) -> Variant | None:
-    """The variant of `re_` for `category`, or None when the category is unlabelled."""
+def identifiability(without: str, known: ObjectFacts | None) -> str | None:
+    """Why a generated "without" may not pick out the referent (see the module docstring), or None."""
+    labels = categorize(without).labels
+    cues = [c for c in CUES if labels[c]]
+    if not cues:
+        return "no cue is left besides the category noun, and the RE is non-trivial"
+    if known is None:
+        return None
+    alike = [oid for oid, theirs in known.rivals.items() if not tells_apart(cues, known.attributes, theirs)]
+    if alike:
+        return (
+            f"by the video's facts, no cue left ({', '.join(cues)}) tells it from object "
+            + ", ".join(str(o) for o in sorted(alike))
+            + " of its class"
+        )
+    return None
+
+
+def borrowed_phrase(text: str, category: str) -> tuple[str, bool] | None:
+    """(the referent's `category` phrase of `text`, whether it stands before the noun), to add to another
+    RE of the same object; without its auxiliaries and relative pronoun ("that is running" -> "running").
+    None when `text` has no phrase of the category of its referent."""
+    cat = categorize(text)
+    gone = sorted(removal_tokens(text, category, cat))
+    if not gone:
+        return None
+    doc = parse(text)
+    toks = [doc[i] for i in gone]
+    while toks and (toks[0].dep_ in ("aux", "auxpass", "cc", "punct") or toks[0].tag_ in ("WDT", "WP")):
+        toks = toks[1:]
+    if not toks:
+        return None
+    ref = referent(doc, cat)
+    words = "".join(t.text + (t.whitespace_ if n + 1 < len(toks) else "") for n, t in enumerate(toks))
+    prenominal = ref is not None and all(t.i < ref.i for t in toks)
+    return normalise_spaces(words), prenominal
+
+
+def _from_another_re(re_: LabelledRE, category: str, others: list[LabelledRE]) -> tuple[str, str, str] | None:
+    """(the RE with a phrase added, the phrase, the RE it came from) from the first RE of `others` labelled
+    with `category` that has a phrase of it, or None."""
+    for other in others:
+        if other.labels.get(category) is not True:
+            continue
+        found = borrowed_phrase(other.text, category)
+        if found is not None:
+            phrase, prenominal = found
+            return add_phrase(re_.text, category, phrase, prenominal=prenominal), phrase, other.text
+    return None
+
+
+def build_variant(
+    re_: LabelledRE, category: str, known: ObjectFacts | None, others: list[LabelledRE] | None = None
+) -> Variant | None:
+    """The variant of `re_` for `category`, or None when the category is unlabelled. `known`: what the
+    video tells of the object (None: the video is not known); `others`: the object's other REs."""
     label = re_.labels.get(category)
     if label is None:
         return None
     side = "with" if label else "without"
-    text, notes, fact = None, [], None
+    text, notes, fact, added = None, [], None, None
+    flags: list[str] = []
     cat = categorize(re_.text)
     if label:
         text = remove_category(re_.text, category, cat)
         if text is None:
-            notes.append(f"the categorizer finds no {category} words to remove")
+            _, foreign = category_phrases(re_.text, category, cat)
+            if foreign:
+                notes.append(f"the {category} words {foreign} belong to another object, not the referent")
+            else:
+                notes.append(f"the categorizer finds no {category} words to remove")
     else:
-        fact = facts.get(category)
-        if fact is None:
-            notes.append(f"the video gives no {category} fact to add")
-        else:
+        fact = (known.facts if known is not None else {}).get(category)
+        borrowed = None if fact is not None else _from_another_re(re_, category, others or [])
+        if fact is not None:
+            added = fact.phrase
             text = add_phrase(re_.text, category, fact.phrase, prenominal=fact.prenominal)
             notes.append(f"added {fact.phrase!r} ({fact.basis})")
-    flags: list[str] = []
+        elif borrowed is not None:
+            text, added, source = borrowed
+            flags.append(FROM_ANOTHER_RE)
+            notes.append(f"added {added!r} from the object's RE {source!r}; a person confirms it fits")
+        else:
+            notes.append(f"the video gives no {category} fact to add")
     if text is None:
         flags.append(NEEDS_PERSON)
     else:
-        malformed = malformations(re_.text, text, None if fact is None else fact.phrase, cat)
+        malformed = malformations(re_.text, text, added, cat)
         if malformed:
             flags.append(MALFORMED)
             notes.append("malformed: " + "; ".join(malformed))
@@ -236,6 +373,11 @@ def build_variant(re_: LabelledRE, category: str, facts: dict[str, Fact]) -> Var
         if problems:
             flags.append(CHECK_FAILED)
             notes.append("categorizer check failed on " + ", ".join(problems))
+        if label:
+            why = identifiability(text, known)
+            if why is not None:
+                flags.append(NOT_IDENTIFIABLE)
+                notes.append("not identifiable: " + why)
     return Variant(
         re_.dataset,
         re_.video_id,
@@ -245,21 +387,29 @@ def build_variant(re_: LabelledRE, category: str, facts: dict[str, Fact]) -> Var
         re_.text,
         side,
         text,
-        tuple(flags),
+        tuple(sorted(flags, key=FLAGS.index)),
         "; ".join(notes),
         fact,
+        added,
     )
 
 
 def build_variants(res: Iterable[LabelledRE], facts: FactSource | None = None) -> list[Variant]:
     """Every variant of every RE, in input order, categories in A2Dre+ order. An RE repeated for the
     same object (DAVIS annotators often write the same words for the first frame and the whole
-    video) gives its variants once, under its first instance: they share the variant key."""
+    video) gives its variants once, under its first instance (`repeated`): they share the variant key.
+    A phrase to add that the video does not give is taken from the object's other REs."""
+    res = list(res)
+    by_object: dict[tuple[str, str, int], list[LabelledRE]] = {}
+    for re_ in res:
+        by_object.setdefault((re_.dataset, re_.video_id, re_.object_id), []).append(re_)
     out, seen = [], set()
     for re_ in res:
-        found = facts(re_) if facts is not None else {}
+        known = facts(re_) if facts is not None else None
+        words = _words_key(re_)
+        others = [r for r in by_object[words[:3]] if _words_key(r) != words]
         for category in A2DRE_PLUS_CATEGORIES:
-            variant = build_variant(re_, category, found)
+            variant = build_variant(re_, category, known, others)
             if variant is not None and variant.key not in seen:
                 seen.add(variant.key)
                 out.append(variant)
@@ -267,19 +417,20 @@ def build_variants(res: Iterable[LabelledRE], facts: FactSource | None = None) -
 
 
 def reader_facts(reader) -> FactSource:
-    """Facts read from the videos of a dataset reader, one VideoGrounding a video (kept while in use)."""
+    """What the videos of a dataset reader tell of each RE's object, one VideoGrounding a video (kept
+    while in use); None for a video the reader does not have."""
     videos = {v.video_id: v for v in reader.videos()}
     cache: dict[str, VideoGrounding] = {}
 
-    def facts(re_: LabelledRE) -> dict[str, Fact]:
+    def facts(re_: LabelledRE) -> ObjectFacts | None:
         video = videos.get(re_.video_id)
         if video is None:
             log.warning("%s: video %s not in the dataset; no facts for its REs", reader.dataset, re_.video_id)
-            return {}
+            return None
         if re_.video_id not in cache:
             cache.clear()
             cache[re_.video_id] = VideoGrounding(reader, video)
-        return cache[re_.video_id].facts(re_.object_id)
+        return cache[re_.video_id].known(re_.object_id)
 
     return facts
 
@@ -356,22 +507,33 @@ def tidy_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TIDY_COLUMNS)
 
 
-def report(table: pd.DataFrame) -> dict[str, int]:
-    """Counts: REs (instances) matched to a real instance key and with a made-up one (see
-    `res_from_release`), variants, generated (with a generated phrase), flagged (any flag), needs a person,
-    malformed, check failed, and the people's decisions: accepted unchanged, edited, written, rejected, imported."""
+def report(table: pd.DataFrame, left_out: pd.DataFrame | None = None) -> dict[str, int]:
+    """Counts: the input rows (when `left_out` is given: the REs of the table plus the rows left out),
+    the REs (instances) of the table, matched to a real instance key or with a made-up one (see
+    `res_from_release`), each reason a row was left out, variants, generated (with a generated
+    phrase), flagged (any flag) and each flag, and the people's decisions: accepted unchanged,
+    edited, written, rejected, imported; and the variants in the A2Dre+ files."""
     flags = table["flags"].fillna("")
     instances = table["instance"].drop_duplicates()
     made_up = int(instances.map(is_made_up).sum())
-    return {
+    out = {}
+    if left_out is not None:
+        out["input rows"] = len(instances) + len(left_out)
+    out |= {
+        "REs in the table": len(instances),
         "REs matched to an instance": len(instances) - made_up,
         "REs with a made-up key": made_up,
+    }
+    if left_out is not None:
+        out["rows left out"] = len(left_out)
+        out |= {f"left out: {k}": int(n) for k, n in left_out["reason"].value_counts(sort=False).items()}
+    out |= {
         "variants": len(table),
         "generated": int(table["generated"].sum()),
         "flagged": int((flags != "").sum()),
-        NEEDS_PERSON: int(flags.str.contains(NEEDS_PERSON).sum()),
-        MALFORMED: int(flags.str.contains(MALFORMED).sum()),
-        CHECK_FAILED: int(flags.str.contains(CHECK_FAILED).sum()),
+    }
+    out |= {f: int(flags.str.split(",").map(lambda fs, f=f: f in fs).sum()) for f in FLAGS}
+    out |= {
         "accepted unchanged": int((table["status"] == ACCEPTED).sum()),
         "edited": int((table["status"] == EDITED).sum()),
         "written": int((table["status"] == WRITTEN).sum()),
@@ -379,21 +541,46 @@ def report(table: pd.DataFrame) -> dict[str, int]:
         "imported": int((table["status"] == IMPORTED).sum()),
         "in the A2Dre+ files": len(written(table)),
     }
+    return out
 
 
-def write_outputs(table: pd.DataFrame, out_dir: str | Path, reviewed_only: bool = False) -> tuple[list[Path], Path]:
+def table_dataset(table: pd.DataFrame, dataset: str | None = None) -> str:
+    """The dataset the output files are named after: `dataset`, else the one dataset of the table."""
+    if dataset is not None:
+        return dataset
+    found = sorted(set(table["dataset"]))
+    if not found:
+        return "a2d"  # no variants: the files hold their headers only
+    if len(found) != 1:
+        raise UsageError(
+            f"the variants are of {len(found)} datasets {found}", expected="the variants of one dataset (--dataset)"
+        )
+    return found[0]
+
+
+def write_outputs(
+    table: pd.DataFrame,
+    out_dir: str | Path,
+    reviewed_only: bool = False,
+    dataset: str | None = None,
+    left_out: pd.DataFrame | None = None,
+) -> tuple[list[Path], Path]:
     """The eight A2Dre+ files (refcat.datasets.a2dre_plus.write_a2dre_plus) of the written variants, a
     category without any holding the header only, and the tidy long table of all variants
-    (`a2dre_plus_variants.csv`) in `out_dir`."""
+    (`tidy_file`) in `out_dir`, named after `dataset` (default: the table's, `table_dataset`); with
+    `left_out`, also the rows left out and why (`left_out_file`)."""
+    dataset = table_dataset(table, dataset)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = write_a2dre_plus(a2dre_plus_table(table, reviewed_only), out)
+    files = write_a2dre_plus(a2dre_plus_table(table, reviewed_only), out, dataset)
     for category in A2DRE_PLUS_CATEGORIES:
         for polarity in POLARITIES:
-            path = out / file_name(category, polarity)
+            path = out / file_name(category, polarity, dataset)
             if path not in files:
                 path.write_text(A2DRE_HEADER + "\n", encoding="utf-8", newline="")
                 files.append(path)
-    tidy = out / TIDY_FILE
+    tidy = out / tidy_file(dataset)
     tidy_table(table).to_csv(tidy, index=False)
+    if left_out is not None:
+        left_out.to_csv(out / left_out_file(dataset), index=False)
     return files, tidy

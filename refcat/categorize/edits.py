@@ -1,63 +1,97 @@
-"""Edit rules for A2Dre+ (Bellver et al., Section 4.3): remove a category from an RE, or add one.
+"""Edit rules for A2Dre+ (Bellver et al., Section 4.3): remove a category from an RE, or add one, and check the result.
 
-Removing drops the words the categorizer found for the category (refcat.categorize.rules
-`Categorization.spans`) and then repairs what the removal leaves behind, so that the phrase
-stays grammatical:
+The edits rest on two readings of the RE: the categorizer's (refcat.categorize.rules: which words
+carry which category, as character spans) and spaCy's (refcat.categorize.nlp: tags, lemmas and a
+dependency parse, Penn Treebank tags and ClearNLP labels). Neither depends on how the categorizer
+reads internally.
 
-- a verb (motion, static) goes with its object (the obj-motion / obj-static span it starts),
-  its auxiliaries and relative pronoun ("that is sitting"), its direction particle ("away"),
-  "still", and a bare direction after it ("driving right": "car right" is no RE; the
-  categorizer check flags a lost location);
-- separators between two removed pieces go too ("a blue, red and white car" -> "a car");
-- a conjunction or comma left at a junction or at an end is dropped ("walking and holding a
-  phone" without motion -> "holding a phone"), as is a preposition, determiner, auxiliary or
-  relative pronoun left dangling at the end;
-- "a"/"an" is fixed before the word that now follows it ("an orange cat" -> "a cat").
+The referent is the head noun of the categorizer's first category phrase ("the person" in "the
+person in gray is walking"); without one, the subject of the parse's root, the root when it is a
+noun, else the root of the first noun chunk. A phrase belongs to the noun it hangs off in the parse
+(`owner`): walking up from the phrase, the first noun met, or for a verb its subject (a relative
+pronoun's verb belongs to the noun the clause modifies, a conjoined verb shares its first
+conjunct's subject). A phrase whose walk ends at the root without meeting another noun is the
+referent's. Only the referent's phrases are edited: "man standing between a man in red and a man in
+blue" has no appearance of the referent to remove.
 
-Adding puts a phrase where English expects it (see `add_phrase`): an appearance adjective
-before the referent's head noun ("a brown dog"), an appearance phrase for a person after it
-("the man in red"); a motion or static verb right after the referent's noun phrase and its
-appearance phrase ("the person in gray walking next to the car"); a location phrase at the end.
+Removing a category drops its phrases and what they govern:
+- an adjective, prepositional or participle phrase (appearance, location) goes with its whole
+  subtree ("in front of a mirror", "wearing a red hat");
+- a verb (motion, static) goes with its auxiliaries, negation and relative pronoun ("that is
+  sitting"), its objects and complements ("pulling a rope", "looking at its friends"), particles
+  and adverbs ("sitting down", "turning left", "standing still"); a prepositional phrase under
+  it that carries another of the referent's categories stays ("a dog [that is sitting] on the
+  couch");
+- the referent's noun and the words of its other categories are never removed;
+- then separators, prepositions, determiners and auxiliaries that the removal left dangling are
+  dropped (to a fixed point) and "a"/"an" is fixed before the word that now follows it.
 
-Whitespace is normalised (single spaces, none before a comma) in an edited phrase. Edits work on
-whole words of the original (`_TOKEN_RE`, which keeps accented letters inside a word): a
-categorizer span that starts or ends inside a word is widened to the word's boundaries, so an
-edit never splits a word; `malformations` then verifies the result (every word of the variant
-that the edit did not add is a word of the original, in order; no stray spaces; no function
-word left dangling; no categorizer span that cuts a word of the original, since the edit rests
-on those spans), and the builder flags a variant it objects to.
+Adding (`add_phrase`) puts a phrase where English expects it: an appearance adjective right
+before the referent's noun ("a brown dog"), an appearance phrase for a person after its noun
+phrase ("the man in red"); a motion or static verb after the referent's noun phrase and the
+appearance phrases that follow it ("the person in gray walking next to the car"), joined by
+"and" to a verb after "is" ("the man is walking and standing"); a location phrase at the end. A
+finite verb of the added phrase agrees with the referent ("the dogs that are not moving", by
+lemminflect).
+
+`malformations` checks any edit (a person's as well as a generated one) for form: spaces, words
+that are not the original's, function words left dangling, a categorizer span that cuts a word,
+and from the parse: a stranded object or leftover token (a word whose head in the original's parse
+was removed while it was kept: "Parrot a rope", "boy 3 playing football"), a stranded preposition
+or a lone determiner, and verb agreement (a present-tense verb against its subject's number).
+Problems the original already has are not the edit's.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
-from refcat.categorize import lexicon as lx
+from lemminflect import getInflection
+from spacy.tokens import Doc, Token
+
+from refcat.categorize.nlp import english
 from refcat.categorize.rules import Categorization, categorize
-from refcat.categorize.words import BE
 
 _TOKEN_RE = re.compile(r"[\w'\u2019-]+|[^\s\w'\u2019-]")
-_AUX_CHAIN = BE | frozenset("that who which".split())
 _SEPARATORS = frozenset({",", "and", "or", "&", ";"})
 _END_PUNCT = frozenset(".!?")
-_DANGLING_END = (
-    lx.DETERMINERS
-    | lx.LOCATIVE_PREPOSITIONS
-    | lx.AUXILIARIES
-    | lx.RELATIVES
-    | lx.CONJUNCTIONS
-    | _SEPARATORS
-    | frozenset({"with", "of", "-"})
-)
-_VERB_TAILS = lx.DIRECTION_PARTICLES | frozenset({"still"})
+_ARTICLES = frozenset({"a", "an", "the"})
+_FORMS = ("ing", "ed")  # endings of a participle mistagged as a noun or adjective
 VERB_CATEGORIES = ("motion", "static")
 # A verb's object span carries these categories too: removing the verb removes its object.
-_OBJECT_CATEGORIES = ("obj-motion", "obj-static")
+OBJECT_CATEGORIES = ("obj-motion", "obj-static")
+NOMINAL = frozenset({"NOUN", "PROPN"})
+_SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+_RELATIVE_TAGS = frozenset({"WDT", "WP", "WP$"})
+_DANGLING_TAGS = _RELATIVE_TAGS | {"DT", "PDT", "PRP$", "CC", "TO"}
+# Dependents that go with a removed verb (ClearNLP labels).
+_VERB_DEPENDENTS = frozenset(
+    "aux auxpass neg dobj dative attr acomp oprd xcomp ccomp prt advmod npadvmod agent expl".split()
+)
+# One-word dependents of a verb that go with it even when they carry another category ("turning left").
+_BARE_DEPENDENTS = frozenset({"advmod", "npadvmod", "advcl", "acomp", "oprd"})
+# A kept word whose head was removed is stranded when it hangs off its head by one of these labels:
+# an object without its verb or preposition, a determiner, number or modifier without its noun.
+_STRANDED = frozenset(
+    "dobj pobj pcomp attr dative oprd acomp agent prt nummod det poss amod compound quantmod predet nmod case "
+    "advmod npadvmod".split()
+)
 # Words starting with a vowel letter that take "a" ("a one-eyed cat", "a uniformed man"), and the reverse.
 _A_BEFORE_VOWEL = ("one", "once", "uni", "use", "usu", "eu", "ewe", "ur")
 _AN_BEFORE_CONSONANT = ("hour", "honest", "honour", "honor", "heir")
+
+
+@lru_cache(maxsize=8192)
+def parse(text: str) -> Doc:
+    """spaCy's parse of `text` (cached: the builder reads the same RE for each category)."""
+    return english()(text)
+
+
+# ---------------------------------------------------------------- words and spaces
 
 
 @dataclass(frozen=True)
@@ -114,53 +148,214 @@ def _fix_article(word: str, following: str) -> str:
     return fixed.capitalize() if word[0].isupper() else fixed
 
 
-def removal_spans(cat: Categorization, category: str) -> list[tuple[int, int]]:
-    """Character spans to remove for `category`: its own spans, and for a verb the object spans it starts."""
-    spans = list(cat.spans.get(category, []))
-    if category in VERB_CATEGORIES:
-        for other in _OBJECT_CATEGORIES:
-            for a, b in cat.spans.get(other, []):
-                if any(a <= s < b or s <= a < e for s, e in spans):
-                    spans.append((a, b))
-    return sorted(spans)
+# ---------------------------------------------------------------- the referent and whose phrase is whose
+
+
+def _span_tokens(doc: Doc, span: tuple[int, int]) -> list[int]:
+    """Indices of the tokens that overlap a character span (a span that cuts a word takes the word)."""
+    a, b = span
+    return [t.i for t in doc if t.idx < b and a < t.idx + len(t.text)]
+
+
+def referent(doc: Doc, cat: Categorization) -> Token | None:
+    """The referent's head noun (module docstring), or None for an RE without a noun."""
+    for span in cat.spans.get("category", [])[:1]:
+        toks = [doc[i] for i in _span_tokens(doc, span)]
+        nouns = [t for t in toks if t.pos_ in NOMINAL]
+        if nouns or toks:
+            return (nouns or toks)[-1]
+    root = next((t for t in doc if t.dep_ == "ROOT"), None)
+    if root is None:
+        return None
+    subject = next((c for c in root.children if c.dep_ in _SUBJECTS), None)
+    if subject is not None and subject.tag_ not in _RELATIVE_TAGS:
+        return subject
+    if root.pos_ in NOMINAL:
+        return root
+    chunks = list(doc.noun_chunks)
+    return chunks[0].root if chunks else None
+
+
+def _is_relative(t: Token) -> bool:
+    return t.tag_ in _RELATIVE_TAGS or (t.lower_ == "that" and t.dep_ in _SUBJECTS)
+
+
+def verbs(doc: Doc, cat: Categorization) -> frozenset[int]:
+    """Tokens read as verbs: tagged so, or words of a motion or static phrase (the small pipeline tags
+    telegraphic REs' participles as nouns: "girl in yellow dress standing/NN near the woman")."""
+    marked = {i for c in VERB_CATEGORIES for span in cat.spans.get(c, []) for i in _span_tokens(doc, span)}
+    return frozenset(
+        t.i
+        for t in doc
+        if t.pos_ in ("VERB", "AUX") or (t.i in marked and t.tag_[:2] in ("NN", "JJ") and t.lower_.endswith(_FORMS))
+    )
+
+
+def owner(tokens: Iterable[int], doc: Doc, verbal: frozenset[int] = frozenset()) -> Token | None:
+    """The noun the phrase of `tokens` hangs off (module docstring); None when its walk ends at the root.
+    `verbal`: tokens read as verbs besides those tagged so (`verbs`)."""
+    inside = set(tokens)
+
+    def is_verb(t: Token) -> bool:
+        return t.pos_ in ("VERB", "AUX") or t.i in verbal
+
+    top = min((doc[i] for i in inside if doc[i].head.i not in inside or doc[i].head.i == i), key=lambda t: t.i)
+    x = top if is_verb(top) else top.head if top.head.i != top.i else None
+    for _ in range(len(doc)):
+        if x is None:
+            return None
+        if is_verb(x):
+            subject = next((c for c in x.children if c.dep_ in _SUBJECTS and c.i not in inside), None)
+            if subject is not None and not _is_relative(subject):
+                return subject
+            if x.head.i == x.i:
+                return None
+            x = x.head
+            continue
+        if x.i not in inside and x.pos_ in NOMINAL and not is_verb(x):
+            return x
+        x = x.head if x.head.i != x.i else None
+    return None
+
+
+def _is_referents(tokens: list[int], doc: Doc, ref: Token | None, verbal: frozenset[int]) -> bool:
+    found = owner(tokens, doc, verbal)
+    return found is None or ref is None or found.i == ref.i or ref.i in tokens
+
+
+def category_phrases(text: str, category: str, cat: Categorization | None = None) -> tuple[list[list[int]], list[str]]:
+    """(the referent's phrases of `category` as token index lists of `parse(text)`, the categorizer's
+    phrases of `category` that belong to another object, as text)."""
+    cat = cat or categorize(text)
+    doc = parse(text)
+    ref = referent(doc, cat)
+    verbal = verbs(doc, cat)
+    own, others = [], []
+    for span in cat.spans.get(category, []):
+        toks = _span_tokens(doc, span)
+        if not toks:
+            continue
+        if _is_referents(toks, doc, ref, verbal):
+            own.append(toks)
+        else:
+            others.append(text[span[0] : span[1]])
+    return own, others
+
+
+# ---------------------------------------------------------------- removing
+
+
+def _subtree(t: Token) -> set[int]:
+    return {x.i for x in t.subtree}
+
+
+def _protected(doc: Doc, cat: Categorization, category: str, ref: Token | None) -> set[int]:
+    """Tokens a removal of `category` keeps: the referent's noun and the referent's phrases of the other
+    categories (for a verb, its object's obj-motion / obj-static phrase goes with it)."""
+    keep = {ref.i} if ref is not None else set()
+    verbal = verbs(doc, cat)
+    for other, spans in cat.spans.items():
+        if other == category or (category in VERB_CATEGORIES and other in OBJECT_CATEGORIES):
+            continue
+        for span in spans:
+            toks = _span_tokens(doc, span)
+            if toks and _is_referents(toks, doc, ref, verbal):
+                keep.update(toks)
+    return keep
+
+
+def _verb_phrase(v: Token, protected: set[int]) -> set[int]:
+    """A removed verb with its auxiliaries, relative pronoun, objects, particles, adverbs and the
+    prepositional phrases under it that carry no other category of the referent."""
+    out = {v.i}
+    for c in v.children:
+        if c.dep_ in _VERB_DEPENDENTS or (c.dep_ in _SUBJECTS and _is_relative(c)):
+            out |= _subtree(c) - protected
+        elif c.dep_ == "prep" and not (_subtree(c) & protected):
+            out |= _subtree(c)
+    return out
+
+
+def removal_tokens(text: str, category: str, cat: Categorization | None = None) -> set[int]:
+    """Indices of `parse(text)` that a removal of `category` drops, before the repair of what is left."""
+    cat = cat or categorize(text)
+    doc = parse(text)
+    ref = referent(doc, cat)
+    protected = _protected(doc, cat, category, ref)
+    phrases, _ = category_phrases(text, category, cat)
+    verbal = verbs(doc, cat) if category in VERB_CATEGORIES else frozenset()
+    gone: set[int] = set()
+    for toks in phrases:
+        gone.update(toks)
+        inside = set(toks)
+        for i in toks:
+            t = doc[i]
+            if i in verbal:
+                if t.dep_ not in ("aux", "auxpass"):
+                    gone |= _verb_phrase(t, protected)
+            elif t.head.i not in inside or t.head.i == i:
+                gone |= _subtree(t) - protected
+    return (gone - protected) | _forced(doc, gone, verbal)
+
+
+def _forced(doc: Doc, gone: set[int], verbal: frozenset[int]) -> set[int]:
+    """Protected words that go anyway: a removed verb's one-word dependent (`_BARE_DEPENDENTS`; "car
+    driving [right]": a bare direction is no phrase without its verb, and the categorizer check flags
+    the lost location)."""
+    return {
+        c.i
+        for i in gone & verbal
+        for c in doc[i].children
+        if c.dep_ in _BARE_DEPENDENTS and all(g.dep_ == "prep" for g in c.children)
+    }
 
 
 def remove_category(text: str, category: str, cat: Categorization | None = None) -> str | None:
-    """`text` without the words of `category`, repaired (module docstring); None when the categorizer
-    finds no words of `category` in it, or nothing of the phrase would be left."""
+    """`text` without the referent's words of `category`, repaired (module docstring); None when the
+    categorizer finds no words of `category` of the referent, or nothing of the phrase would be left."""
     cat = cat or categorize(text)
-    spans = removal_spans(cat, category)
-    if not spans:
+    gone_set = removal_tokens(text, category, cat)
+    if not gone_set:
         return None
-    toks = _tokens(text)
-    gone = [any(t.start < b and a < t.end for a, b in spans) for t in toks]
-    protected = [
-        any(
-            t.start < b and a < t.end
-            for c, ss in cat.spans.items()
-            if c != category and not (category in VERB_CATEGORIES and c in _OBJECT_CATEGORIES)
-            for a, b in ss
-        )
-        for t in toks
-    ]
-    _merge_separated_runs(toks, gone)
-    _extend_of_phrases(toks, gone, protected)
-    if category in VERB_CATEGORIES:
-        _extend_verb_runs(toks, gone, protected)
-    _repair(toks, gone)
-    kept = [i for i, g in enumerate(gone) if not g]
-    if not any(toks[i].text[0].isalnum() for i in kept):
+    doc = parse(text)
+    gone = [t.i in gone_set for t in doc]
+    _repair(doc, gone)
+    kept = [t for t in doc if not gone[t.i]]
+    if not any(t.text[0].isalnum() for t in kept):
         return None
-    words = []
-    for n, i in enumerate(kept):
-        w = toks[i].text
+    out = ""
+    for n, t in enumerate(kept):
+        word = t.text
         nxt = kept[n + 1] if n + 1 < len(kept) else None
-        if nxt is not None and nxt != i + 1:  # the word after this one changed
-            w = _fix_article(w, toks[nxt].text)
-        words.append(w)
-    if toks[0].text[:1].isupper() and kept[0] != 0:
-        words[0] = words[0][:1].upper() + words[0][1:]
-    return join_tokens(words)
+        if nxt is not None and nxt.i != t.i + 1:  # the word after this one changed
+            word = _fix_article(word, nxt.text)
+        if n and not (kept[n - 1].i == t.i - 1 and not kept[n - 1].whitespace_):
+            out += " "
+        out += word
+    if doc[0].text[:1].isupper() and kept[0].i != 0:
+        out = out[:1].upper() + out[1:]
+    return normalise_spaces(out)
+
+
+def _is_separator(t: Token) -> bool:
+    return t.lower_ in _SEPARATORS or t.pos_ == "CCONJ"
+
+
+def _dangles_at_end(t: Token) -> bool:
+    """A word that cannot end a phrase: a separator, determiner, preposition (not a verb's particle),
+    auxiliary or relative pronoun."""
+    return (
+        _is_separator(t)
+        or t.pos_ in ("DET", "AUX")
+        or t.tag_ in _DANGLING_TAGS
+        or (t.tag_ == "IN" and t.dep_ != "prt")
+        or t.text == "-"
+    )
+
+
+def _starts_predicate(t: Token | None) -> bool:
+    """Whether `t` starts a verb phrase ("walking", "is", "holding"): a conjunction before it joined verbs."""
+    return t is not None and (t.pos_ == "AUX" or t.tag_ in ("VBG", "VBN"))
 
 
 def _runs(gone: list[bool]) -> list[tuple[int, int]]:
@@ -178,129 +373,83 @@ def _runs(gone: list[bool]) -> list[tuple[int, int]]:
     return runs
 
 
-def _merge_separated_runs(toks: list[_Tok], gone: list[bool]) -> None:
-    """Remove separators that stand only between two removed runs ("blue , red and white")."""
-    runs = _runs(gone)
-    for (_, end), (start, _) in itertools.pairwise(runs):
-        if all(toks[k].low in _SEPARATORS for k in range(end, start)):
+def _repair(doc: Doc, gone: list[bool]) -> None:
+    """Drop separators, prepositions, determiners and auxiliaries that a removal left dangling (to a fixed point)."""
+    for (_, end), (start, _) in itertools.pairwise(_runs(gone)):
+        if all(_is_separator(doc[k]) for k in range(end, start)):  # "blue , red and white"
             for k in range(end, start):
                 gone[k] = True
-
-
-def _extend_of_phrases(toks: list[_Tok], gone: list[bool], protected: list[bool]) -> None:
-    """A removed noun phrase takes its "of" complement ("on the right side [of the picture]")."""
-    for _, end in _runs(gone):
-        if end >= len(toks) or toks[end].low != "of" or protected[end]:
-            continue
-        k = end + 1
-        while (
-            k < len(toks)
-            and not protected[k]
-            and toks[k].text[0].isalnum()
-            and not (
-                toks[k].low in _SEPARATORS
-                or toks[k].low in lx.LOCATIVE_PREPOSITIONS
-                or toks[k].low in lx.AUXILIARIES
-                or toks[k].low in lx.RELATIVES
-                or _is_verb(toks[k].low)
-            )
-        ):
-            k += 1
-        for i in range(end, k):
-            gone[i] = True
-
-
-def _extend_verb_runs(toks: list[_Tok], gone: list[bool], protected: list[bool]) -> None:
-    """A removed verb takes its auxiliaries/relative pronoun before it and its particle after it."""
-    for start, end in _runs(gone):
-        k = start - 1
-        while k >= 0 and toks[k].low in _AUX_CHAIN and not protected[k]:
-            gone[k] = True
-            k -= 1
-        k = end
-        if k < len(toks) and toks[k].low in lx.LOCATION_WORDS and (k + 1 == len(toks) or toks[k + 1].low != "of"):
-            gone[k] = True  # "driving right": a bare direction left alone is no phrase (the check flags the loss)
-            k += 1
-        while k < len(toks) and toks[k].low in _VERB_TAILS and not protected[k]:
-            nxt = toks[k + 1].low if k + 1 < len(toks) else ""
-            if nxt and nxt not in _SEPARATORS and nxt not in _END_PUNCT and nxt not in lx.LOCATIVE_PREPOSITIONS:
-                break  # "down the hill": a phrase of its own, not a particle
-            gone[k] = True
-            k += 1
-
-
-def _repair(toks: list[_Tok], gone: list[bool]) -> None:
-    """Drop separators, prepositions and determiners that a removal left dangling (to a fixed point)."""
     changed = True
     while changed:
         changed = False
         kept = [i for i, g in enumerate(gone) if not g]
         if not kept:
             return
-        # Ends: leading separators, trailing function words.
-        if toks[kept[0]].low in _SEPARATORS:
+        if _is_separator(doc[kept[0]]) and any(gone[: kept[0]]):
             gone[kept[0]] = changed = True
             continue
         last = kept[-1]
-        if toks[last].low in _END_PUNCT and len(kept) > 1:
+        if doc[last].text in _END_PUNCT and len(kept) > 1:
             last = kept[-2]
-        if toks[last].low in _DANGLING_END and any(gone[last + 1 :]) and not _is_particle(toks, last):
+        if _dangles_at_end(doc[last]) and any(gone[last + 1 :]):
             gone[last] = changed = True
             continue
         for start, end in _runs(gone):
             left = max((i for i in kept if i < start), default=None)
             right = min((i for i in kept if i >= end), default=None)
-            lw = toks[left].low if left is not None else None
-            rw = toks[right].low if right is not None else None
-            if (
-                left is not None
-                and lw in _SEPARATORS
-                and (rw is None or rw in _SEPARATORS or rw in _END_PUNCT or rw in BE)
-            ):
-                gone[left] = changed = True
-            elif right is not None and rw in _SEPARATORS and (lw is None or _starts_predicate(toks, right + 1)):
-                gone[right] = changed = True
-            elif (
-                left is not None
-                and lw in lx.LOCATIVE_PREPOSITIONS | {"with"}
-                and (rw is None or rw in _SEPARATORS or rw in BE)
-                and not (_is_particle(toks, left))
-            ):
-                gone[left] = changed = True
+            lt = doc[left] if left is not None else None
+            rt = doc[right] if right is not None else None
+            after = doc[right + 1] if right is not None and right + 1 < len(doc) else None
+            r_closes = rt is None or _is_separator(rt) or rt.text in _END_PUNCT or rt.pos_ == "AUX"
+            if lt is not None and _is_separator(lt) and r_closes:
+                gone[lt.i] = changed = True
+            elif rt is not None and _is_separator(rt) and (lt is None or _starts_predicate(after)):
+                gone[rt.i] = changed = True
+            elif lt is not None and lt.pos_ == "ADP" and lt.dep_ != "prt" and r_closes:
+                gone[lt.i] = changed = True
+            elif lt is not None and lt.lower_ in _ARTICLES and (rt is None or rt.pos_ in ("VERB", "AUX", "ADP")):
+                gone[lt.i] = changed = True
             if changed:
                 break
-
-
-def _is_particle(toks: list[_Tok], i: int) -> bool:
-    """A direction particle right after a verb ("sitting down"): part of the verb, not a dangling preposition."""
-    return toks[i].low in lx.DIRECTION_PARTICLES and i > 0 and _is_verb(toks[i - 1].low)
-
-
-def _is_verb(w: str) -> bool:
-    return (w.endswith("ing") and w not in lx.ING_NOUNS) or w in lx.STATIC_PARTICIPLES
-
-
-def _starts_predicate(toks: list[_Tok], i: int) -> bool:
-    """Whether token i starts a verb phrase ("walking", "is", "holding"): a conjunction before it joined verbs."""
-    if i >= len(toks):
-        return False
-    w = toks[i].low
-    return w in lx.AUXILIARIES or _is_verb(w)
 
 
 # ---------------------------------------------------------------- adding
 
 
-def _referent_end(text: str, cat: Categorization) -> int:
+def is_plural(noun: Token) -> bool:
+    """A plural head noun by its tag, or two nouns joined ("a man and a woman")."""
+    return noun.tag_ in ("NNS", "NNPS") or any(c.dep_ == "conj" and c.pos_ in NOMINAL for c in noun.children)
+
+
+def inflect(verb: Token, tag: str) -> str:
+    """The form of `verb` for the Penn tag `tag` (VBZ / VBP), by lemminflect; "are" for a plural "be"."""
+    forms = getInflection(verb.lemma_, tag) or (verb.text,)
+    return forms[-1]
+
+
+def agree(phrase: str, plural: bool) -> str:
+    """`phrase` with its present-tense verbs in the referent's number ("that is not moving" -> "that are
+    not moving" after "the dogs")."""
+    doc = parse(phrase)
+    want = "VBP" if plural else "VBZ"
+    out = []
+    for t in doc:
+        word = t.text
+        if t.tag_ in ("VBZ", "VBP") and t.tag_ != want:
+            word = inflect(t, want)
+        out.append(word + t.whitespace_)
+    return "".join(out)
+
+
+def _referent_end(doc: Doc, ref: Token | None, cat: Categorization) -> int:
     """Character offset after the referent's noun phrase and the appearance phrases right after it."""
-    toks = _tokens(text)
-    if cat.spans.get("category"):
-        end = _snap(toks, cat.spans["category"][0][1], "end")
-    else:  # "the left one": after the first noun-like word following the determiners
-        end = next((t.end for t in toks if t.low not in lx.DETERMINERS), len(text))
+    text = doc.text
+    if ref is None:
+        return len(text)
+    end = ref.idx + len(ref.text)
     for a, b in cat.spans.get("appearance", []):
         if a >= end and not text[end:a].strip():
-            end = _snap(toks, b, "end")
+            end = _snap(_tokens(text), b, "end")
     return end
 
 
@@ -312,27 +461,30 @@ def add_phrase(text: str, category: str, phrase: str, *, prenominal: bool = Fals
     """
     text = normalise_spaces(text)
     cat = categorize(text)
+    doc = parse(text)
+    ref = referent(doc, cat)
     tail_punct = ""
     if text and text[-1] in _END_PUNCT:
         text, tail_punct = text[:-1].rstrip(), text[-1]
+    if ref is not None:
+        phrase = agree(phrase, is_plural(ref))
     if category == "location":
         return join_tokens([text, phrase]) + tail_punct
     if category == "appearance" and prenominal:
-        spans = cat.spans.get("category")
-        toks = _tokens(text)
-        if spans:
-            at = _snap(toks, spans[0][0], "start")
+        if ref is not None:
+            compounds = [c.i for c in ref.children if c.dep_ == "compound" and c.i < ref.i]
+            at = doc[min(compounds, default=ref.i)].idx
         else:
-            at = next((t.start for t in toks if t.low not in lx.DETERMINERS), len(text))
+            at = next((t.idx for t in doc if t.pos_ != "DET"), len(text))
         before, after = text[:at].rstrip(), text[at:]
         words = before.split()
         if words and words[-1].lower() in ("a", "an"):
             words[-1] = _fix_article(words[-1], phrase)
         return join_tokens(words + [phrase, after]) + tail_punct
-    at = _referent_end(text, cat)
+    at = min(_referent_end(doc, ref, cat), len(text))
     before, after = text[:at].rstrip(), text[at:].strip()
     after_words = after.split()
-    if category in VERB_CATEGORIES and after_words and after_words[0].lower() in BE:
+    if category in VERB_CATEGORIES and after_words and after_words[0].lower() in ("is", "are", "was", "were"):
         # "the man is standing" + walking -> "the man is walking and standing"
         return join_tokens([before, after_words[0], phrase, "and", *after_words[1:]]) + tail_punct
     return join_tokens([before, phrase, after] if after else [before, phrase]) + tail_punct
@@ -346,21 +498,22 @@ def _word(t: _Tok) -> str:
     return "a" if t.low == "an" else t.low
 
 
-def _dangling(toks: list[_Tok]) -> list[str]:
-    """Function words out of place: a separator first, a function word last (not a verb's particle),
-    two separators in a row (a comma before a conjunction aside), a determiner before a separator."""
+def _dangling(toks: list[_Tok], doc: Doc) -> list[str]:
+    """Function words out of place: a separator first, a word that cannot end a phrase last, two
+    separators in a row (a comma before a conjunction aside), a determiner before a separator."""
     out = []
     if toks and toks[0].low in _SEPARATORS:
         out.append(f"{toks[0].text!r} at the start")
-    last = len(toks) - 1
-    if last > 0 and toks[last].low in _END_PUNCT:
+    words = [t for t in doc if not t.is_space]
+    last = len(words) - 1
+    if last > 0 and words[last].text in _END_PUNCT:
         last -= 1
-    if last >= 0 and toks[last].low in _DANGLING_END and not _is_particle(toks, last):
-        out.append(f"{toks[last].text!r} dangling at the end")
+    if last >= 0 and _dangles_at_end(words[last]) and not words[last].text[:1].isupper():
+        out.append(f"{words[last].text!r} dangling at the end")
     for a, b in itertools.pairwise(toks):
-        if a.low in _SEPARATORS and b.low in _SEPARATORS and not (a.low == "," and b.low in lx.CONJUNCTIONS):
+        if a.low in _SEPARATORS and b.low in _SEPARATORS and not (a.low == "," and b.low in ("and", "or")):
             out.append(f"{a.text!r} before {b.text!r}")
-        elif a.low in lx.DETERMINERS - lx.RELATIVES and (b.low in _SEPARATORS or b.low in _END_PUNCT):
+        elif a.low in _ARTICLES and (b.low in _SEPARATORS or b.low in _END_PUNCT):
             out.append(f"{a.text!r} before {b.text!r}")
     return out
 
@@ -402,6 +555,87 @@ def cut_words(text: str, cat: Categorization) -> list[str]:
     return sorted(set(out))
 
 
+def _aligned(original: Doc, variant: Doc) -> dict[int, int] | None:
+    """Variant token index -> original token index, when the variant's words are a subsequence of the
+    original's ("a"/"an" alike, greedy from the left); None when they are not."""
+
+    def key(t: Token) -> str:
+        return "a" if t.lower_ == "an" else t.lower_
+
+    out, k = {}, 0
+    for t in variant:
+        while k < len(original) and key(original[k]) != key(t):
+            k += 1
+        if k == len(original):
+            return None
+        out[t.i] = k
+        k += 1
+    return out
+
+
+def stranded(original: str, variant: str, cat: Categorization | None = None) -> list[str]:
+    """Words of a removal that lost their head: a kept word whose head in the original's parse was
+    removed, hanging off it as an object, determiner, number or modifier (`_STRANDED`); a word read
+    as a verb (`verbs`, by `cat`, the categorizer's reading of `original`) takes a new head."""
+    doc_o, doc_v = parse(original), parse(variant)
+    verbal = verbs(doc_o, cat or categorize(original))
+    aligned = _aligned(doc_o, doc_v)
+    if aligned is None:
+        return []
+    kept = set(aligned.values())
+    out = []
+    for i in sorted(kept):
+        t = doc_o[i]
+        if t.head.i != t.i and t.head.i not in kept and t.dep_ in _STRANDED and t.i not in verbal and not t.is_punct:
+            phrase = " ".join(x.text for x in t.subtree if x.i in kept)
+            what = "leftover" if t.pos_ in ("NUM", "DET") or t.dep_ in ("det", "nummod") else "stranded"
+            out.append(f"{what} {phrase!r} (its head {t.head.text!r} was removed)")
+    return out
+
+
+def _unattached(doc: Doc) -> list[str]:
+    """A preposition with no object (not a verb's particle, not the phrase's last word: `_dangling`
+    names that), and an article or possessive before a verb, preposition or conjunction (a lone
+    determiner)."""
+    out = []
+    words = [t for t in doc if not t.is_punct]
+    for t, nxt in itertools.pairwise(words):
+        if t.pos_ == "ADP" and t.dep_ == "prep" and not any(c.dep_ in ("pobj", "pcomp") for c in t.children):
+            if nxt.pos_ in ("ADP", "VERB", "AUX", "CCONJ"):
+                out.append(f"stranded preposition {t.text!r}")
+        elif (t.lower_ in _ARTICLES or t.tag_ == "PRP$") and nxt.pos_ in ("VERB", "AUX", "ADP", "CCONJ"):
+            if not (nxt.pos_ == "VERB" and nxt.tag_ in ("VBG", "VBN") and nxt.dep_ in ("amod", "compound")):
+                out.append(f"lone determiner {t.text!r} before {nxt.text!r}")
+    return out
+
+
+def _subject(verb: Token) -> Token | None:
+    """The noun a finite verb agrees with: its subject, or its head's when it is an auxiliary; through a
+    relative pronoun, the noun its clause modifies."""
+    head = verb.head if verb.dep_ in ("aux", "auxpass") else verb
+    subject = next((c for c in head.children if c.dep_ in _SUBJECTS), None)
+    if subject is not None and _is_relative(subject) and head.dep_ == "relcl":
+        subject = head.head
+    return subject if subject is not None and subject.pos_ in NOMINAL else None
+
+
+def agreement(text: str) -> list[str]:
+    """Present-tense verbs that disagree with their subject's number ("the dogs is running"), each with
+    the form lemminflect gives for the subject."""
+    out = []
+    for t in parse(text):
+        if t.tag_ not in ("VBZ", "VBP"):
+            continue
+        subject = _subject(t)
+        if subject is None:
+            continue
+        want = "VBP" if is_plural(subject) else "VBZ"
+        if t.tag_ != want and inflect(t, want).lower() != t.lower_:
+            number = "plural" if want == "VBP" else "singular"
+            out.append(f"verb agreement: {t.text!r} with {number} {subject.text!r} (expected {inflect(t, want)!r})")
+    return out
+
+
 def malformations(
     original: str, variant: str, added: str | None = None, cat: Categorization | None = None
 ) -> list[str]:
@@ -410,9 +644,11 @@ def malformations(
     `added`: the phrase an addition inserted (None for a removal). Checked: no leading, trailing,
     double space or space before punctuation; every word of the variant outside `added` is a whole
     word of the original in the original's order (a removal keeps a subsequence of the original's
-    words, an addition all of them; "a"/"an" count as one word); no function word left out of
-    place that the original did not have (`_dangling`); and no categorizer span of the original
-    (`cat`, computed when not given) that cuts a word (`cut_words`).
+    words, an addition all of them; "a"/"an" count as one word); no function word out of place
+    (`_dangling`), stranded object or leftover token (`stranded`, for a removal), stranded
+    preposition or lone determiner (`_unattached`) or verb that disagrees with its subject
+    (`agreement`) that the original did not have; and no categorizer span of the original (`cat`,
+    computed when not given) that cuts a word (`cut_words`).
     """
     problems = []
     if variant != variant.strip() or "  " in variant or re.search(r"\s[,;.!?]", variant):
@@ -423,6 +659,8 @@ def malformations(
         stray = _stray_word(new_words, old_words)
         if stray is not None:
             problems.append(f"{stray!r} is not a word of the original where it stands")
+        else:
+            problems += stranded(original, variant, cat)
     elif not _is_insertion(new_words, old_words, [_word(t) for t in _tokens(added)]):
         stray = next((w for w in new_words if w not in old_words and w not in added.lower().split()), None)
         problems.append(
@@ -430,7 +668,8 @@ def malformations(
             if stray is not None
             else f"not the original with {added!r} inserted between its words"
         )
-    before = _dangling(old)
-    problems += [d for d in _dangling(new) if d not in before]
+    for check in (lambda t: _dangling(_tokens(t), parse(t)), lambda t: _unattached(parse(t)), agreement):
+        before = check(original)
+        problems += [p for p in check(variant) if p not in before]
     problems += cut_words(original, cat or categorize(original))
     return problems

@@ -13,10 +13,10 @@ inclusive x1, y1, x2, y2 as in refcat.datasets.records; frames 0-based):
   height and the box is no taller (no shorter), in every frame they share. The ground-plane
   reading: farther objects stand higher in the image and look smaller.
 - motion: the box's bottom centre moves by at least MOTION_MIN x frame width between the first
-  and the last frame where the object is present -> "moving"; for a person or an animal the
-  speed in its own box heights per second names the gait when it is clearly inside a band
-  (WALK_MAX / RUN_MIN), else "moving". A2D's actor-action label, when the reader has one, is a
-  person's judgement of the video and names the verb directly ("climbing", "eating").
+  and the last frame where the object is present -> "moving". A box's speed does not name a gait
+  (a judo fighter's box moves as fast as a walker's), so no verb is read from it. A2D's
+  actor-action label, when the reader has one, is a person's judgement of the video and names
+  the verb directly ("climbing", "eating").
 - static: the bottom centre moves by at most STILL_MAX x frame width over the whole track
   (at least two frames) -> "that is not moving".
 - appearance: the dominant colour name (`dominant_colour`) of the mask's pixels (eroded by EROSION pixels to leave
@@ -26,7 +26,14 @@ inclusive x1, y1, x2, y2 as in refcat.datasets.records; frames 0-based):
   borders through chroma subsampling, so a plurality is not enough). A frame where fewer than
   COLOUR_MIN_PIXELS such pixels remain gives none (the whole small mask would read the
   background); no pixel in any frame, no fact. People get "in <colour>", other objects the
-  adjective "<colour>".
+  adjective "<colour>". A person is an object of a person class (PERSON_CLASSES: the class names
+  the dataset readers give, A2D's adult and baby, DAVIS's and Ref-YouTube-VOS's person).
+
+For the identifiability check of a "without" (refcat.categorize.augment), `VideoGrounding.known`
+gives an object's `ObjectFacts`: its facts, and the attributes (`attributes`: horizontal place,
+depth, movement, colour) of it and of every other object of its class. A cue category left in a
+"without" tells the referent from another object when an attribute it speaks of is known for both
+and differs (`tells_apart`).
 """
 
 from __future__ import annotations
@@ -36,17 +43,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from refcat.categorize import lexicon as lx
 from refcat.datasets.records import Box
 
 MOTION_MIN = 0.1
 STILL_MAX = 0.02
 DEPTH_MARGIN = 0.03
-# Gait bands (walking up to, running from) in box heights per second. A walking adult covers about
-# 0.8 of its height a second (1.4 m/s over 1.7 m), a running one 2 or more. A four-legged animal's
-# box height is its shoulder height: a dog's walk (about 1 m/s at 0.5 m) stays near 2, a gallop
-# passes 6; between the two (a fast walk, a trot) the gait is not named, only "moving".
-GAIT_BANDS = {"person": (1.2, 2.0), "animal": (2.0, 6.0)}
+PERSON_CLASSES = frozenset({"person", "adult", "baby"})
 TORSO = (0.2, 0.55)
 EROSION = 2
 COLOUR_MIN_SHARE = 0.5
@@ -64,12 +66,6 @@ COLOUR_NAMES = (
     "pink",
     "brown",
     "cream",
-)
-LEGGED_ANIMALS = frozenset(
-    """
-dog dogs puppy pup cat cats kitten horse horses pony foal cow cows calf sheep lamb goat pig deer camel
-elephant giraffe zebra lion tiger bear monkey rabbit bunny fox wolf donkey
-""".split()
 )
 A2D_MOTION_ACTIONS = frozenset("climbing crawling flying jumping rolling running walking".split())
 A2D_STATIC_ACTIONS = frozenset({"eating"})
@@ -110,12 +106,7 @@ class SceneTracks:
 
 
 def is_person(cls: str | None) -> bool:
-    return cls is not None and cls in lx.PEOPLE
-
-
-def is_legged_animal(cls: str | None) -> bool:
-    """An animal that walks and runs (a bird's or a fish's gait is not read from its box)."""
-    return cls is not None and cls in LEGGED_ANIMALS
+    return cls is not None and cls in PERSON_CLASSES
 
 
 def _centre_x(box: Box) -> float:
@@ -183,19 +174,6 @@ def displacement(track: Track) -> tuple[float, int] | None:
     return float(np.hypot(_centre_x(b) - _centre_x(a), b[3] - a[3])), frames[-1] - frames[0]
 
 
-def gait(cls: str | None, heights_per_second: float) -> str | None:
-    """ "walking" / "running" when the speed is clearly in one band for a person or an animal, else None."""
-    kind = "person" if is_person(cls) else "animal" if is_legged_animal(cls) else None
-    if kind is None:
-        return None
-    walk_max, run_min = GAIT_BANDS[kind]
-    if heights_per_second <= walk_max:
-        return "walking"
-    if heights_per_second >= run_min:
-        return "running"
-    return None
-
-
 def motion_fact(track: Track, scene: SceneTracks) -> Fact | None:
     if track.action in A2D_MOTION_ACTIONS:
         return Fact("motion", track.action, track.action, "A2D actor-action label")
@@ -203,14 +181,7 @@ def motion_fact(track: Track, scene: SceneTracks) -> Fact | None:
     if moved is None or moved[0] < MOTION_MIN * scene.width:
         return None
     distance, n_frames = moved
-    basis = f"bottom centre moved {distance:.0f} px over {n_frames} frames"
-    if scene.fps:
-        height = float(np.median([_height(b) for b in track.boxes.values()]))
-        speed = distance / (n_frames / scene.fps) / height
-        verb = gait(track.cls, speed)
-        if verb:
-            return Fact("motion", verb, verb, f"{basis}: {speed:.2f} box heights a second")
-    return Fact("motion", "moving", "moving", basis)
+    return Fact("motion", "moving", "moving", f"bottom centre moved {distance:.0f} px over {n_frames} frames")
 
 
 def static_fact(track: Track, scene: SceneTracks) -> Fact | None:
@@ -332,6 +303,50 @@ def colour_fact(names: np.ndarray, values: np.ndarray, cls: str | None) -> Fact 
     return Fact("appearance", name, name, basis, prenominal=True)
 
 
+# ---------------------------------------------------------------- telling objects apart
+
+# The attributes each cue category speaks of (obj-motion and obj-static: none the video measures).
+CUE_ATTRIBUTES = {
+    "appearance": ("colour",),
+    "location": ("horizontal", "depth"),
+    "motion": ("movement",),
+    "static": ("movement",),
+}
+
+
+@dataclass(frozen=True)
+class ObjectFacts:
+    """What a video tells of one object: its facts (category -> Fact, to add a category), its
+    attributes and those of each other object of its class (object id -> attributes; see `attributes`)."""
+
+    facts: dict[str, Fact]
+    attributes: dict[str, str]
+    rivals: dict[int, dict[str, str]]
+
+
+def attributes(facts: dict[str, Fact], horizontal: Fact | None, depth: Fact | None) -> dict[str, str]:
+    """Attribute -> value: horizontal place (left / middle / right), depth (back / front), movement
+    (moving / still), colour; an attribute the video does not support is absent."""
+    out = {}
+    if horizontal is not None:
+        out["horizontal"] = horizontal.value
+    if depth is not None:
+        out["depth"] = depth.value
+    if "motion" in facts:
+        out["movement"] = "moving"
+    elif "static" in facts:
+        out["movement"] = "still"
+    if "appearance" in facts:
+        out["colour"] = facts["appearance"].value
+    return out
+
+
+def tells_apart(cues: list[str], mine: dict[str, str], theirs: dict[str, str]) -> bool:
+    """Whether one of the cue categories `cues` speaks of an attribute known for both objects with
+    different values (`CUE_ATTRIBUTES`)."""
+    return any(a in mine and a in theirs and mine[a] != theirs[a] for c in cues for a in CUE_ATTRIBUTES.get(c, ()))
+
+
 # ---------------------------------------------------------------- from a dataset reader
 
 
@@ -373,6 +388,22 @@ class VideoGrounding:
                 k: (np.concatenate([n for n, _ in v]), np.concatenate([x for _, x in v])) for k, v in found.items()
             }
         return self._pixels
+
+    def known(self, object_id: int) -> ObjectFacts:
+        """The object's facts and attributes, and the attributes of the other objects of its class."""
+        track = self.scene.tracks.get(object_id)
+        rivals = self.scene.rivals(track) if track is not None else []
+        return ObjectFacts(
+            self.facts(object_id),
+            self.attributes(object_id),
+            {r.object_id: self.attributes(r.object_id) for r in rivals},
+        )
+
+    def attributes(self, object_id: int) -> dict[str, str]:
+        track = self.scene.tracks.get(object_id)
+        if track is None or not track.boxes:
+            return {}
+        return attributes(self.facts(object_id), horizontal_fact(track, self.scene), depth_fact(track, self.scene))
 
     def facts(self, object_id: int) -> dict[str, Fact]:
         """Category -> the fact the video supports for it (location: horizontal first, then depth)."""

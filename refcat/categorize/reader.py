@@ -129,6 +129,7 @@ class Reader:
         self.toks = tokenize(text)
         self.words = [t.text for t in self.toks]
         self.hits: dict[str, list[tuple[int, int]]] = {c: [] for c in CATEGORY_NAMES}
+        self.doubts: dict[str, list[str]] = {c: [] for c in CATEGORY_NAMES}  # refcat.categorize.confidence.DOUBTS
         self.referent = Phrase(0, 0, None, [])  # the referent's noun phrase, once read
         self.owner_is_referent = True  # the words being read describe the referent
         self.after_agent = False  # the last phrase ended on a noun that can act
@@ -157,6 +158,23 @@ class Reader:
         """Tokens [i, j) are evidence of `category` for the referent."""
         self.hits[category].append((i, j))
 
+    def verb_form_at(self, i: int) -> str | None:
+        """The lemma of the token at i when its form is a verb's (`verb_lemma`), wherever it stands."""
+        return verb_lemma(self.word(i))
+
+    def noun_at(self, i: int) -> bool:
+        """Whether the token at i can be a noun (`is_noun_like`)."""
+        return is_noun_like(self.word(i))
+
+    def is_adverb(self, i: int) -> bool:
+        """Whether the token at i is an adverb that says nothing of the categories (lexicon.ADVERBS)."""
+        return self.word(i) in lx.ADVERBS
+
+    def doubt(self, reason: str, *categories: str) -> None:
+        """The reading of `categories` hinged on an ambiguity (a name of refcat.categorize.confidence.DOUBTS)."""
+        for c in categories:
+            self.doubts[c].append(reason)
+
     def match_prep(self, i: int) -> int:
         """Token index after a (compound) preposition starting at i, or i when there is none."""
         for parts in _COMPOUND_PREPS:
@@ -171,10 +189,10 @@ class Reader:
             return w in ("that", "this", "these", "those") and self.word(i + 1) not in lx.AUXILIARIES | {""}
         if self.match_prep(i) > i:
             return False
-        if verb_lemma(w) is not None and w not in NOUNS:
+        if self.verb_form_at(i) is not None and w not in NOUNS:
             return self._continues_np(i + 1)  # "in swimming trunks"
         return (
-            (w in lx.DETERMINERS or w in NUMBERS or is_appearance_word(w) or is_noun_like(w) or w in lx.ORDINALS)
+            (w in lx.DETERMINERS or w in NUMBERS or is_appearance_word(w) or self.noun_at(i) or w in lx.ORDINALS)
             and w not in lx.ADVERBS
             and (w not in lx.DIRECTION_PARTICLES or (w in lx.POSITION_NOUNS and self.word(i + 1) == "of"))
         )
@@ -201,9 +219,9 @@ class Reader:
                 verbs.append(j)
                 j += 1
                 continue
-            if head is not None and not is_noun_like(w):
+            if head is not None and not self.noun_at(j):
                 break  # "a man first walking ...": after the head only nouns continue the phrase
-            if is_noun_like(w):
+            if self.noun_at(j):
                 if head is not None and w in lx.LOCATION_WORDS and self.words[head] in NOUNS:
                     break  # "the fish furthest away"
                 head = j
@@ -241,7 +259,7 @@ class Reader:
         w = self.words[j]
         if w in NOUNS:
             return None
-        lemma = verb_lemma(w)
+        lemma = self.verb_form_at(j)
         if lemma is None and (head is not None or (j > i and is_appearance_word(self.words[j - 1]))):
             lemma = finite_lemma(w) or (w if w in ALL_VERBS and i == 0 else None)
         return lemma
@@ -250,7 +268,7 @@ class Reader:
         """Whether a participle at j-1 is prenominal ("a running dog"): a noun follows inside the NP."""
         while j < len(self.words):
             w = self.words[j]
-            if is_noun_like(w) and w not in lx.LOCATION_WORDS:
+            if self.noun_at(j) and w not in lx.LOCATION_WORDS:
                 return True
             if not (is_appearance_word(w) or w in (",", "and")):
                 return False
@@ -266,7 +284,7 @@ class Reader:
             w in NOUNS and not w.endswith("ing") and not (self.word(i - 1) == "to" and self._infinitive_at(i))
         ):
             return None
-        lemma = verb_lemma(w) or finite_lemma(w)
+        lemma = self.verb_form_at(i) or finite_lemma(w)
         if (
             lemma is None
             and w in ALL_VERBS
@@ -432,7 +450,7 @@ class Reader:
     def _step_adverb(self, i: int) -> int | None:
         """An adverb is skipped ("is slowly walking"); "still" only before a verb ("still standing")."""
         w = self.words[i]
-        if w in lx.ADVERBS and not (w == "still" and not self._verb_at(i + 1)):
+        if self.is_adverb(i) and not (w == "still" and not self._verb_at(i + 1)):
             return i + 1
         return None
 
@@ -480,6 +498,7 @@ class Reader:
             return None
         if self.after_agent and not self.after_be and not finite_lemma(self.words[i]):
             self.owner_is_referent = False
+            self.doubt("attachment", *verb_categories(lemma, None))
         return self.read_verb(i, lemma)
 
     def _step_location_word(self, i: int) -> int | None:
@@ -582,15 +601,23 @@ class Reader:
         return None
 
     def _prep_with(self, pp: _PrepPhrase) -> int | None:
-        """A "with" phrase: + an object, obj-static ("a man with a camera", "playing with a ball"); "with" + a
-        person or animal is company, + a body part a posture ("with her back to the camera"); after
-        someone else ("next to the girl with the balloon") it is theirs."""
+        """A "with" phrase: + an object, obj-static ("a man with a camera"), but obj-motion after "playing"
+        + a ball or a toy (lexicon.PLAYED_WITH), and nothing after a referent that is a thing ("the glass with
+        water": it acts on nothing); "with" + a person or animal is company, + a body part a posture ("with
+        her back to the camera"); after someone else ("next to the girl with the balloon") it is theirs."""
         if pp.prep != "with":
             return None
         if pp.head in lx.BODY_PARTS or pp.after_agent or pp.start == self.agent_object_end:
             return pp.end
-        if pp.owner and pp.head is not None and pp.head not in lx.PEOPLE | lx.ANIMALS:
+        if not pp.owner or pp.head is None or pp.head in lx.PEOPLE | lx.ANIMALS:
+            return pp.end
+        if pp.last_verb == "play" and pp.head in lx.PLAYED_WITH:
+            self.hit("obj-motion", pp.start, pp.end)  # "playing with a ball": it is moved about
+        elif self.referent.head is not None and self.words[self.referent.head] in lx.OBJECTS:
+            self.doubt("with-phrase", "obj-static")  # "the glass with water": a thing does not act on its contents
+        else:
             self.hit("obj-static", pp.start, pp.end)
+            self.doubt("with-phrase", "obj-static")
         return pp.end
 
     def _prep_without_object(self, pp: _PrepPhrase) -> int | None:
@@ -696,11 +723,7 @@ class Reader:
         left", "galloping side by side" have none)."""
         j = i + 1
         obj = None
-        if (
-            self.starts_np(j)
-            and self.word(j) not in lx.LOCATION_WORDS
-            and self.words[j : j + 3] != ["side", "by", "side"]
-        ):
+        if self.takes_object(i, j):
             obj = self.noun_phrase(j)
             j = max(obj.end, j)
         self.classify_verb(i, lemma, obj, self.owner_is_referent)
@@ -714,6 +737,15 @@ class Reader:
         self.after_be = False
         self.after_agent = False  # a verb's object does not take the verbs after it
         return j
+
+    def takes_object(self, i: int, j: int) -> bool:
+        """Whether the verb at token i takes the noun phrase at j as its object ("turning left",
+        "galloping side by side" take none)."""
+        return (
+            self.starts_np(j)
+            and self.word(j) not in lx.LOCATION_WORDS
+            and self.words[j : j + 3] != ["side", "by", "side"]
+        )
 
     def _traverses(self, lemma: str, obj: Phrase, head: str) -> bool:
         """Whether the referent's verb `lemma` goes along or over its object (head noun `head`), which
@@ -746,7 +778,14 @@ class Reader:
             return
         if not owner_is_referent:
             return
-        for c in self._verb_reading(i, lemma, obj, head, moves_body_part):
+        cats = self._verb_reading(i, lemma, obj, head, moves_body_part)
+        if lemma not in ALL_VERBS:
+            self.doubt("unknown-verb", *cats)
+        elif head is not None and lemma in lx.CONVENTIONAL_VERBS:
+            self.doubt("decision", "motion", "static", "obj-motion", "obj-static")
+        elif head is not None and lemma in lx.OBJECT_SENSE_VERBS:
+            self.doubt("verb-sense", "motion", "static", "obj-motion", "obj-static")
+        for c in cats:
             end = obj.end if c.startswith("obj-") and obj is not None else i + 1
             if lemma in DO_VERBS and obj is not None:
                 end = obj.end

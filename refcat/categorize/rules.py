@@ -3,7 +3,11 @@
 `categorize(text)` reads an English referring expression left to right: refcat.categorize.reader
 holds the reading (which phrase gives which category, and whose it is), refcat.categorize.words
 the word classes and verb forms it asks about, refcat.categorize.lexicon the word lists (which
-document how each category is read, after Bellver et al., Table 1).
+document how each category is read, after Bellver et al., Table 1). Two readers (READERS) apply these
+rules: "words" guesses part of speech and attachment from the words alone; "parse"
+(refcat.categorize.parse_reader) asks spaCy's dependency parse instead. Each label comes with its
+evidence (the words) and a confidence (refcat.categorize.confidence); docs/categorizer.md compares
+the readers.
 
 Information (`redundant`/`minimal`) cannot be judged from the text alone, since the
 paper defines it against the video ("more information than needed to identify the
@@ -15,10 +19,24 @@ groups are redundant.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from refcat.categorize.confidence import confidence
 from refcat.categorize.reader import Reader
+from refcat.errors import UsageError
 from refcat.taxonomy import CATEGORY_NAMES
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
+# The readers: "words", the hand-written shallow parser of refcat.categorize.reader; "parse", the
+# same rules with spaCy's parse deciding part of speech, modifiers and attachment
+# (refcat.categorize.parse_reader). The default is the one that scores better on the released labels
+# (docs/categorizer.md has the figures).
+READERS = ("words", "parse")
+DEFAULT_READER = "parse"
 
 
 @dataclass
@@ -29,12 +47,22 @@ class Categorization:
     information: "redundant" or "minimal" (see `information_label`).
     evidence: category name -> the phrases that decided it (empty list when negative).
     spans: category name -> (start, end) character offsets of those phrases in the input.
+    confidence: category name -> a probability-like value in [0, 1] that the category's label is
+        right (see refcat.categorize.confidence: the reading's kind, calibrated on the released labels).
+    doubts: category name -> the ambiguities the reading of that category hinged on (names of
+        refcat.categorize.confidence.DOUBTS; empty when the reading was plain).
     """
 
     labels: dict[str, bool]
     information: str
     evidence: dict[str, list[str]]
     spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    confidence: dict[str, float] = field(default_factory=dict)
+    doubts: dict[str, list[str]] = field(default_factory=dict)
+
+    def needs_review(self, threshold: float) -> list[str]:
+        """The categories whose confidence is below `threshold`, in the taxonomy's order."""
+        return [c for c in CATEGORY_NAMES if c in self.confidence and self.confidence[c] < threshold]
 
 
 def information_label(labels: dict[str, bool], trivial: bool | None = None) -> str:
@@ -59,18 +87,48 @@ def information_label(labels: dict[str, bool], trivial: bool | None = None) -> s
     return "redundant" if groups > needed else "minimal"
 
 
-def categorize(text: str, trivial: bool | None = None) -> Categorization:
+def categorize(text: str, trivial: bool | None = None, reader: str = DEFAULT_READER) -> Categorization:
     """Categorize one RE. `trivial` (the referent is the only object of its class), when known,
-    sharpens the redundant/minimal decision (see `information_label`)."""
-    reader = Reader(text)
-    reader.read()
+    sharpens the redundant/minimal decision (see `information_label`). `reader`: a name of READERS."""
+    return _categorize(text, trivial, reader, None)
+
+
+def categorize_all(texts: Sequence[str], reader: str = DEFAULT_READER) -> list[Categorization]:
+    """`categorize` on many REs (difficulty unknown); the parse reader parses them in one batch."""
+    if reader != "parse":
+        return [_categorize(t, None, reader, None) for t in texts]
+    from refcat.categorize.parse_reader import parse_all  # spaCy is loaded only for the parse reader
+
+    return [_categorize(t, None, reader, doc) for t, doc in zip(texts, parse_all(texts))]
+
+
+def _categorize(text: str, trivial: bool | None, reader: str, doc: Doc | None) -> Categorization:
+    """One RE read by `reader` (with spaCy's `doc` of it, when already parsed); see `categorize`."""
+    if reader not in READERS:
+        raise UsageError(f"unknown reader {reader!r}", expected=" or ".join(READERS))
+    if reader == "parse":
+        from refcat.categorize.parse_reader import ParseReader  # spaCy is loaded only for the parse reader
+
+        read: Reader = ParseReader(text, doc)
+    else:
+        read = Reader(text)
+    read.read()
     labels, evidence, spans = {}, {}, {}
     for cat in CATEGORY_NAMES:
-        char_spans = _merge([(reader.toks[i].start, reader.toks[j - 1].end) for i, j in reader.hits[cat]])
+        char_spans = _merge([(read.toks[i].start, read.toks[j - 1].end) for i, j in read.hits[cat]])
         labels[cat] = bool(char_spans)
         spans[cat] = char_spans
         evidence[cat] = [text[a:b] for a, b in char_spans]
-    return Categorization(labels, information_label(labels, trivial), evidence, spans)
+    doubts = {c: sorted(set(read.doubts[c])) for c in CATEGORY_NAMES}
+    if reader == "parse":  # where the words alone read otherwise, the label hinged on the parse
+        words = Reader(text)
+        words.read()
+        for cat in CATEGORY_NAMES:
+            if bool(words.hits[cat]) != labels[cat]:
+                doubts[cat] = sorted(set(doubts[cat]) | {"readers"})
+    return Categorization(
+        labels, information_label(labels, trivial), evidence, spans, confidence(labels, doubts, reader), doubts
+    )
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

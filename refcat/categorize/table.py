@@ -9,7 +9,8 @@ Output: the released format (semicolon-separated, CRLF, the released header) wit
 predicted 0/1 category columns, `ref_exp_information` predicted ("Not Applicable" where the
 input's difficulty says the RE is not a valid RE, as in the release), and one more column,
 `evidence`: a JSON object mapping each positive category to the phrases that decided it
-(empty for a learned model's positives that the rules did not find).
+(empty for a learned model's positives that the rules did not find); with a review threshold, a
+`needs_review` column after it names the categories whose rule confidence is below the threshold.
 Rows keep their input `video_id`, `instance_id` and `ref_exp_difficulty`; a generic CSV
 without them gets an empty video id, the 0-based row number and "Non-trivial".
 """
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from refcat.categorize.rules import categorize, information_label
+from refcat.categorize.rules import DEFAULT_READER, categorize_all, information_label
 from refcat.datasets.release import HEADER, read_release
 from refcat.errors import FormatError, MissingDataError
 from refcat.taxonomy import (
@@ -33,6 +34,7 @@ from refcat.taxonomy import (
 )
 
 EVIDENCE_COLUMN = "evidence"
+REVIEW_COLUMN = "needs_review"
 
 
 def read_expressions(path: str | Path) -> pd.DataFrame:
@@ -87,15 +89,19 @@ def read_expressions(path: str | Path) -> pd.DataFrame:
     return out
 
 
-def categorize_table(labels: pd.DataFrame, model=None) -> pd.DataFrame:
+def categorize_table(
+    labels: pd.DataFrame, model=None, reader: str = DEFAULT_READER, review_threshold: float | None = None
+) -> pd.DataFrame:
     """Released-format table with predicted categories, information and an `evidence` column.
 
     `model`: an optional refcat.categorize.learned.LearnedCategorizer; without one, the rules. The rules
     run once a row: their labels are the model's features and their words the evidence.
     The information label uses the row's difficulty when it is trivial (see `information_label`).
+    `reader`: the rules' reader (refcat.categorize.rules.READERS). `review_threshold`: when given, a
+    `needs_review` column lists (comma-separated) the categories whose rule confidence is below it.
     """
     texts = labels["ref_exp"].astype(str).tolist()
-    results = [categorize(t) for t in texts]
+    results = categorize_all(texts, reader)
     learned = model.predict(texts, rule_results=results) if model is not None else None
     out = labels[list(HEADER[:5])].copy().reset_index(drop=True)
     infos, evidence = [], []
@@ -114,12 +120,15 @@ def categorize_table(labels: pd.DataFrame, model=None) -> pd.DataFrame:
     out["ref_exp_information"] = infos
     out = out.astype(dict.fromkeys(RELEASE_CATEGORY_ORDER, "Int8"))
     out[EVIDENCE_COLUMN] = evidence
+    if review_threshold is not None:
+        out[REVIEW_COLUMN] = [",".join(res.needs_review(review_threshold)) for res in results]
     return out
 
 
 def write_categorized(table: pd.DataFrame, path: str | Path) -> None:
-    """Write `categorize_table`'s output: released format (';', CRLF, 1/0 cells) plus `evidence`."""
-    columns = list(HEADER) + [EVIDENCE_COLUMN]
+    """Write `categorize_table`'s output: released format (';', CRLF, 1/0 cells) plus `evidence` (and
+    `needs_review` when the table has it)."""
+    columns = list(HEADER) + [EVIDENCE_COLUMN] + [REVIEW_COLUMN] * (REVIEW_COLUMN in table.columns)
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, delimiter=";", lineterminator="\r\n")
         writer.writerow(columns)

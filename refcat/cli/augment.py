@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from refcat.cli.common import OUTPUT_DIR, db_parent
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from refcat.categorize.augment import LabelledRE
     from refcat.cli.common import Subparsers
     from refcat.datasets.records import DatasetReader, Instance
@@ -24,7 +26,8 @@ def register(sub: Subparsers) -> None:
         "store campaign's consensus with --campaign) and each of appearance, location, motion and "
         "static, write the RE with and without the category: the original on the side of its "
         "label, the other side a minimal edit, added phrases read from the video (--root). "
-        "Writes the eight A2Dre+ files and a tidy long table to --out-dir, and prints a report. "
+        "Writes the eight A2Dre+ files, a tidy long table and (with --input) the rows left out and why "
+        "to --out-dir, all named after --dataset, and prints a report whose counts add up to the input rows. "
         "--import DIR loads released A2Dre+ files into the store for review; --out-dir alone "
         "exports the store's variants (people's decisions included).",
     )
@@ -38,7 +41,11 @@ def register(sub: Subparsers) -> None:
         "(column matched; unmatched rows get a made-up key)",
     )
     source.add_argument("--campaign", help="use this store campaign's consensus labels (with --db)")
-    p.add_argument("--out-dir", type=OUTPUT_DIR, help="folder for the A2Dre+ files and a2dre_plus_variants.csv")
+    p.add_argument(
+        "--out-dir",
+        type=OUTPUT_DIR,
+        help="folder for the A2Dre+ files, <DATASET>_a2dre_plus_variants.csv and <DATASET>_a2dre_plus_left_out.csv",
+    )
     p.add_argument(
         "--root",
         type=Path,
@@ -100,14 +107,14 @@ def cmd_augment(args: argparse.Namespace) -> int:
         if args.import_dir is not None:
             n = store_variants.import_a2dre_plus(store, args.import_dir, args.dataset)
             print(f"imported {n} A2Dre+ variants from {args.import_dir} into {store.url}")
-    table = None
+    table, left_out = None, None
     if building:
         reader = None
         if args.root is not None:
             from refcat.datasets.readers import open_reader
 
             reader = open_reader(args.dataset, args.root)
-        res = _labelled_res(args, store, reader)
+        res, left_out = _labelled_res(args, store, reader)
         facts = aug.reader_facts(reader) if reader is not None else None
         variants = aug.build_variants(res, facts)
         if store is not None:
@@ -115,21 +122,25 @@ def cmd_augment(args: argparse.Namespace) -> int:
             print(f"store {store.url}: {counts.summary()}")
         else:
             table = aug.variant_table(variants)
-        print(f"{len(res)} non-trivial REs -> {len(variants)} variants")
+        repeats = int((left_out["reason"] == aug.REPEATED).sum()) if left_out is not None else 0
+        print(f"{len(res) - repeats} non-trivial REs -> {len(variants)} variants")
     if args.out_dir is None:
         return 0
     if store is not None:  # the files then come from the store, people's decisions included
         table = store_variants.variant_table(store)
-    files, tidy = aug.write_outputs(table, args.out_dir, args.reviewed_only)
+    files, tidy = aug.write_outputs(table, args.out_dir, args.reviewed_only, args.dataset, left_out)
     print(f"wrote {len(files)} A2Dre+ files and {tidy}")
-    report = pd.Series(aug.report(table))
+    report = pd.Series(aug.report(table, left_out))
     print(report.to_string())
     return 0
 
 
-def _labelled_res(args: argparse.Namespace, store: Store | None, reader: DatasetReader | None) -> list[LabelledRE]:
-    """The REs to vary. A release file's rows are matched to real instance keys: the instances of
-    --root's dataset, else those of the store when it is in use (--save) or already exists (--db)."""
+def _labelled_res(
+    args: argparse.Namespace, store: Store | None, reader: DatasetReader | None
+) -> tuple[list[LabelledRE], pd.DataFrame | None]:
+    """The REs to vary, and for a release file the rows left out and why. A release file's rows are
+    matched to real instance keys: the instances of --root's dataset, else those of the store when
+    it is in use (--save) or already exists (--db)."""
     from refcat.categorize import augment as aug
     from refcat.store.instances import list_instances
 
@@ -150,15 +161,16 @@ def _labelled_res(args: argparse.Namespace, store: Store | None, reader: Dataset
                 source = "the store"
             except StoreError as exc:
                 source = f"the store could not be read: {exc}"
-        res = aug.res_from_release(read_release(args.input), args.dataset, instances)
+        release = read_release(args.input)
+        res = aug.res_from_release(release, args.dataset, instances)
         unmatched = sum(aug.is_made_up(r.instance) for r in res)
         print(
             f"{len(res) - unmatched} of {len(res)} non-trivial REs matched to an instance ({source}); "
             f"{unmatched} with a made-up key (source re<k>)"
         )
-        return res
+        return res, aug.left_out_of_release(release, res, args.dataset)
     from refcat.annotate.labels import final_labels
 
     assert store is not None, "--campaign always opens the store"
     texts = {i.key: i.text for i in list_instances(store)}
-    return aug.res_from_consensus(final_labels(store, args.campaign), texts)
+    return aug.res_from_consensus(final_labels(store, args.campaign), texts), None

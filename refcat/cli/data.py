@@ -31,12 +31,18 @@ def register(sub: Subparsers) -> None:
     p = sub.add_parser("demo-data", help="write the synthetic demo dataset (DAVIS-2017 format)")
     p.add_argument("--out-dir", type=OUTPUT_DIR, metavar="DIR", help="folder to write the dataset in (required)")
     p.add_argument("out", action=FormerPositional, renamed_to="--out-dir", type=OUTPUT_DIR)
+    p.add_argument(
+        "--diagnostic",
+        choices=["motion"],
+        help="write a diagnostic set instead of the demo: pairs of objects of one class told apart only by motion, "
+        "with colour and position controls (docs/diagnostic.md)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument(
         "--videos",
         type=int,
-        default=12,
-        help="number of videos; past 12 the scene templates come round again",
+        help="number of videos (default: 12; past 12 the scene templates come round again; "
+        "with --diagnostic 72, a third of them val)",
     )
     p.add_argument(
         "--val-round",
@@ -46,10 +52,10 @@ def register(sub: Subparsers) -> None:
         help="make the K-th round of templates the val split and all other videos train "
         "(default: each template's own split)",
     )
-    p.add_argument("--min-frames", type=int, default=30, help="fewest frames a video")
-    p.add_argument("--max-frames", type=int, default=50, help="most frames a video")
-    p.add_argument("--width", type=int, default=854, help="frame width")
-    p.add_argument("--height", type=int, default=480, help="frame height")
+    p.add_argument("--min-frames", type=int, help="fewest frames a video (default: 30; with --diagnostic 16)")
+    p.add_argument("--max-frames", type=int, help="most frames a video (default: 50; with --diagnostic 24)")
+    p.add_argument("--width", type=int, help="frame width (default: 854; with --diagnostic 320)")
+    p.add_argument("--height", type=int, help="frame height (default: 480; with --diagnostic 180)")
     p.set_defaults(func=cmd_demo_data)
 
     p = sub.add_parser(
@@ -159,21 +165,22 @@ def register(sub: Subparsers) -> None:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
+    from refcat.demo.diagnostic import write_diagnostic_dataset
     from refcat.demo.generator import write_demo_dataset
 
     if args.out_dir is None:
         raise UsageError("the output folder is missing", expected="--out-dir DIR")
-    out = write_demo_dataset(
-        args.out_dir,
-        seed=args.seed,
-        n_videos=args.videos,
-        min_frames=args.min_frames,
-        max_frames=args.max_frames,
-        width=args.width,
-        height=args.height,
-        val_round=args.val_round,
-    )
-    print(f"demo dataset written to {out}")
+    given = {"n_videos": args.videos, "min_frames": args.min_frames, "max_frames": args.max_frames}
+    given |= {"width": args.width, "height": args.height}
+    sizes = {name: value for name, value in given.items() if value is not None}  # the others: the writer's defaults
+    if args.diagnostic is None:
+        out = write_demo_dataset(args.out_dir, seed=args.seed, val_round=args.val_round, **sizes)
+        print(f"demo dataset written to {out}")
+        return 0
+    if args.val_round is not None:
+        raise UsageError("--val-round is for the demo's scene templates", expected="no --val-round with --diagnostic")
+    out = write_diagnostic_dataset(args.out_dir, args.diagnostic, seed=args.seed, **sizes)
+    print(f"{args.diagnostic} diagnostic dataset written to {out}")
     return 0
 
 

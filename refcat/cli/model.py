@@ -16,7 +16,7 @@ from refcat.cli.common import OUTPUT_DIR, OUTPUT_FILE, ListOption, Renamed
 if TYPE_CHECKING:
     from refcat.cli.common import Subparsers
 
-DATASET_CHOICES = ("davis", "a2d", "demo", "refcoco", "refcoco+")
+DATASET_CHOICES = ("davis", "a2d", "demo", "ref-youtube-vos", "mevis", "refcoco", "refcoco+")
 AUTHORS_DATASETS = ("refcoco", "refcoco+", "davis", "a2d")
 
 
@@ -30,7 +30,7 @@ def _unless_preset(value: object) -> str:
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
-    from refcat.refvos_model.config import BACKBONES, FUSIONS, TEXT_ENCODERS, TRUNCATIONS, ModelConfig
+    from refcat.refvos_model.config import BACKBONES, FUSIONS, TEMPORAL_KINDS, TEXT_ENCODERS, TRUNCATIONS, ModelConfig
 
     d = ModelConfig()
     p.add_argument("--backbone", choices=BACKBONES, help="visual backbone " + _unless_preset(d.backbone))
@@ -67,6 +67,18 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         help="dropout in the text encoder while training (the authors' BERT runs without) "
         + _unless_preset(d.text_dropout),
+    )
+    p.add_argument(
+        "--temporal",
+        choices=TEMPORAL_KINDS,
+        help="none: the paper's RefVOS, one frame at a time; diff: the frame and its difference from an earlier "
+        "frame (docs/refvos.md, Seeing time) " + _unless_preset(d.temporal),
+    )
+    p.add_argument(
+        "--temporal-gap",
+        type=int,
+        metavar="FRAMES",
+        help="diff: how many frames before the frame the earlier frame is " + _unless_preset(d.temporal_gap),
     )
     p.add_argument(
         "--weights-backbone",
@@ -348,6 +360,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         text_truncation=args.text_truncation,
         train_text_encoder=None if args.freeze_text is None else not args.freeze_text,
         text_dropout=args.text_dropout,
+        temporal=args.temporal,
+        temporal_gap=args.temporal_gap,
     )
     stages = _lr_stages(args.lr_stages)
     try:

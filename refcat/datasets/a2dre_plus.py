@@ -1,7 +1,9 @@
 """The released A2Dre+ expressions: eight files, a "with" and a "without" file per category.
 
 Files (FORMATS.md): `A2D_{name}_new_format_all_non_trivial.txt` and `A2D_no_{name}_...` for
-name in appearance, spatial (the location category), verb_motion, verb_static.
+name in appearance, spatial (the location category), verb_motion, verb_static. The release is of
+A2D; files built for another dataset carry its prefix instead (`file_prefix`: DAVIS17 for DAVIS,
+the upper-cased dataset name otherwise), and `read_a2dre_plus` finds the prefix of a folder's files.
 - The header is comma-separated, `video_id,instance_id,query`, but data rows are separated by
   semicolons: `XQ2WJo8sLEw;2;the person in gray is walking`. A row is split on its first two
   semicolons only, so the query may hold commas (and semicolons). LF line endings.
@@ -30,14 +32,40 @@ HEADER = "video_id,instance_id,query"
 POLARITIES = ("with", "without")
 COLUMNS = ["category", "polarity", "video_id", "instance_id", "query", "row"]
 ROW_EXPECTED = "video_id;instance_id;query"
-FILES_EXPECTED = "A2D_{appearance,no_appearance,...}_new_format_all_non_trivial.txt"
+FILES_EXPECTED = "A2D_{appearance,no_appearance,...}_new_format_all_non_trivial.txt (or another dataset's prefix)"
 SOURCE_KEY = "a2dre_plus_source"
+_SUFFIX = "_new_format_all_non_trivial.txt"
+PREFIXES = {"a2d": "A2D", "davis": "DAVIS17"}
 
 
-def file_name(category: str, polarity: str) -> str:
+def file_prefix(dataset: str) -> str:
+    """The prefix of a dataset's A2Dre+ files: A2D (the release's), DAVIS17, else the name upper-cased."""
+    return PREFIXES.get(dataset, dataset.upper())
+
+
+def _base_name(category: str, polarity: str) -> str:
+    return f"{'' if polarity == 'with' else 'no_'}{A2DRE_PLUS_CATEGORIES[category]}{_SUFFIX}"
+
+
+def file_name(category: str, polarity: str, dataset: str = "a2d") -> str:
     """File name of one A2Dre+ file, e.g. ("location", "without") -> A2D_no_spatial_new_format_all_non_trivial.txt."""
-    name = A2DRE_PLUS_CATEGORIES[category]
-    return f"A2D_{'' if polarity == 'with' else 'no_'}{name}_new_format_all_non_trivial.txt"
+    return f"{file_prefix(dataset)}_{_base_name(category, polarity)}"
+
+
+def _folder_prefix(directory: Path) -> str:
+    """The one prefix of the A2Dre+ files in `directory` (A2D when there are none); FormatError for two."""
+    bases = sorted({_base_name(c, p) for c in A2DRE_PLUS_CATEGORIES for p in POLARITIES}, key=len, reverse=True)
+    found = set()
+    for path in directory.glob(f"*{_SUFFIX}") if directory.is_dir() else ():
+        # the longest base name that ends the file name: "A2D_no_spatial..." also ends with "_spatial..."
+        base = next((b for b in bases if path.name.endswith("_" + b)), None)
+        if base is not None:
+            found.add(path.name[: -len(base) - 1])
+    if len(found) > 1:
+        raise FormatError(
+            f"A2Dre+ files of several datasets: {sorted(found)}", path=directory, expected="one prefix a folder"
+        )
+    return found.pop() if found else PREFIXES["a2d"]
 
 
 def _read_file(path: Path) -> list[tuple[int, str, int, str]]:
@@ -89,12 +117,13 @@ def _check_pair(
 
 
 def read_a2dre_plus(directory: str | Path) -> pd.DataFrame:
-    """All A2Dre+ files found in `directory`; a category needs both of its files."""
+    """All A2Dre+ files found in `directory` (of one prefix, `_folder_prefix`); a category needs both of its files."""
     directory = Path(directory)
+    prefix = _folder_prefix(directory)
     frames = []
     lines: dict[tuple[str, str], list[int]] = {}
     for category in A2DRE_PLUS_CATEGORIES:
-        paths = {p: directory / file_name(category, p) for p in POLARITIES}
+        paths = {p: directory / f"{prefix}_{_base_name(category, p)}" for p in POLARITIES}
         present = [p for p in POLARITIES if optional_file(paths[p], FILES_EXPECTED, what="A2Dre+ file")]
         if not present:
             continue
@@ -123,7 +152,7 @@ def read_a2dre_plus(directory: str | Path) -> pd.DataFrame:
         )
     df = pd.concat(frames, ignore_index=True)
     df = df.astype({"video_id": str, "instance_id": "int64", "query": str, "row": "int64"})
-    df.attrs[SOURCE_KEY] = {"directory": directory, "lines": lines}
+    df.attrs[SOURCE_KEY] = {"directory": directory, "prefix": prefix, "lines": lines}
     return df
 
 
@@ -133,12 +162,13 @@ def row_location(df: pd.DataFrame, category: str, polarity: str, row: int) -> tu
     if source is None:
         return None, None
     line_of_row: list[int] = source["lines"].get((category, polarity), [])
-    path: Path = source["directory"] / file_name(category, polarity)
+    path: Path = source["directory"] / f"{source['prefix']}_{_base_name(category, polarity)}"
     return path, line_of_row[row] if row < len(line_of_row) else None
 
 
-def write_a2dre_plus(df: pd.DataFrame, directory: str | Path) -> list[Path]:
-    """Write the files of every category present in `df` (both polarities each); returns their paths."""
+def write_a2dre_plus(df: pd.DataFrame, directory: str | Path, dataset: str = "a2d") -> list[Path]:
+    """Write the files of every category present in `df` (both polarities each), named after `dataset`
+    (`file_name`); returns their paths."""
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise UsageError(f"A2Dre+ table lacks columns {missing}", expected=", ".join(COLUMNS))
@@ -159,7 +189,7 @@ def write_a2dre_plus(df: pd.DataFrame, directory: str | Path) -> list[Path]:
         keys = {
             p: [(n + 2, r.video_id, int(r.instance_id)) for n, r in enumerate(rows[p].itertuples())] for p in POLARITIES
         }
-        paths = {p: directory / file_name(category, p) for p in POLARITIES}
+        paths = {p: directory / file_name(category, p, dataset) for p in POLARITIES}
         _check_pair(paths["with"], keys["with"], paths["without"], keys["without"], error=UsageError)
         for polarity in POLARITIES:
             lines = [HEADER] + [f"{r.video_id};{int(r.instance_id)};{r.query}" for r in rows[polarity].itertuples()]

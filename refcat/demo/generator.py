@@ -63,7 +63,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -135,14 +135,7 @@ def write_demo_dataset(
                 f"n_videos >= 1, 1 <= min_frames <= max_frames, width >= 64, height >= 48, val round in 1..{rounds}"
             ),
         )
-    out = Path(out_dir)
-    _check_target(out)
-    for name in WRITTEN:
-        path = out / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
+    out = prepare_folder(out_dir)
     videos: dict[str, dict[str, object]] = {}
     splits: dict[str, str] = {}
     classes: dict[str, dict[int, str]] = {}
@@ -155,7 +148,7 @@ def write_demo_dataset(
         splits[plan.name] = plan.split
         classes[plan.name] = {obj.object_id: obj.cls for obj in plan.objects}
         instances += (Instance("demo", plan.name, e["object_id"], e["source"], e["text"]) for e in expressions)
-        videos[plan.name] = _video_record(plan, tracks, expressions)
+        videos[plan.name] = video_record(plan, tracks, expressions)
     write_index_files(out, splits, classes, instances)
     record = {
         "version": SCENE_VERSION,
@@ -165,9 +158,27 @@ def write_demo_dataset(
         "thresholds": THRESHOLDS,
         "videos": videos,
     }
-    (out / DEMO_SCENE_FILE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    (out / COMPLETE_MARKER).write_text(f"refcat demo dataset, seed {seed}\n", encoding="utf-8")
+    finish_folder(out, record, f"refcat demo dataset, seed {seed}")
     return out
+
+
+def prepare_folder(out_dir: str | Path) -> Path:
+    """Check that `out_dir` may be written (`_check_target`) and remove what an earlier demo left there (WRITTEN)."""
+    out = Path(out_dir)
+    _check_target(out)
+    for name in WRITTEN:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    return out
+
+
+def finish_folder(out: Path, record: Mapping[str, object], marker: str) -> None:
+    """Write the scene record and, last, the `.complete` marker holding the line `marker`."""
+    (out / DEMO_SCENE_FILE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    (out / COMPLETE_MARKER).write_text(marker + "\n", encoding="utf-8")
 
 
 def _first_visible(candidates: Iterator[scene.VideoPlan]) -> scene.VideoPlan:
@@ -198,7 +209,8 @@ def _render_video(plan: scene.VideoPlan, out: Path) -> list[Track]:
     return tracks
 
 
-def _video_record(plan: scene.VideoPlan, tracks: list[Track], expressions: list[Expression]) -> dict[str, object]:
+def video_record(plan: scene.VideoPlan, tracks: list[Track], expressions: list[Expression]) -> dict[str, object]:
+    """One video's entry of `demo_scene.json` (the schema above)."""
     return {
         "split": plan.split,
         "n_frames": plan.n_frames,

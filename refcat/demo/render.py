@@ -99,8 +99,8 @@ class Renderer:
                 obj.height,
                 COLOURS[obj.colour],
                 step / self.PHASE_STEPS,
-                obj.motion,
-                obj.direction == "left",
+                obj.gait or obj.motion,
+                (obj.facing or obj.direction) == "left",
             )
         return self._cache[key]
 

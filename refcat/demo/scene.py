@@ -64,6 +64,8 @@ MOTION_VERBS = {
 }
 # Distance covered over a whole video, as a fraction of the width.
 TRAVEL = {"walking": 0.3, "running": 0.45, "driving": 0.55, "rolling": 0.38, "flying": 0.5}
+# Distance covered in one animation cycle, in sprite heights (flying flaps in time, not with distance).
+STRIDE = {"walking": 0.8, "running": 1.1, "driving": 2.0, "rolling": np.pi, "flying": 0.0}
 DEPTH_BAND = {"back": (0.56, 0.62), "mid": (0.70, 0.77), "front": (0.86, 0.93)}
 
 
@@ -238,6 +240,8 @@ class ObjectPlan:
     height: float  # sprite height in pixels
     anchors: list[tuple[float, float]]  # foot point (x, y) per frame
     phases: list[float]  # animation phase per frame (in cycles)
+    gait: str | None = None  # the motion its sprite is drawn in, when not its own (a still object in mid-stride)
+    facing: str | None = None  # "left" / "right" when the sprite does not face its direction
 
     @property
     def flying(self) -> bool:
@@ -376,7 +380,7 @@ def _plan_object(
         lo, hi = (0.1 * width, 0.9 * width - travel) if sign > 0 else (0.1 * width + travel, 0.9 * width)
         x0 = rng.uniform(lo, hi)
         xs = x0 + sign * travel * t
-        stride = {"walking": 0.8, "running": 1.1, "driving": 2.0, "rolling": np.pi, "flying": 0.0}[spec.motion] * h
+        stride = STRIDE[spec.motion] * h
         phases = np.arange(n) / 5.0 + rng.uniform() if spec.motion == "flying" else travel * t / stride
     ys = np.full(n, y0)
     if spec.motion == "flying":

@@ -136,7 +136,7 @@ def network_of(data: dict, path: str | Path) -> RefVOS:
     return model
 
 
-def load_model(path: str | Path) -> tuple[nn.Module, dict]:
+def load_model(path: str | Path) -> tuple[RefVOS, dict]:
     """The trained RefVOS network of a checkpoint (on the CPU, eval mode) and the checkpoint's contents."""
     data = load_checkpoint(path)
     model = network_of(data, path)

@@ -23,6 +23,7 @@ OPTIMIZERS = ("sgd", "adamw")
 FUSIONS = ("multiply", "add", "average", "concat")
 TEXT_ENCODERS = ("minilm", "bert", "bilstm", "tiny-bert")
 TRUNCATIONS = ("keep-sep", "cut")
+TEMPORAL_KINDS = ("none", "diff")  # "none": the paper's frame-level RefVOS; "diff": docs/refvos.md, "Seeing time"
 LR_SCHEDULES = ("poly", "linear")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 BEST_METRICS = ("mean_iou", "overall_iou")  # validation figures best.pt may be chosen by (higher is better)
@@ -41,6 +42,10 @@ class ModelConfig:
     `text_max_tokens` word pieces of "[CLS] ... [SEP]", so a long RE loses its [SEP], as in the
     authors' data loaders. text_dropout: False keeps the text encoder in eval mode while
     training (the authors' BERT, loaded by `from_pretrained`, is never put in train mode).
+    temporal: "none" is the paper's RefVOS, which sees one frame; "diff" also feeds the visual
+    encoder the difference between the frame and the frame `temporal_gap` frames before it (the
+    reader's frame indices; the first frames, which have none, are paired with frame 0), as three
+    more input channels of its first convolution (docs/refvos.md, "Seeing time").
     """
 
     backbone: str = "resnet101"
@@ -56,6 +61,8 @@ class ModelConfig:
     word_dim: int = 300  # bilstm: word-vector size (taken from the GloVe file when one is given)
     lstm_hidden: int = 256  # bilstm: hidden size a direction; the sentence feature is twice this
     vocabulary: tuple[str, ...] = field(default_factory=tuple)  # bilstm: words built from training REs
+    temporal: str = "none"
+    temporal_gap: int = 1  # diff: how many frames before the frame its neighbour is
 
     def __post_init__(self) -> None:
         self.aspp_rates = tuple(self.aspp_rates)
@@ -65,9 +72,17 @@ class ModelConfig:
             ("fusion", self.fusion, FUSIONS),
             ("text_encoder", self.text_encoder, TEXT_ENCODERS),
             ("text_truncation", self.text_truncation, TRUNCATIONS),
+            ("temporal", self.temporal, TEMPORAL_KINDS),
         ):
             if value not in allowed:
                 raise UsageError(f"unknown {name} {value!r}", expected=" / ".join(allowed))
+        if self.temporal_gap < 1:
+            raise UsageError(f"temporal gap {self.temporal_gap}", expected="a positive number of frames")
+
+    @property
+    def previous_gap(self) -> int:
+        """How many frames before a sample's frame the input also reads: 0 (none) for plain RefVOS."""
+        return self.temporal_gap if self.temporal == "diff" else 0
 
 
 # the model options a fine-tuning run (--init-from) may change: how the input is read and trained, not the weights

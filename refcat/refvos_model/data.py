@@ -13,6 +13,10 @@ A2Dre+ variants (an A2D reader plus the A2Dre+ files).
   `crop_size` (padding with 0 / 255 when smaller), ImageNet normalisation.
 - Randomness comes from a generator seeded with (seed, epoch, sample index), so a sample is
   the same whatever worker or process loads it, and a resumed run sees the same data.
+- Seeing time (`previous_gap` k > 0, the "diff" RefVOS variant): the image has six channels, the
+  normalised frame t, then frame t minus frame max(t - k, 0) of the same video (any frame of the
+  video, annotated or not; frames t < k get frame 0, so frame 0 gets a zero difference). Both
+  are resized and cropped together, with the same crop.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 REFCOCO_DATASETS = ("refcoco", "refcoco+")
 
-Item = tuple[torch.Tensor, torch.Tensor, str, int]  # image (3, H, W), target (H, W) long, RE, sample index
+Item = tuple[torch.Tensor, torch.Tensor, str, int]  # image (3 or 6, H, W), target (H, W) long, RE, sample index
 Batch = tuple[torch.Tensor, torch.Tensor, list[str], torch.Tensor]  # the items stacked by `collate`
 
 
@@ -179,10 +183,21 @@ def to_tensor(image: np.ndarray) -> torch.Tensor:
 
 
 def transform(
-    image: np.ndarray, target: np.ndarray, base_size: int, crop_size: int | None, rng: np.random.Generator | None
+    image: np.ndarray,
+    target: np.ndarray,
+    base_size: int,
+    crop_size: int | None,
+    rng: np.random.Generator | None,
+    previous: np.ndarray | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Resize the shorter side to base_size, then (training, rng given) a random crop_size square."""
-    img, tgt = _resize_pair(to_tensor(image), torch.from_numpy(target.astype(np.int64)), base_size)
+    """Resize the shorter side to base_size, then (training, rng given) a random crop_size square.
+    With `previous` (an earlier frame of the same size), the image is (6, H, W): the normalised frame,
+    then the frame minus `previous`, resized and cropped as one (resizing is linear, so this is the
+    difference of the resized frames)."""
+    img = to_tensor(image)
+    if previous is not None:
+        img = torch.cat([img, img - to_tensor(previous)])
+    img, tgt = _resize_pair(img, torch.from_numpy(target.astype(np.int64)), base_size)
     if rng is None or crop_size is None:
         return img, tgt
     h, w = img.shape[-2:]
@@ -197,7 +212,8 @@ def transform(
 
 
 class ReferringFrames(Dataset[Item]):
-    """Items: (image (3, H, W), target (H, W) long, text, sample index)."""
+    """Items: (image (3, H, W), target (H, W) long, text, sample index); with `previous_gap` k > 0 the image
+    is (6, H, W), the frame and its difference from the frame k before (the module docstring)."""
 
     def __init__(
         self,
@@ -208,12 +224,14 @@ class ReferringFrames(Dataset[Item]):
         *,
         train: bool,
         seed: int = 0,
+        previous_gap: int = 0,
     ) -> None:
         if not samples:
             raise MissingDataError(f"no frame samples in {reader.dataset}", expected="annotated frames with referents")
         self.reader, self.samples = reader, samples
         self.base_size, self.crop_size = base_size, crop_size
         self.train, self.seed, self.epoch = train, seed, 0
+        self.previous_gap = previous_gap
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -226,8 +244,11 @@ class ReferringFrames(Dataset[Item]):
         rng = np.random.default_rng((self.seed, self.epoch, index)) if self.train else None
         text = s.texts[int(rng.integers(len(s.texts)))] if rng is not None else s.texts[0]
         image = self.reader.frame(s.video_id, s.frame)
+        previous = None
+        if self.previous_gap:
+            previous = self.reader.frame(s.video_id, max(s.frame - self.previous_gap, 0))
         target = referent_target(self.reader, s.video_id, s.frame, s.object_id)
-        img, tgt = transform(image, target, self.base_size, self.crop_size, rng)
+        img, tgt = transform(image, target, self.base_size, self.crop_size, rng, previous)
         return img, tgt, text, index
 
 
@@ -235,7 +256,7 @@ def collate(batch: Sequence[Item]) -> Batch:
     """Stack items, padding to the largest size in the batch (image 0, target 255)."""
     h = max(item[0].shape[-2] for item in batch)
     w = max(item[0].shape[-1] for item in batch)
-    images = torch.zeros(len(batch), 3, h, w)
+    images = torch.zeros(len(batch), batch[0][0].shape[0], h, w)
     targets = torch.full((len(batch), h, w), IGNORE_INDEX, dtype=torch.long)
     for k, (img, tgt, _, _) in enumerate(batch):
         images[k, :, : img.shape[-2], : img.shape[-1]] = img
@@ -276,20 +297,27 @@ class ShardedSampler(Sampler[int]):
         return max(0, len(self._indices()) - self.start)
 
 
-def build_datasets(cfg: TrainConfig) -> tuple[ReferringFrames, ReferringFrames | None, list[str]]:
-    """(training set, validation set or None, training REs) of a recipe, for `refcat train`."""
+def build_datasets(
+    cfg: TrainConfig, previous_gap: int = 0
+) -> tuple[ReferringFrames, ReferringFrames | None, list[str]]:
+    """(training set, validation set or None, training REs) of a recipe, for `refcat train`; `previous_gap`:
+    the network's (`ModelConfig.previous_gap`)."""
     if not cfg.root:
         raise UsageError("no dataset root given", expected="--root DIR")
     reader = open_dataset(cfg.dataset, cfg.root, cfg.split)
     instances = select_instances(reader, cfg.sources)
     samples = training_samples(reader, instances, cfg.frame_step, cfg.absent_frames)
-    train = ReferringFrames(reader, samples, cfg.base_size, cfg.crop_size, train=True, seed=cfg.seed)
+    train = ReferringFrames(
+        reader, samples, cfg.base_size, cfg.crop_size, train=True, seed=cfg.seed, previous_gap=previous_gap
+    )
     val = None
     if cfg.val_split:
         val_reader = open_dataset(cfg.dataset, cfg.root, cfg.val_split)
         val_instances = select_instances(val_reader, cfg.sources)
         val_samples = evaluation_samples(val_reader, val_instances, frame_step=cfg.frame_step)
-        val = ReferringFrames(val_reader, val_samples, cfg.val_base_size or cfg.base_size, train=False)
+        val = ReferringFrames(
+            val_reader, val_samples, cfg.val_base_size or cfg.base_size, train=False, previous_gap=previous_gap
+        )
     return train, val, [i.text for i in instances]
 
 

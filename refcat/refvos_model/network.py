@@ -4,6 +4,11 @@ image -> backbone -> ASPP (256 channels) ----------+
                                                    +-> fusion -> 1x1 conv, dropout 0.5 -> 3x3 conv -> 1x1 conv
 RE -> text encoder -> Linear + BatchNorm1d (256) --+      (2 classes) -> bilinear upsampling to the input size
 
+The "diff" variant (ModelConfig.temporal, docs/refvos.md "Seeing time") takes six input channels:
+the frame, then its difference from an earlier frame (both ImageNet-normalised). Only the
+backbone's first convolution changes: three more input channels whose weights start at zero, so
+the variant starts as the RefVOS whose other weights it shares, and plain RefVOS is built as before.
+
 Backbones: ResNet-101 / ResNet-50 dilated to output stride 8 (replace_stride_with_dilation
 [False, True, True]), or MobileNetV3-Large dilated to output stride 16 (torchvision's choice
 for its DeepLabv3 variant). Fusion: element-wise multiply (the paper's), add, average (the
@@ -20,6 +25,7 @@ loaded from a local file or from torchvision's cache when the user already has t
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from pathlib import Path
@@ -102,6 +108,20 @@ def build_backbone(name: str, weights: str | None) -> tuple[nn.Module, int, str]
     return IntermediateLayerGetter(net, {"layer4": "out"}), 2048, origin
 
 
+def widen_first_convolution(backbone: nn.Module, extra: int) -> None:
+    """Give the backbone's first convolution `extra` more input channels after its own, with zero weights
+    (so its output is unchanged whatever those channels hold, until training moves them). Draws no random
+    numbers: the modules built after it get the same initial weights as in plain RefVOS."""
+    name, conv = next((n, m) for n, m in backbone.named_modules() if isinstance(m, nn.Conv2d))
+    wider = copy.deepcopy(conv)
+    weight = conv.weight.detach()
+    zeros = weight.new_zeros(weight.shape[0], extra, *weight.shape[2:])
+    wider.weight = nn.Parameter(torch.cat([weight, zeros], dim=1))
+    wider.in_channels = conv.in_channels + extra
+    parent, _, attribute = name.rpartition(".")
+    setattr(backbone.get_submodule(parent), attribute, wider)
+
+
 class Fusion(nn.Module):
     """Combine visual features (B, C, H, W) with a sentence vector (B, C)."""
 
@@ -146,6 +166,8 @@ class RefVOS(nn.Module):
         self.backbone, channels, self.backbone_origin = build_backbone(config.backbone, weights_backbone)
         if weights_backbone is not None:
             log.info("backbone %s: %s", config.backbone, self.backbone_origin)
+        if config.temporal == "diff":
+            widen_first_convolution(self.backbone, 3)
         self.aspp = ASPP(channels, list(config.aspp_rates), config.fused_dim)
         self.text_encoder = build_text_encoder(config, glove, text_saved)
         if not config.train_text_encoder:
@@ -169,7 +191,8 @@ class RefVOS(nn.Module):
         return self
 
     def forward(self, images: torch.Tensor, texts: list[str]) -> torch.Tensor:
-        """Logits (B, 2, H, W) at the input's size; class 1 is the referent."""
+        """Logits (B, 2, H, W) at the input's size; class 1 is the referent. `images` (B, 3, H, W), or
+        (B, 6, H, W) for the "diff" variant: the frames, then their differences from the earlier frames."""
         visual = self.aspp(self.backbone(images)["out"])
         if self.config.train_text_encoder:
             sentence = self.text_encoder(texts)

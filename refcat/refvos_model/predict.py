@@ -5,7 +5,9 @@ Masks go to the expression layout of the shared contract,
 at each frame's original size: logits are computed at the checkpoint's `base_size`
 (shorter side) and upsampled bilinearly before the argmax. Frames where the referent is
 absent are predicted too, so the table can score false positives. A run resumes: masks
-already on disk are kept. The per-sample table comes from `refcat.analysis.per_sample`.
+already on disk are kept. The checkpoint's model config says how frames are read: a "diff"
+checkpoint (docs/refvos.md, "Seeing time") gets each frame with its earlier frame, from any
+reader. The per-sample table comes from `refcat.analysis.per_sample`.
 
 Beside OUT, `OUT_combined/<source>/<video_id>/<frame:05d>.png` holds the combined label maps of
 each expression source (mode L, pixel value = object id, 0 elsewhere; where two objects' masks
@@ -26,7 +28,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
@@ -42,6 +43,7 @@ from refcat.refvos_model.data import (
     select_instances,
 )
 from refcat.refvos_model.dist_utils import init_distributed, log_from_main_only
+from refcat.refvos_model.network import RefVOS
 
 CPU = torch.device("cpu")
 
@@ -109,7 +111,7 @@ def write_combined(
 
 
 def write_masks(
-    model: nn.Module,
+    model: RefVOS,
     reader: DatasetReader,
     instances: list[Instance],
     out: str | Path,
@@ -120,13 +122,14 @@ def write_masks(
     workers: int = 0,
     progress: bool = True,
 ) -> tuple[int, int]:
-    """Predict and write the missing masks; returns (written, already there)."""
+    """Predict and write the missing masks; returns (written, already there). The frames are read as the
+    model's config says (with their earlier frames for the "diff" variant)."""
     samples = evaluation_samples(reader, instances, present_only=False)
     todo = [s for s in samples if not mask_path(out, s.instance_key, s.frame).exists()]
     if not todo:
         return 0, len(samples)
     sizes = {v.video_id: (v.height, v.width) for v in reader.videos()}
-    dataset = ReferringFrames(reader, todo, base_size, train=False)
+    dataset = ReferringFrames(reader, todo, base_size, train=False, previous_gap=model.config.previous_gap)
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=collate)
     amp = torch.autocast("cuda", dtype=torch.float16) if device.type == "cuda" else nullcontext()
     model.to(device).eval()

@@ -148,7 +148,7 @@ def train(model_cfg: ModelConfig, train_cfg: TrainConfig, run: RunOptions) -> Tr
             model_cfg = ckpt.model_config_of(state, checkpoint_path)
         source = state if state is not None else checkpoint_to_fine_tune(run.init_from, model_cfg)
         torch.manual_seed(train_cfg.seed)
-        data = build_data(train_cfg, info, run.workers)
+        data = build_data(train_cfg, info, run.workers, model_cfg.previous_gap)
         if state is not None:
             check_same_data(state, data, train_cfg, checkpoint_path)
         model_cfg = with_vocabulary(model_cfg, data.texts, run.glove)
@@ -315,9 +315,10 @@ class TrainingData:
         return self.bn_loader
 
 
-def build_data(cfg: TrainConfig, info: DistInfo, workers: int) -> TrainingData:
-    """The recipe's samples and loaders; refuses a shard too small for one optimizer step."""
-    train_set, val_set, texts = build_datasets(cfg)
+def build_data(cfg: TrainConfig, info: DistInfo, workers: int, previous_gap: int = 0) -> TrainingData:
+    """The recipe's samples and loaders (`previous_gap`: the network's, `ModelConfig.previous_gap`); refuses
+    a shard too small for one optimizer step."""
+    train_set, val_set, texts = build_datasets(cfg, previous_gap)
     sampler = ShardedSampler(len(train_set), rank=info.rank, world_size=info.world_size, shuffle=True, seed=cfg.seed)
     steps_per_epoch = len(sampler) // cfg.batch_size // cfg.accumulate
     if steps_per_epoch == 0:

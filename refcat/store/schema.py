@@ -35,8 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # 2: users.disabled, users.demo, login_failures; 3: label_events.client, client_seq; 4: round_events;
-# 5: campaign_notes; 6: campaigns.skip_after_invalid; 7: instance_views
-SCHEMA_VERSION = 7
+# 5: campaign_notes; 6: campaigns.skip_after_invalid; 7: instance_views; 8: users.auto_advance
+SCHEMA_VERSION = 8
 
 
 def utcnow() -> datetime:
@@ -113,6 +113,7 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)  # cannot log in; has no sessions
     demo: Mapped[bool] = mapped_column(Boolean, default=False)  # a demo account with a published password
+    auto_advance: Mapped[bool] = mapped_column(Boolean, default=True)  # refcat.annotate.settings
 
 
 class AuthSessionRow(Base):

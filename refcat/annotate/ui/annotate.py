@@ -6,6 +6,10 @@ annotator's own are read here, so labelling stays blind until the admin closes t
 In campaigns with pre-annotation on, the automatic suggestions are shown under the clip
 (suggestions.py); otherwise they are neither computed nor shown.
 The next instance's view is prefetched in the background while this one is answered.
+
+The toggle at the end of the navigation bar is the annotator's auto-advance setting
+(refcat.annotate.settings, stored with their account): while it is on, the answer that completes an
+instance opens the next one (refcat.annotate.ui.navigation).
 """
 
 from __future__ import annotations
@@ -24,16 +28,19 @@ from refcat.annotate.labels import (
     questions_for,
     queue,
 )
+from refcat.annotate.settings import auto_advance, set_auto_advance
 from refcat.annotate.state import LABEL_ROUND
 from refcat.annotate.ui import flags, navigation, session, widgets
-from refcat.annotate.ui.shortcuts import CATEGORY_KEYS
+from refcat.annotate.ui.help_overlay import HELP_KEY
+from refcat.annotate.ui.shortcuts import CATEGORY_KEYS, COMMENT_KEY, UNSURE_KEY
 from refcat.annotate.ui.text import plain
 from refcat.store.database import Store
 
 KEY_HELP = (
     "Keys: 1 trivial · 2 non-trivial · 3 valid · 4 no RE · 5 wrong object · 6 redundant · 7 minimal · "
     + " · ".join(f"{k} / Shift+{k} {widgets.FIELD_TITLES[f]} yes / no" for f, k in CATEGORY_KEYS.items())
-    + " · ← / → previous / next · U undo"
+    + f" · ← / → previous / next · U undo · {UNSURE_KEY} unsure · {COMMENT_KEY} comment · Space play / pause"
+    + f" · {HELP_KEY} every key"
 )
 
 
@@ -52,6 +59,25 @@ def load_page(db: Store, place: navigation.Place) -> AnnotateState:
     """The page's store reads for the instance at `place`."""
     campaign, key = place.campaign.name, place.key
     return AnnotateState(instance_text(db, key), questions_for(db, campaign, key), automatic_answers(db, campaign, key))
+
+
+AUTO_ADVANCE_KEY = "auto_advance"  # the widget key of the setting's toggle
+
+
+def _set_auto_advance(db: Store, user: User) -> None:
+    widgets.attempt(lambda: set_auto_advance(db, user, bool(st.session_state[AUTO_ADVANCE_KEY])))
+
+
+def auto_advance_toggle(db: Store, user: User, on: bool) -> None:
+    """The annotator's auto-advance setting, `on` as the store has it, turned on or off in place."""
+    st.session_state[AUTO_ADVANCE_KEY] = on  # the store decides, also after a refusal
+    st.toggle(
+        "Next by itself",
+        key=AUTO_ADVANCE_KEY,
+        on_change=_set_auto_advance,
+        args=(db, user),
+        help="Open the next instance as soon as every question of this one is answered (your own setting)",
+    )
 
 
 def blind_round_closed(campaign: Campaign) -> str | None:
@@ -88,8 +114,9 @@ def render(db: Store, user: User) -> None:
         widgets.flash("info", f"Undid {what.field} = {what.value} on {what.instance_key}.")
         return what.instance_key  # shown next
 
-    handlers = navigation.store_handlers(db, user, place, undone)
-    navigation.nav_bar(place, handlers)
+    advance = auto_advance(db, user)
+    handlers = navigation.store_handlers(db, user, place, undone, advance=advance)
+    navigation.nav_bar(place, handlers, extra=lambda: auto_advance_toggle(db, user, advance))
     with navigation.instance_columns(db, place, page.text):
         widgets.answer_panel(
             page.fields,

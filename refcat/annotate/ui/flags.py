@@ -5,10 +5,10 @@ instance with a box to add one. Each change is written at once (refcat.annotate.
 `unflag`) as a label event, never an answer: the admin sees them on the adjudication and quality
 pages, and `refcat export labels` exports them (kind, and the text in `reason`).
 
-Keys (`FLAG_KEYS`, listed by the `?` overlay): F turns "Unsure" on or off; W puts the cursor in
-the comment box, a form that Ctrl+Enter (Streamlit's own key there) submits. Both
-are left alone while typing in a text field or with Ctrl, Alt or Meta held. Their handler is one
-per browser page, kept across reruns, and acts on the panel mounted last.
+Keys (refcat.annotate.ui.shortcuts `BROWSER_KEYS`, routed by the page's key listener and listed
+by the `?` overlay): F turns "Unsure" on or off; W puts the cursor in the comment box, a form that
+Ctrl+Enter (Streamlit's own key there) submits. The listener finds the widgets by the classes of
+their keys (`widget_keys`).
 
 Showing the panel also records the annotator's first view of the instance in the round
 (refcat.annotate.labels `record_view`, the start of its time on item), once per browser session.
@@ -24,57 +24,19 @@ import streamlit as st
 from refcat.annotate.accounts import User
 from refcat.annotate.labels import MAX_COMMENT, flag, instance_flags, record_view, unflag
 from refcat.annotate.state import COMMENT, UNSURE
-from refcat.annotate.ui.shortcuts import button_class
+from refcat.annotate.ui.shortcuts import COMMENT_KEY, UNSURE_KEY
 from refcat.annotate.ui.text import error_message, plain
 from refcat.annotate.ui.widgets import flash
 from refcat.errors import RefcatError
 from refcat.store.database import Store
 
-UNSURE_KEY, COMMENT_KEY = "F", "W"
 _VIEWED = "flags_viewed"  # session state: the (campaign, instance, round) whose first view is recorded
-FLAG_KEYS = {UNSURE_KEY: 'Turn "Unsure" on or off', COMMENT_KEY: "Write a comment (Ctrl+Enter adds it)"}
 
 
 def widget_keys(campaign: str, instance: str) -> tuple[str, str, str]:
     """The keys of the panel's unsure toggle, comment box and comment form for one instance."""
     where = f"{campaign}:{instance}"
     return f"flag-unsure:{where}", f"flag-text:{where}", f"flag-form:{where}"
-
-
-_JS = """
-const F = (globalThis.__refcatFlags ??= { data: null, listening: false });
-const FIELDS = new Set(["INPUT", "TEXTAREA", "SELECT"]);
-
-function onKey(e) {
-  if (!F.data || e.repeat || e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || e.isComposing) return;
-  const target = e.composedPath()[0];
-  if (target instanceof Element && (FIELDS.has(target.tagName) || target.isContentEditable)) return;
-  const key = typeof e.key === "string" ? e.key.toUpperCase() : "";
-  if (key === F.data.unsureKey) {
-    const box = document.querySelector("." + F.data.unsure + " input[type=checkbox]");
-    if (!box) return;
-    e.preventDefault();
-    box.click();
-  } else if (key === F.data.commentKey) {
-    const text = document.querySelector("." + F.data.text + " textarea");
-    if (!text) return;
-    e.preventDefault();
-    text.focus();
-  }
-}
-
-export default function (component) {
-  F.data = component.data;
-  if (!F.listening) {
-    document.addEventListener("keydown", onKey);
-    F.listening = true;
-  }
-  return () => {
-    if (F.data === component.data) F.data = null;
-  };
-}
-"""
-_KEYS = st.components.v2.component("refcat_flag_keys", js=_JS, isolate_styles=False)
 
 
 def _report(exc: RefcatError) -> None:
@@ -130,12 +92,3 @@ def flag_panel(db: Store, user: User, campaign: str, instance: str, round: int) 
             placeholder="What the admin should know about this instance",
         )
         st.form_submit_button("Add comment", on_click=_add_comment, args=args)
-    _KEYS(
-        key="flag_keys",
-        data={
-            "unsure": button_class(unsure_key),
-            "text": button_class(text_key),
-            "unsureKey": UNSURE_KEY,
-            "commentKey": COMMENT_KEY,
-        },
-    )

@@ -1,7 +1,8 @@
 """The `?` overlay: every keyboard shortcut of the annotation pages, shown over the page.
 
-`hotkey_rows` lists the shortcuts from refcat.annotate.ui.shortcuts (every key `key_actions`
-knows, for every field of the taxonomy), so a key added there is listed here with no change;
+`hotkey_rows` lists the shortcuts from refcat.annotate.ui.shortcuts: every key `key_actions`
+knows, for every field of the taxonomy (answers, moving, the flag and player keys), and nothing
+else but the overlay's own keys, so the list and the keys the page's listener routes are one set;
 `help_overlay` mounts the overlay (a Streamlit component with a "Keyboard shortcuts (?)" button).
 The overlay opens and closes with `?` (not while typing in a text field, nor with Ctrl, Alt or Meta
 held); Escape or a click beside its panel closes it. Its text is set as DOM text (never parsed as
@@ -13,15 +14,25 @@ from __future__ import annotations
 
 import streamlit as st
 
-from refcat.annotate.ui.flags import FLAG_KEYS
-from refcat.annotate.ui.shortcuts import KEY_SYMBOLS, MOVE_BACK, MOVE_ON, TAKE_BACK, key_actions
-from refcat.annotate.ui.video_view import PLAYER_KEYS
+from refcat.annotate.ui.shortcuts import (
+    BROWSER_KEYS,
+    FLAG,
+    KEY_SYMBOLS,
+    MOVE_BACK,
+    MOVE_ON,
+    PLAYER,
+    TAKE_BACK,
+    key_actions,
+)
 from refcat.annotate.ui.widgets import FIELD_TITLES, VALUE_LABELS
 from refcat.taxonomy import FIELD_VALUES
 
 HELP_KEY = "?"
 MOVING = "Moving and undoing"
+OWN_KEYS = {HELP_KEY: "Show or hide the keyboard shortcuts", "Esc": "Close it"}  # handled by the overlay's script
 _ACTIONS = {MOVE_BACK: "Previous instance", MOVE_ON: "Next instance", TAKE_BACK: "Undo the last answer"}
+_GROUPS = {FLAG: "Flags", PLAYER: "Player"}  # the group of a browser key, by its action
+_ORDER = (MOVING, *_GROUPS.values())  # after the answers, the groups in this order
 
 
 def hotkey_rows() -> list[tuple[str, str, str]]:
@@ -32,12 +43,13 @@ def hotkey_rows() -> list[tuple[str, str, str]]:
         if "field" in press:
             field, value = press["field"], press["value"]
             rows.append((FIELD_TITLES.get(field, field), shown, VALUE_LABELS.get(value, value)))
+        elif press["action"] in _GROUPS:
+            rows.append((_GROUPS[press["action"]], shown, BROWSER_KEYS[key][2]))
         else:
             rows.append((MOVING, shown, _ACTIONS.get(press["action"], press["action"])))
-    rows.sort(key=lambda row: row[0] == MOVING)  # answers first, in the taxonomy's order (a stable sort)
-    rows += [("Flags", key, what) for key, what in FLAG_KEYS.items()]
-    rows += [("Player", key, what) for key, what in PLAYER_KEYS.items()]
-    rows += [("This list", HELP_KEY, "Show or hide the keyboard shortcuts"), ("This list", "Esc", "Close it")]
+    # answers first, in the taxonomy's order, then the other groups (a stable sort)
+    rows.sort(key=lambda row: _ORDER.index(row[0]) + 1 if row[0] in _ORDER else 0)
+    rows += [("This list", key, what) for key, what in OWN_KEYS.items()]
     return rows
 
 

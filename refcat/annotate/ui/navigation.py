@@ -17,6 +17,14 @@ the view shown, and refused otherwise (it was pressed before the page showed wha
 before it moved to); an answer or undo carries the page's round, so a page left open across a
 round close writes nothing (refcat.annotate.labels).
 
+Auto-advance (the annotator's setting, refcat.annotate.settings; `Handlers.complete` given): an
+answer that is filed and completes its instance (incomplete before it, complete after it) moves
+the page to the next instance of the queue, as Next would, after the answer is stored; on the
+last instance the page stays. The view so opened is marked `advanced`: the answers pressed before
+the page showed it are refused as above, and so are Previous and Next pressed before then (the
+page already moved: a habitual Next after the last answer does not skip an instance); Undo is
+taken, and shows the instance of the answer it took back.
+
 A queue page starts with `open_queue` (messages of the last run, the choice of campaign, the
 page's own refusal of the campaign's state, the queue and the instance shown), then shows
 `nav_bar` and `instance_columns`; `progress_bar` heads its answer panel and `listener` ends it.
@@ -24,6 +32,7 @@ page's own refusal of the campaign's state, the queue and the instance shown), t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -36,6 +45,7 @@ from refcat.annotate.guidelines import instance_source_label
 from refcat.annotate.labels import Undone, queue, record_answer, resume_position, undo_last
 from refcat.annotate.state import QueueItem
 from refcat.annotate.ui import session, suggestions, widgets
+from refcat.annotate.ui.flags import widget_keys
 from refcat.annotate.ui.help_overlay import help_overlay
 from refcat.annotate.ui.shortcuts import (
     ANSWER,
@@ -47,6 +57,7 @@ from refcat.annotate.ui.shortcuts import (
     UNDO,
     Press,
     button_actions,
+    button_class,
     key_actions,
     key_listener,
     nav_button_key,
@@ -86,10 +97,12 @@ def neighbour(n_items: int, index: int, step: int) -> int:
 class View:
     """What a queue page shows: the instance `key`, and `number`, which counts the page's moves (one
     more each time it shows another instance), so that a press made on an earlier view is told
-    apart even when the page has come back to the same instance since."""
+    apart even when the page has come back to the same instance since; `advanced`: the page
+    moved here by itself (auto-advance, module doc). Views are equal when key and number are."""
 
     key: str
     number: int
+    advanced: bool = dataclasses.field(default=False, compare=False)
 
     def moved(self, key: str) -> View:
         return self if key == self.key else View(key, self.number + 1)
@@ -236,17 +249,22 @@ class Handlers:
     """What a queue page does with a press: `answer(press)` files `press.field` = `press.value` on
     `press.instance` (checked to be the instance shown); `undo(press)` takes back the annotator's
     last answer and returns the instance to show then (None: stay). Both raise RefcatError to
-    refuse, and say what they did with `widgets.flash`."""
+    refuse, and say what they did with `widgets.flash`. `complete(key)`, given when the page
+    advances by itself (module doc), says whether the annotator's instance `key` is complete."""
 
     answer: Callable[[Press], object]
     undo: Callable[[Press], str | None]
+    complete: Callable[[str], bool] | None = None
 
 
-def store_handlers(db: Store, user: User, place: Place, undone: Callable[[Undone], str | None]) -> Handlers:
+def store_handlers(
+    db: Store, user: User, place: Place, undone: Callable[[Undone], str | None], *, advance: bool = False
+) -> Handlers:
     """Handlers that file a press's answer or undo in the store, in the page's round and with the
     press's number (refcat.annotate.labels refuses it when the round closed since or the press
     arrives out of order); `undone(what)` says what an undo took back and returns the instance to
-    show then (None: stay)."""
+    show then (None: stay). With `advance`, the page advances by itself (module doc): an instance
+    is complete as its item in the annotator's queue says (refcat.annotate.state)."""
 
     def answer(press: Press) -> None:
         record_answer(
@@ -256,7 +274,16 @@ def store_handlers(db: Store, user: User, place: Place, undone: Callable[[Undone
     def undo(press: Press) -> str | None:
         return undone(undo_last(db, user, place.campaign.name, round=place.round, sent=press.sent))
 
-    return Handlers(answer, undo)
+    def complete(key: str) -> bool:
+        return any(item.complete for item in queue(db, user, place.campaign.name) if item.instance_key == key)
+
+    return Handlers(answer, undo, complete if advance else None)
+
+
+def advanced(keys: Sequence[str], view: View) -> View:
+    """Where auto-advance goes from `view` in the queue `keys`: the next instance, or `view` on the last."""
+    index = keys.index(view.key)
+    return view if index + 1 == len(keys) else View(keys[index + 1], view.number + 1, advanced=True)
 
 
 def apply_presses(
@@ -269,10 +296,15 @@ def apply_presses(
     """Apply `pressed`, in their order, to a page of the queue `keys` that shows `view` (its
     instance one of `keys`); returns what it shows after them. A refusal is said (`say("error",
     text)`) and the next press goes on. Moving is from the instance shown, whatever the press's
-    `instance`; an answer is filed only when pressed on the view shown (its instance and number)."""
+    `instance`, unless the page moved there by itself after the press (dropped, and said as
+    "info"); an answer is filed only when pressed on the view shown (its instance and number), and
+    with `handlers.complete` one that completes its instance advances the page (module doc)."""
     for press in pressed:
         try:
-            if press.action in (MOVE_BACK, MOVE_ON):
+            if press.action in (MOVE_BACK, MOVE_ON) and view.advanced and press.view < view.number:
+                name = "Next" if press.action == MOVE_ON else "Previous"
+                say("info", f"Stayed on {view.key}: the page had moved on by itself when {name} was pressed.")
+            elif press.action in (MOVE_BACK, MOVE_ON):
                 step = -1 if press.action == MOVE_BACK else 1
                 view = view.moved(keys[neighbour(len(keys), keys.index(view.key), step)])
             elif press.action == TAKE_BACK:
@@ -284,8 +316,13 @@ def apply_presses(
                     f"Refused: an answer pressed before the page showed {view.key} (it had moved on); "
                     "nothing was written. Press it again to answer here.",
                 )
-            else:
+            elif handlers.complete is None:
                 handlers.answer(press)
+            else:
+                was_complete = handlers.complete(press.instance)
+                handlers.answer(press)
+                if not was_complete and handlers.complete(press.instance):
+                    view = advanced(keys, view)
         except RefcatError as exc:
             say("error", f"Refused: {exc}")
         except Exception as exc:  # said with an error id, the traceback goes to the log (ui.text)
@@ -308,10 +345,13 @@ def click(place: Place, handlers: Handlers, action: str, field: str = "", value:
     receive(place, handlers, [Press(action, place.scope, place.key, place.view, field, value)])
 
 
-def nav_bar(place: Place, handlers: Handlers, key_prefix: str = "nav") -> None:
-    """Previous / Next and Undo, their keys in their labels (the key listener handles the keys)."""
+def nav_bar(
+    place: Place, handlers: Handlers, key_prefix: str = "nav", extra: Callable[[], object] | None = None
+) -> None:
+    """Previous / Next and Undo, their keys in their labels (the key listener handles the keys), and
+    `extra()` (e.g. a setting) at the end of the row."""
     last = len(place.items) - 1
-    with st.container(horizontal=True):
+    with st.container(horizontal=True, vertical_alignment="center"):
         for label, key, action, name, disabled in (
             ("Previous", PREVIOUS, MOVE_BACK, "prev", place.index == 0),
             ("Next", NEXT, MOVE_ON, "next", place.index == last),
@@ -324,6 +364,8 @@ def nav_bar(place: Place, handlers: Handlers, key_prefix: str = "nav") -> None:
                 on_click=click,
                 args=(place, handlers, action),
             )
+        if extra is not None:
+            extra()
 
 
 def answer_click(place: Place, handlers: Handlers) -> Callable[[str, str], None]:
@@ -336,7 +378,8 @@ def listener(
 ) -> Callable[[], None]:
     """What ends the page's answer panel (a fragment): the page's key listener for the view shown,
     which also takes the clicks on the answer buttons of `fields` and the navigation bar (their
-    key prefixes `answer_prefix`, `nav_prefix`). Presses that move the page to another instance
+    key prefixes `answer_prefix`, `nav_prefix`) and the flag keys of the page's flag panel
+    (refcat.annotate.ui.flags). Presses that move the page to another instance
     rerun the whole page; others rerun the panel only (Streamlit finds the panel, and keeps the
     listener mounted, by their places on the page: those must not depend on how many messages are
     shown above them)."""
@@ -357,9 +400,12 @@ def listener(
         if shown(place) != View(place.key, place.view):
             st.rerun()  # from a callback: the whole page runs next
 
+    unsure, text, _ = widget_keys(place.campaign.name, place.key)
+    flags = {"unsure": button_class(unsure), "text": button_class(text)}
+
     def mount() -> None:
         acked = st.session_state.get(_ACKED)
-        key_listener(key, place.scope, place.key, place.view, key_actions(fields), buttons, acked, received)
+        key_listener(key, place.scope, place.key, place.view, key_actions(fields), buttons, flags, acked, received)
 
     return mount
 

@@ -6,8 +6,12 @@ Conventions:
   `refcat.taxonomy.FIELD_VALUES`);
 - each semantic category has a letter: the letter answers "yes", Shift + the letter "no"
   (C and R are reserved by Streamlit, so "category" is N for "name");
-- Left / Right: previous / next instance; U: undo the last answer.
-The buttons show their key in their label.
+- Left / Right: previous / next instance; U: undo the last answer;
+- keys run in the browser, never sent to the server (`BROWSER_KEYS`): the flags F ("Unsure" on or
+  off) and W (the cursor into the comment box) of refcat.annotate.ui.flags, and the player keys
+  of refcat.annotate.ui.video_view (`PLAYER_KEYS`: Space, `,`, `.`, `<`, `>`).
+`key_actions` is every key of a queue page, the one list the key listener routes and the `?`
+overlay shows (refcat.annotate.ui.help_overlay). The buttons show their key in their label.
 
 The listener (`key_listener`, a Streamlit component without a view) is one keydown handler, and
 one click handler for the page's answer and navigation buttons, per browser page, kept across
@@ -16,13 +20,18 @@ carries what the page was showing (queue page and campaign, instance key, view n
 number from the page's own counter (`Press.sent`: the page's id, drawn when the page is loaded,
 and that number; refcat.annotate.labels files a page's presses in that order only). A click so
 taken does not reach the button's own callback; that callback serves where the listener is not
-running (Streamlit's AppTest, or before the listener first mounts). The listener sends every
+running (Streamlit's AppTest, or before the listener first mounts). A browser key is done in
+the page: a flag key clicks the panel's "Unsure" toggle or focuses its comment box (found by their
+widget keys' classes, sent with the page's data), a player key works the player's own controls
+(its play button, frame slider and speed list: ids `play`, `scrub`, `speed` in the frame that
+holds `#player`), and the key goes no further (the player's own key handler, which serves pages
+without this listener, does not see it). The listener sends every
 press not yet acknowledged with each new press, so a press is never lost when Streamlit merges
 quick requests into one run; the server acknowledges the last press it handled (`acked`), and
 presses up to it are dropped. While Streamlit redraws the panel the listener may be unmounted
 for a moment: presses made then carry what the last mount showed and are sent at the next mount
 if it is the same queue page at the same address (else dropped). Keys typed into a text field,
-with Ctrl, Alt or Meta held, or repeated by holding a key down are left alone.
+with Ctrl, Alt or Meta held, or repeated by holding a key down (but for the player keys) are left alone.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from refcat.annotate.labels import Sent
+from refcat.annotate.ui.video_view import PLAYER_KEYS
 from refcat.taxonomy import CATEGORY_NAMES, FIELD_VALUES, NO, YES
 
 _NUMBERED = ("difficulty", "correctness", "information")
@@ -48,6 +58,16 @@ CATEGORY_KEYS = {
 }
 PREVIOUS, NEXT, UNDO = "Left", "Right", "U"
 ANSWER, MOVE_BACK, MOVE_ON, TAKE_BACK = "answer", "previous", "next", "undo"  # the actions of a press
+FLAG, PLAYER = "flag", "player"  # the actions of a browser key (module doc)
+UNSURE_KEY, COMMENT_KEY = "F", "W"
+# The player's control a player key works (module doc), by the key as PLAYER_KEYS lists it.
+_PLAYER_COMMANDS = {"Space": "toggle", ",": "back", ".": "forward", "<": "slower", ">": "faster"}
+# key -> (action, command, what it does), for every browser key
+BROWSER_KEYS: dict[str, tuple[str, str, str]] = {
+    UNSURE_KEY: (FLAG, "unsure", 'Turn "Unsure" on or off'),
+    COMMENT_KEY: (FLAG, "comment", "Write a comment (Ctrl+Enter adds it)"),
+    **{key: (PLAYER, _PLAYER_COMMANDS[key], what) for key, what in PLAYER_KEYS.items()},
+}
 KEY_SYMBOLS = {PREVIOUS: "←", NEXT: "→"}
 MAX_PENDING = 256  # presses a page may have waiting; more is not a page of this app
 _MAX_TEXT = 320  # the longest instance key (refcat.store.schema.InstanceRow.key)
@@ -109,8 +129,8 @@ class Press:
 
 
 def key_actions(fields: Sequence[str]) -> dict[str, dict[str, str]]:
-    """Key -> the press it makes ({"action", and "field", "value" for an answer}) on a page that
-    asks `fields`."""
+    """Key -> what it does on a page that asks `fields`: the press it makes ({"action", and "field",
+    "value" for an answer}), or for a browser key {"action": FLAG or PLAYER, "command"}."""
     keys: dict[str, dict[str, str]] = {
         PREVIOUS: {"action": MOVE_BACK},
         NEXT: {"action": MOVE_ON},
@@ -119,6 +139,8 @@ def key_actions(fields: Sequence[str]) -> dict[str, dict[str, str]]:
     for field in fields:
         for value in FIELD_VALUES[field]:
             keys[ANSWER_KEYS[(field, value)]] = {"action": ANSWER, "field": field, "value": value}
+    for key, (action, command, _) in BROWSER_KEYS.items():
+        keys[key] = {"action": action, "command": command}
     return keys
 
 
@@ -180,15 +202,74 @@ const S = (globalThis.__refcatPresses ??= {
   parked: null,
   listening: false,
 });
-const ARROWS = { ArrowLeft: "Left", ArrowRight: "Right" };
+const ARROWS = { ArrowLeft: "Left", ArrowRight: "Right", " ": "Space" };
 const FIELDS = new Set(["INPUT", "TEXTAREA", "SELECT"]);
 
 function keyName(e) {
   const digit = /^(?:Digit|Numpad)(\\d)$/.exec(e.code || "");
   if (digit) return digit[1];
   if (ARROWS[e.key]) return ARROWS[e.key];
-  if (typeof e.key === "string" && /^[a-z]$/i.test(e.key)) return (e.shiftKey ? "Shift+" : "") + e.key.toUpperCase();
+  if (typeof e.key !== "string") return null;
+  if (/^[a-z]$/i.test(e.key)) return (e.shiftKey ? "Shift+" : "") + e.key.toUpperCase();
+  if (/^[^\\w\\s]$/.test(e.key)) return e.key;  // a sign, as typed ("<" is Shift + "," on many keyboards)
   return null;
+}
+
+// The browser keys (module doc): each returns whether it found what it works on.
+const FLAG = {
+  unsure: (flags) => click(document.querySelector("." + flags.unsure + " input[type=checkbox]")),
+  comment: (flags) => {
+    const box = document.querySelector("." + flags.text + " textarea");
+    if (box) box.focus();
+    return !!box;
+  },
+};
+const PLAYER = {
+  toggle: (doc) => click(doc.getElementById("play")),
+  back: (doc) => step(doc, -1),
+  forward: (doc) => step(doc, 1),
+  slower: (doc) => pick(doc, -1),
+  faster: (doc) => pick(doc, 1),
+};
+
+function click(element) {
+  if (element) element.click();
+  return !!element;
+}
+
+function step(doc, by) {
+  const scrub = doc.getElementById("scrub");
+  if (!scrub) return false;
+  scrub.value = String(Number(scrub.value) + by);
+  scrub.dispatchEvent(new Event("input"));
+  return true;
+}
+
+function pick(doc, by) {
+  const speed = doc.getElementById("speed");
+  if (!speed) return false;
+  speed.selectedIndex = Math.max(0, Math.min(speed.options.length - 1, speed.selectedIndex + by));
+  speed.dispatchEvent(new Event("change"));
+  return true;
+}
+
+function player() {
+  for (const frame of document.querySelectorAll("iframe")) {
+    let doc = null;
+    try {
+      doc = frame.contentDocument;
+    } catch (err) {
+      doc = null;
+    }
+    if (doc && doc.getElementById("player")) return doc;
+  }
+  return null;
+}
+
+function browserKey(action, data) {
+  if (action.action === "flag") return FLAG[action.command](data.flags);
+  const doc = player();
+  return !!doc && PLAYER[action.command](doc);
 }
 
 function typing(e) {
@@ -212,12 +293,15 @@ function record(action) {
 
 function onKey(e) {
   const source = S.live ?? S.parked;
-  if (!source || e.repeat || e.ctrlKey || e.metaKey || e.altKey || e.isComposing || typing(e)) return;
+  if (!source || e.ctrlKey || e.metaKey || e.altKey || e.isComposing || typing(e)) return;
   const name = keyName(e);
   const action = name && source.data.keys[name];
-  if (!action) return;
+  if (!action || (e.repeat && action.action !== "player")) return;  // a key held down: only the player's repeat
+  if (action.action === "flag" || action.action === "player") {
+    if (!browserKey(action, source.data)) return;
+    e.stopImmediatePropagation();
+  } else record(action);
   e.preventDefault();
-  record(action);
 }
 
 function onClick(e) {
@@ -247,7 +331,7 @@ export default function (component) {
     }
   }
   if (!S.listening) {
-    document.addEventListener("keydown", onKey);
+    document.addEventListener("keydown", onKey, true);  // first: a browser key goes no further
     document.addEventListener("click", onClick, true);
     S.listening = true;
   }
@@ -269,16 +353,19 @@ def key_listener(
     view: int,
     keys: dict[str, dict[str, str]],
     buttons: dict[str, dict[str, str]],
+    flags: dict[str, str],
     acked: tuple[str, int] | None,
     on_presses: Callable[[], None],
 ) -> None:
     """The key listener of queue page `page` (page and campaign, as `Press.page`) showing
     `instance` in view number `view`, with the
-    presses of its `keys` (`key_actions`) and `buttons` (`button_actions`); `acked` is (browser
+    presses of its `keys` (`key_actions`) and `buttons` (`button_actions`); `flags` names the
+    classes of the flag panel's widgets ({"unsure": toggle, "text": comment box}, `button_class`
+    of their keys) for the flag keys; `acked` is (browser
     page id, number) of the last press handled. `on_presses` runs (as a Streamlit callback, before
     the next run) when presses arrive; they are then `parse_presses(presses(key))`."""
     client, last = acked or (None, 0)
-    data = {"page": page, "instance": instance, "view": view, "keys": keys, "buttons": buttons}
+    data = {"page": page, "instance": instance, "view": view, "keys": keys, "buttons": buttons, "flags": flags}
     _LISTENER(key=key, data={**data, "client": client, "acked": last}, on_presses_change=on_presses)
 
 

@@ -1,5 +1,5 @@
 """Automatic suggestions for an instance (pre-annotation): the rule-based categorizer's labels
-with their evidence words, and the class-based trivial / non-trivial decision with its reason.
+with their evidence words and confidence, and the class-based trivial / non-trivial decision with its reason.
 
 Shown only in campaigns created with `pre_annotate` (off by default: suggestions bias blind
 answers), beside the questions of the annotate and revise pages, marked as automatic; they are
@@ -7,10 +7,18 @@ display only and never recorded as answers. Sources: `refcat.categorize.rules.ca
 `refcat.categorize.difficulty.decide_difficulty` over the store's objects of the video (the
 decision, when there is one, also tells the categorizer whether the referent is trivial, which
 sharpens its redundant / minimal suggestion).
+
+Review threshold: a category whose confidence (`Categorization.confidence`, refcat.categorize.confidence)
+is below the app's review threshold is marked "needs review" in words, beside its line and in a summary
+line, so that the mark does not rest on colour. The threshold is `REVIEW_THRESHOLD` (0.7), or the value of
+the environment variable $REFCAT_REVIEW_THRESHOLD of the server (a number in [0, 1]; unset or empty keeps
+the default), read by `review_threshold`.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -21,12 +29,14 @@ from refcat.annotate.ui.widgets import FIELD_TITLES, VALUE_LABELS
 from refcat.categorize.difficulty import decide_difficulty
 from refcat.categorize.rules import categorize
 from refcat.datasets.records import parse_instance_key
-from refcat.errors import MissingDataError, RefcatError
+from refcat.errors import MissingDataError, RefcatError, UsageError
 from refcat.store.database import Store
 from refcat.store.instances import list_objects
 from refcat.taxonomy import CATEGORY_NAMES
 
 TITLE = "Automatic suggestions"
+REVIEW_THRESHOLD = 0.7  # default of $REFCAT_REVIEW_THRESHOLD (module docstring)
+REVIEW_MARK = "needs review"
 # Highlight colour of each category's evidence (light backgrounds that keep dark text legible).
 COLOURS = {
     "appearance": "#ffe08a",
@@ -50,10 +60,29 @@ class Suggestions:
     information: str  # "redundant" | "minimal"
     difficulty: str | None  # "trivial" | "non-trivial" | None (undecided)
     difficulty_reason: str
+    confidence: dict[str, float]  # category -> probability that the suggested label is right
+    threshold: float  # the review threshold the suggestions were judged against
+    review: list[str]  # categories whose confidence is below `threshold`, in the taxonomy's order
 
 
-def suggestions(db: Store, key: str, text: str) -> Suggestions:
-    """The automatic suggestions for instance `key` whose RE is `text`."""
+def review_threshold(environ: Mapping[str, str] | None = None) -> float:
+    """$REFCAT_REVIEW_THRESHOLD as a number in [0, 1], or `REVIEW_THRESHOLD` when unset or empty."""
+    raw = (os.environ if environ is None else environ).get("REFCAT_REVIEW_THRESHOLD", "").strip()
+    if not raw:
+        return REVIEW_THRESHOLD
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= 1:
+        raise UsageError(f"REFCAT_REVIEW_THRESHOLD={raw!r}", expected="a number from 0 to 1")
+    return value
+
+
+def suggestions(db: Store, key: str, text: str, threshold: float | None = None) -> Suggestions:
+    """The automatic suggestions for instance `key` whose RE is `text`; `threshold`: the review threshold
+    (default `review_threshold()`)."""
+    threshold = review_threshold() if threshold is None else threshold
     dataset, video_id, object_id, _source = parse_instance_key(key)
     objects = list_objects(db, dataset, video_id)
     referent = next((o for o in objects if o.object_id == object_id), None)
@@ -63,7 +92,16 @@ def suggestions(db: Store, key: str, text: str) -> Suggestions:
     trivial = None if decision.difficulty is None else decision.difficulty == "trivial"
     result = categorize(text, trivial=trivial)
     return Suggestions(
-        text, result.labels, result.evidence, result.spans, result.information, decision.difficulty, decision.reason
+        text,
+        result.labels,
+        result.evidence,
+        result.spans,
+        result.information,
+        decision.difficulty,
+        decision.reason,
+        result.confidence,
+        threshold,
+        result.needs_review(threshold),
     )
 
 
@@ -102,10 +140,20 @@ def show(found: Suggestions) -> None:
                 if found.labels[cat]
                 else FIELD_TITLES[cat]
             )
-            lines.append(f"{swatch} {'yes' if found.labels[cat] else 'no'}" + (f" · {words}" if words else ""))
+            line = f"{swatch} {'yes' if found.labels[cat] else 'no'}" + (f" · {words}" if words else "")
+            if cat in found.confidence:
+                line += f" · confidence {found.confidence[cat]:.0%}"
+            if cat in found.review:
+                line += f" · <strong>⚠ {REVIEW_MARK}</strong>"
+            lines.append(line)
         lines.append(f"Information: {VALUE_LABELS[found.information]}")
         difficulty = "undecided" if found.difficulty is None else VALUE_LABELS[found.difficulty]
         lines.append(f"Difficulty: {difficulty} ({html_text(found.difficulty_reason)})")
+        if found.review:
+            names = ", ".join(FIELD_TITLES[c] for c in found.review)
+            lines.insert(
+                0, f"<strong>⚠ {REVIEW_MARK.capitalize()}:</strong> {names} (confidence below {found.threshold:.0%})"
+            )
         st.markdown(
             f'<div style="font-size:1.15rem;line-height:1.7">{highlighted_html(found.text, found.spans)}</div>'
             + "<br>".join(lines),

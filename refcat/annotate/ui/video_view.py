@@ -1,20 +1,36 @@
 """The video view of one instance: frames decoded once, the referent's box drawn, a client-side player.
 
-The page payload of an instance is one self-contained HTML player (`InstanceView.html`): every
-frame of the clip as a JPEG data URI, the referent's box drawn on each frame where the store has
-one, a play/pause button, a frame slider and a speed (0.5x, 1x, 2x of the clip's play rate).
+The page payload of an instance is one small HTML player (`InstanceView.html`): the addresses
+of the clip's frames (JPEGs, the referent's box drawn on each frame where the store has one), a
+play/pause button, a frame slider and a speed (0.5x, 1x, 2x of the clip's play rate).
 Playing, scrubbing and the player keys (`PLAYER_KEYS`: Space play/pause, `,` / `.` one frame
 back / forward, which pause, `<` / `>` slower / faster) run in the browser, so they cost no round
 trip to the server. The keys work wherever the focus is on the page (the player listens on the
 page around its frame, and stops listening when its frame goes), except while typing in a text
 field or with Ctrl, Alt or Meta held.
 
-Caching (`ViewCache`, one per app process, shared by all sessions):
+The frames belong to the object, not to the RE: a `Clip` is one (dataset, video, object), and
+every RE of that object shows the same frames. Served with the clip route (clips.py, mounted
+by serve.py; `ViewCache.frame_route` set), the clip has two kinds of address,
+
+    <frame_route>/<dataset>/<video_id>/<object_id>/<W>x<H>/<digest>/<frame>.jpg   one frame
+    <frame_route>/<dataset>/<video_id>/<object_id>/<W>x<H>/<digest>/frames        every frame
+
+(`Clip.path`), the second being the frames' JPEGs one after the other, whose lengths the
+player is given. Both are immutable (the digest is a hash of the clip's JPEGs), so the browser
+fetches a clip once and every later RE of the object takes it from the browser's cache. The
+player asks for the first frame alone, then, once it is shown, for all frames in one request
+(not one per frame: each request costs the server a session check), and plays once they are
+in. Served without the route (`streamlit run app.py`, AppTest), the frames are inlined as JPEG
+data URIs.
+
+Caching (`ViewCache`, one per app process, shared by all sessions and the clip route):
 - decoded frames, downscaled to at most `max_width` pixels wide, in an LRU of a few videos
   (instances of one video are adjacent in a queue, so they decode the clip once);
+- clips (frames with the box drawn, JPEG-encoded) in an LRU of objects;
 - built payloads in a larger LRU of instances;
-- `prefetch(key)` builds an instance's payload in a background thread, so that moving to the
-  next instance finds it ready.
+- `prefetch(key)` builds an instance's clip and payload in a background thread, so that moving
+  to the next instance finds it ready.
 
 Boxes are inclusive pixel coordinates in the original frame size (records.py); they are
 scaled with the frame.
@@ -23,14 +39,18 @@ scaled with the frame.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import json
 import os
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 import numpy as np
 from PIL import Image
@@ -54,6 +74,8 @@ PLAYER_KEYS = {
 }
 _PLAYER_ACTIONS = {" ": "toggle", ",": "back", ".": "forward", "<": "slower", ">": "faster"}  # KeyboardEvent.key
 BOX_COLOUR = (255, 40, 40)
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def data_roots(value: str | None) -> dict[str | None, Path]:
@@ -84,19 +106,67 @@ def scaled_box(box: Box, sx: float, sy: float) -> Box:
     )
 
 
-@dataclass(frozen=True)
-class InstanceView:
-    """What the page shows of one instance's clip."""
+ClipId = tuple[str, str, int]  # (dataset, video_id, object_id)
 
-    key: str
-    n_frames: int
+
+@dataclass(frozen=True)
+class Clip:
+    """The frames of one object's clip as the player shows them: downscaled, its box drawn, JPEG-encoded."""
+
+    dataset: str
+    video_id: str
+    object_id: int
+    width: int  # of the frames as encoded (after downscaling), pixels
+    height: int
+    fps: float  # the play rate
     boxed_frames: tuple[int, ...]  # frames on which the referent's box is drawn
-    jpegs: tuple[bytes, ...]  # one JPEG a frame, box drawn
-    html: str  # the self-contained player
+    jpegs: tuple[bytes, ...]  # one JPEG a frame
+    digest: str  # `clip_digest(jpegs)`
 
     @property
-    def nbytes(self) -> int:
-        return sum(len(j) for j in self.jpegs) + len(self.html)
+    def size(self) -> str:
+        """The frame size as written in a frame's address, `WxH`."""
+        return f"{self.width}x{self.height}"
+
+    def path(self, name: str) -> str:
+        """The address under the clip route of `name`: `<frame>.jpg` or `frames` (module doc); ids percent-encoded."""
+        ids = "/".join(quote(part, safe="") for part in (self.dataset, self.video_id, str(self.object_id)))
+        return f"{ids}/{self.size}/{self.digest}/{name}"
+
+    @property
+    def frames(self) -> bytes:
+        """Every frame's JPEG, one after the other (what the address `frames` serves)."""
+        return b"".join(self.jpegs)
+
+
+def clip_digest(jpegs: Sequence[bytes]) -> str:
+    """The first 16 hex digits of the SHA-256 of the frames, each preceded by its length (8 bytes, big-endian)."""
+    digest = hashlib.sha256()
+    for jpeg in jpegs:
+        digest.update(len(jpeg).to_bytes(8, "big"))
+        digest.update(jpeg)
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    """What the page shows of one instance: its object's clip and the player."""
+
+    key: str
+    clip: Clip
+    html: str  # the player
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.clip.jpegs)
+
+    @property
+    def boxed_frames(self) -> tuple[int, ...]:
+        return self.clip.boxed_frames
+
+    @property
+    def jpegs(self) -> tuple[bytes, ...]:
+        return self.clip.jpegs
 
 
 def _jpeg(frame: np.ndarray, quality: int) -> bytes:
@@ -105,11 +175,31 @@ def _jpeg(frame: np.ndarray, quality: int) -> bytes:
     return buffer.getvalue()
 
 
+def data_uri(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+
+
 def player_html(
-    key: str, jpegs: list[bytes], boxed: set[int], fps: float, width: int, height: int, max_height: int = 480
+    key: str,
+    frames: Sequence[str],
+    boxed: set[int],
+    fps: float,
+    width: int,
+    height: int,
+    max_height: int = 480,
+    *,
+    bundle: tuple[str, Sequence[int]] | None = None,
 ) -> str:
-    """A self-contained HTML player: play/pause, a frame slider, the speed, the frame number and
-    box state, and the player keys (module doc).
+    """The HTML player of the clip whose frames are at the addresses `frames` (URLs or data URIs):
+    play/pause, a frame slider, the speed, the frame number and box state, and the player keys
+    (module doc).
+
+    The first frame is asked for at once. Once it has loaded, so are the others: from `bundle`
+    when given, (address, the frames' lengths in bytes) of all frames one after the other, which
+    the player cuts into blob URLs (ending with the player's document); else (or should the
+    bundle fail) each from its address. Playing waits for them; a frame scrubbed to before they
+    are in is asked for by its address. The browser takes an address it fetched before from its
+    cache.
 
     The frame is scaled (CSS, up or down) to the full width of the page column, keeping its
     aspect ratio (the img's width/height attributes give it before the first frame loads); a
@@ -119,10 +209,9 @@ def player_html(
     Keys pressed while the player has the focus are passed on to the page, so that the answer
     shortcuts keep working after the annotator clicked into the player.
     """
-    frames = json.dumps(["data:image/jpeg;base64," + base64.b64encode(j).decode("ascii") for j in jpegs])
     boxed_json = json.dumps(sorted(boxed))
     delay = 1000 / fps
-    last = len(jpegs) - 1
+    last = len(frames) - 1
     speeds = "".join(f'<option value="{v:g}"{" selected" if v == 1.0 else ""}>{v:g}x</option>' for v in SPEEDS)
     return f"""<style>body{{margin:0}}</style>
 <div id="player" data-key="{html.escape(key)}" style="font-family:sans-serif">
@@ -136,20 +225,44 @@ def player_html(
 <span id="label" style="min-width:13em;font-size:13px"></span>
 </div></div>
 <script>
-const frames = {frames}, boxed = new Set({boxed_json}), SPEEDS = {json.dumps(list(SPEEDS))};
+const frames = {json.dumps(list(frames))}, boxed = new Set({boxed_json}), SPEEDS = {json.dumps(list(SPEEDS))};
+const BUNDLE = {json.dumps(None if bundle is None else {"url": bundle[0], "sizes": list(bundle[1])})};
 const ACTIONS = {json.dumps(_PLAYER_ACTIONS)}, FIELDS = new Set(["INPUT", "TEXTAREA", "SELECT"]);
 const img = document.getElementById("frame"), scrub = document.getElementById("scrub");
 const label = document.getElementById("label"), play = document.getElementById("play");
 const speed = document.getElementById("speed");
-let index = 0, timer = null;
+const loading = [];  // frame -> its Image, once asked for
+function load(i) {{
+  if (!loading[i]) {{ loading[i] = new Image(); loading[i].src = frames[i]; }}
+  return loading[i];
+}}
+function loaded(i) {{ const im = load(i); return im.complete && im.naturalWidth > 0; }}
+let index = 0, timer = null, playable = false;
+function loadAll() {{ frames.forEach((_, i) => load(i)); playable = true; }}
+function loadRest() {{
+  if (!BUNDLE) return loadAll();
+  fetch(BUNDLE.url).then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(r.status))).then((buffer) => {{
+    let at = 0;
+    BUNDLE.sizes.forEach((n, i) => {{
+      const jpeg = new Blob([new Uint8Array(buffer, at, n)], {{ type: "image/jpeg" }});
+      if (i > 0 && !loading[i]) frames[i] = URL.createObjectURL(jpeg);  // frames asked for before keep theirs
+      at += n;
+    }});
+    loadAll();
+  }}).catch(loadAll);
+}}
 function show(i) {{
   index = Math.max(0, Math.min(frames.length - 1, i)); img.src = frames[index]; scrub.value = index;
-  const box = boxed.has(index) ? " \\u00b7 box" : " \\u00b7 no box";
+  const box = boxed.has(index) ? " \u00b7 box" : " \u00b7 no box";
   label.textContent = "frame " + (index + 1) + "/" + frames.length + box;
+}}
+function advance() {{
+  const next = (index + 1) % frames.length;
+  if (playable && loaded(next)) show(next);
 }}
 function start() {{
   clearInterval(timer);
-  timer = setInterval(() => show((index + 1) % frames.length), Math.max(20, {delay} / parseFloat(speed.value)));
+  timer = setInterval(advance, Math.max(20, {delay} / parseFloat(speed.value)));
   play.textContent = "Pause";
 }}
 function stop() {{ clearInterval(timer); timer = null; play.textContent = "Play"; }}
@@ -185,17 +298,19 @@ document.addEventListener("keydown", (e) => {{
     e.preventDefault();
   }} catch (err) {{}}
 }});
+img.addEventListener("load", loadRest, {{ once: true }});
 show(0);
 if (frames.length > 1) start();
 </script>"""
 
 
 class ViewCache:
-    """Builds and caches `InstanceView`s of a store's instances; thread-safe.
+    """Builds and caches the `Clip`s of a store's objects and the `InstanceView`s of its instances; thread-safe.
 
     `roots` maps a dataset name (or None for any dataset) to its folder on disk. Frames wider
     than `max_width` are downscaled once, when decoded; the player scales them to the column's
-    width, at most `max_height` pixels high.
+    width, at most `max_height` pixels high. `frame_route` is the URL path under which the clip
+    route serves the frames (set by clips.py when serve.py mounts it); None inlines them.
     """
 
     def __init__(
@@ -207,6 +322,7 @@ class ViewCache:
         max_height: int = 480,
         quality: int = 80,
         videos: int = 2,
+        clips: int = 16,
         instances: int = 32,
     ) -> None:
         self.store = store
@@ -214,12 +330,14 @@ class ViewCache:
         self.max_width = max_width
         self.max_height = max_height
         self.quality = quality
+        self.frame_route: str | None = None
         self._frames: LRU[tuple[str, str], list[np.ndarray]] = LRU(videos)
+        self._clips: LRU[ClipId, Clip] = LRU(clips)
         self._views: LRU[str, InstanceView] = LRU(instances)
         self._readers: dict[str, DatasetReader] = {}
         self._lock = threading.Lock()
         self._building: dict[str, Future[InstanceView]] = {}
-        self._video_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._jobs: dict[tuple[str, object], Future[Any]] = {}  # builds of frames and clips under way
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refcat-prefetch")
 
     def reader(self, dataset: str) -> DatasetReader:
@@ -235,18 +353,38 @@ class ViewCache:
                 reader = self._readers[dataset] = open_reader(dataset, root)
             return reader
 
+    def _once(self, cache: LRU[K, V], kind: str, ident: K, make: Callable[[], V]) -> V:
+        """`cache[ident]`, made by `make()` on a miss; callers asking for it while it is made wait for
+        that one build (a prefetch and a page, or a page's frame requests, build a clip once)."""
+        with self._lock:
+            value = cache.get(ident)
+            if value is not None:
+                return value
+            job = self._jobs.get((kind, ident))
+            mine = job is None
+            if job is None:
+                job = self._jobs[(kind, ident)] = Future()
+        if not mine:
+            result: V = job.result()  # the job of (kind, ident) is a `make` of this cache
+            return result
+        try:
+            value = make()
+            with self._lock:
+                cache.put(ident, value)
+            job.set_result(value)
+            return value
+        except BaseException as exc:
+            job.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                self._jobs.pop((kind, ident), None)
+
     def decoded(self, dataset: str, video_id: str, n_frames: int) -> list[np.ndarray]:
         """All frames of a video, downscaled to at most `max_width` wide; decoded once and cached."""
-        with self._lock:
-            video_lock = self._video_locks.setdefault((dataset, video_id), threading.Lock())
-        with video_lock:  # a prefetch and a page asking for one video decode it once
-            with self._lock:
-                frames = self._frames.get((dataset, video_id))
-            if frames is None:
-                frames = self._decode(dataset, video_id, n_frames)
-                with self._lock:
-                    self._frames.put((dataset, video_id), frames)
-            return frames
+        return self._once(
+            self._frames, "frames", (dataset, video_id), lambda: self._decode(dataset, video_id, n_frames)
+        )
 
     def _decode(self, dataset: str, video_id: str, n_frames: int) -> list[np.ndarray]:
         reader = self.reader(dataset)
@@ -259,15 +397,19 @@ class ViewCache:
             frames.append(frame)
         return frames
 
-    def build(self, key: str) -> InstanceView:
-        """Decode (or reuse) the clip, draw the referent's box, encode the player. No caching of the result."""
-        dataset, video_id, object_id, _source = parse_instance_key(key)
+    def clip(self, dataset: str, video_id: str, object_id: int) -> Clip:
+        """The clip of an object, built once and cached. The ids are checked against the store
+        first: MissingDataError names a video or object it does not have."""
+        ident = (dataset, video_id, object_id)
+        return self._once(self._clips, "clip", ident, lambda: self._build_clip(dataset, video_id, object_id))
+
+    def _build_clip(self, dataset: str, video_id: str, object_id: int) -> Clip:
         video = next((v for v in list_videos(self.store, dataset) if v.video_id == video_id), None)
         if video is None:
-            raise MissingDataError(f"video {dataset}/{video_id} of instance {key} is not in the store")
+            raise MissingDataError(f"video {dataset}/{video_id} is not in the store")
         referent = next((o for o in list_objects(self.store, dataset, video_id) if o.object_id == object_id), None)
         if referent is None:
-            raise MissingDataError(f"object {object_id} of instance {key} is not in the store")
+            raise MissingDataError(f"object {object_id} of video {dataset}/{video_id} is not in the store")
         frames = self.decoded(dataset, video_id, video.n_frames)
         sx, sy = (frames[0].shape[1] / video.width, frames[0].shape[0] / video.height) if frames else (1.0, 1.0)
         jpegs = []
@@ -277,9 +419,23 @@ class ViewCache:
                 frame = draw_box(frame, scaled_box(box, sx, sy), color=BOX_COLOUR, width=3)
             jpegs.append(_jpeg(frame, self.quality))
         height, width = frames[0].shape[:2] if frames else (0, 0)
-        boxed = {f for f in referent.boxes if f < len(frames)}
-        player = player_html(key, jpegs, boxed, video.fps or DEFAULT_PLAY_FPS, width, height, self.max_height)
-        return InstanceView(key, len(frames), tuple(sorted(boxed)), tuple(jpegs), player)
+        boxed = tuple(sorted(f for f in referent.boxes if f < len(frames)))
+        fps = video.fps or DEFAULT_PLAY_FPS
+        return Clip(dataset, video_id, object_id, width, height, fps, boxed, tuple(jpegs), clip_digest(jpegs))
+
+    def build(self, key: str) -> InstanceView:
+        """The view of an instance: its object's clip (cached) and the player. No caching of the result."""
+        dataset, video_id, object_id, _source = parse_instance_key(key)
+        clip = self.clip(dataset, video_id, object_id)
+        route, bundle = self.frame_route, None
+        if route is None:
+            sources = [data_uri(jpeg) for jpeg in clip.jpegs]
+        else:
+            sources = [f"{route}/{clip.path(f'{index}.jpg')}" for index in range(len(clip.jpegs))]
+            bundle = (f"{route}/{clip.path('frames')}", [len(jpeg) for jpeg in clip.jpegs])
+        boxed = set(clip.boxed_frames)
+        player = player_html(key, sources, boxed, clip.fps, clip.width, clip.height, self.max_height, bundle=bundle)
+        return InstanceView(key, clip, player)
 
     def view(self, key: str) -> InstanceView:
         """The cached view of an instance, waiting for a prefetch under way or building it now."""
@@ -323,4 +479,5 @@ class ViewCache:
     def clear(self) -> None:
         with self._lock:
             self._views.clear()
+            self._clips.clear()
             self._frames.clear()

@@ -1,0 +1,85 @@
+"""The clip route: the players' frames, served to logged-in browsers only (mounted by serve.py).
+
+    GET <base>/refcat-clip/<dataset>/<video_id>/<object_id>/<W>x<H>/<digest>/<frame>.jpg
+    GET <base>/refcat-clip/<dataset>/<video_id>/<object_id>/<W>x<H>/<digest>/frames
+
+(the addresses of `video_view.Clip.path`, ids percent-encoded): one frame's JPEG, or every
+frame's JPEG one after the other (`Clip.frames`; the player knows their lengths). The answers:
+- 401 without the session cookie (session.COOKIE), or with one whose session is not live
+  (`accounts.user_for_token`), before anything of the address is looked at;
+- 404 for a dataset, video or object the store does not have (the ids are looked up in the
+  store, never used as a path), a size or digest other than the clip's now (the clip changed:
+  the page's next run has the new address), or a frame outside the clip;
+- 200, the JPEG (image/jpeg) or the frames (application/octet-stream), with
+  `Cache-Control: private, max-age=31536000, immutable`: an address names one content for good
+  (the digest is a hash of the clip), so the browser keeps the frames and the next RE of the
+  same object asks for none of them again; `private`, as they are behind a login, so no shared
+  cache keeps them.
+A refusal is one line of text with `Cache-Control: no-store`; it names no file and shows no
+traceback (a frame that cannot be read is logged on the server). The credential travels in the
+HttpOnly cookie only, never in an address.
+
+`clip_routes()` also points the app's `ViewCache` (session.views) at the route, so the players
+it builds ask for their frames there; served without serve.py, the players inline them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from refcat.annotate.accounts import user_for_token
+from refcat.annotate.ui import session
+from refcat.errors import PermissionDenied, RefcatError
+
+ROUTE = "refcat-clip"
+CACHE_FOREVER = "private, max-age=31536000, immutable"
+log = logging.getLogger(__name__)
+
+
+def clip_route_path() -> str:
+    """The route's URL path, under the server's base path."""
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return "/" + "/".join(part for part in (base, ROUTE) if part)
+
+
+def _refuse(status: int, text: str) -> Response:
+    return Response(text, status_code=status, media_type="text/plain", headers={"Cache-Control": "no-store"})
+
+
+async def _frame(request: Request) -> Response:
+    value = request.cookies.get(session.COOKIE)
+    if not value:
+        return _refuse(401, "refused: not logged in")
+    try:
+        await run_in_threadpool(user_for_token, session.store(), value)
+    except PermissionDenied:
+        return _refuse(401, "refused: not a live session")
+    params = request.path_params
+    dataset, video_id, object_id, index = params["dataset"], params["video"], params["object"], params.get("frame")
+    try:
+        clip = await run_in_threadpool(session.views().clip, dataset, video_id, object_id)
+    except RefcatError as exc:
+        log.warning("clip %s/%s/%s not served: %s", dataset, video_id, object_id, exc)
+        return _refuse(404, "no such clip")
+    if params["size"] != clip.size or params["digest"] != clip.digest:
+        return _refuse(404, "no such clip (it has changed: reload the page)")
+    headers = {"Cache-Control": CACHE_FOREVER, "X-Content-Type-Options": "nosniff"}
+    if index is None:
+        return Response(clip.frames, media_type="application/octet-stream", headers=headers)
+    if not 0 <= index < len(clip.jpegs):
+        return _refuse(404, "no such frame")
+    return Response(clip.jpegs[index], media_type="image/jpeg", headers=headers)
+
+
+def clip_routes() -> list[Route]:
+    """The GET routes of the frames, for `st.App(routes=...)`; the app's players ask for their frames there."""
+    path = clip_route_path()
+    session.views().frame_route = path
+    clip = path + "/{dataset}/{video}/{object:int}/{size}/{digest}"
+    return [Route(clip + "/{frame:int}.jpg", _frame, methods=["GET"]), Route(clip + "/frames", _frame, methods=["GET"])]

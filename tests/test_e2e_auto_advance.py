@@ -1,0 +1,197 @@
+"""The annotator's loop in a real Chromium, keyboard only, with auto-advance on (the default):
+a valid instance takes 10 keys and a "no RE" 2, and the key that completes an instance opens the
+next one; keys pressed before the page showed it do not land there; every key the `?` overlay
+lists is routed by the page's key listener: the flag keys (F, W) and the player keys (Space,
+`,`, `.`, `<`, `>`) each act once. Screenshots go to the test's tmp folder (`screens/`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers.app_server import CHROMIUM, CHROMIUM_ARGS, serve_app, wait_until
+from helpers.demo import build_demo
+from helpers.queue_page import CAMPAIGN, PRESS_IN_PAGE, caption, log_in, open_at, settled
+
+from refcat.annotate.labels import answers, events_table, instance_flags, questions_for, queue
+from refcat.annotate.settings import auto_advance
+from refcat.store.database import open_store
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make chromium)"),
+]
+
+VALID_KEYS = ["2", "3", "a", "Shift+L", "m", "Shift+O", "s", "Shift+T", "n", "7"]  # Playwright's names
+VALID = {
+    "difficulty": "non-trivial",
+    "correctness": "valid",
+    "appearance": "yes",
+    "location": "no",
+    "motion": "yes",
+    "obj-motion": "no",
+    "static": "yes",
+    "obj-static": "no",
+    "category": "yes",
+    "information": "minimal",
+}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("advance")
+    url, data = build_demo(folder, n_videos=3, frames=6)
+    store = open_store(url)
+    with serve_app(folder, url, data) as base:
+        yield base, store, folder
+    store.dispose()
+
+
+@pytest.fixture(scope="module")
+def page(app):
+    from playwright.sync_api import sync_playwright
+
+    base, _, _ = app
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = chromium.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        log_in(page, base, "ann1")
+        yield page
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def screens(app):
+    folder = app[2] / "screens"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def asked_everything(store) -> list[str]:
+    """ann1's instances where all 10 questions are asked (difficulty too), in queue order."""
+    keys = [item.instance_key for item in queue(store, "ann1", CAMPAIGN)]
+    return [key for key in keys if len(questions_for(store, CAMPAIGN, key)) == 10]
+
+
+def run_of_three(store) -> list[str]:
+    """Three consecutive instances of ann1's queue that ask every question, none answered yet."""
+    keys = [item.instance_key for item in queue(store, "ann1", CAMPAIGN)]
+    fresh = {key for key in asked_everything(store) if not answers(store, "ann1", CAMPAIGN, key)}
+    start = next(i for i in range(len(keys) - 2) if set(keys[i : i + 3]) <= fresh)
+    return keys[start : start + 3]
+
+
+def press_each(page, keys: list[str]) -> None:
+    """Press `keys` as a person does: each once the app has handled the one before."""
+    for key in keys:
+        page.keyboard.press(key)
+        wait_until(page, lambda: settled(page), f"the app to handle {key}")
+
+
+def test_a_valid_instance_takes_10_keys_a_no_re_2_and_the_next_opens_by_itself(app, page, screens):
+    base, store, _ = app
+    assert auto_advance(store, "ann1")
+    first, second, third = run_of_three(store)
+    open_at(page, base, first)
+    press_each(page, VALID_KEYS[:9])
+    assert caption(page) == first  # one question left
+    press_each(page, VALID_KEYS[9:])
+    wait_until(page, lambda: caption(page) == second, "the next instance after the 10th key")
+    assert answers(store, "ann1", CAMPAIGN, first) == VALID
+    page.get_by_text("Correctness").first.wait_for()
+    page.screenshot(path=str(screens / "01_advanced_after_10_keys.png"), full_page=True)
+
+    press_each(page, ["2", "4"])  # non-trivial, no RE
+    wait_until(page, lambda: caption(page) == third, "the next instance after a no RE")
+    assert answers(store, "ann1", CAMPAIGN, second) == {"difficulty": "non-trivial", "correctness": "no-re"}
+
+
+def test_keys_pressed_before_the_next_instance_showed_do_not_land_on_it(app, page, screens):
+    """The 10th answer, Next and an answer in one go (before the page is drawn again): the page shows
+    the next instance (Next did not skip it), and the answer is refused there."""
+    base, store, _ = app
+    first, second, _ = run_of_three(store)
+    open_at(page, base, first)
+    press_each(page, VALID_KEYS[:9])
+    page.evaluate(PRESS_IN_PAGE, [["7", "ArrowRight", "Shift+A"], 0])
+    wait_until(page, lambda: settled(page) and caption(page) == second, "the page on the next instance")
+    assert answers(store, "ann1", CAMPAIGN, first) == VALID  # appearance still yes
+    assert answers(store, "ann1", CAMPAIGN, second) == {}
+    page.get_by_text("the page had moved on by itself").wait_for()
+    page.get_by_text("an answer pressed before the page showed").wait_for()
+    page.screenshot(path=str(screens / "02_late_presses_refused.png"), full_page=True)
+
+
+def player_state(page) -> tuple[str, int, str]:
+    """(play button's text, frame shown (0-based), speed) of the page's player."""
+    frame = page.frame_locator("iframe").first
+    return (
+        frame.locator("#play").inner_text(),
+        int(frame.locator("#scrub").input_value()),
+        frame.locator("#speed").input_value(),
+    )
+
+
+def test_the_flag_and_player_keys_act_once_through_the_listener(app, page, screens):
+    base, store, _ = app
+    key = asked_everything(store)[-1]
+    open_at(page, base, key)
+    page.frame_locator("iframe").first.locator("#play").wait_for()
+
+    # Player: it plays on load; Space pauses (twice would leave it playing).
+    assert player_state(page)[0] == "Pause"
+    page.keyboard.press("Space")
+    wait_until(page, lambda: player_state(page)[0] == "Play", "the player paused")
+    for _ in range(6):
+        page.keyboard.press(",")
+    wait_until(page, lambda: player_state(page)[1] == 0, "the first frame")
+    page.keyboard.press(".")
+    wait_until(page, lambda: player_state(page)[1] == 1, "one frame forward")
+    page.keyboard.press(".")
+    page.keyboard.press(",")
+    page.wait_for_timeout(200)
+    assert player_state(page) == ("Play", 1, "1")  # one step each, paused
+    page.keyboard.press(">")
+    wait_until(page, lambda: player_state(page)[2] == "2", "faster")
+    page.keyboard.press("<")
+    page.wait_for_timeout(200)
+    assert player_state(page)[2] == "1"  # one step (twice would be 0.5)
+    page.keyboard.press("<")
+    wait_until(page, lambda: player_state(page)[2] == "0.5", "slower")
+    assert answers(store, "ann1", CAMPAIGN, key) == {}  # no key of the player answered anything
+
+    # Flags: F turns "Unsure" on, and off again; each press is one change.
+    page.keyboard.press("f")
+    wait_until(page, lambda: instance_flags(store, "ann1", CAMPAIGN, key).unsure, "unsure on")
+    wait_until(page, lambda: settled(page), "the page drawn again")
+    page.keyboard.press("f")
+    wait_until(page, lambda: not instance_flags(store, "ann1", CAMPAIGN, key).unsure, "unsure off")
+    mine = events_table(store, CAMPAIGN).query("annotator == 'ann1' and instance == @key")
+    assert mine["kind"].tolist() == ["unsure", "undo"]
+
+    # W puts the cursor in the comment box (the W itself is not typed); Ctrl+Enter adds the comment.
+    wait_until(page, lambda: settled(page), "the page drawn again")
+    page.keyboard.press("w")
+    assert page.evaluate("() => document.activeElement?.tagName") == "TEXTAREA"
+    page.keyboard.type("box is late")
+    page.keyboard.press("Control+Enter")
+    wait_until(
+        page,
+        lambda: instance_flags(store, "ann1", CAMPAIGN, key).comments == ("box is late",),
+        "the comment stored",
+    )
+    assert answers(store, "ann1", CAMPAIGN, key) == {}  # typing answered nothing
+
+    # The ? overlay lists these keys.
+    wait_until(page, lambda: settled(page), "the page drawn again")
+    page.keyboard.press("?")
+    overlay = page.locator(".refcat-help")
+    overlay.wait_for()
+    text = overlay.inner_text()
+    for listed in ("Space", "F", "W", "<", ">", 'Turn "Unsure" on or off', "Play or pause the clip"):
+        assert listed in text
+    page.screenshot(path=str(screens / "03_overlay.png"))
+    page.keyboard.press("Escape")
+    overlay.wait_for(state="hidden")
