@@ -419,11 +419,27 @@ def planned_travel(plan: ObjectPlan) -> float:
     return float(np.abs(np.diff([x for x, _ in plan.anchors])).sum())
 
 
-def _speed(track: Track) -> float:
-    """Pixels a frame the box centre x covers, turns included, between the first and last frames it is present."""
+def marked_object(plan: VideoPlan, contrast: str) -> ObjectPlan:
+    """The object of a motion video with the contrast's first value: the mover, the one going left, the faster one."""
+    a, b = plan.objects
+    if contrast == "moving-still":
+        return a if a.motion != "static" else b
+    if contrast == "left-right":
+        return a if a.direction == "left" else b
+    return a if planned_travel(a) > planned_travel(b) else b
+
+
+def _covered(track: Track) -> tuple[float, int]:
+    """(pixels the box centre x covers, turns included; frames from the first to the last where it is present)."""
     own = track.present(range(len(track.boxes)))
     centres = [(track.box(f)[0] + track.box(f)[2]) / 2 for f in own]
-    return float(np.abs(np.diff(centres)).sum()) / max(own[-1] - own[0], 1)
+    return float(np.abs(np.diff(centres)).sum()), own[-1] - own[0]
+
+
+def _speed(track: Track) -> float:
+    """Pixels a frame the box centre x covers (`_covered`)."""
+    distance, frames = _covered(track)
+    return distance / max(frames, 1)
 
 
 def holds(track: Track, key: str, value: ClaimValue, tracks: list[Track], width: int, height: int) -> bool:
@@ -433,8 +449,7 @@ def holds(track: Track, key: str, value: ClaimValue, tracks: list[Track], width:
     if key == "moves":
         if value == "no":
             return len(set(plan.anchors)) == 1
-        own = track.present(range(len(track.boxes)))
-        return plan.motion == value and _speed(track) * (own[-1] - own[0]) >= MOTION_MIN * width
+        return plan.motion == value and _covered(track)[0] >= MOTION_MIN * width
     if key == "speed":
         mine = _speed(track)
         if value == "fast":
