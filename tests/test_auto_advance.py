@@ -24,10 +24,11 @@ from helpers.annotate_store import DUO_A, DUO_B, DUO_C, SOLO, populate
 from helpers.demo import build_demo
 from streamlit.testing.v1 import AppTest
 
-from refcat.annotate.campaigns import create_campaign, get_campaign
-from refcat.annotate.labels import answers, questions_for, queue
+from refcat.annotate.accounts import get_user
+from refcat.annotate.campaigns import close_round, create_campaign, get_campaign
+from refcat.annotate.labels import answers, questions_for, queue, record_answer
 from refcat.annotate.settings import auto_advance, set_auto_advance
-from refcat.annotate.state import LABEL_ROUND
+from refcat.annotate.state import LABEL_ROUND, REVISION_ROUND
 from refcat.annotate.ui import navigation
 from refcat.annotate.ui.annotate import AUTO_ADVANCE_KEY
 from refcat.annotate.ui.shortcuts import ANSWER, FLAG, MOVE_BACK, MOVE_ON, PLAYER, TAKE_BACK, key_actions, parse_presses
@@ -99,7 +100,7 @@ class Tab:
         assert client == "tab1"
         handlers = navigation.store_handlers(
             self.store,
-            self.user,
+            get_user(self.store, self.user),
             self.place,
             lambda what: what.instance_key,
             advance=auto_advance(self.store, self.user),
@@ -200,6 +201,35 @@ def test_undo_after_the_page_moved_on_shows_what_it_took_back(loop):
     assert tab.shown == DUO_A and answers(loop, "ann1", "c", DUO_A) == {"difficulty": "non-trivial"}
     tab.press("5")  # wrong object: complete again, on to DUO_B
     assert tab.shown == DUO_B
+
+
+def test_complete_is_the_queue_s_complete_in_both_rounds(loop):
+    """The handlers' `complete` (read for one instance) agrees with the queue's items, in the blind
+    round and in the revision round (where only the questions in dispute are asked)."""
+
+    def check(user: str, number: int) -> None:
+        items = queue(loop, user, "c")
+        place = navigation.Place(get_campaign(loop, "c"), items, 0, None, "x", number)
+        account = get_user(loop, user)
+        complete = navigation.store_handlers(loop, account, place, lambda what: None, advance=True).complete
+        assert complete is not None
+        assert {item.instance_key: complete(item.instance_key) for item in items} == {
+            item.instance_key: item.complete for item in items
+        }
+
+    for name, given in (("ann1", {"difficulty": "trivial", "correctness": "no-re"}), ("ann2", VALID)):
+        for field, value in given.items():
+            record_answer(loop, name, "c", DUO_A, field, value)
+    record_answer(loop, "ann1", "c", DUO_B, "correctness", "valid")
+    check("ann1", LABEL_ROUND)
+    assert [item.complete for item in queue(loop, "ann1", "c")] == [True, False, False, False]
+    close_round(loop, "c", "boss")
+    check("ann1", REVISION_ROUND)  # DUO_A: difficulty and correctness in dispute, unanswered
+    record_answer(loop, "ann1", "c", DUO_A, "difficulty", "trivial", round=REVISION_ROUND)
+    check("ann1", REVISION_ROUND)
+    record_answer(loop, "ann1", "c", DUO_A, "correctness", "no-re", round=REVISION_ROUND)
+    check("ann1", REVISION_ROUND)
+    assert [item.complete for item in queue(loop, "ann1", "c")] == [True]
 
 
 def test_the_keys_of_a_page_are_answers_moves_and_browser_keys():

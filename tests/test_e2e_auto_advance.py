@@ -16,6 +16,7 @@ from helpers.queue_page import CAMPAIGN, PRESS_IN_PAGE, caption, log_in, open_at
 
 from refcat.annotate.labels import answers, events_table, instance_flags, questions_for, queue
 from refcat.annotate.settings import auto_advance
+from refcat.annotate.ui.shortcuts import button_class
 from refcat.store.database import open_store
 
 pytestmark = [
@@ -140,6 +141,11 @@ def test_the_flag_and_player_keys_act_once_through_the_listener(app, page, scree
     open_at(page, base, key)
     page.frame_locator("iframe").first.locator("#play").wait_for()
 
+    # An answer clicked with the mouse: its button keeps the focus, and Space must not press it again.
+    page.locator(f".{button_class('answer:correctness:valid')} button").click()
+    wait_until(page, lambda: answers(store, "ann1", CAMPAIGN, key) == {"correctness": "valid"}, "the click's answer")
+    wait_until(page, lambda: settled(page), "the page drawn again")
+
     # Player: it plays on load; Space pauses (twice would leave it playing).
     assert player_state(page)[0] == "Pause"
     page.keyboard.press("Space")
@@ -160,7 +166,9 @@ def test_the_flag_and_player_keys_act_once_through_the_listener(app, page, scree
     assert player_state(page)[2] == "1"  # one step (twice would be 0.5)
     page.keyboard.press("<")
     wait_until(page, lambda: player_state(page)[2] == "0.5", "slower")
-    assert answers(store, "ann1", CAMPAIGN, key) == {}  # no key of the player answered anything
+    wait_until(page, lambda: settled(page), "the page drawn again")
+    answered = events_table(store, CAMPAIGN).query("annotator == 'ann1' and instance == @key")
+    assert answered["kind"].tolist() == ["answer"]  # the click's: no player key answered or pressed a button
 
     # Flags: F turns "Unsure" on, and off again; each press is one change.
     page.keyboard.press("f")
@@ -169,7 +177,7 @@ def test_the_flag_and_player_keys_act_once_through_the_listener(app, page, scree
     page.keyboard.press("f")
     wait_until(page, lambda: not instance_flags(store, "ann1", CAMPAIGN, key).unsure, "unsure off")
     mine = events_table(store, CAMPAIGN).query("annotator == 'ann1' and instance == @key")
-    assert mine["kind"].tolist() == ["unsure", "undo"]
+    assert mine["kind"].tolist() == ["answer", "unsure", "undo"]
 
     # W puts the cursor in the comment box (the W itself is not typed); Ctrl+Enter adds the comment.
     wait_until(page, lambda: settled(page), "the page drawn again")
@@ -182,7 +190,7 @@ def test_the_flag_and_player_keys_act_once_through_the_listener(app, page, scree
         lambda: instance_flags(store, "ann1", CAMPAIGN, key).comments == ("box is late",),
         "the comment stored",
     )
-    assert answers(store, "ann1", CAMPAIGN, key) == {}  # typing answered nothing
+    assert answers(store, "ann1", CAMPAIGN, key) == {"correctness": "valid"}  # typing answered nothing
 
     # The ? overlay lists these keys.
     wait_until(page, lambda: settled(page), "the page drawn again")

@@ -42,8 +42,18 @@ from streamlit.delta_generator import DeltaGenerator
 from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import Campaign, list_campaigns
 from refcat.annotate.guidelines import instance_source_label
-from refcat.annotate.labels import Undone, queue, record_answer, resume_position, undo_last
-from refcat.annotate.state import QueueItem
+from refcat.annotate.labels import (
+    Undone,
+    answers,
+    questions_for,
+    queue,
+    record_answer,
+    resume_position,
+    revised_answers,
+    revision_questions,
+    undo_last,
+)
+from refcat.annotate.state import LABEL_ROUND, QueueItem
 from refcat.annotate.ui import session, suggestions, widgets
 from refcat.annotate.ui.flags import widget_keys
 from refcat.annotate.ui.help_overlay import help_overlay
@@ -264,7 +274,10 @@ def store_handlers(
     press's number (refcat.annotate.labels refuses it when the round closed since or the press
     arrives out of order); `undone(what)` says what an undo took back and returns the instance to
     show then (None: stay). With `advance`, the page advances by itself (module doc): an instance
-    is complete as its item in the annotator's queue says (refcat.annotate.state)."""
+    is complete once every question the page asks the annotator there is answered in its round
+    (round 1: `questions_for` the annotator, answered as of round 1; the revision round:
+    `revision_questions`, answered in that round), as the queue's items count it
+    (refcat.annotate.state `CampaignState.queue`), read for the one instance."""
 
     def answer(press: Press) -> None:
         record_answer(
@@ -275,7 +288,10 @@ def store_handlers(
         return undone(undo_last(db, user, place.campaign.name, round=place.round, sent=press.sent))
 
     def complete(key: str) -> bool:
-        return any(item.complete for item in queue(db, user, place.campaign.name) if item.instance_key == key)
+        name = place.campaign.name
+        if place.round == LABEL_ROUND:
+            return set(questions_for(db, name, key, user)) <= set(answers(db, user, name, key, round=LABEL_ROUND))
+        return set(revision_questions(db, user, name, key)) <= set(revised_answers(db, user, name, key))
 
     return Handlers(answer, undo, complete if advance else None)
 

@@ -23,6 +23,7 @@ from refcat.annotate.labels import (
     revised_answers,
     revision_questions,
 )
+from refcat.annotate.settings import auto_advance
 from refcat.annotate.state import LABEL_ROUND, REVISION_ROUND
 from refcat.annotate.ui import flags, navigation, session, widgets
 from refcat.store.database import Store
@@ -55,7 +56,7 @@ def render(db: Store, user: User) -> None:
     def undone(_: Undone) -> None:
         widgets.flash("success", "Undid your last revision.")
 
-    handlers = navigation.store_handlers(db, user, place, undone)
+    handlers = navigation.store_handlers(db, user, place, undone, advance=auto_advance(db, user))
     fields = revision_questions(db, user, campaign.name, key)
     navigation.nav_bar(place, handlers, key_prefix="revnav")
     first = answers(db, user, campaign.name, key, round=LABEL_ROUND)
