@@ -3,7 +3,9 @@ reliability of its confidence.
 
 Reference labels: the paper's released labels (Bellver et al., dataset/A2D_RE_categorization.csv and
 DAVIS17_RE_categorization.csv, the rows with category labels; where the rules were tuned) in
-RELEASE_DIR, and the hand-labelled sets of tests/data named in HAND_SETS (also used in tuning).
+RELEASE_DIR; the released A2Dre+ REs there (A2D_<category>_... and A2D_no_<category>_..., each
+labelled on its one category: `a2dre_plus`); and the hand-labelled sets of tests/data named in
+HAND_SETS (also used in tuning).
 
     python benchmarks/bench_categorize_quality.py [--release-dir DIR]
         prints, for each reader ("words", "parse") and each source, per category: n, F1, kappa, recall.
@@ -28,7 +30,7 @@ from refcat.analysis.categorizer_scores import category_scores
 from refcat.categorize.confidence import KINDS, reading_kind
 from refcat.categorize.rules import READERS, Categorization, categorize_all
 from refcat.datasets.release import read_release
-from refcat.taxonomy import CATEGORY_NAMES, RELEASE_CATEGORY_ORDER
+from refcat.taxonomy import A2DRE_PLUS_CATEGORIES, CATEGORY_NAMES, RELEASE_CATEGORY_ORDER
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 RELEASE_DIR = Path("/tmp/released/dataset")
@@ -47,9 +49,33 @@ def sources(release_dir: Path) -> dict[str, pd.DataFrame]:
             df = read_release(path)
             df = df[df[list(RELEASE_CATEGORY_ORDER)].notna().all(axis=1)].reset_index(drop=True)
             out[name.split("_")[0]] = df
+    plus = a2dre_plus(release_dir)
+    if len(plus):
+        out["A2Dre+"] = plus
     for name in HAND_SETS:
         out[f"hand:{name}"] = pd.read_csv(DATA / f"categorize_{name}_hand_labelled.csv")
     return out
+
+
+def a2dre_plus(release_dir: Path) -> pd.DataFrame:
+    """The released A2Dre+ REs (A2D_<name>_... with the category, A2D_no_<name>_... without it, in the
+    release folder or its New_REs folder), each labelled on its one category (1 or 0), the others not
+    labelled. Lines: video_id;instance_id;RE."""
+    rows = []
+    for category, name in A2DRE_PLUS_CATEGORIES.items():
+        for prefix, value in (("", 1), ("no_", 0)):
+            file_name = f"A2D_{prefix}{name}_new_format_all_non_trivial.txt"
+            path = next(
+                (d / file_name for d in (release_dir, release_dir / "New_REs") if (d / file_name).is_file()), None
+            )
+            if path is None:
+                continue
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines()[1:]:
+                parts = line.split(";", 2)
+                if len(parts) == 3 and parts[2].strip():
+                    rows.append({"ref_exp": parts[2].strip(), category: value})
+    df = pd.DataFrame(rows, columns=["ref_exp", *CATEGORY_NAMES])
+    return df.astype(dict.fromkeys(CATEGORY_NAMES, "Int8"))
 
 
 def predictions(results: list[Categorization]) -> pd.DataFrame:
@@ -67,12 +93,43 @@ def scores_table(frames: dict[str, pd.DataFrame], results: dict[tuple[str, str],
         table = pd.DataFrame(rows, columns=["source", "category", "n", "f1", "kappa", "recall"])
         for metric in ("f1", "kappa"):
             print(f"-- {metric} --")
-            print(table.pivot(index="source", columns="category", values=metric)[list(CATEGORY_NAMES)].to_string(
-                float_format=lambda v: f"{v:.3f}"
-            ))
+            print(
+                table.pivot(index="source", columns="category", values=metric)[list(CATEGORY_NAMES)].to_string(
+                    float_format=lambda v: f"{v:.3f}"
+                )
+            )
         cat_recall = table[table.category == "category"].set_index("source")["recall"]
         print("-- category recall --")
         print(cat_recall.to_string(float_format=lambda v: f"{v:.3f}"))
+
+
+def tallies(
+    frames: dict[str, pd.DataFrame], results: dict[tuple[str, str], list[Categorization]], reader: str, names: list[str]
+) -> tuple[dict[tuple[str, str], list[int]], dict[int, list[float]]]:
+    """(category, kind) -> [labels right, rows], and confidence bin -> [rows, sum of confidence, right]."""
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    by_bin: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for name in names:
+        for r, (_, row) in zip(results[reader, name], frames[name].iterrows()):
+            for cat in CATEGORY_NAMES:
+                right = int(r.labels[cat] == bool(row[cat]))
+                tally = counts[cat, reading_kind(r.labels[cat], r.doubts[cat])]
+                tally[0] += right
+                tally[1] += 1
+                p = r.confidence[cat]
+                b = next(k for k in range(len(BINS) - 1) if BINS[k] <= p < BINS[k + 1])
+                by_bin[b][0] += 1
+                by_bin[b][1] += p
+                by_bin[b][2] += right
+    return counts, by_bin
+
+
+def print_reliability(title: str, by_bin: dict[int, list[float]]) -> None:
+    print(f"-- reliability per confidence bin, {title} --")
+    for b in sorted(by_bin):
+        rows, conf, hits = by_bin[b]
+        span = f"[{BINS[b]:.2f}, {min(BINS[b + 1], 1):.2f})"
+        print(f"{span}: rows {int(rows):5d}  mean conf {conf / rows:.3f}  right {hits / rows:.3f}")
 
 
 def calibrate(frames: dict[str, pd.DataFrame], results: dict[tuple[str, str], list[Categorization]]) -> None:
@@ -81,28 +138,13 @@ def calibrate(frames: dict[str, pd.DataFrame], results: dict[tuple[str, str], li
         print("no released labels: nothing to calibrate on")
         return
     for reader in READERS:
-        counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (cat, kind) -> [right, n]
-        by_bin: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])  # bin -> [n, sum conf, right]
-        for name in released:
-            df = frames[name]
-            for r, (_, row) in zip(results[reader, name], df.iterrows()):
-                for cat in CATEGORY_NAMES:
-                    right = int(r.labels[cat] == bool(row[cat]))
-                    tally = counts[cat, reading_kind(r.labels[cat], r.doubts[cat])]
-                    tally[0] += right
-                    tally[1] += 1
-                    p = r.confidence[cat]
-                    b = next(k for k in range(len(BINS) - 1) if BINS[k] <= p < BINS[k + 1])
-                    by_bin[b][0] += 1
-                    by_bin[b][1] += p
-                    by_bin[b][2] += right
+        counts, by_bin = tallies(frames, results, reader, released)
         print(f"\n== calibration, reader {reader}: right / rows per category and reading kind ==")
         for cat in CATEGORY_NAMES:
             print(f"{cat:11s} " + "  ".join(f"{k:4s} {counts[cat, k][0]:4d}/{counts[cat, k][1]:<4d}" for k in KINDS))
-        print("-- reliability per confidence bin (current table) --")
-        for b in sorted(by_bin):
-            n, conf, right = by_bin[b]
-            print(f"[{BINS[b]:.2f}, {min(BINS[b + 1], 1):.2f}): rows {int(n):5d}  mean conf {conf / n:.3f}  right {right / n:.3f}")
+        print_reliability("released labels (current table)", by_bin)
+        hand = [n for n in frames if n.startswith("hand:")]
+        print_reliability("hand-labelled sets (not calibrated on)", tallies(frames, results, reader, hand)[1])
         pooled = {}  # kind -> the share right over all categories: the prior of each cell
         for k in KINDS:
             right, n = (sum(counts[c, k][i] for c in CATEGORY_NAMES) for i in (0, 1))

@@ -19,6 +19,7 @@ out of sample for them; the learned model sees only the released labels.
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -64,6 +65,7 @@ def main() -> None:
     parser.add_argument("--margin", type=float, default=MARGIN, help="the choice rule's margin")
     parser.add_argument("--output", type=Path, default=None, help="also write every table to this CSV")
     args = parser.parse_args()
+    logging.getLogger("refcat.analysis.agreement").setLevel(logging.ERROR)  # undefined kappas show as NaN
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 30)
     fmt = {"float_format": lambda v: f"{v:.3f}"}

@@ -4,14 +4,20 @@ Measured on the demo data (written to a temporary folder unless --data/--db name
 demo dataset and store), walking ann1's queue of the demo campaign in order:
 
 - cold (baseline): the instance's view built from nothing: every frame decoded from disk,
-  the referent's box drawn, the frames JPEG-encoded and the player HTML built;
+  the referent's box drawn, the frames JPEG-encoded (the object's clip) and the player HTML built;
 - next, prefetched (the app's path): the page's store reads (`find_place`, `load_page`, `answers`) plus the
   view, which the previous page asked for in the background (`ViewCache.prefetch`) and which
   the annotator's answering time lets finish (the benchmark waits for it, and reports how
   long the background build took, to compare with the seconds an annotator spends);
 - next, not prefetched: the same with prefetching off (frames of the same video are reused);
 - full page run: one Streamlit run of the whole app after pressing Next (AppTest), which adds
-  the widget tree to the above.
+  the widget tree to the above;
+- the clip route (refcat/annotate/ui/clips.py) answering a player's two requests for a cached
+  clip, through Starlette's router: the first frame, then all frames (each checks the session).
+
+Everything runs as `streamlit run serve.py` serves it: the players carry the addresses of the
+clip route (`clip_routes()` is called, as serve.py does), not the frames; the player's HTML per
+instance is printed for both ways (addresses, and frames inline as without serve.py).
 
 Peak memory is tracemalloc's peak over a pass of the app's path (Python allocations, numpy
 frames included) and the process's peak RSS. Target: p95 of the next-instance time < 300 ms.
@@ -21,6 +27,7 @@ Run: .venv/bin/python benchmarks/bench_next_instance.py [--steps N]
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import resource
 import statistics
@@ -29,12 +36,16 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from refcat.annotate.accounts import get_user
+from refcat.annotate.accounts import authenticate, get_user
 from refcat.annotate.campaigns import get_campaign
 from refcat.annotate.demo_project import build_demo_store
 from refcat.annotate.labels import answers, queue
+from refcat.annotate.state import LABEL_ROUND
+from refcat.annotate.ui import session
 from refcat.annotate.ui.annotate import load_page
+from refcat.annotate.ui.clips import clip_route_path, clip_routes
 from refcat.annotate.ui.navigation import find_place
+from refcat.annotate.ui.session import COOKIE
 from refcat.annotate.ui.video_view import ViewCache, data_roots
 from refcat.demo.generator import write_demo_dataset
 from refcat.store.database import open_store
@@ -57,14 +68,54 @@ def demo(folder: Path, data: str | None, db: str | None) -> tuple[str, Path]:
     return url, Path(root)
 
 
+def served(views: ViewCache) -> ViewCache:
+    """`views` with its players asking the clip route for their frames, as under serve.py."""
+    views.frame_route = clip_route_path()
+    return views
+
+
+def route_times(keys: list[str], steps: int) -> tuple[list[float], list[float]]:
+    """Times (ms) of the clip route's answers to a player's two requests (first frame, all frames) for
+    the clips of `keys`, cached, with a live session; the app's ViewCache and store (session.py)."""
+    from starlette.applications import Starlette
+
+    app = Starlette(routes=clip_routes())
+    token = authenticate(session.store(), "ann1", "ann1")
+
+    async def get(path: str) -> float:
+        scope = {"type": "http", "http_version": "1.1", "method": "GET", "scheme": "http", "path": path}
+        scope |= {"raw_path": path.encode(), "query_string": b"", "root_path": "", "server": ("127.0.0.1", 8501)}
+        scope["headers"] = [(b"cookie", f"{COOKIE}={token}".encode())]
+        status = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+
+        start = time.perf_counter()
+        await app(scope, receive, send)
+        assert status == [200], (path, status)
+        return (time.perf_counter() - start) * 1000
+
+    first, every = [], []
+    for key in keys[:steps]:
+        clip = session.views().view(key).clip
+        first.append(asyncio.run(get(f"{clip_route_path()}/{clip.path('0.jpg')}")))
+        every.append(asyncio.run(get(f"{clip_route_path()}/{clip.path('frames')}")))
+    return first, every
+
+
 def walk(store, roots, keys, user, prefetch: bool) -> tuple[list[float], list[float]]:
     """Times (ms) of moving to each key in turn, and of the background builds."""
-    views = ViewCache(store, roots)
+    views = served(ViewCache(store, roots))
     campaign = get_campaign(store, "demo")
     moves, background = [], []
     for i, key in enumerate(keys):
         start = time.perf_counter()
-        load_page(store, find_place(store, user, campaign, key))
+        load_page(store, find_place(store, user, campaign, key, "annotate", LABEL_ROUND))
         answers(store, user, "demo", key)
         views.view(key)
         moves.append((time.perf_counter() - start) * 1000)
@@ -77,10 +128,13 @@ def walk(store, roots, keys, user, prefetch: bool) -> tuple[list[float], list[fl
     return moves, background
 
 
-def page_runs(url: str, data: Path, steps: int) -> list[float]:
+def page_runs(steps: int) -> list[float]:
+    """Full runs of app.py after Next, over $REFCAT_DB and $REFCAT_DATA, with the players of the
+    app's ViewCache pointed at the clip route (`route_times` called `clip_routes()` before)."""
     from streamlit.testing.v1 import AppTest
 
-    os.environ["REFCAT_DB"], os.environ["REFCAT_DATA"] = url, str(data)
+    assert session.views().frame_route == clip_route_path()
+
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     at.text_input(key="login_name").input("ann1")
     at.text_input(key="login_password").input("ann1")
@@ -106,6 +160,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="refcat-bench-") as folder:
         url, data = demo(Path(folder), args.data, args.db)
+        os.environ["REFCAT_DB"], os.environ["REFCAT_DATA"] = url, str(data)  # the app's store and data (session.py)
         store = open_store(url)
         roots = data_roots(str(data))
         user = get_user(store, "ann1")
@@ -115,8 +170,11 @@ def main() -> None:
         cold = []
         for key in keys:
             start = time.perf_counter()
-            ViewCache(store, roots).build(key)
+            served(ViewCache(store, roots)).build(key)
             cold.append((time.perf_counter() - start) * 1000)
+        inline = ViewCache(store, roots)
+        html_inline = statistics.mean(len(inline.view(key).html) for key in keys) / 1024
+        html_served = statistics.mean(len(served(inline).build(key).html) for key in keys) / 1024
         prefetched, background = walk(store, roots, keys, user, prefetch=True)
         plain, _ = walk(store, roots, keys, user, prefetch=False)
 
@@ -124,7 +182,8 @@ def main() -> None:
         walk(store, roots, keys, user, prefetch=True)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        pages = page_runs(url, data, args.page_steps)
+        first, every = route_times(keys, args.steps)
+        pages = page_runs(args.page_steps)
         rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print(f"demo data: {len(keys)} instances of {len(videos)} videos, frames decoded from JPEG")
@@ -136,9 +195,12 @@ def main() -> None:
         ("next, not prefetched", plain),
         ("background prefetch build", background),
         ("full page run after Next (AppTest)", pages),
+        ("clip route: first frame (cached)", first),
+        ("clip route: all frames (cached)", every),
     ):
         p50, p95 = percentiles(times)
         print(f"{name:34s}{p50:9.1f}{p95:9.1f}{p95 / c95:16.3f}")
+    print(f"player HTML per instance: {html_served:.1f} KiB with the clip route, {html_inline:.1f} KiB frames inline")
     print(f"peak traced memory over the app's path: {peak / 2**20:.1f} MiB; process peak RSS: {rss_mib:.0f} MiB")
     p95 = percentiles(pages)[1]
     print(f"target p95 < 300 ms for a full page run: {'met' if p95 < 300 else 'NOT met'} ({p95:.0f} ms)")

@@ -12,8 +12,11 @@ N times; per press the benchmark measures
   `Network.loadingFinished` encodedDataLength (of http requests: a data: URL is not on the wire,
   and an answer from the browser's cache counts 0) plus the websocket frames' payloads
   (`Network.webSocketFrameReceived`; binary frames are counted decoded from their base64);
-  of those, the clip route's (the player's frames, refcat/annotate/ui/clips.py), also apart
-  for the Nexts that stay on the same object, whose clip the browser has already.
+- the bytes of the clip route (the player's frames, refcat/annotate/ui/clips.py) for the
+  requests sent from the press until the next press, however late they finish (so that a
+  previous player's request still under way is not charged to this Next), also apart for the
+  Nexts that stay on the same object, whose clip the browser has already; and how many clip
+  requests failed or were cut off (`Network.loadingFailed`, e.g. their player gone).
 
 Once with one annotator (ann1 in the demo campaign), then with five at once (five browser
 contexts in one Chromium, driven concurrently with asyncio; five demo-marked accounts bench1..5
@@ -31,6 +34,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -47,6 +51,7 @@ from refcat.demo.generator import write_demo_dataset  # noqa: E402
 from refcat.store.database import open_store  # noqa: E402
 
 WAIT_MS = 20_000
+LOGIN_WAIT_MS = 60_000  # five logins at once on a loaded 2-core machine can take longer
 FIVE = [f"bench{i}" for i in range(1, 6)]
 
 # True once the RE of `key` is shown and its player's first frame has loaded.
@@ -105,23 +110,29 @@ class Meter:
     def __init__(self) -> None:
         self.bytes = 0  # everything received
         self.ws = 0  # of which websocket payloads
-        self.clip = 0  # of which the clip route's answers
         self.http: set[str] = set()  # requests of http URLs (not data: URLs, never on the wire)
-        self.clips: set[str] = set()  # of which the clip route's
+        self.step = 0  # the Next under way (0: the login)
+        self.clips: dict[str, int] = {}  # the clip route's requests -> the step that sent them
+        self.clip: Counter[int] = Counter()  # step -> bytes of the clip route's answers to its requests
+        self.cut = 0  # clip route requests that failed or were cancelled (e.g. their player went)
 
     def sent(self, event: dict) -> None:
         url = event.get("request", {}).get("url", "")
         if url.startswith("http"):
             self.http.add(event.get("requestId"))
         if "/refcat-clip/" in url:
-            self.clips.add(event.get("requestId"))
+            self.clips[event.get("requestId")] = self.step
 
     def finished(self, event: dict) -> None:
         size = int(event.get("encodedDataLength") or 0)
         if event.get("requestId") in self.http:
             self.bytes += size
         if event.get("requestId") in self.clips:
-            self.clip += size
+            self.clip[self.clips[event.get("requestId")]] += size
+
+    def failed(self, event: dict) -> None:
+        if event.get("requestId") in self.clips:
+            self.cut += 1
 
     def frame(self, event: dict) -> None:
         response = event.get("response") or {}
@@ -136,7 +147,7 @@ async def annotator(browser, base: str, name: str, campaign: str, steps: int, te
 
     Returns the ms to the RE and first frame, to the RE, the bytes, of which websocket and clip
     route, and whether the Next stayed on the same object, of each Next; and how many presses showed
-    nothing within WAIT_MS."""
+    nothing within WAIT_MS, and how many clip route requests were cut off."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
     meter = Meter()
@@ -144,15 +155,16 @@ async def annotator(browser, base: str, name: str, campaign: str, steps: int, te
     cdp.on("Network.requestWillBeSent", meter.sent)
     cdp.on("Network.loadingFinished", meter.finished)
     cdp.on("Network.webSocketFrameReceived", meter.frame)
+    cdp.on("Network.loadingFailed", meter.failed)
     await cdp.send("Network.enable")
     await page.goto(base + "/")
     await page.get_by_label("User name").fill(name)
     await page.get_by_label("Password", exact=True).fill(name)
     await page.get_by_role("button", name="Log in").click()
-    await page.locator(".refcat-re").first.wait_for(timeout=WAIT_MS)
-    await page.wait_for_function(IDLE, timeout=WAIT_MS)
+    await page.locator(".refcat-re").first.wait_for(timeout=LOGIN_WAIT_MS)
+    await page.wait_for_function(IDLE, timeout=LOGIN_WAIT_MS)
     keys = texts[name]
-    times, re_times, sizes, ws_sizes, clip_sizes, same, misses = [], [], [], [], [], [], 0
+    times, re_times, sizes, ws_sizes, clip_steps, same, misses = [], [], [], [], [], [], 0
     await start.wait()
     for _ in range(steps):
         await page.wait_for_function(IDLE, timeout=WAIT_MS)
@@ -162,7 +174,8 @@ async def annotator(browser, base: str, name: str, campaign: str, steps: int, te
         if index + 1 >= len(keys):
             break
         key = keys[index + 1]
-        before, ws_before, clip_before = meter.bytes, meter.ws, meter.clip
+        before, ws_before = meter.bytes, meter.ws
+        meter.step += 1
         t0 = time.perf_counter()
         await page.keyboard.press("ArrowRight")
         try:
@@ -178,10 +191,11 @@ async def annotator(browser, base: str, name: str, campaign: str, steps: int, te
         await page.wait_for_timeout(200)  # the run's last messages
         sizes.append(meter.bytes - before)
         ws_sizes.append(meter.ws - ws_before)
-        clip_sizes.append(meter.clip - clip_before)
+        clip_steps.append(meter.step)  # its clip bytes are read at the end
         same.append(key.rsplit("/", 1)[0] == current.rsplit("/", 1)[0])
+    clip_sizes = [meter.clip[step] for step in clip_steps]
     await context.close()
-    return times, re_times, sizes, ws_sizes, clip_sizes, same, misses
+    return times, re_times, sizes, ws_sizes, clip_sizes, same, misses, meter.cut
 
 
 async def run_case(base: str, names: list[str], campaign: str, steps: int, texts: dict):
@@ -194,7 +208,9 @@ async def run_case(base: str, names: list[str], campaign: str, steps: int, texts
             results = await asyncio.gather(*(annotator(browser, base, n, campaign, steps, texts, start) for n in names))
         finally:
             await browser.close()
-    return tuple([v for r in results for v in r[i]] for i in range(6)) + (sum(r[6] for r in results),)
+    return tuple([v for r in results for v in r[i]] for i in range(6)) + tuple(
+        sum(r[i] for r in results) for i in (6, 7)
+    )
 
 
 def load() -> str:
@@ -227,10 +243,13 @@ def main() -> None:
                 rows.append((label, *case, time.perf_counter() - wall, load()))
     print(f"demo data: {args.videos} videos, {len(texts['ann1'])} instances in ann1's queue; {os.cpu_count()} CPUs")
     print(f"{'':14s}{'Nexts':>6s}{'missed':>7s}{'p50 ms':>9s}{'p95 ms':>9s}{'max ms':>9s}", end="")
-    print(f"{'RE p50':>8s}{'RE p95':>8s}{'KiB/Next':>10s}{'ws KiB':>8s}{'clip KiB':>9s}{'same obj':>9s}", end="")
+    print(
+        f"{'RE p50':>8s}{'RE p95':>8s}{'KiB/Next':>10s}{'ws KiB':>8s}{'clip KiB':>9s}{'same obj':>9s}{'cut':>5s}",
+        end="",
+    )
     print(f"{'wall s':>8s}  load 1/5/15 at the end")
     targets = {"1 annotator": 300, "5 annotators": 500}
-    for label, times, re_times, sizes, ws_sizes, clip_sizes, same, misses, wall, after in rows:
+    for label, times, re_times, sizes, ws_sizes, clip_sizes, same, misses, cut, wall, after in rows:
         p50, p95 = percentiles(times)
         r50, r95 = percentiles(re_times)
         ws, kib, clip = (statistics.mean(v) / 1024 if v else float("nan") for v in (ws_sizes, sizes, clip_sizes))
@@ -238,8 +257,10 @@ def main() -> None:
         same_kib = statistics.mean(kept) / 1024 if kept else float("nan")
         top = max(times) if times else float("nan")
         print(f"{label:14s}{len(times):6d}{misses:7d}{p50:9.1f}{p95:9.1f}{top:9.1f}{r50:8.1f}{r95:8.1f}", end="")
-        print(f"{kib:10.1f}{ws:8.1f}{clip:9.1f}{same_kib:9.1f}{wall:8.0f}  {after}")
-    print("clip KiB: the clip route's bytes a Next; same obj: the same, over the Nexts that stay on one object")
+        print(f"{kib:10.1f}{ws:8.1f}{clip:9.1f}{same_kib:9.1f}{cut:5d}{wall:8.0f}  {after}")
+    print("clip KiB: the clip route's bytes for a Next's requests; same obj: the same, over the Nexts that stay")
+    print("on one object;", end=" ")
+    print("cut: clip route requests cut off (their player gone before they were answered)")
     for label, times, *_ in rows:
         p95 = percentiles(times)[1]
         verdict = "met" if p95 < targets[label] else "NOT met"

@@ -131,7 +131,8 @@ def table5_category(expression: dict, cue: str) -> str:
 def paired_instances(data: Path, split: str) -> tuple[list[Instance], dict[str, str]]:
     """The split's REs as A2Dre+ pairs: `a2dre+:{category}:with:{k}` holding the RE and
     `a2dre+:{category}:without:{k}` the class noun alone, k the RE's place among its object's REs;
-    and the cue of each video."""
+    and the cue of each video. Both REs of an object share their "without" text, so only k = 0's is
+    predicted (`with_shared_without` gives the others its rows)."""
     scene = json.loads((data / "demo_scene.json").read_text(encoding="utf-8"))
     instances, cues = [], {}
     for video_id, video in sorted(scene["videos"].items()):
@@ -143,10 +144,34 @@ def paired_instances(data: Path, split: str) -> tuple[list[Instance], dict[str, 
             k = seen[e["object_id"]] = seen.get(e["object_id"], -1) + 1
             category = table5_category(e, video["cue"])
             noun = f"the {e['claims']['category']}"
-            for polarity, text in (("with", e["text"]), ("without", noun)):
-                source = f"{A2DRE_PLUS_PREFIX}{category}:{polarity}:{k}"
-                instances.append(Instance("demo", video_id, e["object_id"], source, text))
+            source = f"{A2DRE_PLUS_PREFIX}{category}:%s:{k}"
+            instances.append(Instance("demo", video_id, e["object_id"], source % "with", e["text"]))
+            if k == 0:
+                instances.append(Instance("demo", video_id, e["object_id"], source % "without", noun))
     return instances, cues
+
+
+def polarity_and_k(source: str) -> tuple[str, int]:
+    """(polarity, k) of an A2Dre+ source."""
+    parsed = parse_a2dre_plus_source(source)
+    assert parsed is not None, source
+    return parsed[1], parsed[2]
+
+
+def with_shared_without(table: pd.DataFrame) -> pd.DataFrame:
+    """The per-sample table with each object's k = 0 "without" rows repeated for its other REs k (the
+    same text, so the same masks and scores), so that every pair of Table 5 is complete."""
+    parsed = table["source"].map(polarity_and_k)
+    polarity, k = parsed.map(lambda p: p[0]), parsed.map(lambda p: p[1])
+    shared = table[(polarity == "without") & (k == 0)]
+    copies = []
+    for other in sorted(set(k[polarity == "with"]) - {0}):
+        wanted = table.loc[(polarity == "with") & (k == other), ["video_id", "object_id", "source"]]
+        wanted = wanted.assign(source=wanted["source"].str.replace(":with:", ":without:")).drop_duplicates()
+        rows = shared.assign(source=shared["source"].str.replace(":without:0", f":without:{other}"))
+        rows = rows.merge(wanted, on=["video_id", "object_id", "source"])
+        copies.append(rows.assign(instance_key=rows["instance_key"].str.replace(":without:0", f":without:{other}")))
+    return pd.concat([table, *copies], ignore_index=True)
 
 
 def score(kind: str, data: Path, out: Path, instances: list[Instance], args: argparse.Namespace) -> pd.DataFrame:
@@ -164,13 +189,13 @@ def score(kind: str, data: Path, out: Path, instances: list[Instance], args: arg
         device=torch.device(args.device),
         progress=False,
     )
-    return per_sample_table(masks, reader, instances, layout="expression")
+    return with_shared_without(per_sample_table(masks, reader, instances, layout="expression"))
 
 
 def by_video(table: pd.DataFrame, cues: dict[str, str], polarity: str) -> pd.DataFrame:
     """Per val video: its cue, the sum of the sample IoUs and the samples of its REs of one polarity."""
     scores = expression_scores(table, CONVENTION)
-    scores = scores[scores["source"].map(lambda s: parse_a2dre_plus_source(s)[1] == polarity)]
+    scores = scores[scores["source"].map(lambda s: polarity_and_k(s)[0] == polarity)]
     per_video = scores.groupby("video_id", as_index=False)[["iou_sum", "samples"]].sum()
     return per_video.assign(cue=per_video["video_id"].map(cues))
 
@@ -213,13 +238,14 @@ def main() -> int:
     ap.add_argument(
         "--base-size",
         type=int,
-        default=96,
-        help="shorter side of the network input (default %(default)s of the 180-pixel frames: a 6x11 output grid)",
+        default=64,
+        help="shorter side of the network input (default %(default)s of the 180-pixel frames: a 4x8 output grid, "
+        "cheap enough for a shared CPU; 180 keeps the frames' size)",
     )
     ap.add_argument(
         "--frame-step",
         type=int,
-        default=3,
+        default=4,
         help="train on every k-th frame (default %(default)s; neighbouring frames differ little); "
         "the val videos are scored on every frame",
     )
@@ -231,7 +257,7 @@ def main() -> int:
         default=3.0,
         help="loss weight of referent pixels (default %(default)s: referents cover a few percent of a frame)",
     )
-    ap.add_argument("--precise-bn", type=int, default=8, help="PreciseBN batches at each epoch end")
+    ap.add_argument("--precise-bn", type=int, default=4, help="PreciseBN batches at each epoch end")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
     ap.add_argument(
@@ -258,7 +284,8 @@ def main() -> int:
 
     instances, cues = paired_instances(data, "val")
     tables = {kind: score(kind, data, out, instances, args) for kind in KINDS}
-    print(f"\nheld-out videos: {len(cues)}; REs: {len(instances) // 2}; input {args.base_size} px shorter side")
+    res = sum(polarity_and_k(i.source)[0] == "with" for i in instances)
+    print(f"\nheld-out videos: {len(cues)}; REs: {res}; input {args.base_size} px shorter side")
     print("\nMean IoU by cue, [95% paired bootstrap over videos]\n")
     print(markdown_table(cue_table(tables, cues, args)))
     for kind in KINDS:

@@ -144,3 +144,48 @@ def test_with_a_model_the_rules_run_once_a_row(release_file, tmp_path, monkeypat
     assert sorted(calls) == sorted(labels["ref_exp"])
     assert out["category"].tolist() == [1, 1, 1, 1]  # no model for category: the rules' labels
     assert json.loads(out.loc[1, "evidence"])["location"] == ["onto the sofa"]
+
+
+def test_review_threshold_marks_low_confidence_decisions(tmp_path, capsys):
+    from refcat.categorize.confidence import CONFIDENCE
+
+    src = tmp_path / "res.csv"
+    src.write_text("ref_exp\na man walking\nthe dog next to the man walking\na man with a camera\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    args = ["categorize", "--input", str(src), "--output", str(out), "--review-threshold", "0.8"]
+    assert main(args) == 0
+    rows = read_output(out)
+    assert rows[0][-2:] == ["evidence", "needs_review"]
+    # the dog's "no motion" hinged on giving the walking to the man; the camera's obj-static on a "with" phrase
+    assert CONFIDENCE["parse"]["motion"]["no?"] < 0.8 and CONFIDENCE["parse"]["obj-static"]["yes?"] < 0.8
+    assert [r[-1] for r in rows[1:]] == ["", "motion", "obj-static"]
+    assert json.loads(rows[3][12]) == {"category": ["man"], "obj-static": ["with a camera"]}  # evidence kept
+    report = capsys.readouterr().out
+    assert "2 decisions in 2 of 3 REs need review (confidence < 0.8; column needs_review)" in report
+    # without the option there is no such column
+    assert main(["categorize", "--input", str(src), "--output", str(out)]) == 0
+    assert read_output(out)[0][-1] == "evidence"
+    # below a threshold of 1, every RE has some decision to review
+    assert main(args[:-1] + ["1"]) == 0
+    assert all(r[-1] for r in read_output(out)[1:])
+
+
+@pytest.mark.parametrize("reader, motion, static", [("words", "0", "1"), ("parse", "1", "0")])
+def test_reader_option_selects_the_reading(tmp_path, capsys, reader, motion, static):
+    src = tmp_path / "res.csv"
+    src.write_text("ref_exp\na small bird flying fastest towards the right\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["categorize", "--input", str(src), "--output", str(out), "--reader", reader]) == 0
+    row = read_output(out)[1]
+    assert (row[9], row[11]) == (motion, static)  # "fastest" is the verb's object only to the word reader
+    assert f"({reader} reader)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad", ["1.5", "-0.1", "high"])
+def test_review_threshold_must_be_a_probability(tmp_path, capsys, bad):
+    src = tmp_path / "res.csv"
+    src.write_text("ref_exp\na dog\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["categorize", "--input", str(src), "--output", str(tmp_path / "o.csv"), "--review-threshold", bad])
+    assert exit_info.value.code == 2
+    assert "is not a number between 0 and 1" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from refcat.categorize.learned import Choice, LearnedCategorizer, _beats, rule_features
-from refcat.categorize.rules import categorize
+from refcat.categorize.rules import DEFAULT_READER, categorize
 from refcat.errors import FormatError
 from refcat.taxonomy import CATEGORY_NAMES
 
@@ -177,7 +177,7 @@ def test_train_command_reads_several_files_and_prints_each_choice(tmp_path, caps
     inputs = ",".join(map(str, halves))
     assert main(["categorize-train", "--input", inputs, "--output", str(path), "--margin", "0.05"]) == 0
     out = capsys.readouterr().out
-    assert "trained on 36 REs (tfidf, " in out
+    assert f"trained on 36 of 36 REs (those with category labels; tfidf, {DEFAULT_READER} reader) -> " in out
     motion = next(line for line in out.splitlines() if line.startswith("motion "))
     assert motion.split()[:4] == ["motion", "learned", "5", "36"]
     model = LearnedCategorizer.load(path)

@@ -10,6 +10,7 @@ from refcat.datasets.a2dre_plus import (
     a2dre_plus_instances,
     file_name,
     read_a2dre_plus,
+    row_location,
     write_a2dre_plus,
 )
 from refcat.errors import FormatError, MissingDataError, UsageError
@@ -18,6 +19,28 @@ from refcat.errors import FormatError, MissingDataError, UsageError
 def test_file_names():
     assert file_name("location", "without") == "A2D_no_spatial_new_format_all_non_trivial.txt"
     assert file_name("static", "with") == "A2D_verb_static_new_format_all_non_trivial.txt"
+    assert file_name("appearance", "without", "davis") == "DAVIS17_no_appearance_new_format_all_non_trivial.txt"
+    assert file_name("motion", "with", "demo") == "DEMO_verb_motion_new_format_all_non_trivial.txt"
+
+
+def test_files_of_another_dataset_are_named_after_it_and_read_back(tmp_path):
+    df = read_a2dre_plus(write_a2dre_plus_files(tmp_path / "plus"))
+    written = write_a2dre_plus(df, tmp_path / "davis", "davis")
+    assert sorted(p.name for p in written) == sorted(
+        f"DAVIS17_{'' if p == 'with' else 'no_'}{n}_new_format_all_non_trivial.txt"
+        for n in ("appearance", "spatial", "verb_motion", "verb_static")
+        for p in ("with", "without")
+    )
+    again = read_a2dre_plus(tmp_path / "davis")  # the folder's prefix is found
+    pd.testing.assert_frame_equal(again, df)
+    assert row_location(again, "location", "without", 0) == (
+        tmp_path / "davis" / "DAVIS17_no_spatial_new_format_all_non_trivial.txt",
+        2,
+    )
+    # two datasets' files in one folder: which to read is not guessed
+    write_a2dre_plus(df, tmp_path / "davis", "demo")
+    with pytest.raises(FormatError, match="several datasets"):
+        read_a2dre_plus(tmp_path / "davis")
 
 
 def test_read(tmp_path):

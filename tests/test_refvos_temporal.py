@@ -4,6 +4,9 @@ network and input, its checkpoints, and predict with it on every video reader re
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,10 +14,10 @@ import pytest
 pytest.importorskip("torch")
 
 import torch
-from helpers.dataset_files import build_a2d
+from helpers.dataset_files import build_a2d, write_jpeg, write_palette_png
 from helpers.tiny_davis import N_FRAMES, H, W
-from test_datasets_mevis import build_mevis
-from test_datasets_refytvos import build_refytvos
+from pycocotools import mask as coco_mask
+from torch import nn
 
 from refcat.analysis.per_sample import read_table
 from refcat.cli import main
@@ -36,8 +39,70 @@ from refcat.refvos_model.train import RunOptions, train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py
 
-TINY = dict(backbone="mobilenet_v3_large", text_encoder="tiny-bert")
 TEXTS = ["the dog that is running", "the cat on the left"]
+
+
+def tiny(**options: Any) -> ModelConfig:
+    """The tests' small network: MobileNetV3-Large and a tiny BERT, random weights."""
+    return ModelConfig(backbone="mobilenet_v3_large", text_encoder="tiny-bert", **options)
+
+
+def first_convolution(model: RefVOS) -> nn.Conv2d:
+    conv = model.backbone.get_submodule("0.0")  # MobileNetV3's first Conv2dNormActivation
+    assert isinstance(conv, nn.Conv2d)
+    return conv
+
+
+# ---------------------------------------------------------------- small video datasets with moving objects
+
+VIDEO, N_VIDEO_FRAMES, VW, VH = "a1b2c3d4e5", 4, 24, 16
+
+
+def moving_labels(index: int) -> np.ndarray:
+    """Object 1 moves two pixels right a frame; object 2 stands still."""
+    labels = np.zeros((VH, VW), np.uint8)
+    labels[2:7, 2 + 2 * index : 8 + 2 * index] = 1
+    labels[10:14, 16:21] = 2
+    return labels
+
+
+def write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def build_ref_youtube_vos(root: Path) -> Path:
+    """Ref-YouTube-VOS train (docs/formats.md): one video whose frames are named every 5th, all annotated."""
+    names = [f"{5 * i:05d}" for i in range(N_VIDEO_FRAMES)]
+    expressions = {"0": {"exp": "the person walking right", "obj_id": "1"}, "1": {"exp": "a dog", "obj_id": "2"}}
+    write_json(
+        root / "meta_expressions/train/meta_expressions.json",
+        {"videos": {VIDEO: {"expressions": expressions, "frames": names}}},
+    )
+    for index, name in enumerate(names):
+        write_jpeg(root / "train/JPEGImages" / VIDEO / f"{name}.jpg", (40 * index, 90, 160), (VW, VH))
+        write_palette_png(root / "train/Annotations" / VIDEO / f"{name}.png", moving_labels(index))
+    return root
+
+
+def build_mevis(root: Path) -> Path:
+    """MeViS train (docs/formats.md): one video, masks as COCO RLEs, one expression naming both objects."""
+    names = [f"{i:05d}" for i in range(N_VIDEO_FRAMES)]
+    expressions = {
+        "0": {"exp": "the cat moving right", "obj_id": [0], "anno_id": [100]},
+        "1": {"exp": "both cats", "obj_id": [0, 1], "anno_id": [100, 101]},
+    }
+    write_json(root / "train/meta_expressions.json", {"videos": {VIDEO: {"expressions": expressions, "frames": names}}})
+    rles: dict[str, list[dict[str, object]]] = {}
+    for anno, value in ((100, 1), (101, 2)):
+        rles[str(anno)] = []
+        for index in range(N_VIDEO_FRAMES):
+            encoded = coco_mask.encode(np.asfortranarray((moving_labels(index) == value).astype(np.uint8)))
+            rles[str(anno)].append({"size": [VH, VW], "counts": encoded["counts"].decode("ascii")})
+    write_json(root / "train/mask_dict.json", rles)
+    for index, name in enumerate(names):
+        write_jpeg(root / "train/JPEGImages" / VIDEO / f"{name}.jpg", (30 * index, 60, 90), (VW, VH))
+    return root
 
 
 def state_digest(model: torch.nn.Module) -> str:
@@ -56,7 +121,7 @@ def test_plain_refvos_is_built_and_computes_as_before():
     """Figures of the network as the code before the variant built it (seed 0, MobileNetV3 + tiny BERT):
     the digest of every parameter and buffer is exact; the output's sums allow for float summation order."""
     torch.manual_seed(0)
-    model = RefVOS(ModelConfig(**TINY), weights_backbone="none").eval()
+    model = RefVOS(tiny(), weights_backbone="none").eval()
     assert len(model.state_dict()) == 402
     assert state_digest(model) == "d4b6b9337803e0db939f94e8761aafa9bfc5745467bf018d6c672320ce89ae01"
     with torch.no_grad():
@@ -67,11 +132,11 @@ def test_plain_refvos_is_built_and_computes_as_before():
 
 
 def test_a_config_saved_before_the_variant_reads_as_plain_refvos():
-    saved = {k: v for k, v in config_to_dict(ModelConfig(**TINY)).items() if not k.startswith("temporal")}
+    saved = {k: v for k, v in config_to_dict(tiny()).items() if not k.startswith("temporal")}
     read = normalized(ModelConfig, saved, where="old.pt")
     assert (read["temporal"], read["temporal_gap"]) == ("none", 1)
-    assert ModelConfig(**TINY).previous_gap == 0
-    assert ModelConfig(**TINY, temporal="diff", temporal_gap=3).previous_gap == 3
+    assert tiny().previous_gap == 0
+    assert tiny(temporal="diff", temporal_gap=3).previous_gap == 3
     with pytest.raises(UsageError, match="temporal"):
         ModelConfig(temporal="flow")
     with pytest.raises(UsageError, match="temporal gap 0"):
@@ -105,10 +170,10 @@ def test_the_variant_starts_as_the_refvos_it_widens(backbone):
 
 def test_the_difference_channels_learn():
     torch.manual_seed(0)
-    model = RefVOS(ModelConfig(**TINY, temporal="diff"), weights_backbone="none").train()
+    model = RefVOS(tiny(temporal="diff"), weights_backbone="none").train()
     logits = model(torch.randn(2, 6, 32, 32), TEXTS)
     logits[:, 1].mean().backward()
-    weight = model.backbone.get_submodule("0.0").weight
+    weight = first_convolution(model).weight
     assert weight.grad is not None and torch.count_nonzero(weight.grad[:, 3:]) > 0
 
 
@@ -148,7 +213,7 @@ class FrameLog:
     """A reader that records which frames are read."""
 
     def __init__(self, reader) -> None:
-        self.reader, self.read = reader, set()
+        self.reader, self.read = reader, set[tuple[str, int]]()
         self.dataset = reader.dataset
 
     def frame(self, video_id, index):
@@ -179,11 +244,11 @@ def diff_checkpoint(tiny_davis, tmp_path_factory):
 def test_the_checkpoint_rebuilds_the_variant_and_a_resume_keeps_it(diff_checkpoint, tiny_davis):
     model, data = ckpt.load_model(diff_checkpoint)
     assert (data["model_config"]["temporal"], data["model_config"]["temporal_gap"]) == ("diff", 1)
-    assert model.config.previous_gap == 1 and model.backbone.get_submodule("0.0").in_channels == 6
+    assert model.config.previous_gap == 1 and first_convolution(model).in_channels == 6
     recipe = TrainConfig(**{**data["train_config"], "epochs": 1})
     run = RunOptions(out=str(diff_checkpoint.parent), weights_backbone="none", progress=False, resume=True)
     with pytest.raises(UsageError, match="temporal: 'diff' -> 'none'"):
-        train(ModelConfig(**TINY), recipe, run)
+        train(tiny(), recipe, run)
 
 
 def _predicted(checkpoint, reader, instances, out):
@@ -208,7 +273,7 @@ def test_predict_reads_each_frame_with_its_earlier_frame_on_a2d(diff_checkpoint,
 def test_predict_and_evaluate_with_a_temporal_checkpoint(diff_checkpoint, tmp_path, dataset, capsys):
     """`refcat predict` then `refcat evaluate` on Ref-YouTube-VOS and MeViS: the masks predict writes are the
     ones evaluate scores, and every annotated frame was read with the frame before it."""
-    root = (build_refytvos if dataset == "ref-youtube-vos" else build_mevis)(tmp_path / dataset)
+    root = (build_ref_youtube_vos if dataset == "ref-youtube-vos" else build_mevis)(tmp_path / dataset)
     reader = open_dataset(dataset, str(root), "train")
     instances = select_instances(reader)
     samples, read = _predicted(diff_checkpoint, reader, instances, tmp_path / "direct")

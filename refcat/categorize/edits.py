@@ -191,16 +191,33 @@ def verbs(doc: Doc, cat: Categorization) -> frozenset[int]:
     )
 
 
-def owner(tokens: Iterable[int], doc: Doc, verbal: frozenset[int] = frozenset()) -> Token | None:
+def owner(
+    tokens: Iterable[int],
+    doc: Doc,
+    verbal: frozenset[int] = frozenset(),
+    objects: Iterable[frozenset[int]] = (),
+) -> Token | None:
     """The noun the phrase of `tokens` hangs off (module docstring); None when its walk ends at the root.
-    `verbal`: tokens read as verbs besides those tagged so (`verbs`)."""
+    `verbal`: tokens read as verbs besides those tagged so (`verbs`). `objects`: the token sets of the
+    categorizer's obj-motion / obj-static phrases; a verb that the parse hangs off its own object as a
+    modifier ("eating/amod fishes") is walked from its object's head instead."""
     inside = set(tokens)
 
     def is_verb(t: Token) -> bool:
         return t.pos_ in ("VERB", "AUX") or t.i in verbal
 
+    def up(t: Token) -> Token | None:
+        return t.head if t.head.i != t.i else None
+
     top = min((doc[i] for i in inside if doc[i].head.i not in inside or doc[i].head.i == i), key=lambda t: t.i)
-    x = top if is_verb(top) else top.head if top.head.i != top.i else None
+    x = top if is_verb(top) else up(top)
+    if (
+        is_verb(top)
+        and top.dep_ in ("amod", "compound", "nmod")
+        and any(top.i in span and top.head.i in span for span in objects)
+    ):
+        inside.add(top.head.i)
+        x = up(top.head)
     for _ in range(len(doc)):
         if x is None:
             return None
@@ -218,50 +235,93 @@ def owner(tokens: Iterable[int], doc: Doc, verbal: frozenset[int] = frozenset())
     return None
 
 
-def _is_referents(tokens: list[int], doc: Doc, ref: Token | None, verbal: frozenset[int]) -> bool:
-    found = owner(tokens, doc, verbal)
-    return found is None or ref is None or found.i == ref.i or ref.i in tokens
+class Reading:
+    """An RE as the edits read it: its parse, the categorizer's spans, the referent, the words read as
+    verbs, and whose each phrase is (`is_referents`)."""
+
+    def __init__(self, text: str, cat: Categorization | None = None) -> None:
+        self.text = text
+        self.cat = cat or categorize(text)
+        self.doc = parse(text)
+        self.ref = referent(self.doc, self.cat)
+        self.verbal = verbs(self.doc, self.cat)
+        self.objects = [
+            frozenset(_span_tokens(self.doc, span)) for c in OBJECT_CATEGORIES for span in self.cat.spans.get(c, [])
+        ]
+        # the nouns of the referent's own appearance phrases ("hair" in "man with silver hair"): a
+        # phrase the parse hangs off them describes the referent ("hair standing" is the man standing),
+        # and so do nouns joined to them ("shirt and [denim shorts] standing")
+        look = {
+            i
+            for span in self.cat.spans.get("appearance", [])
+            for i in _span_tokens(self.doc, span)
+            if self._owned(_span_tokens(self.doc, span))
+        }
+        self.look = look | {c.i for i in look for c in self.doc[i].conjuncts}
+
+    def _owned(self, tokens: list[int]) -> bool:
+        found = owner(tokens, self.doc, self.verbal, self.objects)
+        return found is None or self.ref is None or found.i == self.ref.i or self.ref.i in tokens
+
+    def is_referents(self, tokens: list[int], category: str) -> bool:
+        """Whether the phrase of `tokens` (a `category` phrase) is the referent's: it hangs off the
+        referent, off a noun of the referent's appearance phrases, or, for a location, off the object of
+        the referent's verb ("man holding a baby on the left": where the baby is, the man is)."""
+        if self._owned(tokens):
+            return True
+        found = owner(tokens, self.doc, self.verbal, self.objects)
+        assert found is not None
+        if found.i in self.look:
+            return True
+        return category == "location" and found.dep_ == "dobj" and self._owned([found.head.i])
+
+    def phrases(self, category: str) -> tuple[list[list[int]], list[str]]:
+        """(the referent's phrases of `category` as token index lists, the others' phrases as text)."""
+        own, others = [], []
+        for span in self.cat.spans.get(category, []):
+            toks = _span_tokens(self.doc, span)
+            if not toks:
+                continue
+            if self.is_referents(toks, category):
+                own.append(toks)
+            else:
+                others.append(self.text[span[0] : span[1]])
+        return own, others
+
+    def protected(self, category: str | None) -> set[int]:
+        """Tokens a removal of `category` keeps: the referent's noun and the referent's phrases of the
+        other categories (for a verb, the obj-motion / obj-static phrase of its object goes with it;
+        `category` None: every category's)."""
+        keep = {self.ref.i} if self.ref is not None else set()
+        for other, spans in self.cat.spans.items():
+            if other == category or (category in VERB_CATEGORIES and other in OBJECT_CATEGORIES):
+                continue
+            for span in spans:
+                toks = _span_tokens(self.doc, span)
+                if toks and self.is_referents(toks, other):
+                    keep.update(toks)
+        return keep
 
 
 def category_phrases(text: str, category: str, cat: Categorization | None = None) -> tuple[list[list[int]], list[str]]:
     """(the referent's phrases of `category` as token index lists of `parse(text)`, the categorizer's
     phrases of `category` that belong to another object, as text)."""
-    cat = cat or categorize(text)
-    doc = parse(text)
-    ref = referent(doc, cat)
-    verbal = verbs(doc, cat)
-    own, others = [], []
-    for span in cat.spans.get(category, []):
-        toks = _span_tokens(doc, span)
-        if not toks:
-            continue
-        if _is_referents(toks, doc, ref, verbal):
-            own.append(toks)
-        else:
-            others.append(text[span[0] : span[1]])
-    return own, others
+    return Reading(text, cat).phrases(category)
 
 
 # ---------------------------------------------------------------- removing
 
 
-def _subtree(t: Token) -> set[int]:
-    return {x.i for x in t.subtree}
-
-
-def _protected(doc: Doc, cat: Categorization, category: str, ref: Token | None) -> set[int]:
-    """Tokens a removal of `category` keeps: the referent's noun and the referent's phrases of the other
-    categories (for a verb, its object's obj-motion / obj-static phrase goes with it)."""
-    keep = {ref.i} if ref is not None else set()
-    verbal = verbs(doc, cat)
-    for other, spans in cat.spans.items():
-        if other == category or (category in VERB_CATEGORIES and other in OBJECT_CATEGORIES):
+def _subtree(t: Token, protected: set[int]) -> set[int]:
+    """`t` and the words under it, stopping at protected words (whose own dependents stay with them)."""
+    out, todo = set(), [t]
+    while todo:
+        x = todo.pop()
+        if x.i in protected:
             continue
-        for span in spans:
-            toks = _span_tokens(doc, span)
-            if toks and _is_referents(toks, doc, ref, verbal):
-                keep.update(toks)
-    return keep
+        out.add(x.i)
+        todo.extend(x.children)
+    return out
 
 
 def _verb_phrase(v: Token, protected: set[int]) -> set[int]:
@@ -269,21 +329,23 @@ def _verb_phrase(v: Token, protected: set[int]) -> set[int]:
     prepositional phrases under it that carry no other category of the referent."""
     out = {v.i}
     for c in v.children:
+        if c.i in protected:
+            continue
         if c.dep_ in _VERB_DEPENDENTS or (c.dep_ in _SUBJECTS and _is_relative(c)):
-            out |= _subtree(c) - protected
-        elif c.dep_ == "prep" and not (_subtree(c) & protected):
-            out |= _subtree(c)
+            out |= _subtree(c, protected)
+        elif c.dep_ == "prep" and not any(x.i in protected for x in c.subtree):
+            out |= _subtree(c, protected)
     return out
 
 
 def removal_tokens(text: str, category: str, cat: Categorization | None = None) -> set[int]:
-    """Indices of `parse(text)` that a removal of `category` drops, before the repair of what is left."""
-    cat = cat or categorize(text)
-    doc = parse(text)
-    ref = referent(doc, cat)
-    protected = _protected(doc, cat, category, ref)
-    phrases, _ = category_phrases(text, category, cat)
-    verbal = verbs(doc, cat) if category in VERB_CATEGORIES else frozenset()
+    """Indices of `parse(text)` that a removal of `category` drops, before the repair of what is left.
+    A removed verb takes the categorizer's obj-motion / obj-static phrases that it starts or holds."""
+    r = Reading(text, cat)
+    doc = r.doc
+    protected = r.protected(category)
+    phrases, _ = r.phrases(category)
+    verbal = r.verbal if category in VERB_CATEGORIES else frozenset()
     gone: set[int] = set()
     for toks in phrases:
         gone.update(toks)
@@ -294,20 +356,41 @@ def removal_tokens(text: str, category: str, cat: Categorization | None = None) 
                 if t.dep_ not in ("aux", "auxpass"):
                     gone |= _verb_phrase(t, protected)
             elif t.head.i not in inside or t.head.i == i:
-                gone |= _subtree(t) - protected
-    return (gone - protected) | _forced(doc, gone, verbal)
-
-
-def _forced(doc: Doc, gone: set[int], verbal: frozenset[int]) -> set[int]:
-    """Protected words that go anyway: a removed verb's one-word dependent (`_BARE_DEPENDENTS`; "car
-    driving [right]": a bare direction is no phrase without its verb, and the categorizer check flags
-    the lost location)."""
-    return {
-        c.i
-        for i in gone & verbal
-        for c in doc[i].children
-        if c.dep_ in _BARE_DEPENDENTS and all(g.dep_ == "prep" for g in c.children)
+                gone |= _subtree(t, protected)
+    if category in VERB_CATEGORIES:
+        for other in OBJECT_CATEGORIES:
+            for span in r.cat.spans.get(other, []):
+                toks = set(_span_tokens(doc, span))
+                if toks & gone & verbal:
+                    gone |= toks
+    singles = {
+        i
+        for spans in r.cat.spans.values()
+        for span in spans
+        for i in _span_tokens(doc, span)[:1]
+        if len(_span_tokens(doc, span)) == 1
     }
+    return (gone - protected) | _forced(doc, gone & verbal, singles)
+
+
+def _forced(doc: Doc, verbs_gone: set[int], singles: set[int]) -> set[int]:
+    """Protected words that go anyway: a removed verb's dependent (`_BARE_DEPENDENTS`) that is a
+    one-word phrase of the categorizer (`singles`) and no noun ("car driving [right]", "turning [left]
+    on the road": a bare direction is no phrase without its verb; the categorizer check flags the
+    lost location)."""
+    out = {
+        c.i
+        for i in verbs_gone
+        for c in doc[i].children
+        if c.dep_ in _BARE_DEPENDENTS and c.i in singles and c.pos_ not in NOMINAL
+    }
+    for i in verbs_gone:  # the parse may take the direction for the root ("person walking left/VBN")
+        nxt = doc[i + 1] if i + 1 < len(doc) else None
+        if nxt is not None and nxt.i in singles and nxt.pos_ not in NOMINAL and nxt.tag_ != "IN":
+            after = doc[nxt.i + 1] if nxt.i + 1 < len(doc) else None
+            if after is None or after.is_punct or after.tag_ == "IN":
+                out.add(nxt.i)
+    return out
 
 
 def remove_category(text: str, category: str, cat: Categorization | None = None) -> str | None:
@@ -575,10 +658,15 @@ def _aligned(original: Doc, variant: Doc) -> dict[int, int] | None:
 
 def stranded(original: str, variant: str, cat: Categorization | None = None) -> list[str]:
     """Words of a removal that lost their head: a kept word whose head in the original's parse was
-    removed, hanging off it as an object, determiner, number or modifier (`_STRANDED`); a word read
-    as a verb (`verbs`, by `cat`, the categorizer's reading of `original`) takes a new head."""
-    doc_o, doc_v = parse(original), parse(variant)
-    verbal = verbs(doc_o, cat or categorize(original))
+    removed, hanging off it as an object, determiner, number or modifier (`_STRANDED`). Words that
+    take a new head are not: a word read as a verb (`verbs`), and the referent's noun and its
+    appearance and location phrases (by `cat`, the categorizer's reading of `original`), which the
+    small pipeline often hangs off a participle it took for a noun ("black truck <- parking")."""
+    r = Reading(original, cat)
+    doc_o, doc_v = r.doc, parse(variant)
+    exempt = set(r.verbal) | ({r.ref.i} if r.ref is not None else set())
+    for category in ("appearance", "location"):
+        exempt.update(i for toks in r.phrases(category)[0] for i in toks)
     aligned = _aligned(doc_o, doc_v)
     if aligned is None:
         return []
@@ -586,7 +674,7 @@ def stranded(original: str, variant: str, cat: Categorization | None = None) -> 
     out = []
     for i in sorted(kept):
         t = doc_o[i]
-        if t.head.i != t.i and t.head.i not in kept and t.dep_ in _STRANDED and t.i not in verbal and not t.is_punct:
+        if t.head.i != t.i and t.head.i not in kept and t.dep_ in _STRANDED and t.i not in exempt and not t.is_punct:
             phrase = " ".join(x.text for x in t.subtree if x.i in kept)
             what = "leftover" if t.pos_ in ("NUM", "DET") or t.dep_ in ("det", "nummod") else "stranded"
             out.append(f"{what} {phrase!r} (its head {t.head.text!r} was removed)")
@@ -594,11 +682,16 @@ def stranded(original: str, variant: str, cat: Categorization | None = None) -> 
 
 
 def _unattached(doc: Doc) -> list[str]:
-    """A preposition with no object (not a verb's particle, not the phrase's last word: `_dangling`
-    names that), and an article or possessive before a verb, preposition or conjunction (a lone
-    determiner)."""
+    """A noun phrase right after a noun or adjective with nothing to link it ("a cat on the left its
+    friends": the object of a removed verb), a preposition with no object (not a verb's particle,
+    not the phrase's last word: `_dangling` names that), and an article or possessive before a verb,
+    preposition or conjunction (a lone determiner)."""
     out = []
     words = [t for t in doc if not t.is_punct]
+    for before, t in itertools.pairwise(words):
+        if (t.lower_ in _ARTICLES or t.tag_ == "PRP$") and before.pos_ in ("NOUN", "PROPN", "ADJ", "NUM"):
+            phrase = doc[t.i : max(t.i, t.head.i) + 1].text
+            out.append(f"stranded object {phrase!r} right after {before.text!r}")
     for t, nxt in itertools.pairwise(words):
         if t.pos_ == "ADP" and t.dep_ == "prep" and not any(c.dep_ in ("pobj", "pcomp") for c in t.children):
             if nxt.pos_ in ("ADP", "VERB", "AUX", "CCONJ"):

@@ -48,8 +48,8 @@ tests/test_guidelines.py checks that the categorizer reads each example there as
   speech"), while verbs of displacement are few and listed here.
 - "catching X" is static + obj-motion (a caught object's place changes: Table 1's "changes another
   object's location"), and so are "shooting a ball" (SHOOTING_VERBS + PROJECTILES; "shooting a gun" is
-  static + obj-static) and "playing with a ball or a toy" (PLAYED_WITH); "playing X" is static + obj-static, but playing a
-  sport is motion ("playing basketball"); "fighting" is motion; moving a
+  static + obj-static) and "playing with a ball or a toy" (PLAYED_WITH); "playing X" is static +
+  obj-static, but playing a sport is motion ("playing basketball"); "fighting" is motion; moving a
   body part ("turning its head", "waving his hand") is static.
 """
 

@@ -1,4 +1,4 @@
-"""The parse-based reader: the rules of refcat.categorize.reader, with spaCy's parse deciding where the words alone guess.
+"""The parse-based reader: the rules of refcat.categorize.reader, with spaCy's parse deciding where words guess.
 
 `ParseReader` reads an RE with the same rules, word lists and conventions as `Reader` (see that
 module), but asks the dependency parse of en_core_web_sm 3.8.0 (refcat.categorize.nlp.english();
@@ -110,8 +110,10 @@ class ParseReader(Reader):
         if after is not None and after.tag_ not in ("IN", "CC", ",", "."):
             return False  # "in all black kicking a ball": what follows is the verb's object
         between = self.doc[det.i + 1 : t.i]  # only adjectives may stand between: "the very beginning"
-        return all(
-            b.tag_ in _ADJECTIVE_TAGS | _ADVERB_TAGS and b.lower_ not in lx.LOCATION_WORDS | lx.POSITION_NOUNS
+        return det.lower_ != "all" and all(
+            b.tag_ in _ADJECTIVE_TAGS | _ADVERB_TAGS
+            and b.lower_ not in lx.LOCATION_WORDS | lx.POSITION_NOUNS
+            and not is_appearance_word(b.lower_)  # "in all black walking": a look, then the verb
             for b in between
         )
 
@@ -184,15 +186,9 @@ class ParseReader(Reader):
             return False
         k = self.index(owner)
         referent = self.at(self.referent.head) if self.referent.head is not None else None
-        if referent is not None and (
-            referent in owner.subtree or (owner.dep_ == "conj" and owner.head == referent)
-        ):
+        if referent is not None and (referent in owner.subtree or (owner.dep_ == "conj" and owner.head == referent)):
             return False  # the parse heads the referent's phrase elsewhere ("a man/woman"), or lists it
-        return (
-            k is not None
-            and not (self.referent.start <= k < self.referent.end)
-            and self.words[k] not in _CANNOT_ACT
-        )
+        return k is not None and not (self.referent.start <= k < self.referent.end) and self.words[k] not in _CANNOT_ACT
 
     def read_verb(self, i: int, lemma: str) -> int:
         if self.owner_is_referent and self._other_subject(i):

@@ -139,12 +139,17 @@ def cmd_categorize_train(args: argparse.Namespace) -> int:
 
     from refcat.categorize.learned import LearnedCategorizer
     from refcat.categorize.table import read_expressions
+    from refcat.taxonomy import RELEASE_CATEGORY_ORDER
 
     labels = pd.concat([read_expressions(path) for path in args.input], ignore_index=True)
     embed = _embed(args.features)
     model = LearnedCategorizer(args.features, embed=embed, folds=args.folds, margin=args.margin, reader=args.reader)
     model.fit(labels)
     model.save(args.output)
-    print(f"trained on {len(labels)} REs ({args.features}, {args.reader} reader) -> {args.output}")
+    labelled = int(labels[list(RELEASE_CATEGORY_ORDER)].notna().any(axis=1).sum())
+    print(
+        f"trained on {labelled} of {len(labels)} REs (those with category labels; "
+        f"{args.features}, {args.reader} reader) -> {args.output}"
+    )
     print(model.choice_table().to_string(float_format=lambda v: f"{v:.3f}"))
     return 0

@@ -8,8 +8,9 @@ frame's JPEG one after the other (`Clip.frames`; the player knows their lengths)
 - 401 without the session cookie (session.COOKIE), or with one whose session is not live
   (`accounts.user_for_token`), before anything of the address is looked at;
 - 404 for a dataset, video or object the store does not have (the ids are looked up in the
-  store, never used as a path), a size or digest other than the clip's now (the clip changed:
-  the page's next run has the new address), or a frame outside the clip;
+  store before anything else sees them, so no address names a file), a size or digest other
+  than the clip's now (the clip changed: the page's next run has the new address), or a frame
+  outside the clip;
 - 200, the JPEG (image/jpeg) or the frames (application/octet-stream), with
   `Cache-Control: private, max-age=31536000, immutable`: an address names one content for good
   (the digest is a hash of the clip), so the browser keeps the frames and the next RE of the
@@ -26,6 +27,7 @@ it builds ask for their frames there; served without serve.py, the players inlin
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import streamlit as st
 from starlette.concurrency import run_in_threadpool
@@ -52,20 +54,20 @@ def _refuse(status: int, text: str) -> Response:
     return Response(text, status_code=status, media_type="text/plain", headers={"Cache-Control": "no-store"})
 
 
-async def _frame(request: Request) -> Response:
-    value = request.cookies.get(session.COOKIE)
-    if not value:
+def _answer(token: str | None, params: dict[str, Any]) -> Response:
+    """The answer to a request with session cookie `token` for the address `params` (module doc).
+    Run in a worker thread (it reads the store), one per request."""
+    if not token:
         return _refuse(401, "refused: not logged in")
     try:
-        await run_in_threadpool(user_for_token, session.store(), value)
+        user_for_token(session.store(), token)
     except PermissionDenied:
         return _refuse(401, "refused: not a live session")
-    params = request.path_params
     dataset, video_id, object_id, index = params["dataset"], params["video"], params["object"], params.get("frame")
     try:
-        clip = await run_in_threadpool(session.views().clip, dataset, video_id, object_id)
+        clip = session.views().clip(dataset, video_id, object_id)
     except RefcatError as exc:
-        log.warning("clip %s/%s/%s not served: %s", dataset, video_id, object_id, exc)
+        log.warning("clip %r/%r/%r not served: %s", dataset, video_id, object_id, exc)  # %r: ids as sent, escaped
         return _refuse(404, "no such clip")
     if params["size"] != clip.size or params["digest"] != clip.digest:
         return _refuse(404, "no such clip (it has changed: reload the page)")
@@ -75,6 +77,10 @@ async def _frame(request: Request) -> Response:
     if not 0 <= index < len(clip.jpegs):
         return _refuse(404, "no such frame")
     return Response(clip.jpegs[index], media_type="image/jpeg", headers=headers)
+
+
+async def _frame(request: Request) -> Response:
+    return await run_in_threadpool(_answer, request.cookies.get(session.COOKIE), request.path_params)
 
 
 def clip_routes() -> list[Route]:

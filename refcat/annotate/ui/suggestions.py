@@ -129,7 +129,8 @@ def show(found: Suggestions) -> None:
         st.markdown(f"**{TITLE}** &nbsp; :violet-badge[automatic · not your answer]")
         st.caption(
             "From the rule-based categorizer and the objects' classes. They are not recorded: "
-            "answer every question yourself with the buttons."
+            "answer every question yourself with the buttons. “Needs review” marks a suggestion "
+            f"the categorizer is less than {found.threshold:.0%} sure of."
         )
         lines = []
         for cat in CATEGORY_NAMES:

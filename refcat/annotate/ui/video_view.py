@@ -198,7 +198,7 @@ def player_html(
     when given, (address, the frames' lengths in bytes) of all frames one after the other, which
     the player cuts into blob URLs (ending with the player's document); else (or should the
     bundle fail) each from its address. Playing waits for them; a frame scrubbed to before they
-    are in is asked for by its address. The browser takes an address it fetched before from its
+    are in is asked for by its address. The browser answers an address it fetched before from its
     cache.
 
     The frame is scaled (CSS, up or down) to the full width of the page column, keeping its
@@ -243,9 +243,8 @@ function loadRest() {{
   if (!BUNDLE) return loadAll();
   fetch(BUNDLE.url).then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(r.status))).then((buffer) => {{
     let at = 0;
-    BUNDLE.sizes.forEach((n, i) => {{
-      const jpeg = new Blob([new Uint8Array(buffer, at, n)], {{ type: "image/jpeg" }});
-      if (i > 0 && !loading[i]) frames[i] = URL.createObjectURL(jpeg);  // frames asked for before keep theirs
+    BUNDLE.sizes.forEach((n, i) => {{  // the first frame, shown already, keeps its address
+      if (i > 0) frames[i] = URL.createObjectURL(new Blob([new Uint8Array(buffer, at, n)], {{ type: "image/jpeg" }}));
       at += n;
     }});
     loadAll();
