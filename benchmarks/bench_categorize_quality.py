@@ -35,6 +35,7 @@ from refcat.taxonomy import A2DRE_PLUS_CATEGORIES, CATEGORY_NAMES, RELEASE_CATEG
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 RELEASE_DIR = Path("/tmp/released/dataset")
 RELEASE_FILES = ("A2D_RE_categorization.csv", "DAVIS17_RE_categorization.csv")
+RELEASED_SOURCES = ("A2D", "DAVIS17")  # their names in the tables; the confidence is calibrated on these
 HAND_SETS = ("eval", "heldout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6")
 BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0001)
 PRIOR_WEIGHT = 2  # pseudo-rows of the pooled share added to each (category, kind) cell
@@ -48,7 +49,7 @@ def sources(release_dir: Path) -> dict[str, pd.DataFrame]:
         if path.is_file():
             df = read_release(path)
             df = df[df[list(RELEASE_CATEGORY_ORDER)].notna().all(axis=1)].reset_index(drop=True)
-            out[name.split("_")[0]] = df
+            out[RELEASED_SOURCES[RELEASE_FILES.index(name)]] = df
     plus = a2dre_plus(release_dir)
     if len(plus):
         out["A2Dre+"] = plus
@@ -112,6 +113,8 @@ def tallies(
     for name in names:
         for r, (_, row) in zip(results[reader, name], frames[name].iterrows()):
             for cat in CATEGORY_NAMES:
+                if pd.isna(row[cat]):
+                    continue
                 right = int(r.labels[cat] == bool(row[cat]))
                 tally = counts[cat, reading_kind(r.labels[cat], r.doubts[cat])]
                 tally[0] += right
@@ -133,7 +136,7 @@ def print_reliability(title: str, by_bin: dict[int, list[float]]) -> None:
 
 
 def calibrate(frames: dict[str, pd.DataFrame], results: dict[tuple[str, str], list[Categorization]]) -> None:
-    released = [n for n in frames if not n.startswith("hand:")]
+    released = [n for n in frames if n in RELEASED_SOURCES]
     if not released:
         print("no released labels: nothing to calibrate on")
         return
@@ -143,6 +146,10 @@ def calibrate(frames: dict[str, pd.DataFrame], results: dict[tuple[str, str], li
         for cat in CATEGORY_NAMES:
             print(f"{cat:11s} " + "  ".join(f"{k:4s} {counts[cat, k][0]:4d}/{counts[cat, k][1]:<4d}" for k in KINDS))
         print_reliability("released labels (current table)", by_bin)
+        if "A2Dre+" in frames:
+            print_reliability(
+                "released A2Dre+ REs (not calibrated on)", tallies(frames, results, reader, ["A2Dre+"])[1]
+            )
         hand = [n for n in frames if n.startswith("hand:")]
         print_reliability("hand-labelled sets (not calibrated on)", tallies(frames, results, reader, hand)[1])
         pooled = {}  # kind -> the share right over all categories: the prior of each cell

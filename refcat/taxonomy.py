@@ -256,9 +256,7 @@ DECISIONS: tuple[Decision, ...] = (
         (
             Example("the dog next to the man walking", ("location", "category"), ("motion",)),
             Example("a hand is petting the dog which is running", ("static", "obj-static"), ("motion",)),
-            Example(
-                "a small bird flying fastest towards the right", ("motion", "location"), ("static", "obj-motion")
-            ),
+            Example("a small bird flying fastest towards the right", ("motion", "location"), ("static", "obj-motion")),
         ),
     ),
 )

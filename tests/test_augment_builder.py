@@ -42,11 +42,14 @@ def test_unlabelled_category_gives_no_variant_and_no_mask_needs_a_person():
 
 
 def test_categorizer_check_flags_bad_edits():
-    assert aug.check_variant("man riding a bike on the left", "man on the left", "motion", "without") == ["obj-motion"]
-    assert aug.check_variant("the person in gray is walking", "the person is walking", "appearance", "without") == []
-    # a verb with its object cannot lose the verb alone: flagged
+    # a verb's object goes with it: a "without" of motion may lose obj-motion (the released pairs do so)
+    assert aug.check_variant("man riding a bike on the left", "man on the left", "motion", "without") == []
     (v,) = aug.build_variants([labelled("man riding a bike on the left", motion=True)])
-    assert v.text == "man on the left" and v.flags == (aug.CHECK_FAILED,) and "obj-motion" in v.note
+    assert v.text == "man on the left" and v.flags == ()
+    # but not another category, and not the object on the "with" side
+    assert aug.check_variant("car driving right", "car", "motion", "without") == ["location"]
+    assert aug.check_variant("man on the left", "man riding a bike on the left", "motion", "with") == ["obj-motion"]
+    assert aug.check_variant("the person in gray is walking", "the person is walking", "appearance", "without") == []
     # a "fact" whose phrase is not a location phrase: the target is not flipped and motion appears
     bad = {"location": Fact("location", "left", "walking", "wrong on purpose")}
     (v,) = aug.build_variants([labelled("a black swan", location=False)], known(bad))
@@ -126,16 +129,17 @@ def test_cli_writes_the_eight_files_that_reread_identically(tmp_path, capsys):
     ]
     static = table[(table.category == "static")].pivot(index="row", columns="polarity", values="query")
     assert static.to_dict("records") == [
-        {"with": "the dog that is sitting on the couch", "without": "the dog on the couch"}
+        {"with": "player in blue shirt passing a basketball on left", "without": "player in blue shirt on left"},
+        {"with": "the dog that is sitting on the couch", "without": "the dog on the couch"},
     ]
     assert (out / file_name("motion", "with")).read_text() == (
         "video_id,instance_id,query\nXQ2WJo8sLEw;2;the person in gray is walking\n"
         "-7EE9T3Z0qk;0;a blue, red and white car is jumping on the air\n"
     )
-    # static: "passing" loses its object too, so that variant is flagged and left out of the files
+    # static: "passing" takes its object along, as the released pairs do, and the variant is written
     tidy = pd.read_csv(out / aug.tidy_file("a2d"), keep_default_na=False)
     static = tidy[(tidy.category == "static") & (tidy.instance == "a2d/-0cOo0cRVZU/0/re0")]
-    assert static.set_index("polarity")["flags"].to_dict() == {"with": "", "without": aug.CHECK_FAILED}
+    assert static.set_index("polarity")["flags"].to_dict() == {"with": "", "without": ""}
     # "player on left" without location is the bare noun "player": flagged, left out of the files
     bare = tidy[(tidy.category == "location") & (tidy.phrase == "player")]
     assert list(bare["flags"]) == [aug.NOT_IDENTIFIABLE]

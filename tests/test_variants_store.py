@@ -225,7 +225,6 @@ def test_cli_from_a_campaign_consensus(store, tmp_path, capsys):
     table = read_a2dre_plus(out)
     pairs = {c: tuple(table[table.category == c].sort_values("polarity")["query"]) for c in set(table.category)}
     assert pairs == {
-        "location": ("the dog on the left", "the dog"),
         "appearance": ("a brown dog running", "a dog running"),
         "motion": ("a brown dog running", "a brown dog"),
     }

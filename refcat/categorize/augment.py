@@ -12,11 +12,14 @@ A variant is flagged when it needs a person:
   remove, or the video gives no fact to add: no mask colour, no supported motion...);
 - `malformed`: the edited phrase is not a well-formed edit of the original
   (refcat.categorize.edits.malformations: a split word, stray spaces, a dangling function
-  word, or a categorizer span of the original that cuts a word, on which the edit rested);
+  word, a stranded object or leftover token, a stranded preposition or lone determiner, a verb
+  that disagrees with its subject, or a categorizer span of the original that cuts a word, on
+  which the edit rested);
 - `check-failed`: the categorizer, run on the edited phrase, does not see the target category
   flipped (present on the "with" side, absent on the "without" side) or sees another of the
-  seven categories change against the original ("man riding a bike" without motion loses its
-  obj-motion too);
+  seven categories change against the original ("car driving right" without motion loses its
+  location too); a motion or static "without" may lose obj-motion / obj-static, since the object
+  goes with its verb (`check_variant`);
 - `not-identifiable`: a generated "without" that may no longer pick out the referent: no cue is
   left besides the category noun ("the kid": every RE here is non-trivial, so the video holds
   another object of its class), or, where the video is known (grounding facts), some other object

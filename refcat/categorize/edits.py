@@ -11,8 +11,14 @@ noun, else the root of the first noun chunk. A phrase belongs to the noun it han
 (`owner`): walking up from the phrase, the first noun met, or for a verb its subject (a relative
 pronoun's verb belongs to the noun the clause modifies, a conjoined verb shares its first
 conjunct's subject). A phrase whose walk ends at the root without meeting another noun is the
-referent's. Only the referent's phrases are edited: "man standing between a man in red and a man in
-blue" has no appearance of the referent to remove.
+referent's. Three corrections for the small pipeline's habits with telegraphic REs (`Reading`): a
+phrase hanging off a noun of the referent's own appearance phrases is the referent's ("man with
+silver hair standing"), a participle the parse hangs off its own object ("eating/amod fishes") is
+walked from the object, and a location on the object of the referent's verb is the referent's ("man
+holding a baby on the left"). Words the categorizer puts in a motion or static phrase are read as
+verbs even where the tagger says noun ("girl in yellow dress standing/NN"). Only the referent's
+phrases are edited: "man standing between a man in red and a man in blue" has no appearance of the
+referent to remove.
 
 Removing a category drops its phrases and what they govern:
 - an adjective, prepositional or participle phrase (appearance, location) goes with its whole
@@ -196,11 +202,14 @@ def owner(
     doc: Doc,
     verbal: frozenset[int] = frozenset(),
     objects: Iterable[frozenset[int]] = (),
+    carried: frozenset[int] = frozenset(),
 ) -> Token | None:
     """The noun the phrase of `tokens` hangs off (module docstring); None when its walk ends at the root.
-    `verbal`: tokens read as verbs besides those tagged so (`verbs`). `objects`: the token sets of the
-    categorizer's obj-motion / obj-static phrases; a verb that the parse hangs off its own object as a
-    modifier ("eating/amod fishes") is walked from its object's head instead."""
+    `verbal`: tokens read as verbs besides those tagged so (`verbs`). A verb that the parse hangs off
+    the noun after it as a modifier ("eating/amod fishes", "playing/compound basketball") is walked
+    from that noun's head instead, when the two are in one of `objects` (the token sets of the
+    categorizer's obj-motion / obj-static phrases) or the verb is in `carried` (the words of the
+    categorizer's motion and static phrases: it read the verb as the referent's, not as the noun's)."""
     inside = set(tokens)
 
     def is_verb(t: Token) -> bool:
@@ -209,12 +218,14 @@ def owner(
     def up(t: Token) -> Token | None:
         return t.head if t.head.i != t.i else None
 
-    top = min((doc[i] for i in inside if doc[i].head.i not in inside or doc[i].head.i == i), key=lambda t: t.i)
+    # the phrase's word nearest the root ("shorts" of "black shorts", even where "black" hangs elsewhere)
+    top = min((doc[i] for i in inside), key=lambda t: (sum(1 for _ in t.ancestors), t.i))
     x = top if is_verb(top) else up(top)
     if (
         is_verb(top)
         and top.dep_ in ("amod", "compound", "nmod")
-        and any(top.i in span and top.head.i in span for span in objects)
+        and top.head.i > top.i
+        and (top.i in carried or any(top.i in span and top.head.i in span for span in objects))
     ):
         inside.add(top.head.i)
         x = up(top.head)
@@ -248,6 +259,9 @@ class Reading:
         self.objects = [
             frozenset(_span_tokens(self.doc, span)) for c in OBJECT_CATEGORIES for span in self.cat.spans.get(c, [])
         ]
+        self.carried = frozenset(
+            i for c in VERB_CATEGORIES for span in self.cat.spans.get(c, []) for i in _span_tokens(self.doc, span)
+        )
         # the nouns of the referent's own appearance phrases ("hair" in "man with silver hair"): a
         # phrase the parse hangs off them describes the referent ("hair standing" is the man standing),
         # and so do nouns joined to them ("shirt and [denim shorts] standing")
@@ -260,20 +274,25 @@ class Reading:
         self.look = look | {c.i for i in look for c in self.doc[i].conjuncts}
 
     def _owned(self, tokens: list[int]) -> bool:
-        found = owner(tokens, self.doc, self.verbal, self.objects)
+        found = owner(tokens, self.doc, self.verbal, self.objects, self.carried)
         return found is None or self.ref is None or found.i == self.ref.i or self.ref.i in tokens
 
     def is_referents(self, tokens: list[int], category: str) -> bool:
         """Whether the phrase of `tokens` (a `category` phrase) is the referent's: it hangs off the
         referent, off a noun of the referent's appearance phrases, or, for a location, off the object of
-        the referent's verb ("man holding a baby on the left": where the baby is, the man is)."""
+        the referent's verb or of its "with" ("man holding a baby on the left", "man walking with a
+        woman on the beach": where the one is, the other is)."""
         if self._owned(tokens):
             return True
-        found = owner(tokens, self.doc, self.verbal, self.objects)
+        found = owner(tokens, self.doc, self.verbal, self.objects, self.carried)
         assert found is not None
         if found.i in self.look:
             return True
-        return category == "location" and found.dep_ == "dobj" and self._owned([found.head.i])
+        if category != "location":
+            return False
+        if found.dep_ == "pobj" and found.head.lower_ == "with" and found.head.head.i != found.head.i:
+            return self._owned([found.head.head.i])  # "walking with a woman on the beach": together
+        return found.dep_ == "dobj" and self._owned([found.head.i])
 
     def phrases(self, category: str) -> tuple[list[list[int]], list[str]]:
         """(the referent's phrases of `category` as token index lists, the others' phrases as text)."""
@@ -356,13 +375,15 @@ def removal_tokens(text: str, category: str, cat: Categorization | None = None) 
                 if t.dep_ not in ("aux", "auxpass"):
                     gone |= _verb_phrase(t, protected)
             elif t.head.i not in inside or t.head.i == i:
-                gone |= _subtree(t, protected)
+                # a phrase is contiguous: nothing from the first protected word after it on
+                stop = min((p for p in protected if p > toks[0]), default=len(doc))
+                gone |= {k for k in _subtree(t, protected) if k < stop}
     if category in VERB_CATEGORIES:
         for other in OBJECT_CATEGORIES:
             for span in r.cat.spans.get(other, []):
-                toks = set(_span_tokens(doc, span))
-                if toks & gone & verbal:
-                    gone |= toks
+                carried = set(_span_tokens(doc, span))
+                if carried & gone & verbal:
+                    gone |= carried
     singles = {
         i
         for spans in r.cat.spans.values()
