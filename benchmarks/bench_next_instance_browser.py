@@ -14,9 +14,10 @@ N times; per press the benchmark measures
   (`Network.webSocketFrameReceived`; binary frames are counted decoded from their base64);
 - the bytes of the clip route (the player's frames, refcat/annotate/ui/clips.py) for the
   requests sent from the press until the next press, however late they finish (so that a
-  previous player's request still under way is not charged to this Next), also apart for the
-  Nexts that stay on the same object, whose clip the browser has already; and how many clip
-  requests failed or were cut off (`Network.loadingFailed`, e.g. their player gone).
+  previous player's request still under way is not charged to this Next; a press counted as
+  missed leaves its player's requests to the following one), also apart for the Nexts that stay
+  on the same object, whose clip the browser has already; and how many clip requests failed or
+  were cut off (`Network.loadingFailed`, e.g. their player gone).
 
 Once with one annotator (ann1 in the demo campaign), then with five at once (five browser
 contexts in one Chromium, driven concurrently with asyncio; five demo-marked accounts bench1..5

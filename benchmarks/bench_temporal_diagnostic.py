@@ -3,8 +3,9 @@
 The diagnostic (`refcat demo-data --diagnostic motion`, refcat.demo.diagnostic) has videos of two
 objects of one class told apart by one cue only: motion (moving / still, left / right, fast /
 slow), or, as controls, colour or position. Both networks are trained the same way (the same
-recipe, seed, samples and batches; MobileNetV3-Large and a BiLSTM text encoder, both randomly
-initialised, offline), then scored on the held-out val videos:
+recipe, seed, samples and batches; MobileNetV3-Large and a BiLSTM text encoder, randomly
+initialised unless --weights-backbone names ImageNet weights; offline), then scored on the
+held-out val videos:
 
 1. mean IoU of the REs of each cue (motion videos, appearance and location controls) for both
    models, and variant - plain, with paired percentile bootstrap intervals that resample val
@@ -18,9 +19,11 @@ initialised, offline), then scored on the held-out val videos:
    model that uses the cue shows +cue well above -cue. The intervals are Table 5's: paired
    bootstraps over the (video, object, RE) pairs.
 
-    python benchmarks/bench_temporal_diagnostic.py                 # CPU: ~12 minutes on 2 shared cores
+    python benchmarks/bench_temporal_diagnostic.py                 # CPU: 22 minutes on 2 cores shared with others
     python benchmarks/bench_temporal_diagnostic.py --out DIR       # keeps data, runs and masks in DIR; reruns resume
-    python benchmarks/bench_temporal_diagnostic.py --device cuda --epochs 30 --base-size 180
+    python benchmarks/bench_temporal_diagnostic.py --device cuda --epochs 30 --base-size 180 --frame-step 1
+
+docs/refvos.md ("Seeing time") has the figures of a run and what they show.
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ def train_both(data: Path, out: Path, args: argparse.Namespace) -> dict[str, dic
             options = RunOptions(
                 out=str(run),
                 device=args.device,
-                weights_backbone="none",
+                weights_backbone=args.weights_backbone,
                 progress=False,
                 resume=(run / "checkpoint.pt").exists(),
             )
@@ -234,6 +237,11 @@ def main() -> int:
     ap.add_argument("--data", help="diagnostic dataset folder (written there if absent; default: in --out)")
     ap.add_argument("--out", help="folder for the data, the two runs and their masks (default: a temporary one)")
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    ap.add_argument(
+        "--weights-backbone",
+        default="none",
+        help="ImageNet backbone weights, as `refcat train` takes them (default %(default)s: random weights)",
+    )
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument(
         "--base-size",

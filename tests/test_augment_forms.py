@@ -257,7 +257,7 @@ def test_the_summary_adds_up_to_the_input_rows_and_names_each_row_left_out(tmp_p
     assert "2 non-trivial REs -> 8 variants" in printed
     left_out = pd.read_csv(out / "DAVIS17_a2dre_plus_left_out.csv", keep_default_na=False)
     assert list(left_out.columns) == aug.LEFT_OUT_COLUMNS
-    assert left_out[["line", "ref_exp", "reason"]].values.tolist() == [
+    assert left_out[["row", "ref_exp", "reason"]].values.tolist() == [
         [3, "the person in gray is walking", aug.REPEATED],
         [4, "a dog", "Trivial (Single Object Category)"],
         [5, "seagull standing in the back", "Not a Referring Expression"],

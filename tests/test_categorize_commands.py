@@ -8,7 +8,7 @@ from helpers.release import RELEASE_HEADER, write_release_lines
 
 from refcat.categorize.table import read_expressions
 from refcat.cli import main
-from refcat.errors import FormatError
+from refcat.errors import FormatError, UsageError
 
 ROWS = [
     "blackswan;1;a black feathered swan;Trivial (Single Object Category);Redundant Information;"
@@ -189,3 +189,65 @@ def test_review_threshold_must_be_a_probability(tmp_path, capsys, bad):
         main(["categorize", "--input", str(src), "--output", str(tmp_path / "o.csv"), "--review-threshold", bad])
     assert exit_info.value.code == 2
     assert "is not a number between 0 and 1" in capsys.readouterr().err
+
+
+def test_with_a_model_the_table_uses_its_decisions(tmp_path):
+    """Labels, confidence (needs_review) and source come from `model.decide`; the rules it is handed are read
+    by the model's own reader, once."""
+    import pandas as pd
+
+    from refcat.categorize.learned import Prediction
+    from refcat.categorize.table import categorize_table
+    from refcat.taxonomy import CATEGORY_NAMES
+
+    calls = []
+
+    class Model:
+        reader = "words"
+
+        def decide(self, texts, rule_results=None):
+            calls.append((list(texts), rule_results))
+            n = len(texts)
+            labels = pd.DataFrame({c: [int(c == "motion")] * n for c in CATEGORY_NAMES})
+            confidence = pd.DataFrame({c: [0.99] * n for c in CATEGORY_NAMES})
+            confidence.loc[1, "motion"] = 0.6
+            source = pd.DataFrame({c: ["learned" if c == "motion" else "rules"] * n for c in CATEGORY_NAMES})
+            return Prediction(labels, confidence, source)
+
+    src = tmp_path / "res.csv"
+    src.write_text("ref_exp\na small bird flying fastest towards the right\na dog sitting\n", encoding="utf-8")
+    out = categorize_table(read_expressions(src), Model(), review_threshold=0.8)
+    ((texts, results),) = calls
+    assert texts == ["a small bird flying fastest towards the right", "a dog sitting"]
+    # the word reader's reading: "fastest" taken as the verb's object (the parse reader reads motion)
+    assert results[0].labels["static"] and not results[0].labels["motion"]
+    assert out["motion"].tolist() == [1, 1] and out["static"].tolist() == [0, 0]
+    assert json.loads(out.loc[1, "evidence"]) == {"motion": []}  # a learned positive the rules did not find
+    assert json.loads(out.loc[0, "source"]) == {c: "learned" if c == "motion" else "rules" for c in CATEGORY_NAMES}
+    assert out["needs_review"].tolist() == ["", "motion"]
+    with pytest.raises(UsageError, match="'words' reader"):
+        categorize_table(read_expressions(src), Model(), reader="parse")
+
+
+def test_categorize_with_a_model_reads_with_the_models_reader(tmp_path, capsys):
+    model = tmp_path / "m.joblib"
+    train = tmp_path / "train.csv"
+    train.write_text(
+        "ref_exp,motion\n" + "".join(f"a dog {v},{m}\n" for v, m in (("running", 1), ("sitting", 0)) * 3),
+        encoding="utf-8",
+    )
+    assert main(["categorize-train", "--input", str(train), "--output", str(model), "--reader", "words"]) == 0
+    src = tmp_path / "res.csv"
+    src.write_text("ref_exp\na small bird flying fastest towards the right\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    capsys.readouterr()
+    assert main(["categorize", "--input", str(src), "--output", str(out), "--model", str(model)]) == 0
+    assert "(words reader)" in capsys.readouterr().out
+    header, row = read_output(out)
+    assert header[-2:] == ["evidence", "source"]
+    sources = json.loads(row[-1])
+    assert sources["static"] == "rules" and row[11] == "1"  # the word reader's static from "fastest"
+    assert (
+        main(["categorize", "--input", str(src), "--output", str(out), "--model", str(model), "--reader", "parse"]) == 2
+    )
+    assert "trained on the 'words' reader's labels" in capsys.readouterr().err

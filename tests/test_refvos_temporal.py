@@ -141,6 +141,8 @@ def test_a_config_saved_before_the_variant_reads_as_plain_refvos():
         ModelConfig(temporal="flow")
     with pytest.raises(UsageError, match="temporal gap 0"):
         ModelConfig(temporal="diff", temporal_gap=0)
+    with pytest.raises(UsageError, match="temporal gap 2 for a network that sees one frame"):
+        ModelConfig(temporal_gap=2)
 
 
 @pytest.mark.parametrize("backbone", ["mobilenet_v3_large", "resnet50"])

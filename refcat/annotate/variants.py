@@ -322,5 +322,5 @@ def _save_imported(store: Store, variants: list[aug.Variant]) -> int:
 
 
 def export(store: Store, out_dir: str | Path, reviewed_only: bool = False) -> tuple[list[Path], Path]:
-    """Write the A2Dre+ files and the tidy table (`a2dre_plus_variants.csv`) of the store's variants."""
+    """Write the A2Dre+ files and the tidy table (`augment.tidy_file`) of the store's variants."""
     return aug.write_outputs(variant_table(store), out_dir, reviewed_only)

@@ -40,9 +40,10 @@ Tables (pandas), shared with the store (refcat.annotate.variants):
   `status` "pending" for a fresh variant or a person's decision (accepted, edited, rejected,
   written, imported);
 - the A2Dre+ table (refcat.datasets.a2dre_plus columns) of the variants that are written;
-- the left-out table (LEFT_OUT_COLUMNS), one row an input row that gave no variant, with the
-  reason: its difficulty (trivial, not an RE, incorrect), no A2Dre+ category labelled, or it
-  repeats an earlier RE of the same object (the variants are that RE's);
+- the left-out table (LEFT_OUT_COLUMNS), one row an input row that gave no variant (`row`: its
+  file line, or its instance key in a campaign's consensus), with the reason: its difficulty
+  (trivial, not an RE, incorrect) or correctness, no A2Dre+ category labelled, or it repeats an
+  earlier RE of the same object (the variants are that RE's);
 - the tidy long table, one row a side: instance, matched (False where the instance key is
   made up: a release row that matched no real instance, see `res_from_release`), category,
   polarity, phrase, origin (original / generated / human), flags.
@@ -109,7 +110,7 @@ VARIANT_COLUMNS = [
     "note",
 ]
 TIDY_COLUMNS = ["instance", "matched", "category", "polarity", "phrase", "origin", "flags"]
-LEFT_OUT_COLUMNS = ["line", "video_id", "instance_id", "ref_exp", "reason"]
+LEFT_OUT_COLUMNS = ["row", "video_id", "instance_id", "ref_exp", "reason"]
 MADE_UP_PREFIX = "re"
 REPEATED = "repeats an earlier RE of the same object"
 UNLABELLED = "non-trivial, no A2Dre+ category labelled"
@@ -216,7 +217,7 @@ def res_from_release(df: pd.DataFrame, dataset: str, instances: Iterable[Instanc
 
 
 def left_out_of_release(df: pd.DataFrame, res: list[LabelledRE], dataset: str) -> pd.DataFrame:
-    """The rows of a release table that give no variant (LEFT_OUT_COLUMNS; `line` is the file line,
+    """The rows of a release table that give no variant (LEFT_OUT_COLUMNS; `row` is the file line,
     the header being line 1): those `res_from_release` leaves out, and those of `res` that repeat an
     earlier RE of the same object (`repeated`)."""
     rows = [
@@ -247,13 +248,15 @@ def is_made_up(instance: str) -> bool:
     return re.fullmatch(rf"{MADE_UP_PREFIX}\d+", instance.rsplit("/", 1)[-1]) is not None
 
 
-def res_from_consensus(final: pd.DataFrame, texts: dict[str, str]) -> list[LabelledRE]:
-    """Non-trivial valid REs from a store campaign's consensus (refcat.annotate.labels.final_labels),
-    with `texts` mapping instance keys to their expression."""
+def _consensus_rows(final: pd.DataFrame, texts: dict[str, str]):
+    """(instance key, LabelledRE or None, reason left out or None) for each item of a consensus."""
     wide = final.pivot(index="item", columns="field", values="label")
-    out = []
     for item, row in wide.iterrows():
-        if row.get("difficulty") != "non-trivial" or row.get("correctness", "valid") != "valid":
+        if row.get("difficulty") != "non-trivial":
+            yield item, None, f"difficulty {row.get('difficulty')}"
+            continue
+        if row.get("correctness", "valid") != "valid":
+            yield item, None, f"correctness {row.get('correctness')}"
             continue
         if item not in texts:
             raise MissingDataError(
@@ -261,8 +264,33 @@ def res_from_consensus(final: pd.DataFrame, texts: dict[str, str]) -> list[Label
             )
         dataset, video_id, object_id, source = parse_instance_key(item)
         labels = {c: None if pd.isna(row.get(c)) or row.get(c) is None else row.get(c) == "yes" for c in CATEGORY_NAMES}
-        out.append(LabelledRE(dataset, video_id, object_id, source, texts[item], labels))
-    return out
+        if all(labels[c] is None for c in A2DRE_PLUS_CATEGORIES):
+            yield item, None, UNLABELLED
+            continue
+        yield item, LabelledRE(dataset, video_id, object_id, source, texts[item], labels), None
+
+
+def res_from_consensus(final: pd.DataFrame, texts: dict[str, str]) -> list[LabelledRE]:
+    """Non-trivial valid REs with an A2Dre+ category labelled, from a store campaign's consensus
+    (refcat.annotate.labels.final_labels), with `texts` mapping instance keys to their expression;
+    the other items are in `left_out_of_consensus`."""
+    return [re_ for _, re_, _ in _consensus_rows(final, texts) if re_ is not None]
+
+
+def left_out_of_consensus(final: pd.DataFrame, texts: dict[str, str], res: list[LabelledRE]) -> pd.DataFrame:
+    """The items of a consensus that give no variant (LEFT_OUT_COLUMNS; `row` is the instance key), as
+    `left_out_of_release` does for a label file."""
+    rows, kept = [], []
+    for item, re_, reason in _consensus_rows(final, texts):
+        if re_ is None:
+            _, video_id, object_id, _ = parse_instance_key(item)
+            rows.append((item, video_id, object_id, texts.get(item, ""), reason))
+        else:
+            kept.append(item)
+    for item, re_ in zip(kept, res, strict=True):
+        if repeated(re_, res):
+            rows.append((item, re_.video_id, re_.object_id, re_.text, REPEATED))
+    return pd.DataFrame(rows, columns=LEFT_OUT_COLUMNS)
 
 
 # ---------------------------------------------------------------- the builder

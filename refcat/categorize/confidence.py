@@ -32,6 +32,7 @@ DOUBTS: dict[str, str] = {
     "with-phrase": "a 'with' phrase that could be an object held, company or a look",
     "verb-sense": "a verb whose category depends on its sense or its object",
     "decision": "a case settled by a convention of refcat.taxonomy.DECISIONS",
+    "negation": "a place under a negation, read as where the referent is not",
     "readers": "the parse-based and the word-based readers disagree on the label",
 }
 KINDS = ("yes", "yes?", "no?", "no")

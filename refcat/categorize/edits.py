@@ -21,13 +21,15 @@ phrases are edited: "man standing between a man in red and a man in blue" has no
 referent to remove.
 
 Removing a category drops its phrases and what they govern:
-- an adjective, prepositional or participle phrase (appearance, location) goes with its whole
-  subtree ("in front of a mirror", "wearing a red hat");
+- an adjective, prepositional or participle phrase (appearance, location) goes with its subtree
+  ("in front of a mirror", "wearing a red hat"), which stops at the referent's other phrases and,
+  since a phrase is contiguous, before the first of them that follows it ("Boy [with white hat]
+  playing basketball", where the parse hangs "basketball" off "with");
 - a verb (motion, static) goes with its auxiliaries, negation and relative pronoun ("that is
-  sitting"), its objects and complements ("pulling a rope", "looking at its friends"), particles
-  and adverbs ("sitting down", "turning left", "standing still"); a prepositional phrase under
-  it that carries another of the referent's categories stays ("a dog [that is sitting] on the
-  couch");
+  sitting"), its objects and complements ("pulling a rope", "looking at its friends", and the
+  categorizer's obj-motion / obj-static phrase it starts), particles and adverbs ("sitting down",
+  "turning left", "standing still"); a prepositional phrase under it that carries another of the
+  referent's categories stays ("a dog [that is sitting] on the couch");
 - the referent's noun and the words of its other categories are never removed;
 - then separators, prepositions, determiners and auxiliaries that the removal left dangling are
   dropped (to a fixed point) and "a"/"an" is fixed before the word that now follows it.

@@ -90,7 +90,7 @@ old older oldest young younger youngest elderly aged bald bearded pretty beautif
 handsome fluffy furry hairy feathered feathery curly shiny dirty muddy wet clean wooden metal
 metallic plastic leather round square rectangular muscular masked naked shirtless topless
 uniformed dressed veiled hooded horned spiky woolly wooly shaggy scruffy sleek rusty
-vintage classic sporty tattooed glossy matte painted wavy
+vintage classic sporty tattooed glossy matte painted wavy empty
 smooth rough grassy spiky skinny slender
 """.split()
 )
@@ -135,7 +135,7 @@ tracksuit leggings tights kimono sari raincoat parka blazer tuxedo polo pullover
 headscarf hijab veil diaper nappy bib bandanna visor backpacks lab-coat labcoat shawl belt
 stockings heels sandals slippers trainers armour armor jean pant tee-shirt tees
 pajama pajamas pyjama pyjamas jammies hoody sweatsuit jumpsuit onesie romper dungarees
-suspenders cloak coverall coveralls windbreaker fleece tuque toque bandanas sunglass cover
+suspenders cloak coverall coveralls windbreaker fleece tuque toque bandanas sunglass
 """.split()
 )
 
@@ -633,7 +633,11 @@ AUXILIARIES = frozenset(
     "can could will would".split()
 )
 RELATIVES = frozenset("who that which whose whom where while when as".split())
-NEGATIONS = frozenset("not n't never no".split())
+NEGATIONS = frozenset("not n't never no neither nor".split())
+# Negations whose scope runs on over the phrases after them ("not on the sidewalk", "neither close to the
+# wall nor ..."): a place they scope over is where the referent is not, no cue of location.
+# "no" is left out: it is a determiner ("with no shirt").
+SCOPED_NEGATIONS = NEGATIONS - {"no"}
 CONJUNCTIONS = frozenset("and or but then while".split())
 # Adverbs that may stand between an auxiliary or negation and its verb: "is slowly walking".
 ADVERBS = frozenset(

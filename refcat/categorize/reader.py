@@ -58,6 +58,9 @@ from refcat.categorize.words import (
 from refcat.taxonomy import CATEGORY_NAMES
 
 _CLAUSE_BREAKS = frozenset({",", ";", ".", "!", "?", "(", ")", "-"})
+# The categories a negation's scope takes away (`Reader.hit`): a negated place is where the referent is
+# not; a negated look ("not white") still says how it looks.
+_NEGATABLE = frozenset({"location"})
 _RELATIVE_PRONOUNS = frozenset({"who", "which", "that", "whose", "whom"})
 _COMPOUND_PREPS = sorted((p.split() for p in lx.COMPOUND_PREPOSITIONS), key=len, reverse=True)
 _WEAR_VERBS = frozenset("wearing wears wore worn dressed sporting dons donning".split())
@@ -116,6 +119,9 @@ def _describes_looks(prep: str, head: str | None, words: list[str], is_position:
         and any(is_appearance_word(w) for w in words)
     ):
         return True  # "in black", "in white and blue"; but "in the dark" is a place
+    colours = words[1:]
+    if prep == "in" and words[:1] == ["the"] and colours and all(w in lx.COLOURS or w == "and" for w in colours):
+        return colours[0] in lx.COLOURS and not any(w in lx.PLACES for w in colours)  # "girl in the red": a colour worn; "in the dark": a place
     coloured = any(w in lx.COLOURS or w in lx.PATTERNS for w in words)
     if prep == "with" and head is not None and head not in lx.CATEGORY_NOUNS | lx.PLACES | lx.BODY_PARTS:
         return coloured  # "a kite with blue handles": a coloured part, not an object held or a companion
@@ -139,6 +145,9 @@ class Reader:
         self.in_relative = False
         self.negated = False
         self.negation_at = 0  # token index of the last negation
+        # the scope of a negation over the phrases after it: None, "not" (to the end of the clause, or of
+        # the verb it negates when that is a present participle) or "neither" (on past commas, to its "nor")
+        self.negation_scope: str | None = None
         self.passive = False
         self.after_be = False
         self.last_verb: str | None = None
@@ -158,7 +167,11 @@ class Reader:
         return self.words[i] if 0 <= i < len(self.words) else ""
 
     def hit(self, category: str, i: int, j: int) -> None:
-        """Tokens [i, j) are evidence of `category` for the referent."""
+        """Tokens [i, j) are evidence of `category` for the referent; a place under a negation ("not on the
+        sidewalk", "neither close to the wall nor ...") is where the referent is not, and no evidence."""
+        if self.negation_scope is not None and category in _NEGATABLE:
+            self.doubt("negation", category)
+            return
         self.hits[category].append((i, j))
 
     def verb_form_at(self, i: int) -> str | None:
@@ -310,8 +323,11 @@ class Reader:
         return w not in NOUNS | lx.PLACES | lx.LOCATION_WORDS | lx.POSITION_NOUNS
 
     def _participle_before(self, i: int) -> bool:
-        """Whether the token before i looks like a past participle ("walked", "ridden", "held")."""
+        """Whether the token before i looks like a past participle ("walked", "ridden", "held"), or a particle
+        after one ("picked up", "carried away")."""
         w = self.word(i - 1)
+        if w in lx.DIRECTION_PARTICLES and w != _PASSIVE_AGENT:
+            w = self.word(i - 2)
         return w.endswith("ed") or w.endswith("en") or w in lx.IRREGULAR_VERBS
 
     def _is_body_part(self, np_: Phrase) -> bool:
@@ -392,6 +408,8 @@ class Reader:
             return None
         self.owner_is_referent, self.after_agent, self.in_relative = True, False, False
         self.last_verb, self.after_be = None, False
+        if self.negation_scope == "not":
+            self.negation_scope = None
         return i + 1
 
     def _step_conjunction(self, i: int) -> int | None:
@@ -402,6 +420,8 @@ class Reader:
         if w not in lx.CONJUNCTIONS and w not in ("&", "/"):
             return None
         looks = self.looks_end == i
+        if w != "or":
+            self.negation_scope = None  # "not on the sidewalk and is carrying a bag"
         if self._verb_at(i + 1) or self.word(i + 1) in lx.AUXILIARIES | lx.NEGATIONS | lx.ADVERBS:
             end = i + 1
         elif self.starts_np(i + 1):
@@ -425,6 +445,7 @@ class Reader:
         if self.words[i] not in _RELATIVE_PRONOUNS:
             return None
         self.in_relative = True
+        self.negation_scope = None
         if self.after_agent or (self.starts_np(i + 1) and not self._verb_at(i + 1)):
             self.owner_is_referent = False
         return i + 1
@@ -443,11 +464,16 @@ class Reader:
         return i + 1
 
     def _step_negation(self, i: int) -> int | None:
-        """A negation ("not", "never"): the next verb is negated."""
-        if self.words[i] not in lx.NEGATIONS:
+        """A negation ("not", "never", "neither", "nor"): the next verb is negated, and a scoped one
+        (lexicon.SCOPED_NEGATIONS) scopes over the phrases after it (see `hit`)."""
+        w = self.words[i]
+        if w not in lx.NEGATIONS:
             return None
+        if not self.negated or self.negation_scope != "neither":
+            self.negation_at = i  # "neither standing, sitting, walking": the negation starts at "neither"
         self.negated = True
-        self.negation_at = i
+        if w in lx.SCOPED_NEGATIONS:
+            self.negation_scope = "neither" if w == "neither" else "not"
         return i + 1
 
     def _step_adverb(self, i: int) -> int | None:
@@ -472,6 +498,8 @@ class Reader:
         up to the end of what is worn."""
         if self.words[i] not in _WEAR_VERBS:
             return None
+        if self.word(i + 1) == _PASSIVE_AGENT:
+            return i + 1  # "a hat worn by a person": the wearer's phrase (a passive agent) follows
         j = i + 1
         while self.word(j) in ("in", "up", "as", "a", "like"):
             j += 1
@@ -670,6 +698,7 @@ class Reader:
             and (pp.passive or self._participle_before(pp.start))
             and pp.head in lx.AGENTS | lx.VEHICLES
         ):
+            self.after_be = False  # a verb after the agent is the agent's: "worn by a person riding a skateboard"
             return pp.end
         return None
 
@@ -736,7 +765,10 @@ class Reader:
         self.agent_object_end = j if head in lx.AGENTS else -1
         self.last_verb = lemma
         self.last_object = head is not None
-        self.negated = self.passive = False
+        self.negated = self.negation_scope == "neither"  # "neither standing, sitting, nor walking"
+        self.passive = False
+        if self.negation_scope == "not" and self.words[i].endswith("ing"):
+            self.negation_scope = None  # "not moving on the grass": the motion is negated, not the place
         self.after_be = False
         self.after_agent = False  # a verb's object does not take the verbs after it
         return j

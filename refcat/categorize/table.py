@@ -9,8 +9,12 @@ Output: the released format (semicolon-separated, CRLF, the released header) wit
 predicted 0/1 category columns, `ref_exp_information` predicted ("Not Applicable" where the
 input's difficulty says the RE is not a valid RE, as in the release), and one more column,
 `evidence`: a JSON object mapping each positive category to the phrases that decided it
-(empty for a learned model's positives that the rules did not find); with a review threshold, a
-`needs_review` column after it names the categories whose rule confidence is below the threshold.
+(empty for a learned model's positives that the rules did not find). With a learned model, a
+`source` column after it: a JSON object mapping each of the seven categories to the source of its
+label, "learned" or "rules" (refcat.categorize.learned: the model falls back to the rules per
+category). With a review threshold, a `needs_review` column last names (comma-separated, taxonomy
+order) the categories whose confidence is below the threshold: the rules' calibrated confidence
+(refcat.categorize.confidence), or with a model the confidence of the source used.
 Rows keep their input `video_id`, `instance_id` and `ref_exp_difficulty`; a generic CSV
 without them gets an empty video id, the 0-based row number and "Non-trivial".
 """
@@ -26,14 +30,16 @@ import pandas as pd
 
 from refcat.categorize.rules import DEFAULT_READER, categorize_all, information_label
 from refcat.datasets.release import HEADER, read_release
-from refcat.errors import FormatError, MissingDataError
+from refcat.errors import FormatError, MissingDataError, UsageError
 from refcat.taxonomy import (
+    CATEGORY_NAMES,
     RELEASE_CATEGORY_ORDER,
     RELEASE_DIFFICULTY,
     release_information,
 )
 
 EVIDENCE_COLUMN = "evidence"
+SOURCE_COLUMN = "source"
 REVIEW_COLUMN = "needs_review"
 
 
@@ -90,25 +96,37 @@ def read_expressions(path: str | Path) -> pd.DataFrame:
 
 
 def categorize_table(
-    labels: pd.DataFrame, model=None, reader: str = DEFAULT_READER, review_threshold: float | None = None
+    labels: pd.DataFrame, model=None, reader: str | None = None, review_threshold: float | None = None
 ) -> pd.DataFrame:
     """Released-format table with predicted categories, information and an `evidence` column.
 
     `model`: an optional refcat.categorize.learned.LearnedCategorizer; without one, the rules. The rules
-    run once a row: their labels are the model's features and their words the evidence.
+    run once a row, read by the model's own `reader`: their labels are the model's features (and its
+    fallback, `model.decide`), their words the evidence; a `source` column says per category which was used.
     The information label uses the row's difficulty when it is trivial (see `information_label`).
-    `reader`: the rules' reader (refcat.categorize.rules.READERS). `review_threshold`: when given, a
-    `needs_review` column lists (comma-separated) the categories whose rule confidence is below it.
+    `reader`: the rules' reader (refcat.categorize.rules.READERS); None: the model's, or DEFAULT_READER
+    without a model; a reader other than the model's is a UsageError. `review_threshold`: when given, a
+    `needs_review` column lists (comma-separated) the categories whose confidence is below it.
     """
+    if model is not None and reader is not None and reader != model.reader:
+        raise UsageError(
+            f"the model was trained on the {model.reader!r} reader's labels, not {reader!r}",
+            expected=f"--reader {model.reader} or no --reader with this model",
+        )
+    reader = model.reader if model is not None else reader or DEFAULT_READER
     texts = labels["ref_exp"].astype(str).tolist()
     results = categorize_all(texts, reader)
-    learned = model.predict(texts, rule_results=results) if model is not None else None
+    if model is not None:
+        decided = model.decide(texts, rule_results=results)
+        predicted_all = decided.labels.astype(bool)
+        confidence = decided.confidence
+    else:
+        predicted_all = pd.DataFrame([r.labels for r in results], columns=list(CATEGORY_NAMES))
+        confidence = pd.DataFrame([r.confidence for r in results], columns=list(CATEGORY_NAMES), dtype=float)
     out = labels[list(HEADER[:5])].copy().reset_index(drop=True)
     infos, evidence = [], []
     for n, res in enumerate(results):
-        predicted = {
-            c: bool(learned.at[n, c]) if learned is not None else res.labels[c] for c in RELEASE_CATEGORY_ORDER
-        }
+        predicted = {c: bool(predicted_all.at[n, c]) for c in RELEASE_CATEGORY_ORDER}
         difficulty, correctness = RELEASE_DIFFICULTY.get(str(out.at[n, "ref_exp_difficulty"]), (None, "valid"))
         information = information_label(predicted, difficulty == "trivial") if correctness == "valid" else None
         infos.append(release_information(information))
@@ -120,15 +138,19 @@ def categorize_table(
     out["ref_exp_information"] = infos
     out = out.astype(dict.fromkeys(RELEASE_CATEGORY_ORDER, "Int8"))
     out[EVIDENCE_COLUMN] = evidence
+    if model is not None:
+        out[SOURCE_COLUMN] = [json.dumps(dict(row)) for _, row in decided.source[list(CATEGORY_NAMES)].iterrows()]
     if review_threshold is not None:
-        out[REVIEW_COLUMN] = [",".join(res.needs_review(review_threshold)) for res in results]
+        low = confidence < review_threshold
+        out[REVIEW_COLUMN] = [",".join(c for c in CATEGORY_NAMES if row[c]) for _, row in low.iterrows()]
     return out
 
 
 def write_categorized(table: pd.DataFrame, path: str | Path) -> None:
     """Write `categorize_table`'s output: released format (';', CRLF, 1/0 cells) plus `evidence` (and
-    `needs_review` when the table has it)."""
-    columns = list(HEADER) + [EVIDENCE_COLUMN] + [REVIEW_COLUMN] * (REVIEW_COLUMN in table.columns)
+    `source`, `needs_review` when the table has them)."""
+    extra = [c for c in (SOURCE_COLUMN, REVIEW_COLUMN) if c in table.columns]
+    columns = list(HEADER) + [EVIDENCE_COLUMN] + extra
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, delimiter=";", lineterminator="\r\n")
         writer.writerow(columns)

@@ -26,7 +26,7 @@ def register(sub: Subparsers) -> None:
         "store campaign's consensus with --campaign) and each of appearance, location, motion and "
         "static, write the RE with and without the category: the original on the side of its "
         "label, the other side a minimal edit, added phrases read from the video (--root). "
-        "Writes the eight A2Dre+ files, a tidy long table and (with --input) the rows left out and why "
+        "Writes the eight A2Dre+ files, a tidy long table and the rows left out and why "
         "to --out-dir, all named after --dataset, and prints a report whose counts add up to the input rows. "
         "--import DIR loads released A2Dre+ files into the store for review; --out-dir alone "
         "exports the store's variants (people's decisions included).",
@@ -130,7 +130,12 @@ def cmd_augment(args: argparse.Namespace) -> int:
         table = store_variants.variant_table(store)
     files, tidy = aug.write_outputs(table, args.out_dir, args.reviewed_only, args.dataset, left_out)
     print(f"wrote {len(files)} A2Dre+ files and {tidy}")
-    report = pd.Series(aug.report(table, left_out))
+    if store is not None and left_out is not None:  # the store's table holds earlier runs' variants too
+        print(
+            f"{len(left_out)} rows left out: "
+            + ", ".join(f"{k} {n}" for k, n in left_out["reason"].value_counts().items())
+        )
+    report = pd.Series(aug.report(table, left_out if store is None else None))
     print(report.to_string())
     return 0
 
@@ -138,7 +143,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
 def _labelled_res(
     args: argparse.Namespace, store: Store | None, reader: DatasetReader | None
 ) -> tuple[list[LabelledRE], pd.DataFrame | None]:
-    """The REs to vary, and for a release file the rows left out and why. A release file's rows are
+    """The REs to vary, and the rows (consensus items) left out and why. A release file's rows are
     matched to real instance keys: the instances of --root's dataset, else those of the store when
     it is in use (--save) or already exists (--db)."""
     from refcat.categorize import augment as aug
@@ -173,4 +178,6 @@ def _labelled_res(
 
     assert store is not None, "--campaign always opens the store"
     texts = {i.key: i.text for i in list_instances(store)}
-    return aug.res_from_consensus(final_labels(store, args.campaign), texts), None
+    final = final_labels(store, args.campaign)
+    res = aug.res_from_consensus(final, texts)
+    return res, aug.left_out_of_consensus(final, texts, res)

@@ -36,8 +36,9 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--reader",
         choices=READERS,
-        default=DEFAULT_READER,
-        help="the rules' reading: words (hand-written shallow parser) or parse (with spaCy's dependency parse)",
+        default=None,
+        help="the rules' reading: words (hand-written shallow parser) or parse (with spaCy's dependency parse); "
+        f"default: {DEFAULT_READER}, or with --model the model's own reader (another one is an error)",
     )
     p.add_argument(
         "--review-threshold",
@@ -117,7 +118,8 @@ def cmd_categorize(args: argparse.Namespace) -> int:
         model.embed = _embed(model.features)
     table = categorize_table(labels, model, args.reader, args.review_threshold)
     write_categorized(table, args.output)
-    print(f"categorized {len(table)} REs ({args.reader} reader) -> {args.output}")
+    reader = model.reader if model is not None else args.reader or DEFAULT_READER
+    print(f"categorized {len(table)} REs ({reader} reader) -> {args.output}")
     if args.review_threshold is not None:
         flagged = table[REVIEW_COLUMN].str.len() > 0
         decisions = int(table[REVIEW_COLUMN][flagged].str.count(",").sum() + flagged.sum())

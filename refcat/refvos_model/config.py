@@ -78,6 +78,10 @@ class ModelConfig:
                 raise UsageError(f"unknown {name} {value!r}", expected=" / ".join(allowed))
         if self.temporal_gap < 1:
             raise UsageError(f"temporal gap {self.temporal_gap}", expected="a positive number of frames")
+        if self.temporal == "none" and self.temporal_gap != 1:
+            raise UsageError(
+                f"temporal gap {self.temporal_gap} for a network that sees one frame", expected="--temporal diff"
+            )
 
     @property
     def previous_gap(self) -> int:

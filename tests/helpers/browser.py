@@ -36,9 +36,8 @@ def idle(page) -> None:
 def shot(page, folder: Path, name: str) -> Path:
     """A full-page screenshot `folder/name.png`, once the app's run has finished; returns its path."""
     idle(page)
-    page.wait_for_timeout(400)  # not a synchronisation: lets the browser paint what the finished run drew
     path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=True, animations="disabled")  # fades and spinners at their end
     return path
 
 

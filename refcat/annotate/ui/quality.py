@@ -19,9 +19,9 @@ from refcat.annotate.ui.text import plain
 from refcat.store.database import Store
 
 TIME_NOTE = (
-    "Time on item is not recorded yet: it is computed from the answers' timestamps, from an annotator's "
-    "first to their last answer on an instance in the blind round (one press counts 0 s; reading before "
-    "the first answer is not seen)."
+    "Time on item: from an annotator's first view of an instance (their first answer where no view was "
+    "recorded) to their last answer on it in the blind round, with idle gaps and time on other instances "
+    "left out."
 )
 
 
