@@ -53,7 +53,7 @@ from refcat.analysis.per_sample import per_sample_table
 from refcat.analysis.report import interval, markdown_table, percent, table5_layout
 from refcat.datasets.records import Instance
 from refcat.refvos_model.checkpoint import load_model
-from refcat.refvos_model.config import ModelConfig, TrainConfig
+from refcat.refvos_model.config import BACKBONES, ModelConfig, TrainConfig
 from refcat.refvos_model.data import open_dataset
 from refcat.refvos_model.predict import write_masks
 from refcat.refvos_model.train import RunOptions, train
@@ -94,7 +94,9 @@ def train_both(data: Path, out: Path, args: argparse.Namespace) -> dict[str, dic
     figures = {}
     for kind in KINDS:
         run = out / kind
-        model = ModelConfig(backbone="mobilenet_v3_large", text_encoder="bilstm", temporal=kind)
+        model = ModelConfig(
+            backbone=args.backbone, text_encoder="bilstm", aspp_rates=tuple(args.aspp_rates), temporal=kind
+        )
         began = time.perf_counter()
         if not (run / "checkpoint.pt").exists() or _unfinished(run, recipe.epochs):
             options = RunOptions(
@@ -241,6 +243,19 @@ def main() -> int:
         "--weights-backbone",
         default="none",
         help="ImageNet backbone weights, as `refcat train` takes them (default %(default)s: random weights)",
+    )
+    ap.add_argument(
+        "--backbone",
+        default="diagnostic_cnn",
+        choices=BACKBONES,
+        help="visual backbone (default %(default)s: the small CNN for CPU diagnostics, refcat.refvos_model.network)",
+    )
+    ap.add_argument(
+        "--aspp-rates",
+        type=lambda text: [int(r) for r in text.split(",")],
+        default=[2, 4, 6],
+        help="ASPP dilation rates (default 2,4,6: DeepLab's 12,24,36 are for a 65-cell feature map, these for the "
+        "12-cell one of a 96-pixel input at output stride 8)",
     )
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument(

@@ -121,7 +121,8 @@ def _describes_looks(prep: str, head: str | None, words: list[str], is_position:
         return True  # "in black", "in white and blue"; but "in the dark" is a place
     colours = words[1:]
     if prep == "in" and words[:1] == ["the"] and colours and all(w in lx.COLOURS or w == "and" for w in colours):
-        return colours[0] in lx.COLOURS and not any(w in lx.PLACES for w in colours)  # "girl in the red": a colour worn; "in the dark": a place
+        # "girl in the red": a colour worn; but "in the dark" is a place
+        return colours[0] in lx.COLOURS and not any(w in lx.PLACES for w in colours)
     coloured = any(w in lx.COLOURS or w in lx.PATTERNS for w in words)
     if prep == "with" and head is not None and head not in lx.CATEGORY_NOUNS | lx.PLACES | lx.BODY_PARTS:
         return coloured  # "a kite with blue handles": a coloured part, not an object held or a companion
@@ -505,6 +506,9 @@ class Reader:
             j += 1
         np_ = self.noun_phrase(j) if self.starts_np(j) else Phrase(j, j, None, [])
         end = max(np_.end, i + 1)
+        if self.after_agent and not self.after_be and not finite_lemma(self.words[i]):
+            self.owner_is_referent = False  # as for other verbs: "the girl next to the man wearing a backpack"
+            self.doubt("attachment", "appearance")
         if self.owner_is_referent:
             self.hit("appearance", i, end)
         self.after_agent = False
@@ -633,7 +637,7 @@ class Reader:
 
     def _prep_with(self, pp: _PrepPhrase) -> int | None:
         """A "with" phrase: + an object, obj-static ("a man with a camera"), but obj-motion after "playing"
-        + a ball or a toy (lexicon.PLAYED_WITH), and nothing after a referent that is a thing ("the glass with
+        + a ball or a toy (lexicon.PLAYED_WITH) and right after a motion verb ("running with it"), and nothing after a referent that is a thing ("the glass with
         water": it acts on nothing); "with" + a person or animal is company, + a body part a posture ("with
         her back to the camera"); after someone else ("next to the girl with the balloon") it is theirs."""
         if pp.prep != "with":
@@ -644,6 +648,9 @@ class Reader:
             return pp.end
         if pp.last_verb == "play" and pp.head in lx.PLAYED_WITH:
             self.hit("obj-motion", pp.start, pp.end)  # "playing with a ball": it is moved about
+        elif pp.last_verb in lx.MOTION_VERBS and self._verb_at(pp.start - 1):
+            self.hit("obj-motion", pp.start, pp.end)  # "running with it": taken along, its place changes
+            self.doubt("with-phrase", "obj-motion")
         elif self.referent.head is not None and self.words[self.referent.head] in lx.OBJECTS:
             self.doubt("with-phrase", "obj-static")  # "the glass with water": a thing does not act on its contents
         else:

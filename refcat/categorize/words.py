@@ -160,6 +160,8 @@ def verb_categories(lemma: str, head: str | None) -> list[str]:
         head = None  # "leading a race", "turning a corner": no object is acted on
     if lemma == "play" and head in lx.SPORTS:
         return ["motion"]  # "playing basketball": the players run about
+    if lemma == "play" and head in lx.AGENTS:
+        return ["static"]  # "a cat playing a person": company, as "playing with a person" (taxonomy.DECISIONS)
     if lemma in lx.SHOOTING_VERBS and head in lx.PROJECTILES:
         return ["static", "obj-motion"]  # "shooting a football" sends it off; "shooting a gun" holds it
     transitive = head is not None

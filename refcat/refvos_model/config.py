@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from refcat.errors import FormatError, UsageError
 
-BACKBONES = ("resnet101", "resnet50", "mobilenet_v3_large")
+BACKBONES = ("resnet101", "resnet50", "mobilenet_v3_large", "diagnostic_cnn")  # the last for CPU diagnostics only
 OPTIMIZERS = ("sgd", "adamw")
 FUSIONS = ("multiply", "add", "average", "concat")
 TEXT_ENCODERS = ("minilm", "bert", "bilstm", "tiny-bert")

@@ -11,7 +11,11 @@ the variant starts as the RefVOS whose other weights it shares, and plain RefVOS
 
 Backbones: ResNet-101 / ResNet-50 dilated to output stride 8 (replace_stride_with_dilation
 [False, True, True]), or MobileNetV3-Large dilated to output stride 16 (torchvision's choice
-for its DeepLabv3 variant). Fusion: element-wise multiply (the paper's), add, average (the
+for its DeepLabv3 variant), or "diagnostic_cnn": a plain CNN of seven 3x3 convolutions at output
+stride 8 (three stride-2 convolutions, then dilations 2 and 4 in place of further striding, as
+DeepLab keeps resolution), 128 channels, no ImageNet weights. It is for CPU diagnostics only
+(benchmarks/bench_temporal_diagnostic.py): about 0.4 M parameters, so a network trained from random
+weights learns to segment the synthetic diagnostic in minutes; it is not a model for real video. Fusion: element-wise multiply (the paper's), add, average (the
 authors' addition, (visual + text) / 2), or concat.
 
 The modules match the authors' lib/deeplabv3_emb.py parameter for parameter (their
@@ -52,6 +56,31 @@ _TORCHVISION_WEIGHTS = {
 }
 
 
+DIAGNOSTIC_CNN = ((3, 32, 2, 1), (32, 32, 1, 1), (32, 64, 2, 1), (64, 64, 1, 1), (64, 128, 2, 1), (128, 128, 1, 2), (128, 128, 1, 4))
+"""The diagnostic CNN's 3x3 convolutions: (in channels, out channels, stride, dilation), each followed by
+BatchNorm and ReLU. Output stride 8, 128 channels."""
+
+
+class DiagnosticCNN(nn.Module):
+    """The "diagnostic_cnn" backbone (module docstring): returns {"out": (B, 128, H/8, W/8) features}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(
+            *(
+                nn.Sequential(
+                    nn.Conv2d(cin, cout, 3, stride=stride, padding=dilation, dilation=dilation, bias=False),
+                    nn.BatchNorm2d(cout),
+                    nn.ReLU(),
+                )
+                for cin, cout, stride, dilation in DIAGNOSTIC_CNN
+            )
+        )
+
+    def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"out": self.layers(images)}
+
+
 def _classifier_network(name: str) -> nn.Module:
     if name == "mobilenet_v3_large":
         return models.mobilenet_v3_large(weights=None, dilated=True)
@@ -70,6 +99,8 @@ def _backbone_state(name: str, weights: str | None) -> tuple[dict | None, str]:
     if weights in ("", "none"):
         return None, "random initialisation (asked for)"
     if weights == "torchvision":
+        if name not in _TORCHVISION_WEIGHTS:
+            return None, f"random initialisation: torchvision has no ImageNet weights for {name}"
         url = _TORCHVISION_WEIGHTS[name].url
         cached = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
         if not cached.exists():
@@ -90,7 +121,7 @@ def _backbone_state(name: str, weights: str | None) -> tuple[dict | None, str]:
 
 def build_backbone(name: str, weights: str | None) -> tuple[nn.Module, int, str]:
     """(module returning {"out": features}, feature channels, where its weights came from)."""
-    net = _classifier_network(name)
+    net = DiagnosticCNN() if name == "diagnostic_cnn" else _classifier_network(name)
     state, origin = _backbone_state(name, weights)
     if state is not None:
         missing, unexpected = net.load_state_dict(state, strict=False)
@@ -100,6 +131,8 @@ def build_backbone(name: str, weights: str | None) -> tuple[nn.Module, int, str]
                 f"backbone weights do not fit {name}: missing {wanted_missing[:5]}, unexpected {unexpected[:5]}",
                 path=origin,
             )
+    if isinstance(net, DiagnosticCNN):
+        return net, DIAGNOSTIC_CNN[-1][1], origin
     if name == "mobilenet_v3_large":
         features = net.get_submodule("features")
         last = str(len(list(features.children())) - 1)  # the final 1x1 convolution block

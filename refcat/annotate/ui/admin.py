@@ -228,8 +228,8 @@ def _progress(db: Store, user: User) -> None:
 
     def forget_confirmations(name: str) -> None:
         """Untick the campaign's close confirmations: a round reached again asks anew."""
-        for key in [k for k in st.session_state if str(k).startswith(f"close_ok:{name}:")]:
-            del st.session_state[key]
+        for status in ("label", "revision"):  # set, not deleted: the browser still sends a ticked box it hid
+            st.session_state[f"close_ok:{name}:{status}"] = False
 
     def close(name: str) -> None:
         forget_confirmations(name)
