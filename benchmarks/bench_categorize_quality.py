@@ -7,8 +7,10 @@ RELEASE_DIR; the released A2Dre+ REs there (A2D_<category>_... and A2D_no_<categ
 labelled on its one category: `a2dre_plus`); and the hand-labelled sets of tests/data named in
 HAND_SETS (also used in tuning).
 
-    python benchmarks/bench_categorize_quality.py [--release-dir DIR]
-        prints, for each reader ("words", "parse") and each source, per category: n, F1, kappa, recall.
+    python benchmarks/bench_categorize_quality.py [--release-dir DIR] [--labels CSV ...]
+        prints, for each reader ("words", "parse") and each source, per category: n, F1, kappa, recall;
+        `--labels` adds labelled CSVs (a ref_exp column and the seven 0/1 category columns, as the hand sets;
+        named "file:<stem>"), e.g. the dev half of a held-out set, not used for calibration.
     python benchmarks/bench_categorize_quality.py --calibrate
         also prints the reliability of the confidence on the released labels, per reading kind
         (refcat.categorize.confidence.KINDS) and per confidence bin: rows, mean confidence, share of
@@ -41,8 +43,9 @@ BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0001)
 PRIOR_WEIGHT = 2  # pseudo-rows of the pooled share added to each (category, kind) cell
 
 
-def sources(release_dir: Path) -> dict[str, pd.DataFrame]:
-    """Name -> a table with ref_exp and the seven category columns (0/1), labelled rows only."""
+def sources(release_dir: Path, labels: tuple[Path, ...] = ()) -> dict[str, pd.DataFrame]:
+    """Name -> a table with ref_exp and the seven category columns (0/1), labelled rows only; `labels`: more
+    labelled CSVs, named file:<stem>."""
     out = {}
     for name in RELEASE_FILES:
         path = release_dir / name
@@ -55,6 +58,8 @@ def sources(release_dir: Path) -> dict[str, pd.DataFrame]:
         out["A2Dre+"] = plus
     for name in HAND_SETS:
         out[f"hand:{name}"] = pd.read_csv(DATA / f"categorize_{name}_hand_labelled.csv")
+    for path in labels:
+        out[f"file:{path.stem}"] = pd.read_csv(path)
     return out
 
 
@@ -171,8 +176,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--release-dir", type=Path, default=RELEASE_DIR)
     parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument("--labels", type=Path, nargs="*", default=[], help="more labelled CSVs to score")
     args = parser.parse_args()
-    frames = sources(args.release_dir)
+    frames = sources(args.release_dir, tuple(args.labels))
     results = {
         (reader, name): categorize_all(df["ref_exp"].astype(str).tolist(), reader)
         for reader in READERS

@@ -164,7 +164,10 @@ DECISIONS: tuple[Decision, ...] = (
         "ball and playing with a ball or a toy are done in place: static and obj-motion. Holding, touching, "
         "shooting a gun and playing an instrument: static and obj-static. Carrying moves the object and "
         "says nothing sure about the referent's own displacement: obj-motion only. Moving oneself is no "
-        "object: 'rolling itself' is motion.",
+        "object: 'rolling itself' is motion. Moving with a ball takes it along ('running with the ball'): "
+        "obj-motion; walking with a cane uses a tool: obj-static. Watching, filming or photographing "
+        "something does not act on it: static, none of the obj- categories (the released 'filming the car "
+        "from the left side' has no obj-static).",
         (
             Example("man riding a bike", ("motion", "obj-motion"), ("static", "obj-static")),
             Example("a boy kicking a ball", ("static", "obj-motion"), ("motion", "obj-static")),
@@ -174,6 +177,8 @@ DECISIONS: tuple[Decision, ...] = (
             Example("a man shooting a football", ("static", "obj-motion"), ("obj-static",)),
             Example("a dog playing with a toy", ("obj-motion",), ("obj-static",)),
             Example("a brown cat is rolling itself on the carpet", ("motion",), ("static", "obj-motion")),
+            Example("a boy running with the ball", ("motion", "obj-motion"), ("obj-static",)),
+            Example("a man filming a car", ("static",), ("obj-static", "obj-motion")),
         ),
     ),
     Decision(
@@ -205,25 +210,29 @@ DECISIONS: tuple[Decision, ...] = (
         "A noun that says what the referent is (man, woman, girl, puppy, someone) is the category, not "
         "appearance: gender and kind are the category. Appearance is what can be seen of the referent: "
         "colour, pattern, size, age and look, material and shape, clothing and accessories, 'with' + a "
-        "visible feature ('with long hair'). 'One', 'thing' and 'object' name nothing: no category.",
+        "visible feature ('with long hair'), 'in' + a colour worn ('in black', 'in the red'; but 'in the "
+        "dark' is a place). 'One', 'thing' and 'object' name nothing: no category.",
         (
             Example("the woman", ("category",), ("appearance",)),
             Example("a young girl", ("appearance", "category")),
             Example("a man with long hair", ("appearance", "category")),
             Example("the black one", ("appearance",), ("category",)),
             Example("someone", ("category",)),
+            Example("a girl in the red", ("appearance", "category"), ("location",)),
         ),
     ),
     Decision(
         "'With' another object, person or animal",
         "'With' + clothing, colour or a visible feature is appearance; 'with' + another object is "
-        "obj-static ('a man with a camera'); 'with' + a person or animal is company, which is no category. "
+        "obj-static ('a man with a camera'); 'with' + a person or animal is company, which is no category, "
+        "and so is a person or animal played ('a cat playing a person'). "
         "A thing does not act: what 'with' adds to a referent that is an object is none of the obj- "
         "categories ('the glass with water').",
         (
             Example("a man with a camera", ("obj-static",), ("appearance",)),
             Example("the glass with water", ("category",), ("obj-static", "obj-motion")),
             Example("a woman walking with a dog", ("motion",), ("obj-static", "location")),
+            Example("a cat playing a person", ("static",), ("obj-static", "obj-motion")),
         ),
     ),
     Decision(
@@ -252,11 +261,31 @@ DECISIONS: tuple[Decision, ...] = (
         "act belongs to that object: in 'the dog next to the man walking' the man walks, so the dog has "
         "location but no motion. So does a relative clause on another object: in 'a hand is petting the "
         "dog which is running' the dog runs, not the hand. A word after a verb is its object only when it "
-        "names a thing: in 'a small bird flying fastest towards the right' nothing is flown.",
+        "names a thing: in 'a small bird flying fastest towards the right' nothing is flown. The agent of a "
+        "passive is another object too: in 'a hat worn by a person riding a skateboard' the person rides, "
+        "and 'by a person' is no place. A verb of wearing goes by the same rule as other verbs: in 'the girl "
+        "next to the man wearing a backpack' the man wears it.",
         (
             Example("the dog next to the man walking", ("location", "category"), ("motion",)),
             Example("a hand is petting the dog which is running", ("static", "obj-static"), ("motion",)),
             Example("a small bird flying fastest towards the right", ("motion", "location"), ("static", "obj-motion")),
+            Example("a hat worn by a person riding a skateboard", ("category",), ("motion", "obj-motion", "location")),
+            Example("the girl next to the man wearing a backpack", ("location",), ("appearance",)),
+        ),
+    ),
+    Decision(
+        "Negation",
+        "Table 1's location asks where the referent is: a place the RE denies ('not on the sidewalk', "
+        "'neither close to the wall nor close to the camera') is where it is not, which is no location. A "
+        "denied look ('a toothbrush that is not white') still speaks of how the referent looks: appearance. A "
+        "negated verb is read as in 'Moving on the spot' ('not moving': static), and the place after a "
+        "negated action is still the referent's ('a car that is not moving in the parking lot'). The "
+        "negation ends at the clause's end or at 'and' ('not on the sidewalk and carrying a bag').",
+        (
+            Example("a person who is not on the sidewalk", ("category",), ("location",)),
+            Example("a chair neither next to the wall nor close to the camera", ("category",), ("location",)),
+            Example("a dog that is not brown", ("appearance",)),
+            Example("a car that is not moving in the parking lot", ("static", "location"), ("motion",)),
         ),
     ),
 )

@@ -38,6 +38,7 @@ UI_PAGE_HELPERS = {
     "text",
     "help_overlay",
     "flags",
+    "clips",
 }
 
 

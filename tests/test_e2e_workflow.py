@@ -11,7 +11,8 @@ closes it again, reads the quality view, adjudicates and downloads the consensus
 
 Instances (queue order): I1..I4 are dog-walk/1/{annot1, annot1_full_video, annot2,
 annot2_full_video}, I5 and I6 dog-walk/3/{annot2, annot2_full_video} (one text, two sources).
-V: valid with VALID's answers to every question; R: "no RE" (difficulty non-trivial, nothing else).
+V: valid, with helpers.browser's VALID answers to every question; R: "no RE" (difficulty
+non-trivial, nothing else).
 
     correctness   I1 I2 I3 I4 I5 I6
     ann1          V  R  R  -  V  V      (in the browser, but I5 and I6)
@@ -47,9 +48,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from helpers.app_server import CHROMIUM, CHROMIUM_ARGS, serve_app, wait_until
-from helpers.browser import allow_grid_downloads, grid_table, idle, log_in_form, shot
+from helpers.browser import VALID, VALID_KEYS, allow_grid_downloads, grid_table, idle, log_in_form, press_each, shot
 from helpers.demo import build_demo
-from helpers.queue_page import CAMPAIGN, caption, open_at, settled
+from helpers.queue_page import CAMPAIGN, caption, open_at
 
 from refcat.annotate.campaigns import get_campaign, round_history
 from refcat.annotate.labels import answers, final_labels, instance_flags, queue, record_answer
@@ -68,19 +69,6 @@ I1, I2, I3, I4 = (
     f"demo/dog-walk/1/{source}" for source in ("annot1", "annot1_full_video", "annot2", "annot2_full_video")
 )
 I5, I6 = "demo/dog-walk/3/annot2", "demo/dog-walk/3/annot2_full_video"
-VALID_KEYS = ["2", "3", "a", "Shift+L", "m", "Shift+O", "s", "Shift+T", "n", "7"]  # Playwright's names
-VALID = {
-    "difficulty": "non-trivial",
-    "correctness": "valid",
-    "appearance": "yes",
-    "location": "no",
-    "motion": "yes",
-    "obj-motion": "no",
-    "static": "yes",
-    "obj-static": "no",
-    "category": "yes",
-    "information": "minimal",
-}
 NO_RE_KEYS = ["2", "4"]
 NO_RE = {"difficulty": "non-trivial", "correctness": "no-re"}
 EARLIER = {  # given before the session (module doc)
@@ -102,17 +90,17 @@ def asked_on_page(page) -> list[str]:
     ]
 
 
+def progress_tab(page) -> None:
+    """Show the Admin page's "Progress and rounds" tab once the app's run has finished (a run that
+    puts a message above the tabs shows the first tab again)."""
+    idle(page)
+    page.get_by_role("tab", name="Progress and rounds").click()
+
+
 def majority_line(page) -> str:
     """The adjudication page's line with the case's majority and the vote's status, spaces normalised."""
     line = page.locator('[data-testid="stMarkdownContainer"]', has_text="Majority:").last.inner_text()
     return " ".join(line.split())
-
-
-def press_each(page, keys: list[str]) -> None:
-    """Press `keys` as a person does: each once the app has handled the one before."""
-    for key in keys:
-        page.keyboard.press(key)
-        wait_until(page, lambda: settled(page), f"the app to handle {key}")
 
 
 def test_a_team_labels_closes_reviews_adjudicates_and_exports(tmp_path):
@@ -211,7 +199,7 @@ def _lead(base: str, store, screens: Path, page, everything: list[str]) -> None:
     page.get_by_role("heading", name="Admin").wait_for(timeout=WAIT_MS)
 
     # Closing states the incomplete work and waits for an explicit confirmation; reopen; close again.
-    page.get_by_role("tab", name="Progress and rounds").click()
+    progress_tab(page)
     page.get_by_text(
         "55 queue items are incomplete (ann1: 19, ann2: 18, ann3: 18). Closing now ends this round for them"
     ).wait_for()
@@ -219,22 +207,25 @@ def _lead(base: str, store, screens: Path, page, everything: list[str]) -> None:
     confirm = "I want to close the blind round (opens revision), although 55 queue items are incomplete"
     assert close.is_disabled()
     page.get_by_text(confirm).click()
-    wait_until(page, lambda: close.is_enabled(), "the close button enabled by the confirmation")
+    progress_tab(page)
+    assert close.is_enabled()
     shot(page, screens, "05_close_confirmation")
     close.click()
-    page.get_by_text("demo · revision").wait_for(state="attached")
-    page.get_by_role("tab", name="Progress and rounds").click()  # the rerun may show the first tab again
+    progress_tab(page)
+    page.get_by_text("demo · revision").wait_for()
     page.get_by_role("button", name="Reopen the blind round (withdraws the revision round) of demo").click()
-    page.get_by_text("demo · label").wait_for(state="attached")
-    page.get_by_role("tab", name="Progress and rounds").click()
+    progress_tab(page)
+    page.get_by_text("demo · label").wait_for()
     page.get_by_text("Reopened the last closed round of 'demo'; answers kept.").wait_for()
     shot(page, screens, "06_reopened")
     assert not page.get_by_role("checkbox", name=confirm).is_checked()  # the reopened round asks anew
     assert close.is_disabled()
     page.get_by_text(confirm).click()
-    wait_until(page, lambda: close.is_enabled(), "the close button enabled again")
+    progress_tab(page)
+    assert close.is_enabled()
     close.click()
-    page.get_by_text("demo · revision").wait_for(state="attached")
+    progress_tab(page)
+    page.get_by_text("demo · revision").wait_for()
     assert get_campaign(store, CAMPAIGN).status == "revision"
     assert [(e.action, e.round, e.by) for e in round_history(store, CAMPAIGN)] == [
         ("open", 1, "admin"),

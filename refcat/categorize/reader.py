@@ -58,6 +58,9 @@ from refcat.categorize.words import (
 from refcat.taxonomy import CATEGORY_NAMES
 
 _CLAUSE_BREAKS = frozenset({",", ";", ".", "!", "?", "(", ")", "-"})
+# What a mover takes along "with" it, so that its place changes (obj-motion): a ball, or "it" (one named before:
+# "catching a ball and running with it").
+_TAKEN_ALONG = lx.PROJECTILES | frozenset({"it", "them"})
 # The categories a negation's scope takes away (`Reader.hit`): a negated place is where the referent is
 # not; a negated look ("not white") still says how it looks.
 _NEGATABLE = frozenset({"location"})
@@ -500,7 +503,8 @@ class Reader:
         if self.words[i] not in _WEAR_VERBS:
             return None
         if self.word(i + 1) == _PASSIVE_AGENT:
-            return i + 1  # "a hat worn by a person": the wearer's phrase (a passive agent) follows
+            self.passive = True  # "a hat worn by a person": the wearer's phrase (a passive agent) follows
+            return i + 1
         j = i + 1
         while self.word(j) in ("in", "up", "as", "a", "like"):
             j += 1
@@ -637,9 +641,11 @@ class Reader:
 
     def _prep_with(self, pp: _PrepPhrase) -> int | None:
         """A "with" phrase: + an object, obj-static ("a man with a camera"), but obj-motion after "playing"
-        + a ball or a toy (lexicon.PLAYED_WITH) and right after a motion verb ("running with it"), and nothing after a referent that is a thing ("the glass with
-        water": it acts on nothing); "with" + a person or animal is company, + a body part a posture ("with
-        her back to the camera"); after someone else ("next to the girl with the balloon") it is theirs."""
+        + a ball or a toy (lexicon.PLAYED_WITH) and right after a motion verb + a ball or "it" ("running with
+        the ball"; "walking with a cane" uses a tool: obj-static), and nothing after a referent that is a
+        thing ("the glass with water": it acts on nothing); "with" + a person or animal is company, + a body
+        part a posture ("with her back to the camera"); after someone else ("next to the girl with the
+        balloon") it is theirs."""
         if pp.prep != "with":
             return None
         if pp.head in lx.BODY_PARTS or pp.after_agent or pp.start == self.agent_object_end:
@@ -648,8 +654,8 @@ class Reader:
             return pp.end
         if pp.last_verb == "play" and pp.head in lx.PLAYED_WITH:
             self.hit("obj-motion", pp.start, pp.end)  # "playing with a ball": it is moved about
-        elif pp.last_verb in lx.MOTION_VERBS and self._verb_at(pp.start - 1):
-            self.hit("obj-motion", pp.start, pp.end)  # "running with it": taken along, its place changes
+        elif pp.last_verb in lx.MOTION_VERBS and self._verb_at(pp.start - 1) and pp.head in _TAKEN_ALONG:
+            self.hit("obj-motion", pp.start, pp.end)  # "running with the ball": taken along, its place changes
             self.doubt("with-phrase", "obj-motion")
         elif self.referent.head is not None and self.words[self.referent.head] in lx.OBJECTS:
             self.doubt("with-phrase", "obj-static")  # "the glass with water": a thing does not act on its contents

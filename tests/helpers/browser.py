@@ -1,5 +1,7 @@
 """Steps of the browser tests that any page needs: logging in through the form, waiting until the
-app's script has finished its run, screenshots, and reading an `st.dataframe` as its user can.
+app's script has finished its run, screenshots, and reading an `st.dataframe` as its user can; and
+on a queue page, key presses made as a person makes them (`press_each`), with `VALID_KEYS`, the ten
+keys that answer every question of an instance (`VALID`: what they answer).
 
 An `st.dataframe` is drawn on a canvas (no cell text in the DOM), so `grid_table` reads it the way
 a user gets its figures out: the toolbar's "Download as CSV". Streamlit saves that file through the
@@ -14,7 +16,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.app_server import WAIT_S
+from helpers.app_server import WAIT_S, wait_until
+from helpers.queue_page import settled
+
+VALID_KEYS = ["2", "3", "a", "Shift+L", "m", "Shift+O", "s", "Shift+T", "n", "7"]  # Playwright's names
+VALID = {
+    "difficulty": "non-trivial",
+    "correctness": "valid",
+    "appearance": "yes",
+    "location": "no",
+    "motion": "yes",
+    "obj-motion": "no",
+    "static": "yes",
+    "obj-static": "no",
+    "category": "yes",
+    "information": "minimal",
+}
 
 
 def log_in_form(page, base: str, name: str) -> None:
@@ -57,3 +74,10 @@ def grid_table(page, grid, index_col: str | None = None) -> pd.DataFrame:
     return pd.read_csv(
         download.value.path(), encoding="utf-8-sig", dtype=str, keep_default_na=False, index_col=index_col
     )
+
+
+def press_each(page, keys: list[str]) -> None:
+    """Press `keys` on a queue page as a person does: each once the app has handled the one before."""
+    for key in keys:
+        page.keyboard.press(key)
+        wait_until(page, lambda: settled(page), f"the app to handle {key}")
