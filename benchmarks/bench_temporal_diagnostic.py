@@ -109,13 +109,24 @@ def train_both(data: Path, out: Path, args: argparse.Namespace) -> dict[str, dic
             train(model, recipe, options)
         with open(run / "steps.csv", newline="") as fh:
             losses = [float(r["loss"]) for r in csv.DictReader(fh)]
+        frame_norm, difference_norm = first_convolution_norms(run / "checkpoint.pt")
         figures[kind] = {
+            "frame_norm": frame_norm,
+            "difference_norm": difference_norm,
             "seconds": time.perf_counter() - began,
             "steps": len(losses),
             "first_loss": float(np.mean(losses[:5])),
             "last_loss": float(np.mean(losses[-5:])),
         }
     return figures
+
+
+def first_convolution_norms(checkpoint: Path) -> tuple[float, float]:
+    """L2 norms of the trained first convolution's weights on the frame's channels (0-2) and on the
+    difference's (3-5; 0 for plain RefVOS, which has none)."""
+    model, _ = load_model(checkpoint)
+    weight = next(m for m in model.backbone.modules() if isinstance(m, torch.nn.Conv2d)).weight.detach()
+    return weight[:, :3].norm().item(), weight[:, 3:].norm().item()
 
 
 def _unfinished(run: Path, epochs: int) -> bool:
@@ -257,13 +268,13 @@ def main() -> int:
         help="ASPP dilation rates (default 2,4,6: DeepLab's 12,24,36 are for a 65-cell feature map, these for the "
         "12-cell one of a 96-pixel input at output stride 8)",
     )
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument(
         "--base-size",
         type=int,
-        default=64,
-        help="shorter side of the network input (default %(default)s of the 180-pixel frames: a 4x8 output grid, "
-        "cheap enough for a shared CPU; 180 keeps the frames' size)",
+        default=96,
+        help="shorter side of the network input (default %(default)s of the 180-pixel frames: a 12x22 output grid "
+        "of the diagnostic CNN, objects about 20 pixels high; 180 keeps the frames' size)",
     )
     ap.add_argument(
         "--frame-step",
@@ -273,7 +284,7 @@ def main() -> int:
         "the val videos are scored on every frame",
     )
     ap.add_argument("--batch-size", type=int, default=8)
-    ap.add_argument("--lr", type=float, default=1e-3, help="AdamW rate of every parameter, text encoder included")
+    ap.add_argument("--lr", type=float, default=2e-3, help="AdamW rate of every parameter, text encoder included")
     ap.add_argument(
         "--referent-weight",
         type=float,
@@ -302,7 +313,8 @@ def main() -> int:
         t = trained[kind]
         print(
             f"{NAMES[kind]}: {t['steps']} steps of {args.batch_size}, {t['seconds']:.0f} s this run; "
-            f"loss {t['first_loss']:.4f} (first 5 steps) -> {t['last_loss']:.4f} (last 5)"
+            f"loss {t['first_loss']:.4f} (first 5 steps) -> {t['last_loss']:.4f} (last 5); first convolution's "
+            f"weight norm: frame {t['frame_norm']:.2f}, difference {t['difference_norm']:.2f}"
         )
 
     instances, cues = paired_instances(data, "val")

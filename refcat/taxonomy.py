@@ -211,7 +211,8 @@ DECISIONS: tuple[Decision, ...] = (
         "appearance: gender and kind are the category. Appearance is what can be seen of the referent: "
         "colour, pattern, size, age and look, material and shape, clothing and accessories, 'with' + a "
         "visible feature ('with long hair'), 'in' + a colour worn ('in black', 'in the red'; but 'in the "
-        "dark' is a place). 'One', 'thing' and 'object' name nothing: no category.",
+        "dark' is a place), and 'adult' before another noun ('an adult pig': its age; 'the adult' is the "
+        "category). 'One', 'thing' and 'object' name nothing: no category.",
         (
             Example("the woman", ("category",), ("appearance",)),
             Example("a young girl", ("appearance", "category")),
@@ -219,6 +220,7 @@ DECISIONS: tuple[Decision, ...] = (
             Example("the black one", ("appearance",), ("category",)),
             Example("someone", ("category",)),
             Example("a girl in the red", ("appearance", "category"), ("location",)),
+            Example("an adult pig", ("appearance", "category")),
         ),
     ),
     Decision(
@@ -242,8 +244,9 @@ DECISIONS: tuple[Decision, ...] = (
         "('onto the sofa', 'towards the camera') and the object of a verb of traversal ('climbing the "
         "wall', 'climbing very steep stairs'). Not location: where a thrown object goes ('throwing a ball to "
         "the basket'), equipment ('on a leash'), body parts ('in its mouth'), manner and time ('in circles', "
-        "'at night', 'at the beginning of the clip'), and directions without a reference object ('flying "
-        "away', 'moving forward').",
+        "'at night', 'at the beginning of the clip'), directions without a reference object ('flying "
+        "away', 'moving forward'), and the way the referent faces, an orientation ('facing right', "
+        "'facing away from the camera').",
         (
             Example("the dog next to the man", ("location",)),
             Example("the child crawling onto the sofa", ("location", "motion")),
@@ -253,6 +256,7 @@ DECISIONS: tuple[Decision, ...] = (
             Example("a bird flying away", ("motion",), ("location",)),
             Example("girl climbing very steep stairs", ("location", "motion")),
             Example("a man walking at the beginning of the clip", ("motion",), ("location", "static")),
+            Example("a dog facing away from the camera", ("static",), ("location",)),
         ),
     ),
     Decision(

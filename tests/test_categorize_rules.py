@@ -542,6 +542,13 @@ SCOPE_AND_OWNER_CASES = [
     ("a man lying on a red cover", {"category", "static", "location"}),
     ("a dog in green cover", {"category", "appearance"}),
     ("the empty bottle", {"category", "appearance"}),
+    # the way the referent faces is an orientation, not a place
+    ("a horse facing left", {"category", "static"}),
+    ("a woman facing towards the window", {"category", "static"}),
+    ("a dog facing the camera on the left", {"category", "static", "location"}),
+    # "adult" before another noun is an age, alone it is the category
+    ("an adult horse", {"category", "appearance"}),
+    ("the adult is walking", {"category", "motion"}),
     # objects perceived or recorded are not acted on; a person played with is company
     ("a woman photographing a building", {"category", "static"}),
     ("a dog playing a child", {"category", "static"}),

@@ -179,6 +179,32 @@ def test_the_difference_channels_learn():
     assert weight.grad is not None and torch.count_nonzero(weight.grad[:, 3:]) > 0
 
 
+def test_the_diagnostic_cnn_is_small_at_output_stride_8_and_trains_whole():
+    """The CPU diagnostics' backbone: seven 3x3 convolutions (their weights 27 x 32 + 288 x 32 + 288 x 64 +
+    576 x 64 + 576 x 128 + 2 x 1152 x 128 = 434,016) and their BatchNorms (2 x 576), features at 1/8 of the
+    input (rounded up, as stride-2 convolutions with padding 1 do); torchvision has no weights for it. One
+    AdamW step moves every parameter, and the "diff" variant widens its first convolution as any other's."""
+    torch.manual_seed(0)
+    model = RefVOS(ModelConfig(backbone="diagnostic_cnn", text_encoder="tiny-bert"), weights_backbone="torchvision")
+    model.train()
+    assert model.backbone_origin == "random initialisation: torchvision has no ImageNet weights for diagnostic_cnn"
+    assert sum(p.numel() for p in model.backbone.parameters()) == 434_016 + 1_152
+    assert model.backbone(torch.zeros(2, 3, 40, 56))["out"].shape == (2, 128, 5, 7)
+    assert model.backbone(torch.zeros(2, 3, 41, 57))["out"].shape == (2, 128, 6, 8)
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    logits = model(fixed_images(), TEXTS)
+    assert logits.shape == (2, 2, 40, 56)
+    logits[:, 1].mean().backward()
+    optimizer.step()
+    unmoved = [k for k, v in model.named_parameters() if v.requires_grad and torch.equal(v, before[k])]
+    assert unmoved == []
+    diff = RefVOS(ModelConfig(backbone="diagnostic_cnn", text_encoder="tiny-bert", temporal="diff"))
+    first = diff.backbone.get_submodule("layers.0.0")
+    assert isinstance(first, nn.Conv2d) and first.weight.shape == (32, 6, 3, 3)
+    assert torch.count_nonzero(first.weight[:, 3:]) == 0
+
+
 def test_items_hold_the_frame_and_its_difference_from_the_earlier_one(tiny_davis):
     reader = open_dataset("davis", str(tiny_davis), "val")
     samples = evaluation_samples(reader, select_instances(reader, ["annot1"]))

@@ -61,15 +61,17 @@ from refcat.annotate.state import (
     revision_fields,
     round_answers,
     round_rows,
+    user_instance_events,
 )
 from refcat.errors import PermissionDenied, StoreError, UsageError
 from refcat.store.database import Store
 from refcat.store.retry import retry_transient
-from refcat.store.schema import CampaignRow, InstanceViewRow, LabelEventRow, RoundRow, utcnow
+from refcat.store.schema import CampaignRow, InstanceRow, InstanceViewRow, LabelEventRow, RoundRow, utcnow
 from refcat.taxonomy import FIELD_VALUES
 
 __all__ = [
     "InstanceFlags",
+    "InstancePage",
     "QueueItem",
     "Sent",
     "Undone",
@@ -80,6 +82,7 @@ __all__ = [
     "final_labels",
     "flag",
     "instance_flags",
+    "instance_page",
     "label_table",
     "others_answers",
     "questions_for",
@@ -141,15 +144,53 @@ def questions_for(
     """The fields asked for this instance, in page order; automatic ones are left out, and with
     `user` those skipped after the user's current answers (a "no RE" skips the categories when
     the campaign's skip_after_invalid is on; refcat.annotate.state)."""
+    if user is not None:
+        return instance_page(store, user, campaign, instance_key).asked
     with store.session() as session:
-        inst = instance_row(session, instance_key)
-        reader = None if user is None else stored_user(session, user)
-        user_pk = None if reader is None else reader.id
-        state = load_state(session, campaign, instance_pk=inst.id, user_pk=user_pk, with_others=reader is None)
+        _, state = _instance_state(session, campaign, instance_key, None)
+    return state.questions(instance_key)
+
+
+def _instance_state(
+    session: Session, campaign: Campaign | str, instance_key: str, reader: User | None
+) -> tuple[InstanceRow, CampaignState]:
+    """The instance's row and its campaign state (with `reader`, only their own and automatic events);
+    refused (StoreError) when the instance is not in the campaign."""
+    inst = instance_row(session, instance_key)
+    user_pk = None if reader is None else reader.id
+    state = load_state(session, campaign, instance_pk=inst.id, user_pk=user_pk, with_others=reader is None)
     if not state.annotators_of(instance_key):
         raise StoreError(f"instance {instance_key!r} is not in campaign {state.campaign.name!r}")
-    mine = {} if reader is None else state.answers(state.round.number).get((reader.name, instance_key), {})
-    return state.questions(instance_key, given=mine)
+    return inst, state
+
+
+@dataclass(frozen=True)
+class InstancePage:
+    """What a queue page shows of an instance for one annotator, read in one go (`instance_page`):
+    the RE, the questions asked before any answer (automatic ones left out; `questions_for` without
+    a user), the automatic answers (`automatic_answers`), the questions asked of the annotator after
+    their current answers (`questions_for` the user) and those answers (`answers`)."""
+
+    text: str
+    fields: list[str]
+    automatic: dict[str, str]
+    asked: list[str]
+    given: dict[str, str]
+
+
+def instance_page(store: Store, user: User | str, campaign: Campaign | str, instance_key: str) -> InstancePage:
+    """The `InstancePage` of `instance_key` for `user` (their own and the automatic events only: blind)."""
+    with store.session() as session:
+        reader = stored_user(session, user)
+        inst, state = _instance_state(session, campaign, instance_key, reader)
+    given = state.answers(state.round.number).get((reader.name, instance_key), {})
+    return InstancePage(
+        inst.text,
+        state.questions(instance_key),
+        state.auto_answers().get(instance_key, {}),
+        state.questions(instance_key, given=given),
+        given,
+    )
 
 
 def revision_questions(store: Store, user: User | str, campaign: Campaign | str, instance_key: str) -> list[str]:
@@ -669,13 +710,11 @@ class InstanceFlags:
     comments: tuple[str, ...]
 
 
-def _standing_flags(state: CampaignState, name: str, key: str) -> list[Event]:
-    taken_back = retracted(state.events)
-    return [
-        e
-        for e in state.events
-        if e.kind in (UNSURE, COMMENT) and e.annotator == name and e.instance == key and e.id not in taken_back
-    ]
+def _standing_flags(session: Session, facts: _InstanceFacts, user_pk: int) -> list[Event]:
+    """The user's flags on the instance of `facts` that no undo of theirs takes back, in order (every round)."""
+    events = user_instance_events(session, facts.campaign_pk, facts.instance_pk, user_pk, (UNSURE, COMMENT, "undo"))
+    taken_back = retracted(events)
+    return [e for e in events if e.kind in (UNSURE, COMMENT) and e.id not in taken_back]
 
 
 def _own_instance(
@@ -718,10 +757,7 @@ def flag(
     with store.session() as session:
         account, facts, number = _own_instance(store, session, user, campaign, instance_key, round)
         if kind == UNSURE:
-            state = load_state(
-                session, facts.campaign, instance_pk=facts.instance_pk, user_pk=account.id, with_others=False
-            )
-            if any(e.kind == UNSURE for e in _standing_flags(state, account.name, instance_key)):
+            if any(e.kind == UNSURE for e in _standing_flags(session, facts, account.id)):
                 raise UsageError(f"{instance_key!r} is already marked unsure by {account.name}")
         event_id = _append_event(
             session,
@@ -746,10 +782,7 @@ def unflag(
     returns the undo's event id. Refused (UsageError) when none stands."""
     with store.session() as session:
         account, facts, number = _own_instance(store, session, user, campaign, instance_key, round)
-        state = load_state(
-            session, facts.campaign, instance_pk=facts.instance_pk, user_pk=account.id, with_others=False
-        )
-        marks = [e for e in _standing_flags(state, account.name, instance_key) if e.kind == UNSURE]
+        marks = [e for e in _standing_flags(session, facts, account.id) if e.kind == UNSURE]
         if not marks:
             raise UsageError(f"{instance_key!r} is not marked unsure by {account.name}")
         event_id = _append_event(
@@ -771,9 +804,7 @@ def instance_flags(store: Store, user: User | str, campaign: Campaign | str, ins
     """The user's own standing flags on one instance (every round)."""
     with store.session() as session:
         account = stored_user(session, user)
-        inst = instance_row(session, instance_key)
-        state = load_state(session, campaign, instance_pk=inst.id, user_pk=account.id, with_others=False)
-    mine = _standing_flags(state, account.name, instance_key)
+        mine = _standing_flags(session, _facts(store, session, campaign, instance_key), account.id)
     return InstanceFlags(any(e.kind == UNSURE for e in mine), tuple(e.reason or "" for e in mine if e.kind == COMMENT))
 
 

@@ -200,7 +200,9 @@ def status(rounds: list[RoundRow]) -> str:
     return "finished"
 
 
-def to_campaign(session: Session, row: CampaignRow) -> Campaign:
+def to_campaign(session: Session, row: CampaignRow, rounds: list[RoundRow] | None = None) -> Campaign:
+    """The campaign of `row`; `rounds`, when the caller has read them (`round_rows`), are not read again."""
+    rounds = round_rows(session, row.id) if rounds is None else rounds
     members = session.scalars(
         select(UserRow.name)
         .join(CampaignMemberRow, CampaignMemberRow.user_pk == UserRow.id)
@@ -221,7 +223,7 @@ def to_campaign(session: Session, row: CampaignRow) -> Campaign:
         n_instances=len(list(positions)),
         created_by=creator,
         created_at=row.created_at,
-        status=status(round_rows(session, row.id)),
+        status=status(rounds),
     )
 
 
@@ -442,6 +444,25 @@ def instance_events(session: Session, campaign_pk: int, instance_pk: int, *, fir
     return to_events(session.execute(query))
 
 
+def user_instance_events(
+    session: Session, campaign_pk: int, instance_pk: int, user_pk: int, kinds: tuple[str, ...]
+) -> list[Event]:
+    """One user's events of `kinds` on one instance, every round, in order."""
+    query = (
+        select(*EVENT_COLUMNS)
+        .join(InstanceRow, LabelEventRow.instance_pk == InstanceRow.id)
+        .outerjoin(UserRow, LabelEventRow.user_pk == UserRow.id)
+        .where(
+            LabelEventRow.campaign_pk == campaign_pk,
+            LabelEventRow.instance_pk == instance_pk,
+            LabelEventRow.user_pk == user_pk,
+            LabelEventRow.kind.in_(kinds),
+        )
+        .order_by(LabelEventRow.id)
+    )
+    return to_events(session.execute(query))
+
+
 def instance_raters(session: Session, campaign_pk: int, instance_pk: int) -> list[str]:
     return list(
         session.scalars(
@@ -464,7 +485,8 @@ def load_state(
     """Read a campaign's rounds, assignments and events. `instance_pk` restricts to one
     instance; `user_pk` with `with_others=False` loads only that user's and automatic events."""
     row = campaign_row(session, campaign)
-    info = to_campaign(session, row)
+    round_list = round_rows(session, row.id)
+    info = to_campaign(session, row, round_list)
     assign_q = (
         select(UserRow.name, InstanceRow.key, AssignmentRow.position)
         .join(UserRow, AssignmentRow.user_pk == UserRow.id)
@@ -504,5 +526,4 @@ def load_state(
         Event(i, key, name, number, VIEW, "", "", None, None, at)
         for i, key, name, number, at in session.execute(view_q)
     ]
-    rounds = [to_round(r) for r in round_rows(session, row.id)]
-    return CampaignState(info, rounds, assigned, events, positions, views)
+    return CampaignState(info, [to_round(r) for r in round_list], assigned, events, positions, views)

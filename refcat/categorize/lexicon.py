@@ -396,7 +396,13 @@ NON_LOCATIVE_PREP_AFTER = {
     ),
     "to": frozenset("talk speak listen sing wave point belong".split()),
     "over": frozenset("fight argue quarrel compete struggle worry".split()),  # "fighting over food"
+    # the way the referent faces is an orientation, not a place: "facing away from the camera"
+    "away from": frozenset({"face"}),
+    "towards": frozenset({"face"}),
+    "toward": frozenset({"face"}),
 }
+# Verbs after which a position word is the way the referent faces, not where it is: "facing right".
+ORIENTATION_VERBS = frozenset({"face"})
 
 # "on the phone" is using it, not a place; "on a laptop" too after a verb ("typing on a laptop").
 PHONES = frozenset("phone cellphone cell smartphone mobile telephone iphone".split())
@@ -619,6 +625,9 @@ anything whatever entity
 # ("the dog next to the man walking": walking is the man's). Vehicles are not: "the man on the
 # motorbike performing a jump" is the man's jump.
 AGENTS = PEOPLE | ANIMALS
+# A noun of age that, before another noun of the referent's phrase, says its age (appearance): the released
+# "an adult pig" has appearance. "Baby" is left out: "baby girl", "baby boy" name a kind of person.
+AGE_MODIFIERS = frozenset({"adult"})
 
 CATEGORY_NOUNS = PEOPLE | ANIMALS | VEHICLES | OBJECTS
 

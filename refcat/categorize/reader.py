@@ -358,12 +358,16 @@ class Reader:
                 self.hit("appearance", k, k + 1)
             elif w in lx.LOCATION_WORDS or w in lx.ORDINALS or w in lx.POSITION_NOUNS:
                 self.hit("location", k, k + 1)
+            elif w in lx.AGE_MODIFIERS and np_.head is not None and k < np_.head:
+                self.hit("appearance", k, k + 1)  # "an adult elephant"
         partitive_end = self._read_partitive(np_)
         if partitive_end is not None:
             return partitive_end
         if np_.head is not None and names_category(self.words[np_.head]):
             start = np_.head
-            while start > np_.start and self.words[start - 1] in NOUNS:
+            while (
+                start > np_.start and self.words[start - 1] in NOUNS and self.words[start - 1] not in lx.AGE_MODIFIERS
+            ):
                 start -= 1  # a compound noun: "the police car"
             self.hit("category", start, np_.head + 1)
         for k in np_.verbs:
@@ -541,9 +545,11 @@ class Reader:
         return self.read_verb(i, lemma)
 
     def _step_location_word(self, i: int) -> int | None:
-        """A position word of the referent's: "turning left", "the fish furthest away"."""
+        """A position word of the referent's: "turning left", "the fish furthest away"; right after a verb of
+        orientation it is the way the referent faces ("facing right"), no place."""
         if self.words[i] in lx.LOCATION_WORDS and self.owner_is_referent:
-            self.hit("location", i, i + 1)
+            if not (self.last_verb in lx.ORIENTATION_VERBS and self._verb_at(i - 1)):
+                self.hit("location", i, i + 1)
             return i + 1
         return None
 

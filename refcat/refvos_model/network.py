@@ -15,8 +15,10 @@ for its DeepLabv3 variant), or "diagnostic_cnn": a plain CNN of seven 3x3 convol
 stride 8 (three stride-2 convolutions, then dilations 2 and 4 in place of further striding, as
 DeepLab keeps resolution), 128 channels, no ImageNet weights. It is for CPU diagnostics only
 (benchmarks/bench_temporal_diagnostic.py): about 0.4 M parameters, so a network trained from random
-weights learns to segment the synthetic diagnostic in minutes; it is not a model for real video. Fusion: element-wise multiply (the paper's), add, average (the
-authors' addition, (visual + text) / 2), or concat.
+weights learns to segment the synthetic diagnostic in minutes; it is not a model for real video.
+
+Fusion: element-wise multiply (the paper's), add, average (the authors' addition,
+(visual + text) / 2), or concat.
 
 The modules match the authors' lib/deeplabv3_emb.py parameter for parameter (their
 `classifier.aspp.convs` / `.project` are `aspp`, `.embedding_project` is `text_projection`,
@@ -56,7 +58,15 @@ _TORCHVISION_WEIGHTS = {
 }
 
 
-DIAGNOSTIC_CNN = ((3, 32, 2, 1), (32, 32, 1, 1), (32, 64, 2, 1), (64, 64, 1, 1), (64, 128, 2, 1), (128, 128, 1, 2), (128, 128, 1, 4))
+DIAGNOSTIC_CNN = (
+    (3, 32, 2, 1),
+    (32, 32, 1, 1),
+    (32, 64, 2, 1),
+    (64, 64, 1, 1),
+    (64, 128, 2, 1),
+    (128, 128, 1, 2),
+    (128, 128, 1, 4),
+)
 """The diagnostic CNN's 3x3 convolutions: (in channels, out channels, stride, dilation), each followed by
 BatchNorm and ReLU. Output stride 8, 128 channels."""
 

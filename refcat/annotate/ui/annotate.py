@@ -14,20 +14,11 @@ instance opens the next one (refcat.annotate.ui.navigation).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import streamlit as st
 
 from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import Campaign
-from refcat.annotate.labels import (
-    Undone,
-    answers,
-    automatic_answers,
-    instance_text,
-    questions_for,
-    queue,
-)
+from refcat.annotate.labels import InstancePage, Undone, instance_page, queue
 from refcat.annotate.settings import auto_advance, set_auto_advance
 from refcat.annotate.state import LABEL_ROUND
 from refcat.annotate.ui import flags, navigation, session, widgets
@@ -44,21 +35,10 @@ KEY_HELP = (
 )
 
 
-@dataclass(frozen=True)
-class AnnotateState:
-    """Everything the annotate page shows of an instance besides the clip, read from the store in one
-    place. The annotator's own answers are read by the answer panel itself (nobody else's are read:
-    the round is blind)."""
-
-    text: str
-    fields: list[str]  # questions asked (automatic ones left out)
-    automatic: dict[str, str]
-
-
-def load_page(db: Store, place: navigation.Place) -> AnnotateState:
-    """The page's store reads for the instance at `place`."""
-    campaign, key = place.campaign.name, place.key
-    return AnnotateState(instance_text(db, key), questions_for(db, campaign, key), automatic_answers(db, campaign, key))
+def load_page(db: Store, user: User, place: navigation.Place) -> InstancePage:
+    """The page's store reads for the instance at `place`: one (refcat.annotate.labels `instance_page`),
+    of the annotator's own and the automatic events only (nobody else's: the round is blind)."""
+    return instance_page(db, user, place.campaign.name, place.key)
 
 
 AUTO_ADVANCE_KEY = "auto_advance"  # the widget key of the setting's toggle
@@ -102,7 +82,7 @@ def render(db: Store, user: User) -> None:
     )
     if place is None:
         return
-    page = load_page(db, place)
+    page = load_page(db, user, place)
     campaign, key = place.campaign, place.key
     done = st.container()  # shown or not, it takes one place: the answer panel's place stays the same
     if all(item.complete for item in place.items):
@@ -117,15 +97,30 @@ def render(db: Store, user: User) -> None:
     advance = auto_advance(db, user)
     handlers = navigation.store_handlers(db, user, place, undone, advance=advance)
     navigation.nav_bar(place, handlers, extra=lambda: auto_advance_toggle(db, user, advance))
+    # The panel's reads, once per run of it. Its first run is in this page run, where nothing is written
+    # after `open_queue` read the queue and `load_page` the answers (presses are callbacks, handled before
+    # a run), so it shows those; its own reruns (after an answer) read them afresh. On each run the panel
+    # reads its questions before the current answers (widgets.answer_panel), which come from the same
+    # read and are taken once, so an answer is never shown from an earlier run.
+    items, reads = [place.items], [page]
+    mine: dict[str, dict[str, str]] = {}
+
+    def read_fields() -> list[str]:
+        latest = reads.pop() if reads else instance_page(db, user, campaign.name, key)
+        mine["answers"] = latest.given
+        return latest.asked
+
     with navigation.instance_columns(db, place, page.text):
         widgets.answer_panel(
             page.fields,
-            lambda: answers(db, user, campaign.name, key),
+            lambda: mine.pop("answers"),
             navigation.answer_click(place, handlers),
-            status=lambda: navigation.progress_bar(queue(db, user, campaign.name), place.index),
+            status=lambda: navigation.progress_bar(
+                items.pop() if items else queue(db, user, campaign.name), place.index
+            ),
             automatic=page.automatic,
             end=navigation.listener(place, handlers, page.fields),
-            read_fields=lambda: questions_for(db, campaign.name, key, user),
+            read_fields=read_fields,
         )
     st.caption(KEY_HELP)
     flags.flag_panel(db, user, campaign.name, key, LABEL_ROUND)

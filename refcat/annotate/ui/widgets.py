@@ -126,7 +126,8 @@ def answer_panel(
     """`answer_buttons` over the answers `read_current()` reads from the store on each run,
     after the messages of the last answer and `status()` (e.g. a progress bar), and then `end()`
     (the page's key listener). `read_fields()`, when given, reads on each run which of `fields`
-    are asked now (e.g. none of the categories after "no RE")."""
+    are asked now (e.g. none of the categories after "no RE"); it is called before `read_current()`,
+    once each per run, so the two may come from one read."""
     show_flash()
     if status is not None:
         status()
