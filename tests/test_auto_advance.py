@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from helpers.annotate_store import DUO_A, DUO_B, DUO_C, SOLO, populate
+from helpers.browser import VALID
 from helpers.demo import build_demo
 from streamlit.testing.v1 import AppTest
 
@@ -37,18 +38,6 @@ from refcat.store.database import open_store
 from refcat.taxonomy import CATEGORY_NAMES
 
 VALID_KEYS = ["2", "3", "A", "Shift+L", "M", "Shift+O", "S", "Shift+T", "N", "7"]
-VALID = {
-    "difficulty": "non-trivial",
-    "correctness": "valid",
-    "appearance": "yes",
-    "location": "no",
-    "motion": "yes",
-    "obj-motion": "no",
-    "static": "yes",
-    "obj-static": "no",
-    "category": "yes",
-    "information": "minimal",
-}
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 60
 

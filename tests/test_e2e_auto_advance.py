@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers.app_server import CHROMIUM, CHROMIUM_ARGS, serve_app, wait_until
+from helpers.browser import VALID, VALID_KEYS, press_each
 from helpers.demo import build_demo
 from helpers.queue_page import CAMPAIGN, PRESS_IN_PAGE, caption, log_in, open_at, settled
 
@@ -24,20 +25,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make chromium)"),
 ]
-
-VALID_KEYS = ["2", "3", "a", "Shift+L", "m", "Shift+O", "s", "Shift+T", "n", "7"]  # Playwright's names
-VALID = {
-    "difficulty": "non-trivial",
-    "correctness": "valid",
-    "appearance": "yes",
-    "location": "no",
-    "motion": "yes",
-    "obj-motion": "no",
-    "static": "yes",
-    "obj-static": "no",
-    "category": "yes",
-    "information": "minimal",
-}
 
 
 @pytest.fixture(scope="module")
@@ -82,13 +69,6 @@ def run_of_three(store) -> list[str]:
     fresh = {key for key in asked_everything(store) if not answers(store, "ann1", CAMPAIGN, key)}
     start = next(i for i in range(len(keys) - 2) if set(keys[i : i + 3]) <= fresh)
     return keys[start : start + 3]
-
-
-def press_each(page, keys: list[str]) -> None:
-    """Press `keys` as a person does: each once the app has handled the one before."""
-    for key in keys:
-        page.keyboard.press(key)
-        wait_until(page, lambda: settled(page), f"the app to handle {key}")
 
 
 def test_a_valid_instance_takes_10_keys_a_no_re_2_and_the_next_opens_by_itself(app, page, screens):
