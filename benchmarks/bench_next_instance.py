@@ -92,7 +92,13 @@ def route_times(keys: list[str], steps: int) -> tuple[list[float], list[float]]:
     token = authenticate(session.store(), "ann1", "ann1")
 
     async def get(path: str) -> float:
-        scope = {"type": "http", "http_version": "1.1", "method": "GET", "scheme": "http", "path": path}
+        scope: dict[str, object] = {
+            "type": "http",
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+        }
         scope |= {"raw_path": path.encode(), "query_string": b"", "root_path": "", "server": ("127.0.0.1", 8501)}
         scope["headers"] = [(b"cookie", f"{COOKIE}={token}".encode())]
         status = []
@@ -124,7 +130,9 @@ def walk(store, roots, keys, user, prefetch: bool) -> tuple[list[float], list[fl
     moves, background = [], []
     for i, key in enumerate(keys):
         start = time.perf_counter()
-        load_page(store, user, find_place(store, user, campaign, key, "annotate", LABEL_ROUND))
+        place = find_place(store, user, campaign, key, "annotate", LABEL_ROUND)
+        assert place is not None
+        load_page(store, user, place)
         views.view(key)
         moves.append((time.perf_counter() - start) * 1000)
         if prefetch and i + 1 < len(keys):

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.app_test import APP, TIMEOUT, logged_in
 from helpers.demo import build_demo, use_demo_copy
 from streamlit.testing.v1 import AppTest
 
@@ -33,9 +34,6 @@ from refcat.store.database import open_store
 from refcat.store.instances import list_objects
 from refcat.taxonomy import FIELD_VALUES
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT = 60
-
 
 @pytest.fixture(scope="module")
 def demo_files(tmp_path_factory):
@@ -49,17 +47,6 @@ def demo(demo_files, tmp_path, monkeypatch):
     store = open_store(use_demo_copy(demo_files, tmp_path, monkeypatch))
     yield store, data
     store.dispose()
-
-
-def logged_in(user: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.text_input(key="login_name").input(user)
-    at.text_input(key="login_password").input(user)
-    at.button[0].click()
-    for name, value in (query or {}).items():
-        at.query_params[name] = value
-    return at.run()
 
 
 def button(at: AppTest, key: str):

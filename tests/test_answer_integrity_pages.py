@@ -5,9 +5,8 @@ in a browser (test_e2e_answer_timing.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from helpers.app_test import logged_in
 from helpers.demo import build_demo
 from streamlit.testing.v1 import AppTest
 
@@ -15,9 +14,6 @@ from refcat.annotate.campaigns import close_round
 from refcat.annotate.labels import answers, events_table, queue, record_answer
 from refcat.annotate.state import REVISION_ROUND
 from refcat.store.database import open_store
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT = 60
 
 
 @pytest.fixture
@@ -28,15 +24,6 @@ def demo(tmp_path, monkeypatch):
     store = open_store(url)
     yield store
     store.dispose()
-
-
-def logged_in(user: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.text_input(key="login_name").input(user)
-    at.text_input(key="login_password").input(user)
-    at.button[0].click()
-    return at.run()
 
 
 def click(at: AppTest, key: str) -> AppTest:

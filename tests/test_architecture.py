@@ -39,6 +39,7 @@ UI_PAGE_HELPERS = {
     "help_overlay",
     "flags",
     "clips",
+    "display",
 }
 
 

@@ -17,10 +17,9 @@ sets, so 10 questions; SOLO is its video's only object, so its difficulty is aut
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from helpers.annotate_store import DUO_A, DUO_B, DUO_C, SOLO, populate
+from helpers.app_test import logged_in
 from helpers.browser import VALID
 from helpers.demo import build_demo
 from streamlit.testing.v1 import AppTest
@@ -38,8 +37,6 @@ from refcat.store.database import open_store
 from refcat.taxonomy import CATEGORY_NAMES
 
 VALID_KEYS = ["2", "3", "A", "Shift+L", "M", "Shift+O", "S", "Shift+T", "N", "7"]
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT = 60
 
 
 @pytest.fixture
@@ -238,15 +235,6 @@ def demo(tmp_path, monkeypatch):
     store = open_store(url)
     yield store
     store.dispose()
-
-
-def logged_in(user: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.text_input(key="login_name").input(user)
-    at.text_input(key="login_password").input(user)
-    at.button[0].click()
-    return at.run()
 
 
 def shown(at: AppTest) -> str:

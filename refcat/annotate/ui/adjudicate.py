@@ -4,7 +4,8 @@ instance where annotators disagree) and sets a final label with a reason.
 For the case shown: the RE and where it comes from (its source), the clip with the referent's box,
 each annotator's first and revised answers, their flags and comments on the instance, the
 majority (2 of 3, refcat.analysis.consensus) and whether the vote is a tie. Filters: ties only,
-flagged instances only, one question.
+flagged instances only, one question. Questions and answers are shown by their display names
+(refcat.annotate.ui.display), never by their codes.
 
 Widget keys name the case (`adj_value:<instance>:<field>`, `adj_reason:<instance>:<field>`), never
 a row's position, so nothing typed for one case shows on another; a recorded reason is cleared and
@@ -24,6 +25,7 @@ from refcat.annotate.guidelines import instance_source_label
 from refcat.annotate.labels import adjudicate, disagreements, final_labels, instance_text
 from refcat.annotate.quality import CASE_PARAMS, disagreement_rows, filter_cases, flags_table, votes_text
 from refcat.annotate.ui import session, widgets
+from refcat.annotate.ui.display import answers_named, field_name, value_name, values_named, votes_named
 from refcat.annotate.ui.text import plain
 from refcat.store.database import Store
 from refcat.taxonomy import FIELD_VALUES
@@ -43,7 +45,7 @@ def reason_key(case: Case) -> str:
 
 
 def case_label(case: Case) -> str:
-    return f"{case[0]} · {case[1]}"
+    return f"{case[0]} · {field_name(case[1])}"
 
 
 def _linked_case(campaigns: list[str]) -> tuple[str, Case] | None:
@@ -87,16 +89,17 @@ def _filters(fields: tuple[str, ...]) -> tuple[bool, bool, str | None, bool]:
 
 
 def _answers_table(row: pd.Series) -> pd.DataFrame:
-    """Each assigned annotator's first, revised and current answer to the case's question ("—": none)."""
+    """Each assigned annotator's first, revised and current answer to the case's question, by display
+    name (display.NONE: none)."""
     first, revised = row["first"], row["revised"]
     current = {**first, **revised}
     names = row["annotators"]
     return pd.DataFrame(
         {
             "annotator": names,
-            "first answer": [first.get(n, "—") for n in names],
-            "revised answer": [revised.get(n, "—") for n in names],
-            "current": [current.get(n, "—") for n in names],
+            "first answer": [value_name(first.get(n)) for n in names],
+            "revised answer": [value_name(revised.get(n)) for n in names],
+            "current": [value_name(current.get(n)) for n in names],
         }
     )
 
@@ -104,7 +107,7 @@ def _answers_table(row: pd.Series) -> pd.DataFrame:
 def _case_details(row: pd.Series, flags: pd.DataFrame) -> None:
     key = row["item"]
     tie = row["status"] == TIE
-    majority = widgets.VALUE_LABELS[row["majority"]] if row["majority"] is not None else "none"
+    majority = value_name(row["majority"])
     status = ":orange-badge[tie]" if tie else f":gray-badge[{plain(row['status'])}]"
     st.markdown(f"**Majority**: {plain(majority)} {status}")
     st.dataframe(_answers_table(row), hide_index=True)
@@ -167,7 +170,7 @@ def render(db: Store, user: User) -> None:
     ties_only, flagged_only, field, include = _filters(campaign.fields)
     flags = flags_table(db, name)
     rows = filter_cases(
-        disagreement_rows(disagreements(db, name), include),
+        disagreement_rows(answers_named(disagreements(db, name)), include),
         ties_only=ties_only,
         flagged=set(flags["item"]) if flagged_only else None,
         field=field,
@@ -178,16 +181,14 @@ def render(db: Store, user: User) -> None:
         _cases(db, user, name, rows, flags)
     with st.expander("Final labels (adjudication, automatic, or majority)"):
         final = final_labels(db, name)
-        st.dataframe(final.assign(votes=final["votes"].map(votes_text)), hide_index=True)
+        named = final.assign(votes=final["votes"].map(lambda votes: votes_text(votes_named(votes))))
+        st.dataframe(values_named(named, ("label",)), hide_index=True)
 
 
 def _cases(db: Store, user: User, campaign: str, rows: pd.DataFrame, flags: pd.DataFrame) -> None:
     flagged = set(flags["item"])
-    shown = rows.assign(
-        tie=rows["status"] == TIE,
-        flagged=rows["item"].isin(flagged),
-        majority=rows["majority"].fillna("—"),
-        adjudication=rows["adjudication"].fillna("—"),
+    shown = values_named(rows, ("majority", "adjudication")).assign(
+        tie=rows["status"] == TIE, flagged=rows["item"].isin(flagged)
     )
     st.dataframe(shown[["item", "field", "answers", "majority", "tie", "flagged", "adjudication"]], hide_index=True)
     cases: list[Case] = list(zip(rows["item"], rows["field"], strict=True))

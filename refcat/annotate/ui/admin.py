@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from refcat.analysis.agreement_report import AgreementReport
 
 ANY = "(any)"
+TAB = "admin_tab"
+TABS = ("Annotators", "Campaigns", "Progress and rounds", "Agreement")
 
 
 def campaigns_frame(campaigns: list[Campaign]) -> pd.DataFrame:
@@ -99,9 +101,9 @@ def render(db: Store, user: User) -> None:
     if not widgets.require_admin(user):
         return
     widgets.show_flash()  # results of the actions below, which run as callbacks before the page
-    annotators_tab, campaigns_tab, progress_tab, agreement_tab = st.tabs(
-        ["Annotators", "Campaigns", "Progress and rounds", "Agreement"], key="admin_tab"
-    )
+    # Stateful tabs (on_change="rerun"): the server keeps the open tab in st.session_state[TAB] and sends
+    # it with every run, so a rerun (a message above, a changed table) never falls back to the first tab.
+    annotators_tab, campaigns_tab, progress_tab, agreement_tab = st.tabs(list(TABS), key=TAB, on_change="rerun")
     with annotators_tab:
         _annotators(db)
     with campaigns_tab:

@@ -1,6 +1,7 @@
 """The quality view (admins only): per annotator, answers given, median time on item, agreement with
 the majority of the others per question (Cohen's kappa) and flags; per question, the disagreements,
-each with a link to its adjudication. The figures and their conventions are refcat.annotate.quality's.
+each with a link to its adjudication. The figures and their conventions are refcat.annotate.quality's;
+answers are shown by their display names (refcat.annotate.ui.display).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from refcat.annotate.labels import disagreements
 from refcat.annotate.quality import annotator_summary, case_link, disagreement_rows, kappa_vs_others
 from refcat.annotate.state import LABEL_ROUND, REVISION_ROUND
 from refcat.annotate.ui import widgets
+from refcat.annotate.ui.display import answers_named, value_name
 from refcat.annotate.ui.text import plain
 from refcat.store.database import Store
 
@@ -68,7 +70,7 @@ def render(db: Store, user: User) -> None:
     st.dataframe(compared[order], column_config=_field_titles(order))
 
     st.subheader("Disagreements per question")
-    cases = disagreement_rows(disagreements(db, name), include_adjudicated=True)
+    cases = disagreement_rows(answers_named(disagreements(db, name)), include_adjudicated=True)
     if cases.empty:
         st.success("The annotators agree on every question answered.")
         return
@@ -93,8 +95,8 @@ def _case_table(campaign: str, rows: pd.DataFrame) -> pd.DataFrame:
             "link": [case_link(campaign, item, field) for item, field in zip(rows["item"], rows["field"], strict=True)],
             "item": rows["item"],
             "answers": rows["answers"],
-            "majority": rows["majority"].fillna("—"),
+            "majority": rows["majority"].map(value_name),
             "tie": rows["status"] == TIE,
-            "final label": rows["adjudication"].fillna("—"),
+            "final label": rows["adjudication"].map(value_name),
         }
     )
