@@ -8,6 +8,8 @@ and ann3 leaves a comment. Then the blind round is closed.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers.demo import build_demo, use_demo_copy
 from sqlalchemy import insert, select
@@ -94,7 +96,7 @@ def test_a_case_shows_the_re_source_clip_answers_flags_and_majority(case):
     store, k1, k2 = case
     at = page("adjudicate")
     assert not at.exception
-    assert cases(at) == [f"{k1} · motion", f"{k1} · static", f"{k2} · motion"]
+    assert cases(at) == [f"{k1} · Motion", f"{k1} · Static action", f"{k2} · Motion"]
     assert shown_case(at) == (k1, "motion")
     re_text = next(m.value for m in at.markdown if "refcat-re" in m.value)
     from refcat.annotate.labels import instance_text
@@ -119,13 +121,13 @@ def test_filters_ties_flagged_and_one_question(case):
     _, k1, k2 = case
     at = page("adjudicate")
     at.toggle(key="adj_ties").set_value(True).run()
-    assert cases(at) == [f"{k1} · motion", f"{k2} · motion"]
+    assert cases(at) == [f"{k1} · Motion", f"{k2} · Motion"]
     at.toggle(key="adj_flagged").set_value(True).run()
-    assert cases(at) == [f"{k2} · motion"]
+    assert cases(at) == [f"{k2} · Motion"]
     at.toggle(key="adj_ties").set_value(False)
     at.toggle(key="adj_flagged").set_value(False).run()
     at.button_group(key="adj_field").set_value("static").run()
-    assert cases(at) == [f"{k1} · static"]
+    assert cases(at) == [f"{k1} · Static action"]
 
 
 def test_a_reason_is_required_and_never_carried_over(case):
@@ -181,7 +183,50 @@ def test_a_link_to_no_case_says_so(case):
     _, k1, _ = case
     at = page("adjudicate", {"campaign": "demo", "instance": k1, "field": "category"})  # nobody answered it
     assert not at.exception
-    assert [w.value for w in at.warning] == [f"{k1} · category is not a disagreement in campaign 'demo'."]
+    assert [w.value for w in at.warning] == [f"{k1} · Category is not a disagreement in campaign 'demo'."]
     assert shown_case(at) == (k1, "motion")  # the first case instead
     at = page("adjudicate", {"campaign": "<b>nope</b>", "instance": "x", "field": "y"})
     assert any("no campaign '<b>nope</b>'" in e.value.replace("\\", "") for e in at.error)
+
+
+CODES = ("no-re", "wrong-object", "obj-motion", "obj-static")
+
+
+def _with_codes(texts: list[str]) -> list[str]:
+    """The texts that show an answer code: a multi-word code, or "valid" not written as "valid RE"."""
+    return [t for t in texts if any(code in t for code in CODES) or re.search(r"\bvalid\b(?! RE)", t)]
+
+
+def _frame_texts(at: AppTest) -> list[str]:
+    return [str(cell) for d in at.dataframe for cell in d.value.astype(str).to_numpy().ravel()]
+
+
+def test_cases_answers_and_final_labels_use_display_names(case):
+    store, k1, k2 = case
+    for name, value in (("ann1", "no-re"), ("ann2", "valid"), ("ann3", "wrong-object")):  # in the revision round
+        record_answer(store, name, "demo", k2, "correctness", value)
+    at = page("adjudicate")
+    assert not at.exception
+    assert f"{k2} · Correctness" in cases(at)
+    table = next(d.value for d in at.dataframe if "tie" in d.value.columns).set_index(["item", "field"])
+    assert table.loc[(k2, "Correctness"), "answers"] == "ann1: no RE, ann2: valid RE, ann3: wrong object"
+    assert table.loc[(k1, "Motion"), ["answers", "majority"]].tolist() == ["ann1: yes, ann2: no", "—"]
+    assert table.loc[(k1, "Static action"), "majority"] == "yes"
+    at.selectbox(key="adj_case").set_value((k2, "correctness")).run()
+    answers = next(d.value for d in at.dataframe if "first answer" in d.value.columns)
+    assert answers[["annotator", "revised answer"]].values.tolist() == [
+        ["ann1", "no RE"],
+        ["ann2", "valid RE"],
+        ["ann3", "wrong object"],
+    ]
+    assert [o for o in at.radio(key=f"adj_value:{k2}:correctness").options] == ["valid RE", "no RE", "wrong object"]
+    final = next(d.value for d in at.dataframe if "source" in d.value.columns)
+    assert "Correctness" in set(final["field"]) and not set(final["field"]) & {"correctness", "obj-motion"}
+    texts = _frame_texts(at) + [m.value for m in at.markdown] + list(cases(at))
+    assert _with_codes(texts) == []
+
+    quality = page("quality")
+    assert not quality.exception
+    shown = next(d.value for d in quality.dataframe if "link" in d.value.columns and k2 in set(d.value["item"]))
+    assert "ann1: no RE, ann2: valid RE, ann3: wrong object" in set(shown["answers"])
+    assert _with_codes(_frame_texts(quality)) == []

@@ -107,7 +107,7 @@ def _answers_table(row: pd.Series) -> pd.DataFrame:
 def _case_details(row: pd.Series, flags: pd.DataFrame) -> None:
     key = row["item"]
     tie = row["status"] == TIE
-    majority = value_name(row["majority"])
+    majority = value_name(row["majority"]) if row["majority"] is not None else "none"
     status = ":orange-badge[tie]" if tie else f":gray-badge[{plain(row['status'])}]"
     st.markdown(f"**Majority**: {plain(majority)} {status}")
     st.dataframe(_answers_table(row), hide_index=True)

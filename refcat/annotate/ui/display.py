@@ -18,7 +18,8 @@ def value_name(value: str | None) -> str:
 
 
 def field_name(field: str) -> str:
-    return FIELD_TITLES[field]
+    """A question's title; a name that is no question (e.g. from a link) as it is."""
+    return FIELD_TITLES.get(field, field)
 
 
 def votes_named(votes: dict[str, str]) -> dict[str, str]:
