@@ -95,7 +95,11 @@ def train_both(data: Path, out: Path, args: argparse.Namespace) -> dict[str, dic
     for kind in KINDS:
         run = out / kind
         model = ModelConfig(
-            backbone=args.backbone, text_encoder="bilstm", aspp_rates=tuple(args.aspp_rates), temporal=kind
+            backbone=args.backbone,
+            text_encoder="bilstm",
+            aspp_rates=tuple(args.aspp_rates),
+            temporal=kind,
+            temporal_gap=args.temporal_gap if kind == "diff" else 1,
         )
         began = time.perf_counter()
         if not (run / "checkpoint.pt").exists() or _unfinished(run, recipe.epochs):
@@ -268,6 +272,7 @@ def main() -> int:
         help="ASPP dilation rates (default 2,4,6: DeepLab's 12,24,36 are for a 65-cell feature map, these for the "
         "12-cell one of a 96-pixel input at output stride 8)",
     )
+    ap.add_argument("--temporal-gap", type=int, default=1, help="the variant's frame gap k: frame t minus frame t - k")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument(
         "--base-size",

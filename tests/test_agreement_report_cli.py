@@ -118,8 +118,8 @@ def test_admin_page_shows_the_report_and_the_plot(revised, monkeypatch):
     assert not at.exception
     frames = [d.value for d in at.dataframe]
     revision = next(f for f in frames if "kappa_round1" in f.columns).set_index("field")
-    assert revision.loc["difficulty", "kappa_round1"] == pytest.approx(4 / 7)
-    assert revision.loc["difficulty", "percent_round2"] == pytest.approx(1.0)
+    assert revision.loc["Difficulty", "kappa_round1"] == pytest.approx(4 / 7)  # by its display name
+    assert revision.loc["Difficulty", "percent_round2"] == pytest.approx(1.0)
     annotators = next(f for f in frames if "mean_cohen_kappa" in f.columns and "annotator" in f.columns)
     assert sorted(annotators["annotator"].unique()) == list(USERS)
     header = next(f for f in frames if list(f.columns) == ["item", "value"]).set_index("item")["value"]

@@ -90,7 +90,7 @@ def test_bad_input_names_line_and_expectation(tmp_path):
     assert main(["categorize", "--input", str(no_col), "--output", str(tmp_path / "o.csv")]) == 2
 
 
-def test_train_then_categorize_with_model(release_file, tmp_path, capsys):
+def test_train_then_categorize_with_model(release_file, tmp_path):
     model = tmp_path / "m.joblib"
     train = tmp_path / "train.csv"
     lines = (

@@ -2,6 +2,8 @@
 not finished), beside the file; rows that share video, object and text are told apart by their
 source column. Library, CLI and the app's Export page."""
 
+import io
+
 import pandas as pd
 import pytest
 from helpers.annotate_store import DUO_A, DUO_C, SOLO, populate
@@ -147,3 +149,45 @@ def test_consensus_command_writes_sources_and_left_out_beside(labelled, tmp_path
         [DUO_C, "correctness", "tie"],
         [SOLO, "difficulty", "no answers"],  # automatic, so not among the answers this command counts
     ]
+
+
+def test_export_page_offers_the_left_out_list_beside_the_release(labelled, monkeypatch):
+    store = labelled
+    if not store.is_sqlite:
+        pytest.skip("the page test runs on the SQLite store")
+    from refcat.annotate.ui.export import release_files
+
+    close_round(store, "c", "boss")
+    monkeypatch.setenv("REFCAT_DB", store.url)
+
+    def script():
+        import os
+
+        from refcat.annotate.accounts import get_user
+        from refcat.annotate.ui import export
+        from refcat.store.database import open_store
+
+        db = open_store(os.environ["REFCAT_DB"])
+        export.render(db, get_user(db, "boss"))
+
+    at = AppTest.from_function(script, default_timeout=60).run()
+    at.selectbox(key="export_campaign").select("c").run()
+    assert not at.exception
+    buttons = {b.key: b.proto for b in at.get("download_button")}
+    assert buttons["export_release"].label == "Download c_RE_categorization.csv"
+    assert buttons["export_left_out"].label == "Download c_RE_categorization_left_out.csv"
+    shown = next(d.value for d in at.dataframe if "reason" in d.value.columns)  # by display names
+    assert shown[["item", "field", "reason", "answers"]].values.tolist() == [
+        [DUO_C, "Correctness", "tie", "ann1: valid RE; ann2: no RE"]
+    ]
+
+    # The two files the buttons hand over: the release and the list of what it leaves out, with codes.
+    files = release_files(consensus_release(store, "c"), "c")
+    assert list(files) == ["c_RE_categorization.csv", "c_RE_categorization_left_out.csv"]
+    left = pd.read_csv(io.BytesIO(files["c_RE_categorization_left_out.csv"]), keep_default_na=False)
+    assert left.columns.tolist() == LEFT_OUT_COLUMNS
+    assert left[["item", "field", "reason", "answers"]].values.tolist() == [
+        [DUO_C, "correctness", "tie", "ann1=valid; ann2=no-re"]
+    ]
+    release = files["c_RE_categorization.csv"].decode().splitlines()
+    assert release[0].endswith(";static;source") and len(release) == 1 + 3  # header and DUO_A, FULL, SOLO

@@ -301,10 +301,10 @@ def _lead(base: str, store, screens: Path, page, everything: list[str]) -> None:
     idle(page)
     left = grid_table(page, page.locator('[data-testid="stDataFrame"]').first)
     ties = left[left["reason"] == "tie"]
-    assert ties[["item", "field", "answers"]].values.tolist() == [[I4, "correctness", "ann2=valid; ann3=no-re"]]
+    assert ties[["item", "field", "answers"]].values.tolist() == [[I4, "Correctness", "ann2: valid RE; ann3: no RE"]]
     unanswered = left[left["reason"] != "tie"]
     assert set(unanswered[["field", "reason", "answers"]].itertuples(index=False, name=None)) == {
-        ("correctness", "round not finished", "")
+        ("Correctness", "round not finished", "")
     }
     assert sorted(unanswered["item"]) == sorted(set(everything) - {I1, I2, I3, I4, I5, I6})
     shot(page, screens, "10_export_left_out")

@@ -12,7 +12,7 @@ from helpers.demo import build_demo, use_demo_copy
 from streamlit.testing.v1 import AppTest
 
 from refcat.annotate import labels, state
-from refcat.annotate.campaigns import create_campaign
+from refcat.annotate.campaigns import close_round, create_campaign, get_campaign
 from refcat.annotate.labels import (
     InstanceFlags,
     InstancePage,
@@ -84,6 +84,18 @@ def test_instance_flags_reads_only_the_users_standing_flags(camp):
     assert instance_flags(camp, "ann1", "c", DUO_B) == InstanceFlags(True, ())
     flag(camp, "ann1", "c", DUO_A, UNSURE)  # marked again after the unmark
     assert instance_flags(camp, "ann1", "c", DUO_A).unsure
+
+
+def test_a_campaign_object_read_before_a_round_close_sees_the_close(camp):
+    kept = get_campaign(camp, "c")  # as a page keeps it across runs
+    for user, key in (("ann1", DUO_A), ("ann2", DUO_A)):
+        record_answer(camp, user, "c", key, "correctness", "valid" if user == "ann1" else "no-re")
+    close_round(camp, "c", "boss")
+    # the revision queue (only the disagreement), not round 1's three instances, and the status read afresh
+    assert [item.instance_key for item in labels.queue(camp, "ann1", kept)] == [DUO_A]
+    assert instance_page(camp, "ann1", kept, DUO_A).given == {"correctness": "valid"}
+    with camp.session() as session:
+        assert state.load_state(session, kept, instance_pk=None).campaign.status == "revision"
 
 
 @pytest.fixture(scope="module")

@@ -73,3 +73,44 @@ def test_revision_shows_the_others_answers_by_their_display_names(store, monkeyp
     captions = [c.value for c in at.caption]
     assert any("ann2: no RE" in c for c in captions), captions
     assert not [c for c in captions if "no-re" in c]
+
+
+def _tab_containers(node):
+    """The st.tabs blocks under `node`, in page order."""
+    if getattr(node, "type", None) == "tab_container":
+        yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _tab_containers(child)
+
+
+def test_admin_tab_stays_open_when_a_message_appears_above_it(store, monkeypatch):
+    if not store.is_sqlite:
+        pytest.skip("the page test runs on the SQLite store")
+    from refcat.annotate.ui.admin import TAB, TABS
+
+    populate(store)
+    create_campaign(store, "c", [DUO_A], ["ann1"], per_instance=1, created_by="boss")
+    close_round(store, "c", "boss")
+    monkeypatch.setenv("REFCAT_DB", store.url)
+
+    def script():
+        import os
+
+        from refcat.annotate.accounts import get_user
+        from refcat.annotate.ui import admin
+        from refcat.store.database import open_store
+
+        db = open_store(os.environ["REFCAT_DB"])
+        admin.render(db, get_user(db, "boss"))
+
+    at = AppTest.from_function(script, default_timeout=60).run()
+    (tabs,) = _tab_containers(at._tree)
+    assert tabs.proto.tab_container.default_tab_index == 0 and at.session_state[TAB] == TABS[0]
+    at.session_state[TAB] = "Progress and rounds"  # the admin opens the tab: its label is the widget's value
+    at.run()
+    next(b for b in at.button if b.key == "reopen:c:revision").click()
+    at.run()
+    assert [s.value for s in at.success] == ["Reopened the last closed round of 'c'; answers kept."]  # above the tabs
+    (tabs,) = _tab_containers(at._tree)
+    assert at.session_state[TAB] == "Progress and rounds"
+    assert tabs.proto.tab_container.default_tab_index == TABS.index("Progress and rounds")  # sent as the open tab

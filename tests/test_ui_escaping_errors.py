@@ -96,7 +96,7 @@ def test_error_message_is_the_line_of_a_refcat_error_and_an_id_otherwise(server_
 
 
 def test_a_page_that_raises_shows_an_error_id_and_logs_the_traceback(demo, monkeypatch, server_log):
-    def broken(db, place):
+    def broken(db, user, place):
         raise RuntimeError(f"secret detail from {__file__}")
 
     monkeypatch.setattr(annotate, "load_page", broken)
@@ -111,7 +111,7 @@ def test_a_page_that_raises_shows_an_error_id_and_logs_the_traceback(demo, monke
 
 
 def test_a_refcat_error_in_a_page_shows_its_line(demo, monkeypatch, server_log):
-    def refused(db, place):
+    def refused(db, user, place):
         raise StoreError("the instance went away", expected="an instance of the campaign")
 
     monkeypatch.setattr(annotate, "load_page", refused)

@@ -50,6 +50,7 @@ from refcat.annotate.state import (
     asked,
     auto_answers,
     campaign_name,
+    campaign_pk,
     campaign_row,
     fields_of,
     instance_events,
@@ -126,7 +127,7 @@ def queue(store: Store, user: User | str, campaign: Campaign | str) -> list[Queu
     those where they disagreed with another annotator. Empty for users outside the campaign."""
     with store.session() as session:
         reader = stored_user(session, user)
-        blind = last_round(session, campaign_row(session, campaign).id).number == LABEL_ROUND
+        blind = last_round(session, campaign_pk(session, campaign)).number == LABEL_ROUND
         # In the blind round a queue depends only on the user's own and automatic answers.
         state = load_state(session, campaign, user_pk=reader.id, with_others=not blind)
     return state.queue(reader.name)

@@ -36,6 +36,7 @@ Conventions:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -156,6 +157,11 @@ def campaign_row(session: Session, campaign: Campaign | str) -> CampaignRow:
     if row is None:
         raise StoreError(f"unknown campaign {name!r}", expected="a campaign created with `refcat campaign create`")
     return row
+
+
+def campaign_pk(session: Session, campaign: Campaign | str) -> int:
+    """The campaign's id: a `Campaign`'s own, or read for a name."""
+    return campaign.id if isinstance(campaign, Campaign) else campaign_row(session, campaign).id
 
 
 def instance_row(session: Session, key: str) -> InstanceRow:
@@ -483,22 +489,29 @@ def load_state(
     with_others: bool = True,
 ) -> CampaignState:
     """Read a campaign's rounds, assignments and events. `instance_pk` restricts to one
-    instance; `user_pk` with `with_others=False` loads only that user's and automatic events."""
-    row = campaign_row(session, campaign)
-    round_list = round_rows(session, row.id)
-    info = to_campaign(session, row, round_list)
+    instance; `user_pk` with `with_others=False` loads only that user's and automatic events.
+    A `Campaign` given for `campaign` (as read from this store) is taken for what is fixed when a
+    campaign is created (its id, questions, settings, annotators and instances); only its rounds,
+    and so its status, are read again."""
+    if isinstance(campaign, Campaign):
+        round_list = round_rows(session, campaign.id)
+        info = dataclasses.replace(campaign, status=status(round_list))
+    else:
+        row = campaign_row(session, campaign)
+        round_list = round_rows(session, row.id)
+        info = to_campaign(session, row, round_list)
     assign_q = (
         select(UserRow.name, InstanceRow.key, AssignmentRow.position)
         .join(UserRow, AssignmentRow.user_pk == UserRow.id)
         .join(InstanceRow, AssignmentRow.instance_pk == InstanceRow.id)
-        .where(AssignmentRow.campaign_pk == row.id)
+        .where(AssignmentRow.campaign_pk == info.id)
         .order_by(AssignmentRow.position)
     )
     event_q = (
         select(*EVENT_COLUMNS)
         .join(InstanceRow, LabelEventRow.instance_pk == InstanceRow.id)
         .outerjoin(UserRow, LabelEventRow.user_pk == UserRow.id)
-        .where(LabelEventRow.campaign_pk == row.id)
+        .where(LabelEventRow.campaign_pk == info.id)
     )
     if instance_pk is not None:
         assign_q = assign_q.where(AssignmentRow.instance_pk == instance_pk)
@@ -515,7 +528,7 @@ def load_state(
         select(InstanceViewRow.id, InstanceRow.key, UserRow.name, InstanceViewRow.round, InstanceViewRow.created_at)
         .join(InstanceRow, InstanceViewRow.instance_pk == InstanceRow.id)
         .join(UserRow, InstanceViewRow.user_pk == UserRow.id)
-        .where(InstanceViewRow.campaign_pk == row.id)
+        .where(InstanceViewRow.campaign_pk == info.id)
         .order_by(InstanceViewRow.id)
     )
     if instance_pk is not None:

@@ -5,7 +5,8 @@ For each non-trivial, valid RE with consensus labels and each of the four varied
 without it). The original RE goes on the side its label says; the other side is a minimal
 edit of it (refcat.categorize.edits):
 - label yes: the category's words are removed;
-- label no: a phrase is added from a fact read from the video (refcat.categorize.grounding).
+- label no: a phrase is added from a fact read from the video (refcat.categorize.grounding), or,
+  when the video gives none, from another RE of the same object (`from-another-re` below).
 
 A variant is flagged when it needs a person:
 - `needs-person`: no edit could be made (the categorizer finds no words of the category to
@@ -73,7 +74,7 @@ from refcat.categorize.edits import (
     remove_category,
 )
 from refcat.categorize.grounding import Fact, ObjectFacts, VideoGrounding, tells_apart
-from refcat.categorize.rules import categorize
+from refcat.categorize.rules import Categorization, categorize
 from refcat.datasets.a2dre_plus import COLUMNS as A2DRE_COLUMNS
 from refcat.datasets.a2dre_plus import HEADER as A2DRE_HEADER
 from refcat.datasets.a2dre_plus import POLARITIES, file_name, file_prefix, write_a2dre_plus
@@ -370,39 +371,55 @@ def _from_another_re(re_: LabelledRE, category: str, others: list[LabelledRE]) -
     return None
 
 
+def _removal(re_: LabelledRE, category: str, cat: Categorization) -> tuple[str | None, list[str]]:
+    """The "without" side of an RE labelled with `category` (its categorization `cat`): (the edit, or None
+    when there is none, the notes saying why not)."""
+    text = remove_category(re_.text, category, cat)
+    if text is not None:
+        return text, []
+    _, foreign = category_phrases(re_.text, category, cat)
+    if foreign:
+        return None, [f"the {category} words {foreign} belong to another object, not the referent"]
+    return None, [f"the categorizer finds no {category} words to remove"]
+
+
+def _addition(
+    re_: LabelledRE, category: str, known: ObjectFacts | None, others: list[LabelledRE]
+) -> tuple[str | None, Fact | None, str | None, list[str], list[str]]:
+    """The "with" side of an RE labelled without `category`: (the edit or None, the video's fact added,
+    the phrase added, flags, notes). The video's fact comes first; without one, a phrase of another RE
+    of the object (`others`), flagged FROM_ANOTHER_RE."""
+    fact = (known.facts if known is not None else {}).get(category)
+    if fact is not None:
+        text = add_phrase(re_.text, category, fact.phrase, prenominal=fact.prenominal)
+        return text, fact, fact.phrase, [], [f"added {fact.phrase!r} ({fact.basis})"]
+    borrowed = _from_another_re(re_, category, others)
+    if borrowed is not None:
+        text, added, source = borrowed
+        note = f"added {added!r} from the object's RE {source!r}; a person confirms it fits"
+        return text, None, added, [FROM_ANOTHER_RE], [note]
+    return None, None, None, [], [f"the video gives no {category} fact to add"]
+
+
 def build_variant(
     re_: LabelledRE, category: str, known: ObjectFacts | None, others: list[LabelledRE] | None = None
 ) -> Variant | None:
     """The variant of `re_` for `category`, or None when the category is unlabelled. `known`: what the
-    video tells of the object (None: the video is not known); `others`: the object's other REs."""
+    video tells of the object (None: the video is not known); `others`: the object's other REs. A generated
+    edit is checked for form, by the categorizer and, for a removal, for identifiability; each failure is a
+    flag (FLAGS) with its note."""
     label = re_.labels.get(category)
     if label is None:
         return None
     side = "with" if label else "without"
-    text, notes, fact, added = None, [], None, None
+    fact: Fact | None = None
+    added: str | None = None
     flags: list[str] = []
     cat = categorize(re_.text)
     if label:
-        text = remove_category(re_.text, category, cat)
-        if text is None:
-            _, foreign = category_phrases(re_.text, category, cat)
-            if foreign:
-                notes.append(f"the {category} words {foreign} belong to another object, not the referent")
-            else:
-                notes.append(f"the categorizer finds no {category} words to remove")
+        text, notes = _removal(re_, category, cat)
     else:
-        fact = (known.facts if known is not None else {}).get(category)
-        borrowed = None if fact is not None else _from_another_re(re_, category, others or [])
-        if fact is not None:
-            added = fact.phrase
-            text = add_phrase(re_.text, category, fact.phrase, prenominal=fact.prenominal)
-            notes.append(f"added {fact.phrase!r} ({fact.basis})")
-        elif borrowed is not None:
-            text, added, source = borrowed
-            flags.append(FROM_ANOTHER_RE)
-            notes.append(f"added {added!r} from the object's RE {source!r}; a person confirms it fits")
-        else:
-            notes.append(f"the video gives no {category} fact to add")
+        text, fact, added, flags, notes = _addition(re_, category, known, others or [])
     if text is None:
         flags.append(NEEDS_PERSON)
     else:

@@ -238,13 +238,9 @@ def owner(
             subject = next((c for c in x.children if c.dep_ in _SUBJECTS and c.i not in inside), None)
             if subject is not None and not _is_relative(subject):
                 return subject
-            if x.head.i == x.i:
-                return None
-            x = x.head
-            continue
-        if x.i not in inside and x.pos_ in NOMINAL and not is_verb(x):
+        elif x.i not in inside and x.pos_ in NOMINAL:
             return x
-        x = x.head if x.head.i != x.i else None
+        x = up(x)
     return None
 
 

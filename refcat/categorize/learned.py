@@ -291,9 +291,9 @@ class LearnedCategorizer:
             pd.DataFrame(source, columns=columns),
         )
 
-    def predict(self, texts: Sequence[str], rule_results: Sequence[Categorization] | None = None) -> pd.DataFrame:
+    def predict(self, texts: Sequence[str]) -> pd.DataFrame:
         """0/1 predictions, one column per category, each from its chosen source (`decide(...).labels`)."""
-        return self.decide(texts, rule_results).labels
+        return self.decide(texts).labels
 
     def choice_table(self) -> pd.DataFrame:
         """One row per category: source, folds, grouped_by, n, the CV F1 and kappa of both sources, reason."""

@@ -44,12 +44,18 @@ def file_prefix(dataset: str) -> str:
 
 
 def _base_name(category: str, polarity: str) -> str:
+    """A file's name after its prefix and "_": ("location", "without") -> no_spatial_new_format_all_non_trivial.txt."""
     return f"{'' if polarity == 'with' else 'no_'}{A2DRE_PLUS_CATEGORIES[category]}{_SUFFIX}"
+
+
+def _prefixed_name(prefix: str, category: str, polarity: str) -> str:
+    """The file name with the prefix `prefix` (A2D, DAVIS17, ...)."""
+    return f"{prefix}_{_base_name(category, polarity)}"
 
 
 def file_name(category: str, polarity: str, dataset: str = "a2d") -> str:
     """File name of one A2Dre+ file, e.g. ("location", "without") -> A2D_no_spatial_new_format_all_non_trivial.txt."""
-    return f"{file_prefix(dataset)}_{_base_name(category, polarity)}"
+    return _prefixed_name(file_prefix(dataset), category, polarity)
 
 
 def _folder_prefix(directory: Path) -> str:
@@ -123,7 +129,7 @@ def read_a2dre_plus(directory: str | Path) -> pd.DataFrame:
     frames = []
     lines: dict[tuple[str, str], list[int]] = {}
     for category in A2DRE_PLUS_CATEGORIES:
-        paths = {p: directory / f"{prefix}_{_base_name(category, p)}" for p in POLARITIES}
+        paths = {p: directory / _prefixed_name(prefix, category, p) for p in POLARITIES}
         present = [p for p in POLARITIES if optional_file(paths[p], FILES_EXPECTED, what="A2Dre+ file")]
         if not present:
             continue
@@ -162,7 +168,7 @@ def row_location(df: pd.DataFrame, category: str, polarity: str, row: int) -> tu
     if source is None:
         return None, None
     line_of_row: list[int] = source["lines"].get((category, polarity), [])
-    path: Path = source["directory"] / f"{source['prefix']}_{_base_name(category, polarity)}"
+    path: Path = source["directory"] / _prefixed_name(source["prefix"], category, polarity)
     return path, line_of_row[row] if row < len(line_of_row) else None
 
 

@@ -81,8 +81,7 @@ from pathlib import Path
 
 import numpy as np
 
-from refcat.datasets.records import Instance
-from refcat.demo.davis_layout import SequenceWriter, write_index_files
+from refcat.demo.davis_layout import SequenceWriter
 from refcat.demo.expressions import MOTION_MIN, THRESHOLDS, Claims, ClaimValue, Expression, Track, attribute
 from refcat.demo.generator import MAX_PLAN_TRIES, SCENE_VERSION, finish_folder, prepare_folder, video_record
 from refcat.demo.render import Renderer, mask_box
@@ -188,9 +187,7 @@ def write_diagnostic_dataset(
     out = prepare_folder(out_dir)
     n_val = n_videos // 3
     videos: dict[str, dict[str, object]] = {}
-    splits: dict[str, str] = {}
-    classes: dict[str, dict[int, str]] = {}
-    instances: list[Instance] = []
+    written: list[tuple[VideoPlan, list[Expression]]] = []
     for split, count in (("train", n_videos - n_val), ("val", n_val)):
         for k, spec in enumerate(video_specs(count), start=1):
             name = f"{split}-{k:03d}-{spec.contrast}"
@@ -201,11 +198,8 @@ def write_diagnostic_dataset(
             writer = SequenceWriter(out, name)
             for index, (image, labels) in enumerate(frames):
                 writer.write(index, image, labels)
-            splits[name] = split
-            classes[name] = {obj.object_id: obj.cls for obj in plan.objects}
-            instances += (Instance("demo", name, e["object_id"], e["source"], e["text"]) for e in expressions)
+            written.append((plan, expressions))
             videos[name] = _record(plan, spec, tracks, expressions)
-    write_index_files(out, splits, classes, instances)
     record = {
         "version": SCENE_VERSION,
         "seed": seed,
@@ -215,7 +209,7 @@ def write_diagnostic_dataset(
         "thresholds": {**THRESHOLDS, "speed_ratio": SPEED_RATIO, "side_gap": SIDE_GAP},
         "videos": videos,
     }
-    finish_folder(out, record, f"refcat {diagnostic} diagnostic dataset, seed {seed}")
+    finish_folder(out, written, record, f"refcat {diagnostic} diagnostic dataset, seed {seed}")
     return out
 
 

@@ -63,7 +63,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -137,19 +137,14 @@ def write_demo_dataset(
         )
     out = prepare_folder(out_dir)
     videos: dict[str, dict[str, object]] = {}
-    splits: dict[str, str] = {}
-    classes: dict[str, dict[int, str]] = {}
-    instances: list[Instance] = []
+    written: list[tuple[scene.VideoPlan, list[Expression]]] = []
     for candidates in scene.plan_videos(seed, n_videos, min_frames, max_frames, width, height, val_round):
         plan = _first_visible(candidates)
         log.info("demo video %s: %d frames, %d objects", plan.name, plan.n_frames, len(plan.objects))
         tracks = _render_video(plan, out)
         expressions = describe_video(plan, tracks)
-        splits[plan.name] = plan.split
-        classes[plan.name] = {obj.object_id: obj.cls for obj in plan.objects}
-        instances += (Instance("demo", plan.name, e["object_id"], e["source"], e["text"]) for e in expressions)
+        written.append((plan, expressions))
         videos[plan.name] = video_record(plan, tracks, expressions)
-    write_index_files(out, splits, classes, instances)
     record = {
         "version": SCENE_VERSION,
         "seed": seed,
@@ -158,7 +153,7 @@ def write_demo_dataset(
         "thresholds": THRESHOLDS,
         "videos": videos,
     }
-    finish_folder(out, record, f"refcat demo dataset, seed {seed}")
+    finish_folder(out, written, record, f"refcat demo dataset, seed {seed}")
     return out
 
 
@@ -175,8 +170,22 @@ def prepare_folder(out_dir: str | Path) -> Path:
     return out
 
 
-def finish_folder(out: Path, record: Mapping[str, object], marker: str) -> None:
-    """Write the scene record and, last, the `.complete` marker holding the line `marker`."""
+def finish_folder(
+    out: Path,
+    written: Sequence[tuple[scene.VideoPlan, Sequence[Expression]]],
+    record: Mapping[str, object],
+    marker: str,
+) -> None:
+    """Write the index files of the `written` videos (split lists, object classes and RE files, in their order),
+    the scene record and, last, the `.complete` marker holding the line `marker`."""
+    splits = {plan.name: plan.split for plan, _ in written}
+    classes = {plan.name: {obj.object_id: obj.cls for obj in plan.objects} for plan, _ in written}
+    instances = [
+        Instance("demo", plan.name, e["object_id"], e["source"], e["text"])
+        for plan, expressions in written
+        for e in expressions
+    ]
+    write_index_files(out, splits, classes, instances)
     (out / DEMO_SCENE_FILE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     (out / COMPLETE_MARKER).write_text(marker + "\n", encoding="utf-8")
 

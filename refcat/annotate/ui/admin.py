@@ -27,6 +27,7 @@ from refcat.annotate.campaigns import (
 from refcat.annotate.labels import label_table
 from refcat.annotate.state import LABEL_ROUND, QUESTION_SETS, REVISION_ROUND
 from refcat.annotate.ui import widgets
+from refcat.annotate.ui.display import fields_named
 from refcat.annotate.ui.text import plain
 from refcat.store.database import Store
 from refcat.store.instances import dataset_counts
@@ -310,13 +311,13 @@ def _agreement(db: Store) -> None:
         st.dataframe(header_frame(report), hide_index=True)
         for number, title in ((LABEL_ROUND, "first answers"), (REVISION_ROUND, "after revision")):
             st.markdown(f"**{title.capitalize()}** (point values; percent agreement as a share)")
-            st.dataframe(agreement_frame(report.rounds[number]), hide_index=True)
+            st.dataframe(fields_named(agreement_frame(report.rounds[number])), hide_index=True)
         if report.revision is not None:
             st.markdown(f"**Revision**: {HEADLINE_NAME} and percent agreement, round 1 and round 2")
-            st.dataframe(revision_frame(*report.revision), hide_index=True)
+            st.dataframe(fields_named(revision_frame(*report.revision)), hide_index=True)
         st.markdown("**Each annotator's agreement with the others** (mean Cohen's kappa over the defined pairs)")
-        st.dataframe(annotator_frame(report.results), hide_index=True)
-        st.image(png_bytes(forest_plot(forest_frame(report), HEADLINE_NAME)), caption="Forest plot")
+        st.dataframe(fields_named(annotator_frame(report.results)), hide_index=True)
+        st.image(png_bytes(forest_plot(fields_named(forest_frame(report)), HEADLINE_NAME)), caption="Forest plot")
         with st.expander("Every statistic with its interval, notes and warnings; the annotator pairs"):
-            st.dataframe(report_frame(report.results), hide_index=True)
-            st.dataframe(pairwise_frame(report.results), hide_index=True)
+            st.dataframe(fields_named(report_frame(report.results)), hide_index=True)
+            st.dataframe(fields_named(pairwise_frame(report.results)), hide_index=True)

@@ -38,7 +38,7 @@ KEY_HELP = (
 def load_page(db: Store, user: User, place: navigation.Place) -> InstancePage:
     """The page's store reads for the instance at `place`: one (refcat.annotate.labels `instance_page`),
     of the annotator's own and the automatic events only (nobody else's: the round is blind)."""
-    return instance_page(db, user, place.campaign.name, place.key)
+    return instance_page(db, user, place.campaign, place.key)
 
 
 AUTO_ADVANCE_KEY = "auto_advance"  # the widget key of the setting's toggle
@@ -106,7 +106,7 @@ def render(db: Store, user: User) -> None:
     mine: dict[str, dict[str, str]] = {}
 
     def read_fields() -> list[str]:
-        latest = reads.pop() if reads else instance_page(db, user, campaign.name, key)
+        latest = reads.pop() if reads else instance_page(db, user, campaign, key)
         mine["answers"] = latest.given
         return latest.asked
 
@@ -115,9 +115,7 @@ def render(db: Store, user: User) -> None:
             page.fields,
             lambda: mine.pop("answers"),
             navigation.answer_click(place, handlers),
-            status=lambda: navigation.progress_bar(
-                items.pop() if items else queue(db, user, campaign.name), place.index
-            ),
+            status=lambda: navigation.progress_bar(items.pop() if items else queue(db, user, campaign), place.index),
             automatic=page.automatic,
             end=navigation.listener(place, handlers, page.fields),
             read_fields=read_fields,

@@ -34,7 +34,18 @@ def answers_named(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(answers=table["answers"].map(votes_named))
 
 
+def fields_named(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with its `field` column, if it has one, by question title."""
+    return table.assign(field=table["field"].map(field_name)) if "field" in table.columns else table
+
+
 def values_named(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     """`table` with the answer codes in `columns` by display name and `field` by its title."""
-    shown = table.assign(**{c: table[c].map(value_name) for c in columns})
-    return shown.assign(field=shown["field"].map(field_name)) if "field" in shown.columns else shown
+    return fields_named(table.assign(**{c: table[c].map(value_name) for c in columns}))
+
+
+def pairs_named(text: str) -> str:
+    """refcat.annotate.export's answers text ("ann1=valid; ann2=no-re": name=code joined by "; ") by
+    display name: "ann1: valid RE; ann2: no RE" (an empty text stays empty)."""
+    pairs = (pair.rpartition("=") for pair in text.split("; ") if pair)
+    return "; ".join(f"{name}: {value_name(value)}" for name, _, value in pairs)

@@ -155,7 +155,7 @@ def find_place(db: Store, user: User, campaign: Campaign, requested: str | None,
     """The user's place on queue page `page` (answering in round `round`) for `requested` (an
     instance key, or None to resume); None when the queue is empty. The resume position is read
     only when it is needed."""
-    items = queue(db, user, campaign.name)
+    items = queue(db, user, campaign)
     if not items:
         return None
     shown = requested in {item.instance_key for item in items}
