@@ -272,8 +272,8 @@ def main() -> int:
         help="ASPP dilation rates (default 2,4,6: DeepLab's 12,24,36 are for a 65-cell feature map, these for the "
         "12-cell one of a 96-pixel input at output stride 8)",
     )
-    ap.add_argument("--temporal-gap", type=int, default=1, help="the variant's frame gap k: frame t minus frame t - k")
-    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--temporal-gap", type=int, default=3, help="the variant's frame gap k: frame t minus frame t - k")
+    ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument(
         "--base-size",
         type=int,

@@ -354,7 +354,7 @@ def test_admin_closes_the_round_then_revision_adjudication_and_agreement(demo):
     adjudicate = page("adjudicate", "admin")
     table = adjudicate.dataframe[0].value
     assert table[["item", "field", "answers", "majority"]].values.tolist() == [
-        [key, "static", "ann1: no, ann2: yes, ann3: no", "no"]
+        [key, "Static action", "ann1: no, ann2: yes, ann3: no", "no"]
     ]
     assert adjudicate.radio(key=f"adj_value:{key}:static").value == "no"  # the majority is the default
     adjudicate.radio(key=f"adj_value:{key}:static").set_value("yes")
@@ -377,7 +377,12 @@ def test_export_page_offers_the_three_files(demo):
     at.selectbox(key="export_campaign").set_value("demo")
     at.run()
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Download CSV", "Download PARQUET", "Download demo_RE_categorization.csv"]
+    assert labels == [
+        "Download CSV",
+        "Download PARQUET",
+        "Download demo_RE_categorization.csv",
+        "Download demo_RE_categorization_left_out.csv",
+    ]
 
 
 def test_export_file_bytes_is_the_long_table(demo):

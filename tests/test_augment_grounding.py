@@ -9,8 +9,8 @@ from refcat.categorize import grounding as g
 from refcat.categorize.grounding import SceneTracks, Track
 
 
-def scene(*tracks, width=300, height=200, fps=24.0):
-    return SceneTracks(width, height, fps, {t.object_id: t for t in tracks})
+def scene(*tracks, width=300, height=200):
+    return SceneTracks(width, height, {t.object_id: t for t in tracks})
 
 
 def still(box, frames=range(5)):
@@ -260,7 +260,7 @@ def test_video_grounding_leaves_a_small_objects_colour_to_a_person():
 
     image, small = small_object(6)
     big_image, big = small_object(20)
-    video = SimpleNamespace(video_id="v", width=60, height=60, fps=None)
+    video = SimpleNamespace(video_id="v", width=60, height=60)
     grounding = g.VideoGrounding(_OneFrameReader(image, {1: small}, {1: (18, 18, 27, 27)}), video)
     assert "appearance" not in grounding.facts(1)
     grounding = g.VideoGrounding(_OneFrameReader(big_image, {1: big}, {1: (18, 18, 41, 41)}), video)

@@ -230,7 +230,7 @@ def _scenario(base, store, screens, p1, p2, pa, first, second):
     idle(pa)
     picker = pa.locator('[data-testid="stSelectbox"]').nth(1)
     shown = picker.inner_text() + " ".join(picker.locator("input").evaluate_all("els => els.map(e => e.value)"))
-    assert f"{first} · location" in shown
+    assert f"{first} · Location" in shown
     pa.locator('[data-testid="stRadio"] label', has_text="yes").click()
     pa.get_by_label("Reason").fill("the RE says where the person stands")
     pa.get_by_role("button", name="Set final label").click()

@@ -94,9 +94,10 @@ class Track:
 
 @dataclass
 class SceneTracks:
+    """One video: its frame width and height in pixels and its objects' tracks (object id -> Track)."""
+
     width: int
     height: int
-    fps: float | None
     tracks: dict[int, Track]
 
     def rivals(self, track: Track) -> list[Track]:
@@ -364,7 +365,6 @@ class VideoGrounding:
         self.scene = SceneTracks(
             video.width,
             video.height,
-            video.fps,
             {o.object_id: Track(o.object_id, o.category, dict(o.boxes), actions.get(o.object_id)) for o in objects},
         )
         self.colour_frames = colour_frames

@@ -29,7 +29,7 @@ as evidence of that category for the referent. Every `read_*` method takes the i
 phrase starts and returns the index after what it read. A rule (the `_step_*` and `_prep_*`
 methods, tried in the order of STEP_RULES and PREP_RULES) returns that index too, or None when
 it does not apply. The questions on one word or attachment that the words alone can only guess
-(`verb_form_at`, `noun_at`, `is_adverb`, `takes_object`, and whose verb `read_verb` reads) are
+(`verb_form_at`, `noun_at`, `is_adverb`, `starts_np`, `takes_object`, and whose verb `read_verb` reads) are
 methods, which refcat.categorize.parse_reader.ParseReader answers from spaCy's parse instead;
 `doubt` records, per category, the ambiguities a reading hinged on (refcat.categorize.confidence).
 """

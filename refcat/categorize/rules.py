@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 # The readers: "words", the hand-written shallow parser of refcat.categorize.reader; "parse", the
 # same rules with spaCy's parse deciding part of speech, modifiers and attachment
 # (refcat.categorize.parse_reader). The default is the parse reader: it gives the same labels as the
-# word reader on every released label and hand-labelled set, and reads the part-of-speech and
-# attachment cases that the word reader misreads (docs/categorizer.md has the figures).
+# word reader on every labelled row of the released labels and the hand-labelled sets, and reads the
+# part-of-speech and attachment cases that the word reader misreads (docs/categorizer.md has the figures).
 READERS = ("words", "parse")
 DEFAULT_READER = "parse"
 

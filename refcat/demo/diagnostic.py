@@ -256,15 +256,7 @@ def plan_video(
     if free * (1 - MOVE) < SIDE_SPREAD * width:  # side videos of movers need room to start apart
         raise UsageError(f"a {cls} does not fit {width} pixels wide with room to move", expected="a wider frame")
     direction = str(rng.choice(["left", "right"]))
-    pairs: dict[str, list[Move]] = {
-        "moving-still": [(verb, direction, MOVE), ("static", None, 0.0)],
-        "left-right": [(verb, "left", MOVE), (verb, "right", MOVE)],
-        "fast-slow": [(verb, direction, FAST), (verb, direction, SLOW)],
-    }
-    moves = (
-        pairs.get(spec.contrast)
-        or [(verb, direction, MOVE) if spec.movement == "moving" else ("static", None, 0.0)] * 2
-    )
+    moves = _moves(spec, verb, direction)
     moves = [moves[i] for i in rng.permutation(2)]
     colours = _colours(spec, cls, rng)
     lanes = [str(lane) for lane in rng.permutation(list(LANES))]
@@ -295,6 +287,20 @@ def plan_video(
         )
     ground = str(rng.choice(["park", "street"]))
     return VideoPlan(name, split, ground, n, width, height, False, objects, (), (video_seed[1], video_seed[2]))
+
+
+def _moves(spec: VideoSpec, verb: str, direction: str) -> list[Move]:
+    """The two objects' moves, in plan order: the pair of a motion video's contrast, or for a control both
+    moving with `verb` towards `direction` or both still (its movement)."""
+    pairs: dict[str, list[Move]] = {
+        "moving-still": [(verb, direction, MOVE), ("static", None, 0.0)],
+        "left-right": [(verb, "left", MOVE), (verb, "right", MOVE)],
+        "fast-slow": [(verb, direction, FAST), (verb, direction, SLOW)],
+    }
+    return (
+        pairs.get(spec.contrast)
+        or [(verb, direction, MOVE) if spec.movement == "moving" else ("static", None, 0.0)] * 2
+    )
 
 
 def _colours(spec: VideoSpec, cls: str, rng: np.random.Generator) -> list[str]:
