@@ -3,8 +3,9 @@
 The diagnostic (`refcat demo-data --diagnostic motion`, refcat.demo.diagnostic) has videos of two
 objects of one class told apart by one cue only: motion (moving / still, left / right, fast /
 slow), or, as controls, colour or position. Both networks are trained the same way (the same
-recipe, seed, samples and batches; MobileNetV3-Large and a BiLSTM text encoder, randomly
-initialised unless --weights-backbone names ImageNet weights; offline), then scored on the
+recipe, seed, samples and batches; by default the diagnostic CNN of refcat.refvos_model.network, a
+CPU-diagnostics backbone, and a BiLSTM text encoder, both from random weights; `--backbone
+mobilenet_v3_large --weights-backbone torchvision` for RefVOS's own; offline), then scored on the
 held-out val videos:
 
 1. mean IoU of the REs of each cue (motion videos, appearance and location controls) for both
@@ -19,7 +20,7 @@ held-out val videos:
    model that uses the cue shows +cue well above -cue. The intervals are Table 5's: paired
    bootstraps over the (video, object, RE) pairs.
 
-    python benchmarks/bench_temporal_diagnostic.py                 # CPU: 22 minutes on 2 cores shared with others
+    python benchmarks/bench_temporal_diagnostic.py                 # CPU: about 25 minutes on 2 shared cores
     python benchmarks/bench_temporal_diagnostic.py --out DIR       # keeps data, runs and masks in DIR; reruns resume
     python benchmarks/bench_temporal_diagnostic.py --device cuda --epochs 30 --base-size 180 --frame-step 1
 

@@ -402,7 +402,7 @@ def _addition(
 
 
 def build_variant(
-    re_: LabelledRE, category: str, known: ObjectFacts | None, others: list[LabelledRE] | None = None
+    re_: LabelledRE, category: str, known: ObjectFacts | None, others: list[LabelledRE]
 ) -> Variant | None:
     """The variant of `re_` for `category`, or None when the category is unlabelled. `known`: what the
     video tells of the object (None: the video is not known); `others`: the object's other REs. A generated
@@ -419,7 +419,7 @@ def build_variant(
     if label:
         text, notes = _removal(re_, category, cat)
     else:
-        text, fact, added, flags, notes = _addition(re_, category, known, others or [])
+        text, fact, added, flags, notes = _addition(re_, category, known, others)
     if text is None:
         flags.append(NEEDS_PERSON)
     else:

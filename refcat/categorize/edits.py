@@ -200,11 +200,7 @@ def verbs(doc: Doc, cat: Categorization) -> frozenset[int]:
 
 
 def owner(
-    tokens: Iterable[int],
-    doc: Doc,
-    verbal: frozenset[int] = frozenset(),
-    objects: Iterable[frozenset[int]] = (),
-    carried: frozenset[int] = frozenset(),
+    tokens: Iterable[int], doc: Doc, verbal: frozenset[int], objects: Iterable[frozenset[int]], carried: frozenset[int]
 ) -> Token | None:
     """The noun the phrase of `tokens` hangs off (module docstring); None when its walk ends at the root.
     `verbal`: tokens read as verbs besides those tagged so (`verbs`). A verb that the parse hangs off
