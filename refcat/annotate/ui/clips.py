@@ -86,6 +86,6 @@ async def _frame(request: Request) -> Response:
 def clip_routes() -> list[Route]:
     """The GET routes of the frames, for `st.App(routes=...)`; the app's players ask for their frames there."""
     path = clip_route_path()
-    session.views().frame_route = path
+    session.serve_clips_at(path)
     clip = path + "/{dataset}/{video}/{object:int}/{size}/{digest}"
     return [Route(clip + "/{frame:int}.jpg", _frame, methods=["GET"]), Route(clip + "/frames", _frame, methods=["GET"])]

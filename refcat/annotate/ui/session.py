@@ -53,9 +53,22 @@ def _store(url: str) -> Store:
     return open_store(url)
 
 
+# the URL path of the clip routes when serve.py mounts them (`serve_clips_at`); None: clips go inline
+_clip_route: str | None = None
+
+
+def serve_clips_at(path: str) -> None:
+    """Tell the players that the clip routes are mounted at `path` (serve.py, at start-up: before the
+    first page run, and without opening the store, so a bad store is reported on the page)."""
+    global _clip_route
+    _clip_route = path
+
+
 @st.cache_resource(show_spinner=False)
 def _views(url: str, data: str) -> ViewCache:
-    return ViewCache(_store(url), data_roots(data))
+    views = ViewCache(_store(url), data_roots(data))
+    views.frame_route = _clip_route
+    return views
 
 
 def store() -> Store:
