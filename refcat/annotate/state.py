@@ -435,7 +435,15 @@ def to_events(rows: Iterable[Sequence[Any]]) -> list[Event]:
 def instance_events(session: Session, campaign_pk: int, instance_pk: int, *, first_round: bool) -> list[Event]:
     """One instance's automatic events, and with `first_round` also its round 1 answers and undos."""
     kinds = ("auto", "answer", "undo") if first_round else ("auto",)
-    query = (
+    query = _one_instance_events(campaign_pk, instance_pk, kinds).where(
+        or_(LabelEventRow.kind == "auto", LabelEventRow.round == LABEL_ROUND)
+    )
+    return to_events(session.execute(query))
+
+
+def _one_instance_events(campaign_pk: int, instance_pk: int, kinds: tuple[str, ...]):
+    """The query of one instance's events of `kinds` in a campaign, as EVENT_COLUMNS, in order."""
+    return (
         select(*EVENT_COLUMNS)
         .join(InstanceRow, LabelEventRow.instance_pk == InstanceRow.id)
         .outerjoin(UserRow, LabelEventRow.user_pk == UserRow.id)
@@ -443,29 +451,16 @@ def instance_events(session: Session, campaign_pk: int, instance_pk: int, *, fir
             LabelEventRow.campaign_pk == campaign_pk,
             LabelEventRow.instance_pk == instance_pk,
             LabelEventRow.kind.in_(kinds),
-            or_(LabelEventRow.kind == "auto", LabelEventRow.round == LABEL_ROUND),
         )
         .order_by(LabelEventRow.id)
     )
-    return to_events(session.execute(query))
 
 
 def user_instance_events(
     session: Session, campaign_pk: int, instance_pk: int, user_pk: int, kinds: tuple[str, ...]
 ) -> list[Event]:
     """One user's events of `kinds` on one instance, every round, in order."""
-    query = (
-        select(*EVENT_COLUMNS)
-        .join(InstanceRow, LabelEventRow.instance_pk == InstanceRow.id)
-        .outerjoin(UserRow, LabelEventRow.user_pk == UserRow.id)
-        .where(
-            LabelEventRow.campaign_pk == campaign_pk,
-            LabelEventRow.instance_pk == instance_pk,
-            LabelEventRow.user_pk == user_pk,
-            LabelEventRow.kind.in_(kinds),
-        )
-        .order_by(LabelEventRow.id)
-    )
+    query = _one_instance_events(campaign_pk, instance_pk, kinds).where(LabelEventRow.user_pk == user_pk)
     return to_events(session.execute(query))
 
 
