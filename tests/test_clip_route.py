@@ -30,6 +30,7 @@ def demo_files(tmp_path_factory):
 def served(demo_files, tmp_path, monkeypatch):
     """(the routes as an ASGI app, a live session token, ann1's queue) over a fresh copy of the demo store."""
     use_demo_copy(demo_files, tmp_path, monkeypatch)
+    monkeypatch.setattr(session, "_clip_route", None)  # mounting sets it for the process: undone after the test
     app = Starlette(routes=clip_routes())
     token = authenticate(session.store(), "ann1", "ann1")
     keys = [item.instance_key for item in queue(session.store(), "ann1", "demo")]

@@ -291,7 +291,17 @@ function record(action) {
   if (S.live) send();
 }
 
+// Ctrl+Enter in a text box is Streamlit's "submit" (the comment box): once Streamlit has taken it, the box
+// lets go of the focus, so that the next key is the page's again and is not typed into the box.
+function submitted(e) {
+  const target = e.composedPath()[0];
+  if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && target instanceof HTMLTextAreaElement) {
+    setTimeout(() => target.blur(), 0);
+  }
+}
+
 function onKey(e) {
+  submitted(e);
   const source = S.live ?? S.parked;
   if (!source || e.ctrlKey || e.metaKey || e.altKey || e.isComposing || typing(e)) return;
   const name = keyName(e);
