@@ -4,6 +4,7 @@
 `clock`: a clock the test moves by hand (helpers/clock.py).
 `tiny_davis`: the RefVOS tests' dataset (helpers/tiny_davis.py), written once a session.
 `one_torch_thread`: for the model tests, which request it with `pytest.mark.usefixtures`.
+`app_demo`: a fresh demo store and dataset that the app (AppTest) reads through $REFCAT_DB and $REFCAT_DATA.
 Plain helpers shared by several modules are in the `helpers` package.
 """
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from helpers.clock import Clock
+from helpers.demo import build_demo
 from helpers.tiny_davis import write_tiny_davis
 
 from refcat.store.database import open_store
@@ -70,3 +72,14 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def app_demo(tmp_path, monkeypatch):
+    """A fresh demo store (and its dataset) in tmp_path, named to the app by $REFCAT_DB and $REFCAT_DATA."""
+    url, data = build_demo(tmp_path)
+    monkeypatch.setenv("REFCAT_DB", url)
+    monkeypatch.setenv("REFCAT_DATA", str(data))
+    store = open_store(url)
+    yield store
+    store.dispose()

@@ -5,25 +5,12 @@ in a browser (test_e2e_answer_timing.py)."""
 
 from __future__ import annotations
 
-import pytest
 from helpers.app_test import logged_in
-from helpers.demo import build_demo
 from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.campaigns import close_round
 from refcat.annotate.labels import answers, events_table, queue, record_answer
 from refcat.annotate.state import REVISION_ROUND
-from refcat.store.database import open_store
-
-
-@pytest.fixture
-def demo(tmp_path, monkeypatch):
-    url, data = build_demo(tmp_path)
-    monkeypatch.setenv("REFCAT_DB", url)
-    monkeypatch.setenv("REFCAT_DATA", str(data))
-    store = open_store(url)
-    yield store
-    store.dispose()
 
 
 def click(at: AppTest, key: str) -> AppTest:
@@ -35,8 +22,8 @@ def shown(at: AppTest) -> str:
     return at.caption[0].value.split(" · ")[-1]
 
 
-def test_undo_on_an_annotate_page_left_open_across_a_round_close_keeps_the_revision(demo):
-    store = demo
+def test_undo_on_an_annotate_page_left_open_across_a_round_close_keeps_the_revision(app_demo):
+    store = app_demo
     key = queue(store, "ann1", "demo")[0].instance_key
     at = logged_in("ann1")
     assert shown(at) == key
@@ -52,8 +39,8 @@ def test_undo_on_an_annotate_page_left_open_across_a_round_close_keeps_the_revis
     assert answers(store, "ann1", "demo", key, round=1) == {"correctness": "valid"}
 
 
-def test_the_page_keeps_what_it_shows_and_an_old_url_does_not_move_it(demo):
-    store = demo
+def test_the_page_keeps_what_it_shows_and_an_old_url_does_not_move_it(app_demo):
+    store = app_demo
     first, second = [item.instance_key for item in queue(store, "ann1", "demo")][:2]
     at = logged_in("ann1")
     click(at, "nav:next")
@@ -67,7 +54,7 @@ def test_the_page_keeps_what_it_shows_and_an_old_url_does_not_move_it(demo):
     assert answers(store, "ann1", "demo", first) == {}
 
 
-def test_buttons_show_their_key_and_leave_the_keys_to_the_listener(demo):
+def test_buttons_show_their_key_and_leave_the_keys_to_the_listener(app_demo):
     at = logged_in("ann1")
     labels = {b.key: b.label for b in at.button if b.key}
     assert labels["answer:correctness:valid"] == "valid RE `3`"

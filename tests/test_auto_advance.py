@@ -21,7 +21,6 @@ import pytest
 from helpers.annotate_store import DUO_A, DUO_B, DUO_C, SOLO, populate
 from helpers.app_test import logged_in
 from helpers.browser import VALID
-from helpers.demo import build_demo
 from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.accounts import get_user
@@ -33,7 +32,6 @@ from refcat.annotate.ui import navigation
 from refcat.annotate.ui.annotate import AUTO_ADVANCE_KEY
 from refcat.annotate.ui.shortcuts import ANSWER, FLAG, MOVE_BACK, MOVE_ON, PLAYER, TAKE_BACK, key_actions, parse_presses
 from refcat.errors import PermissionDenied
-from refcat.store.database import open_store
 from refcat.taxonomy import CATEGORY_NAMES
 
 VALID_KEYS = ["2", "3", "A", "Shift+L", "M", "Shift+O", "S", "Shift+T", "N", "7"]
@@ -227,22 +225,12 @@ def test_the_keys_of_a_page_are_answers_moves_and_browser_keys():
 # ------------------------------------------------------------------ the page (AppTest: button callbacks)
 
 
-@pytest.fixture
-def demo(tmp_path, monkeypatch):
-    url, data = build_demo(tmp_path)
-    monkeypatch.setenv("REFCAT_DB", url)
-    monkeypatch.setenv("REFCAT_DATA", str(data))
-    store = open_store(url)
-    yield store
-    store.dispose()
-
-
 def shown(at: AppTest) -> str:
     return at.caption[0].value.split(" · ")[-1]
 
 
-def test_the_annotate_page_toggles_the_setting_and_moves_on_by_itself(demo):
-    store = demo
+def test_the_annotate_page_toggles_the_setting_and_moves_on_by_itself(app_demo):
+    store = app_demo
     first, second = [item.instance_key for item in queue(store, "ann1", "demo")][:2]
     at = logged_in("ann1")
     assert not at.exception
