@@ -167,7 +167,9 @@ DECISIONS: tuple[Decision, ...] = (
         "object: 'rolling itself' is motion. Moving with a ball takes it along ('running with the ball'): "
         "obj-motion; walking with a cane uses a tool: obj-static. Watching, filming or photographing "
         "something does not act on it: static, none of the obj- categories (the released 'filming the car "
-        "from the left side' has no obj-static).",
+        "from the left side' has no obj-static), and being seen or filmed says nothing the referent does "
+        "('a chair able to be seen through the window'). Taking care of someone acts on them: obj-static. "
+        "Opening or closing something moves it (a door swings): static and obj-motion.",
         (
             Example("man riding a bike", ("motion", "obj-motion"), ("static", "obj-static")),
             Example("a boy kicking a ball", ("static", "obj-motion"), ("motion", "obj-static")),
@@ -179,13 +181,17 @@ DECISIONS: tuple[Decision, ...] = (
             Example("a brown cat is rolling itself on the carpet", ("motion",), ("static", "obj-motion")),
             Example("a boy running with the ball", ("motion", "obj-motion"), ("obj-static",)),
             Example("a man filming a car", ("static",), ("obj-static", "obj-motion")),
+            Example("a chair able to be seen through the window", ("location",), ("static",)),
+            Example("a woman taking care of a child", ("static", "obj-static"), ("obj-motion",)),
+            Example("a hand opening a shower door", ("static", "obj-motion"), ("obj-static",)),
         ),
     ),
     Decision(
         "Moving on the spot",
         "Whole-body movement is motion even when the referent stays on the same spot (the question is "
-        "'moves or changes its location'): dancing, spinning, swinging, bouncing. Moving only a body part "
-        "is static ('turning its head', 'waving his hand'), and so is a negated motion verb ('not moving'). "
+        "'moves or changes its location'): dancing, spinning, swinging, bouncing, doing gymnastics. Moving "
+        "only a body part is static ('turning its head', 'waving his hand'), and so is a negated motion verb "
+        "('not moving'). "
         "A verb that is neither a displacement nor a whole-body movement ('smoking', 'giving a speech') is "
         "static.",
         (
@@ -212,7 +218,10 @@ DECISIONS: tuple[Decision, ...] = (
         "colour, pattern, size, age and look, material and shape, clothing and accessories, 'with' + a "
         "visible feature ('with long hair'), 'in' + a colour worn ('in black', 'in the red'; but 'in the "
         "dark' is a place), and 'adult' before another noun ('an adult pig': its age; 'the adult' is the "
-        "category). 'One', 'thing' and 'object' name nothing: no category.",
+        "category). A part in a state and something on the referent are how it looks ('a toilet with the "
+        "cover open', 'a suitcase with a tag on it'), but a part 'with' right after another thing is that "
+        "thing's ('a person on a bike with white handle bars'). A noun written in two words is one noun ('a "
+        "back pack': no 'back' position). 'One', 'thing' and 'object' name nothing: no category.",
         (
             Example("the woman", ("category",), ("appearance",)),
             Example("a young girl", ("appearance", "category")),
@@ -221,6 +230,9 @@ DECISIONS: tuple[Decision, ...] = (
             Example("someone", ("category",)),
             Example("a girl in the red", ("appearance", "category"), ("location",)),
             Example("an adult pig", ("appearance", "category")),
+            Example("a toilet with the cover open", ("appearance", "category"), ("obj-static",)),
+            Example("a person on a bike with white handle bars", ("location",), ("appearance",)),
+            Example("a back pack", ("category",), ("location",)),
         ),
     ),
     Decision(
@@ -229,10 +241,12 @@ DECISIONS: tuple[Decision, ...] = (
         "obj-static ('a man with a camera'); 'with' + a person or animal is company, which is no category, "
         "and so is a person or animal played ('a cat playing a person'). "
         "A thing does not act: what 'with' adds to a referent that is an object is none of the obj- "
-        "categories ('the glass with water').",
+        "categories ('the glass with water', 'a bike with a basket'). 'Has' or 'have' + a noun phrase reads as "
+        "'with' it ('a vehicle that does not have four wheels': appearance).",
         (
             Example("a man with a camera", ("obj-static",), ("appearance",)),
             Example("the glass with water", ("category",), ("obj-static", "obj-motion")),
+            Example("a vehicle that does not have four wheels", ("appearance", "category"), ("obj-static",)),
             Example("a woman walking with a dog", ("motion",), ("obj-static", "location")),
             Example("a cat playing a person", ("static",), ("obj-static", "obj-motion")),
         ),
@@ -268,13 +282,25 @@ DECISIONS: tuple[Decision, ...] = (
         "names a thing: in 'a small bird flying fastest towards the right' nothing is flown. The agent of a "
         "passive is another object too: in 'a hat worn by a person riding a skateboard' the person rides, "
         "and 'by a person' is no place. A verb of wearing goes by the same rule as other verbs: in 'the girl "
-        "next to the man wearing a backpack' the man wears it.",
+        "next to the man wearing a backpack' the man wears it. A relative clause right after a verb's object "
+        "is the object's ('carrying a bag that is not blue': the bag is not blue), and so are looks after "
+        "another that can act and the verbs after them ('ridden by a person in brown blouse riding a "
+        "horse': the person's blouse and riding), and the verbs after a body part 'with' that is someone "
+        "else's ('with a hand picking it up'). Two referents named together before any verb share the verbs "
+        "after them: in 'a person in gray and a horse walking on the left' both walk. An action given as the "
+        "purpose of another is not said to happen: 'crawling to grab the ball' is motion, no grabbing.",
         (
             Example("the dog next to the man walking", ("location", "category"), ("motion",)),
             Example("a hand is petting the dog which is running", ("static", "obj-static"), ("motion",)),
             Example("a small bird flying fastest towards the right", ("motion", "location"), ("static", "obj-motion")),
             Example("a hat worn by a person riding a skateboard", ("category",), ("motion", "obj-motion", "location")),
             Example("the girl next to the man wearing a backpack", ("location",), ("appearance",)),
+            Example("a person carrying a bag that is not blue", ("obj-motion",), ("appearance",)),
+            Example(
+                "a horse ridden by a person in brown blouse riding a horse", ("motion",), ("appearance", "obj-motion")
+            ),
+            Example("a person in gray and a horse walking on the left", ("motion", "location")),
+            Example("a baby crawling to grab the ball", ("motion",), ("static", "obj-static")),
         ),
     ),
     Decision(
@@ -284,12 +310,14 @@ DECISIONS: tuple[Decision, ...] = (
         "denied look ('a toothbrush that is not white') still speaks of how the referent looks: appearance. A "
         "negated verb is read as in 'Moving on the spot' ('not moving': static), and the place after a "
         "negated action is still the referent's ('a car that is not moving in the parking lot'). The "
-        "negation ends at the clause's end or at 'and' ('not on the sidewalk and carrying a bag').",
+        "negation ends at the clause's end or at 'and' ('not on the sidewalk and carrying a bag'). The path of "
+        "a negated motion is denied with it ('not moving away from the camera': no location).",
         (
             Example("a person who is not on the sidewalk", ("category",), ("location",)),
             Example("a chair neither next to the wall nor close to the camera", ("category",), ("location",)),
             Example("a dog that is not brown", ("appearance",)),
             Example("a car that is not moving in the parking lot", ("static", "location"), ("motion",)),
+            Example("a black car that is not moving away from the camera", ("static",), ("location", "motion")),
         ),
     ),
 )

@@ -152,16 +152,16 @@ def test_review_threshold_marks_low_confidence_decisions(tmp_path, capsys):
     src = tmp_path / "res.csv"
     src.write_text("ref_exp\na man walking\nthe dog next to the man walking\na man with a camera\n", encoding="utf-8")
     out = tmp_path / "out.csv"
-    args = ["categorize", "--input", str(src), "--output", str(out), "--review-threshold", "0.8"]
+    args = ["categorize", "--input", str(src), "--output", str(out), "--review-threshold", "0.85"]
     assert main(args) == 0
     rows = read_output(out)
     assert rows[0][-2:] == ["evidence", "needs_review"]
     # the dog's "no motion" hinged on giving the walking to the man; the camera's obj-static on a "with" phrase
-    assert CONFIDENCE["parse"]["motion"]["no?"] < 0.8 and CONFIDENCE["parse"]["obj-static"]["yes?"] < 0.8
+    assert CONFIDENCE["parse"]["motion"]["no?"] < 0.85 and CONFIDENCE["parse"]["obj-static"]["yes?"] < 0.85
     assert [r[-1] for r in rows[1:]] == ["", "motion", "obj-static"]
     assert json.loads(rows[3][12]) == {"category": ["man"], "obj-static": ["with a camera"]}  # evidence kept
     report = capsys.readouterr().out
-    assert "2 decisions in 2 of 3 REs need review (confidence < 0.8; column needs_review)" in report
+    assert "2 decisions in 2 of 3 REs need review (confidence < 0.85; column needs_review)" in report
     # without the option there is no such column
     assert main(["categorize", "--input", str(src), "--output", str(out)]) == 0
     assert read_output(out)[0][-1] == "evidence"

@@ -262,16 +262,9 @@ DEFECT_CASES = [
     ("a man walking at the beginning of the clip", {"category", "motion"}, {"category", "motion", "static"}),
     ("a woman dancing at the start of the video", {"category", "motion"}, None),
     # another object's verb is not the referent's
-    (
-        "a hand is petting the dog which is running",
-        {"category", "static", "obj-static"},
-        {"category", "motion", "static", "obj-static"},
-    ),
-    (
-        "a man feeding the horse that is galloping",
-        {"category", "static", "obj-static"},
-        {"category", "motion", "static", "obj-static"},
-    ),
+    # (both readers: a relative clause right after a verb's object is the object's)
+    ("a hand is petting the dog which is running", {"category", "static", "obj-static"}, None),
+    ("a man feeding the horse that is galloping", {"category", "static", "obj-static"}, None),
     # verb senses by Table 1's wording: obj-motion when another object's place changes
     ("a man shooting a football", {"category", "static", "obj-motion"}, None),
     ("a man shooting a gun", {"category", "static", "obj-static"}, None),
@@ -343,10 +336,14 @@ def test_doubts_name_what_the_reading_hinged_on():
     assert walking.needs_review(0.5) == []
     dog = categorize("the dog next to the man walking", reader="words")
     assert dog.doubts["motion"] == ["attachment"] and not dog.labels["motion"]  # the man walks: the dog's "no?"
-    assert categorize("a hand is petting the dog which is running", reader="parse").doubts["motion"] == [
+    for reader in READERS:  # the running is the dog's: the relative clause after the verb's object
+        assert categorize("a hand is petting the dog which is running", reader=reader).doubts["motion"] == [
+            "attachment"
+        ]
+    assert categorize("a guy with blue shirt is watching a car rolling outside", reader="parse").doubts["motion"] == [
         "attachment",
         "readers",
-    ]  # the parse gave the running to the dog, where the words alone give it to the hand
+    ]  # the parse gave the rolling to the car, where the words alone give it to the guy
     assert categorize("a man with a camera").doubts["obj-static"] == ["with-phrase"]
 
 
@@ -561,4 +558,53 @@ SCOPE_AND_OWNER_CASES = [
 @pytest.mark.parametrize("reader", READERS)
 @pytest.mark.parametrize("text,expected", SCOPE_AND_OWNER_CASES)
 def test_negation_scope_passive_agents_and_word_classes(text, expected, reader):
+    assert positives(text, reader) == expected
+
+
+# The third round's general rules (all of heldout2 as development data), each on phrases of its own; a control
+# beside a rule where the rule must not reach.
+PARTS_OWNERS_AND_PURPOSES = [
+    # two-word looks and nouns; species names; whole-body movement; a letter typed three times
+    ("a half naked boy running", {"appearance", "category", "motion"}),
+    ("the back pack on the bench", {"category", "location"}),  # one noun: no "back" position
+    ("a giant panda eating bamboo", {"category", "static", "obj-static"}),
+    ("a giant dog", {"appearance", "category"}),
+    ("a girl doing gymnastics on the mat", {"category", "motion", "location"}),
+    ("a dog is walkkking", {"category", "motion"}),
+    ("an incomplete puzzle", {"appearance", "category"}),
+    ("a horse with lines", {"appearance", "category"}),
+    # "have" + a noun phrase is "with" it; a vehicle, like any thing, acts on nothing it has
+    ("a truck that has a red bumper", {"appearance", "category"}),
+    ("a bike with a basket", {"category"}),
+    ("a girl who has a kite", {"category", "obj-static"}),
+    # "like" is a likeness, no verb
+    ("a wolf like dog on the sofa", {"category", "location"}),
+    # a light verb + a noun + "of" acts on that object; opening moves what is opened
+    ("a nurse taking care of an old man", {"category", "static", "obj-static"}),
+    ("a woman closing the window", {"category", "static", "obj-motion"}),
+    # a part in a state, or something on the referent, is how it looks
+    ("a suitcase with the lid open", {"appearance", "category"}),
+    ("a box with a sticker on it", {"appearance", "category"}),
+    # a part "with" right after another thing is that thing's; clothing and a place's "with" stay the referent's
+    ("a boy on a scooter with red handles", {"category", "location"}),
+    ("a boy on a scooter with a red helmet", {"appearance", "category", "location"}),
+    ("a motorbike next to the road with a yellow seat", {"appearance", "category", "location"}),
+    ("a sink embedded in the grey counter", {"category", "location"}),  # the counter's colour
+    # whose: a relative clause after a verb's object, another's looks, a body part "with" someone else's
+    ("a woman walking a dog that is brown", {"category", "motion", "obj-motion"}),
+    ("the cat next to a girl in a pink dress", {"category", "location"}),
+    ("a horse ridden by a woman in a red coat", {"category", "motion"}),
+    ("a cup on the table with a hand lifting it", {"category", "location"}),
+    # two referents named together before any verb share it
+    ("a man in black and a dog running on the beach", {"appearance", "category", "motion", "location"}),
+    # a purpose is not said to happen; a negated motion's path is denied with it; being seen is nothing done
+    ("a dog jumping to catch a frisbee", {"category", "motion"}),
+    ("a bus that is not driving towards the camera", {"category", "static"}),
+    ("a car that can be seen through the fence", {"category", "location"}),
+]
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("text,expected", PARTS_OWNERS_AND_PURPOSES)
+def test_parts_owners_and_purposes(text, expected, reader):
     assert positives(text, reader) == expected

@@ -90,7 +90,7 @@ old older oldest young younger youngest elderly aged bald bearded pretty beautif
 handsome fluffy furry hairy feathered feathery curly shiny dirty muddy wet clean wooden metal
 metallic plastic leather round square rectangular muscular masked naked shirtless topless
 uniformed dressed veiled hooded horned spiky woolly wooly shaggy scruffy sleek rusty
-vintage classic sporty tattooed glossy matte painted wavy empty
+vintage classic sporty tattooed glossy matte painted wavy empty incomplete
 smooth rough grassy spiky skinny slender
 """.split()
 )
@@ -147,7 +147,7 @@ feathers wings legs mane beak tattoo tattoos skin paws whiskers antlers hump she
 logo number numbers letters writing pattern patterns color colour colors colours spot ponytail
 braids braid bun dreadlocks freckles markings mark marks patch patches sticker stickers decals
 bangs curls lipstick makeup paint pigtails pigtail mohawk afro cornrows lights headlights siren
-sirens tongue door doors hood bonnet
+sirens tongue door doors hood bonnet lines
 trunk bumper spoiler windows windshield
 """.split()
 )
@@ -247,7 +247,7 @@ MOTION_NOUNS = frozenset(
     """
 step steps walk stroll jump jumps leap dive swim run ride lap laps turn turns flip flips backflip
 somersault cartwheel trick tricks stunt stunts wheelie wheelies spin spins kickflip kickflips
-ollie ollies grind grinds handstand flip-flop dance dances breakdance
+ollie ollies grind grinds handstand flip-flop dance dances breakdance gymnastics acrobatics
 """.split()
 )
 
@@ -331,9 +331,12 @@ OBJ_STATIC_VERBS = frozenset(
 hold touch grab grip hug embrace pet stroke kiss lick eat drink bite chew sniff smell play use
 operate shoot aim read brush comb wash clean cut fix repair type paint press
 pat feed nibble gnaw munch sip suck peck   strum tap knock scratch
-open close peel nurse sew knit dig
+peel nurse sew knit dig care
 """.split()
 )
+# Nouns that, after a light verb and "of", name what the referent does to that object: "taking care of a
+# child" is caring for it (obj-static), "taking a photo of the dog" photographing it.
+LIGHT_VERB_NOUNS = {"care": "care", "photo": "photograph", "photos": "photograph", "picture": "photograph"}
 
 # Transitive verbs that displace their object, split by what the referent itself does.
 OBJ_MOTION_MOVING = frozenset(
@@ -346,7 +349,7 @@ OBJ_MOTION_IN_PLACE = frozenset(
     """
 throw toss kick hit pass lift raise juggle swing launch shake wave roll spin move
 flip hurl fling pitch serve shove pick lower flick twirl rock fly pour catch
-spray splash sprinkle
+spray splash sprinkle open close
 """.split()
 )
 OBJ_MOTION_ONLY = frozenset("carry transport deliver bounce".split())
@@ -355,10 +358,13 @@ OBJ_MOTION_ONLY = frozenset("carry transport deliver bounce".split())
 # on: "climbing a tree", "crossing the road", "watching the birds", "filming a car" (the released
 # "filming the car from the left side" has no obj-static). "dribbling a ball" is here too: the
 # released A2D labels read it as the player's motion, without obj-motion, in three REs out of four.
-NON_ACTED_OBJECT_VERBS = frozenset(
+# Verbs of perceiving or recording: their object is not acted on, and their passive ("able to be seen",
+# "filmed by a man") says nothing the referent does.
+PERCEPTION_VERBS = frozenset("watch look see observe stare film photograph record".split())
+NON_ACTED_OBJECT_VERBS = PERCEPTION_VERBS | frozenset(
     """
 climb cross chase follow approach enter exit leave circle jump walk run pass overtake reach
-descend ascend scale clear   watch look see observe face stare film photograph record dribble
+descend ascend scale clear face dribble
 """.split()
 )
 
@@ -610,8 +616,15 @@ COMPOUND_NOUNS = frozenset(
         ("teddy", "bear"),
         ("sea", "lion"),
         ("blue", "jay"),
+        ("giant", "panda"),
     }
 )
+
+# States a part is in: "a toilet with the cover open", "with its door open" (how the referent looks).
+PART_STATES = frozenset("open opened closed shut raised lowered folded".split())
+
+# Two-word looks, an adverb of extent and an adjective: "a top naked man" (topless), "half naked".
+COMPOUND_LOOKS = frozenset({("top", "naked"), ("half", "naked")})
 
 # Referent heads that name no category.
 NON_CATEGORY_HEADS = frozenset(

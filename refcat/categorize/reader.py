@@ -70,6 +70,8 @@ _WEAR_VERBS = frozenset("wearing wears wore worn dressed sporting dons donning".
 # Where a moved object goes, after "throwing a ball": not the referent's place.
 _GOAL_PREPS = frozenset("to into towards toward through onto at over across in".split())
 _PASSIVE_AGENT = "by"
+# Where a motion goes ("not moving away from the camera"): under a negated motion verb, a path is negated too.
+_PATH_PREPS = frozenset("away to into towards toward onto from across through".split())
 _MOUNT_PREPS = ("on", "upon", "atop", "onto")  # "a woman on a horse": the horse is ridden
 _POSSESSIVES = ("his", "her", "its", "their")
 
@@ -94,6 +96,8 @@ class _PrepPhrase:
     is_position: the head is a position noun and no word of the object a look ("in the front",
     not "with a white front").
     looks: the phrase describes how someone looks ("in a red coat", "in black", "with blue handles").
+    part: a "with" phrase on a part in a state or on something on the referent ("with the cover open",
+    "with a tag on it"), which is how the referent looks.
     owner, last_verb, passive, after_agent: the reader's state before the phrase.
     """
 
@@ -105,6 +109,7 @@ class _PrepPhrase:
     words: list[str]  # the object's words
     is_position: bool
     looks: bool
+    part: bool
     owner: bool
     last_verb: str | None
     passive: bool
@@ -129,8 +134,8 @@ def _describes_looks(prep: str, head: str | None, words: list[str], is_position:
     coloured = any(w in lx.COLOURS or w in lx.PATTERNS for w in words)
     if prep == "with" and head is not None and head not in lx.CATEGORY_NOUNS | lx.PLACES | lx.BODY_PARTS:
         return coloured  # "a kite with blue handles": a coloured part, not an object held or a companion
-    if prep == "in" and head is not None and head not in lx.PLACES and head not in lx.CATEGORY_NOUNS:
-        return coloured  # "in striped pajama", "in yellow cover": a coloured thing that is no place or object
+    if prep == "in" and head is not None and head not in lx.PLACES | lx.CATEGORY_NOUNS and words[:1] != ["the"]:
+        return coloured  # "in striped pajama", "in yellow cover" (but "embedded in the white cabinet": a place)
     return False
 
 
@@ -156,8 +161,10 @@ class Reader:
         self.after_be = False
         self.last_verb: str | None = None
         self.looks_end = -1  # token index after the last phrase on someone's looks ("in a red coat")
-        self.last_object = False  # the last verb took an object
-        self.agent_object_end = -1  # token index after the last verb's object, when it can act
+        self.object_head: str | None = None  # the head noun of the last verb's object (None: it took none)
+        self.object_end = -1  # token index after the last verb's object, when it took one
+        self.thing_end = -1  # token index after the last object of a verb or preposition that is a thing
+        self.looks_referent = True  # the last phrase on looks was the referent's
 
     def read(self) -> None:
         """Read the whole RE: the referent's noun phrase, then one rule after another."""
@@ -200,7 +207,7 @@ class Reader:
         for parts in _COMPOUND_PREPS:
             if self.words[i : i + len(parts)] == parts:
                 return i + len(parts)
-        return i + 1 if self.word(i) in lx.LOCATIVE_PREPOSITIONS or self.word(i) in ("with", "of") else i
+        return i + 1 if self.word(i) in lx.LOCATIVE_PREPOSITIONS or self.word(i) in ("with", "of", "like") else i
 
     def starts_np(self, i: int) -> bool:
         """Whether a noun phrase starts at token i."""
@@ -232,6 +239,12 @@ class Reader:
                 continue
             if self._ends_np(j, head):
                 break
+            if head is None and (w, self.word(j + 1)) in lx.COMPOUND_LOOKS:
+                j += 2  # "a top naked man"
+                continue
+            if self.split_noun(j):
+                head, j = j + 1, j + 2  # "a back pack"
+                continue
             lemma = self._participle_in_np(i, j, head)
             if lemma is not None:
                 if head is not None or not self._continues_np(j + 1):
@@ -247,6 +260,11 @@ class Reader:
                 head = j
             j += 1
         return Phrase(i, j, head, verbs)
+
+    def split_noun(self, j: int) -> bool:
+        """Whether the tokens at j and j+1 are one listed noun written in two words ("back pack", "foot ball")."""
+        first, second = self.word(j), self.word(j + 1)
+        return first.isalpha() and second.isalpha() and first + second in NOUNS
 
     def _joins_adjectives(self, i: int, j: int, head: int | None) -> bool:
         """Whether the token at j joins adjectives before the head of the NP starting at i
@@ -295,6 +313,14 @@ class Reader:
             j += 1
         return False
 
+    def _looks_before_verb(self, np_: Phrase) -> Phrase:
+        """A noun phrase cut before its first participle when only looks come before it: "(in) black shooting
+        basketball", "(wearing) all black doing tricks": the verb is the referent's, not a modifier."""
+        words = self.words[np_.start : np_.verbs[0]] if np_.verbs else []
+        if words and all(is_appearance_word(w) or w in ("and", ",", "all") for w in words):
+            return Phrase(np_.start, np_.verbs[0], None, [])
+        return np_
+
     def _verb_at(self, i: int) -> str | None:
         """The lemma of the token at i when it is a verb here: a verb form, or a bare known verb after
         an auxiliary, "to", a relative or a negation, or right after the referent's noun phrase
@@ -315,6 +341,10 @@ class Reader:
         ):
             lemma = w
         return lemma
+
+    def _verb_phrase_ends(self, i: int) -> bool:
+        """Whether token i comes right after the last verb or its object ("crawling | to grab")."""
+        return i == self.object_end or (self.object_end < 0 and self._verb_at(i - 1) == self.last_verb)
 
     def _infinitive_at(self, j: int) -> bool:
         """Whether the word after a "to" is a verb: no determiner, noun or place follows "to",
@@ -354,7 +384,11 @@ class Reader:
         self.referent = np_
         for k in range(np_.start, np_.end):
             w = self.words[k]
-            if is_appearance_word(w) and (w, self.word(k + 1)) not in lx.COMPOUND_NOUNS:
+            if (w, self.word(k + 1)) in lx.COMPOUND_LOOKS or (self.word(k - 1), w) in lx.COMPOUND_LOOKS:
+                self.hit("appearance", k, k + 1)  # "top naked"
+            elif self.split_noun(k):
+                continue  # "a back pack": no position
+            elif is_appearance_word(w) and (w, self.word(k + 1)) not in lx.COMPOUND_NOUNS:
                 self.hit("appearance", k, k + 1)
             elif w in lx.LOCATION_WORDS or w in lx.ORDINALS or w in lx.POSITION_NOUNS:
                 self.hit("location", k, k + 1)
@@ -423,7 +457,9 @@ class Reader:
     def _step_conjunction(self, i: int) -> int | None:
         """A conjunction ("and", "or", "&", "/"): a verb after it has the same subject ("running and
         jumping"); a noun phrase after it continues a list of clothes ("wearing a pink jacket and
-        blue jeans") or names another actor ("a woman and her child walking": both walk)."""
+        blue jeans") or names another actor, who does the verbs after it, unless it is conjoined to the
+        referent's phrase and its looks ("a woman and her child walking", "a person in gray and a horse
+        walking": both walk)."""
         w = self.words[i]
         if w not in lx.CONJUNCTIONS and w not in ("&", "/"):
             return None
@@ -437,9 +473,9 @@ class Reader:
             head = self.words[np_.head] if np_.head is not None else ""
             end = max(np_.end, i + 2)
             if looks and (head in lx.CLOTHING or head in lx.FEATURES):
-                if self.owner_is_referent:
+                if self.owner_is_referent and self.looks_referent:
                     self.hit("appearance", i + 1, np_.end)
-            elif i != self.referent.end:
+            elif not (i == self.referent.end or (looks and self.looks_referent and self.last_verb is None)):
                 self.after_agent = head in lx.AGENTS
         else:
             end = i + 1
@@ -449,21 +485,28 @@ class Reader:
 
     def _step_relative_pronoun(self, i: int) -> int | None:
         """A relative pronoun ("who", "which", "that") opens a relative clause; with a subject of its
-        own it describes that subject ("the horse on which the woman is sitting": the woman sits)."""
+        own it describes that subject ("the horse on which the woman is sitting": the woman sits), and right
+        after a verb's object it describes the object ("carrying a bag that is not blue")."""
         if self.words[i] not in _RELATIVE_PRONOUNS:
             return None
         self.in_relative = True
         self.negation_scope = None
-        if self.after_agent or (self.starts_np(i + 1) and not self._verb_at(i + 1)):
+        on_object = i == self.object_end and (self.words[i] != "who" or self.object_head in lx.AGENTS)
+        if on_object and self.owner_is_referent:
+            self.doubt("attachment", "motion", "static", "appearance")  # what a relative clause says
+        if self.after_agent or on_object or (self.starts_np(i + 1) and not self._verb_at(i + 1)):
             self.owner_is_referent = False
         return i + 1
 
     def _step_auxiliary(self, i: int) -> int | None:
         """An auxiliary: a "be" of the main clause gives the verbs after it back to the referent
-        ("the dog next to the man is walking"); "being", "been" make them passive."""
+        ("the dog next to the man is walking"); "being", "been" make them passive. "Have" + a noun phrase
+        is read as "with" it ("a vehicle that has a backrest", "does not have four wheels")."""
         w = self.words[i]
         if w not in lx.AUXILIARIES:
             return None
+        if w in ("has", "have", "had") and self.starts_np(i + 1) and self.verb_form_at(i + 1) is None:
+            return self.read_prep(i, i + 1, "with")
         if not self.in_relative and w in BE:
             self.owner_is_referent, self.after_agent = True, False
         if w in ("being", "been"):
@@ -512,11 +555,12 @@ class Reader:
         j = i + 1
         while self.word(j) in ("in", "up", "as", "a", "like"):
             j += 1
-        np_ = self.noun_phrase(j) if self.starts_np(j) else Phrase(j, j, None, [])
+        np_ = self._looks_before_verb(self.noun_phrase(j)) if self.starts_np(j) else Phrase(j, j, None, [])
         end = max(np_.end, i + 1)
         if self.after_agent and not self.after_be and not finite_lemma(self.words[i]):
             self.owner_is_referent = False  # as for other verbs: "the girl next to the man wearing a backpack"
             self.doubt("attachment", "appearance")
+        self.looks_referent = self.owner_is_referent
         if self.owner_is_referent:
             self.hit("appearance", i, end)
         self.after_agent = False
@@ -570,41 +614,57 @@ class Reader:
         return max(np_.end, i + 1)
 
     # --- prepositional phrases ------------------------------------------------------------------
-    def read_prep(self, i: int, j: int) -> int:
-        """The prepositional phrase of the preposition at tokens [i, j): an infinitive after "to" is
-        left to the verb rules; otherwise the first rule of PREP_RULES that applies reads the phrase,
-        and a phrase no rule takes is a location of the referent's ("on the couch", "near the fence")."""
-        prep = " ".join(self.words[i:j])
+    def read_prep(self, i: int, j: int, prep: str | None = None) -> int:
+        """The prepositional phrase of the preposition at tokens [i, j) (read as `prep` when given): an
+        infinitive after "to" is left to the verb rules, unless it is the purpose of the verb before it
+        ("crawling to grab the ball": none of its categories are the referent's; after
+        lexicon.ASPECTUAL_VERBS the next verb is what happens); otherwise the first rule of PREP_RULES that
+        applies reads the phrase, and a phrase no rule takes is a location of the referent's ("on the couch",
+        "near the fence")."""
+        prep = prep or " ".join(self.words[i:j])
         if prep == "to" and self._infinitive_at(j):
-            return j  # "struggling to climb", "using his phone to capture", "to pet the dog"
+            lemma = self._verb_at(j)
+            if not (
+                lemma and self.last_verb and self.last_verb not in lx.ASPECTUAL_VERBS and self._verb_phrase_ends(i)
+            ):
+                return j  # "struggling to climb", "to pet the dog": the verb is read next
+            owner, self.owner_is_referent = self.owner_is_referent, False
+            end = self.read_verb(j, lemma)  # "crawling to grab the ball": a purpose, not said to happen
+            self.owner_is_referent = owner
+            return end
         pp = self._prep_phrase(i, j, prep)
-        agent = pp.obj.head is not None and self.words[pp.obj.head] in lx.AGENTS
-        # a rider's mount does not take the verbs after it: "a woman on a horse jumping a fence"
-        self.after_agent = agent and prep not in _MOUNT_PREPS
+        agent = pp.head in lx.AGENTS and pp.obj.head is not None
+        # a rider's mount or a likeness does not take the verbs after it: "a woman on a horse jumping a fence",
+        # "a wolf like dog sleeping"; a body part
+        # "with" takes them when it is someone else's ("with a hand picking it up", not "with long neck walking")
+        body_part = prep == "with" and pp.head in lx.BODY_PARTS and self.word(pp.obj.start) in ("a", "an", "another")
+        self.after_agent = (agent and prep not in (*_MOUNT_PREPS, "like")) or body_part
         self.passive = self.negated = False
-        if prep == "of":
-            return pp.end
-        for rule in PREP_RULES:
-            end = rule(self, pp)
-            if end is not None:
-                return end
-        if pp.owner:
-            self.hit("location", i, pp.end)
-        return pp.end
+        end = pp.end
+        if prep not in ("of", "like"):  # "a fox like dog": a likeness, none of the referent's categories
+            end = next((e for e in (rule(self, pp) for rule in PREP_RULES) if e is not None), -1)
+            if end < 0:
+                end = pp.end
+                if pp.owner:
+                    self.hit("location", i, pp.end)
+        thing = pp.head not in lx.AGENTS | lx.CLOTHING | lx.FEATURES | lx.BODY_PARTS | lx.PLACES and not pp.looks
+        self.thing_end = end if pp.obj.head is not None and thing else -1
+        return end
 
     def _prep_phrase(self, i: int, j: int, prep: str) -> _PrepPhrase:
         """The phrase of preposition `prep` at [i, j) and its object from j on, with the reader's state now."""
+        np_ = Phrase(j, j, None, [])
         if self.starts_np(j):
             np_ = self.noun_phrase(j)
-            if (
-                np_.verbs
-                and prep == "in"
-                and np_.verbs[0] > j
-                and all(is_appearance_word(w) or w in ("and", ",", "all") for w in self.words[j : np_.verbs[0]])
-            ):
-                np_ = Phrase(j, np_.verbs[0], None, [])  # "in black shooting basketball": the verb is the referent's
-        else:
-            np_ = Phrase(j, j, None, [])
+            if prep == "in":
+                np_ = self._looks_before_verb(np_)
+        end = np_.end
+        part = False  # a part of the referent: "with the cover open", "with a tag on it"
+        if prep == "with" and np_.head is not None and np_.head > np_.start:
+            if self.words[np_.head] in lx.PART_STATES and self.noun_at(np_.head - 1):
+                np_, part = Phrase(np_.start, np_.end, np_.head - 1, np_.verbs), True
+            elif self.word(end) in lx.LOCATIVE_PREPOSITIONS and self.word(end + 1) in ("it", "them"):
+                end, part = end + 2, True
         noun = self.words[np_.head] if np_.head is not None else None
         words = self.words[np_.start : np_.end]
         is_position = noun in lx.POSITION_NOUNS and not any(is_appearance_word(w) for w in words)
@@ -615,11 +675,12 @@ class Reader:
             prep=prep,
             start=i,
             obj=np_,
-            end=max(np_.end, j),
+            end=max(end, j),
             head=head,
             words=words,
             is_position=is_position,
-            looks=_describes_looks(prep, noun, words, is_position),
+            looks=part or _describes_looks(prep, noun, words, is_position),
+            part=part,
             owner=self.owner_is_referent,
             last_verb=self.last_verb,
             passive=self.passive,
@@ -627,13 +688,19 @@ class Reader:
         )
 
     def _prep_looks(self, pp: _PrepPhrase) -> int | None:
-        """Looks ("in a yellow dress", "in black", "with long hair"): appearance (after a companion,
-        "with" describes the companion: "next to the girl with red hair")."""
+        """Looks ("in a yellow dress", "in black", "with long hair", "with the cover open"): appearance. After
+        someone who can act they are theirs ("next to the girl with red hair", "by a person in brown blouse"),
+        and so are the verbs after them; a part "with" right after a thing other than the referent is that
+        thing's ("on a bike with white handle bars", "next to the car with its door open")."""
         if pp.prep not in ("in", "with") or not pp.looks:
             return None
-        if pp.owner and not (pp.prep == "with" and pp.after_agent):
+        things = pp.prep == "with" and pp.start == self.thing_end
+        part = pp.part or (pp.obj.head is not None and pp.head not in lx.CLOTHING | lx.FEATURES)
+        theirs = pp.after_agent or (things and part)
+        self.looks_referent = pp.owner and not theirs
+        if self.looks_referent:
             self.hit("appearance", pp.start, pp.end)
-        self.after_agent = False
+        self.after_agent = pp.after_agent
         self.looks_end = pp.end
         return pp.end
 
@@ -654,7 +721,11 @@ class Reader:
         balloon") it is theirs."""
         if pp.prep != "with":
             return None
-        if pp.head in lx.BODY_PARTS or pp.after_agent or pp.start == self.agent_object_end:
+        if (
+            pp.head in lx.BODY_PARTS
+            or pp.after_agent
+            or (pp.start == self.object_end and self.object_head in lx.AGENTS)
+        ):
             return pp.end
         if not pp.owner or pp.head is None or pp.head in lx.PEOPLE | lx.ANIMALS:
             return pp.end
@@ -663,7 +734,7 @@ class Reader:
         elif pp.last_verb in lx.MOTION_VERBS and self._verb_at(pp.start - 1) and pp.head in _TAKEN_ALONG:
             self.hit("obj-motion", pp.start, pp.end)  # "running with the ball": taken along, its place changes
             self.doubt("with-phrase", "obj-motion")
-        elif self.referent.head is not None and self.words[self.referent.head] in lx.OBJECTS:
+        elif self.referent.head is not None and self.words[self.referent.head] in lx.OBJECTS | lx.VEHICLES:
             self.doubt("with-phrase", "obj-static")  # "the glass with water": a thing does not act on its contents
         else:
             self.hit("obj-static", pp.start, pp.end)
@@ -740,7 +811,7 @@ class Reader:
         """Where a moved object goes ("throwing a ball to the basket"): not the referent's place
         (but "throwing a ball in the front" places the thrower)."""
         if (
-            self.last_object
+            self.object_head is not None
             and pp.last_verb in lx.OBJ_MOTION_IN_PLACE
             and pp.prep in _GOAL_PREPS
             and not (
@@ -777,17 +848,22 @@ class Reader:
         if self.takes_object(i, j):
             obj = self.noun_phrase(j)
             j = max(obj.end, j)
+            noun = self.words[obj.head] if obj.head is not None else ""
+            if lemma in DO_VERBS and noun in lx.LIGHT_VERB_NOUNS and self.word(j) == "of" and self.starts_np(j + 1):
+                lemma, obj = lx.LIGHT_VERB_NOUNS[noun], self.noun_phrase(j + 1)  # "taking care of a child"
+                j = max(obj.end, j + 1)
         self.classify_verb(i, lemma, obj, self.owner_is_referent)
         head = self.words[obj.head] if obj is not None and obj.head is not None else None
         if obj is not None and head is not None and self._traverses(lemma, obj, head):
             self.hit("location", obj.start, obj.end)
-        self.agent_object_end = j if head in lx.AGENTS else -1
+        self.object_head, self.object_end = head, (j if head is not None else -1)
+        self.thing_end = j if head is not None and head not in lx.AGENTS | lx.PLACES else -1
         self.last_verb = lemma
-        self.last_object = head is not None
         self.negated = self.negation_scope == "neither"  # "neither standing, sitting, nor walking"
         self.passive = False
-        if self.negation_scope == "not" and self.words[i].endswith("ing"):
+        if self.negation_scope == "not" and self.words[i].endswith("ing") and self.word(j) not in _PATH_PREPS:
             self.negation_scope = None  # "not moving on the grass": the motion is negated, not the place
+            # (but "not moving away from the camera": not its path)
         self.after_be = False
         self.after_agent = False  # a verb's object does not take the verbs after it
         return j
@@ -856,6 +932,8 @@ class Reader:
             return ["static"]
         participle = not w.endswith("ing") and (w.endswith(("ed", "en", "wn")) or w in lx.IRREGULAR_VERBS)
         if self.passive or (participle and (self.word(i + 1) == _PASSIVE_AGENT or self.after_be)):
+            if lemma in lx.PERCEPTION_VERBS:
+                return []  # "able to be seen": nothing the referent does
             if lemma in lx.MOTION_VERBS | lx.OBJ_MOTION_MOVING | lx.OBJ_MOTION_ONLY | lx.OBJ_MOTION_IN_PLACE:
                 return ["motion"]  # "a dog being walked", "a ball kicked by a boy"
             if lemma in lx.STATIC_VERBS | lx.OBJ_STATIC_VERBS:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from refcat.categorize import lexicon as lx
 
 _TOKEN_RE = re.compile(r"[^\W_]+(?:-[^\W_]+)*(?=n't)|n't|'s|[^\W_]+(?:-[^\W_]+)*|[^\w\s]|_")
+_TRIPLED = re.compile(r"([a-z])\1\1+")
 _QUOTES = frozenset({'"', "'", "`", "\u201c", "\u201d", "\u2018"})
 
 DO_VERBS = frozenset("do perform make execute take".split())  # "doing a backflip", "taking steps"
@@ -85,6 +86,8 @@ def verb_lemma(w: str) -> str | None:
     """
     if w in lx.IRREGULAR_VERBS:
         return lx.IRREGULAR_VERBS[w]
+    if _TRIPLED.search(w):  # "runnning" (sic): no English word has a letter three times in a row
+        return verb_lemma(_TRIPLED.sub(r"\1\1", w))
     for typo in (w + "g", w[:-2] + "ing"):  # "walkin", "jumpng" (sic): only for known verbs
         if (
             (w.endswith("in") or (w.endswith("ng") and not w.endswith("ing")))
