@@ -55,17 +55,20 @@ WAIT_MS = 20_000
 LOGIN_WAIT_MS = 60_000  # five logins at once on a loaded 2-core machine can take longer
 FIVE = [f"bench{i}" for i in range(1, 6)]
 
-# True once the RE of `key` is shown and its player's first frame has loaded.
+# True once the RE of `key` is shown, with its key in the caption.
 RE_SHOWN = """([key, text]) => {
   const re = document.querySelector('.refcat-re');
   return !!re && re.textContent.includes(text) && document.body.innerText.includes(key);
 }"""
+# True once the RE of `key` is shown and its player's first frame has loaded.
 SHOWN = """([key, text]) => {
   const re = document.querySelector('.refcat-re');
   if (!re || !re.textContent.includes(text)) return false;
+  const docs = [document];  // the desk's player is in the page; an inline frame's, in its document
   for (const f of document.querySelectorAll('iframe')) {
-    let d = null;
-    try { d = f.contentDocument; } catch (e) { continue; }
+    try { docs.push(f.contentDocument); } catch (e) { continue; }
+  }
+  for (const d of docs) {
     const p = d && d.getElementById('player');
     if (p && p.dataset.key === key) {
       const img = d.getElementById('frame');
@@ -74,6 +77,8 @@ SHOWN = """([key, text]) => {
   }
   return false;
 }"""
+# True once the answer panel is drawn for the instance shown (refcat.annotate.ui.desk: not dimmed).
+PANEL = "() => !document.body.classList.contains('refcat-moving')"
 IDLE = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'"
 
 
@@ -165,7 +170,7 @@ async def annotator(browser, base: str, name: str, campaign: str, steps: int, te
     await page.locator(".refcat-re").first.wait_for(timeout=LOGIN_WAIT_MS)
     await page.wait_for_function(IDLE, timeout=LOGIN_WAIT_MS)
     keys = texts[name]
-    times, re_times, sizes, ws_sizes, clip_steps, same, misses = [], [], [], [], [], [], 0
+    times, re_times, panel_times, sizes, ws_sizes, clip_steps, same, misses = [], [], [], [], [], [], [], 0
     await start.wait()
     for _ in range(steps):
         await page.wait_for_function(IDLE, timeout=WAIT_MS)
@@ -188,6 +193,8 @@ async def annotator(browser, base: str, name: str, campaign: str, steps: int, te
             continue
         times.append((time.perf_counter() - t0) * 1000)
         re_times.append(re_ms)
+        await page.wait_for_function(PANEL, polling="raf", timeout=WAIT_MS)
+        panel_times.append((time.perf_counter() - t0) * 1000)
         await page.wait_for_function(IDLE, timeout=WAIT_MS)
         await page.wait_for_timeout(200)  # the run's last messages
         sizes.append(meter.bytes - before)
@@ -195,8 +202,10 @@ async def annotator(browser, base: str, name: str, campaign: str, steps: int, te
         clip_steps.append(meter.step)  # its clip bytes are read at the end
         same.append(key.rsplit("/", 1)[0] == current.rsplit("/", 1)[0])
     clip_sizes = [meter.clip[step] for step in clip_steps]
+    if os.environ.get("BENCH_RAW"):
+        print(name, [round(t) for t in times], flush=True)
     await context.close()
-    return times, re_times, sizes, ws_sizes, clip_sizes, same, misses, meter.cut
+    return times, re_times, sizes, ws_sizes, clip_sizes, same, panel_times, misses, meter.cut
 
 
 async def run_case(base: str, names: list[str], campaign: str, steps: int, texts: dict):
@@ -209,8 +218,8 @@ async def run_case(base: str, names: list[str], campaign: str, steps: int, texts
             results = await asyncio.gather(*(annotator(browser, base, n, campaign, steps, texts, start) for n in names))
         finally:
             await browser.close()
-    return tuple([v for r in results for v in r[i]] for i in range(6)) + tuple(
-        sum(r[i] for r in results) for i in (6, 7)
+    return tuple([v for r in results for v in r[i]] for i in range(7)) + tuple(
+        sum(r[i] for r in results) for i in (7, 8)
     )
 
 
@@ -245,22 +254,25 @@ def main() -> None:
     print(f"demo data: {args.videos} videos, {len(texts['ann1'])} instances in ann1's queue; {os.cpu_count()} CPUs")
     print(f"{'':14s}{'Nexts':>6s}{'missed':>7s}{'p50 ms':>9s}{'p95 ms':>9s}{'max ms':>9s}", end="")
     print(
-        f"{'RE p50':>8s}{'RE p95':>8s}{'KiB/Next':>10s}{'ws KiB':>8s}{'clip KiB':>9s}{'same obj':>9s}{'cut':>5s}",
+        f"{'RE p50':>8s}{'RE p95':>8s}{'panel p50':>10s}{'panel p95':>10s}{'KiB/Next':>10s}{'ws KiB':>8s}"
+        f"{'clip KiB':>9s}{'same obj':>9s}{'cut':>5s}",
         end="",
     )
     print(f"{'wall s':>8s}  load 1/5/15 at the end")
     targets = {"1 annotator": 300, "5 annotators": 500}
-    for label, times, re_times, sizes, ws_sizes, clip_sizes, same, misses, cut, wall, after in rows:
+    for label, times, re_times, sizes, ws_sizes, clip_sizes, same, panel_times, misses, cut, wall, after in rows:
         p50, p95 = percentiles(times)
         r50, r95 = percentiles(re_times)
+        q50, q95 = percentiles(panel_times)
         ws, kib, clip = (statistics.mean(v) / 1024 if v else float("nan") for v in (ws_sizes, sizes, clip_sizes))
         kept = [size for size, stays in zip(clip_sizes, same) if stays]  # Nexts to another RE of the same object
         same_kib = statistics.mean(kept) / 1024 if kept else float("nan")
         top = max(times) if times else float("nan")
         print(f"{label:14s}{len(times):6d}{misses:7d}{p50:9.1f}{p95:9.1f}{top:9.1f}{r50:8.1f}{r95:8.1f}", end="")
+        print(f"{q50:10.1f}{q95:10.1f}", end="")
         print(f"{kib:10.1f}{ws:8.1f}{clip:9.1f}{same_kib:9.1f}{cut:5d}{wall:8.0f}  {after}")
     print("clip KiB: the clip route's bytes for a Next's requests; same obj: the same, over the Nexts that stay")
-    print("on one object;", end=" ")
+    print("on one object; panel: until the answer panel is drawn for the instance shown (not dimmed);", end=" ")
     print("cut: clip route requests cut off (their player gone before they were answered)")
     for label, times, *_ in rows:
         p95 = percentiles(times)[1]

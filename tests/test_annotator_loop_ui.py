@@ -28,7 +28,7 @@ from refcat.annotate.ui.shortcuts import (
     UNDO,
     key_actions,
 )
-from refcat.annotate.ui.video_view import PLAYER_KEYS, player_html
+from refcat.annotate.ui.video_view import PLAYER_KEYS, player_clip, player_html
 from refcat.store.database import open_store
 from refcat.taxonomy import FIELD_VALUES
 
@@ -129,16 +129,17 @@ def test_the_overlay_lists_exactly_the_keys_the_listener_routes():
 
 
 def test_the_player_has_the_controls_the_listener_works_and_its_own_keys_are_the_same():
-    html = player_html("demo/duo/1/annot1", ["a.jpg", "b.jpg", "c.jpg"], {0}, 10.0, 64, 48)
+    clip = player_clip("demo/duo/1/annot1", ["a.jpg", "b.jpg", "c.jpg"], {0}, 10.0, 64, 48)
+    html = player_html(clip)
     for control in ('id="player"', 'id="play"', 'id="scrub"', 'id="speed"'):  # shortcuts.py's browser keys
-        assert control in html
+        assert control in clip["markup"]
     # The player's own handler (pages without the key listener) knows the same keys, doing the same.
     handled = json.loads(html.split("const ACTIONS = ", 1)[1].split(", FIELDS", 1)[0])
     assert {("Space" if k == " " else k): command for k, command in handled.items()} == {
         key: command for key, (_, command, _) in BROWSER_KEYS.items() if key in PLAYER_KEYS
     }
-    assert [float(v) for v in html.split("SPEEDS = ", 1)[1].split(";", 1)[0].strip("[]").split(",")] == [0.5, 1, 2]
-    assert '<option value="1" selected>1x</option>' in html
+    assert clip["speeds"] == [0.5, 1, 2]
+    assert '<option value="1" selected>1x</option>' in clip["markup"]
     rows = [(group, key) for group, key, _ in hotkey_rows()]
     assert all(("Player", key) in rows for key in PLAYER_KEYS)
     listed = [key for _, key in rows]

@@ -33,6 +33,7 @@ UI_PAGE_HELPERS = {
     "shortcuts",
     "widgets",
     "video_view",
+    "desk",
     "suggestions",
     "pages",
     "text",

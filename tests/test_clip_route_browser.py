@@ -29,9 +29,11 @@ pytestmark = [
 
 # The state of the player of instance `key`: null until its first frame is shown.
 PLAYER = """(key) => {
+  const docs = [document];  // the desk's player is in the page; an inline frame's, in its document
   for (const f of document.querySelectorAll('iframe')) {
-    let d = null;
-    try { d = f.contentDocument; } catch (e) { continue; }
+    try { docs.push(f.contentDocument); } catch (e) { continue; }
+  }
+  for (const d of docs) {
     const p = d && d.getElementById('player');
     if (p && p.dataset.key === key) {
       const img = d.getElementById('frame');
@@ -109,10 +111,10 @@ def test_the_next_re_of_an_object_takes_its_clip_from_the_browser_cache(tmp_path
             page.wait_for_timeout(500)  # the page's key listener is wired
             page.keyboard.press("ArrowRight")
             page.wait_for_function(PLAYER, arg=second, timeout=WAIT_MS)
-            wait_until(page, lambda: len(clips.done) - before >= 2, "the second player's requests")
+            wait_until(page, lambda: len(clips.done) > before, "the second player's requests")
             page.wait_for_timeout(500)
-            again = clips.done[before:]
-            assert sorted(u for u, _, _ in again) == sorted(fetched)  # the same addresses
+            again = clips.done[before:]  # its first frame may come from the page's memory, never on the wire
+            assert {u for u, _, _ in again} <= set(fetched)  # the same addresses
             assert [(size, cached) for _, size, cached in again] == [(0, True)] * len(again)
 
             assert not [u for u in fetched if token in u]

@@ -56,12 +56,13 @@ pytestmark = [
 ]
 
 # Put on every page of the context before the app's scripts: records what the caption shows at each key
-# press and click (and whether the app's key listener was mounted then).
+# press and click (the desk's caption, or Streamlit's where frames are inline; and whether the app's key
+# listener was mounted then).
 RECORD_PRESSES = """
 window.__pressed = [];
 const record = (e) => {
   if (e.type === "keydown" && ["Shift", "Control", "Alt", "Meta"].includes(e.key)) return;
-  const caption = [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+  const caption = [...document.querySelectorAll('.refcat-desk-caption, [data-testid="stCaptionContainer"]')]
     .map((c) => c.innerText).find((t) => t.startsWith("demo · "));
   window.__pressed.push({ shown: caption ? caption.slice("demo · ".length).trim() : null, t: performance.now(),
                           mounted: !!globalThis.__refcatPresses?.live });

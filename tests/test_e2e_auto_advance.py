@@ -2,7 +2,8 @@
 a valid instance takes 10 keys and a "no RE" 2, and the key that completes an instance opens the
 next one; keys pressed before the page showed it do not land there; every key the `?` overlay
 lists is routed by the page's key listener: the flag keys (F, W) and the player keys (Space,
-`,`, `.`, `<`, `>`) each act once. Screenshots go to the test's tmp folder (`screens/`).
+`,`, `.`, `<`, `>`) each act once; the desk shows the next instance at once and files what is pressed
+there on it. Screenshots go to the test's tmp folder (`screens/`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from helpers.browser import VALID, VALID_KEYS, press_each
 from helpers.demo import build_demo
 from helpers.queue_page import CAMPAIGN, PRESS_IN_PAGE, caption, log_in, open_at, settled
 
-from refcat.annotate.labels import answers, events_table, instance_flags, questions_for, queue
+from refcat.annotate.labels import answers, events_table, instance_flags, instance_text, questions_for, queue
 from refcat.annotate.settings import auto_advance
 from refcat.annotate.ui.shortcuts import button_class
 from refcat.store.database import open_store
@@ -107,11 +108,10 @@ def test_keys_pressed_before_the_next_instance_showed_do_not_land_on_it(app, pag
 
 def player_state(page) -> tuple[str, int, str]:
     """(play button's text, frame shown (0-based), speed) of the page's player."""
-    frame = page.frame_locator("iframe").first
-    return (
-        frame.locator("#play").inner_text(),
-        int(frame.locator("#scrub").input_value()),
-        frame.locator("#speed").input_value(),
+    return (  # the desk's player, in the page (refcat.annotate.ui.desk)
+        page.locator("#play").inner_text(),
+        int(page.locator("#scrub").input_value()),
+        page.locator("#speed").input_value(),
     )
 
 
@@ -119,7 +119,7 @@ def test_the_flag_and_player_keys_act_once_through_the_listener(app, page, scree
     base, store, _ = app
     key = asked_everything(store)[-1]
     open_at(page, base, key)
-    page.frame_locator("iframe").first.locator("#play").wait_for()
+    page.locator("#play").wait_for()
 
     # An answer clicked with the mouse: its button keeps the focus, and Space must not press it again.
     page.locator(f".{button_class('answer:correctness:valid')} button").click()
@@ -183,3 +183,45 @@ def test_the_flag_and_player_keys_act_once_through_the_listener(app, page, scree
     page.screenshot(path=str(screens / "03_overlay.png"))
     page.keyboard.press("Escape")
     overlay.wait_for(state="hidden")
+
+
+# True once the desk has the next instance (its clip built) in its window.
+NEXT_READY = "() => { const w = globalThis.__refcatDesk?.window; return !!w && !!w.next && w.next.ready !== false; }"
+# Presses `keys` in one go and reads, before the browser can hear from the server, what the desk shows.
+PRESS_AND_READ = """(keys) => {
+  const fire = (key) => {
+    const code = /^[0-9]$/.test(key) ? "Digit" + key : /^[a-z]$/i.test(key) ? "Key" + key.toUpperCase() : key;
+    for (const type of ["keydown", "keyup"]) {
+      document.body.dispatchEvent(new KeyboardEvent(type, { key, code, bubbles: true, cancelable: true }));
+    }
+  };
+  keys.forEach(fire);
+  return [document.querySelector(".refcat-re").textContent, document.body.classList.contains("refcat-moving")];
+}"""
+
+
+def test_the_desk_shows_the_next_re_at_once_and_files_what_is_pressed_there(app, page, screens):
+    """Next shows the next instance's RE in the same task as the key press (the desk's window,
+    refcat.annotate.ui.desk), with the answer panel dimmed until the server has drawn it; an answer
+    pressed then is filed on the instance shown, and the flag key, whose panel is the instance's
+    before, does nothing."""
+    base, store, _ = app
+    first, second, third = run_of_three(store)
+    open_at(page, base, first)
+    wait_until(page, lambda: page.evaluate(NEXT_READY), "the next instance in the desk's window")
+    text, dimmed = page.evaluate(PRESS_AND_READ, ["ArrowRight", "f", "3"])
+    assert text == f"\u201c{instance_text(store, second)}\u201d" and dimmed
+    wait_until(page, lambda: settled(page) and caption(page) == second, "the server's page on the next instance")
+    assert answers(store, "ann1", CAMPAIGN, second) == {"correctness": "valid"}
+    assert answers(store, "ann1", CAMPAIGN, first) == {}
+    assert not instance_flags(store, "ann1", CAMPAIGN, first).unsure
+    assert not instance_flags(store, "ann1", CAMPAIGN, second).unsure
+    page.screenshot(path=str(screens / "04_desk_after_next.png"), full_page=True)
+
+    # The answer that completes the instance opens the next one at once too (the desk's rule is the server's).
+    press_each(page, [k for k in VALID_KEYS[:9] if k != "3"])
+    wait_until(page, lambda: page.evaluate(NEXT_READY), "the next instance in the desk's window")
+    text, dimmed = page.evaluate(PRESS_AND_READ, [VALID_KEYS[9]])
+    assert text == f"\u201c{instance_text(store, third)}\u201d" and dimmed
+    wait_until(page, lambda: settled(page) and caption(page) == third, "the server's page on the instance after")
+    assert answers(store, "ann1", CAMPAIGN, second) == VALID

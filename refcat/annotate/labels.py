@@ -678,6 +678,15 @@ def instance_text(store: Store, instance_key: str) -> str:
         return instance_row(session, instance_key).text
 
 
+def instance_texts(store: Store, instance_keys: Sequence[str]) -> dict[str, str]:
+    """{instance key: its RE} of the stored instances among `instance_keys`, in one read."""
+    if not instance_keys:
+        return {}
+    with store.session() as session:
+        rows = session.execute(select(InstanceRow.key, InstanceRow.text).where(InstanceRow.key.in_(instance_keys)))
+        return {row.key: row.text for row in rows}
+
+
 def automatic_answers(store: Store, campaign: Campaign | str, instance_key: str) -> dict[str, str]:
     """{field: value} of the automatic answers on an instance (e.g. trivial for a single object)."""
     with store.session() as session:

@@ -70,6 +70,7 @@ QUESTION_SETS: dict[str, tuple[str, ...]] = {
 }
 
 
+SKIP_FIELD = "correctness"  # the question whose answer can skip others
 INVALID = tuple(v for v in CORRECTNESS if v != "valid")  # correctness answers after which questions are skipped
 SKIPPED_AFTER_INVALID = QUESTION_SETS["semantics"]
 
@@ -81,7 +82,7 @@ def fields_of(question_sets: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 def skipped(skip_after_invalid: bool, given: dict[str, str]) -> tuple[str, ...]:
     """The questions not asked of an annotator whose answers on an instance are `given` (see the
     module's conventions): the semantics set after an invalid correctness answer, else none."""
-    if skip_after_invalid and given.get("correctness") in INVALID:
+    if skip_after_invalid and given.get(SKIP_FIELD) in INVALID:
         return SKIPPED_AFTER_INVALID
     return ()
 

@@ -1,6 +1,7 @@
 """A queue page (Annotate, Revise) in a Playwright browser: logging in, what it shows, and whether the
 app has handled every key press (the key listener of refcat.annotate.ui.shortcuts has nothing pending
-and the script is not running). The caption read is the page's "campaign · instance key" line."""
+and the script is not running). The caption read is the page's "campaign · instance key" line (the desk's, or Streamlit's caption
+where frames are inline)."""
 
 from __future__ import annotations
 
@@ -39,16 +40,18 @@ def log_in(page, base: str, name: str) -> None:
 def caption(page) -> str | None:
     """The instance key the page shows (None while it shows none)."""
     return page.evaluate(
-        """(prefix) => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+        """(prefix) => [...document.querySelectorAll('.refcat-desk-caption, [data-testid="stCaptionContainer"]')]
              .map((c) => c.innerText).find((t) => t.startsWith(prefix))?.slice(prefix.length).trim() ?? null""",
         f"{CAMPAIGN} · ",
     )
 
 
 def settled(page) -> bool:
-    """The app has handled every key press and drawn the page since (its key listener has nothing pending)."""
+    """The app has handled every key press and drawn the page since (its key listener has nothing pending,
+    and the desk of refcat.annotate.ui.desk, if any, shows what the server drew)."""
     state = page.evaluate(
-        "() => { const s = globalThis.__refcatPresses; return s ? [s.pending.length, !!s.live] : null; }"
+        """() => { const s = globalThis.__refcatPresses;
+                   return s ? [s.pending.length, !!s.live && !document.body.classList.contains('refcat-moving')] : null; }"""
     )
     script = page.evaluate(
         "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state')"

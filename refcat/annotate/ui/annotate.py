@@ -5,7 +5,8 @@ answer is written the moment its button (or key) is pressed. Nobody's answers bu
 annotator's own are read here, so labelling stays blind until the admin closes the round.
 In campaigns with pre-annotation on, the automatic suggestions are shown under the clip
 (suggestions.py); otherwise they are neither computed nor shown.
-The next instance's view is prefetched in the background while this one is answered.
+The next two instances' clips are prefetched in the background while this one is answered; served
+with the clip route, the desk (refcat.annotate.ui.desk) shows the next one without waiting for the server.
 
 The toggle at the end of the navigation bar is the annotator's auto-advance setting
 (refcat.annotate.settings, stored with their account): while it is on, the answer that completes an
@@ -21,7 +22,8 @@ from refcat.annotate.campaigns import Campaign
 from refcat.annotate.labels import InstancePage, Undone, instance_page, queue
 from refcat.annotate.settings import auto_advance, set_auto_advance
 from refcat.annotate.state import LABEL_ROUND
-from refcat.annotate.ui import flags, navigation, session, widgets
+from refcat.annotate.ui import flags, navigation, widgets
+from refcat.annotate.ui.desk import FLAGS_KEY, advance_rule
 from refcat.annotate.ui.help_overlay import HELP_KEY
 from refcat.annotate.ui.shortcuts import CATEGORY_KEYS, COMMENT_KEY, UNSURE_KEY
 from refcat.annotate.ui.text import plain
@@ -110,7 +112,8 @@ def render(db: Store, user: User) -> None:
         mine["answers"] = latest.given
         return latest.asked
 
-    with navigation.instance_columns(db, place, page.text):
+    rule = advance_rule(page.fields, page.given, campaign.skip_after_invalid)
+    with navigation.instance_columns(db, place, page.text, rule=rule, advance=advance):
         widgets.answer_panel(
             page.fields,
             lambda: mine.pop("answers"),
@@ -121,6 +124,6 @@ def render(db: Store, user: User) -> None:
             read_fields=read_fields,
         )
     st.caption(KEY_HELP)
-    flags.flag_panel(db, user, campaign.name, key, LABEL_ROUND)
-    if place.next_key is not None:
-        session.views().prefetch(place.next_key)
+    with st.container(key=FLAGS_KEY):
+        flags.flag_panel(db, user, campaign.name, key, LABEL_ROUND)
+    navigation.prefetch_ahead(place)

@@ -45,6 +45,7 @@ from refcat.annotate.guidelines import instance_source_label
 from refcat.annotate.labels import (
     Undone,
     answers,
+    instance_texts,
     questions_for,
     queue,
     record_answer,
@@ -54,7 +55,7 @@ from refcat.annotate.labels import (
     undo_last,
 )
 from refcat.annotate.state import LABEL_ROUND, QueueItem
-from refcat.annotate.ui import session, suggestions, widgets
+from refcat.annotate.ui import desk, session, suggestions, widgets
 from refcat.annotate.ui.flags import widget_keys
 from refcat.annotate.ui.help_overlay import help_overlay
 from refcat.annotate.ui.shortcuts import (
@@ -145,10 +146,6 @@ class Place:
     def scope(self) -> str:
         """The queue page and campaign, as presses name where they were made (e.g. "annotate:demo")."""
         return f"{self.page}:{self.campaign.name}"
-
-    @property
-    def next_key(self) -> str | None:
-        return self.items[self.index + 1].instance_key if self.index + 1 < len(self.items) else None
 
 
 def find_place(db: Store, user: User, campaign: Campaign, requested: str | None, page: str, round: int) -> Place | None:
@@ -426,21 +423,53 @@ def listener(
     return mount
 
 
-def instance_columns(db: Store, place: Place, text: str) -> DeltaGenerator:
-    """The instance shown: campaign and key, the RE `text` large with its source under it (and the
-    `?` overlay of keyboard shortcuts), and in the left column its clip,
-    with the automatic suggestions in a pre-annotated campaign; returns the right column, for the
-    questions."""
-    st.caption(f"{plain(place.campaign.name)} · {plain(place.key)}")
-    widgets.expression(text)
-    st.caption(plain(f"Source: {instance_source_label(place.key)}"))
+def instance_columns(
+    db: Store, place: Place, text: str, *, rule: dict[str, object] | None = None, advance: bool = False
+) -> DeltaGenerator:
+    """The instance shown (its RE `text`), and returns the place for the questions, beside it.
+
+    Served with the clip route, the desk (refcat.annotate.ui.desk) draws campaign and key, the RE
+    large, its source and the clip, and moves to the neighbours by itself (with `advance`, also
+    when an answer completes the instance by `rule`); the questions' place is dimmed while it shows
+    an instance the server has not drawn yet. Otherwise (frames inline: AppTest, `streamlit run
+    app.py`) Streamlit elements draw the same, the RE across the page and the clip in the left
+    column. The `?` overlay of keyboard shortcuts and, in a pre-annotated campaign, the automatic
+    suggestions go with them."""
+    views = session.views()
+    if views.frame_route is None:
+        st.caption(f"{plain(place.campaign.name)} · {plain(place.key)}")
+        widgets.expression(text)
+        st.caption(plain(f"Source: {instance_source_label(place.key)}"))
     help_overlay()
     left, right = st.columns([1, 1], gap="medium")
     with left:
-        widgets.instance_player(session.views(), place.key)
+        if views.frame_route is None:
+            widgets.instance_player(views, place.key)
+        else:
+            previous, following = desk.window_keys(place.keys, place.index)
+            texts = {**instance_texts(db, [k for k in (previous, following) if k is not None]), place.key: text}
+            desk.desk(
+                views,
+                texts,
+                scope=place.scope,
+                campaign=place.campaign.name,
+                keys=place.keys,
+                index=place.index,
+                view=place.view,
+                acked=st.session_state.get(_ACKED),
+                rule=rule,
+                advance=advance,
+            )
         if place.campaign.pre_annotate:
             suggestions.panel(db, place.key, text)
-    return right
+    return right.container(key=desk.ANSWERS_KEY)
+
+
+def prefetch_ahead(place: Place, n: int = 2) -> None:
+    """Build the clips of the next `n` instances of the queue in the background, so that the desk has
+    the next one in its window when the page moves there."""
+    for item in place.items[place.index + 1 : place.index + 1 + n]:
+        session.views().prefetch(item.instance_key)
 
 
 def progress_bar(items: Sequence[QueueItem], index: int, what: str = "instances") -> None:

@@ -266,8 +266,19 @@ function player() {
   return null;
 }
 
+// The desk of this queue page (refcat.annotate.ui.desk), when it is drawn.
+function desk(data) {
+  const D = globalThis.__refcatDesk;
+  return D && D.live ? D.live(data.page) : null;
+}
+
 function browserKey(action, data) {
-  if (action.action === "flag") return FLAG[action.command](data.flags);
+  const shown = desk(data);
+  if (action.action === "flag") return shown && shown.moving() ? true : FLAG[action.command](data.flags);
+  if (shown && shown.player) {
+    shown.player.run(action.command);
+    return true;
+  }
   const doc = player();
   return !!doc && PLAYER[action.command](doc);
 }
@@ -285,9 +296,11 @@ function send() {
 // A press on what the page shows (the live mount's data; between mounts, the last one's, sent at the next mount).
 function record(action) {
   const data = (S.live ?? S.parked).data;
+  const moving = desk(data), shown = moving ? moving.viewFor() : { key: data.instance, number: data.view };
   S.seq += 1;
-  S.pending.push({ ...action, seq: S.seq, page: data.page, instance: data.instance, view: data.view,
+  S.pending.push({ ...action, seq: S.seq, page: data.page, instance: shown.key, view: shown.number,
                    path: location.pathname });
+  if (moving) moving.press(S.pending[S.pending.length - 1]);
   if (S.live) send();
 }
 
@@ -322,6 +335,8 @@ function onClick(e) {
   if (!action) return;
   e.preventDefault();
   e.stopPropagation();  // the press goes in order with the keys, not through the button's own callback
+  const shown = desk(source.data);
+  if (action.action === "answer" && shown && shown.moving()) return;  // a button drawn for another instance
   record(action);
 }
 
@@ -340,6 +355,8 @@ export default function (component) {
       S.sent = S.seq;
     }
   }
+  const shown = desk(data);
+  if (shown) shown.sync();
   if (!S.listening) {
     document.addEventListener("keydown", onKey, true);  // first: a browser key goes no further
     document.addEventListener("click", onClick, true);

@@ -1,8 +1,10 @@
 """The video view of one instance: frames decoded once, the referent's box drawn, a client-side player.
 
-The page payload of an instance is one small HTML player (`InstanceView.html`): the addresses
-of the clip's frames (JPEGs, the referent's box drawn on each frame where the store has one), a
-play/pause button, a frame slider and a speed (0.5x, 1x, 2x of the clip's play rate).
+The page payload of an instance is what its player plays (`InstanceView.player`, `player_clip`): the
+addresses of the clip's frames (JPEGs, the referent's box drawn on each frame where the store has one), a
+play/pause button, a frame slider and a speed (0.5x, 1x, 2x of the clip's play rate). The player is
+one script (`PLAYER_JS`), which runs in an inline frame of its own on the lead's pages
+(`player_html`) and in the page itself on the queue pages (refcat.annotate.ui.desk).
 Playing, scrubbing and the player keys (`PLAYER_KEYS`: Space play/pause, `,` / `.` one frame
 back / forward, which pause, `<` / `>` slower / faster) run in the browser, so they cost no round
 trip to the server. The keys work wherever the focus is on the page (the player listens on the
@@ -40,7 +42,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import io
 import json
 import os
@@ -154,7 +155,12 @@ class InstanceView:
 
     key: str
     clip: Clip
-    html: str  # the player
+    player: dict[str, Any]  # what the player plays (`player_clip`)
+
+    @property
+    def html(self) -> str:
+        """The player in a document of its own (`player_html`)."""
+        return player_html(self.player)
 
     @property
     def n_frames(self) -> int:
@@ -179,7 +185,102 @@ def data_uri(jpeg: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
 
-def player_html(
+def _player_markup(max_height: int) -> str:
+    """The player's controls (no text from a user or a file: the clip's key is set as an attribute by the script)."""
+    speeds = "".join(f'<option value="{v:g}"{" selected" if v == 1.0 else ""}>{v:g}x</option>' for v in SPEEDS)
+    return f"""<div id="player" style="font-family:sans-serif">
+<img id="frame"
+ style="width:100%;height:auto;max-height:{max_height}px;object-fit:contain;display:block;background:#000">
+<div style="display:flex;align-items:center;gap:8px;margin-top:6px">
+<button id="play" type="button" style="width:5.5em">Pause</button>
+<input id="scrub" type="range" min="0" max="0" value="0" style="flex:1">
+<select id="speed" title="speed" style="font-size:13px">{speeds}</select>
+<span id="label" style="min-width:13em;font-size:13px"></span>
+</div></div>"""
+
+
+# `refcatPlayer(root, clip)` plays `clip` (`player_clip`) in the player markup under `root` (drawn there
+# when missing) and returns {run(command), stop()}: `run` takes a player command ("toggle", "back",
+# "forward", "slower", "faster"), `stop` ends the clip (its timer, its listeners, its frames' blob URLs),
+# so that the same markup can play another clip. The speed chosen is kept from one clip to the next.
+PLAYER_JS = """
+function refcatPlayer(root, clip) {
+  if (!root.querySelector("#player")) root.innerHTML = clip.markup;
+  const $ = (id) => root.querySelector("#" + id);
+  const img = $("frame"), scrub = $("scrub"), label = $("label"), play = $("play"), speed = $("speed");
+  const frames = clip.frames.slice(), boxed = new Set(clip.boxed), SPEEDS = clip.speeds, blobs = [];
+  const delay = 1000 / clip.fps;
+  $("player").dataset.key = clip.key;
+  img.width = clip.width;
+  img.height = clip.height;
+  img.alt = "clip of " + clip.key;
+  scrub.max = String(frames.length - 1);
+  const loading = [];  // frame -> its Image, once asked for
+  let index = 0, timer = null, playable = false, alive = true;
+  function load(i) {
+    if (!loading[i]) { loading[i] = new Image(); loading[i].src = frames[i]; }
+    return loading[i];
+  }
+  function loaded(i) { const im = load(i); return im.complete && im.naturalWidth > 0; }
+  function loadAll() { if (alive) { frames.forEach((_, i) => load(i)); playable = true; } }
+  function loadRest() {
+    if (!alive) return;
+    if (!clip.bundle) return loadAll();
+    fetch(clip.bundle.url).then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(r.status))).then((buffer) => {
+      if (!alive) return;
+      let at = 0;
+      clip.bundle.sizes.forEach((n, i) => {  // the first frame, shown already, keeps its address
+        if (i > 0) {
+          frames[i] = URL.createObjectURL(new Blob([new Uint8Array(buffer, at, n)], { type: "image/jpeg" }));
+          blobs.push(frames[i]);
+        }
+        at += n;
+      });
+      loadAll();
+    }).catch(loadAll);
+  }
+  function show(i) {
+    index = Math.max(0, Math.min(frames.length - 1, i)); img.src = frames[index]; scrub.value = String(index);
+    const box = boxed.has(index) ? " \u00b7 box" : " \u00b7 no box";
+    label.textContent = "frame " + (index + 1) + "/" + frames.length + box;
+  }
+  function advance() {
+    const next = (index + 1) % frames.length;
+    if (playable && loaded(next)) show(next);
+  }
+  function start() {
+    clearInterval(timer);
+    timer = setInterval(advance, Math.max(20, delay / parseFloat(speed.value)));
+    play.textContent = "Pause";
+  }
+  function stop() { clearInterval(timer); timer = null; play.textContent = "Play"; }
+  function setSpeed(step) {
+    const at = SPEEDS.indexOf(parseFloat(speed.value));
+    speed.value = String(SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, at + step))]);
+    if (timer) start();
+  }
+  play.onclick = () => (timer ? stop() : start());
+  scrub.oninput = () => { stop(); show(parseInt(scrub.value, 10)); };
+  speed.onchange = () => { if (timer) start(); };
+  const RUN = { toggle: () => (timer ? stop() : start()), back: () => { stop(); show(index - 1); },
+                forward: () => { stop(); show(index + 1); }, slower: () => setSpeed(-1), faster: () => setSpeed(1) };
+  img.addEventListener("load", loadRest, { once: true });
+  show(0);
+  if (frames.length > 1) start();
+  return {
+    run: (command) => RUN[command](),
+    stop: () => {
+      alive = false;
+      stop();
+      img.removeEventListener("load", loadRest);
+      blobs.forEach((url) => URL.revokeObjectURL(url));
+    },
+  };
+}
+"""
+
+
+def player_clip(
     key: str,
     frames: Sequence[str],
     boxed: set[int],
@@ -189,92 +290,54 @@ def player_html(
     max_height: int = 480,
     *,
     bundle: tuple[str, Sequence[int]] | None = None,
-) -> str:
-    """The HTML player of the clip whose frames are at the addresses `frames` (URLs or data URIs):
-    play/pause, a frame slider, the speed, the frame number and box state, and the player keys
-    (module doc).
+) -> dict[str, Any]:
+    """What `refcatPlayer` plays: the clip of instance `key` whose frames are at the addresses `frames`
+    (URLs or data URIs), boxed on the frames `boxed`, at `fps`, `width` x `height` pixels, with the
+    player's markup.
 
     The first frame is asked for at once. Once it has loaded, so are the others: from `bundle`
     when given, (address, the frames' lengths in bytes) of all frames one after the other, which
-    the player cuts into blob URLs (ending with the player's document); else (or should the
-    bundle fail) each from its address. Playing waits for them; a frame scrubbed to before they
-    are in is asked for by its address. The browser answers an address it fetched before from its
-    cache.
+    the player cuts into blob URLs; else (or should the bundle fail) each from its address.
+    Playing waits for them; a frame scrubbed to before they are in is asked for by its address.
+    The browser answers an address it fetched before from its cache.
 
-    The frame is scaled (CSS, up or down) to the full width of the page column, keeping its
-    aspect ratio (the img's width/height attributes give it before the first frame loads); a
-    frame that would be taller than `max_height` pixels is letterboxed (`object-fit: contain`).
-    Boxes are drawn into the frames, so they scale with them and stay aligned.
-
-    Keys pressed while the player has the focus are passed on to the page, so that the answer
-    shortcuts keep working after the annotator clicked into the player.
+    The frame is scaled (CSS, up or down) to the full width of its column, keeping its aspect
+    ratio (the img's width/height attributes give it before the first frame loads); a frame that
+    would be taller than `max_height` pixels is letterboxed (`object-fit: contain`). Boxes are
+    drawn into the frames, so they scale with them and stay aligned.
     """
-    boxed_json = json.dumps(sorted(boxed))
-    delay = 1000 / fps
-    last = len(frames) - 1
-    speeds = "".join(f'<option value="{v:g}"{" selected" if v == 1.0 else ""}>{v:g}x</option>' for v in SPEEDS)
+    return {
+        "key": key,
+        "frames": list(frames),
+        "boxed": sorted(boxed),
+        "fps": fps,
+        "width": width,
+        "height": height,
+        "speeds": list(SPEEDS),
+        "bundle": None if bundle is None else {"url": bundle[0], "sizes": list(bundle[1])},
+        "markup": _player_markup(max_height),
+    }
+
+
+def script_json(value: object) -> str:
+    """`value` as JSON that can stand inside a <script> element: `<`, `>` and `&` escaped, so that no
+    text (an instance key read from a file) can close the element."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def player_html(clip: dict[str, Any]) -> str:
+    """The player of `clip` (`player_clip`) as a document of its own, for an inline frame.
+
+    The player keys (module doc) work on the page around the frame as well, and keys pressed
+    while the frame has the focus are passed on to the page, so that the answer shortcuts keep
+    working after the annotator clicked into the player.
+    """
     return f"""<style>body{{margin:0}}</style>
-<div id="player" data-key="{html.escape(key)}" style="font-family:sans-serif">
-<img id="frame" width="{width}" height="{height}"
- style="width:100%;height:auto;max-height:{max_height}px;object-fit:contain;display:block;background:#000"
- alt="clip of {html.escape(key)}">
-<div style="display:flex;align-items:center;gap:8px;margin-top:6px">
-<button id="play" type="button" style="width:5.5em">Pause</button>
-<input id="scrub" type="range" min="0" max="{last}" value="0" style="flex:1">
-<select id="speed" title="speed" style="font-size:13px">{speeds}</select>
-<span id="label" style="min-width:13em;font-size:13px"></span>
-</div></div>
+<div id="root"></div>
 <script>
-const frames = {json.dumps(list(frames))}, boxed = new Set({boxed_json}), SPEEDS = {json.dumps(list(SPEEDS))};
-const BUNDLE = {json.dumps(None if bundle is None else {"url": bundle[0], "sizes": list(bundle[1])})};
+{PLAYER_JS}
+const player = refcatPlayer(document.getElementById("root"), {script_json(clip)});
 const ACTIONS = {json.dumps(_PLAYER_ACTIONS)}, FIELDS = new Set(["INPUT", "TEXTAREA", "SELECT"]);
-const img = document.getElementById("frame"), scrub = document.getElementById("scrub");
-const label = document.getElementById("label"), play = document.getElementById("play");
-const speed = document.getElementById("speed");
-const loading = [];  // frame -> its Image, once asked for
-function load(i) {{
-  if (!loading[i]) {{ loading[i] = new Image(); loading[i].src = frames[i]; }}
-  return loading[i];
-}}
-function loaded(i) {{ const im = load(i); return im.complete && im.naturalWidth > 0; }}
-let index = 0, timer = null, playable = false;
-function loadAll() {{ frames.forEach((_, i) => load(i)); playable = true; }}
-function loadRest() {{
-  if (!BUNDLE) return loadAll();
-  fetch(BUNDLE.url).then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(r.status))).then((buffer) => {{
-    let at = 0;
-    BUNDLE.sizes.forEach((n, i) => {{  // the first frame, shown already, keeps its address
-      if (i > 0) frames[i] = URL.createObjectURL(new Blob([new Uint8Array(buffer, at, n)], {{ type: "image/jpeg" }}));
-      at += n;
-    }});
-    loadAll();
-  }}).catch(loadAll);
-}}
-function show(i) {{
-  index = Math.max(0, Math.min(frames.length - 1, i)); img.src = frames[index]; scrub.value = index;
-  const box = boxed.has(index) ? " \u00b7 box" : " \u00b7 no box";
-  label.textContent = "frame " + (index + 1) + "/" + frames.length + box;
-}}
-function advance() {{
-  const next = (index + 1) % frames.length;
-  if (playable && loaded(next)) show(next);
-}}
-function start() {{
-  clearInterval(timer);
-  timer = setInterval(advance, Math.max(20, {delay} / parseFloat(speed.value)));
-  play.textContent = "Pause";
-}}
-function stop() {{ clearInterval(timer); timer = null; play.textContent = "Play"; }}
-function setSpeed(step) {{
-  const at = SPEEDS.indexOf(parseFloat(speed.value));
-  speed.value = String(SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, at + step))]);
-  if (timer) start();
-}}
-play.onclick = () => (timer ? stop() : start());
-scrub.oninput = () => {{ stop(); show(parseInt(scrub.value, 10)); }};
-speed.onchange = () => {{ if (timer) start(); }};
-const RUN = {{ toggle: () => (timer ? stop() : start()), back: () => {{ stop(); show(index - 1); }},
-              forward: () => {{ stop(); show(index + 1); }}, slower: () => setSpeed(-1), faster: () => setSpeed(1) }};
 // The player keys, heard on the page around the frame (keys pressed in the frame are passed there below).
 function onPageKey(e) {{
   if (!window.frameElement || !window.frameElement.isConnected) return;
@@ -284,7 +347,7 @@ function onPageKey(e) {{
   const action = ACTIONS[e.key];
   if (!action) return;
   e.preventDefault();
-  RUN[action]();
+  player.run(action);
 }}
 let page = null;
 try {{ page = window.parent.document; page.addEventListener("keydown", onPageKey); }} catch (err) {{ page = null; }}
@@ -297,9 +360,6 @@ document.addEventListener("keydown", (e) => {{
     e.preventDefault();
   }} catch (err) {{}}
 }});
-img.addEventListener("load", loadRest, {{ once: true }});
-show(0);
-if (frames.length > 1) start();
 </script>"""
 
 
@@ -433,7 +493,7 @@ class ViewCache:
             sources = [f"{route}/{clip.path(f'{index}.jpg')}" for index in range(len(clip.jpegs))]
             bundle = (f"{route}/{clip.path('frames')}", [len(jpeg) for jpeg in clip.jpegs])
         boxed = set(clip.boxed_frames)
-        player = player_html(key, sources, boxed, clip.fps, clip.width, clip.height, self.max_height, bundle=bundle)
+        player = player_clip(key, sources, boxed, clip.fps, clip.width, clip.height, self.max_height, bundle=bundle)
         return InstanceView(key, clip, player)
 
     def view(self, key: str) -> InstanceView:
