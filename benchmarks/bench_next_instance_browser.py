@@ -5,9 +5,12 @@ written to a temporary folder. Each annotator logs in through the form, then pre
 N times; per press the benchmark measures
 
 - the time from `page.keyboard.press("ArrowRight")` until the next instance's RE text is shown
-  (the `.refcat-re` element) and the player of that instance (its iframe, `#player[data-key]`)
-  has its first frame loaded (`img#frame` complete with a natural width), polled each animation frame;
+  (the `.refcat-re` element) and the player of that instance (`#player[data-key]`, in the page:
+  the desk of refcat/annotate/ui/desk.py, which moves in the browser) has its first frame loaded
+  (`img#frame` complete with a natural width), polled each animation frame;
 - of that, the time until the RE alone is shown, with the instance's key in its caption ("RE p50/p95");
+- the time until the answer panel is drawn for that instance by the server's run ("panel p50/p95":
+  until then the desk dims it, and answers are taken by key only);
 - the bytes received for it, from the press until the page is idle again: CDP
   `Network.loadingFinished` encodedDataLength (of http requests: a data: URL is not on the wire,
   and an answer from the browser's cache counts 0) plus the websocket frames' payloads
@@ -23,7 +26,7 @@ Once with one annotator (ann1 in the demo campaign), then with five at once (fiv
 contexts in one Chromium, driven concurrently with asyncio; five demo-marked accounts bench1..5
 in a campaign "bench" over the demo instances). Targets (issue 14): p95 < 300 ms with one
 annotator, < 500 ms with five.
-Run: .venv/bin/python benchmarks/bench_next_instance_browser.py [--one N] [--five N]
+Run: .venv/bin/python benchmarks/bench_next_instance_browser.py [--one N] [--five N] [--raw]
 """
 
 from __future__ import annotations
@@ -148,7 +151,9 @@ class Meter:
         self.ws += size
 
 
-async def annotator(browser, base: str, name: str, campaign: str, steps: int, texts: dict, start: asyncio.Barrier):
+async def annotator(
+    browser, base: str, name: str, campaign: str, steps: int, texts: dict, start: asyncio.Barrier, raw: bool
+):
     """Log `name` in, wait at `start` for the others, press Next `steps` times.
 
     Returns the ms to the RE and first frame, to the RE, the bytes, of which websocket and clip
@@ -202,20 +207,21 @@ async def annotator(browser, base: str, name: str, campaign: str, steps: int, te
         clip_steps.append(meter.step)  # its clip bytes are read at the end
         same.append(key.rsplit("/", 1)[0] == current.rsplit("/", 1)[0])
     clip_sizes = [meter.clip[step] for step in clip_steps]
-    if os.environ.get("BENCH_RAW"):
-        print(name, [round(t) for t in times], flush=True)
+    if raw:
+        print(name, "ms per Next:", [round(t) for t in times], flush=True)
     await context.close()
     return times, re_times, sizes, ws_sizes, clip_sizes, same, panel_times, misses, meter.cut
 
 
-async def run_case(base: str, names: list[str], campaign: str, steps: int, texts: dict):
+async def run_case(base: str, names: list[str], campaign: str, steps: int, texts: dict, raw: bool):
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             start = asyncio.Barrier(len(names))  # the logins run concurrently; the Nexts start together
-            results = await asyncio.gather(*(annotator(browser, base, n, campaign, steps, texts, start) for n in names))
+            pages = (annotator(browser, base, n, campaign, steps, texts, start, raw) for n in names)
+            results = await asyncio.gather(*pages)
         finally:
             await browser.close()
     return tuple([v for r in results for v in r[i]] for i in range(7)) + tuple(
@@ -232,6 +238,7 @@ def main() -> None:
     parser.add_argument("--one", type=int, default=20, help="Nexts with one annotator (default %(default)s)")
     parser.add_argument("--five", type=int, default=10, help="Nexts per annotator with five (default %(default)s)")
     parser.add_argument("--videos", type=int, default=12, help="demo videos (default %(default)s)")
+    parser.add_argument("--raw", action="store_true", help="print each annotator's times, Next by Next")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="refcat-bench-browser-") as tmp:
@@ -249,7 +256,7 @@ def main() -> None:
                 ("5 annotators", FIVE, "bench", args.five),
             ):
                 wall = time.perf_counter()
-                case = asyncio.run(run_case(base, names, campaign, steps, texts))
+                case = asyncio.run(run_case(base, names, campaign, steps, texts, args.raw))
                 rows.append((label, *case, time.perf_counter() - wall, load()))
     print(f"demo data: {args.videos} videos, {len(texts['ann1'])} instances in ann1's queue; {os.cpu_count()} CPUs")
     print(f"{'':14s}{'Nexts':>6s}{'missed':>7s}{'p50 ms':>9s}{'p95 ms':>9s}{'max ms':>9s}", end="")

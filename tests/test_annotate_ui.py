@@ -116,7 +116,7 @@ def test_view_draws_the_referent_box_on_each_frame_where_present(demo):
     away[max(0, y1 - 4) : y2 + 5, max(0, x1 - 4) : x2 + 5] = False
     assert np.abs(shown[away] - original[away]).mean() < 4
     assert views.view(key) is view  # cached
-    assert f'data-key="{key}"' in view.html and view.html.count("data:image/jpeg;base64,") == view.n_frames
+    assert view.player["key"] == key and view.html.count("data:image/jpeg;base64,") == view.n_frames
 
 
 def test_prefetch_builds_the_view_in_the_background(demo):

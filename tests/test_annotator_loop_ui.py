@@ -179,3 +179,13 @@ def test_the_answer_panel_drops_the_categories_after_no_re(db_path):
     record_answer(store, "ann1", "c", DUO_A, "correctness", "valid")
     at.run()
     assert "appearance" in shown(at)
+
+
+def test_a_key_with_markup_cannot_close_the_players_script():
+    """An instance key read from a file goes into the player's script as JSON with <, > and & escaped."""
+    key = 'demo/</script><img src=x onerror="alert(1)">&amp;/1/annot1'
+    html = player_html(player_clip(key, ["a.jpg"], set(), 10.0, 64, 48))
+    assert html.count("</script>") == 1 and "<img src=x" not in html
+    assert (
+        json.loads(html.split('refcatPlayer(document.getElementById("root"), ', 1)[1].split(");\n", 1)[0])["key"] == key
+    )

@@ -1,6 +1,8 @@
 """The clip route of serve.py (refcat.annotate.ui.clips), called through Starlette's router as the
 server would: what it serves, with which cache headers, and what it refuses (no session, ids the
-store does not have, a changed clip), without a traceback or a path in the answer."""
+store does not have, a clip of no campaign the account annotates, a changed clip), without a
+traceback or a path in the answer. Who may see which object (refcat.annotate.access) is checked
+on SQLite and PostgreSQL (the `store` fixture), with the statements it sends counted."""
 
 from __future__ import annotations
 
@@ -10,10 +12,14 @@ import json
 from urllib.parse import unquote
 
 import pytest
+from helpers.annotate_store import DUO_A, DUO_B, DUO_C, SOLO, populate
 from helpers.demo import build_demo, use_demo_copy
+from sqlalchemy import event
 from starlette.applications import Starlette
 
-from refcat.annotate.accounts import authenticate, logout
+from refcat.annotate.access import may_view_object
+from refcat.annotate.accounts import authenticate, create_user, get_user, logout
+from refcat.annotate.campaigns import close_round, create_campaign, select_instances
 from refcat.annotate.labels import queue
 from refcat.annotate.ui import session
 from refcat.annotate.ui.clips import CACHE_FOREVER, clip_routes
@@ -70,10 +76,10 @@ def get(app, path: str, cookie: str | None = None) -> tuple[int, dict[str, str],
 
 
 def addresses(html: str) -> tuple[list[str], dict]:
-    """The frame addresses and the bundle ({url, sizes}) written into a player."""
-    frames = json.loads(html.split("const frames = ", 1)[1].split(", boxed = ", 1)[0])
-    bundle = json.loads(html.split("const BUNDLE = ", 1)[1].split(";\n", 1)[0])
-    return frames, bundle
+    """The frame addresses and the bundle ({url, sizes}) written into a player's page."""
+    written = html.split('refcatPlayer(document.getElementById("root"), ', 1)[1]
+    clip = json.JSONDecoder().raw_decode(written)[0]
+    return clip["frames"], clip["bundle"]
 
 
 def test_the_digest_is_a_hash_of_the_frames_each_with_its_length():
@@ -145,3 +151,135 @@ def test_ids_the_store_lacks_a_changed_clip_and_traversal_are_not_found(served, 
         assert data_folder not in body and b"Traceback" not in body
         if said != b"Not Found":
             assert headers["cache-control"] == "no-store"
+
+
+class Statements:
+    """The SQL statements an engine sends while the block runs (SQLAlchemy's before_cursor_execute)."""
+
+    def __init__(self, engine) -> None:
+        self.engine, self.sent = engine, []
+
+    def _count(self, _conn, _cursor, statement, *_rest) -> None:
+        self.sent.append(statement)
+
+    def __enter__(self) -> list[str]:
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self.sent
+
+    def __exit__(self, *_exc) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+def test_an_account_sees_the_objects_of_the_campaigns_it_annotates_in_one_statement(store):
+    populate(store, annotators=("ann1", "ann2", "ann3", "ann4"))
+    # A: duo's object 1 (two REs) and solo, ann1 and ann2 one instance each; B: duo's object 2, ann3.
+    create_campaign(store, "A", [DUO_A, DUO_B, SOLO], ["ann1", "ann2"], per_instance=1, created_by="boss")
+    create_campaign(store, "B", [DUO_C], ["ann3"], per_instance=1, created_by="boss")
+    assert [item.instance_key for item in queue(store, "ann1", "A")] == [DUO_A, SOLO]
+    assert [item.instance_key for item in queue(store, "ann2", "A")] == [DUO_B]
+    objects = [("demo", "duo", 1), ("demo", "duo", 2), ("demo", "solo", 1), ("demo", "duo", 9), ("davis", "duo", 1)]
+    seen = {
+        name: [may_view_object(store, get_user(store, name), *ids) for ids in objects]
+        for name in ("ann1", "ann2", "ann3", "ann4", "boss")
+    }
+    assert seen == {
+        "ann1": [True, False, True, False, False],
+        "ann2": [True, False, True, False, False],  # solo is in A, though in ann1's queue, not ann2's
+        "ann3": [False, True, False, False, False],
+        "ann4": [False, False, False, False, False],  # in no campaign
+        "boss": [True, True, True, True, True],  # an admin: every object (an unknown one is the caller's 404)
+    }
+    for _ in range(2):  # A finished: its annotators still see its clips (the revision page shows them)
+        close_round(store, "A", "boss")
+    assert may_view_object(store, get_user(store, "ann2"), "demo", "solo", 1)
+
+    ann3, boss = get_user(store, "ann3"), get_user(store, "boss")
+    with Statements(store.engine) as sent:
+        assert may_view_object(store, ann3, "demo", "duo", 2) and not may_view_object(store, ann3, "demo", "duo", 1)
+        assert may_view_object(store, boss, "demo", "duo", 2)
+    assert len(sent) == 2  # one for each question of ann3, none for the admin's
+    for n in range(6):  # more campaigns, of ann3 and of others: still one statement a question
+        create_campaign(store, f"more{n}", [DUO_A, SOLO], ["ann3" if n % 2 else "ann4"], per_instance=1)
+    with Statements(store.engine) as sent:
+        assert not may_view_object(store, ann3, "demo", "duo", 9) and may_view_object(store, ann3, "demo", "duo", 1)
+    assert len(sent) == 2
+
+
+@pytest.fixture
+def two_campaigns(served):
+    """`served`, plus demo accounts ann4 (campaign A: video dog-walk), ann5 (campaign B: two-dogs) and
+    ann6 (no campaign); returns (app, tokens by name, the frames address of object 1 of each video)."""
+    app, admin = served[0], "admin"
+    store = session.store()
+    for name in ("ann4", "ann5", "ann6"):
+        create_user(store, name, name, demo=True)
+    for campaign, video, annotator in (("A", "dog-walk", "ann4"), ("B", "two-dogs", "ann5")):
+        keys = select_instances(store, dataset="demo", video_ids=[video])
+        create_campaign(store, campaign, keys, [annotator], per_instance=1, created_by=admin)
+    tokens = {name: authenticate(store, name, name) for name in ("admin", "ann4", "ann5", "ann6")}
+    clips = {video: session.views().clip("demo", video, 1) for video in ("dog-walk", "two-dogs")}
+    frames = {video: "/refcat-clip/" + clip.path("frames") for video, clip in clips.items()}
+    return app, tokens, frames
+
+
+def test_an_annotator_gets_the_clips_of_its_campaigns_and_an_admin_every_clip(two_campaigns, caplog):
+    app, tokens, frames = two_campaigns
+    clips = {video: session.views().clip("demo", video, 1) for video in frames}
+    answers = {
+        (name, video): get(app, path, tokens[name])
+        for name in ("admin", "ann4", "ann5", "ann6")
+        for video, path in frames.items()
+    }
+    statuses = {asked: status for asked, (status, _, _) in answers.items()}
+    assert statuses == {
+        ("admin", "dog-walk"): 200,
+        ("admin", "two-dogs"): 200,
+        ("ann4", "dog-walk"): 200,
+        ("ann4", "two-dogs"): 404,
+        ("ann5", "dog-walk"): 404,
+        ("ann5", "two-dogs"): 200,
+        ("ann6", "dog-walk"): 404,
+        ("ann6", "two-dogs"): 404,
+    }
+    for (_name, video), (status, headers, body) in answers.items():
+        if status == 200:
+            assert body == clips[video].frames and headers["cache-control"] == CACHE_FOREVER
+    # Not allowed and unknown read alike: the same status, headers and one-line body.
+    unknown = get(app, "/refcat-clip/demo/no-such-video/1/320x180/0/frames", tokens["ann6"])
+    assert unknown[1]["cache-control"] == "no-store"
+    assert answers["ann4", "two-dogs"] == answers["ann6", "dog-walk"] == unknown == (404, unknown[1], b"no such clip")
+    refusals = [r.getMessage() for r in caplog.records if r.name == "refcat.annotate.ui.clips"]
+    assert "clip 'demo'/'two-dogs'/1 not served to 'ann4': unknown, or in no campaign of theirs" in refusals
+    assert "clip 'demo'/'no-such-video'/1 not served to 'ann6': unknown, or in no campaign of theirs" in refusals
+
+
+def test_a_refused_clip_is_never_looked_up_and_more_campaigns_cost_no_more_statements(two_campaigns, monkeypatch):
+    app, tokens, frames = two_campaigns
+    store, views = session.store(), session.views()
+    looked_up: list[tuple[str, str, int]] = []
+    clip = views.clip
+    monkeypatch.setattr(views, "clip", lambda *ids: looked_up.append(ids) or clip(*ids))
+
+    def statements(name: str, video: str, status: int) -> int:
+        get(app, frames[video], tokens[name])  # a first request may refresh the session's last_seen
+        looked_up.clear()
+        with Statements(store.engine) as sent:
+            assert get(app, frames[video], tokens[name])[0] == status
+        assert looked_up == ([("demo", video, 1)] if status == 200 else [])
+        assert sum("campaign_members" in statement for statement in sent) == (name != "admin")  # the check
+        return len(sent)
+
+    asked = [
+        ("ann4", "dog-walk", 200),
+        ("ann4", "two-dogs", 404),
+        ("ann6", "dog-walk", 404),
+        ("admin", "two-dogs", 200),
+    ]
+    before = [statements(*question) for question in asked]
+    assert before[0] == before[1] == before[2] == before[3] + 1  # an admin's request skips the check
+    dog_walk = select_instances(store, dataset="demo", video_ids=["dog-walk"])
+    everything = select_instances(store, dataset="demo")
+    for n in range(8):  # ann4 in four more campaigns of dog-walk, ann5 in four of every video
+        keys, annotator = (dog_walk, "ann4") if n % 2 else (everything, "ann5")
+        create_campaign(store, f"more{n}", keys, [annotator], per_instance=1, created_by="admin")
+    assert [statements(*question) for question in asked] == before

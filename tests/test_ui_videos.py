@@ -52,9 +52,9 @@ def test_videos_page_shows_the_list_and_a_boxed_clip(demo):
     assert chosen.value.startswith(f"{video}/") and "annot" in chosen.value
     (player,) = at.get("iframe")
     html = player.proto.srcdoc
-    assert f'data-key="{chosen.value}"' in html
+    assert f'"key": "{chosen.value}"' in html  # the clip the player plays (video_view.player_clip)
     _, video_id, object_id, _ = chosen.value.split("/")
     (obj,) = [o for o in list_objects(store, "demo", video_id) if o.object_id == int(object_id)]
     # The box is drawn on every frame where the object is present, and the clip has every frame.
-    assert f"boxed = new Set([{', '.join(map(str, sorted(obj.boxes)))}])" in html
+    assert f'"boxed": [{", ".join(map(str, sorted(obj.boxes)))}]' in html
     assert html.count("data:image/jpeg;base64,") == 5

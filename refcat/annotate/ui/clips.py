@@ -7,10 +7,15 @@
 frame's JPEG one after the other (`Clip.frames`; the player knows their lengths). The answers:
 - 401 without the session cookie (session.COOKIE), or with one whose session is not live
   (`accounts.user_for_token`), before anything of the address is looked at;
-- 404 for a dataset, video or object the store does not have (the ids are looked up in the
-  store before anything else sees them, so no address names a file), a size or digest other
-  than the clip's now (the clip changed: the page's next run has the new address), or a frame
-  outside the clip;
+- 404 "no such clip", the same answer for an object the account may not see and for one the
+  store does not have, so that a stranger does not learn which objects exist (the server's log
+  names the account and the ids). `access.may_view_object` decides, in one store read, before the
+  clip is built or taken from the cache: an admin sees every object of the store, any other
+  account only the objects with an instance in a campaign it annotates (any round, a finished
+  campaign too). The ids are looked up in the store before anything else sees them, so no
+  address names a file;
+- 404 with its own line for a size or digest other than the clip's now (the clip changed: the
+  page's next run has the new address), or a frame outside the clip;
 - 200, the JPEG (image/jpeg) or the frames (application/octet-stream), with
   `Cache-Control: private, max-age=31536000, immutable`: an address names one content for good
   (the digest is a hash of the clip), so the browser keeps the frames and the next RE of the
@@ -35,12 +40,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from refcat.annotate.access import may_view_object
 from refcat.annotate.accounts import user_for_token
 from refcat.annotate.ui import session
 from refcat.errors import PermissionDenied, RefcatError
 
 ROUTE = "refcat-clip"
 CACHE_FOREVER = "private, max-age=31536000, immutable"
+NO_SUCH_CLIP = "no such clip"  # unknown and not allowed alike
 log = logging.getLogger(__name__)
 
 
@@ -60,15 +67,24 @@ def _answer(token: str | None, params: dict[str, Any]) -> Response:
     if not token:
         return _refuse(401, "refused: not logged in")
     try:
-        user_for_token(session.store(), token)
+        user = user_for_token(session.store(), token)
     except PermissionDenied:
         return _refuse(401, "refused: not a live session")
     dataset, video_id, object_id, index = params["dataset"], params["video"], params["object"], params.get("frame")
+    if not may_view_object(session.store(), user, dataset, video_id, object_id):
+        log.warning(
+            "clip %r/%r/%r not served to %r: unknown, or in no campaign of theirs",
+            dataset,
+            video_id,
+            object_id,
+            user.name,
+        )
+        return _refuse(404, NO_SUCH_CLIP)
     try:
         clip = session.views().clip(dataset, video_id, object_id)
     except RefcatError as exc:
         log.warning("clip %r/%r/%r not served: %s", dataset, video_id, object_id, exc)  # %r: ids as sent, escaped
-        return _refuse(404, "no such clip")
+        return _refuse(404, NO_SUCH_CLIP)
     if params["size"] != clip.size or params["digest"] != clip.digest:
         return _refuse(404, "no such clip (it has changed: reload the page)")
     headers = {"Cache-Control": CACHE_FOREVER, "X-Content-Type-Options": "nosniff"}
