@@ -1,7 +1,7 @@
 """A queue page (Annotate, Revise) in a Playwright browser: logging in, what it shows, and whether the
 app has handled every key press (the key listener of refcat.annotate.ui.shortcuts has nothing pending
-and the script is not running). The caption read is the page's "campaign · instance key" line (the desk's, or Streamlit's caption
-where frames are inline)."""
+and the script is not running). The caption read is the page's "campaign · instance key" line (the desk's,
+or Streamlit's caption where frames are inline)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ def settled(page) -> bool:
     and the desk of refcat.annotate.ui.desk, if any, shows what the server drew)."""
     state = page.evaluate(
         """() => { const s = globalThis.__refcatPresses;
-                   return s ? [s.pending.length, !!s.live && !document.body.classList.contains('refcat-moving')] : null; }"""
+                   const drawn = !document.body.classList.contains('refcat-moving');
+                   return s ? [s.pending.length, !!s.live && drawn] : null; }"""
     )
     script = page.evaluate(
         "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state')"
