@@ -23,10 +23,17 @@ taken does not reach the button's own callback; that callback serves where the l
 running (Streamlit's AppTest, or before the listener first mounts). A browser key is done in
 the page: a flag key clicks the panel's "Unsure" toggle or focuses its comment box (found by their
 widget keys' classes, sent with the page's data), a player key works the player's own controls
-(its play button, frame slider and speed list: ids `play`, `scrub`, `speed` in the frame that
-holds `#player`), and the key goes no further (the player's own key handler, which serves pages
-without this listener, does not see it). The listener sends every
-press not yet acknowledged with each new press, so a press is never lost when Streamlit merges
+(the desk's player, or its play button, frame slider and speed list: ids `play`, `scrub`, `speed`
+in the frame that holds `#player`), and the key goes no further (the player's own key handler, which
+serves pages without this listener, does not see it).
+
+On a queue page with the desk (refcat.annotate.ui.desk), a press carries the view the desk shows, and
+the desk is told of it first, so that it can show the next instance; the press is then sent once the
+browser has drawn that (or after 100 ms, as a hidden page draws nothing), because Streamlit's work on a
+sent value holds up the frame. While the desk shows an instance the server has not drawn yet, the flag
+keys and clicks on the answer buttons do nothing (they belong to the instance drawn before).
+
+The listener sends every press not yet acknowledged with each new press, so a press is never lost when Streamlit merges
 quick requests into one run; the server acknowledges the last press it handled (`acked`), and
 presses up to it are dropped. While Streamlit redraws the panel the listener may be unmounted
 for a moment: presses made then carry what the last mount showed and are sent at the next mount
@@ -301,7 +308,18 @@ function record(action) {
   S.pending.push({ ...action, seq: S.seq, page: data.page, instance: shown.key, view: shown.number,
                    path: location.pathname });
   if (moving) moving.press(S.pending[S.pending.length - 1]);
-  if (S.live) send();
+  if (S.live && !S.flushing) {
+    // Sent once the browser has drawn what the press changed (the desk's next instance): Streamlit's own
+    // work on a sent value would hold up that frame. A hidden page draws no frame, so a timer sends it too.
+    S.flushing = true;
+    const flush = () => {
+      if (!S.flushing) return;
+      S.flushing = false;
+      if (S.live && S.seq > S.sent) send();
+    };
+    requestAnimationFrame(() => setTimeout(flush, 0));
+    setTimeout(flush, 100);
+  }
 }
 
 // Ctrl+Enter in a text box is Streamlit's "submit" (the comment box): once Streamlit has taken it, the box
