@@ -16,6 +16,7 @@ from helpers.browser import VALID, VALID_KEYS, press_each
 from helpers.demo import build_demo
 from helpers.queue_page import CAMPAIGN, PRESS_IN_PAGE, caption, log_in, open_at, settled
 
+from refcat.annotate.campaigns import close_round, reopen_round
 from refcat.annotate.labels import answers, events_table, instance_flags, instance_text, questions_for, queue
 from refcat.annotate.settings import auto_advance
 from refcat.annotate.ui.shortcuts import button_class
@@ -225,3 +226,23 @@ def test_the_desk_shows_the_next_re_at_once_and_files_what_is_pressed_there(app,
     assert text == f"\u201c{instance_text(store, third)}\u201d" and dimmed
     wait_until(page, lambda: settled(page) and caption(page) == third, "the server's page on the instance after")
     assert answers(store, "ann1", CAMPAIGN, second) == VALID
+
+
+def test_an_answer_the_server_refuses_brings_the_desk_back(app, page, screens):
+    """The desk foresees the advance of a completing answer; the server refuses it (the round closed
+    meanwhile), and once it has handled the press the desk shows the instance the server shows again."""
+    base, store, _ = app
+    first, second, _ = run_of_three(store)
+    open_at(page, base, first)
+    press_each(page, VALID_KEYS[:9])
+    wait_until(page, lambda: page.evaluate(NEXT_READY), "the next instance in the desk's window")
+    close_round(store, CAMPAIGN, "admin")
+    try:
+        text, dimmed = page.evaluate(PRESS_AND_READ, [VALID_KEYS[9]])
+        assert text == f"\u201c{instance_text(store, second)}\u201d" and dimmed  # foreseen
+        wait_until(page, lambda: settled(page) and caption(page) == first, "the desk back on the server's instance")
+        assert "information" not in answers(store, "ann1", CAMPAIGN, first)
+        page.get_by_text("Refused").first.wait_for()
+        page.screenshot(path=str(screens / "05_refused_answer_desk_back.png"), full_page=True)
+    finally:
+        reopen_round(store, CAMPAIGN, "admin")

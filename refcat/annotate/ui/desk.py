@@ -33,6 +33,7 @@ Texts (RE, source, campaign, key) are set as text, never as markup.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,6 +44,7 @@ from refcat.annotate.state import INVALID, SKIP_FIELD, SKIPPED_AFTER_INVALID
 from refcat.annotate.ui.video_view import PLAYER_JS, ViewCache
 from refcat.errors import RefcatError
 
+log = logging.getLogger(__name__)
 ANSWERS_KEY, FLAGS_KEY = "refcat-answers", "refcat-flags"  # the containers dimmed while the desk moves ahead
 ADVANCE_GRACE_MS = 400  # a press this soon after an auto-advance was meant for the instance before (module doc)
 
@@ -155,13 +157,37 @@ D.moving = () => {
   return !!D.waiting || !data || data.instance !== D.view.key || data.view !== D.view.number;
 };
 
-// Dim what the server drew for another instance; stop waiting once the server has every press and has
-// drawn the page for the view shown (the panel's reruns, which do not draw the desk, end a wait too).
+// Show what the server shows: its view, window and rule (`data`, a page run's); `unacked` are the presses it
+// has not handled yet, whose answers on its instance are counted as given.
+function adopt(data, unacked) {
+  const agrees = !!D.view && D.view.key === data.view.key && D.view.number === data.view.number;
+  D.view = data.view;
+  D.window = data.window;
+  D.rule = data.rule;
+  D.given = { ...(data.rule ? data.rule.given : {}) };
+  for (const p of unacked) if (p.action === "answer" && p.instance === data.view.key) D.given[p.field] = p.value;
+  D.waiting = false;
+  if (!agrees) D.before = null;  // the grace after an auto-advance lasts while its view is shown
+  if (D.shown !== data.view.key) show(data.window.current);
+  preload();
+}
+
+// Once the server has handled every press: stop waiting where it drew the view shown; where it drew another
+// (it refused an answer the desk advanced on, or a move the desk could not foresee), show that one. The
+// panel's reruns, which do not draw the desk, come here too; the desk then stops foreseeing on the instance
+// (its answers there may be other than the server's), until the next page run. Dim what the server drew for
+// another instance.
 D.sync = () => {
   if (!D.root || !D.root.isConnected) return;
   const data = drawn(), S = globalThis.__refcatPresses;
   const handled = !!data && !!S && S.pending.every((p) => data.client === S.client && p.seq <= data.acked);
-  if (D.waiting && handled && data.instance === D.view.key && data.view === D.view.number) D.waiting = false;
+  if (handled && (data.instance !== D.view.key || data.view !== D.view.number)) {
+    const server = D.server;
+    if (server && server.view.key === data.instance && server.view.number === data.view) {
+      adopt(server, []);
+      D.rule = null;
+    }
+  } else if (D.waiting && handled) D.waiting = false;
   D.root.classList.toggle("refcat-waiting", !!D.waiting);
   document.body.classList.toggle("refcat-moving", D.moving());
 };
@@ -172,7 +198,10 @@ D.press = (press) => {
   const here = press.instance === D.view.key && press.view === D.view.number;  // else the server drops it
   if (here && !D.waiting) {
     if (press.action === "next" || press.action === "previous") move(press.action === "next" ? 1 : -1, false);
-    else if (press.action === "undo") D.waiting = true;
+    else if (press.action === "undo") {
+      D.waiting = true;
+      D.rule = null;  // the answers the undo leaves are the server's to say (the next page run)
+    }
     else if (press.action === "answer" && D.rule) {
       const was = complete();
       D.given[press.field] = press.value;
@@ -191,23 +220,27 @@ export default function (component) {
   const unacked = S ? S.pending.filter((p) => !(data.client === S.client && p.seq <= data.acked)) : [];
   const fresh = D.shown === null || D.scope !== data.scope;
   const agrees = !!D.view && D.view.key === data.view.key && D.view.number === data.view.number;
+  // The server has drawn what the desk shows, and what it has still to handle are answers on it.
+  const answersHere = unacked.every((p) => p.action === "answer" && p.instance === data.view.key
+                                           && p.view === data.view.number);
   D.scope = data.scope;
   D.campaign = data.campaign;
   D.advance = data.advance;
   D.grace = data.grace_ms;
-  if (fresh || agrees || unacked.length === 0) {
-    // The server has every press, or has drawn what the desk shows: its window is the newer.
-    D.view = data.view;
-    D.window = data.window;
-    D.rule = data.rule;
-    D.given = { ...(data.rule ? data.rule.given : {}) };
-    for (const p of unacked) if (p.action === "answer" && p.instance === data.view.key) D.given[p.field] = p.value;
-    D.waiting = false;
-    D.before = null;
-    if (D.shown !== data.view.key) show(data.window.current);
-    preload();
-  }
+  D.server = data;
+  if (fresh || unacked.length === 0 || (agrees && answersHere)) adopt(data, unacked);
   D.sync();
+  const root = D.root;
+  return () => {
+    // Called when the desk goes (another page) and when Streamlit drops a run; only the first stops the player.
+    setTimeout(() => {
+      if (root.isConnected || D.root !== root) return;
+      if (D.player) D.player.stop();
+      D.player = null;
+      D.shown = null;
+      document.body.classList.remove("refcat-moving");
+    }, 0);
+  };
 }
 """
 )
@@ -241,7 +274,11 @@ def neighbour(views: ViewCache, key: str | None, texts: dict[str, str], *, build
         return None
     if key not in texts or not (build or views.cached(key)):
         return {"key": key, "ready": False}
-    return item(views, key, texts[key])
+    try:
+        return item(views, key, texts[key])
+    except Exception:  # the page is the current instance's: the neighbour is left to the server, and logged
+        log.exception("the desk could not build the view of %s", key)
+        return {"key": key, "ready": False}
 
 
 def window_keys(keys: Sequence[str], index: int) -> tuple[str | None, str | None]:
