@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import pandas as pd
 import pytest
 from helpers.app_server import CHROMIUM, CHROMIUM_ARGS, WAIT_S, serve_app, wait_until
+from helpers.browser import shots_on_failure
 from helpers.demo import build_demo
 
 from refcat.annotate.labels import answers, final_labels, questions_for, queue
@@ -113,11 +114,8 @@ def test_label_revise_adjudicate_export_in_chromium(server):
         pages = {name: ctx.new_page() for name, ctx in contexts.items()}
         p1, p2, pa = pages["ann1"], pages["ann2"], pages["admin"]
         try:
-            _scenario(base, store, screens, p1, p2, pa, first, second)
-        except Exception:
-            for name, page in pages.items():
-                page.screenshot(path=str(screens / f"failed_{name}.png"), full_page=True)
-            raise
+            with shots_on_failure(pages, screens):
+                _scenario(base, store, screens, p1, p2, pa, first, second)
         finally:
             browser.close()
 

@@ -48,7 +48,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from helpers.app_server import CHROMIUM, CHROMIUM_ARGS, serve_app, wait_until
-from helpers.browser import VALID, VALID_KEYS, allow_grid_downloads, grid_table, idle, log_in_form, press_each, shot
+from helpers.browser import (
+    VALID,
+    VALID_KEYS,
+    allow_grid_downloads,
+    grid_table,
+    idle,
+    log_in_form,
+    press_each,
+    shot,
+    shots_on_failure,
+)
 from helpers.demo import build_demo
 from helpers.queue_page import CAMPAIGN, caption, open_at
 
@@ -125,12 +135,9 @@ def test_a_team_labels_closes_reviews_adjudicates_and_exports(tmp_path):
                     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
                     allow_grid_downloads(context)
                     pages[name] = context.new_page()
-                _annotator(base, store, screens, pages["ann1"])
-                _lead(base, store, screens, pages["admin"], everything)
-            except Exception:
-                for name, page in pages.items():
-                    page.screenshot(path=str(screens / f"failed_{name}.png"), full_page=True)
-                raise
+                with shots_on_failure(pages, screens):
+                    _annotator(base, store, screens, pages["ann1"])
+                    _lead(base, store, screens, pages["admin"], everything)
             finally:
                 browser.close()
     finally:

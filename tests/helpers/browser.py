@@ -1,7 +1,8 @@
 """Steps of the browser tests that any page needs: logging in through the form, waiting until the
-app's script has finished its run, screenshots, and reading an `st.dataframe` as its user can; and
-on a queue page, key presses made as a person makes them (`press_each`), with `VALID_KEYS`, the ten
-keys that answer every question of an instance (`VALID`: what they answer).
+app's script has finished its run, screenshots (of every page when a test fails, `shots_on_failure`),
+and reading an `st.dataframe` as its user can; and on a queue page, key presses made as a person
+makes them (`press_each`), with `VALID_KEYS`, the ten keys that answer every question of an instance
+(`VALID`: what they answer).
 
 An `st.dataframe` is drawn on a canvas (no cell text in the DOM), so `grid_table` reads it the way
 a user gets its figures out: the toolbar's "Download as CSV". Streamlit saves that file through the
@@ -12,6 +13,8 @@ ordinary download.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -81,3 +84,15 @@ def press_each(page, keys: list[str]) -> None:
     for key in keys:
         page.keyboard.press(key)
         wait_until(page, lambda: settled(page), f"the app to handle {key}")
+
+
+@contextmanager
+def shots_on_failure(pages: dict, screens: Path) -> Iterator[None]:
+    """On an exception inside, a full-page screenshot of each of `pages` (name -> page) as
+    `screens/failed_<name>.png`, then the exception goes on."""
+    try:
+        yield
+    except Exception:
+        for name, page in pages.items():
+            page.screenshot(path=str(screens / f"failed_{name}.png"), full_page=True)
+        raise

@@ -23,7 +23,7 @@ from refcat.annotate.labels import InstancePage, Undone, instance_page, queue
 from refcat.annotate.settings import auto_advance, set_auto_advance
 from refcat.annotate.state import LABEL_ROUND
 from refcat.annotate.ui import flags, navigation, widgets
-from refcat.annotate.ui.desk import FLAGS_KEY, advance_rule
+from refcat.annotate.ui.desk import advance_rule
 from refcat.annotate.ui.help_overlay import HELP_KEY
 from refcat.annotate.ui.shortcuts import CATEGORY_KEYS, COMMENT_KEY, UNSURE_KEY
 from refcat.annotate.ui.text import plain
@@ -124,6 +124,5 @@ def render(db: Store, user: User) -> None:
             read_fields=read_fields,
         )
     st.caption(KEY_HELP)
-    with st.container(key=FLAGS_KEY):
-        flags.flag_panel(db, user, campaign.name, key, LABEL_ROUND)
+    flags.flag_panel(db, user, campaign.name, key, LABEL_ROUND)
     navigation.prefetch_ahead(place)

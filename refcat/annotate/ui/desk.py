@@ -25,7 +25,7 @@ answer pressed on the neighbour is filed on it, and one the server sees otherwis
 filed elsewhere. Once the server has handled every press the desk sent (its acknowledgement in the
 page run's data), the desk shows what the server shows. Until the server has drawn the page for the
 instance the desk shows, the answer panel and the flag panel (the containers `ANSWERS_KEY`,
-`FLAGS_KEY`) are dimmed and take no clicks, and the flag keys do nothing: they belong to the
+`refcat.annotate.ui.flags.FLAGS_KEY`) are dimmed and take no clicks, and the flag keys do nothing: they belong to the
 instance drawn before. Answer keys go on: they are filed on the instance shown.
 
 Texts (RE, source, campaign, key) are set as text, never as markup.
@@ -40,12 +40,15 @@ from typing import Any
 import streamlit as st
 
 from refcat.annotate.guidelines import instance_source_label
+from refcat.annotate.labels import instance_texts
 from refcat.annotate.state import INVALID, SKIP_FIELD, SKIPPED_AFTER_INVALID
+from refcat.annotate.ui.flags import FLAGS_KEY
 from refcat.annotate.ui.video_view import PLAYER_JS, ViewCache
 from refcat.errors import RefcatError
+from refcat.store.database import Store
 
 log = logging.getLogger(__name__)
-ANSWERS_KEY, FLAGS_KEY = "refcat-answers", "refcat-flags"  # the containers dimmed while the desk moves ahead
+ANSWERS_KEY = "refcat-answers"  # the answer panel's container, dimmed (as the flag panel's) while the desk moves ahead
 ADVANCE_GRACE_MS = 400  # a press this soon after an auto-advance was meant for the instance before (module doc)
 
 _CSS = f"""
@@ -281,14 +284,10 @@ def neighbour(views: ViewCache, key: str | None, texts: dict[str, str], *, build
         return {"key": key, "ready": False}
 
 
-def window_keys(keys: Sequence[str], index: int) -> tuple[str | None, str | None]:
-    """(previous, next) instance keys around `keys[index]`; None at either end."""
-    return (keys[index - 1] if index > 0 else None, keys[index + 1] if index + 1 < len(keys) else None)
-
-
 def desk(
+    db: Store,
     views: ViewCache,
-    texts: dict[str, str],
+    text: str,
     *,
     scope: str,
     campaign: str,
@@ -300,12 +299,14 @@ def desk(
     advance: bool,
 ) -> None:
     """Draw the desk (module doc) of queue page `scope` (as `Place.scope`) of `campaign`, showing
-    `keys[index]` in view number `view`; `texts` holds the REs of it and its neighbours; `acked` is
+    `keys[index]` (its RE `text`) in view number `view`, its neighbours' REs read from `db`; `acked` is
     (browser page id, number) of the last press the server handled; `rule` is the auto-advance rule
     of the instance shown ({"fields", "given", "skip"}, None: the desk does not advance by itself),
     applied when `advance` is on."""
-    previous, following = window_keys(keys, index)
     key = keys[index]
+    previous = keys[index - 1] if index > 0 else None
+    following = keys[index + 1] if index + 1 < len(keys) else None
+    texts = {**instance_texts(db, [k for k in (previous, following) if k is not None]), key: text}
     client, last = acked or (None, 0)
     data = {
         "scope": scope,

@@ -31,6 +31,7 @@ from refcat.errors import RefcatError
 from refcat.store.database import Store
 
 _VIEWED = "flags_viewed"  # session state: the (campaign, instance, round) whose first view is recorded
+FLAGS_KEY = "refcat-flags"  # the flag panel's container (the desk dims it while it shows another instance)
 
 
 def widget_keys(campaign: str, instance: str) -> tuple[str, str, str]:
@@ -65,7 +66,13 @@ def _add_comment(db: Store, user: User, campaign: str, instance: str, round: int
 
 
 def flag_panel(db: Store, user: User, campaign: str, instance: str, round: int) -> None:
-    """The unsure toggle and the comments of `user` on `instance` in round `round` of `campaign`."""
+    """The unsure toggle and the comments of `user` on `instance` in round `round` of `campaign`, in the
+    container `FLAGS_KEY` (dimmed while the desk of refcat.annotate.ui.desk shows another instance)."""
+    with st.container(key=FLAGS_KEY):
+        _flag_widgets(db, user, campaign, instance, round)
+
+
+def _flag_widgets(db: Store, user: User, campaign: str, instance: str, round: int) -> None:
     unsure_key, text_key, form_key = widget_keys(campaign, instance)
     viewed = st.session_state.setdefault(_VIEWED, set())
     if (campaign, instance, round) not in viewed:

@@ -45,7 +45,6 @@ from refcat.annotate.guidelines import instance_source_label
 from refcat.annotate.labels import (
     Undone,
     answers,
-    instance_texts,
     questions_for,
     queue,
     record_answer,
@@ -446,11 +445,10 @@ def instance_columns(
         if views.frame_route is None:
             widgets.instance_player(views, place.key)
         else:
-            previous, following = desk.window_keys(place.keys, place.index)
-            texts = {**instance_texts(db, [k for k in (previous, following) if k is not None]), place.key: text}
             desk.desk(
+                db,
                 views,
-                texts,
+                text,
                 scope=place.scope,
                 campaign=place.campaign.name,
                 keys=place.keys,

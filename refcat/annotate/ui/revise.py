@@ -26,7 +26,6 @@ from refcat.annotate.labels import (
 from refcat.annotate.settings import auto_advance
 from refcat.annotate.state import LABEL_ROUND, REVISION_ROUND
 from refcat.annotate.ui import flags, navigation, widgets
-from refcat.annotate.ui.desk import FLAGS_KEY
 from refcat.store.database import Store
 
 
@@ -77,6 +76,5 @@ def render(db: Store, user: User) -> None:
             key_prefix="revise",
             end=navigation.listener(place, handlers, fields, answer_prefix="revise", nav_prefix="revnav"),
         )
-    with st.container(key=FLAGS_KEY):
-        flags.flag_panel(db, user, campaign.name, key, REVISION_ROUND)
+    flags.flag_panel(db, user, campaign.name, key, REVISION_ROUND)
     navigation.prefetch_ahead(place)

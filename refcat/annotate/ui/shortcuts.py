@@ -303,11 +303,11 @@ function send() {
 // A press on what the page shows (the live mount's data; between mounts, the last one's, sent at the next mount).
 function record(action) {
   const data = (S.live ?? S.parked).data;
-  const moving = desk(data), shown = moving ? moving.viewFor() : { key: data.instance, number: data.view };
+  const live = desk(data), shown = live ? live.viewFor() : { key: data.instance, number: data.view };
   S.seq += 1;
   S.pending.push({ ...action, seq: S.seq, page: data.page, instance: shown.key, view: shown.number,
                    path: location.pathname });
-  if (moving) moving.press(S.pending[S.pending.length - 1]);
+  if (live) live.press(S.pending[S.pending.length - 1]);
   if (S.live && !S.flushing) {
     // Sent once the browser has drawn what the press changed (the desk's next instance): Streamlit's own
     // work on a sent value would hold up that frame. A hidden page draws no frame, so a timer sends it too.

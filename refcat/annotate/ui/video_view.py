@@ -49,6 +49,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -157,9 +158,9 @@ class InstanceView:
     clip: Clip
     player: dict[str, Any]  # what the player plays (`player_clip`)
 
-    @property
+    @cached_property
     def html(self) -> str:
-        """The player in a document of its own (`player_html`)."""
+        """The player in a document of its own (`player_html`), built once per view."""
         return player_html(self.player)
 
     @property
