@@ -48,11 +48,14 @@ def caption(page) -> str | None:
 
 def settled(page) -> bool:
     """The app has handled every key press and drawn the page since (its key listener has nothing pending,
-    and the desk of refcat.annotate.ui.desk, if any, shows what the server drew)."""
+    and the desk of refcat.annotate.ui.desk, if any, shows what the server drew), and a person could have
+    seen it: the desk's grace after it advanced by itself is over (a key pressed sooner counts for the
+    instance before)."""
     state = page.evaluate(
-        """() => { const s = globalThis.__refcatPresses;
+        """() => { const s = globalThis.__refcatPresses, d = globalThis.__refcatDesk;
                    const drawn = !document.body.classList.contains('refcat-moving');
-                   return s ? [s.pending.length, !!s.live && drawn] : null; }"""
+                   const seen = !d || !d.before || performance.now() - d.advancedAt >= d.grace;
+                   return s ? [s.pending.length, !!s.live && drawn && seen] : null; }"""
     )
     script = page.evaluate(
         "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state')"
