@@ -40,7 +40,7 @@ from refcat.annotate.state import COMMENT, IDLE_SECONDS, UNSURE
 from refcat.cli import main
 from refcat.errors import PermissionDenied, StoreError, UsageError
 from refcat.store.database import open_store
-from refcat.store.schema import InstanceViewRow, LabelEventRow
+from refcat.store.schema import InstanceViewRow, LabelEventRow, utcnow
 from refcat.taxonomy import CATEGORY_NAMES
 
 KEYS = [DUO_A, DUO_B, DUO_C, SOLO]
@@ -254,6 +254,21 @@ def at(store, event_id, seconds, table=LabelEventRow):
     """Set the time of a label event (or, with table InstanceViewRow, of a view) to START + seconds."""
     with store.session() as session:
         session.execute(update(table).where(table.id == event_id).values(created_at=START + timedelta(seconds=seconds)))
+
+
+def test_a_view_the_browser_showed_before_the_server_drew_it_starts_at_that_time(loop):
+    """`record_view(at=...)`: the desk showed the instance 2 s before the server drew it, and its time on
+    item starts then; a time after now (a clock ahead) is taken as now."""
+    shown = utcnow() - timedelta(seconds=2)
+    record_view(loop, "ann1", "c", DUO_A, at=shown)
+    record_answer(loop, "ann1", "c", DUO_A, "difficulty", "trivial")
+    record_view(loop, "ann1", "c", DUO_B, at=utcnow() + timedelta(hours=1))
+    later = utcnow()
+    record_answer(loop, "ann1", "c", DUO_B, "difficulty", "trivial")
+    times = time_on_item_table(loop, "c").set_index("instance")
+    assert times.loc[DUO_A, "start"] == pd.Timestamp(shown, tz="UTC")
+    assert times.loc[DUO_A, "seconds"] >= 2.0
+    assert times.loc[DUO_B, "start"] <= pd.Timestamp(later, tz="UTC")
 
 
 def test_time_on_item_from_first_view_to_last_answer_without_idle_gaps(loop, tmp_path):

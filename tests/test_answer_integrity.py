@@ -7,17 +7,30 @@ round close never takes back a revision of the next round. The timing in a real 
 tested in test_e2e_answer_timing.py.
 """
 
+from dataclasses import replace
+from datetime import datetime, timedelta
+
 import pytest
 from helpers.annotate_store import DUO_A, DUO_B, DUO_C, event_count, populate
 from sqlalchemy import select
 
 from refcat.annotate.campaigns import close_round, create_campaign, get_campaign
-from refcat.annotate.labels import Sent, answers, queue, record_answer, undo_last
+from refcat.annotate.labels import Sent, answers, questions_for, queue, record_answer, undo_last
 from refcat.annotate.state import LABEL_ROUND, REVISION_ROUND
 from refcat.annotate.ui import navigation
-from refcat.annotate.ui.shortcuts import ANSWER, MOVE_BACK, MOVE_ON, TAKE_BACK, Press, key_actions, parse_presses
+from refcat.annotate.ui.shortcuts import (
+    ANSWER,
+    MAX_AGE_MS,
+    MOVE_BACK,
+    MOVE_ON,
+    TAKE_BACK,
+    Press,
+    key_actions,
+    parse_presses,
+)
 from refcat.errors import StoreError, UsageError
-from refcat.store.schema import LabelEventRow
+from refcat.store.schema import LabelEventRow, utcnow
+from refcat.taxonomy import FIELD_VALUES
 
 
 @pytest.fixture
@@ -277,6 +290,48 @@ def test_key_presses_are_read_in_the_order_of_their_numbers():
         (3, TAKE_BACK, DUO_B),
     ]
     assert presses[0] == Press(ANSWER, "annotate", DUO_A, 1, "motion", "yes", Sent("0a1b", 1))
+
+
+def test_a_press_the_desk_showed_at_once_dates_the_view_it_moved_to_by_its_age():
+    """A Next the desk showed at once, sent 250 ms after it was made: the browser showed the next
+    instance 250 ms before the press arrived. Not moved, or older than MAX_AGE_MS: not known."""
+    base = {"action": "next", "page": "annotate:c", "instance": DUO_A, "view": 0}
+    raw = {
+        "client": "tab",
+        "presses": [
+            {**base, "seq": 1, "moved": True, "age": 250},
+            {**base, "seq": 2, "moved": False, "age": 250},
+            {**base, "seq": 3, "moved": True, "age": MAX_AGE_MS + 1},
+            {**base, "seq": 4},
+        ],
+    }
+    before = utcnow()
+    _, presses = parse_presses(raw)
+    after = utcnow()
+    shown = presses[0].shown_at
+    assert before - timedelta(milliseconds=250) <= shown <= after - timedelta(milliseconds=250)
+    assert [p.shown_at for p in presses[1:]] == [None, None, None]
+
+
+def test_the_view_a_press_moved_to_keeps_when_the_browser_showed_it(camp):
+    """Next and an auto-advance carry the press's `shown_at` into the view they open; a dropped
+    Next opens nothing, and the view stays as it was."""
+    store = camp
+    place = place_of(store)
+    handlers = navigation.store_handlers(store, "ann1", place, lambda what: what.instance_key, advance=True)
+    t1, t2 = datetime(2026, 1, 5, 9, 0, 1), datetime(2026, 1, 5, 9, 0, 2)
+    moved = replace(press(MOVE_ON, DUO_A, seq=1), shown_at=t1)
+    view = navigation.apply_presses(place.keys, navigation.View(DUO_A, 0), [moved], handlers, print)
+    assert (view.key, view.number, view.shown_at) == (DUO_B, 1, t1)
+    # The answer to the last question asked on B completes it, and the page advances to C.
+    asked = questions_for(store, "c", DUO_B)
+    given = [press(ANSWER, DUO_B, field, FIELD_VALUES[field][0], seq=2 + i, view=1) for i, field in enumerate(asked)]
+    given[-1] = replace(given[-1], shown_at=t2)
+    view = navigation.apply_presses(place.keys, view, given, handlers, print)
+    assert (view.key, view.number, view.advanced, view.shown_at) == (DUO_C, 2, True, t2)
+    # A Next pressed on B after the page advanced by itself is dropped: C keeps its time.
+    late = replace(press(MOVE_ON, DUO_B, seq=9, view=1), shown_at=datetime(2026, 1, 5, 9, 0, 3))
+    assert navigation.apply_presses(place.keys, view, [late], handlers, print).shown_at == t2
 
 
 @pytest.mark.parametrize(

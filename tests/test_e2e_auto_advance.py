@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from helpers.app_server import CHROMIUM, CHROMIUM_ARGS, serve_app, wait_until
 from helpers.browser import VALID, VALID_KEYS, press_each
@@ -17,6 +18,7 @@ from helpers.demo import build_demo
 from helpers.queue_page import CAMPAIGN, PRESS_IN_PAGE, caption, log_in, open_at, settled
 
 from refcat.annotate.campaigns import close_round, reopen_round
+from refcat.annotate.export import time_on_item_table
 from refcat.annotate.labels import answers, events_table, instance_flags, instance_text, questions_for, queue
 from refcat.annotate.settings import auto_advance
 from refcat.annotate.ui.shortcuts import button_class
@@ -205,7 +207,8 @@ def test_the_desk_shows_the_next_re_at_once_and_files_what_is_pressed_there(app,
     """Next shows the next instance's RE in the same task as the key press (the desk's window,
     refcat.annotate.ui.desk), with the answer panel dimmed until the server has drawn it; an answer
     pressed then is filed on the instance shown, and the flag key, whose panel is the instance's
-    before, does nothing."""
+    before, does nothing. The instance's time on item starts when the desk showed it (the press), before
+    that answer, which the server filed before it drew the page and the flag panel recorded the view."""
     base, store, _ = app
     first, second, third = run_of_three(store)
     open_at(page, base, first)
@@ -217,6 +220,9 @@ def test_the_desk_shows_the_next_re_at_once_and_files_what_is_pressed_there(app,
     assert answers(store, "ann1", CAMPAIGN, first) == {}
     assert not instance_flags(store, "ann1", CAMPAIGN, first).unsure
     assert not instance_flags(store, "ann1", CAMPAIGN, second).unsure
+    times = time_on_item_table(store, CAMPAIGN).query("instance == @second and annotator == 'ann1'")
+    events = events_table(store, CAMPAIGN).query("instance == @second and annotator == 'ann1' and kind == 'answer'")
+    assert times["start"].item() < pd.to_datetime(events["time"], utc=True).min()
     page.screenshot(path=str(screens / "04_desk_after_next.png"), full_page=True)
 
     # The answer that completes the instance opens the next one at once too (the desk's rule is the server's).

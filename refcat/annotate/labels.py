@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from weakref import WeakKeyDictionary
 
 import pandas as pd
@@ -820,11 +821,17 @@ def instance_flags(store: Store, user: User | str, campaign: Campaign | str, ins
 
 @retry_transient
 def record_view(
-    store: Store, user: User | str, campaign: Campaign | str, instance_key: str, round: int | None = None
+    store: Store,
+    user: User | str,
+    campaign: Campaign | str,
+    instance_key: str,
+    round: int | None = None,
+    at: datetime | None = None,
 ) -> int | None:
     """Record the user's first view of one of their instances in the open round (the start of its
     time on item, refcat.annotate.state); returns the view's id, or None when they have opened it
-    in this round before. `round` as in `record_answer`."""
+    in this round before. `round` as in `record_answer`; `at`: when the browser showed it, when that
+    was before now (the queue pages' desk shows the next instance before the server draws it), else now."""
     with store.session() as session:
         account, facts, number = _own_instance(store, session, user, campaign, instance_key, round)
         where = {"campaign_pk": facts.campaign_pk, "instance_pk": facts.instance_pk, "user_pk": account.id}
@@ -832,7 +839,7 @@ def record_view(
             with session.begin_nested():  # a view recorded at the same time by another page wins
                 return session.execute(
                     insert(InstanceViewRow).returning(InstanceViewRow.id),
-                    {**where, "round": number, "created_at": utcnow()},
+                    {**where, "round": number, "created_at": min(at, utcnow()) if at else utcnow()},
                 ).scalar_one()
         except IntegrityError:
             return None

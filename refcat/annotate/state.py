@@ -23,8 +23,9 @@ Conventions:
   carry the open round's number and an empty field, and neither is an answer.
 - Views: the first time an annotator opens one of their instances in a round, a view is
   recorded (refcat.store.schema.InstanceViewRow, one per annotator, instance and round; kept apart
-  from the label events, so it is in no answer table). `CampaignState.views` holds them as Events
-  of kind VIEW.
+  from the label events, so it is in no answer table), with the time the browser showed it
+  (refcat.annotate.ui.flags: the queue pages' desk shows an instance before the server draws it).
+  `CampaignState.views` holds them as Events of kind VIEW.
 - Time on item (`time_on_item`), per annotator, instance and round: from the first view (or,
   without one, the first answer) to the last answer, the sum of the gaps between consecutive
   events of that annotator in that round (views, answers, undos, flags; by time) that are both

@@ -124,5 +124,5 @@ def render(db: Store, user: User) -> None:
             read_fields=read_fields,
         )
     st.caption(KEY_HELP)
-    flags.flag_panel(db, user, campaign.name, key, LABEL_ROUND)
+    flags.flag_panel(db, user, campaign.name, key, LABEL_ROUND, place.shown_at)
     navigation.prefetch_ahead(place)

@@ -11,13 +11,17 @@ Ctrl+Enter (Streamlit's own key there) submits. The listener finds the widgets b
 their keys (`widget_keys`).
 
 Showing the panel also records the annotator's first view of the instance in the round
-(refcat.annotate.labels `record_view`, the start of its time on item), once per browser session.
+(refcat.annotate.labels `record_view`, the start of its time on item), once per browser session, at the
+time the browser showed it: the desk (refcat.annotate.ui.desk) shows the next instance before the server
+draws this panel for it.
 
 Widget keys name the campaign and the instance, so nothing typed for one instance is carried to
 another. Refused changes (a closed round, a comment too long) are shown, not raised.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import streamlit as st
 
@@ -65,18 +69,21 @@ def _add_comment(db: Store, user: User, campaign: str, instance: str, round: int
         st.session_state[text_key] = ""
 
 
-def flag_panel(db: Store, user: User, campaign: str, instance: str, round: int) -> None:
+def flag_panel(
+    db: Store, user: User, campaign: str, instance: str, round: int, shown_at: datetime | None = None
+) -> None:
     """The unsure toggle and the comments of `user` on `instance` in round `round` of `campaign`, in the
-    container `FLAGS_KEY` (dimmed while the desk of refcat.annotate.ui.desk shows another instance)."""
+    container `FLAGS_KEY` (dimmed while the desk of refcat.annotate.ui.desk shows another instance);
+    `shown_at`: when the browser showed the instance, if before this run (the view's time, `record_view`)."""
     with st.container(key=FLAGS_KEY):
-        _flag_widgets(db, user, campaign, instance, round)
+        _flag_widgets(db, user, campaign, instance, round, shown_at)
 
 
-def _flag_widgets(db: Store, user: User, campaign: str, instance: str, round: int) -> None:
+def _flag_widgets(db: Store, user: User, campaign: str, instance: str, round: int, shown_at: datetime | None) -> None:
     unsure_key, text_key, form_key = widget_keys(campaign, instance)
     viewed = st.session_state.setdefault(_VIEWED, set())
     if (campaign, instance, round) not in viewed:
-        record_view(db, user, campaign, instance, round=round)
+        record_view(db, user, campaign, instance, round=round, at=shown_at)
         viewed.add((campaign, instance, round))
     mine = instance_flags(db, user, campaign, instance)
     st.session_state[unsure_key] = mine.unsure  # the store decides, also after a refused change

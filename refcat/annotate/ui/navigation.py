@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -108,22 +109,25 @@ class View:
     """What a queue page shows: the instance `key`, and `number`, which counts the page's moves (one
     more each time it shows another instance), so that a press made on an earlier view is told
     apart even when the page has come back to the same instance since; `advanced`: the page
-    moved here by itself (auto-advance, module doc). Views are equal when key and number are."""
+    moved here by itself (auto-advance, module doc); `shown_at`: when the browser showed it, where
+    that was before the server drew it (the press that moved here was shown at once, `Press.shown_at`).
+    Views are equal when key and number are."""
 
     key: str
     number: int
     advanced: bool = dataclasses.field(default=False, compare=False)
+    shown_at: datetime | None = dataclasses.field(default=None, compare=False)
 
-    def moved(self, key: str) -> View:
-        return self if key == self.key else View(key, self.number + 1)
+    def moved(self, key: str, shown_at: datetime | None = None) -> View:
+        return self if key == self.key else View(key, self.number + 1, shown_at=shown_at)
 
 
 @dataclass(frozen=True)
 class Place:
     """The instance shown from an annotator's queue in the open round of `campaign`: `items[index]`,
     on the queue page `page` ("annotate" or "revise"), whose answers belong to round `round`, in
-    the page's view number `view`; `refusal` says why a requested instance was not shown (None
-    when none was refused)."""
+    the page's view number `view`, shown by the browser since `shown_at` (`View.shown_at`; None: since
+    this page run); `refusal` says why a requested instance was not shown (None when none was refused)."""
 
     campaign: Campaign
     items: list[QueueItem]
@@ -132,6 +136,7 @@ class Place:
     page: str
     round: int
     view: int = 0
+    shown_at: datetime | None = None
 
     @property
     def key(self) -> str:
@@ -230,7 +235,7 @@ def open_queue(
         st.error(plain(place.refusal))
     view = (kept or View(place.key, 0)).moved(place.key)
     keep(place, view)
-    return replace(place, view=view.number)
+    return replace(place, view=view.number, shown_at=view.shown_at)
 
 
 def _kept(page: str, campaign: str) -> View | None:
@@ -292,10 +297,11 @@ def store_handlers(
     return Handlers(answer, undo, complete if advance else None)
 
 
-def advanced(keys: Sequence[str], view: View) -> View:
-    """Where auto-advance goes from `view` in the queue `keys`: the next instance, or `view` on the last."""
+def advanced(keys: Sequence[str], view: View, shown_at: datetime | None = None) -> View:
+    """Where auto-advance goes from `view` in the queue `keys`: the next instance (shown by the browser
+    since `shown_at`, as `View`), or `view` on the last."""
     index = keys.index(view.key)
-    return view if index + 1 == len(keys) else View(keys[index + 1], view.number + 1, advanced=True)
+    return view if index + 1 == len(keys) else View(keys[index + 1], view.number + 1, True, shown_at)
 
 
 def apply_presses(
@@ -318,7 +324,7 @@ def apply_presses(
                 say("info", f"Stayed on {view.key}: the page had moved on by itself when {name} was pressed.")
             elif press.action in (MOVE_BACK, MOVE_ON):
                 step = -1 if press.action == MOVE_BACK else 1
-                view = view.moved(keys[neighbour(len(keys), keys.index(view.key), step)])
+                view = view.moved(keys[neighbour(len(keys), keys.index(view.key), step)], press.shown_at)
             elif press.action == TAKE_BACK:
                 target = handlers.undo(press)
                 view = view if target is None else view.moved(target)
@@ -334,7 +340,7 @@ def apply_presses(
                 was_complete = handlers.complete(press.instance)
                 handlers.answer(press)
                 if not was_complete and handlers.complete(press.instance):
-                    view = advanced(keys, view)
+                    view = advanced(keys, view, press.shown_at)
         except RefcatError as exc:
             say("error", f"Refused: {exc}")
         except Exception as exc:  # said with an error id, the traceback goes to the log (ui.text)

@@ -76,5 +76,5 @@ def render(db: Store, user: User) -> None:
             key_prefix="revise",
             end=navigation.listener(place, handlers, fields, answer_prefix="revise", nav_prefix="revnav"),
         )
-    flags.flag_panel(db, user, campaign.name, key, REVISION_ROUND)
+    flags.flag_panel(db, user, campaign.name, key, REVISION_ROUND, place.shown_at)
     navigation.prefetch_ahead(place)

@@ -31,7 +31,10 @@ On a queue page with the desk (refcat.annotate.ui.desk), a press carries the vie
 the desk is told of it first, so that it can show the next instance; the press is then sent once the
 browser has drawn that (or after 100 ms, as a hidden page draws nothing), because Streamlit's work on a
 sent value holds up the frame. While the desk shows an instance the server has not drawn yet, the flag
-keys and clicks on the answer buttons do nothing (they belong to the instance drawn before).
+keys and clicks on the answer buttons do nothing (they belong to the instance drawn before). A press the
+desk showed at once (it moved to another instance) says so (`moved`), with its age when sent (`age`, ms
+since it was made), so that the server knows when the browser showed the instance it moved to
+(`Press.shown_at`: the start of that instance's time on item, refcat.annotate.state).
 
 The listener sends every press not yet acknowledged with each new press, so a press is never lost when Streamlit merges
 quick requests into one run; the server acknowledges the last press it handled (`acked`), and
@@ -46,11 +49,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import streamlit as st
 
 from refcat.annotate.labels import Sent
 from refcat.annotate.ui.video_view import PLAYER_KEYS
+from refcat.store.schema import utcnow
 from refcat.taxonomy import CATEGORY_NAMES, FIELD_VALUES, NO, YES
 
 _NUMBERED = ("difficulty", "correctness", "information")
@@ -124,7 +129,9 @@ class Press:
     queue page and campaign it was made on, e.g. "annotate:demo"), `instance` and `view` (the key of the instance
     that page showed when it was pressed, and its view number, refcat.annotate.ui.navigation.View),
     `field` and `value` for an answer, and `sent` (browser page and press number) for a press the
-    key listener sent; None for a click that reached the button's own callback."""
+    key listener sent; None for a click that reached the button's own callback. `shown_at`: when the
+    browser showed the instance the press moved to (the desk moved at once), on the server's clock;
+    None when it did not, or when that is not known."""
 
     action: str
     page: str
@@ -133,6 +140,7 @@ class Press:
     field: str = ""
     value: str = ""
     sent: Sent | None = None
+    shown_at: datetime | None = None
 
 
 def key_actions(fields: Sequence[str]) -> dict[str, dict[str, str]]:
@@ -169,15 +177,20 @@ def _text(value: object, longest: int) -> str | None:
 
 
 _PRESS_TEXTS = (("page", None), ("instance", None), ("field", ""), ("value", ""))  # (name, default)
+# A press older than this when it arrives waited in the browser (a page offline, asleep): when the browser showed
+# what it moved to is then left unknown (the server's draw stands for it), as a sent age is the browser's word.
+MAX_AGE_MS = 10_000
 
 
 def parse_presses(raw: object) -> tuple[str, list[Press]] | None:
     """(browser page id, presses in the order of their numbers) from what the key listener sent
-    (`{"client": id, "presses": [{"seq", "action", "page", "instance", "view", "field", "value"},
-    ...]}`); None when `raw` is not such a value. The id and numbers are checked by
-    refcat.annotate.labels when a press is filed."""
+    (`{"client": id, "presses": [{"seq", "action", "page", "instance", "view", "field", "value",
+    "moved", "age"}, ...]}`, the last two optional: whether the desk showed the press's move at once, and
+    the press's age in ms when sent, from which its `shown_at` is reckoned); None when `raw` is not such a
+    value. The id and numbers are checked by refcat.annotate.labels when a press is filed."""
     if not isinstance(raw, dict):
         return None
+    received = utcnow()
     client, items = _text(raw.get("client"), _MAX_TEXT), raw.get("presses")
     if client is None or not isinstance(items, list) or len(items) > MAX_PENDING:
         return None
@@ -186,13 +199,15 @@ def parse_presses(raw: object) -> tuple[str, list[Press]] | None:
         if not isinstance(item, dict):
             return None
         seq, view, action = item.get("seq"), item.get("view"), item.get("action")
+        moved, age = item.get("moved", False), item.get("age", 0)
         texts = [_text(item.get(name, default), _MAX_TEXT) for name, default in _PRESS_TEXTS]
         if type(seq) is not int or type(view) is not int or None in texts:
             return None
-        if action not in (ANSWER, MOVE_BACK, MOVE_ON, TAKE_BACK):
+        if action not in (ANSWER, MOVE_BACK, MOVE_ON, TAKE_BACK) or type(moved) is not bool or type(age) is not int:
             return None
         page, instance, field, value = (str(t) for t in texts)
-        presses.append(Press(action, page, instance, view, field, value, Sent(client, seq)))
+        shown_at = received - timedelta(milliseconds=age) if moved and 0 <= age <= MAX_AGE_MS else None
+        presses.append(Press(action, page, instance, view, field, value, Sent(client, seq), shown_at))
     return client, sorted(presses, key=lambda p: p.sent.seq if p.sent else 0)
 
 
@@ -297,7 +312,9 @@ function typing(e) {
 
 function send() {
   S.sent = S.seq;
-  S.live.send({ client: S.client, presses: S.pending.slice() });
+  const now = performance.now();
+  const presses = S.pending.map(({ made, ...p }) => ({ ...p, age: Math.round(now - made) }));
+  S.live.send({ client: S.client, presses });
 }
 
 // A press on what the page shows (the live mount's data; between mounts, the last one's, sent at the next mount).
@@ -305,9 +322,14 @@ function record(action) {
   const data = (S.live ?? S.parked).data;
   const live = desk(data), shown = live ? live.viewFor() : { key: data.instance, number: data.view };
   S.seq += 1;
-  S.pending.push({ ...action, seq: S.seq, page: data.page, instance: shown.key, view: shown.number,
-                   path: location.pathname });
-  if (live) live.press(S.pending[S.pending.length - 1]);
+  const press = { ...action, seq: S.seq, page: data.page, instance: shown.key, view: shown.number,
+                  path: location.pathname, made: performance.now(), moved: false };
+  S.pending.push(press);
+  if (live) {
+    const before = live.view;
+    live.press(press);
+    press.moved = live.view !== before;  // the desk moved to another view at once
+  }
   if (S.live && !S.flushing) {
     // Sent once the browser has drawn what the press changed (the desk's next instance): Streamlit's own
     // work on a sent value would hold up that frame. A hidden page draws no frame, so a timer sends it too.
