@@ -175,6 +175,13 @@ def test_the_flag_and_player_keys_act_once_through_the_listener(app, page, scree
     )
     assert answers(store, "ann1", CAMPAIGN, key) == {"correctness": "valid"}  # typing answered nothing
 
+    # Esc leaves the comment box, so that the next key is the page's again.
+    wait_until(page, lambda: settled(page), "the page drawn again")
+    page.keyboard.press("w")
+    page.keyboard.type("draft")
+    page.keyboard.press("Escape")
+    assert page.evaluate("() => document.activeElement?.tagName") != "TEXTAREA"
+
     # The ? overlay lists these keys.
     wait_until(page, lambda: settled(page), "the page drawn again")
     page.keyboard.press("?")
@@ -186,6 +193,12 @@ def test_the_flag_and_player_keys_act_once_through_the_listener(app, page, scree
     page.screenshot(path=str(screens / "03_overlay.png"))
     page.keyboard.press("Escape")
     overlay.wait_for(state="hidden")
+
+    # The speed chosen (0.5x) stays for the next clip the desk shows.
+    wait_until(page, lambda: settled(page), "the page drawn again")
+    page.keyboard.press("ArrowLeft")
+    wait_until(page, lambda: settled(page) and caption(page) != key, "the instance before")
+    assert player_state(page)[2] == "0.5"
 
 
 # True once the desk has the next instance (its clip built) in its window.
@@ -206,8 +219,8 @@ PRESS_AND_READ = """(keys) => {
 def test_the_desk_shows_the_next_re_at_once_and_files_what_is_pressed_there(app, page, screens):
     """Next shows the next instance's RE in the same task as the key press (the desk's window,
     refcat.annotate.ui.desk), with the answer panel dimmed until the server has drawn it; an answer
-    pressed then is filed on the instance shown, and the flag key, whose panel is the instance's
-    before, does nothing. The instance's time on item starts when the desk showed it (the press), before
+    pressed then is filed on the instance shown, and the flag key, whose panel is still the instance's
+    before, waits for the server to draw the flag panel of the instance shown and flags that one. The instance's time on item starts when the desk showed it (the press), before
     that answer, which the server filed before it drew the page and the flag panel recorded the view."""
     base, store, _ = app
     first, second, third = run_of_three(store)
@@ -218,20 +231,23 @@ def test_the_desk_shows_the_next_re_at_once_and_files_what_is_pressed_there(app,
     wait_until(page, lambda: settled(page) and caption(page) == second, "the server's page on the next instance")
     assert answers(store, "ann1", CAMPAIGN, second) == {"correctness": "valid"}
     assert answers(store, "ann1", CAMPAIGN, first) == {}
+    wait_until(page, lambda: instance_flags(store, "ann1", CAMPAIGN, second).unsure, "the flag on the instance shown")
     assert not instance_flags(store, "ann1", CAMPAIGN, first).unsure
-    assert not instance_flags(store, "ann1", CAMPAIGN, second).unsure
     times = time_on_item_table(store, CAMPAIGN).query("instance == @second and annotator == 'ann1'")
     events = events_table(store, CAMPAIGN).query("instance == @second and annotator == 'ann1' and kind == 'answer'")
     assert times["start"].item() < pd.to_datetime(events["time"], utc=True).min()
     page.screenshot(path=str(screens / "04_desk_after_next.png"), full_page=True)
 
-    # The answer that completes the instance opens the next one at once too (the desk's rule is the server's).
+    # The answer that completes the instance opens the next one at once too (the desk's rule is the server's);
+    # F right after it (within the grace) was meant for the instance before: its flag is taken off again.
     press_each(page, [k for k in VALID_KEYS[:9] if k != "3"])
     wait_until(page, lambda: page.evaluate(NEXT_READY), "the next instance in the desk's window")
-    text, dimmed = page.evaluate(PRESS_AND_READ, [VALID_KEYS[9]])
+    text, dimmed = page.evaluate(PRESS_AND_READ, [VALID_KEYS[9], "f"])
     assert text == f"\u201c{instance_text(store, third)}\u201d" and dimmed
     wait_until(page, lambda: settled(page) and caption(page) == third, "the server's page on the instance after")
     assert answers(store, "ann1", CAMPAIGN, second) == VALID
+    wait_until(page, lambda: not instance_flags(store, "ann1", CAMPAIGN, second).unsure, "the flag taken off")
+    assert not instance_flags(store, "ann1", CAMPAIGN, third).unsure
 
 
 def test_an_answer_the_server_refuses_brings_the_desk_back(app, page, screens):

@@ -25,8 +25,10 @@ answer pressed on the neighbour is filed on it, and one the server sees otherwis
 filed elsewhere. Once the server has handled every press the desk sent (its acknowledgement in the
 page run's data), the desk shows what the server shows. Until the server has drawn the page for the
 instance the desk shows, the answer panel and the flag panel (the containers `ANSWERS_KEY`,
-`refcat.annotate.ui.flags.FLAGS_KEY`) are dimmed and take no clicks, and the flag keys do nothing: they belong to the
-instance drawn before. Answer keys go on: they are filed on the instance shown.
+`refcat.annotate.ui.flags.FLAGS_KEY`) are dimmed and take no clicks: they belong to the instance drawn before.
+Answer keys go on: they are filed on the instance shown; a flag key waits for the server to draw the flag panel
+of the instance it was meant for (the one before, within the grace after an auto-advance: done at once). Moving
+brings the RE back into view when the page was scrolled away from it (to the comment box).
 
 Texts (RE, source, campaign, key) are set as text, never as markup.
 """
@@ -143,6 +145,8 @@ function move(step, advanced) {
   D.view = { key: target.key, number: D.view.number + 1, advanced };
   D.rule = null;
   show(target);
+  const top = D.root.getBoundingClientRect().top;  // scrolled away (to the comment box): the RE back in view
+  if (top < 0 || top > innerHeight) D.root.scrollIntoView({ block: "start" });
 }
 
 // The view a press made now was meant for: the one before an auto-advance made less than `grace` ms ago
@@ -159,6 +163,29 @@ D.moving = () => {
   const data = drawn();
   return !!D.waiting || !data || data.instance !== D.view.key || data.view !== D.view.number;
 };
+
+// A flag key: `run(flags)` works the flag panel whose widgets' classes are `flags`, and says whether it found
+// them. It is done on the panel drawn when that is the instance the key was meant for (`viewFor`: within the
+// grace after an auto-advance, the one before), else once the server has drawn the panel for that instance,
+// which the desk shows already; dropped if the desk has moved on again by then.
+D.flag = (run) => {
+  const meant = D.viewFor(), data = drawn();
+  if (data && data.instance === meant.key && data.view === meant.number) return run(data.flags);
+  D.flagged = { view: meant, run };
+  return true;
+};
+
+function flagLater() {
+  const later = D.flagged, data = drawn();
+  if (!later) return;
+  if (later.view.key !== D.view.key || later.view.number !== D.view.number) D.flagged = null;
+  else if (data && data.instance === later.view.key && data.view === later.view.number) {
+    D.flagged = null;
+    let tries = 40;  // the flag panel comes after the answer panel, which the listener ends: wait for it
+    const attempt = () => { if (!later.run(data.flags) && --tries > 0) setTimeout(attempt, 50); };
+    attempt();
+  }
+}
 
 // Show what the server shows: its view, window and rule (`data`, a page run's); `unacked` are the presses it
 // has not handled yet, whose answers on its instance are counted as given.
@@ -193,6 +220,7 @@ D.sync = () => {
   } else if (D.waiting && handled) D.waiting = false;
   D.root.classList.toggle("refcat-waiting", !!D.waiting);
   document.body.classList.toggle("refcat-moving", D.moving());
+  flagLater();
 };
 
 // A press the key listener sent from this page (its action, field and value): shown at once where the

@@ -30,8 +30,9 @@ serves pages without this listener, does not see it).
 On a queue page with the desk (refcat.annotate.ui.desk), a press carries the view the desk shows, and
 the desk is told of it first, so that it can show the next instance; the press is then sent once the
 browser has drawn that (or after 100 ms, as a hidden page draws nothing), because Streamlit's work on a
-sent value holds up the frame. While the desk shows an instance the server has not drawn yet, the flag
-keys and clicks on the answer buttons do nothing (they belong to the instance drawn before). A press the
+sent value holds up the frame. While the desk shows an instance the server has not drawn yet, clicks on the
+answer buttons do nothing (they belong to the instance drawn before), and a flag key waits for the flag panel
+of the instance it was meant for (refcat.annotate.ui.desk `D.flag`). A press the
 desk showed at once (it moved to another instance) says so (`moved`), with its age when sent (`age`, ms
 since it was made), so that the server knows when the browser showed the instance it moved to
 (`Press.shown_at`: the start of that instance's time on item, refcat.annotate.state).
@@ -41,7 +42,8 @@ quick requests into one run; the server acknowledges the last press it handled (
 presses up to it are dropped. While Streamlit redraws the panel the listener may be unmounted
 for a moment: presses made then carry what the last mount showed and are sent at the next mount
 if it is the same queue page at the same address (else dropped). Keys typed into a text field,
-with Ctrl, Alt or Meta held, or repeated by holding a key down (but for the player keys) are left alone.
+with Ctrl, Alt or Meta held, or repeated by holding a key down (but for the player keys) are left alone;
+Esc in a text field leaves it (the comment box would otherwise keep every key).
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ _PLAYER_COMMANDS = {"Space": "toggle", ",": "back", ".": "forward", "<": "slower
 # key -> (action, command, what it does), for every browser key
 BROWSER_KEYS: dict[str, tuple[str, str, str]] = {
     UNSURE_KEY: (FLAG, "unsure", 'Turn "Unsure" on or off'),
-    COMMENT_KEY: (FLAG, "comment", "Write a comment (Ctrl+Enter adds it)"),
+    COMMENT_KEY: (FLAG, "comment", "Write a comment (Ctrl+Enter adds it, Esc leaves the box)"),
     **{key: (PLAYER, _PLAYER_COMMANDS[key], what) for key, what in PLAYER_KEYS.items()},
 }
 KEY_SYMBOLS = {PREVIOUS: "←", NEXT: "→"}
@@ -296,7 +298,10 @@ function desk(data) {
 
 function browserKey(action, data) {
   const shown = desk(data);
-  if (action.action === "flag") return shown && shown.moving() ? true : FLAG[action.command](data.flags);
+  if (action.action === "flag") {
+    const run = (flags) => FLAG[action.command](flags);
+    return shown ? shown.flag(run) : run(data.flags);
+  }
   if (shown && shown.player) {
     shown.player.run(action.command);
     return true;
@@ -355,6 +360,10 @@ function submitted(e) {
 
 function onKey(e) {
   submitted(e);
+  if (e.key === "Escape" && typing(e)) {  // leaves the text field, so that the next key is the page's again
+    e.composedPath()[0].blur();
+    return;
+  }
   const source = S.live ?? S.parked;
   if (!source || e.ctrlKey || e.metaKey || e.altKey || e.isComposing || typing(e)) return;
   const name = keyName(e);

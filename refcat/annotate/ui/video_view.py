@@ -216,6 +216,8 @@ function refcatPlayer(root, clip) {
   img.height = clip.height;
   img.alt = "clip of " + clip.key;
   scrub.max = String(frames.length - 1);
+  const kept = globalThis.__refcatSpeed;  // the speed last chosen on this page
+  if (SPEEDS.includes(kept)) speed.value = String(kept);
   const loading = [];  // frame -> its Image, once asked for
   let index = 0, timer = null, playable = false, alive = true;
   function load(i) {
@@ -258,11 +260,12 @@ function refcatPlayer(root, clip) {
   function setSpeed(step) {
     const at = SPEEDS.indexOf(parseFloat(speed.value));
     speed.value = String(SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, at + step))]);
+    globalThis.__refcatSpeed = parseFloat(speed.value);
     if (timer) start();
   }
   play.onclick = () => (timer ? stop() : start());
   scrub.oninput = () => { stop(); show(parseInt(scrub.value, 10)); };
-  speed.onchange = () => { if (timer) start(); };
+  speed.onchange = () => { globalThis.__refcatSpeed = parseFloat(speed.value); if (timer) start(); };
   const RUN = { toggle: () => (timer ? stop() : start()), back: () => { stop(); show(index - 1); },
                 forward: () => { stop(); show(index + 1); }, slower: () => setSpeed(-1), faster: () => setSpeed(1) };
   img.addEventListener("load", loadRest, { once: true });
