@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from weakref import WeakKeyDictionary
 
 import pandas as pd
@@ -817,6 +817,11 @@ def instance_flags(store: Store, user: User | str, campaign: Campaign | str, ins
         account = stored_user(session, user)
         mine = _standing_flags(session, _facts(store, session, campaign, instance_key), account.id)
     return InstanceFlags(any(e.kind == UNSURE for e in mine), tuple(e.reason or "" for e in mine if e.kind == COMMENT))
+
+
+def store_time_ago(ms: int) -> datetime:
+    """The store's time (`utcnow`) `ms` milliseconds ago: when the browser did what it reports that long after."""
+    return utcnow() - timedelta(milliseconds=ms)
 
 
 @retry_transient

@@ -54,6 +54,7 @@ ANSWERS_KEY = "refcat-answers"  # the answer panel's container, dimmed (as the f
 ADVANCE_GRACE_MS = 400  # a press this soon after an auto-advance was meant for the instance before (module doc)
 
 _CSS = f"""
+[data-testid="stMainBlockContainer"] {{ padding-top: 3rem; }}  /* the queue pages: the questions higher up */
 body.refcat-moving .st-key-{ANSWERS_KEY}, body.refcat-moving .st-key-{FLAGS_KEY} {{
   opacity: 0.4; pointer-events: none;
 }}

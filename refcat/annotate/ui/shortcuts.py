@@ -51,13 +51,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import streamlit as st
 
-from refcat.annotate.labels import Sent
+from refcat.annotate.labels import Sent, store_time_ago
 from refcat.annotate.ui.video_view import PLAYER_KEYS
-from refcat.store.schema import utcnow
 from refcat.taxonomy import CATEGORY_NAMES, FIELD_VALUES, NO, YES
 
 _NUMBERED = ("difficulty", "correctness", "information")
@@ -192,7 +191,6 @@ def parse_presses(raw: object) -> tuple[str, list[Press]] | None:
     value. The id and numbers are checked by refcat.annotate.labels when a press is filed."""
     if not isinstance(raw, dict):
         return None
-    received = utcnow()
     client, items = _text(raw.get("client"), _MAX_TEXT), raw.get("presses")
     if client is None or not isinstance(items, list) or len(items) > MAX_PENDING:
         return None
@@ -208,7 +206,7 @@ def parse_presses(raw: object) -> tuple[str, list[Press]] | None:
         if action not in (ANSWER, MOVE_BACK, MOVE_ON, TAKE_BACK) or type(moved) is not bool or type(age) is not int:
             return None
         page, instance, field, value = (str(t) for t in texts)
-        shown_at = received - timedelta(milliseconds=age) if moved and 0 <= age <= MAX_AGE_MS else None
+        shown_at = store_time_ago(age) if moved and 0 <= age <= MAX_AGE_MS else None
         presses.append(Press(action, page, instance, view, field, value, Sent(client, seq), shown_at))
     return client, sorted(presses, key=lambda p: p.sent.seq if p.sent else 0)
 
