@@ -107,14 +107,17 @@ def test_a_case_shows_the_re_source_clip_answers_flags_and_majority(case):
     assert at.get("iframe"), "the clip's player"
     answers = next(d.value for d in at.dataframe if "first answer" in d.value.columns)
     assert answers.values.tolist() == [["ann1", "yes", "—", "yes"], ["ann2", "no", "—", "no"], ["ann3", "—", "—", "—"]]
-    assert any("**Majority**: none" in m.value and "tie" in m.value for m in at.markdown)
+    assert "**Majority**: none (a tie)" in [m.value for m in at.markdown]
     assert "No flags or comments on this instance." in [c.value for c in at.caption]
 
     at.selectbox(key="adj_case").set_value((k2, "motion")).run()
-    flags = next(d.value for d in at.dataframe if "kind" in d.value.columns)
-    assert flags[["annotator", "kind", "text"]].values.tolist() == [
-        ["ann3", "comment", "the box jumps to the other person"]
-    ]
+    assert not [d for d in at.dataframe if "kind" in d.value.columns]  # as text, not cut off in a narrow table
+    (flag,) = [m.value for m in at.markdown if m.value.startswith("**ann3")]
+    said, comment = flag.split("  \n")
+    assert re.fullmatch(r"\*\*ann3 · comment · blind round · \d{4}-\d\d-\d\d \d\d:\d\d UTC\*\*", said)
+    assert comment == "the box jumps to the other person"
+    at.selectbox(key="adj_case").set_value((k1, "static")).run()
+    assert "**Majority**: yes (a majority agrees)" in [m.value for m in at.markdown]
 
 
 def test_filters_ties_flagged_and_one_question(case):
@@ -130,6 +133,26 @@ def test_filters_ties_flagged_and_one_question(case):
     assert cases(at) == [f"{k1} · Static action"]
 
 
+def test_a_flags_comment_is_shown_whole_and_as_text():
+    from datetime import datetime
+
+    from refcat.annotate.ui.adjudicate import flag_text
+
+    long = "<b>bold?</b> **md** the box " + "is on the wrong dog " * 10
+    shown = flag_text("ann2", "comment", long, 2, datetime(2026, 12, 2, 1, 45, 18))
+    assert shown == f"**ann2 · comment · revision round · 2026-12-02 01:45 UTC**  \n{plain(long)}"
+    assert (
+        flag_text("ann1", "unsure", "", 1, datetime(2026, 1, 2, 3, 4))
+        == "**ann1 · unsure · blind round · 2026-01-02 03:04 UTC**"
+    )
+
+
+def _beside_the_button(at: AppTest) -> list[str]:
+    """The messages in the column of the "Set final label" button (where the admin is)."""
+    (column,) = [c for c in at.columns if any(b.key == "adj_set" for b in c.button)]
+    return [e.value for e in [*column.error, *column.success]]
+
+
 def test_a_reason_is_required_and_never_carried_over(case):
     store, k1, k2 = case
     at = page("adjudicate")
@@ -137,10 +160,11 @@ def test_a_reason_is_required_and_never_carried_over(case):
     assert shown_case(at) == (k1, "motion")
     assert at.radio(key=f"adj_value:{k1}:motion").value is None  # a tie suggests no label
     button(at, "adj_set").click().run()
-    assert any("choose a final label" in e.value for e in at.error)
+    assert [e for e in _beside_the_button(at) if "choose a final label" in e]
     at.radio(key=f"adj_value:{k1}:motion").set_value("yes")
     button(at, "adj_set").click().run()
-    assert any("needs a reason" in e.value for e in at.error)
+    (refusal,) = [e.value for e in at.error]  # once, beside the button, not at the top of the page
+    assert "needs a reason" in refusal and _beside_the_button(at) == [refusal]
     assert final_labels(store, "demo").set_index(["item", "field"]).loc[(k1, "motion"), "source"] == "none"
 
     at.text_input(key=f"adj_reason:{k1}:motion").input("the person walks to the door")
@@ -149,11 +173,12 @@ def test_a_reason_is_required_and_never_carried_over(case):
     assert (final["label"], final["source"], final["reason"]) == ("yes", "adjudication", "the person walks to the door")
     # The next tie is shown, its reason box empty; the widget keys name the case.
     assert shown_case(at) == (k2, "motion")
+    assert _beside_the_button(at) == [plain(f"{k1} · Motion = yes")]
     assert [t.key for t in at.text_input] == [f"adj_reason:{k2}:motion"]
     assert at.text_input(key=f"adj_reason:{k2}:motion").value == ""
     at.radio(key=f"adj_value:{k2}:motion").set_value("no")
     button(at, "adj_set").click().run()  # one click does not record the previous reason
-    assert any("needs a reason" in e.value for e in at.error)
+    assert [e for e in _beside_the_button(at) if "needs a reason" in e]
     assert final_labels(store, "demo").set_index(["item", "field"]).loc[(k2, "motion"), "source"] == "none"
 
 

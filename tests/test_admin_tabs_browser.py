@@ -38,7 +38,7 @@ def test_the_open_tab_survives_the_messages_of_close_and_reopen(tmp_path):
             tab.click()
             page.get_by_text("I want to close the blind round").click()
             page.get_by_role("button", name="Close round of demo").click()
-            page.get_by_text("Closed a round of 'demo'.").wait_for(timeout=WAIT_MS)
+            page.get_by_text("Closed the blind round of 'demo': the revision round is open.").wait_for(timeout=WAIT_MS)
             expect(tab).to_have_attribute("aria-selected", "true", timeout=WAIT_MS)
             page.get_by_role("button", name="Reopen the blind round").click()  # visible only in this tab
             page.get_by_text("Reopened the last closed round").wait_for(timeout=WAIT_MS)

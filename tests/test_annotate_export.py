@@ -182,7 +182,7 @@ def test_cli_workflow(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].split() == ["ann1", "1", "3", "1", "2"] and lines[-1].split() == ["total", "1", "9", "1", "8"]
     assert main(["campaign", "close-round", "two", "--force", "--db", db]) == 0
-    assert "round 2 (revision) open" in capsys.readouterr().out
+    assert "campaign two: the blind round closed, the revision round open" in capsys.readouterr().out
     out = tmp_path / "labels.csv"
     assert main(["export", "labels", "--output", str(tmp_path / "all.parquet"), "--db", db]) == 0
     assert (
@@ -204,7 +204,7 @@ def test_cli_workflow(tmp_path, capsys):
     )
     printed = capsys.readouterr().out
     assert "2 label events written" in printed and "0 instances written" in printed
-    assert f"left out {DUO_A}: no final label for correctness: too-few-answers" in printed
+    assert f"3 instances left out, listed in {tmp_path / 'rel_left_out.csv'}\n  too few answers: 3\n" in printed
     assert len(pd.read_csv(out)) == 2
 
 

@@ -72,6 +72,15 @@ def test_every_answer_has_its_own_key_and_no_reserved_key():
     assert ANSWER_KEYS[("category", "no")] == "Shift+N"
 
 
+def test_the_keys_line_names_the_player_keys():
+    from refcat.annotate.ui.annotate import KEY_HELP
+    from refcat.annotate.ui.help_overlay import HELP_KEY
+    from refcat.annotate.ui.video_view import PLAYER_KEYS
+
+    assert "Space play / pause" in KEY_HELP and f"{HELP_KEY} every key" in KEY_HELP
+    assert [k for k in PLAYER_KEYS if k != "Space" and f"`{k}`" not in KEY_HELP] == []
+
+
 def test_locate_resume_request_and_refusal():
     items = [QueueItem(k, i, i == 0) for i, k in enumerate(["a", "b", "c"])]
     assert navigation.locate(items, None, 1) == (1, None)
@@ -210,7 +219,7 @@ def test_next_previous_and_undo(demo):
     at.run()
     assert answers(store, "ann2", "demo", second) == {}
     assert at.caption[0].value.endswith(second)
-    assert any("Undid appearance = yes" in m for m in texts(at.info))
+    assert f"Undid Appearance: yes on {second}." in texts(at.info)  # the question and answer by display name
 
 
 def test_unknown_instance_in_the_url_is_refused(demo):
@@ -289,13 +298,19 @@ def test_admin_adds_an_annotator_and_creates_a_campaign(demo):
     box = at.checkbox(key="camp_pre_annotate")
     assert box.value is False and "bias blind answers" in box.help  # off by default, says why
     box.check()
+    skip = at.checkbox(key="camp_skip_after_invalid")
+    assert skip.value is True  # on by default, as in `refcat campaign create`
+    skip.uncheck()
     at.run()
     button(at, "camp_create").click()
     at.run()
     assert not at.exception
     campaign = get_campaign(store, "two-plus")
     assert campaign.annotators == ("ann1", "ann4") and campaign.per_instance == 2 and campaign.pre_annotate
-    assert campaign.question_sets == ("semantics",)
+    assert campaign.question_sets == ("semantics",) and not campaign.skip_after_invalid
+    listed = next(d.value for d in at.dataframe if "skips after no RE" in d.value.columns).set_index("campaign")
+    assert listed.loc["two-plus", ["status", "skips after no RE"]].tolist() == ["blind round open", False]
+    assert listed.loc["demo", ["status", "skips after no RE"]].tolist() == ["blind round open", True]
     from refcat.annotate.campaigns import select_instances
 
     assert campaign.n_instances == len(select_instances(store, dataset="demo", min_objects=2))
@@ -322,6 +337,13 @@ def test_admin_closes_the_round_then_revision_adjudication_and_agreement(demo):
     button(at, "close:demo").click()
     at.run()
     assert get_campaign(store, "demo").status == "revision"
+    assert texts(at.success) == ["Closed the blind round of 'demo': the revision round is open."]
+    assert "demo · revision round open" in texts(at.subheader)
+    changes = next(d.value for d in at.dataframe if "incomplete" in d.value.columns)
+    assert changes[["action", "round", "by", "incomplete"]].values.tolist() == [
+        ["open", "blind round", "admin", ""],
+        ["close", "blind round", "admin", str(3 * n)],
+    ]
     agreement = [d.value for d in at.dataframe]
     assert any("davies_fleiss_kappa" in df.columns for df in agreement if isinstance(df, pd.DataFrame))
 
@@ -371,7 +393,7 @@ def test_admin_closes_the_round_then_revision_adjudication_and_agreement(demo):
     assert disagreements(store, "demo").set_index(["item", "field"]).loc[(key, "static"), "adjudication"] == "yes"
 
 
-def test_export_page_offers_the_three_files(demo):
+def test_export_page_offers_the_long_table_time_on_item_release_and_left_out(demo):
     at = page("export", "admin")
     assert not at.exception
     at.selectbox(key="export_campaign").set_value("demo")
@@ -380,9 +402,26 @@ def test_export_page_offers_the_three_files(demo):
     assert labels == [
         "Download CSV",
         "Download PARQUET",
+        "Download demo_labels_time_on_item.csv",
+        "Download demo_labels_time_on_item.parquet",
         "Download demo_RE_categorization.csv",
         "Download demo_RE_categorization_left_out.csv",
     ]
+
+
+def test_undoing_a_revision_names_its_question_and_answer(demo):
+    store, _ = demo
+    key = queue(store, "ann1", "demo")[0].instance_key
+    for user, value in (("ann1", "wrong-object"), ("ann2", "valid"), ("ann3", "valid")):
+        record_answer(store, user, "demo", key, "correctness", value)
+    close_round(store, "demo", "admin")
+    revise = page("revise", "ann1")
+    button(revise, "revise:correctness:valid").click()
+    revise.run()
+    button(revise, "revnav:undo").click()
+    revise.run()
+    assert texts(revise.success) == ["Undid your revision Correctness: valid RE."]
+    assert answers(store, "ann1", "demo", key) == {"correctness": "wrong-object"}
 
 
 def test_export_file_bytes_is_the_long_table(demo):

@@ -41,6 +41,7 @@ UI_PAGE_HELPERS = {
     "flags",
     "clips",
     "display",
+    "picker",
 }
 
 

@@ -220,8 +220,9 @@ def test_the_desk_shows_the_next_re_at_once_and_files_what_is_pressed_there(app,
     """Next shows the next instance's RE in the same task as the key press (the desk's window,
     refcat.annotate.ui.desk), with the answer panel dimmed until the server has drawn it; an answer
     pressed then is filed on the instance shown, and the flag key, whose panel is still the instance's
-    before, waits for the server to draw the flag panel of the instance shown and flags that one. The instance's time on item starts when the desk showed it (the press), before
-    that answer, which the server filed before it drew the page and the flag panel recorded the view."""
+    before, waits for the server to draw the flag panel of the instance shown and flags that one. The
+    instance's time on item starts when the desk showed it (the press), before that answer, which the
+    server filed before it drew the page and the flag panel recorded the view."""
     base, store, _ = app
     first, second, third = run_of_three(store)
     open_at(page, base, first)

@@ -83,10 +83,10 @@ def test_deep_links_round_confirmation_and_reopen_offline(tmp_path):
             admin.get_by_text("demo · revision").wait_for(state="attached", timeout=WAIT_MS)
             admin.get_by_role("tab", name="Progress and rounds").click()  # the rerun may show the first tab again
             admin.get_by_role("button", name="Reopen the blind round").click()
-            admin.get_by_text("demo · label").wait_for(state="attached", timeout=WAIT_MS)
+            admin.get_by_text("demo · blind round open").wait_for(state="attached", timeout=WAIT_MS)
             admin.get_by_role("tab", name="Progress and rounds").click()
             admin.get_by_text("Round changes (3)").click()
-            admin.get_by_text("demo · label").wait_for(timeout=WAIT_MS)
+            admin.get_by_text("demo · blind round open").wait_for(timeout=WAIT_MS)
             assert not admin.get_by_role("checkbox", name="I want to close the blind round").is_checked()
             _shot(admin, screens, "02_reopened")
 

@@ -36,7 +36,7 @@ The admin sets I3 to valid with a reason; I4 then shows, with an empty reason bo
 
 Consensus (revision round open): I1 I2 I3 I5 I6 in the file (5 rows; I1 and I2, I5 and I6 share
 their text and are told apart by `source`); left out 19: I4 ("tie", ann2=valid; ann3=no-re) and the
-18 instances nobody answered ("round not finished").
+18 instances nobody answered ("too few answers": in revision no answer can come for them).
 
 Screenshots of each step go to the test's tmp folder (`screens/`).
 """
@@ -223,7 +223,7 @@ def _lead(base: str, store, screens: Path, page, everything: list[str]) -> None:
     page.get_by_text("demo · revision").wait_for(state="attached")
     progress_tab(page)
     page.get_by_role("button", name="Reopen the blind round (withdraws the revision round) of demo").click()
-    page.get_by_text("demo · label").wait_for(state="attached")
+    page.get_by_text("demo · blind round open").wait_for(state="attached")
     progress_tab(page)
     page.get_by_text("Reopened the last closed round of 'demo'; answers kept.").wait_for()
     assert not box.is_checked() and close.is_disabled()  # the reopened round asks anew
@@ -282,7 +282,7 @@ def _lead(base: str, store, screens: Path, page, everything: list[str]) -> None:
     frame.wait_for(timeout=WAIT_MS)
     wait_until(page, lambda: frame.evaluate("img => img.complete && img.naturalWidth") == 320, "a frame of the clip")
     assert frame.bounding_box()["height"] > 50
-    assert majority_line(page) == "Majority: valid RE ok"
+    assert majority_line(page) == "Majority: valid RE (a majority agrees)"
     shot(page, screens, "08_adjudicate_I3")
     page.locator('[data-testid="stRadio"] label', has_text="valid RE").click()
     page.get_by_label("Reason").fill(REASON)
@@ -295,7 +295,7 @@ def _lead(base: str, store, screens: Path, page, everything: list[str]) -> None:
     assert page.locator(".refcat-re").first.inner_text().strip("“”") == (
         "a person in a white shirt walking towards the right"
     )
-    assert majority_line(page) == "Majority: none tie"
+    assert majority_line(page) == "Majority: none (a tie)"
     page.get_by_text("Flags and comments").wait_for()  # ann1's on I4
     shot(page, screens, "09_adjudicate_I4_empty_reason")
 
@@ -311,7 +311,7 @@ def _lead(base: str, store, screens: Path, page, everything: list[str]) -> None:
     assert ties[["item", "field", "answers"]].values.tolist() == [[I4, "Correctness", "ann2: valid RE; ann3: no RE"]]
     unanswered = left[left["reason"] != "tie"]
     assert set(unanswered[["field", "reason", "answers"]].itertuples(index=False, name=None)) == {
-        ("Correctness", "round not finished", "")
+        ("Correctness", "too few answers", "")
     }
     assert sorted(unanswered["item"]) == sorted(set(everything) - {I1, I2, I3, I4, I5, I6})
     shot(page, screens, "10_export_left_out")

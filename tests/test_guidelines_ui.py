@@ -14,14 +14,14 @@ from helpers.demo import build_demo, use_demo_copy
 from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.campaigns import close_round
-from refcat.annotate.guidelines import instance_source_label
+from refcat.annotate.guidelines import decision_answers, instance_source_label
 from refcat.annotate.labels import queue, record_answer
 from refcat.annotate.notes import add_note, campaign_notes, safe_markdown
-from refcat.annotate.ui.guidelines import NOTE_ADD, NOTE_BODY, NOTE_MARKDOWN
+from refcat.annotate.ui.guidelines import NOTE_ADD, NOTE_BODY, NOTE_MARKDOWN, reading
 from refcat.annotate.ui.pages import page_specs
 from refcat.annotate.ui.text import plain
 from refcat.store.database import open_store
-from refcat.taxonomy import CATEGORIES, DECISIONS
+from refcat.taxonomy import CATEGORIES, DECISIONS, Example
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +63,45 @@ def test_an_annotator_sees_the_guidelines_without_the_editor(demo):
     assert "**no RE** `4`" in page and "**wrong object** `5`" in page
     assert not at.text_area and not [b for b in at.button if b.key == NOTE_ADD]
     assert [e.value for e in at.info] == ["No campaign notes yet."]
+
+
+def test_decision_examples_say_only_what_their_decision_says(demo):
+    """Each example gives the answers to the categories its decision is about, never "none of the
+    categories": "the dog" has Category, so "a dog on a leash" does too; its decision says it has no location."""
+    page = shown(guidelines_page("ann1"))
+    assert "- “a dog on a leash”: Location no" in page.splitlines()
+    assert "- “a woman walking with a dog”: Motion yes, Object static action no, Location no" in page.splitlines()
+    assert "- “man riding a bike”: Motion yes, Object motion yes, Static action no, Object static action no" in (
+        page.splitlines()
+    )
+    assert "none of the categories" not in page
+    assert "the answers to the questions its decision is about" in page
+    examples = [e for d in DECISIONS for e in d.examples]
+    assert [line for line in page.splitlines() if line.startswith("- “")][-len(examples) :] == [
+        reading(e) for e in examples
+    ]
+
+
+def test_decision_answers_are_the_examples_yes_then_no():
+    example = Example("a man throwing a ball to the basket", ("obj-motion",), ("location",))
+    assert decision_answers(example) == [("obj-motion", "yes"), ("location", "no")]
+    assert decision_answers(Example("a dog on a leash", (), ("location",))) == [("location", "no")]
+
+
+def test_the_markdown_box_is_unticked_after_a_note_is_added(demo):
+    at = guidelines_page("admin")
+    at.text_area(key=NOTE_BODY).input("**Dogs**: count reflections.")
+    at.checkbox(key=NOTE_MARKDOWN).check()
+    next(b for b in at.button if b.key == NOTE_ADD).click()
+    at.run()
+    assert at.checkbox(key=NOTE_MARKDOWN).value is False and at.text_area(key=NOTE_BODY).value == ""
+    at.text_area(key=NOTE_BODY).input("a plain *note*")
+    next(b for b in at.button if b.key == NOTE_ADD).click()
+    at.run()
+    assert [(n.body, n.markdown) for n in campaign_notes(demo, "demo")] == [
+        ("**Dogs**: count reflections.", True),
+        ("a plain *note*", False),
+    ]
 
 
 def test_an_admin_adds_a_note_that_annotators_then_read(demo):

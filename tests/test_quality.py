@@ -19,11 +19,14 @@ ann3 9 (counted from the undone answer; 5 from the first standing one) 2 2 7 (4.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
+import pandas as pd
 import pytest
 from helpers.annotate_store import DUO_A, DUO_B, DUO_C, SOLO, populate
 from sqlalchemy import insert, select, update
+from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.campaigns import close_round, create_campaign
 from refcat.annotate.labels import disagreements, record_answer, undo_last
@@ -151,3 +154,45 @@ def test_others_majority_and_case_links():
     assert case_link("c 1", "demo/duo/1/annot1", "obj-motion") == (
         "adjudicate?campaign=c+1&instance=demo%2Fduo%2F1%2Fannot1&field=obj-motion"
     )
+
+
+def test_shown_kappa_writes_no_negative_zero():
+    """A kappa of 0 computed as -1.2e-15 (float error; the demo store's ann1 difficulty) shows, and its
+    CSV download writes, 0.0, not -0."""
+    from refcat.annotate.ui.quality import shown_kappa
+
+    kappa = pd.DataFrame({"difficulty": [-1.1657341758564157e-15, 2 / 5, math.nan], "motion": [-0.0004, 1.0, 0.5]})
+    shown = shown_kappa(kappa)
+    assert [math.copysign(1.0, v) for v in shown["difficulty"][:2]] == [1.0, 1.0]
+    assert shown["motion"].tolist() == [0.0, 1.0, 0.5] and math.copysign(1.0, shown["motion"][0]) == 1.0
+    assert shown["difficulty"][1] == 0.4 and math.isnan(shown["difficulty"][2])
+    assert "-0" not in shown.to_csv(index=False)
+
+
+def test_quality_page_counts_disagreements_in_words(labelled, monkeypatch):
+    from refcat.annotate.ui.quality import disagreements_title
+
+    assert disagreements_title("location", 1) == "Location: 1 disagreement"
+    assert disagreements_title("motion", 2) == "Motion: 2 disagreements"
+    store = labelled
+    if not store.is_sqlite:
+        pytest.skip("the page test runs on the SQLite store")
+    close_round(store, "c", "boss")
+    monkeypatch.setenv("REFCAT_DB", store.url)
+
+    def script():
+        import os
+
+        from refcat.annotate.accounts import get_user
+        from refcat.annotate.ui import quality
+        from refcat.store.database import open_store
+
+        db = open_store(os.environ["REFCAT_DB"])
+        quality.render(db, get_user(db, "boss"))
+
+    at = AppTest.from_function(script, default_timeout=60).run()
+    assert not at.exception
+    # Difficulty: B (N N T) and S (T N N); correctness: A (V V R) and C (V W V).
+    assert [e.label for e in at.expander] == ["Difficulty: 2 disagreements", "Correctness: 2 disagreements"]
+    kappa = next(d.value for d in at.dataframe if "difficulty" in d.value.columns and "n" not in d.value.columns)
+    assert kappa.loc["ann1", "difficulty"] == 0.4 and kappa.loc["ann2", "correctness"] == 0.5

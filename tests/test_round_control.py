@@ -110,9 +110,10 @@ def test_cli_close_round_exit_2_with_counts_then_force_reopen_and_rounds(campaig
     assert get_campaign(store, "c").status == "label"
     assert main(["campaign", "close-round", "c", "--force", "--db", db]) == 0
     out = capsys.readouterr().out
-    assert "closed with 8 incomplete queue items (ann1 3, ann2 2, ann3 3)" in out and "round 2 (revision) open" in out
+    assert "closed with 8 incomplete queue items (ann1 3, ann2 2, ann3 3)" in out
+    assert "campaign c: the blind round closed, the revision round open" in out
     assert main(["campaign", "reopen", "c", "--db", db]) == 0
-    assert "round 1 (label) open again" in capsys.readouterr().out
+    assert "campaign c: the blind round open again; every answer kept" in capsys.readouterr().out
     assert answers(store, "ann2", "c", DUO_A, round=1)  # kept
     assert main(["campaign", "reopen", "c", "--db", db]) == 2  # nothing closed now
     assert "no closed round" in capsys.readouterr().err
@@ -166,8 +167,20 @@ def test_admin_page_states_incomplete_work_asks_confirmation_and_reopens(campaig
     assert not at.checkbox(key="close_ok:c:label").value  # the reopened round asks again
     assert answers(store, "ann1", "c", DUO_A, round=1)
     shown = next(d.value for d in at.dataframe if "action" in d.value.columns)
-    assert shown[["action", "round", "by"]].values.tolist() == [
-        ["open", 1, "boss"],
-        ["close", 1, "boss"],
-        ["reopen", 1, "boss"],
+    assert shown[["action", "round", "by", "incomplete"]].values.tolist() == [  # rounds by name; no "None"
+        ["open", "blind round", "boss", ""],
+        ["close", "blind round", "boss", "8"],
+        ["reopen", "blind round", "boss", ""],
     ]
+
+
+def test_the_close_message_names_the_round_closed_and_what_is_open(campaign):
+    from refcat.annotate.ui.admin import closed_text
+
+    store = campaign
+    after_blind = close_round(store, "c", "boss")
+    assert closed_text("c", after_blind) == "Closed the blind round of 'c': the revision round is open."
+    after_revision = close_round(store, "c", "boss")
+    assert closed_text("c", after_revision) == (
+        "Closed the revision round of 'c': the campaign is finished, no round is open."
+    )

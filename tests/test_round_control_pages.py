@@ -29,7 +29,7 @@ def test_picker_shows_open_campaigns_first(store, monkeypatch):
         from refcat.annotate.ui.navigation import campaign_selector
         from refcat.store.database import open_store
 
-        chosen = campaign_selector(list_campaigns(open_store(os.environ["REFCAT_DB"])))
+        chosen = campaign_selector(list_campaigns(open_store(os.environ["REFCAT_DB"])), 1, lambda campaign: [])
         st.write(f"chosen {chosen.name}")
 
     at = AppTest.from_function(script, default_timeout=60).run()

@@ -7,7 +7,7 @@ paper's released format (`*_RE_categorization.csv`, FORMATS.md).
   `time_on_item_path(path)` (`<stem>_time_on_item.<suffix>`) holds `time_on_item_table`: one row
   per annotator, instance and round answered, with the seconds worked on it
   (refcat.annotate.state.time_on_item: first view to last answer, idle gaps over
-  IDLE_SECONDS left out).
+  IDLE_SECONDS left out); `write_time_on_item` writes that table alone.
 - `write_consensus_release` writes `final_labels` (adjudication, else automatic answer, else
   a strict majority of the campaign's per-instance panel, 2 of 3, among the revised answers)
   with refcat.analysis.consensus.release_frame, ref_exp from the stored instances' texts
@@ -20,15 +20,25 @@ paper's released format (`*_RE_categorization.csv`, FORMATS.md).
   rows that share video, object and text.
 - Beside it, `left_out_path(path)` (`<stem>_left_out.csv`, comma-separated) names every
   instance left out: item, video_id, object_id, source, ref_exp, field (the first question
-  without a final label), reason ("tie"; "no majority"; "too few answers"; "round not
-  finished": too few answers while the campaign is still open, so more may come; "no answers":
-  the question has none in the table, as for an automatic answer `refcat consensus` leaves out) and answers
-  (the panel's answers to that question, `name=value` joined by "; ").
+  without a final label), reason ("tie"; "no majority"; "too few answers": no more answers can
+  come, the round that could bring them being closed; "round not finished": too few answers, or
+  none, while more may still come (`answers_to_come`); "no answers": the question has none in the
+  table, as for an automatic answer `refcat consensus` leaves out) and answers (the panel's
+  answers to that question, `name=value` joined by "; "); `left_out_counts` counts the reasons.
+- Answers can still come (`answers_to_come`) for an asked question while the blind round is open.
+  In the revision round annotators revise the questions they disagree on, so new answers come only
+  where skipping after an invalid RE (refcat.annotate.state's module doc) left a question out: from an
+  annotator who answered "no RE" or "wrong object" in the blind round, whose correctness another
+  annotator answered differently (so it is theirs to revise), and whose answer to that question does
+  not count yet (their current correctness is still invalid, or they have not answered it): revising
+  correctness to "valid" asks it, and counts an answer they gave it before. Once the campaign is
+  finished, none can come.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +47,8 @@ from sqlalchemy import select
 
 from refcat.analysis.consensus import NO_MAJORITY, OK, TIE, TOO_FEW, release_frame
 from refcat.annotate.labels import events_table, final_labels
-from refcat.annotate.state import Campaign, campaign_name, campaign_row, last_round, load_state
+from refcat.annotate.state import LABEL_ROUND, SKIP_FIELD, Campaign, campaign_name, load_state
+from refcat.annotate.state import skipped as skipped_questions
 from refcat.datasets.files import PLAIN_NAME_EXPECTED, name_problem
 from refcat.datasets.records import parse_instance_key
 from refcat.datasets.release import FORMAT_KEY, write_release
@@ -50,7 +61,8 @@ LABEL_SUFFIXES = (".csv", ".parquet")
 TIME_ON_ITEM_COLUMNS = ["campaign", "instance", "annotator", "round", "start", "end", "seconds"]
 LEFT_OUT_COLUMNS = ["item", "video_id", "object_id", "source", "ref_exp", "field", "reason", "answers"]
 ROUND_NOT_FINISHED = "round not finished"
-REASONS = {TIE: "tie", NO_MAJORITY: "no majority", TOO_FEW: "too few answers", "no answers": "no answers"}
+NO_ANSWERS = "no answers"  # release_frame's word for a question without answers
+REASONS = {TIE: "tie", NO_MAJORITY: "no majority", TOO_FEW: "too few answers", NO_ANSWERS: NO_ANSWERS}
 
 
 def download_file_name(name: str) -> str:
@@ -106,6 +118,14 @@ def _write_table(table: pd.DataFrame, path: Path, times: tuple[str, ...]) -> Non
         table.to_parquet(path, index=False)
 
 
+def write_time_on_item(store: Store, path: str | Path, campaign: Campaign | str | None = None) -> int:
+    """Write `time_on_item_table` (one campaign, or all) to `path` (.csv, its times ISO 8601 UTC, or
+    .parquet); returns its row count."""
+    table = time_on_item_table(store, campaign)
+    _write_table(table, Path(path), ("start", "end"))
+    return len(table)
+
+
 def write_labels(store: Store, path: str | Path, campaign: Campaign | str | None = None) -> int:
     """Write the event table (one campaign, or all) to `path` (.csv or .parquet), and its time on
     item beside it (`time_on_item_path`); returns the event table's row count."""
@@ -115,7 +135,7 @@ def write_labels(store: Store, path: str | Path, campaign: Campaign | str | None
     table = events_table(store, campaign)
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_table(table, path, ("time",))
-    _write_table(time_on_item_table(store, campaign), time_on_item_path(path), ("start", "end"))
+    write_time_on_item(store, time_on_item_path(path), campaign)
     return len(table)
 
 
@@ -162,30 +182,57 @@ def consensus_release(store: Store, campaign: Campaign | str) -> ReleaseLabels:
         for item, value in zip(kept, release["ref_exp_difficulty"])
     ]
     release = with_sources(release, kept).assign(dataset=[item.split("/", 1)[0] for item in kept])
-    with store.session() as session:
-        still_open = last_round(session, campaign_row(session, campaign).id).open
     votes = {(item, f): v for item, f, v in zip(final["item"], final["field"], final["votes"]) if v}
-    return ReleaseLabels(release, skipped, left_out_frame(skipped, texts, votes, still_open))
+    coming = answers_to_come(store, campaign)
+    return ReleaseLabels(release, skipped, left_out_frame(skipped, texts, votes, coming))
+
+
+def answers_to_come(store: Store, campaign: Campaign | str, number: int | None = None) -> set[tuple[str, str]]:
+    """The (instance, question) pairs that may still get answers in round `number` (default: the
+    campaign's latest), as the module doc says; none unless that round is the open one."""
+    with store.session() as session:
+        state = load_state(session, campaign)
+    if not state.round.open or number not in (None, state.round.number):
+        return set()
+    auto = state.auto_answers()
+    if state.round.number == LABEL_ROUND:
+        return {(key, f) for key in state.keys_in_order() for f in state.questions(key, auto)}
+    first, current = state.answers(LABEL_ROUND), state.answers(state.round.number)
+    out = set()
+    for key in state.keys_in_order():
+        for user in state.annotators_of(key):
+            before = skipped_questions(state.campaign.skip_after_invalid, first.get((user, key), {}))
+            if before and SKIP_FIELD in state.revision_fields(first, user, key):
+                counted = current.get((user, key), {})
+                out |= {(key, f) for f in state.questions(key, auto) if f in before and f not in counted}
+    return out
 
 
 def left_out_frame(
     skipped: pd.DataFrame,
     texts: Mapping[str, str],
     answers: Mapping[tuple[str, str], Mapping[str, str]],
-    still_open: bool,
+    coming: Collection[tuple[str, str]],
 ) -> pd.DataFrame:
     """release_frame's skipped items in LEFT_OUT_COLUMNS (see the module doc): `answers` is
-    (item, field) -> {annotator: value}; `still_open` turns "too few answers" into "round not finished"."""
+    (item, field) -> {annotator: value}; `coming` (`answers_to_come`) the (item, field) pairs that may
+    still get answers, whose "too few answers" or "no answers" reads "round not finished"."""
     rows = []
     for item, why in skipped.itertuples(index=False):
         field, _, consensus_status = str(why).partition(": ")
         reason = REASONS.get(consensus_status, consensus_status)
-        if reason == REASONS[TOO_FEW] and still_open:
+        if reason in (REASONS[TOO_FEW], NO_ANSWERS) and (item, field) in coming:
             reason = ROUND_NOT_FINISHED
         _, video_id, object_id, source = parse_instance_key(item)
         given = "; ".join(f"{name}={value}" for name, value in sorted(answers.get((item, field), {}).items()))
         rows.append([item, video_id, object_id, source, texts.get(item, ""), field, reason, given])
     return pd.DataFrame(rows, columns=LEFT_OUT_COLUMNS)
+
+
+def left_out_counts(left_out: pd.DataFrame) -> dict[str, int]:
+    """{reason: instances} of `left_out` (LEFT_OUT_COLUMNS), the most frequent first: what a terminal
+    says of the instances left out, besides the file that names them."""
+    return dict(Counter(map(str, left_out["reason"])).most_common())  # equal counts: in order of first row
 
 
 def write_release_files(release: pd.DataFrame, left_out: pd.DataFrame, path: str | Path) -> None:

@@ -16,6 +16,11 @@ how its RE was written:
   sentence that adds or removes one category.
 `source_label` gives the words the pages show; a source of no known form is shown as it is. What a
 source means for the answers is the taxonomy's decision "First frame or full video".
+
+A decision's example (refcat.taxonomy.Example) reads an RE only for the categories the decision is
+about: `decision_answers` gives those as the answers an annotator gives them (yes for `has`, no for
+`lacks`); the other categories of the RE are not part of the example (the page never says the RE has
+none of them).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 import re
 
 from refcat.datasets.records import parse_instance_key
-from refcat.taxonomy import FIELD_QUESTIONS, FIELD_VALUES, VALUE_DEFINITIONS
+from refcat.taxonomy import FIELD_QUESTIONS, FIELD_VALUES, NO, VALUE_DEFINITIONS, YES, Example
 
 # The answer fields that are not a category, in the order the guidelines take them.
 ANSWER_FIELDS = ("difficulty", "correctness", "information")
@@ -61,3 +66,8 @@ def value_definitions(field: str) -> list[tuple[str, str]]:
 def answer_questions() -> list[tuple[str, str, list[tuple[str, str]]]]:
     """(field, question, value_definitions(field)) for each of ANSWER_FIELDS."""
     return [(field, FIELD_QUESTIONS[field], value_definitions(field)) for field in ANSWER_FIELDS]
+
+
+def decision_answers(example: Example) -> list[tuple[str, str]]:
+    """(category, yes or no) for each category a decision's example is about: those it has, then those it lacks."""
+    return [(c, YES) for c in example.has] + [(c, NO) for c in example.lacks]

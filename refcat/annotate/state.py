@@ -65,6 +65,7 @@ UNSURE, COMMENT = "unsure", "comment"  # the kinds of an annotator's flags (modu
 VIEW = "view"  # the kind of the Events made of views (module doc)
 IDLE_SECONDS = 120.0  # a longer gap between two events of an annotator is idle time (module doc)
 LABEL_ROUND, REVISION_ROUND = 1, 2
+ROUND_NAMES = {LABEL_ROUND: "blind round", REVISION_ROUND: "revision round"}  # as the pages name them
 QUESTION_SETS: dict[str, tuple[str, ...]] = {
     "difficulty": ("difficulty", "correctness"),
     "semantics": (*CATEGORY_NAMES, "information"),

@@ -209,8 +209,10 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 def cmd_consensus(args: argparse.Namespace) -> int:
     from refcat.analysis.consensus import consensus, consensus_summary, release_frame, votes_rule
     from refcat.annotate.export import (
+        answers_to_come,
         instance_texts,
         kept_items,
+        left_out_counts,
         left_out_frame,
         left_out_path,
         with_sources,
@@ -231,12 +233,14 @@ def cmd_consensus(args: argparse.Namespace) -> int:
     if args.release_output:
         texts = instance_texts(labels.store, result["item"]) if labels.store else item_texts(labels.table)
         release, skipped = release_frame(result, texts)
-        still_open = labels.campaign is not None and not labels.campaign.finished
-        left_out = left_out_frame(skipped, texts, {}, still_open)
+        coming = (
+            answers_to_come(labels.store, labels.campaign, labels.round) if labels.store and labels.campaign else set()
+        )
+        left_out = left_out_frame(skipped, texts, {}, coming)
         write_release_files(with_sources(release, kept_items(result["item"], skipped)), left_out, args.release_output)
         print(f"wrote {args.release_output}: {len(release)} instances; {len(skipped)} left out for lack of consensus")
-        for (item, reason), why in zip(skipped.itertuples(index=False), left_out["reason"]):
-            print(f"  skipped {item}: {reason} ({why})")
+        for reason, count in left_out_counts(left_out).items():
+            print(f"  {reason}: {count}")
         print(f"wrote {left_out_path(args.release_output)}: the instances left out and why")
     if args.report_output:
         summary: dict[str, object] = {"source": labels.source, "round": labels.round, "votes_needed": rule}

@@ -268,6 +268,7 @@ def cmd_campaign_list(args: argparse.Namespace) -> int:
 
 def cmd_campaign_close_round(args: argparse.Namespace) -> int:
     from refcat.annotate.campaigns import IncompleteRound, close_round, incomplete_items
+    from refcat.annotate.state import ROUND_NAMES
     from refcat.store.database import open_store
 
     store = open_store(args.db, create=False)
@@ -280,19 +281,21 @@ def cmd_campaign_close_round(args: argparse.Namespace) -> int:
         each = ", ".join(f"{name} {n}" for name, n in incomplete.items())
         print(f"closed with {sum(incomplete.values())} incomplete queue items ({each})")
     if result.open:
-        print(f"campaign {args.name}: round {result.number - 1} closed, round {result.number} ({result.kind}) open")
+        closed, opened = ROUND_NAMES[result.number - 1], ROUND_NAMES[result.number]
+        print(f"campaign {args.name}: the {closed} closed, the {opened} open")
     else:
-        print(f"campaign {args.name}: round {result.number} closed, annotation finished")
+        print(f"campaign {args.name}: the {ROUND_NAMES[result.number]} closed, annotation finished")
     return 0
 
 
 def cmd_campaign_reopen(args: argparse.Namespace) -> int:
     from refcat.annotate.campaigns import reopen_round
+    from refcat.annotate.state import ROUND_NAMES
     from refcat.store.database import open_store
 
     store = open_store(args.db, create=False)
     result = reopen_round(store, args.name, _admin(store, args.by))
-    print(f"campaign {args.name}: round {result.number} ({result.kind}) open again; every answer kept")
+    print(f"campaign {args.name}: the {ROUND_NAMES[result.number]} open again; every answer kept")
     return 0
 
 
@@ -315,7 +318,13 @@ def cmd_campaign_progress(args: argparse.Namespace) -> int:
 
 
 def cmd_export_labels(args: argparse.Namespace) -> int:
-    from refcat.annotate.export import left_out_path, time_on_item_path, write_consensus_release, write_labels
+    from refcat.annotate.export import (
+        left_out_counts,
+        left_out_path,
+        time_on_item_path,
+        write_consensus_release,
+        write_labels,
+    )
     from refcat.store.database import open_store
 
     if args.release_output is not None and args.campaign is None:
@@ -325,8 +334,12 @@ def cmd_export_labels(args: argparse.Namespace) -> int:
     print(f"{n} label events written to {args.output}, time on item to {time_on_item_path(args.output)}")
     if args.release_output is not None:
         result = write_consensus_release(store, args.campaign, args.release_output)
-        print(f"{len(result.release)} instances written to {args.release_output}")
-        for (item, detail), why in zip(result.skipped.itertuples(index=False), result.left_out["reason"]):
-            print(f"left out {item}: no final label for {detail} ({why})")
-        print(f"{len(result.left_out)} instances left out, listed in {left_out_path(args.release_output)}")
+        print(f"{_instances(len(result.release))} written to {args.release_output}")
+        print(f"{_instances(len(result.left_out))} left out, listed in {left_out_path(args.release_output)}")
+        for reason, count in left_out_counts(result.left_out).items():
+            print(f"  {reason}: {count}")
     return 0
+
+
+def _instances(n: int) -> str:
+    return f"{n} instance" if n == 1 else f"{n} instances"

@@ -3,27 +3,33 @@ instance where annotators disagree) and sets a final label with a reason.
 
 For the case shown: the RE and where it comes from (its source), the clip with the referent's box,
 each annotator's first and revised answers, their flags and comments on the instance, the
-majority (2 of 3, refcat.analysis.consensus) and whether the vote is a tie. Filters: ties only,
-flagged instances only, one question. Questions and answers are shown by their display names
-(refcat.annotate.ui.display), never by their codes.
+majority (2 of 3, refcat.analysis.consensus) and what the vote came to (VOTE_WORDS: a tie, too few
+answers...). Filters: ties only, flagged instances only, one question. Questions, answers and rounds
+are shown by their display names (refcat.annotate.ui.display), never by their codes; flags and comments
+as text, each comment whole.
 
 Widget keys name the case (`adj_value:<instance>:<field>`, `adj_reason:<instance>:<field>`), never
 a row's position, so nothing typed for one case shows on another; a recorded reason is cleared and
-the next case is shown. The page opens the case a link names (refcat.annotate.quality.case_link:
+the next case is shown. What "Set final label" came to (the label set, or why it was refused) is shown
+next to the button, where the admin is, not at the top of the page (at the top only when no case is left
+to show). The page opens the case a link names (refcat.annotate.quality.case_link:
 `?campaign=C&instance=K&field=F`), once per link.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 
-from refcat.analysis.consensus import TIE
+from refcat.analysis.consensus import NO_MAJORITY, OK, TIE, TOO_FEW
 from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import list_campaigns
 from refcat.annotate.guidelines import instance_source_label
 from refcat.annotate.labels import adjudicate, disagreements, final_labels, instance_text
 from refcat.annotate.quality import CASE_PARAMS, disagreement_rows, filter_cases, flags_table, votes_text
+from refcat.annotate.state import ROUND_NAMES
 from refcat.annotate.ui import session, widgets
 from refcat.annotate.ui.display import answers_named, field_name, value_name, values_named, votes_named
 from refcat.annotate.ui.text import plain
@@ -34,6 +40,14 @@ Case = tuple[str, str]  # (instance key, field)
 # The widgets' keys (the case picker holds the case shown) and the last link opened.
 CAMPAIGN, CASE, FIELD = "adj_campaign", "adj_case", "adj_field"
 TIES, FLAGGED, ALL, _LINK_SEEN = "adj_ties", "adj_flagged", "adj_all", "adj_link_seen"
+DECIDED = "adj_decided"  # what the last "Set final label" came to: (kind, text), shown once by the button
+# What a consensus status (refcat.analysis.consensus) says of the vote.
+VOTE_WORDS = {
+    OK: "a majority agrees",
+    TIE: "a tie",
+    NO_MAJORITY: "no answer has a majority",
+    TOO_FEW: "too few answers",
+}
 
 
 def value_key(case: Case) -> str:
@@ -106,20 +120,30 @@ def _answers_table(row: pd.Series) -> pd.DataFrame:
 
 def _case_details(row: pd.Series, flags: pd.DataFrame) -> None:
     key = row["item"]
-    tie = row["status"] == TIE
     majority = value_name(row["majority"]) if row["majority"] is not None else "none"
-    status = ":orange-badge[tie]" if tie else f":gray-badge[{plain(row['status'])}]"
-    st.markdown(f"**Majority**: {plain(majority)} {status}")
+    vote = VOTE_WORDS[row["status"]]
+    st.markdown(f"**Majority**: {plain(f'{majority} ({vote})')}")
     st.dataframe(_answers_table(row), hide_index=True)
     mine = flags[flags["item"] == key]
     if mine.empty:
         st.caption("No flags or comments on this instance.")
     else:
         st.markdown("**Flags and comments**")
-        st.dataframe(mine[["annotator", "kind", "text", "round", "time"]], hide_index=True)
+        for flag in mine.itertuples():
+            st.markdown(flag_text(flag.annotator, flag.kind, flag.text, flag.round, flag.time))
 
 
-def _decision(db: Store, user: User, campaign: str, row: pd.Series, cases: list[Case]) -> None:
+def flag_text(annotator: str, kind: str, text: str, round_number: int, time: datetime) -> str:
+    """A flag or comment (a row of quality.flags_table) as markdown that shows it as text: its annotator,
+    kind, round and time (UTC) in bold, then the comment whole on the lines after."""
+    said = f"{annotator} · {kind} · {ROUND_NAMES[round_number]} · {time:%Y-%m-%d %H:%M} UTC"
+    return f"**{plain(said)}**" + (f"  \n{plain(text)}" if text else "")
+
+
+def _decision(
+    db: Store, user: User, campaign: str, row: pd.Series, cases: list[Case], message: tuple[str, str] | None
+) -> None:
+    """The final label's radio, the reason, the button, and under it `message` (what the last press came to)."""
     case: Case = (row["item"], row["field"])
     values = list(FIELD_VALUES[case[1]])
     default = values.index(row["majority"]) if row["majority"] in values else None  # a tie suggests nothing
@@ -136,19 +160,33 @@ def _decision(db: Store, user: User, campaign: str, row: pd.Series, cases: list[
 
     def decide() -> None:  # an empty reason is refused by `adjudicate`
         value, reason = st.session_state[value_key(case)], st.session_state.get(reason_key(case), "")
+
+        def say(kind: str, text: str) -> None:  # shown next to the button (`decided`), where the lead is
+            st.session_state[DECIDED] = (kind, text)
+
         if value is None:
-            widgets.flash("error", "Refused: choose a final label first.")
-            return
-        done = widgets.attempt(
-            lambda: adjudicate(db, user, campaign, case[0], case[1], value, reason),
-            success=f"{case_label(case)} = {widgets.VALUE_LABELS[value]}",
-        )
+            say("error", "Refused: choose a final label first.")
+            done = False
+        else:
+            done = widgets.attempt(
+                lambda: adjudicate(db, user, campaign, case[0], case[1], value, reason),
+                success=f"{case_label(case)} = {widgets.VALUE_LABELS[value]}",
+                say=say,
+            )
         if done:
             st.session_state.pop(reason_key(case), None)  # never offered again, here or elsewhere
             if later:
                 st.session_state[CASE] = later[0]
 
     st.button("Set final label", type="primary", key="adj_set", on_click=decide)
+    decided(message)
+
+
+def decided(message: tuple[str, str] | None) -> None:
+    """The message of the last "Set final label", if any (shown once)."""
+    if message is not None:
+        kind, text = message
+        getattr(st, kind)(plain(text))
 
 
 def render(db: Store, user: User) -> None:
@@ -165,6 +203,7 @@ def render(db: Store, user: User) -> None:
     if linked is not None:
         _open_link(db, *linked)
     widgets.show_flash()
+    message = st.session_state.pop(DECIDED, None)
     name = st.selectbox("Campaign", names, key=CAMPAIGN)
     campaign = campaigns[names.index(name)]
     ties_only, flagged_only, field, include = _filters(campaign.fields)
@@ -176,16 +215,19 @@ def render(db: Store, user: User) -> None:
         field=field,
     )
     if rows.empty:
+        decided(message)
         st.success("No open disagreements here." if not (ties_only or flagged_only or field) else "No case matches.")
     else:
-        _cases(db, user, name, rows, flags)
+        _cases(db, user, name, rows, flags, message)
     with st.expander("Final labels (adjudication, automatic, or majority)"):
         final = final_labels(db, name)
         named = final.assign(votes=final["votes"].map(lambda votes: votes_text(votes_named(votes))))
         st.dataframe(values_named(named, ("label",)), hide_index=True)
 
 
-def _cases(db: Store, user: User, campaign: str, rows: pd.DataFrame, flags: pd.DataFrame) -> None:
+def _cases(
+    db: Store, user: User, campaign: str, rows: pd.DataFrame, flags: pd.DataFrame, message: tuple[str, str] | None
+) -> None:
     flagged = set(flags["item"])
     shown = values_named(rows, ("majority", "adjudication")).assign(
         tie=rows["status"] == TIE, flagged=rows["item"].isin(flagged)
@@ -206,4 +248,4 @@ def _cases(db: Store, user: User, campaign: str, rows: pd.DataFrame, flags: pd.D
         widgets.instance_player(session.views(), key)
     with facts:
         _case_details(row, flags)
-        _decision(db, user, campaign, row, cases)
+        _decision(db, user, campaign, row, cases, message)

@@ -1,7 +1,9 @@
 """The admin page: annotators, campaigns, progress and rounds, agreement.
 
 Every action goes through the workflow functions (accounts, campaigns), which check the
-admin role again; a refused request shows its reason and writes nothing.
+admin role again; a refused request shows its reason and writes nothing. A campaign's status and
+its rounds are shown by the names the pages use (refcat.annotate.state.ROUND_NAMES: the blind round, the
+revision round), never by their codes.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from refcat.annotate.campaigns import (
     select_instances,
 )
 from refcat.annotate.labels import label_table
-from refcat.annotate.state import LABEL_ROUND, QUESTION_SETS, REVISION_ROUND
+from refcat.annotate.state import LABEL_ROUND, QUESTION_SETS, REVISION_ROUND, ROUND_NAMES, Round
 from refcat.annotate.ui import widgets
 from refcat.annotate.ui.display import fields_named
 from refcat.annotate.ui.text import plain
@@ -39,6 +41,12 @@ if TYPE_CHECKING:
 ANY = "(any)"
 TAB = "admin_tab"
 TABS = ("Annotators", "Campaigns", "Progress and rounds", "Agreement")
+# A campaign's status (refcat.annotate.state.Campaign.status) as the page names it.
+STATUS_NAMES = {
+    "label": f"{ROUND_NAMES[LABEL_ROUND]} open",
+    "revision": f"{ROUND_NAMES[REVISION_ROUND]} open",
+    "finished": "finished",
+}
 
 
 def campaigns_frame(campaigns: list[Campaign]) -> pd.DataFrame:
@@ -46,13 +54,14 @@ def campaigns_frame(campaigns: list[Campaign]) -> pd.DataFrame:
         [
             {
                 "campaign": c.name,
-                "status": c.status,
+                "status": STATUS_NAMES[c.status],
                 "instances": c.n_instances,
                 "annotators": ", ".join(c.annotators),
                 "per instance": c.per_instance,
                 "questions": ", ".join(c.question_sets),
                 "auto trivial": c.auto_trivial,
                 "suggestions": c.pre_annotate,
+                "skips after no RE": c.skip_after_invalid,
                 "created by": c.created_by,
                 "created": c.created_at,
             }
@@ -67,6 +76,7 @@ def campaigns_frame(campaigns: list[Campaign]) -> pd.DataFrame:
             "questions",
             "auto trivial",
             "suggestions",
+            "skips after no RE",
             "created by",
             "created",
         ],
@@ -189,6 +199,13 @@ def _campaigns(db: Store, user: User) -> None:
         "class-based difficulty beside the questions, in both rounds. Off by default: suggestions "
         "bias blind answers (annotators tend to agree with them), which inflates agreement.",
     )
+    st.checkbox(
+        "Skip the category questions after “no RE” or “wrong object”",
+        value=True,
+        key="camp_skip_after_invalid",
+        help="An annotator who answers no RE or wrong object is not asked the seven categories and "
+        "information there (they do not apply); answering valid RE again asks them.",
+    )
 
     def create() -> None:
         state = st.session_state
@@ -204,6 +221,7 @@ def _campaigns(db: Store, user: User) -> None:
                 question_sets=tuple(state["camp_sets"]),
                 auto_trivial=state["camp_auto"],
                 pre_annotate=state["camp_pre_annotate"],
+                skip_after_invalid=state["camp_skip_after_invalid"],
                 created_by=user,
             ),
             success=f"Created campaign {name!r} over {len(keys)} instances.",
@@ -213,14 +231,29 @@ def _campaigns(db: Store, user: User) -> None:
 
 
 def rounds_frame(db: Store, campaign: str) -> pd.DataFrame:
-    """The campaign's round changes, oldest first: time (UTC), action, round, by, incomplete items."""
+    """The campaign's round changes, oldest first: time (UTC), action, round (by name), by, incomplete
+    items (a close's; empty for an open or a reopen)."""
     return pd.DataFrame(
         [
-            {"time (UTC)": e.time, "action": e.action, "round": e.round, "by": e.by or "", "incomplete": e.incomplete}
+            {
+                "time (UTC)": e.time,
+                "action": e.action,
+                "round": ROUND_NAMES[e.round],
+                "by": e.by or "",
+                "incomplete": "" if e.incomplete is None else str(e.incomplete),
+            }
             for e in round_history(db, campaign)
         ],
         columns=["time (UTC)", "action", "round", "by", "incomplete"],
     )
+
+
+def closed_text(campaign: str, after: Round) -> str:
+    """What closing a round of `campaign` did, from the round `close_round` returned (the revision round it
+    opened, or the revision round it closed)."""
+    if after.open:
+        return f"Closed the {ROUND_NAMES[LABEL_ROUND]} of {campaign!r}: the {ROUND_NAMES[after.number]} is open."
+    return f"Closed the {ROUND_NAMES[after.number]} of {campaign!r}: the campaign is finished, no round is open."
 
 
 def _progress(db: Store, user: User) -> None:
@@ -236,7 +269,7 @@ def _progress(db: Store, user: User) -> None:
 
     def close(name: str) -> None:
         forget_confirmations(name)
-        widgets.attempt(lambda: close_round(db, name, user), success=f"Closed a round of {name!r}.")
+        widgets.attempt(lambda: widgets.flash("success", closed_text(name, close_round(db, name, user))))
 
     def reopen(name: str) -> None:
         forget_confirmations(name)
@@ -245,12 +278,12 @@ def _progress(db: Store, user: User) -> None:
         )
 
     for campaign in campaigns:
-        st.subheader(f"{plain(campaign.name)} · {campaign.status}")
+        st.subheader(f"{plain(campaign.name)} · {STATUS_NAMES[campaign.status]}")
         table = progress(db, campaign.name)
         total = table[table["annotator"] == "total"].iloc[0]
         share = total["complete"] / total["assigned"] if total["assigned"] else 1.0
         st.progress(float(share), text=f"campaign: {total['complete']} of {total['assigned']} queue items complete")
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table.assign(round=table["round"].map(ROUND_NAMES)), hide_index=True)
         if not campaign.finished:
             what = "the blind round (opens revision)" if campaign.status == "label" else "the revision round (finishes)"
             incomplete = incomplete_items(db, campaign.name)

@@ -30,9 +30,10 @@ from refcat.annotate.ui.text import plain
 from refcat.store.database import Store
 
 KEY_HELP = (
-    "Keys: 1 trivial · 2 non-trivial · 3 valid · 4 no RE · 5 wrong object · 6 redundant · 7 minimal · "
+    "Keys: 1 trivial · 2 non-trivial · 3 valid RE · 4 no RE · 5 wrong object · 6 redundant · 7 minimal · "
     + " · ".join(f"{k} / Shift+{k} {widgets.FIELD_TITLES[f]} yes / no" for f, k in CATEGORY_KEYS.items())
-    + f" · ← / → previous / next · U undo · {UNSURE_KEY} unsure · {COMMENT_KEY} comment · Space play / pause"
+    + f" · ← / → previous / next · U undo · {UNSURE_KEY} unsure · {COMMENT_KEY} comment"
+    + " · Space play / pause · `,` / `.` one frame back / forward · `<` / `>` slower / faster"
     + f" · {HELP_KEY} every key"
 )
 
@@ -93,7 +94,8 @@ def render(db: Store, user: User) -> None:
         )
 
     def undone(what: Undone) -> str:
-        widgets.flash("info", f"Undid {what.field} = {what.value} on {what.instance_key}.")
+        field, value = widgets.FIELD_TITLES[what.field], widgets.VALUE_LABELS[what.value]
+        widgets.flash("info", f"Undid {field}: {value} on {what.instance_key}.")
         return what.instance_key  # shown next
 
     advance = auto_advance(db, user)

@@ -1,7 +1,9 @@
-"""The export page: the long table of answers (CSV or Parquet) and the consensus in the
-paper's released format (`*_RE_categorization.csv`), as downloads, with the instances the
-consensus leaves out, and why, shown beside it and downloadable next to it as
-`*_RE_categorization_left_out.csv`.
+"""The export page: the long table of answers and, as its own download, the time on item that
+`refcat export labels` writes beside it (`<stem>_time_on_item`, refcat.annotate.export.time_on_item_path),
+each as CSV or Parquet (`long_table_downloads`); and the consensus in the paper's released format
+(`*_RE_categorization.csv`), as downloads, with the instances the consensus leaves out, and why,
+shown beside it (their source by the words the queue pages use, refcat.annotate.guidelines) and
+downloadable next to it as `*_RE_categorization_left_out.csv`.
 
 Files are written by refcat.annotate.export (the same code as `refcat export labels`) into a
 temporary folder when the download button is pressed, and handed to the browser. The release and
@@ -16,8 +18,10 @@ from __future__ import annotations
 import functools
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from refcat.annotate.accounts import User
@@ -27,9 +31,13 @@ from refcat.annotate.export import (
     consensus_release,
     download_file_name,
     left_out_path,
+    time_on_item_path,
     write_labels,
     write_release_files,
+    write_time_on_item,
 )
+from refcat.annotate.guidelines import instance_source_label
+from refcat.annotate.state import IDLE_SECONDS
 from refcat.annotate.ui import widgets
 from refcat.annotate.ui.display import fields_named, pairs_named
 from refcat.annotate.ui.text import plain
@@ -37,6 +45,16 @@ from refcat.errors import RefcatError
 from refcat.store.database import Store
 
 ALL = "(all campaigns)"
+TABLE_FORMATS = ((".csv", "text/csv"), (".parquet", "application/vnd.apache.parquet"))
+
+
+@dataclass(frozen=True)
+class Download:
+    label: str  # the button's text
+    name: str  # the file's name
+    mime: str
+    key: str  # the button's widget key
+    data: Callable[[], bytes]  # the file's bytes, written when the button is pressed
 
 
 def file_bytes(write: Callable[[Path], object], name: str) -> bytes:
@@ -45,6 +63,25 @@ def file_bytes(write: Callable[[Path], object], name: str) -> bytes:
         path = Path(folder) / download_file_name(name)
         write(path)
         return path.read_bytes()
+
+
+def long_table_downloads(db: Store, campaign: str | None) -> list[Download]:
+    """The answer tables the page offers, one campaign's or all: the event table (`write_labels`, the
+    buttons "Download CSV" and "Download PARQUET"), then its time on item (`write_time_on_item`, under
+    the name `write_labels` gives it beside the table, `time_on_item_path`), each as CSV and Parquet."""
+    stem = "labels" if campaign is None else f"{campaign}_labels"
+    events = functools.partial(write_labels, db, campaign=campaign)
+    times = functools.partial(write_time_on_item, db, campaign=campaign)
+    offered = []
+    for suffix, mime in TABLE_FORMATS:
+        offered.append((f"Download {suffix[1:].upper()}", stem + suffix, mime, f"export{suffix}", events))
+    for suffix, mime in TABLE_FORMATS:
+        name = time_on_item_path(stem + suffix).name
+        offered.append((f"Download {name}", name, mime, f"export_time{suffix}", times))
+    return [
+        Download(label, name, mime, key, functools.partial(file_bytes, write, name))
+        for label, name, mime, key, write in offered
+    ]
 
 
 def release_name(campaign: str) -> str:
@@ -75,23 +112,15 @@ def render(db: Store, user: User) -> None:
         return
     picked = st.selectbox("Campaign", [ALL] + names, key="export_campaign")
     campaign = None if picked == ALL else picked
-    stem = "labels" if campaign is None else f"{campaign}_labels"
     st.subheader("Answers: the long table")
+    downloads = long_table_downloads(db, campaign)
     st.caption("One row per event: instance, annotator, round, question, answer, time.")
-
-    def write(path: Path) -> int:
-        return write_labels(db, path, campaign=campaign)
-
-    with st.container(horizontal=True):
-        for suffix, mime in ((".csv", "text/csv"), (".parquet", "application/vnd.apache.parquet")):
-            st.download_button(
-                f"Download {suffix[1:].upper()}",
-                data=functools.partial(file_bytes, write, stem + suffix),
-                file_name=stem + suffix,
-                mime=mime,
-                key=f"export{suffix}",
-                on_click="ignore",
-            )
+    _buttons(downloads[: len(TABLE_FORMATS)])
+    st.caption(
+        "Time on item: one row per annotator, instance and round answered, with the seconds from the first view "
+        f"to the last answer, gaps of over {IDLE_SECONDS:.0f} s (idle) and time on other instances left out."
+    )
+    _buttons(downloads[len(TABLE_FORMATS) :])
     st.subheader("Consensus in the released format")
     if campaign is None:
         st.info("Pick one campaign for its consensus file.")
@@ -110,17 +139,27 @@ def render(db: Store, user: User) -> None:
         + (" (listed below with the reason, and in the left-out list)." if len(labels.left_out) else ".")
     )
     release = release_name(campaign)
-    downloads = ((release, "export_release"), (left_out_path(release).name, "export_left_out"))
+    files = ((release, "export_release"), (left_out_path(release).name, "export_left_out"))
+    _buttons(
+        [
+            Download(f"Download {name}", name, "text/csv", key, functools.partial(release_file, labels, campaign, name))
+            for name, key in files
+        ]
+    )
+    if len(labels.left_out):
+        st.dataframe(left_out_shown(labels), hide_index=True)
+
+
+def left_out_shown(labels: ReleaseLabels) -> pd.DataFrame:
+    """The left-out table as the page shows it: questions, answers and sources by their display names (the
+    file keeps the codes, as `refcat export labels` writes them)."""
+    left = labels.left_out
+    return fields_named(
+        left.assign(answers=left["answers"].map(pairs_named), source=left["item"].map(instance_source_label))
+    )
+
+
+def _buttons(downloads: list[Download]) -> None:
     with st.container(horizontal=True):
-        for name, key in downloads:
-            st.download_button(
-                f"Download {plain(name)}",
-                data=functools.partial(release_file, labels, campaign, name),
-                file_name=name,
-                mime="text/csv",
-                key=key,
-                on_click="ignore",
-            )
-    if len(labels.left_out):  # the file keeps the codes, as `refcat export labels` writes them
-        shown = fields_named(labels.left_out.assign(answers=labels.left_out["answers"].map(pairs_named)))
-        st.dataframe(shown, hide_index=True)
+        for d in downloads:
+            st.download_button(plain(d.label), data=d.data, file_name=d.name, mime=d.mime, key=d.key, on_click="ignore")

@@ -16,7 +16,7 @@ import streamlit as st
 
 from refcat.annotate.accounts import User
 from refcat.annotate.campaigns import Campaign, list_campaigns
-from refcat.annotate.guidelines import answer_questions, source_label
+from refcat.annotate.guidelines import answer_questions, decision_answers, source_label
 from refcat.annotate.notes import MAX_NOTE_CHARS, Note, add_note, campaign_notes, remove_note, safe_markdown
 from refcat.annotate.ui import widgets
 from refcat.annotate.ui.help_overlay import help_overlay, hotkey_rows
@@ -63,19 +63,23 @@ def categories() -> None:
         )
 
 
-def _reading(example: Example) -> str:
-    has = ", ".join(FIELD_TITLES[c].lower() for c in example.has) or "none of the categories"
-    lacks = f"; not {', '.join(FIELD_TITLES[c].lower() for c in example.lacks)}" if example.lacks else ""
-    return f"- “{plain(example.text)}”: {plain(has + lacks)}"
+def reading(example: Example) -> str:
+    """A decision's example as a list item: the RE and the answers the decision gives it, only for the
+    categories it is about, e.g. `- “a dog on a leash”: Location no`."""
+    said = ", ".join(f"{FIELD_TITLES[c]} {VALUE_LABELS[v]}" for c, v in decision_answers(example))
+    return f"- “{plain(example.text)}”: {plain(said)}"
 
 
 def decisions() -> None:
     st.subheader("Decisions for ambiguous cases")
-    st.caption("The automatic categorizer reads REs by the same decisions.")
+    st.caption(
+        "The automatic categorizer reads REs by the same decisions. Each example gives the answers to the "
+        "questions its decision is about; the RE's other categories are answered as usual."
+    )
     for decision in DECISIONS:
         lines = [f"**{plain(decision.topic)}**", "", plain(decision.rule)]
         if decision.examples:
-            lines += [""] + [_reading(example) for example in decision.examples]
+            lines += [""] + [reading(example) for example in decision.examples]
         st.markdown("\n".join(lines))
 
 
@@ -116,8 +120,9 @@ def _editor(db: Store, user: User, campaigns: list[Campaign]) -> None:
             lambda: add_note(db, state[NOTE_CAMPAIGN], user, state[NOTE_BODY], markdown=state[NOTE_MARKDOWN]),
             "Note added.",
         )
-        if added:
+        if added:  # the next note starts empty, as plain text
             state[NOTE_BODY] = ""
+            state[NOTE_MARKDOWN] = False
 
     with st.container(border=True):
         st.markdown("**Add a campaign note**")

@@ -55,7 +55,7 @@ from refcat.annotate.labels import (
     undo_last,
 )
 from refcat.annotate.state import LABEL_ROUND, QueueItem
-from refcat.annotate.ui import desk, session, suggestions, widgets
+from refcat.annotate.ui import desk, picker, session, suggestions, widgets
 from refcat.annotate.ui.flags import widget_keys
 from refcat.annotate.ui.help_overlay import help_overlay
 from refcat.annotate.ui.shortcuts import (
@@ -164,36 +164,43 @@ def find_place(db: Store, user: User, campaign: Campaign, requested: str | None,
     return Place(campaign, items, index, refusal, page, round)
 
 
-def choose_campaign(campaigns: Sequence[Campaign], requested: str | None) -> tuple[Campaign, str | None]:
-    """The requested campaign if it is one of `campaigns` (the annotator's), else the first, with a refusal."""
-    if requested is None:
-        return campaigns[0], None
+def choose_campaign(
+    campaigns: Sequence[Campaign], requested: str | None, default: Callable[[], Campaign]
+) -> tuple[Campaign, str | None]:
+    """The requested campaign if it is one of `campaigns` (the annotator's), else `default()`
+    (called only then), with a refusal when one was requested."""
     for campaign in campaigns:
         if campaign.name == requested:
             return campaign, None
-    return campaigns[0], f"Refused: you are not an annotator of campaign {requested!r}."
+    refusal = None if requested is None else f"Refused: you are not an annotator of campaign {requested!r}."
+    return default(), refusal
 
 
-def campaign_selector(campaigns: Sequence[Campaign]) -> Campaign:
-    """The campaign named in the URL (or chosen in the sidebar), refusing one that is not the user's.
-    Open campaigns come first (so one is shown when the URL names none), then the finished ones."""
-    campaigns = sorted(campaigns, key=lambda c: c.finished)  # stable: by name within each group
-    chosen, refusal = choose_campaign(campaigns, st.query_params.get(CAMPAIGN_PARAM))
+def campaign_selector(
+    campaigns: Sequence[Campaign], round: int, queue_of: Callable[[Campaign], Sequence[QueueItem]]
+) -> Campaign:
+    """The campaign named in the URL (or chosen in the sidebar), refusing one that is not the user's,
+    for a queue page answering in `round`. The picker lists the campaigns in that round first; when
+    the URL names none, the page opens one where it has work for the user (refcat.annotate.ui.picker;
+    `queue_of(campaign)`: the user's queue there, read only for that choice)."""
+    campaigns = picker.listed(campaigns, round)
+    chosen, refusal = choose_campaign(
+        campaigns, st.query_params.get(CAMPAIGN_PARAM), lambda: picker.with_work(campaigns, round, queue_of)
+    )
     if refusal:
         st.error(plain(refusal))
-    names = [c.name for c in campaigns]
-    finished = {c.name for c in campaigns if c.finished}
-    if len(names) > 1:
+    by_name = {c.name: c for c in campaigns}
+    if len(by_name) > 1:
         picked = st.selectbox(
             "Campaign",
-            names,
-            index=names.index(chosen.name),
+            list(by_name),
+            index=campaigns.index(chosen),
             key="campaign_pick",
-            format_func=lambda name: f"{name} (finished)" if name in finished else name,
+            format_func=lambda name: picker.label(by_name[name], round),
         )
         if picked != chosen.name:
             st.query_params.pop(INSTANCE_PARAM, None)
-            chosen = campaigns[names.index(picked)]
+            chosen = by_name[picked]
     st.query_params[CAMPAIGN_PARAM] = chosen.name
     return chosen
 
@@ -221,7 +228,7 @@ def open_queue(
     if not mine:
         st.info(plain(no_campaign))
         return None
-    campaign = campaign_selector(mine)
+    campaign = campaign_selector(mine, round, lambda campaign: queue(db, user, campaign))
     refusal = closed(campaign)
     if refusal:
         st.info(plain(refusal))
@@ -366,8 +373,8 @@ def click(place: Place, handlers: Handlers, action: str, field: str = "", value:
 def nav_bar(
     place: Place, handlers: Handlers, key_prefix: str = "nav", extra: Callable[[], object] | None = None
 ) -> None:
-    """Previous / Next and Undo, their keys in their labels (the key listener handles the keys), and
-    `extra()` (e.g. a setting) at the end of the row."""
+    """Previous / Next and Undo, their keys in their labels (the key listener handles the keys),
+    `extra()` (e.g. a setting) and the `?` overlay's button at the end of the row."""
     last = len(place.items) - 1
     with st.container(horizontal=True, vertical_alignment="center"):
         for label, key, action, name, disabled in (
@@ -384,6 +391,7 @@ def nav_bar(
             )
         if extra is not None:
             extra()
+        help_overlay()
 
 
 def answer_click(place: Place, handlers: Handlers) -> Callable[[str, str], None]:
@@ -438,14 +446,12 @@ def instance_columns(
     when an answer completes the instance by `rule`); the questions' place is dimmed while it shows
     an instance the server has not drawn yet. Otherwise (frames inline: AppTest, `streamlit run
     app.py`) Streamlit elements draw the same, the RE across the page and the clip in the left
-    column. The `?` overlay of keyboard shortcuts and, in a pre-annotated campaign, the automatic
-    suggestions go with them."""
+    column. In a pre-annotated campaign, the automatic suggestions go with them."""
     views = session.views()
     if views.frame_route is None:
         st.caption(f"{plain(place.campaign.name)} · {plain(place.key)}")
         widgets.expression(text)
         st.caption(plain(f"Source: {instance_source_label(place.key)}"))
-    help_overlay()
     left, right = st.columns([1, 1], gap="medium")
     with left:
         if views.frame_route is None:

@@ -4,7 +4,9 @@ Annotators see Annotate, Revise, Videos and Guidelines; admins see those and the
 Adjudicate, Quality, Export, A2Dre+ review). A page function takes (store, user); the admin
 pages check the role again themselves (`widgets.require_admin`). The main page, at the app's
 root URL, is Annotate for annotators and Admin for admins; every page is also at /<url_path>
-(/admin, /annotate), before login too (the login form, then the page).
+(/admin, /annotate), before login too (the login form, then the page). A path of a page that
+the user's role does not see (an annotator opening /admin) shows, under the role's own menu, that
+the page is for admins, rather than Streamlit's "Page not found".
 Nothing a page raises reaches the browser as a traceback (`text.show_errors` around `main`).
 """
 
@@ -62,6 +64,29 @@ def page_specs(role: str) -> dict[str, list[tuple[str, str, str, str]]]:
     return specs
 
 
+def not_for(user: User) -> list[st.Page]:
+    """Hidden pages at the paths of the pages that `user`'s role does not see, each saying so."""
+    own = {spec[2] for specs in page_specs(user.role).values() for spec in specs}
+    others = [spec for specs in page_specs("admin").values() for spec in specs if spec[2] not in own]
+
+    def refusal(title: str) -> Callable[[], None]:
+        def run() -> None:
+            st.header(title)
+            st.warning(
+                text.plain(
+                    f"The {title} page is for admins; you are logged in as {user.name} ({user.role}). "
+                    "Your pages are in the menu at the top."
+                )
+            )
+
+        return run
+
+    return [
+        st.Page(refusal(title), title=title, url_path=path, icon=icon, visibility="hidden")
+        for _, title, path, icon in others
+    ]
+
+
 @text.show_errors
 def main() -> None:
     st.set_page_config(page_title="refcat annotation", layout="wide")
@@ -88,7 +113,7 @@ def main() -> None:
     home = next(spec for specs in specs_of.values() for spec in specs if spec[2] == HOME[user.role])
     # The root URL shows the role's main page through a hidden default page, so that the visible
     # page keeps its own path (a default page is served only at the root: /admin would not be found).
-    sections = {"": [_page(db, user, *home, home=True)]}
+    sections = {"": [_page(db, user, *home, home=True), *not_for(user)]}
     sections |= {section: [_page(db, user, *spec) for spec in specs] for section, specs in specs_of.items()}
 
     def log_out_page() -> None:

@@ -61,7 +61,7 @@ def render(db: Store, user: User) -> None:
     kappa = long.pivot(index="annotator", columns="field", values="kappa")
     compared = long.pivot(index="annotator", columns="field", values="n")
     order = list(campaign.fields)
-    st.dataframe(kappa[order].round(3), column_config=_field_titles(order))
+    st.dataframe(shown_kappa(kappa[order]), column_config=_field_titles(order))
     st.caption(
         "Cohen's kappa of each annotator's answers against the label more than half of the instance's other "
         "annotators gave (instances where they reach none are left out; None: undefined, e.g. nothing to "
@@ -78,8 +78,19 @@ def render(db: Store, user: User) -> None:
         rows = cases[cases["field"] == field]
         if rows.empty:
             continue
-        with st.expander(plain(f"{widgets.FIELD_TITLES[field]}: {len(rows)} disagreements"), expanded=True):
+        with st.expander(plain(disagreements_title(field, len(rows))), expanded=True):
             st.dataframe(_case_table(name, rows), hide_index=True, column_config=_CASE_COLUMNS)
+
+
+def disagreements_title(field: str, n: int) -> str:
+    """A question's title and its count of disagreements: "Location: 1 disagreement", "Motion: 2 disagreements"."""
+    return f"{widgets.FIELD_TITLES[field]}: {n} disagreement{'' if n == 1 else 's'}"
+
+
+def shown_kappa(kappa: pd.DataFrame) -> pd.DataFrame:
+    """Kappas rounded to 3 decimals as the page shows them (and its CSV download writes them): a kappa
+    that rounds to zero from below (e.g. -1e-15, float error of a kappa of 0) is 0, never "-0"."""
+    return kappa.round(3) + 0.0  # IEEE 754: -0.0 + 0.0 is +0.0; NaN stays NaN
 
 
 _CASE_COLUMNS = {"link": st.column_config.LinkColumn("case", display_text="adjudicate")}

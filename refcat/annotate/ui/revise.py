@@ -53,8 +53,9 @@ def render(db: Store, user: User) -> None:
         return
     campaign, key = place.campaign, place.key
 
-    def undone(_: Undone) -> None:
-        widgets.flash("success", "Undid your last revision.")
+    def undone(what: Undone) -> None:
+        field, value = widgets.FIELD_TITLES[what.field], widgets.VALUE_LABELS[what.value]
+        widgets.flash("success", f"Undid your revision {field}: {value}.")
 
     handlers = navigation.store_handlers(db, user, place, undone, advance=auto_advance(db, user))
     fields = revision_questions(db, user, campaign.name, key)

@@ -69,18 +69,22 @@ def show_flash() -> None:
             getattr(st, kind)(plain(text))
 
 
-def attempt(action: Callable[[], object], success: str | None = None) -> bool:
-    """Run a store request from a callback; a refusal becomes an error message, never a crash."""
+def attempt(
+    action: Callable[[], object], success: str | None = None, say: Callable[[str, str], None] | None = None
+) -> bool:
+    """Run a store request from a callback; a refusal becomes an error message, never a crash. The
+    message goes to `say(kind, text)`, by default `flash` (shown at the top of the next run)."""
+    say = say or flash
     try:
         action()
     except RefcatError as exc:
-        flash("error", f"Refused: {exc}")
+        say("error", f"Refused: {exc}")
         return False
     except Exception as exc:
-        flash("error", error_message(exc))
+        say("error", error_message(exc))
         return False
     if success:
-        flash("success", success)
+        say("success", success)
     return True
 
 
