@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 from helpers.annotate_store import DUO_A, DUO_C, SOLO, populate
+from helpers.app_test import page_as
 from sqlalchemy import select, update
-from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.campaigns import close_round, create_campaign
 from refcat.annotate.export import (
@@ -169,17 +169,7 @@ def test_export_page_lists_what_is_left_out(labelled, monkeypatch):
         pytest.skip("the page test runs on the SQLite store")
     monkeypatch.setenv("REFCAT_DB", store.url)
 
-    def script():
-        import os
-
-        from refcat.annotate.accounts import get_user
-        from refcat.annotate.ui import export
-        from refcat.store.database import open_store
-
-        db = open_store(os.environ["REFCAT_DB"])
-        export.render(db, get_user(db, "boss"))
-
-    at = AppTest.from_function(script, default_timeout=60).run()
+    at = page_as("refcat.annotate.ui.export", "boss")
     at.selectbox(key="export_campaign").select("c").run()
     assert any("3 instances in the file, 1 left out" in m.value for m in at.markdown)
     shown = next(d.value for d in at.dataframe if "reason" in d.value.columns)
@@ -214,17 +204,7 @@ def test_export_page_offers_the_left_out_list_beside_the_release(labelled, monke
     close_round(store, "c", "boss")
     monkeypatch.setenv("REFCAT_DB", store.url)
 
-    def script():
-        import os
-
-        from refcat.annotate.accounts import get_user
-        from refcat.annotate.ui import export
-        from refcat.store.database import open_store
-
-        db = open_store(os.environ["REFCAT_DB"])
-        export.render(db, get_user(db, "boss"))
-
-    at = AppTest.from_function(script, default_timeout=60).run()
+    at = page_as("refcat.annotate.ui.export", "boss")
     at.selectbox(key="export_campaign").select("c").run()
     assert not at.exception
     buttons = {b.key: b.proto for b in at.get("download_button")}
@@ -268,17 +248,7 @@ def test_export_page_offers_the_time_on_item_beside_the_long_table(labelled, mon
             )
     monkeypatch.setenv("REFCAT_DB", store.url)
 
-    def script():
-        import os
-
-        from refcat.annotate.accounts import get_user
-        from refcat.annotate.ui import export
-        from refcat.store.database import open_store
-
-        db = open_store(os.environ["REFCAT_DB"])
-        export.render(db, get_user(db, "boss"))
-
-    at = AppTest.from_function(script, default_timeout=60).run()
+    at = page_as("refcat.annotate.ui.export", "boss")
     at.selectbox(key="export_campaign").select("c").run()
     assert not at.exception
     assert [b.proto.label for b in at.get("download_button")][:4] == [

@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 from helpers.annotate_store import DUO_A, DUO_B, DUO_C, SOLO, populate
+from helpers.app_test import page_as
 from sqlalchemy import insert, select, update
-from streamlit.testing.v1 import AppTest
 
 from refcat.annotate.campaigns import close_round, create_campaign
 from refcat.annotate.labels import disagreements, record_answer, undo_last
@@ -180,17 +180,7 @@ def test_quality_page_counts_disagreements_in_words(labelled, monkeypatch):
     close_round(store, "c", "boss")
     monkeypatch.setenv("REFCAT_DB", store.url)
 
-    def script():
-        import os
-
-        from refcat.annotate.accounts import get_user
-        from refcat.annotate.ui import quality
-        from refcat.store.database import open_store
-
-        db = open_store(os.environ["REFCAT_DB"])
-        quality.render(db, get_user(db, "boss"))
-
-    at = AppTest.from_function(script, default_timeout=60).run()
+    at = page_as("refcat.annotate.ui.quality", "boss")
     assert not at.exception
     # Difficulty: B (N N T) and S (T N N); correctness: A (V V R) and C (V W V).
     assert [e.label for e in at.expander] == ["Difficulty: 2 disagreements", "Correctness: 2 disagreements"]
