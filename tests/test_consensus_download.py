@@ -33,9 +33,9 @@ from refcat.taxonomy import CATEGORY_NAMES, FIELD_VALUES
 FULL = "demo/duo/1/annot1_full_video"  # the same object and text as DUO_A, written after the full video
 
 
-def _answer_all(store, user, key, correctness="valid"):
-    for f in questions_for(store, "c", key):
-        record_answer(store, user, "c", key, f, correctness if f == "correctness" else FIELD_VALUES[f][0])
+def _answer_all(store, user, key, correctness="valid", campaign="c"):
+    for f in questions_for(store, campaign, key):
+        record_answer(store, user, campaign, key, f, correctness if f == "correctness" else FIELD_VALUES[f][0])
 
 
 @pytest.fixture
@@ -193,6 +193,26 @@ def test_consensus_command_writes_sources_and_left_out_beside(labelled, tmp_path
         [DUO_C, "correctness", "tie"],
         [SOLO, "difficulty", "no answers"],  # automatic, so not among the answers this command counts
     ]
+
+
+def test_consensus_command_names_the_instances_nobody_answered(labelled, tmp_path, capsys):
+    """Campaign d: DUO_A answered by all three, DUO_C by nobody. Its release leaves DUO_C out by name:
+    "round not finished" while the blind round is open, "too few answers" once it is closed."""
+    store = labelled
+    if not store.is_sqlite:
+        pytest.skip("the CLI test runs on the SQLite store")
+    create_campaign(store, "d", [DUO_A, DUO_C], ["ann1", "ann2", "ann3"], created_by="boss")
+    for user in ("ann1", "ann2", "ann3"):
+        _answer_all(store, user, DUO_A, campaign="d")
+    rel = tmp_path / "d_release.csv"
+    args = ["consensus", "--campaign", "d", "--output", str(tmp_path / "long.csv"), "--release-output", str(rel)]
+    for reason in ("round not finished", "too few answers"):
+        assert main([*args, "--db", store.url]) == 0
+        assert f"  {reason}: 1\n" in capsys.readouterr().out
+        left = pd.read_csv(tmp_path / "d_release_left_out.csv", keep_default_na=False)
+        assert left[["item", "field", "reason"]].values.tolist() == [[DUO_C, "correctness", reason]]
+        assert read_release(rel)["video_id"].tolist() == ["duo"]  # DUO_A only
+        close_round(store, "d", "boss")
 
 
 def test_export_page_offers_the_left_out_list_beside_the_release(labelled, monkeypatch):

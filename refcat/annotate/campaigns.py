@@ -267,6 +267,12 @@ def current_round(store: Store, campaign: Campaign | str) -> Round:
         return to_round(round_rows(session, campaign_row(session, campaign).id)[-1])
 
 
+def campaign_instances(store: Store, campaign: Campaign | str) -> list[str]:
+    """The keys of the campaign's instances, in campaign order."""
+    with store.session() as session:
+        return load_state(session, campaign).keys_in_order()
+
+
 def incomplete_items(store: Store, campaign: Campaign | str) -> dict[str, int]:
     """annotator -> queue items not complete in the current round, for those with any (empty once finished)."""
     if get_campaign(store, campaign_name(campaign)).finished:

@@ -206,6 +206,22 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     return 0
 
 
+def with_unanswered(result: pd.DataFrame, labels: Labels) -> pd.DataFrame:
+    """Consensus rows plus, for a campaign, one "too few answers" correctness row per instance nobody has
+    answered (in no row of the answers), so that the release leaves it out by name."""
+    if labels.store is None or labels.campaign is None:
+        return result
+    import pandas as pd
+
+    from refcat.analysis.consensus import TOO_FEW
+    from refcat.annotate.campaigns import campaign_instances
+
+    answered = set(result["item"])
+    missing = [key for key in campaign_instances(labels.store, labels.campaign) if key not in answered]
+    rows = pd.DataFrame({"item": missing, "field": "correctness", "label": "", "status": TOO_FEW})
+    return pd.concat([result, rows], ignore_index=True) if missing else result
+
+
 def cmd_consensus(args: argparse.Namespace) -> int:
     from refcat.analysis.consensus import consensus, consensus_summary, release_frame, votes_rule
     from refcat.annotate.export import (
@@ -232,7 +248,7 @@ def cmd_consensus(args: argparse.Namespace) -> int:
     skipped = None
     if args.release_output:
         texts = instance_texts(labels.store, result["item"]) if labels.store else item_texts(labels.table)
-        release, skipped = release_frame(result, texts)
+        release, skipped = release_frame(with_unanswered(result, labels), texts)
         coming = (
             answers_to_come(labels.store, labels.campaign, labels.round) if labels.store and labels.campaign else set()
         )
