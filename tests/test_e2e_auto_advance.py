@@ -175,12 +175,22 @@ def test_the_flag_and_player_keys_act_once_through_the_listener(app, page, scree
     )
     assert answers(store, "ann1", CAMPAIGN, key) == {"correctness": "valid"}  # typing answered nothing
 
-    # Esc leaves the comment box, so that the next key is the page's again.
+    # Esc leaves the comment box, so that the next key is the page's again; the comment not added holds the
+    # first press (moving on would drop it), and says so.
     wait_until(page, lambda: settled(page), "the page drawn again")
     page.keyboard.press("w")
     page.keyboard.type("draft")
     page.keyboard.press("Escape")
     assert page.evaluate("() => document.activeElement?.tagName") != "TEXTAREA"
+    page.keyboard.press("ArrowLeft")
+    page.locator(".refcat-unsent").wait_for()
+    page.wait_for_timeout(300)
+    assert caption(page) == key and "not added yet" in page.locator(".refcat-unsent").inner_text()
+    page.keyboard.press("ArrowLeft")  # again: on without it
+    wait_until(page, lambda: settled(page) and caption(page) != key, "the instance before")
+    page.keyboard.press("ArrowRight")
+    wait_until(page, lambda: settled(page) and caption(page) == key, "back")
+    assert instance_flags(store, "ann1", CAMPAIGN, key).comments == ("box is late",)
 
     # The ? overlay lists these keys.
     wait_until(page, lambda: settled(page), "the page drawn again")

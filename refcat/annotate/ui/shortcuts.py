@@ -43,7 +43,8 @@ presses up to it are dropped. While Streamlit redraws the panel the listener may
 for a moment: presses made then carry what the last mount showed and are sent at the next mount
 if it is the same queue page at the same address (else dropped). Keys typed into a text field,
 with Ctrl, Alt or Meta held, or repeated by holding a key down (but for the player keys) are left alone;
-Esc in a text field leaves it (the comment box would otherwise keep every key).
+Esc in a text field leaves it (the comment box would otherwise keep every key). A comment typed and not
+added holds the first press made after it (moving on would drop it), with a note that says so.
 """
 
 from __future__ import annotations
@@ -320,9 +321,32 @@ function send() {
   S.live.send({ client: S.client, presses });
 }
 
+// A comment typed in the drawn flag panel's box and not added (Ctrl+Enter) is dropped when the page moves on:
+// the first press after it was typed is held, and a note says so (fixed on the page, outside Streamlit's
+// elements); the next press goes on. True when `data`'s press is held.
+function heldForComment(data) {
+  document.querySelectorAll(".refcat-unsent").forEach((note) => note.remove());
+  const box = data.flags ? document.querySelector("." + data.flags.text + " textarea") : null;
+  const text = box ? box.value.trim() : "";
+  if (!text) S.warned = null;
+  if (!text || S.warned === text) return false;
+  S.warned = text;
+  const note = document.body.appendChild(document.createElement("div"));
+  note.className = "refcat-unsent";
+  note.setAttribute("role", "alert");
+  note.textContent = "Your comment is not added yet: W goes back to it, Ctrl+Enter adds it. "
+    + "Press the key again to go on without it.";
+  Object.assign(note.style, { position: "fixed", bottom: "1.5rem", left: "50%", transform: "translateX(-50%)",
+    background: "#fff4e5", color: "#5f3b00", border: "1px solid #f0b45a", borderRadius: "0.5rem",
+    padding: "0.6rem 1rem", zIndex: 1000, maxWidth: "40rem" });
+  setTimeout(() => note.remove(), 8000);
+  return true;
+}
+
 // A press on what the page shows (the live mount's data; between mounts, the last one's, sent at the next mount).
 function record(action) {
   const data = (S.live ?? S.parked).data;
+  if (heldForComment(data)) return;
   const live = desk(data), shown = live ? live.viewFor() : { key: data.instance, number: data.view };
   S.seq += 1;
   const press = { ...action, seq: S.seq, page: data.page, instance: shown.key, view: shown.number,
