@@ -204,8 +204,10 @@ def test_the_flag_and_player_keys_act_once_through_the_listener(app, page, scree
     page.keyboard.press("Escape")
     overlay.wait_for(state="hidden")
 
-    # The speed chosen (0.5x) stays for the next clip the desk shows.
+    # The speed chosen (0.5x) stays for the next clip, also in a desk drawn anew (as Streamlit does when it
+    # mounts the page's elements again, e.g. at the first Next after logging in): its player is new markup.
     wait_until(page, lambda: settled(page), "the page drawn again")
+    page.evaluate("() => document.querySelector('.refcat-desk').remove()")
     page.keyboard.press("ArrowLeft")
     wait_until(page, lambda: settled(page) and caption(page) != key, "the instance before")
     assert player_state(page)[2] == "0.5"
@@ -259,6 +261,28 @@ def test_the_desk_shows_the_next_re_at_once_and_files_what_is_pressed_there(app,
     assert answers(store, "ann1", CAMPAIGN, second) == VALID
     wait_until(page, lambda: not instance_flags(store, "ann1", CAMPAIGN, second).unsure, "the flag taken off")
     assert not instance_flags(store, "ann1", CAMPAIGN, third).unsure
+
+
+DESK_TOP = "() => document.querySelector('.refcat-desk').getBoundingClientRect().top"
+
+
+def test_moving_brings_the_re_back_into_view_from_the_comment_box(app, page, screens):
+    """On a short screen W scrolls the page down to the comment box, away from the RE; Next shows the next
+    RE in view again."""
+    base, store, _ = app
+    first, second, _ = run_of_three(store)
+    page.set_viewport_size({"width": 1400, "height": 450})
+    try:
+        open_at(page, base, first)
+        wait_until(page, lambda: page.evaluate(NEXT_READY), "the next instance in the desk's window")
+        page.keyboard.press("w")
+        page.keyboard.press("Escape")
+        wait_until(page, lambda: page.evaluate(DESK_TOP) < 0, "the page scrolled to the comment box")
+        page.keyboard.press("ArrowRight")
+        wait_until(page, lambda: caption(page) == second, "the next instance")
+        assert 0 <= page.evaluate(DESK_TOP) < 450
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def test_an_answer_the_server_refuses_brings_the_desk_back(app, page, screens):

@@ -66,6 +66,7 @@ VIEW = "view"  # the kind of the Events made of views (module doc)
 IDLE_SECONDS = 120.0  # a longer gap between two events of an annotator is idle time (module doc)
 LABEL_ROUND, REVISION_ROUND = 1, 2
 ROUND_NAMES = {LABEL_ROUND: "blind round", REVISION_ROUND: "revision round"}  # as the pages name them
+ROUND_STATUS = {LABEL_ROUND: "label", REVISION_ROUND: "revision"}  # a campaign's status while that round is open
 QUESTION_SETS: dict[str, tuple[str, ...]] = {
     "difficulty": ("difficulty", "correctness"),
     "semantics": (*CATEGORY_NAMES, "information"),
@@ -204,9 +205,7 @@ def to_round(row: RoundRow) -> Round:
 
 def status(rounds: list[RoundRow]) -> str:
     last = rounds[-1]
-    if last.closed_at is None:
-        return "label" if last.number == LABEL_ROUND else "revision"
-    return "finished"
+    return ROUND_STATUS[last.number] if last.closed_at is None else "finished"
 
 
 def to_campaign(session: Session, row: CampaignRow, rounds: list[RoundRow] | None = None) -> Campaign:

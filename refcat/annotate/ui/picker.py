@@ -19,9 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from refcat.annotate.state import LABEL_ROUND, REVISION_ROUND, Campaign, QueueItem
+from refcat.annotate.state import ROUND_STATUS, Campaign, QueueItem
 
-ROUND_STATUS = {LABEL_ROUND: "label", REVISION_ROUND: "revision"}  # a page's round -> a campaign's status in it
 STATUS_NOTE = {"label": "blind round", "revision": "in revision", "finished": "finished"}
 
 
